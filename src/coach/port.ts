@@ -1,0 +1,25 @@
+import { Message, Session } from '../domain/session';
+import { Topic } from '../domain/topic';
+
+export interface CoachTurn {
+  topic: Topic;
+  session: Session;
+  /** The message the user just sent (already stored). */
+  userMessage: Message;
+  /**
+   * The most recent messages, oldest first, loaded only if the adapter asks: the
+   * embedded coach does not need them, model adapters do (within their own budget).
+   */
+  recentMessages(limit: number): Promise<Message[]>;
+}
+
+/**
+ * The coach port. Adapters: the embedded deterministic coach (default, offline);
+ * model adapters (OpenAI-compatible, Bedrock Converse) implement the same two calls.
+ * Any thrown error becomes COACH_UNAVAILABLE, with the user's message kept.
+ */
+export interface Coach {
+  readonly name: string;
+  opening(topic: Topic): Promise<string>;
+  reply(turn: CoachTurn): Promise<string>;
+}

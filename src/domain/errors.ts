@@ -1,0 +1,51 @@
+/** The stable `extensions.code` values a client can act on (see the spec's "Errors"). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'SESSION_CONFLICT'
+  | 'SESSION_NOT_LIVE'
+  | 'SESSION_NOT_ACTIVE'
+  | 'COACH_UNAVAILABLE'
+  | 'SERVICE_UNAVAILABLE';
+
+/**
+ * An error the client caused or can act on. Everything that is not a DomainError is
+ * unexpected and gets masked as INTERNAL_SERVER_ERROR by the GraphQL layer.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const badInput = (message: string, details: Record<string, unknown> = {}) =>
+  new DomainError('BAD_USER_INPUT', message, details);
+
+export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
+
+export const sessionConflict = (conflictUserId: string) =>
+  new DomainError('SESSION_CONFLICT', 'Another user of your tenant holds a live session for this topic', {
+    conflictUserId,
+  });
+
+export const sessionNotLive = (status: string) =>
+  new DomainError('SESSION_NOT_LIVE', `The session is ${status} and can no longer change`);
+
+export const sessionNotActive = (status: string) =>
+  new DomainError('SESSION_NOT_ACTIVE', `The session is ${status}; resume it first`);
+
+export const serviceUnavailable = () =>
+  new DomainError('SERVICE_UNAVAILABLE', 'The session store cannot be reached; try again shortly');
+
+export const coachUnavailable = () =>
+  new DomainError(
+    'COACH_UNAVAILABLE',
+    'The coach could not answer right now. Your message was saved; send another message or retry later',
+  );

@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Session ids: "ses_" + 26 Crockford base32 characters (time-ordered like a ULID),
+ * so that a malformed id can be refused before it reaches the store.
+ */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const SESSION_ID = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function newSessionId(now: number): string {
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const bytes = randomBytes(16);
+  let rand = '';
+  for (let i = 0; i < 16; i++) rand += ALPHABET[bytes[i] % 32];
+  return `ses_${time}${rand}`;
+}
+
+export const isSessionId = (value: string) => SESSION_ID.test(value);
+
+/** Client message ids are the client's own; we only bound their shape. */
+const CLIENT_MESSAGE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+export const isClientMessageId = (value: string) => CLIENT_MESSAGE_ID.test(value);
+
+const TOPIC_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const isTopicId = (value: string) => TOPIC_ID.test(value);

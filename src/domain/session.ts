@@ -1,0 +1,116 @@
+import { DomainError, sessionNotActive, sessionNotLive } from './errors';
+
+export const SESSION_STATUSES = ['ACTIVE', 'PAUSED', 'COMPLETED', 'CANCELLED', 'ABANDONED'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export type LiveStatus = Extract<SessionStatus, 'ACTIVE' | 'PAUSED'>;
+export type TerminalStatus = Exclude<SessionStatus, LiveStatus>;
+
+export const isLive = (status: SessionStatus): status is LiveStatus =>
+  status === 'ACTIVE' || status === 'PAUSED';
+
+export type MessageRole = 'USER' | 'ASSISTANT';
+
+/** A coaching session as stored. Times are epoch milliseconds. */
+export interface Session {
+  id: string;
+  tenantId: string;
+  userId: string;
+  topicId: string;
+  status: SessionStatus;
+  createdAt: number;
+  updatedAt: number;
+  lastActivityAt: number;
+  endedAt: number | null;
+  /** When the session and everything it owns stop existing (the item's `ttl`, in ms). */
+  expiresAt: number;
+  messageCount: number;
+  /** Optimistic-concurrency counter: every write of the session increments it. */
+  version: number;
+}
+
+export interface Message {
+  sessionId: string;
+  /** 1-based position in the conversation; also the message's ordering key. */
+  seq: number;
+  role: MessageRole;
+  content: string;
+  createdAt: number;
+  clientMessageId?: string;
+}
+
+/** Per-topic session settings (the spec's `TopicSessionSettings`). */
+export interface SessionSettings {
+  inactivityTimeoutMinutes: number;
+  activeTtlSeconds: number;
+  terminalTtlSeconds: number;
+}
+
+export const DEFAULT_SETTINGS: SessionSettings = {
+  inactivityTimeoutMinutes: 30,
+  activeTtlSeconds: 30 * 24 * 3600,
+  terminalTtlSeconds: 14 * 24 * 3600,
+};
+
+/**
+ * TTL policy. Expiry is kept at whole seconds because DynamoDB's `ttl` is epoch
+ * seconds; `expiresAt` and the stored `ttl` then always agree exactly.
+ */
+export function expiryFor(
+  status: SessionStatus,
+  lastActivityAt: number,
+  endedAt: number | null,
+  settings: SessionSettings,
+): number {
+  const base = isLive(status) ? lastActivityAt : (endedAt ?? lastActivityAt);
+  const seconds = isLive(status) ? settings.activeTtlSeconds : settings.terminalTtlSeconds;
+  return (Math.floor(base / 1000) + seconds) * 1000;
+}
+
+export const isExpired = (expiresAt: number, now: number) => expiresAt <= now;
+
+/** Idle is information only: it never blocks or closes anything. */
+export function idleSince(session: Session, settings: SessionSettings, now: number): number | null {
+  if (!isLive(session.status)) return null;
+  const threshold = session.lastActivityAt + settings.inactivityTimeoutMinutes * 60_000;
+  return now >= threshold ? session.lastActivityAt : null;
+}
+
+/** A live session after some write at `now`: activity and expiry move forward together. */
+export function touched(session: Session, status: LiveStatus, now: number, settings: SessionSettings): Session {
+  return {
+    ...session,
+    status,
+    updatedAt: now,
+    lastActivityAt: now,
+    expiresAt: expiryFor(status, now, null, settings),
+    version: session.version + 1,
+  };
+}
+
+export function ended(session: Session, status: TerminalStatus, now: number, settings: SessionSettings): Session {
+  return {
+    ...session,
+    status,
+    updatedAt: now,
+    endedAt: now,
+    expiresAt: expiryFor(status, session.lastActivityAt, now, settings),
+    version: session.version + 1,
+  };
+}
+
+export function assertLive(session: Session): void {
+  if (!isLive(session.status)) throw sessionNotLive(session.status);
+}
+
+export function assertActive(session: Session): void {
+  assertLive(session);
+  if (session.status !== 'ACTIVE') throw sessionNotActive(session.status);
+}
+
+/** Transitions allowed by id (the lifecycle table); anything else is refused before any write. */
+export function assertTransition(session: Session, to: SessionStatus): void {
+  assertLive(session);
+  if (to === 'PAUSED' && session.status !== 'ACTIVE') {
+    throw new DomainError('SESSION_NOT_ACTIVE', `Only an active session can be paused; this one is ${session.status}`);
+  }
+}

@@ -1,0 +1,15 @@
+import { SessionSettings } from './session';
+
+export interface Topic {
+  id: string;
+  name: string;
+  description: string | null;
+  /** What the coach is asked to do in this topic (its system prompt). */
+  instructions: string;
+  /** The coach's first message of every new session. */
+  openingMessage: string;
+  settings: SessionSettings;
+}
+
+/** The caller's progress in a topic (the spec's `TopicStatus`). */
+export type TopicStatus = 'NOT_STARTED' | 'IN_PROGRESS' | 'PAUSED' | 'COMPLETED';

@@ -1,0 +1,92 @@
+import { Message, Session, SessionStatus } from '../domain/session';
+
+/**
+ * The persistence port the session service needs. The DynamoDB implementation lives
+ * in src/store; unit tests use an in-memory one. Every read hides expired items
+ * (`now` decides), and no write revives one.
+ */
+export interface SessionRepository {
+  /** The live session holding (tenant, topic), if any: one read. */
+  findHolder(tenantId: string, topicId: string, now: number): Promise<Session | null>;
+  getSession(tenantId: string, sessionId: string, now: number): Promise<Session | null>;
+  /** Batch read; results in the order of `sessionIds`, null where absent or expired. */
+  getSessions(tenantId: string, sessionIds: readonly string[], now: number): Promise<(Session | null)[]>;
+
+  /**
+   * Creates a live session with its first message and takes the topic's hold, atomically.
+   * Throws TopicHeldError when a live session already holds the topic.
+   */
+  createSession(session: Session, first: Message, now: number): Promise<void>;
+  /**
+   * Ends `previous` (already transitioned in `ended`) and creates `session` holding the
+   * same topic, atomically. Throws StaleSessionError if `previous` moved on.
+   */
+  replaceSession(previous: Session, ended: Session, session: Session, first: Message, now: number): Promise<void>;
+  /** Versioned write of `next` over `previous` (status, activity, expiry); keeps the hold in step. */
+  updateSession(previous: Session, next: Session, now: number): Promise<void>;
+  /**
+   * Appends `message` and writes `next` (messageCount, activity, expiry) atomically.
+   * With a clientMessageId, a USER message records it (DuplicateClientMessageError when
+   * already recorded) and an ASSISTANT message completes that record with its seq.
+   */
+  appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void>;
+
+  getClientMessage(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<ClientMessageRecord | null>;
+  getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]>;
+  /** A page of messages strictly after/before a seq, ascending in the result. */
+  listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]>;
+
+  /** The user's sessions, most recent activity first; `cursor` is opaque and store-made. */
+  listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage>;
+
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+}
+
+export interface ClientMessageRecord {
+  userSeq: number;
+  replySeq: number | null;
+}
+
+export interface MessagePageRequest {
+  direction: 'forward' | 'backward';
+  /** Exclusive bound: after this seq (forward) or before it (backward). */
+  from: number | null;
+  limit: number;
+}
+
+export interface SessionPageRequest {
+  statuses: readonly SessionStatus[] | null;
+  limit: number;
+  cursor: string | null;
+}
+
+export interface SessionPage {
+  sessions: Session[];
+  /** Cursor of each session, for Relay edges. */
+  cursors: string[];
+  hasNextPage: boolean;
+}
+
+/** A live session already holds the topic. */
+export class TopicHeldError extends Error {
+  constructor(readonly holder: Session) {
+    super(`topic ${holder.topicId} is held by session ${holder.id}`);
+    this.name = 'TopicHeldError';
+  }
+}
+
+/** The session was written by someone else since it was read (version moved on, or it ended/expired). */
+export class StaleSessionError extends Error {
+  constructor(readonly sessionId: string) {
+    super(`session ${sessionId} changed since it was read`);
+    this.name = 'StaleSessionError';
+  }
+}
+
+export class DuplicateClientMessageError extends Error {
+  constructor(readonly record: ClientMessageRecord) {
+    super('client message id already accepted');
+    this.name = 'DuplicateClientMessageError';
+  }
+}

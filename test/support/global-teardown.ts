@@ -1,0 +1,6 @@
+import type { EmbeddedDynamo } from '../../src/store/embedded';
+
+/** Runs also when tests failed: the Java child must never outlive the run. */
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { __DYNAMO__?: EmbeddedDynamo }).__DYNAMO__?.stop();
+}
