@@ -83,7 +83,7 @@ function keyPhrase(content: string): string {
   const clean = content.replace(/\s+/g, ' ').trim();
   const first = clean.split(/(?<=[.!?])\s/)[0] ?? clean;
   const words = first.split(' ');
-  const phrase = words.length > 14 ? `${words.slice(0, 14).join(' ')}...` : first;
+  const phrase = words.length > 14 ? `${words.slice(0, 14).join(" ")}...` : first.replace(/[.!?]+$/, "");
   return phrase.replace(/"/g, "'");
 }
 

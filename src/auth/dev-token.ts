@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+
+/**
+ * Development only: with no JWT configuration the server signs its own tokens with a
+ * secret kept under DATA_DIR, so tokens (like sessions) survive a restart.
+ */
+export function devSecret(dataDir: string): string {
+  const file = join(dataDir, 'dev-jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export interface TokenClaims {
+  tenantId: string;
+  userId: string;
+  roles?: string[];
+  tenantClaim?: string;
+  expiresIn?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export function signToken(secret: string, c: TokenClaims): Promise<string> {
+  const jwt = new SignJWT({ [c.tenantClaim ?? 'tenant_id']: c.tenantId, roles: c.roles ?? [] })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(c.userId)
+    .setIssuedAt()
+    .setExpirationTime(c.expiresIn ?? '12h');
+  if (c.issuer) jwt.setIssuer(c.issuer);
+  if (c.audience) jwt.setAudience(c.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,33 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { devSecret, signToken } from './dev-token';
+
+/** `npm run token -- --tenant T --user U [--roles admin] [--expires 12h]`: prints a bearer token. */
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      tenant: { type: 'string', default: 'demo-tenant' },
+      user: { type: 'string', default: 'demo-user' },
+      roles: { type: 'string', default: '' },
+      expires: { type: 'string', default: '12h' },
+    },
+  });
+  const config = loadConfig();
+  if (config.auth.jwksUrl) throw new Error('JWT_JWKS_URL is set: tokens come from your identity provider, not from here');
+  const secret = config.auth.secret ?? devSecret(config.dataDir);
+  const token = await signToken(secret, {
+    tenantId: values.tenant!,
+    userId: values.user!,
+    roles: values.roles ? values.roles.split(',').map((r) => r.trim()).filter(Boolean) : [],
+    tenantClaim: config.auth.tenantClaim,
+    expiresIn: values.expires,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  });
+  process.stdout.write(token + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`token: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { AuthConfig } from '../config';
+import { DomainError } from '../domain/errors';
+import { Viewer } from '../domain/viewer';
+
+export interface TokenVerifier {
+  /** The caller named by a bearer token; throws UNAUTHENTICATED for anything short of a valid token. */
+  verify(token: string): Promise<Viewer>;
+}
+
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const MAX_ID_LENGTH = 256;
+
+export const unauthenticated = (message = 'A valid bearer token is required') => new DomainError('UNAUTHENTICATED', message);
+
+/**
+ * HS256 with a shared secret, or keys from a JWKS URL (e.g. Cognito). Algorithms are
+ * pinned per mode, so `alg: none` and HS/RS confusion are refused by jose itself.
+ */
+export function createVerifier(config: AuthConfig, secret = config.secret): TokenVerifier {
+  const options = { issuer: config.issuer, audience: config.audience, clockTolerance: 5 };
+  let check: (token: string) => Promise<JWTPayload>;
+  if (config.jwksUrl) {
+    const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 3000, cooldownDuration: 30_000 });
+    check = async (token) => (await jwtVerify(token, jwks, { ...options, algorithms: ASYMMETRIC })).payload;
+  } else if (secret) {
+    const key = new TextEncoder().encode(secret);
+    check = async (token) => (await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload;
+  } else {
+    throw new Error('no token verification configured');
+  }
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        payload = await check(token);
+      } catch (e) {
+        throw unauthenticated(e instanceof joseErrors.JWTExpired ? 'The token has expired' : 'The token is not valid');
+      }
+      return viewerFrom(payload, config);
+    },
+  };
+}
+
+export function viewerFrom(payload: JWTPayload, config: Pick<AuthConfig, 'tenantClaim' | 'rolesClaim'>): Viewer {
+  const userId = payload.sub;
+  const tenantId = payload[config.tenantClaim];
+  const roles = payload[config.rolesClaim] ?? [];
+  if (!isId(userId)) throw unauthenticated('The token names no user (sub)');
+  if (!isId(tenantId)) throw unauthenticated(`The token names no tenant (${config.tenantClaim})`);
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw unauthenticated('The token has malformed roles');
+  return { tenantId, userId, roles };
+}
+
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH && !/[\u0000-\u001f]/.test(v);
+
+/** The token from an `Authorization: Bearer <jwt>` header; null when there is none. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined || header === '') return null;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header.trim());
+  if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
+  return match[1];
+}

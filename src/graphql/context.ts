@@ -1,0 +1,43 @@
+import DataLoader from 'dataloader';
+import { Viewer } from '../domain/viewer';
+import { Topic as DomainTopic, TopicStatus } from '../domain/topic';
+import { SessionService, SessionView } from '../sessions/session-service';
+import { TopicCatalog } from '../topics/catalog';
+
+export interface Services {
+  sessions: SessionService;
+  topics: TopicCatalog;
+}
+
+export interface Context {
+  viewer: Viewer | null;
+  services: Services;
+  loaders: Loaders;
+  requestId: string;
+}
+
+export interface Loaders {
+  session: DataLoader<string, SessionView | null>;
+  topic: DataLoader<string, DomainTopic | null>;
+  topicStatus: DataLoader<string, TopicStatus>;
+}
+
+/**
+ * Made per request, so nothing cached outlives it or crosses users. Loaders without a
+ * viewer are never reached: every field is behind @Authorized.
+ */
+export function createLoaders(services: Services, viewer: Viewer | null): Loaders {
+  const me = () => {
+    if (!viewer) throw new Error('loader used without a viewer');
+    return viewer;
+  };
+  return {
+    session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
+    topic: new DataLoader(async (ids) => ids.map((id) => services.topics.get(id) ?? null)),
+    // All topics' statuses come from one query of the caller's sessions.
+    topicStatus: new DataLoader(async (topicIds) => {
+      const statuses = await services.sessions.topicStatuses(me());
+      return topicIds.map((id) => statuses.get(id) ?? 'NOT_STARTED');
+    }),
+  };
+}

@@ -1,0 +1,38 @@
+import { Message as DomainMessage } from '../domain/session';
+import { Topic as DomainTopic } from '../domain/topic';
+import { SessionView } from '../sessions/session-service';
+import { CoachingSession, Message, MessageRole, Topic } from './types';
+
+const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+export function toGqlSession(v: SessionView): CoachingSession {
+  return {
+    id: v.id,
+    topicId: v.topicId,
+    userId: v.userId,
+    status: v.status,
+    createdAt: new Date(v.createdAt),
+    updatedAt: new Date(v.updatedAt),
+    lastActivityAt: new Date(v.lastActivityAt),
+    endedAt: date(v.endedAt),
+    expiresAt: new Date(v.expiresAt),
+    isIdle: v.isIdle,
+    idleSince: date(v.idleSince),
+    messageCount: v.messageCount,
+    view: v,
+  };
+}
+
+export function toGqlMessage(m: DomainMessage): Message {
+  return {
+    id: `${m.sessionId}:${m.seq}`,
+    role: m.role as MessageRole,
+    content: m.content,
+    createdAt: new Date(m.createdAt),
+    seq: m.seq,
+  };
+}
+
+export function toGqlTopic(t: DomainTopic): Topic {
+  return { id: t.id, name: t.name, description: t.description, settings: { ...t.settings } };
+}

@@ -1,0 +1,123 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { SESSION_STATUSES, SessionStatus as DomainSessionStatus } from '../domain/session';
+import type { SessionView } from '../sessions/session-service';
+
+export const SessionStatus = Object.fromEntries(SESSION_STATUSES.map((s) => [s, s])) as {
+  [K in DomainSessionStatus]: K;
+};
+registerEnumType(SessionStatus, {
+  name: 'SessionStatus',
+  description: 'ACTIVE and PAUSED are live; COMPLETED, CANCELLED and ABANDONED are terminal and read-only',
+});
+
+export enum MessageRole {
+  USER = 'USER',
+  ASSISTANT = 'ASSISTANT',
+}
+registerEnumType(MessageRole, { name: 'MessageRole' });
+
+export enum TopicStatus {
+  NOT_STARTED = 'NOT_STARTED',
+  IN_PROGRESS = 'IN_PROGRESS',
+  PAUSED = 'PAUSED',
+  COMPLETED = 'COMPLETED',
+}
+registerEnumType(TopicStatus, { name: 'TopicStatus', description: "The caller's progress in a topic" });
+
+@ObjectType({ description: 'Relay page information' })
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field() hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ObjectType()
+export class TopicSessionSettings {
+  @Field(() => Int, { description: 'After this long without activity a live session reports isIdle (it stays resumable)' })
+  inactivityTimeoutMinutes!: number;
+  @Field(() => Int, { description: 'A live session expires this long after its last activity' })
+  activeTtlSeconds!: number;
+  @Field(() => Int, { description: 'An ended session expires this long after it ended' })
+  terminalTtlSeconds!: number;
+}
+
+@ObjectType({ description: 'A coaching topic (core values, purpose, ...)' })
+export class Topic {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field(() => String, { nullable: true }) description!: string | null;
+  @Field(() => TopicSessionSettings) settings!: TopicSessionSettings;
+}
+
+@ObjectType()
+export class Message {
+  @Field(() => ID) id!: string;
+  @Field(() => MessageRole) role!: MessageRole;
+  @Field() content!: string;
+  @Field() createdAt!: Date;
+  /** Position in the conversation; used for cursors, not exposed. */
+  seq!: number;
+}
+
+@ObjectType()
+export class MessageEdge {
+  @Field() cursor!: string;
+  @Field(() => Message) node!: Message;
+}
+
+@ObjectType()
+export class MessageConnection {
+  @Field(() => [MessageEdge]) edges!: MessageEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: "A coaching session of the caller's" })
+export class CoachingSession {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) topicId!: string;
+  @Field(() => ID) userId!: string;
+  @Field(() => SessionStatus) status!: DomainSessionStatus;
+  @Field() createdAt!: Date;
+  @Field() updatedAt!: Date;
+  @Field() lastActivityAt!: Date;
+  @Field(() => Date, { nullable: true }) endedAt!: Date | null;
+  @Field({ description: 'When the session and its messages are deleted unless there is activity first' })
+  expiresAt!: Date;
+  @Field({ description: "Past the topic's inactivity timeout; information only, the session stays resumable" })
+  isIdle!: boolean;
+  @Field(() => Date, { nullable: true, description: 'Last activity, when the session is idle' })
+  idleSince!: Date | null;
+  @Field(() => Int) messageCount!: number;
+  /** The service's view, for field resolvers. */
+  view!: SessionView;
+}
+
+@ObjectType()
+export class CoachingSessionEdge {
+  @Field() cursor!: string;
+  @Field(() => CoachingSession) node!: CoachingSession;
+}
+
+@ObjectType()
+export class CoachingSessionConnection {
+  @Field(() => [CoachingSessionEdge]) edges!: CoachingSessionEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: 'What a frontend needs before offering "Resume", "Start" or "taken": one cheap read' })
+export class SessionCheck {
+  @Field({ description: 'The caller holds a live session for this topic' }) hasSession!: boolean;
+  @Field(() => ID, { nullable: true }) sessionId!: string | null;
+  @Field(() => SessionStatus, { nullable: true }) status!: DomainSessionStatus | null;
+  @Field({ description: "The caller's session is past the topic's inactivity timeout" }) isIdle!: boolean;
+  @Field({ description: "Another user of the caller's tenant holds the topic" }) conflict!: boolean;
+  @Field(() => ID, { nullable: true }) conflictUserId!: string | null;
+}
+
+@ObjectType()
+export class SendMessagePayload {
+  @Field(() => CoachingSession) session!: CoachingSession;
+  @Field(() => Message, { description: "The caller's message as stored" }) message!: Message;
+  @Field(() => Message, { description: "The coach's reply" }) reply!: Message;
+}

@@ -1,0 +1,133 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import express, { NextFunction, Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
+import { bearerToken, TokenVerifier } from '../auth/verifier';
+import { DomainError } from '../domain/errors';
+import { Viewer } from '../domain/viewer';
+import { Context, createLoaders, Services } from '../graphql/context';
+import { depthLimit } from '../graphql/depth-limit';
+import { formatError } from '../graphql/errors';
+import { buildSchema } from '../graphql/schema';
+import { Logger } from '../logger';
+
+export interface ServerOptions {
+  services: Services;
+  verifier: TokenVerifier;
+  log: Logger;
+  production: boolean;
+  bodyLimitBytes: number;
+  maxQueryDepth: number;
+  /** Whether the store answers, for /readyz. */
+  ready: () => Promise<boolean>;
+  /** Sandbox's preloaded document and headers, in development. */
+  sandbox?: { document?: string; headers?: Record<string, string> };
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  stop(): Promise<void>;
+}
+
+/** Express 5 + Apollo Server 5 on /graphql, with /healthz and /readyz. */
+export async function startHttpServer(opts: ServerOptions, port: number, host?: string): Promise<RunningServer> {
+  const app = express();
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<Context>({
+    schema: buildSchema(),
+    introspection: !opts.production,
+    includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals: it drains this server, then stops the store.
+    stopOnTerminationSignals: false,
+    formatError: formatError(opts.log),
+    validationRules: [depthLimit(opts.maxQueryDepth)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      opts.production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({
+            embed: true,
+            document: opts.sandbox?.document,
+            headers: opts.sandbox?.headers,
+          }),
+    ],
+  });
+  await apollo.start();
+
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await opts.ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'store unreachable' });
+  });
+  // express.json() must come before Apollo's middleware, which expects a parsed body.
+  app.use(
+    '/graphql',
+    express.json({ limit: opts.bodyLimitBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const viewer = await authenticate(req.headers.authorization, opts.verifier);
+        return { viewer, services: opts.services, loaders: createLoaders(opts.services, viewer), requestId: requestId(req) };
+      },
+    }),
+  );
+  app.use(jsonErrors(opts.log));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const actual = (httpServer.address() as { port: number }).port;
+  return {
+    url: `http://${host && host !== '0.0.0.0' ? host : 'localhost'}:${actual}/graphql`,
+    port: actual,
+    httpServer,
+    stop: () => apollo.stop(),
+  };
+}
+
+async function authenticate(header: string | undefined, verifier: TokenVerifier): Promise<Viewer | null> {
+  try {
+    const token = bearerToken(header);
+    return token ? await verifier.verify(token) : null;
+  } catch (e) {
+    if (e instanceof DomainError) {
+      // Refused before execution; 401 tells HTTP clients what GraphQL clients read from the code.
+      throw new GraphQLError(e.message, { extensions: { code: e.code, http: { status: 401 } } });
+    }
+    throw e;
+  }
+}
+
+const requestId = (req: Request) => {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+};
+
+/** Malformed or oversized bodies get a GraphQL-shaped JSON error, not an HTML page or a stack. */
+function jsonErrors(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large') {
+      return res.status(413).json({ errors: [{ message: 'The request body is too large', extensions: { code: 'BAD_USER_INPUT' } }] });
+    }
+    if (e.type === 'entity.parse.failed' || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+      return res.status(400).json({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+    }
+    if (e.status && e.status >= 400 && e.status < 500) {
+      return res.status(e.status).json({ errors: [{ message: 'Bad request', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    log.error('unhandled HTTP error', { error: e.message });
+    return res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  };
+}

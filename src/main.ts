@@ -1,0 +1,85 @@
+import 'reflect-metadata';
+import { Config, ConfigError, loadConfig } from './config';
+import { jsonLogger } from './logger';
+import { createDynamoClient } from './store/client';
+import { EmbeddedDynamo, JavaMissingError, startEmbeddedDynamo } from './store/embedded';
+import { ensureTable } from './store/table';
+import { TopicsFileError } from './topics/catalog';
+import { hsSecret, startApp } from './app';
+import { signToken } from './auth/dev-token';
+import { SANDBOX_EXAMPLE } from './sandbox-example';
+
+/** Composition root: config -> DynamoDB (embedded by default) -> app -> signals. */
+async function main() {
+  const config = loadConfig();
+  const log = jsonLogger(config.logLevel);
+  let embedded: EmbeddedDynamo | undefined;
+  if (config.dynamo.mode === 'embedded') {
+    embedded = await startEmbeddedDynamo({ dataDir: config.dataDir });
+    log.info('embedded DynamoDB Local started', { endpoint: embedded.endpoint, dataDir: config.dataDir });
+  }
+  const endpoint = embedded?.endpoint ?? (config.dynamo.mode === 'endpoint' ? config.dynamo.url : undefined);
+  const dynamo = createDynamoClient({ endpoint, region: config.region });
+  const release = async () => {
+    dynamo.destroy();
+    await embedded?.stop();
+  };
+  try {
+    // Only the embedded store is set up implicitly; elsewhere run `npm run db:init` once.
+    if (embedded) await ensureTable(dynamo, config.tableName, { log: (m) => log.info(m) });
+    const token = await developmentToken(config);
+    const app = await startApp({
+      config,
+      dynamo,
+      log,
+      sandbox: token ? { document: SANDBOX_EXAMPLE, headers: { Authorization: `Bearer ${token}` } } : undefined,
+    });
+    log.info('listening', { url: app.server.url, store: endpoint ?? 'aws', table: config.tableName });
+    printBanner(app.server.url, config, token);
+
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { signal });
+      setTimeout(() => process.exit(1), 15_000).unref();
+      try {
+        await app.stop(); // stops accepting, drains in-flight requests
+        log.info('server stopped');
+      } finally {
+        await release();
+        log.info('store released');
+      }
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+/** In development without configured JWT verification, a ready-to-paste token for Sandbox. */
+async function developmentToken(config: Config): Promise<string | undefined> {
+  if (config.production || config.auth.secret || config.auth.jwksUrl) return undefined;
+  return signToken(hsSecret(config)!, { tenantId: 'demo-tenant', userId: 'demo-user', tenantClaim: config.auth.tenantClaim });
+}
+
+function printBanner(url: string, config: Config, token: string | undefined) {
+  const lines = ['', `Coaching sessions API ready at ${url}`];
+  if (!config.production) {
+    lines.push(`Apollo Sandbox: open ${url} in a browser (its code loads from a CDN; offline, use curl or a generated client).`);
+  }
+  if (token) {
+    lines.push('Development token (tenant demo-tenant, user demo-user; others: npm run token -- --tenant T --user U):');
+    lines.push(`  Authorization: Bearer ${token}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+main().catch((e) => {
+  const known = e instanceof ConfigError || e instanceof TopicsFileError || e instanceof JavaMissingError;
+  process.stderr.write(`Cannot start: ${known ? e.message : e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
