@@ -58,6 +58,7 @@ export const CHILD_SLACK_SECONDS = 24 * 3600;
 
 const BATCH_GET_MAX = 100;
 const BATCH_WRITE_MAX = 25;
+const TRANSACT_MAX = 100;
 
 /** The DynamoDB implementation of the service's repository port (single table, see keys.ts). */
 export class DynamoSessionRepository implements SessionRepository {
@@ -189,7 +190,7 @@ export class DynamoSessionRepository implements SessionRepository {
     const childTtl = toTtl(session.expiresAt) + CHILD_SLACK_SECONDS;
     await this.transact(
       [
-        this.versionedSessionPut(previous, ended, now, await this.childTtlFor(previous, ended)),
+        this.versionedSessionPut(previous, ended, now, await this.childTtlFor(previous, ended, now)),
         {
           Put: {
             TableName: this.table,
@@ -209,7 +210,7 @@ export class DynamoSessionRepository implements SessionRepository {
   }
 
   async updateSession(previous: Session, next: Session, now: number): Promise<void> {
-    const childTtl = await this.childTtlFor(previous, next);
+    const childTtl = await this.childTtlFor(previous, next, now);
     await this.transact(
       [this.versionedSessionPut(previous, next, now, childTtl), this.holdWrite(previous, next, now, childTtl)],
       () => new StaleSessionError(previous.id),
@@ -219,7 +220,7 @@ export class DynamoSessionRepository implements SessionRepository {
   }
 
   async appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void> {
-    const childTtl = await this.childTtlFor(previous, next);
+    const childTtl = await this.childTtlFor(previous, next, now);
     const ttl = toTtl(next.expiresAt) + CHILD_SLACK_SECONDS;
     const items: TransactItem[] = [
       this.versionedSessionPut(previous, next, now, childTtl),
@@ -292,18 +293,13 @@ export class DynamoSessionRepository implements SessionRepository {
    * The child-ttl floor to record with `next`. When the session's new ttl has passed the
    * children's floor, raise every child first, so none expires before the session.
    */
-  private async childTtlFor(previous: Session, next: Session): Promise<number> {
+  private async childTtlFor(previous: Session, next: Session, now: number): Promise<number> {
     const floor = await this.currentChildTtl(previous);
     const sessionTtl = toTtl(next.expiresAt);
     if (!isLive(next.status) || floor >= sessionTtl) return isLive(next.status) ? floor : sessionTtl + CHILD_SLACK_SECONDS;
     const target = sessionTtl + CHILD_SLACK_SECONDS;
-    await this.rewriteChildTtl(next, target);
+    await this.raiseChildTtl(previous, target, now);
     return target;
-  }
-
-  /** After a session ends, its children follow its (usually shorter) terminal expiry. */
-  private async settleChildren(ended: Session): Promise<void> {
-    await this.rewriteChildTtl(ended, toTtl(ended.expiresAt) + CHILD_SLACK_SECONDS);
   }
 
   /**
@@ -325,28 +321,49 @@ export class DynamoSessionRepository implements SessionRepository {
     return typeof item?.childTtl === 'number' ? item.childTtl : 0;
   }
 
-  private async rewriteChildTtl(session: Session, ttl: number): Promise<void> {
-    const pk = sessionPk(session.tenantId, session.id);
-    let start: Item | undefined;
-    do {
-      const out = await guarded(() =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk },
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      start = out.LastEvaluatedKey;
-      const items = out.Items ?? [];
-      // Messages never change once written, so a batch put is safe for them; records may
-      // gain a replySeq concurrently, so they get a targeted update instead.
-      const messages = items.filter((i) => i.type === 'MESSAGE').map((i) => ({ ...i, ttl }));
+  /**
+   * Raises every child's ttl, but only while the session is still the version that was
+   * read and has not expired: a write that is going to fail must not revive an expired
+   * session's messages, nor undo the lower ttl an ending just gave them.
+   */
+  private async raiseChildTtl(previous: Session, ttl: number, now: number): Promise<void> {
+    const guard: TransactItem = {
+      ConditionCheck: {
+        TableName: this.table,
+        Key: sessionKey(previous.tenantId, previous.id),
+        ConditionExpression: 'version = :v AND #ttl > :now',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':v': previous.version, ':now': nowSeconds(now) },
+      },
+    };
+    for await (const children of this.childPages(previous)) {
+      const updates = children.map((c): TransactItem => ({
+        Update: {
+          TableName: this.table,
+          Key: { pk: c.pk, sk: c.sk },
+          UpdateExpression: 'SET #ttl = :ttl',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':ttl': ttl },
+        },
+      }));
+      for (let i = 0; i < updates.length; i += TRANSACT_MAX - 1) {
+        await this.transact([guard, ...updates.slice(i, i + TRANSACT_MAX - 1)], () => new StaleSessionError(previous.id));
+      }
+    }
+  }
+
+  /**
+   * After a session ends, its children follow its (usually shorter) terminal expiry. No
+   * raise can interleave (the ending moved the version on), and messages never change,
+   * so whole-item batch puts are safe for them; records get targeted updates.
+   */
+  private async settleChildren(ended: Session): Promise<void> {
+    const ttl = toTtl(ended.expiresAt) + CHILD_SLACK_SECONDS;
+    for await (const children of this.childPages(ended)) {
+      const messages = children.filter((i) => i.type === 'MESSAGE').map((i) => ({ ...i, ttl }));
       for (let i = 0; i < messages.length; i += BATCH_WRITE_MAX) await this.batchPut(messages.slice(i, i + BATCH_WRITE_MAX));
-      for (const record of items.filter((i) => i.type === 'CLIENT_MESSAGE')) {
+      for (const record of children.filter((i) => i.type === 'CLIENT_MESSAGE')) {
         await guarded(() =>
           this.db.send(
             new UpdateCommand({
@@ -360,6 +377,26 @@ export class DynamoSessionRepository implements SessionRepository {
           ),
         );
       }
+    }
+  }
+
+  /** The session's messages and records, a query page at a time. */
+  private async *childPages(session: Session): AsyncGenerator<Item[]> {
+    let start: Item | undefined;
+    do {
+      const out = await guarded(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': sessionPk(session.tenantId, session.id) },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      start = out.LastEvaluatedKey;
+      yield (out.Items ?? []).filter((i) => i.type === 'MESSAGE' || i.type === 'CLIENT_MESSAGE');
     } while (start);
   }
 
@@ -432,24 +469,17 @@ function toRecord(item: Item): ClientMessageRecord {
   return { userSeq: Number(item.userSeq), replySeq: typeof item.replySeq === 'number' ? item.replySeq : null };
 }
 
-/** Opaque mySessions cursor: the last edge's index position, bound to the caller's partition. */
+/** Opaque mySessions cursor: the last edge's position in the caller's index partition. */
 function encodeSessionCursor(item: Item): string {
-  return Buffer.from(JSON.stringify([item.gsi1sk, item.sessionId])).toString('base64url');
+  return Buffer.from(String(item.gsi1sk)).toString('base64url');
 }
 
+/** Rebuilds the index key from a cursor, only ever within the caller's own partition. */
 function decodeSessionCursor(cursor: string, tenantId: string, gsi1pk: string): Item {
-  const bad = () => badInput('Invalid cursor', { argumentName: 'after' });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw bad();
-  const [gsi1sk, sessionId] = parsed as unknown[];
-  if (typeof sessionId !== 'string' || !isSessionId(sessionId)) throw bad();
-  if (typeof gsi1sk !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#ses_[0-9A-Z]{26}$/.test(gsi1sk)) throw bad();
-  return { ...sessionKey(tenantId, sessionId), gsi1pk, gsi1sk };
+  const gsi1sk = cursor.length <= 100 ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const match = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#(ses_[0-9A-Z]{26})$/.exec(gsi1sk);
+  if (!match || !isSessionId(match[1])) throw badInput('Invalid cursor', { argumentName: 'after' });
+  return { ...sessionKey(tenantId, match[1]), gsi1pk, gsi1sk };
 }
 
 function dedupe(keys: Key[]): Key[] {

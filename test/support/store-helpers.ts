@@ -1,0 +1,179 @@
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoClient, documentClient } from '../../src/store/client';
+import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
+import { SessionService } from '../../src/sessions/session-service';
+import { TopicCatalog } from '../../src/topics/catalog';
+import { EmbeddedCoach } from '../../src/coach/embedded-coach';
+import { silentLogger } from '../../src/logger';
+import { Clock } from '../../src/domain/clock';
+import { DomainError, ErrorCode } from '../../src/domain/errors';
+import { DEFAULT_SETTINGS, SessionSettings } from '../../src/domain/session';
+import { Topic } from '../../src/domain/topic';
+import { Viewer } from '../../src/domain/viewer';
+import { sessionPk } from '../../src/store/keys';
+import { TestTable } from './dynamo';
+
+export type Item = Record<string, unknown>;
+
+export const viewer = (tenantId: string, userId: string): Viewer => ({ tenantId, userId, roles: [] });
+
+export function topic(id: string, settings: Partial<SessionSettings> = {}): Topic {
+  return {
+    id,
+    name: `Topic ${id}`,
+    description: null,
+    instructions: `Coach the user on ${id}.`,
+    openingMessage: `Welcome to ${id}.`,
+    settings: { ...DEFAULT_SETTINGS, ...settings },
+  };
+}
+
+export const catalog = (...topics: Topic[]) => new TopicCatalog(topics);
+
+/** A repository + service pair on one DynamoDB client. */
+export interface Stack {
+  repo: DynamoSessionRepository;
+  service: SessionService;
+  doc: DynamoDBDocumentClient;
+  client: DynamoDBClient | null;
+  /** Destroys the client if this stack owns it. */
+  close(): void;
+}
+
+export function stackOn(table: TestTable, clock: Clock, topics: TopicCatalog): Stack {
+  const repo = new DynamoSessionRepository(table.doc, table.tableName);
+  const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);
+  return { repo, service, doc: table.doc, client: null, close: () => undefined };
+}
+
+/** A second "process": its own DynamoDB client (own sockets), same endpoint and table. */
+export function independentStack(table: TestTable, clock: Clock, topics: TopicCatalog): Stack {
+  const client = createDynamoClient({ endpoint: table.endpoint, region: 'local' });
+  const doc = documentClient(client);
+  const repo = new DynamoSessionRepository(doc, table.tableName);
+  const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);
+  return { repo, service, doc, client, close: () => client.destroy() };
+}
+
+/** A clock that moves forward by `stepMs` on every read, so events get distinct, ordered times. */
+export class TickingClock implements Clock {
+  constructor(
+    private ms: number,
+    private readonly stepMs = 1,
+  ) {}
+  now() {
+    this.ms += this.stepMs;
+    return this.ms;
+  }
+  advance(ms: number) {
+    this.ms += ms;
+  }
+}
+
+export async function scanAll(table: TestTable): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await table.doc.send(new ScanCommand({ TableName: table.tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    items.push(...((out.Items ?? []) as Item[]));
+    start = out.LastEvaluatedKey as Item | undefined;
+  } while (start);
+  return items;
+}
+
+/** Every item of one session's partition (session, messages, CMID records). */
+export async function partition(table: TestTable, tenantId: string, sessionId: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await table.doc.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': sessionPk(tenantId, sessionId) },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...((out.Items ?? []) as Item[]));
+    start = out.LastEvaluatedKey as Item | undefined;
+  } while (start);
+  return items;
+}
+
+export const bySk = (a: Item, b: Item) => String(a.sk).localeCompare(String(b.sk));
+export const isMessage = (i: Item) => String(i.sk).startsWith('MSG#');
+export const isRecord = (i: Item) => String(i.sk).startsWith('CMID#');
+export const isChild = (i: Item) => isMessage(i) || isRecord(i);
+
+/** A seeded PRNG (mulberry32), so "random" orders are reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/**
+ * Emulates DynamoDB's late TTL sweep: deletes the given items, each only if it is still
+ * expired at `nowSec` (as the real sweeper does), calling `after` after each deletion.
+ * Returns the number of items actually deleted.
+ */
+export async function sweep(
+  table: TestTable,
+  items: readonly Item[],
+  nowSec: number,
+  after?: (deleted: Item) => Promise<void>,
+): Promise<number> {
+  let deleted = 0;
+  for (const item of items) {
+    try {
+      await table.doc.send(
+        new DeleteCommand({
+          TableName: table.tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          ConditionExpression: '#ttl <= :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': nowSec },
+        }),
+      );
+      deleted++;
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      continue;
+    }
+    await after?.(item);
+  }
+  return deleted;
+}
+
+/** Runs `fn` and returns the DomainError it throws (fails the test otherwise). */
+export async function domainError(fn: () => Promise<unknown>, code?: ErrorCode): Promise<DomainError> {
+  let thrown: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    thrown = e;
+  }
+  if (!(thrown instanceof DomainError)) {
+    throw new Error(`expected a DomainError${code ? ` ${code}` : ''}, got ${thrown === undefined ? 'success' : String(thrown)}`);
+  }
+  if (code) expect(thrown.code).toBe(code);
+  return thrown;
+}
+
+export const sec = (ms: number) => Math.floor(ms / 1000);
