@@ -1,8 +1,6 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',
@@ -16,10 +14,23 @@ module.exports = {
       },
     ],
   },
-  // One DynamoDB Local for the whole run; every test file makes its own table in it.
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/env.ts'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
+  projects: [
+    // No I/O: runs without Java or DynamoDB Local.
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'dynamodb',
+      testMatch: ['<rootDir>/test/store/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      // One DynamoDB Local for the run (started only when these tests run); each file makes its own table.
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
 };

@@ -188,10 +188,17 @@ export class SessionService {
   async start(viewer: Viewer, topicId: string, restart: boolean): Promise<SessionView> {
     const topic = this.topic(topicId);
     let opening: string | null = null;
+    let abandoning: string | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const holder = await this.repo.findHolder(viewer.tenantId, topic.id, now);
       if (holder && holder.userId !== viewer.userId) throw sessionConflict(holder.userId);
+      if (restart && holder) {
+        // A restart abandons the session the caller saw; if a simultaneous restart of
+        // theirs already replaced it, the fresh session is the one to return, not abandon.
+        abandoning ??= holder.id;
+        if (holder.id !== abandoning) restart = false;
+      }
       try {
         if (holder && !restart) return await this.resumeHeld(holder, topic, now);
         opening ??= await this.openingMessage(topic);
@@ -206,8 +213,6 @@ export class SessionService {
         if (e instanceof TopicHeldError && e.holder.userId !== viewer.userId) throw sessionConflict(e.holder.userId);
         // Lost a race (our own other tab, or the holder moved on): look again.
         if (e instanceof TopicHeldError || e instanceof StaleSessionError) {
-          // A concurrent restart by the same user already made a fresh session: take that one.
-          if (restart && e instanceof TopicHeldError) restart = false;
           await backoff(attempt);
           continue;
         }
@@ -300,6 +305,11 @@ export class SessionService {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
+      if (clientMessageId && session.status !== 'ACTIVE') {
+        // A retry of a message accepted before the session was paused or ended still gets its first result.
+        const record = await this.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
+        if (record) return { replay: await this.replay(viewer, session, record, clientMessageId) };
+      }
       assertActive(session);
       const message: Message = { sessionId, seq: session.messageCount + 1, role: 'USER', content, createdAt: now };
       if (clientMessageId) message.clientMessageId = clientMessageId;
@@ -366,7 +376,8 @@ export class SessionService {
     if (!message) throw notFound('Message');
     const reply = messages.find((m) => m.seq === current.replySeq);
     if (reply) return { session: this.view(latest, now), message, reply };
-    if (!isLive(latest.status)) throw sessionNotLive(latest.status);
+    // The first call stored no reply (the coach failed): a new one only for an active session.
+    assertActive(latest);
     const text = await this.askCoach(this.topicOf(latest), latest, message);
     return this.appendReply(viewer, latest, message, text, clientMessageId);
   }

@@ -1,0 +1,780 @@
+import { DEFAULT_SETTINGS, Session } from '../../src/domain/session';
+import { DomainError, serviceUnavailable } from '../../src/domain/errors';
+import { SessionService } from '../../src/sessions/session-service';
+import { DAY, MINUTE } from '../support/clock';
+import {
+  alice,
+  aliceElsewhere,
+  bob,
+  expectDomainError,
+  expiry,
+  FLASH,
+  FOCUS,
+  setup,
+  UNKNOWN_SESSION_ID,
+} from './fixtures';
+
+type Ctx = ReturnType<typeof setup>;
+
+const DEFAULT_ACTIVE_TTL_S = 30 * 24 * 3600;
+const DEFAULT_TERMINAL_TTL_S = 14 * 24 * 3600;
+const HOUR_PLUS = 60 * MINUTE + 123;
+
+/** Drives a fresh session of alice's into the given status. */
+async function sessionIn(ctx: Ctx, status: Session['status'], topicId = 'core_values') {
+  const { svc } = ctx;
+  const s = await svc.start(alice, topicId, false);
+  switch (status) {
+    case 'ACTIVE':
+      return s;
+    case 'PAUSED':
+      return svc.pause(alice, s.id);
+    case 'COMPLETED':
+      return svc.complete(alice, s.id);
+    case 'CANCELLED':
+      return svc.cancel(alice, s.id);
+    case 'ABANDONED': {
+      await svc.start(alice, topicId, true);
+      return (await svc.get(alice, s.id))!;
+    }
+  }
+}
+
+describe('lifecycle', () => {
+  test('startSession on a free topic creates an ACTIVE session with the coach opening as message 1', async () => {
+    const ctx = setup();
+    ctx.coach.openingText = 'Hello from the coach.';
+    const now = ctx.clock.now();
+    const s = await ctx.svc.start(alice, 'core_values', false);
+    expect(s).toMatchObject({
+      tenantId: 't1',
+      userId: 'alice',
+      topicId: 'core_values',
+      status: 'ACTIVE',
+      createdAt: now,
+      updatedAt: now,
+      lastActivityAt: now,
+      endedAt: null,
+      messageCount: 1,
+      isIdle: false,
+      idleSince: null,
+    });
+    expect(s.id).toMatch(/^ses_[0-9A-Z]{26}$/);
+    const stored = ctx.repo.storedMessages('t1', s.id);
+    expect(stored).toEqual([
+      { sessionId: s.id, seq: 1, role: 'ASSISTANT', content: 'Hello from the coach.', createdAt: now },
+    ]);
+    expect(await ctx.svc.get(alice, s.id)).toEqual(s);
+  });
+
+  test('a failing coach opening falls back to the topic opening message, and the session is still created', async () => {
+    const ctx = setup();
+    ctx.coach.openingError = new Error('model down');
+    const s = await ctx.svc.start(alice, 'focus', false);
+    expect(s.status).toBe('ACTIVE');
+    expect(ctx.repo.storedMessages('t1', s.id)[0].content).toBe(FOCUS.openingMessage);
+  });
+
+  test('a blank coach opening falls back to the topic opening message', async () => {
+    const ctx = setup();
+    ctx.coach.openingText = '   ';
+    const s = await ctx.svc.start(alice, 'focus', false);
+    expect(ctx.repo.storedMessages('t1', s.id)[0].content).toBe(FOCUS.openingMessage);
+  });
+
+  test.each(['start', 'resume'] as const)('%s on a PAUSED session makes it ACTIVE again (same session, refreshed)', async (op) => {
+    const ctx = setup();
+    const paused = await sessionIn(ctx, 'PAUSED');
+    ctx.clock.advance(2 * DAY + 1500);
+    const now = ctx.clock.now();
+    const s = op === 'start' ? await ctx.svc.start(alice, 'core_values', false) : await ctx.svc.resume(alice, paused.id);
+    expect(s.id).toBe(paused.id);
+    expect(s.status).toBe('ACTIVE');
+    expect(s.version).toBe(paused.version + 1);
+    expect(s.lastActivityAt).toBe(now);
+    expect(s.updatedAt).toBe(now);
+    expect(s.expiresAt).toBe(expiry(now, DEFAULT_ACTIVE_TTL_S));
+    expect(s.messageCount).toBe(paused.messageCount);
+    expect(await ctx.svc.get(alice, s.id)).toEqual(s);
+    expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: s.id, status: 'ACTIVE' });
+  });
+
+  test.each(['start', 'resume'] as const)('%s on an ACTIVE session returns the same session unchanged and writes nothing', async (op) => {
+    const ctx = setup();
+    const active = await sessionIn(ctx, 'ACTIVE');
+    ctx.clock.advance(3 * MINUTE);
+    const before = ctx.repo.snapshot();
+    const writes = ctx.repo.writeCalls();
+    const s = op === 'start' ? await ctx.svc.start(alice, 'core_values', false) : await ctx.svc.resume(alice, active.id);
+    expect(s.id).toBe(active.id);
+    expect(s.version).toBe(active.version);
+    expect(s.lastActivityAt).toBe(active.lastActivityAt);
+    expect(s.expiresAt).toBe(active.expiresAt);
+    expect(s.status).toBe('ACTIVE');
+    expect(ctx.repo.writeCalls()).toBe(writes);
+    expect(ctx.repo.snapshot()).toEqual(before);
+  });
+
+  test('pause: ACTIVE -> PAUSED, activity and expiry refreshed, the hold follows', async () => {
+    const ctx = setup();
+    const s = await sessionIn(ctx, 'ACTIVE');
+    ctx.clock.advance(MINUTE + 700);
+    const now = ctx.clock.now();
+    const p = await ctx.svc.pause(alice, s.id);
+    expect(p).toMatchObject({ id: s.id, status: 'PAUSED', version: s.version + 1, lastActivityAt: now, updatedAt: now, endedAt: null });
+    expect(p.expiresAt).toBe(expiry(now, DEFAULT_ACTIVE_TTL_S));
+    expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: s.id, status: 'PAUSED' });
+    // Still held: another user of the tenant is refused.
+    await expectDomainError(ctx.svc.start(bob, 'core_values', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+  });
+
+  test('pause on a PAUSED session is refused and changes nothing', async () => {
+    const ctx = setup();
+    const p = await sessionIn(ctx, 'PAUSED');
+    const before = ctx.repo.snapshot();
+    await expectDomainError(ctx.svc.pause(alice, p.id), 'SESSION_NOT_ACTIVE');
+    expect(ctx.repo.snapshot()).toEqual(before);
+  });
+
+  test('sendMessage to a PAUSED session is SESSION_NOT_ACTIVE and writes nothing', async () => {
+    const ctx = setup();
+    const p = await sessionIn(ctx, 'PAUSED');
+    const before = ctx.repo.snapshot();
+    await expectDomainError(ctx.svc.sendMessage(alice, p.id, 'hello?', null), 'SESSION_NOT_ACTIVE');
+    await expectDomainError(ctx.svc.sendMessage(alice, p.id, 'hello?', 'cm-1'), 'SESSION_NOT_ACTIVE');
+    expect(ctx.repo.snapshot()).toEqual(before);
+    expect(ctx.coach.replyCalls).toBe(0);
+  });
+
+  describe.each([
+    ['complete', 'COMPLETED'],
+    ['cancel', 'CANCELLED'],
+  ] as const)('%s', (op, status) => {
+    test.each(['ACTIVE', 'PAUSED'] as const)(`from %s -> ${status}, terminal ttl, topic freed`, async (from) => {
+      const ctx = setup();
+      const s = await sessionIn(ctx, from);
+      ctx.clock.advance(5 * DAY + 250);
+      const now = ctx.clock.now();
+      const e = await ctx.svc[op](alice, s.id);
+      expect(e).toMatchObject({
+        id: s.id,
+        status,
+        endedAt: now,
+        updatedAt: now,
+        lastActivityAt: s.lastActivityAt,
+        version: s.version + 1,
+        isIdle: false,
+        idleSince: null,
+      });
+      expect(e.expiresAt).toBe(expiry(now, DEFAULT_TERMINAL_TTL_S));
+      expect(await ctx.svc.get(alice, s.id)).toEqual(e);
+      // The topic is free again: no session to check, and anyone may start.
+      expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: false, conflict: false });
+      expect(await ctx.svc.check(bob, 'core_values')).toMatchObject({ hasSession: false, conflict: false });
+      const fresh = await ctx.svc.start(bob, 'core_values', false);
+      expect(fresh.id).not.toBe(s.id);
+      expect(fresh.userId).toBe('bob');
+    });
+  });
+
+  test('after completing, startSession creates a new session for the same user', async () => {
+    const ctx = setup();
+    const done = await sessionIn(ctx, 'COMPLETED');
+    const next = await ctx.svc.start(alice, 'core_values', false);
+    expect(next.id).not.toBe(done.id);
+    expect(next.status).toBe('ACTIVE');
+    expect((await ctx.svc.get(alice, done.id))!.status).toBe('COMPLETED');
+  });
+
+  test.each(['ACTIVE', 'PAUSED'] as const)('restart on the caller\'s own %s session abandons it and creates a new one', async (from) => {
+    const ctx = setup();
+    const old = await sessionIn(ctx, from);
+    await ctx.svc.sendMessage(alice, old.id, 'x', null).catch(() => undefined); // PAUSED refuses; ACTIVE grows
+    const before = (await ctx.svc.get(alice, old.id))!;
+    ctx.clock.advance(HOUR_PLUS);
+    const now = ctx.clock.now();
+    const fresh = await ctx.svc.start(alice, 'core_values', true);
+    expect(fresh.id).not.toBe(old.id);
+    expect(fresh).toMatchObject({ status: 'ACTIVE', messageCount: 1, version: 1, createdAt: now, userId: 'alice' });
+    expect(ctx.repo.storedMessages('t1', fresh.id).map((m) => m.seq)).toEqual([1]);
+    const abandoned = (await ctx.svc.get(alice, old.id))!;
+    expect(abandoned).toMatchObject({ status: 'ABANDONED', endedAt: now, version: before.version + 1, messageCount: before.messageCount });
+    expect(abandoned.expiresAt).toBe(expiry(now, DEFAULT_TERMINAL_TTL_S));
+    expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: fresh.id, status: 'ACTIVE' });
+    // The old session's messages are still readable.
+    expect(ctx.repo.storedMessages('t1', old.id).length).toBe(before.messageCount);
+  });
+
+  test('restart with no live session simply creates one', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'core_values', true);
+    expect(s.status).toBe('ACTIVE');
+    expect(ctx.repo.calls.replaceSession).toBe(0);
+  });
+
+  test('restart by another user of the tenant is SESSION_CONFLICT and changes nothing', async () => {
+    const ctx = setup();
+    const s = await sessionIn(ctx, 'ACTIVE');
+    const before = ctx.repo.snapshot();
+    const err = await expectDomainError(ctx.svc.start(bob, 'core_values', true), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+    expect(err.details.conflictUserId).toBe('alice');
+    expect(ctx.repo.snapshot()).toEqual(before);
+    expect((await ctx.svc.get(alice, s.id))!.status).toBe('ACTIVE');
+  });
+
+  describe.each(['COMPLETED', 'CANCELLED', 'ABANDONED'] as const)('a %s session', (status) => {
+    const writes: [string, (svc: SessionService, id: string) => Promise<unknown>][] = [
+      ['pause', (svc, id) => svc.pause(alice, id)],
+      ['resume', (svc, id) => svc.resume(alice, id)],
+      ['complete', (svc, id) => svc.complete(alice, id)],
+      ['cancel', (svc, id) => svc.cancel(alice, id)],
+      ['sendMessage', (svc, id) => svc.sendMessage(alice, id, 'still there?', null)],
+      ['sendMessage with clientMessageId', (svc, id) => svc.sendMessage(alice, id, 'still there?', 'cm-x')],
+    ];
+    test.each(writes)('refuses %s with SESSION_NOT_LIVE and changes nothing', async (_name, write) => {
+      const ctx = setup();
+      const s = await sessionIn(ctx, status);
+      expect(s.status).toBe(status);
+      ctx.clock.advance(MINUTE);
+      const before = ctx.repo.snapshot();
+      await expectDomainError(write(ctx.svc, s.id), 'SESSION_NOT_LIVE');
+      expect(ctx.repo.snapshot()).toEqual(before);
+      expect(await ctx.svc.get(alice, s.id)).toMatchObject({ status, version: s.version });
+    });
+  });
+});
+
+
+describe('idle is information only', () => {
+  test('a session past the inactivity timeout reports isIdle and idleSince = lastActivityAt', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    ctx.clock.advance(4 * MINUTE + 59_000);
+    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: false, idleSince: null });
+    expect((await ctx.svc.check(alice, 'focus')).isIdle).toBe(false);
+    ctx.clock.advance(2 * MINUTE);
+    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: true, idleSince: s.lastActivityAt, status: 'ACTIVE' });
+    expect(await ctx.svc.check(alice, 'focus')).toMatchObject({ hasSession: true, isIdle: true, sessionId: s.id });
+    // Other users see the conflict, not the idleness.
+    expect(await ctx.svc.check(bob, 'focus')).toMatchObject({ conflict: true, conflictUserId: 'alice', isIdle: false });
+  });
+
+  test('the default timeout is 30 minutes', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'core_values', false);
+    ctx.clock.advance(29 * MINUTE);
+    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(false);
+    ctx.clock.advance(2 * MINUTE);
+    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(true);
+  });
+
+  test('inactivityTimeoutMinutes 0 makes a session idle as soon as time passes', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'flash', false);
+    ctx.clock.advance(500);
+    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: true, idleSince: s.lastActivityAt });
+  });
+
+  test('a PAUSED session becomes idle too; an ended one never is', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    const p = await ctx.svc.pause(alice, s.id);
+    ctx.clock.advance(10 * MINUTE);
+    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ status: 'PAUSED', isIdle: true, idleSince: p.lastActivityAt });
+    const done = await ctx.svc.complete(alice, s.id);
+    ctx.clock.advance(9 * MINUTE);
+    expect(done).toMatchObject({ isIdle: false, idleSince: null });
+    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: false, idleSince: null });
+  });
+
+  test('idle never blocks startSession: it resumes the same idle session', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'linger', false);
+    ctx.clock.advance(5 * DAY);
+    const again = await ctx.svc.start(alice, 'linger', false);
+    expect(again.id).toBe(s.id);
+    expect(again.status).toBe('ACTIVE');
+    expect(again.isIdle).toBe(true);
+    expect(again.version).toBe(s.version);
+  });
+
+  test('idle never blocks sendMessage, and a message ends the idleness', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'linger', false);
+    ctx.clock.advance(20 * DAY);
+    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(true);
+    const r = await ctx.svc.sendMessage(alice, s.id, 'I am back after a long break.', null);
+    expect(r.session).toMatchObject({ status: 'ACTIVE', isIdle: false, idleSince: null, lastActivityAt: ctx.clock.now() });
+    expect(r.reply.role).toBe('ASSISTANT');
+  });
+
+  test('idle never blocks pause, resume (from PAUSED), complete or cancel', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'linger', false);
+    ctx.clock.advance(DAY);
+    const p = await ctx.svc.pause(alice, s.id);
+    expect(p.status).toBe('PAUSED');
+    ctx.clock.advance(DAY);
+    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(true);
+    const r = await ctx.svc.start(alice, 'linger', false);
+    expect(r).toMatchObject({ id: s.id, status: 'ACTIVE', isIdle: false });
+    ctx.clock.advance(DAY);
+    expect((await ctx.svc.complete(alice, s.id)).status).toBe('COMPLETED');
+    const t = await ctx.svc.start(alice, 'linger', false);
+    ctx.clock.advance(DAY);
+    expect((await ctx.svc.cancel(alice, t.id)).status).toBe('CANCELLED');
+  });
+
+  test('idleness never makes the topic free for another user', async () => {
+    const ctx = setup();
+    await ctx.svc.start(alice, 'linger', false);
+    ctx.clock.advance(50 * MINUTE);
+    await expectDomainError(ctx.svc.start(bob, 'linger', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+  });
+});
+
+describe('TTL', () => {
+  test('a new session expires activeTtlSeconds after its creation, at whole seconds', async () => {
+    const ctx = setup();
+    ctx.clock.advance(1_789); // not on a second boundary
+    const now = ctx.clock.now();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    expect(s.expiresAt).toBe(expiry(now, FOCUS.settings.activeTtlSeconds));
+    expect(s.expiresAt % 1000).toBe(0);
+    const d = await ctx.svc.start(alice, 'core_values', false);
+    expect(d.expiresAt).toBe(expiry(now, DEFAULT_SETTINGS.activeTtlSeconds));
+  });
+
+  test('every write of a live session moves expiry forward; ending uses the terminal ttl from endedAt', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    ctx.clock.advance(20 * MINUTE + 300);
+    const r = await ctx.svc.sendMessage(alice, s.id, 'hello', null);
+    expect(r.session.expiresAt).toBe(expiry(ctx.clock.now(), 3600));
+    expect(r.session.expiresAt).toBeGreaterThan(s.expiresAt);
+    ctx.clock.advance(40 * MINUTE + 450);
+    const p = await ctx.svc.pause(alice, s.id);
+    expect(p.expiresAt).toBe(expiry(ctx.clock.now(), 3600));
+    ctx.clock.advance(50 * MINUTE + 999);
+    const a = await ctx.svc.resume(alice, s.id);
+    expect(a.expiresAt).toBe(expiry(ctx.clock.now(), 3600));
+    ctx.clock.advance(30 * MINUTE + 1);
+    const c = await ctx.svc.complete(alice, s.id);
+    expect(c.expiresAt).toBe(expiry(c.endedAt!, 600));
+    // The session has been alive for well over its original hour thanks to the writes.
+    expect(ctx.clock.now() - s.createdAt).toBeGreaterThan(2 * 3600 * 1000);
+  });
+
+  test('a live session past expiresAt is gone: get null, check empty, writes NOT_FOUND, start creates a new one', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    ctx.clock.set(s.expiresAt - 1);
+    expect(await ctx.svc.get(alice, s.id)).not.toBeNull();
+    expect((await ctx.svc.check(alice, 'focus')).hasSession).toBe(true);
+    ctx.clock.set(s.expiresAt);
+    expect(await ctx.svc.get(alice, s.id)).toBeNull();
+    expect(await ctx.svc.getMany(alice, [s.id])).toEqual([null]);
+    expect(await ctx.svc.check(alice, 'focus')).toEqual({
+      hasSession: false,
+      sessionId: null,
+      status: null,
+      isIdle: false,
+      conflict: false,
+      conflictUserId: null,
+    });
+    expect(await ctx.svc.check(bob, 'focus')).toMatchObject({ conflict: false, conflictUserId: null });
+    const before = ctx.repo.snapshot();
+    await expectDomainError(ctx.svc.sendMessage(alice, s.id, 'hello?', null), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.pause(alice, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.resume(alice, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.complete(alice, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.cancel(alice, s.id), 'NOT_FOUND');
+    expect(ctx.repo.snapshot()).toEqual(before); // no write revived it
+    expect((await ctx.svc.mySessions(alice, null, null, null)).sessions).toEqual([]);
+    const fresh = await ctx.svc.start(alice, 'focus', false);
+    expect(fresh.id).not.toBe(s.id);
+    expect(fresh.messageCount).toBe(1);
+    expect(await ctx.svc.get(alice, s.id)).toBeNull();
+  });
+
+  test('an expired hold frees the topic for another user of the tenant', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    ctx.clock.set(s.expiresAt + 1000);
+    const b = await ctx.svc.start(bob, 'focus', false);
+    expect(b.userId).toBe('bob');
+    await expectDomainError(ctx.svc.start(alice, 'focus', false), 'SESSION_CONFLICT', { conflictUserId: 'bob' });
+  });
+
+  test('an ended session disappears terminalTtlSeconds after it ended', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    ctx.clock.advance(1234);
+    const c = await ctx.svc.cancel(alice, s.id);
+    expect(c.expiresAt).toBe(expiry(c.endedAt!, 600));
+    ctx.clock.set(c.expiresAt - 1);
+    expect((await ctx.svc.get(alice, s.id))!.status).toBe('CANCELLED');
+    ctx.clock.set(c.expiresAt);
+    expect(await ctx.svc.get(alice, s.id)).toBeNull();
+    expect((await ctx.svc.mySessions(alice, null, null, null)).sessions).toEqual([]);
+  });
+
+  test('TTLs of one second are honoured', async () => {
+    const ctx = setup();
+    ctx.clock.advance(400);
+    const s = await ctx.svc.start(alice, 'flash', false);
+    expect(s.expiresAt).toBe(expiry(ctx.clock.now(), 1));
+    ctx.clock.advance(600); // exactly the next whole second
+    expect(await ctx.svc.get(alice, s.id)).toBeNull();
+  });
+});
+
+describe('conflicts and tenants', () => {
+  test('another user of the tenant gets SESSION_CONFLICT naming the holder; nothing changes', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'core_values', false);
+    const before = ctx.repo.snapshot();
+    const err = await expectDomainError(ctx.svc.start(bob, 'core_values', false), 'SESSION_CONFLICT');
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err.details).toEqual({ conflictUserId: 'alice' });
+    expect(ctx.repo.snapshot()).toEqual(before);
+    expect((await ctx.svc.get(alice, s.id))!.version).toBe(s.version);
+  });
+
+  test('a paused session also holds the topic against other users', async () => {
+    const ctx = setup();
+    await sessionIn(ctx, 'PAUSED');
+    await expectDomainError(ctx.svc.start(bob, 'core_values', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+  });
+
+  test('other topics stay free', async () => {
+    const ctx = setup();
+    await ctx.svc.start(alice, 'core_values', false);
+    const b = await ctx.svc.start(bob, 'purpose', false);
+    expect(b.topicId).toBe('purpose');
+  });
+
+  test('another user of the same tenant cannot read or modify the session by id', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'core_values', false);
+    const before = ctx.repo.snapshot();
+    expect(await ctx.svc.get(bob, s.id)).toBeNull();
+    expect(await ctx.svc.getMany(bob, [s.id])).toEqual([null]);
+    await expectDomainError(ctx.svc.pause(bob, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.complete(bob, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.sendMessage(bob, s.id, 'hi', null), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.messages(bob, s, { first: null, after: null, last: null, before: null }), 'NOT_FOUND');
+    expect(ctx.repo.snapshot()).toEqual(before);
+  });
+
+  test('another tenant never conflicts, and its users cannot see or touch the session (even with the same user id)', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'core_values', false);
+    expect(await ctx.svc.check(aliceElsewhere, 'core_values')).toMatchObject({ hasSession: false, conflict: false, conflictUserId: null });
+    const before = ctx.repo.snapshot();
+    expect(await ctx.svc.get(aliceElsewhere, s.id)).toBeNull();
+    expect(await ctx.svc.getMany(aliceElsewhere, [s.id])).toEqual([null]);
+    for (const write of [
+      () => ctx.svc.pause(aliceElsewhere, s.id),
+      () => ctx.svc.resume(aliceElsewhere, s.id),
+      () => ctx.svc.complete(aliceElsewhere, s.id),
+      () => ctx.svc.cancel(aliceElsewhere, s.id),
+      () => ctx.svc.sendMessage(aliceElsewhere, s.id, 'hi', 'cm-1'),
+      () => ctx.svc.messages(aliceElsewhere, s, { first: null, after: null, last: null, before: null }),
+    ]) {
+      await expectDomainError(write(), 'NOT_FOUND');
+    }
+    // Same answer as for an id that does not exist anywhere.
+    await expectDomainError(ctx.svc.pause(aliceElsewhere, UNKNOWN_SESSION_ID), 'NOT_FOUND');
+    expect(ctx.repo.snapshot()).toEqual(before);
+    expect((await ctx.svc.mySessions(aliceElsewhere, null, null, null)).sessions).toEqual([]);
+    // Its own session for the same topic is independent.
+    const other = await ctx.svc.start(aliceElsewhere, 'core_values', false);
+    expect(other.id).not.toBe(s.id);
+    expect(other.tenantId).toBe('t2');
+    expect((await ctx.svc.check(alice, 'core_values')).sessionId).toBe(s.id);
+  });
+});
+
+describe('sessionCheck', () => {
+  test('no session', async () => {
+    const ctx = setup();
+    expect(await ctx.svc.check(alice, 'goals')).toEqual({
+      hasSession: false,
+      sessionId: null,
+      status: null,
+      isIdle: false,
+      conflict: false,
+      conflictUserId: null,
+    });
+  });
+
+  test('the caller holds it', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'goals', false);
+    expect(await ctx.svc.check(alice, 'goals')).toEqual({
+      hasSession: true,
+      sessionId: s.id,
+      status: 'ACTIVE',
+      isIdle: false,
+      conflict: false,
+      conflictUserId: null,
+    });
+  });
+
+  test('someone else in the tenant holds it', async () => {
+    const ctx = setup();
+    await ctx.svc.start(alice, 'goals', false);
+    expect(await ctx.svc.check(bob, 'goals')).toEqual({
+      hasSession: false,
+      sessionId: null,
+      status: null,
+      isIdle: false,
+      conflict: true,
+      conflictUserId: 'alice',
+    });
+  });
+
+  test('has no side effects and costs one read', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'linger', false);
+    await ctx.svc.pause(alice, s.id);
+    ctx.clock.advance(DAY);
+    const before = ctx.repo.snapshot();
+    ctx.repo.resetCalls();
+    const c = await ctx.svc.check(alice, 'linger');
+    await ctx.svc.check(bob, 'linger');
+    await ctx.svc.check(alice, 'goals');
+    expect(c).toMatchObject({ hasSession: true, status: 'PAUSED', isIdle: true });
+    expect(ctx.repo.snapshot()).toEqual(before);
+    expect(ctx.repo.writeCalls()).toBe(0);
+    const reads = Object.values(ctx.repo.calls).reduce((a, b) => a + b, 0);
+    expect(reads).toBe(3);
+    expect(ctx.repo.calls.findHolder).toBe(3);
+  });
+
+  test('an unknown or malformed topic is BAD_USER_INPUT', async () => {
+    const ctx = setup();
+    await expectDomainError(ctx.svc.check(alice, 'no_such_topic'), 'BAD_USER_INPUT');
+    await expectDomainError(ctx.svc.check(alice, 'Core Values!'), 'BAD_USER_INPUT');
+    expect(ctx.repo.calls.findHolder).toBe(0);
+  });
+});
+
+describe('startSession input', () => {
+  test.each(['no_such_topic', 'CORE_VALUES', '', 'x'.repeat(65), '../core_values'])('unknown topic %p is BAD_USER_INPUT and writes nothing', async (topicId) => {
+    const ctx = setup();
+    await expectDomainError(ctx.svc.start(alice, topicId, false), 'BAD_USER_INPUT');
+    expect(ctx.repo.writeCalls()).toBe(0);
+    expect(ctx.repo.snapshot().sessions).toEqual({});
+  });
+
+  test('a store outage is reported as the store error, not swallowed', async () => {
+    const ctx = setup();
+    ctx.repo.failNext('createSession', serviceUnavailable());
+    await expectDomainError(ctx.svc.start(alice, 'goals', false), 'SERVICE_UNAVAILABLE');
+    expect(ctx.repo.snapshot().sessions).toEqual({});
+    expect((await ctx.svc.start(alice, 'goals', false)).status).toBe('ACTIVE');
+  });
+});
+
+describe('session reads', () => {
+  test('get returns null for a malformed or unknown id', async () => {
+    const ctx = setup();
+    expect(await ctx.svc.get(alice, 'not-an-id')).toBeNull();
+    expect(await ctx.svc.get(alice, UNKNOWN_SESSION_ID)).toBeNull();
+    expect(ctx.repo.calls.getSession).toBe(1); // the malformed one never reached the store
+  });
+
+  test('getMany keeps the order of the ids and nulls the missing, malformed and foreign ones', async () => {
+    const ctx = setup();
+    const a = await ctx.svc.start(alice, 'goals', false);
+    const b = await ctx.svc.start(alice, 'purpose', false);
+    const foreign = await ctx.svc.start(bob, 'vision', false);
+    const got = await ctx.svc.getMany(alice, [b.id, 'junk', a.id, foreign.id, UNKNOWN_SESSION_ID]);
+    expect(got.map((s) => s?.id ?? null)).toEqual([b.id, null, a.id, null, null]);
+  });
+});
+
+describe('mySessions', () => {
+  async function threeSessions(ctx: Ctx) {
+    const goals = await ctx.svc.start(alice, 'goals', false);
+    ctx.clock.advance(MINUTE);
+    const purpose = await ctx.svc.start(alice, 'purpose', false);
+    ctx.clock.advance(MINUTE);
+    const vision = await ctx.svc.start(alice, 'vision', false);
+    ctx.clock.advance(MINUTE);
+    await ctx.svc.complete(alice, purpose.id);
+    ctx.clock.advance(MINUTE);
+    await ctx.svc.sendMessage(alice, goals.id, 'Let us set a goal', null); // goals is now the most recent
+    await ctx.svc.start(bob, 'strengths', false); // someone else's
+    return { goals, purpose, vision };
+  }
+
+  test('most recent activity first, only the caller\'s', async () => {
+    const ctx = setup();
+    const { goals, purpose, vision } = await threeSessions(ctx);
+    const page = await ctx.svc.mySessions(alice, null, null, null);
+    // complete does not count as activity, so purpose stays older than vision
+    expect(page.sessions.map((s) => s.id)).toEqual([goals.id, vision.id, purpose.id]);
+    expect(page.hasNextPage).toBe(false);
+    expect(page.cursors).toHaveLength(3);
+  });
+
+  test('status filter', async () => {
+    const ctx = setup();
+    const { goals, purpose, vision } = await threeSessions(ctx);
+    expect((await ctx.svc.mySessions(alice, ['COMPLETED'], null, null)).sessions.map((s) => s.id)).toEqual([purpose.id]);
+    expect((await ctx.svc.mySessions(alice, ['ACTIVE'], null, null)).sessions.map((s) => s.id)).toEqual([goals.id, vision.id]);
+    expect((await ctx.svc.mySessions(alice, [], null, null)).sessions).toHaveLength(3);
+    expect((await ctx.svc.mySessions(alice, ['PAUSED', 'CANCELLED'], null, null)).sessions).toEqual([]);
+  });
+
+  test('pages with opaque cursors and hasNextPage', async () => {
+    const ctx = setup();
+    const { goals, purpose, vision } = await threeSessions(ctx);
+    const p1 = await ctx.svc.mySessions(alice, null, 2, null);
+    expect(p1.sessions.map((s) => s.id)).toEqual([goals.id, vision.id]);
+    expect(p1.hasNextPage).toBe(true);
+    const p2 = await ctx.svc.mySessions(alice, null, 2, p1.cursors[1]);
+    expect(p2.sessions.map((s) => s.id)).toEqual([purpose.id]);
+    expect(p2.hasNextPage).toBe(false);
+    const p3 = await ctx.svc.mySessions(alice, null, 1, p1.cursors[0]);
+    expect(p3.sessions.map((s) => s.id)).toEqual([vision.id]);
+    expect(p3.hasNextPage).toBe(true);
+  });
+
+  test.each([0, -1, 101, 2.5])('first = %p is BAD_USER_INPUT', async (first) => {
+    const ctx = setup();
+    await expectDomainError(ctx.svc.mySessions(alice, null, first, null), 'BAD_USER_INPUT');
+  });
+
+  test.each(['garbage', 'WyJ4Il0', Buffer.from('[1,"nope"]').toString('base64url')])('a bad cursor %p is BAD_USER_INPUT', async (after) => {
+    const ctx = setup();
+    await ctx.svc.start(alice, 'goals', false);
+    await expectDomainError(ctx.svc.mySessions(alice, null, 5, after), 'BAD_USER_INPUT');
+  });
+
+  test('sessions carry isIdle', async () => {
+    const ctx = setup();
+    await ctx.svc.start(alice, 'focus', false);
+    ctx.clock.advance(6 * MINUTE);
+    expect((await ctx.svc.mySessions(alice, null, null, null)).sessions[0]).toMatchObject({ isIdle: true });
+  });
+});
+
+describe('topicStatuses', () => {
+  test('NOT_STARTED (absent), IN_PROGRESS, PAUSED, COMPLETED, and cancelled counts as not started', async () => {
+    const ctx = setup();
+    expect((await ctx.svc.topicStatuses(alice)).size).toBe(0);
+    await ctx.svc.start(alice, 'core_values', false);
+    const p = await ctx.svc.start(alice, 'purpose', false);
+    await ctx.svc.pause(alice, p.id);
+    const v = await ctx.svc.start(alice, 'vision', false);
+    await ctx.svc.complete(alice, v.id);
+    const g = await ctx.svc.start(alice, 'goals', false);
+    await ctx.svc.cancel(alice, g.id);
+    await ctx.svc.start(bob, 'strengths', false);
+    ctx.repo.resetCalls();
+    const statuses = await ctx.svc.topicStatuses(alice);
+    expect(Object.fromEntries(statuses)).toEqual({ core_values: 'IN_PROGRESS', purpose: 'PAUSED', vision: 'COMPLETED' });
+    expect(statuses.get('goals') ?? 'NOT_STARTED').toBe('NOT_STARTED');
+    expect(statuses.get('strengths') ?? 'NOT_STARTED').toBe('NOT_STARTED');
+    expect(ctx.repo.calls.listUserSessions).toBe(1);
+    expect(ctx.repo.writeCalls()).toBe(0);
+  });
+
+  test('a live session outranks an earlier completed one for the same topic', async () => {
+    const ctx = setup();
+    const first = await ctx.svc.start(alice, 'goals', false);
+    await ctx.svc.complete(alice, first.id);
+    ctx.clock.advance(MINUTE);
+    const second = await ctx.svc.start(alice, 'goals', false);
+    expect((await ctx.svc.topicStatuses(alice)).get('goals')).toBe('IN_PROGRESS');
+    await ctx.svc.pause(alice, second.id);
+    expect((await ctx.svc.topicStatuses(alice)).get('goals')).toBe('PAUSED');
+    await ctx.svc.cancel(alice, second.id);
+    expect((await ctx.svc.topicStatuses(alice)).get('goals')).toBe('COMPLETED');
+  });
+
+  test('expired sessions no longer count', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'focus', false);
+    ctx.clock.set(s.expiresAt);
+    expect((await ctx.svc.topicStatuses(alice)).has('focus')).toBe(false);
+  });
+
+  test('other tenants do not leak into the statuses', async () => {
+    const ctx = setup();
+    await ctx.svc.start(aliceElsewhere, 'goals', false);
+    expect((await ctx.svc.topicStatuses(alice)).size).toBe(0);
+  });
+});
+
+describe('concurrency', () => {
+  test('many users starting one free topic at once: exactly one session, the rest SESSION_CONFLICT', async () => {
+    const ctx = setup();
+    const users = Array.from({ length: 12 }, (_, i) => ({ tenantId: 't1', userId: `user${i}`, roles: [] }));
+    const results = await Promise.allSettled(users.map((u) => ctx.svc.start(u, 'vision', false)));
+    const won = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<SessionService['start']>>> => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(users.length - 1);
+    const winner = won[0].value.userId;
+    for (const l of lost) {
+      expect(l.reason).toBeInstanceOf(DomainError);
+      expect((l.reason as DomainError).code).toBe('SESSION_CONFLICT');
+      expect((l.reason as DomainError).details.conflictUserId).toBe(winner);
+    }
+    expect(Object.keys(ctx.repo.snapshot().sessions)).toHaveLength(1);
+  });
+
+  test('one user starting a topic many times at once gets one session every time', async () => {
+    const ctx = setup();
+    const results = await Promise.all(Array.from({ length: 8 }, () => ctx.svc.start(alice, 'vision', false)));
+    expect(new Set(results.map((s) => s.id)).size).toBe(1);
+    expect(Object.keys(ctx.repo.snapshot().sessions)).toHaveLength(1);
+    expect(results.every((s) => s.status === 'ACTIVE')).toBe(true);
+  });
+
+  test('one user resuming a paused session from many tabs at once: one session, ACTIVE, resumed once', async () => {
+    const ctx = setup();
+    const p = await sessionIn(ctx, 'PAUSED', 'vision');
+    const results = await Promise.all(Array.from({ length: 6 }, () => ctx.svc.start(alice, 'vision', false)));
+    expect(new Set(results.map((s) => s.id))).toEqual(new Set([p.id]));
+    const stored = (await ctx.svc.get(alice, p.id))!;
+    expect(stored).toMatchObject({ status: 'ACTIVE', version: p.version + 1 });
+  });
+
+  test('one user restarting from several tabs at once: every call gets the one new session, still ACTIVE', async () => {
+    // A double-clicked "restart" must not hand a caller a session that a sibling call has already abandoned.
+    const ctx = setup();
+    const old = await ctx.svc.start(alice, 'goals', false);
+    const results = await Promise.all(Array.from({ length: 3 }, () => ctx.svc.start(alice, 'goals', true)));
+    const live = (await ctx.svc.check(alice, 'goals')).sessionId;
+    expect(live).not.toBe(old.id);
+    for (const r of results) {
+      expect(r.id).toBe(live);
+      expect((await ctx.svc.get(alice, r.id))!.status).toBe('ACTIVE');
+    }
+    const stored = Object.values(ctx.repo.snapshot().sessions).map((s) => s.status).sort();
+    expect(stored).toEqual(['ABANDONED', 'ACTIVE']);
+  });
+
+  test('a pause that loses a race to a complete re-reads and reports SESSION_NOT_LIVE', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'goals', false);
+    ctx.repo.beforeNext('updateSession', () => ctx.svc.complete(alice, s.id));
+    await expectDomainError(ctx.svc.pause(alice, s.id), 'SESSION_NOT_LIVE');
+    expect((await ctx.svc.get(alice, s.id))!.status).toBe('COMPLETED');
+    expect(await ctx.svc.check(alice, 'goals')).toMatchObject({ hasSession: false });
+  });
+
+  test('a pause that loses a race to a message retries on the fresh version', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'goals', false);
+    ctx.repo.beforeNext('updateSession', () => ctx.svc.sendMessage(alice, s.id, 'one more thing', null));
+    const p = await ctx.svc.pause(alice, s.id);
+    expect(p).toMatchObject({ status: 'PAUSED', messageCount: 3, version: s.version + 3 });
+  });
+});
