@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { Config, ConfigError, loadConfig } from './config';
 import { jsonLogger } from './logger';
-import { createDynamoClient } from './store/client';
+import { createDynamoClient, documentClient } from './store/client';
 import { EmbeddedDynamo, JavaMissingError, startEmbeddedDynamo } from './store/embedded';
 import { ensureTable } from './store/table';
+import { startReaper } from './store/embedded-reaper';
 import { TopicsFileError } from './topics/catalog';
 import { hsSecret, startApp } from './app';
 import { signToken } from './auth/dev-token';
@@ -20,13 +21,20 @@ async function main() {
   }
   const endpoint = embedded?.endpoint ?? (config.dynamo.mode === 'endpoint' ? config.dynamo.url : undefined);
   const dynamo = createDynamoClient({ endpoint, region: config.region });
+  let stopReaper: (() => Promise<void>) | undefined;
   const release = async () => {
+    await stopReaper?.();
     dynamo.destroy();
     await embedded?.stop();
   };
   try {
     // Only the embedded store is set up implicitly; elsewhere run `npm run db:init` once.
-    if (embedded) await ensureTable(dynamo, config.tableName, { log: (m) => log.info(m) });
+    if (embedded) {
+      await ensureTable(dynamo, config.tableName, { log: (m) => log.info(m) });
+      stopReaper = startReaper(documentClient(dynamo), config.tableName, 10 * 60_000, (e) =>
+        log.warn('embedded TTL reaper failed', { error: String(e) }),
+      );
+    }
     const token = await developmentToken(config);
     const app = await startApp({
       config,
