@@ -1,6 +1,10 @@
 import { ASTNode, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
 
-/** Rejects operations nested deeper than `max` before they execute (fragments followed). */
+/**
+ * Rejects operations nested deeper than `max` before they execute (fragments followed).
+ * Introspection (`__schema`, `__type`) is exempt: its standard query is deeper than any
+ * sensible limit, Sandbox and codegen need it, and production turns it off altogether.
+ */
 export function depthLimit(max: number): ValidationRule {
   return (context: ValidationContext) => {
     const fragments = new Map<string, FragmentDefinitionNode>();
@@ -11,6 +15,7 @@ export function depthLimit(max: number): ValidationRule {
       let deepest = depth;
       for (const sel of set.selections) {
         if (sel.kind === Kind.FIELD) {
+          if (sel.name.value.startsWith('__')) continue;
           deepest = Math.max(deepest, sel.selectionSet ? depthOf(sel.selectionSet, depth + 1, seen) : depth + 1);
         } else if (sel.kind === Kind.INLINE_FRAGMENT) {
           deepest = Math.max(deepest, depthOf(sel.selectionSet, depth, seen));
