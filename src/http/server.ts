@@ -43,6 +43,8 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
     introspection: !opts.production,
+    // With introspection off, "Did you mean ...?" suggestions would still reveal the schema.
+    hideSchemaDetailsFromClientErrors: opts.production,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it drains this server, then stops the store.
     stopOnTerminationSignals: false,
