@@ -32,6 +32,8 @@ export interface SessionRepository {
   appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void>;
 
   getClientMessage(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<ClientMessageRecord | null>;
+  /** Notes that the coach failed for this client message, so a retry need not wait for a reply. */
+  markReplyFailed(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<void>;
   getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]>;
   /** A page of messages strictly after/before a seq, ascending in the result. */
   listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]>;
@@ -46,6 +48,8 @@ export interface SessionRepository {
 export interface ClientMessageRecord {
   userSeq: number;
   replySeq: number | null;
+  /** The first call's coach failed: no reply is on its way. */
+  replyFailed: boolean;
 }
 
 export interface MessagePageRequest {

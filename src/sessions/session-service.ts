@@ -253,8 +253,14 @@ export class SessionService {
     const sent = await this.appendUserMessage(viewer, sessionId, content, clientMessageId);
     if ('replay' in sent) return sent.replay;
     const { session, message } = sent;
-    const topic = this.topicOf(session);
-    const text = await this.askCoach(topic, session, message);
+    const text = await this.askCoach(this.topicOf(session), session, message).catch(async (e) => {
+      if (clientMessageId) {
+        await this.repo
+          .markReplyFailed(viewer.tenantId, session.id, clientMessageId, this.clock.now())
+          .catch((err) => this.log.warn('could not note a coach failure', { sessionId: session.id, error: String(err) }));
+      }
+      throw e;
+    });
     return this.appendReply(viewer, session, message, text, clientMessageId);
   }
 
@@ -356,13 +362,13 @@ export class SessionService {
   }
 
   /**
-   * A retried clientMessageId: return what the first call produced. If that call has not
-   * stored a reply (the coach failed, or it is still running), wait briefly for it and
-   * otherwise produce the reply now; the store lets only one reply be recorded.
+   * A retried clientMessageId: return what the first call produced. If that call is still
+   * waiting for the coach, wait briefly for its reply; if its coach failed (or it never
+   * came back), produce the reply now. The store lets only one reply be recorded.
    */
   private async replay(viewer: Viewer, session: Session, record: ClientMessageRecord, clientMessageId: string): Promise<SendMessageResult> {
     let current = record;
-    for (let i = 0; i < 10 && current.replySeq === null; i++) {
+    for (let i = 0; i < 10 && current.replySeq === null && !current.replyFailed; i++) {
       await sleep(50 * (i + 1));
       current = (await this.repo.getClientMessage(viewer.tenantId, session.id, clientMessageId, this.clock.now())) ?? current;
     }

@@ -9,7 +9,7 @@ import {
   TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { badInput } from '../domain/errors';
 import { isSessionId } from '../domain/ids';
@@ -88,6 +88,26 @@ export class DynamoSessionRepository implements SessionRepository {
   async getClientMessage(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<ClientMessageRecord | null> {
     const item = await this.get(clientMessageKey(tenantId, sessionId, clientMessageId));
     return isLiveItem(item, nowSeconds(now)) ? toRecord(item) : null;
+  }
+
+  async markReplyFailed(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<void> {
+    try {
+      await guarded(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: clientMessageKey(tenantId, sessionId, clientMessageId),
+            UpdateExpression: 'SET replyFailed = :yes',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(replySeq) AND #ttl > :now',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':yes': true, ':now': nowSeconds(now) },
+          }),
+        ),
+      );
+    } catch (e) {
+      // A reply got recorded meanwhile (a concurrent retry): nothing to note.
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    }
   }
 
   async getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]> {
@@ -466,7 +486,11 @@ export class DynamoSessionRepository implements SessionRepository {
 }
 
 function toRecord(item: Item): ClientMessageRecord {
-  return { userSeq: Number(item.userSeq), replySeq: typeof item.replySeq === 'number' ? item.replySeq : null };
+  return {
+    userSeq: Number(item.userSeq),
+    replySeq: typeof item.replySeq === 'number' ? item.replySeq : null,
+    replyFailed: item.replyFailed === true,
+  };
 }
 
 /** Opaque mySessions cursor: the last edge's position in the caller's index partition. */

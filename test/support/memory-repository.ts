@@ -67,6 +67,7 @@ export class MemorySessionRepository implements SessionRepository {
     updateSession: 0,
     appendMessage: 0,
     getClientMessage: 0,
+    markReplyFailed: 0,
     getMessages: 0,
     listMessages: 0,
     listUserSessions: 0,
@@ -165,6 +166,14 @@ export class MemorySessionRepository implements SessionRepository {
     return r ? copy(r) : null;
   }
 
+  async markReplyFailed(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<void> {
+    await this.enter('markReplyFailed');
+    if (!this.childrenVisible(tenantId, sessionId, now)) return;
+    const key = clientMessageKey(tenantId, sessionId, clientMessageId);
+    const r = this.clientMessages.get(key);
+    if (r && r.replySeq === null) this.clientMessages.set(key, { ...r, replyFailed: true });
+  }
+
   async getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]> {
     await this.enter('getMessages');
     if (!this.childrenVisible(tenantId, sessionId, now)) return [];
@@ -257,7 +266,7 @@ export class MemorySessionRepository implements SessionRepository {
       const existing = this.clientMessages.get(ck);
       if (message.role === 'USER') {
         if (existing) throw new DuplicateClientMessageError(copy(existing));
-        record = { userSeq: message.seq, replySeq: null };
+        record = { userSeq: message.seq, replySeq: null, replyFailed: false };
       } else {
         // DynamoDB: `attribute_exists(pk) AND attribute_not_exists(replySeq)`; a missing record
         // fails without an old item, which the DynamoDB repository reports as stale.

@@ -107,21 +107,21 @@ test('client message ids: a USER message records once, an ASSISTANT message comp
   await repo.createSession(a.session, a.first, T0);
   const s2 = withMsg(a.session);
   await repo.appendMessage(a.session, s2, userMsg(a.session), 'cm-1', T0);
-  expect(await repo.getClientMessage('t1', a.session.id, 'cm-1', T0)).toEqual({ userSeq: 2, replySeq: null });
+  expect(await repo.getClientMessage('t1', a.session.id, 'cm-1', T0)).toEqual({ userSeq: 2, replySeq: null, replyFailed: false });
 
   const before = repo.snapshot();
   const dup = await repo.appendMessage(s2, withMsg(s2), userMsg(s2), 'cm-1', T0).catch((e) => e);
   expect(dup).toBeInstanceOf(DuplicateClientMessageError);
-  expect((dup as DuplicateClientMessageError).record).toEqual({ userSeq: 2, replySeq: null });
+  expect((dup as DuplicateClientMessageError).record).toEqual({ userSeq: 2, replySeq: null, replyFailed: false });
   expect(repo.snapshot()).toEqual(before);
 
   const reply: Message = { sessionId: a.session.id, seq: 3, role: 'ASSISTANT', content: 'ok', createdAt: T0 };
   const s3 = withMsg(s2);
   await repo.appendMessage(s2, s3, reply, 'cm-1', T0);
-  expect(await repo.getClientMessage('t1', a.session.id, 'cm-1', T0)).toEqual({ userSeq: 2, replySeq: 3 });
+  expect(await repo.getClientMessage('t1', a.session.id, 'cm-1', T0)).toEqual({ userSeq: 2, replySeq: 3, replyFailed: false });
   const second = await repo.appendMessage(s3, withMsg(s3), { ...reply, seq: 4 }, 'cm-1', T0).catch((e) => e);
   expect(second).toBeInstanceOf(DuplicateClientMessageError);
-  expect((second as DuplicateClientMessageError).record).toEqual({ userSeq: 2, replySeq: 3 });
+  expect((second as DuplicateClientMessageError).record).toEqual({ userSeq: 2, replySeq: 3, replyFailed: false });
   expect((await repo.getMessages('t1', a.session.id, [2, 3, 4], T0)).map((m) => m.seq)).toEqual([2, 3]);
 });
 

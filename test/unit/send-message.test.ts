@@ -232,8 +232,12 @@ describe('coach failures', () => {
     ctx.coach.failNextReply();
     await expectDomainError(ctx.svc.sendMessage(alice, ctx.session.id, 'Please help me plan.', 'cm-9'), 'COACH_UNAVAILABLE');
     expect(ctx.repo.storedMessages('t1', ctx.session.id)).toHaveLength(2);
+    // The failure is noted, so the retry produces the reply at once instead of polling for one.
+    expect(await ctx.repo.getClientMessage('t1', ctx.session.id, 'cm-9', ctx.clock.now())).toMatchObject({ replyFailed: true });
+    const polls = ctx.repo.calls.getClientMessage;
 
     const retry = await ctx.svc.sendMessage(alice, ctx.session.id, 'Please help me plan.', 'cm-9');
+    expect(ctx.repo.calls.getClientMessage).toBe(polls);
     expect(retry.message).toMatchObject({ seq: 2, role: 'USER', content: 'Please help me plan.', clientMessageId: 'cm-9' });
     expect(retry.reply).toMatchObject({ seq: 3, role: 'ASSISTANT' });
     expect(retry.session.messageCount).toBe(3);
