@@ -54,9 +54,11 @@ export async function startEmbeddedDynamo(opts: { dataDir?: string; port?: numbe
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  // If this process dies without stopping it, do not leave a Java process behind.
+  // If this process dies without stopping it, do not leave a Java process behind:
+  // on a normal exit the handler kills it, on SIGKILL a tiny watchdog does.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
+  const watchdog = child.pid ? startWatchdog(process.pid, child.pid) : undefined;
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
@@ -68,9 +70,10 @@ export async function startEmbeddedDynamo(opts: { dataDir?: string; port?: numbe
   return {
     endpoint,
     port,
-    stop: () => {
+    stop: async () => {
       process.removeListener('exit', killOnExit);
-      return stopChild(child);
+      await stopChild(child);
+      watchdog?.kill('SIGKILL');
     },
   };
 }
@@ -88,6 +91,19 @@ async function waitUntilListening(endpoint: string, child: ChildProcess, output:
     }
   }
   throw new Error(`DynamoDB Local did not start within 60 s: ${output().slice(-2000)}`);
+}
+
+/** A shell loop that kills `childPid` once `parentPid` is gone (for parents that die by SIGKILL). */
+function startWatchdog(parentPid: number, childPid: number): ChildProcess | undefined {
+  try {
+    const script = `while kill -0 ${parentPid} 2>/dev/null; do sleep 1; done; kill -9 ${childPid} 2>/dev/null`;
+    const dog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+    dog.on('error', () => undefined); // no sh: the exit handler still covers normal exits
+    dog.unref();
+    return dog;
+  } catch {
+    return undefined;
+  }
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/store/embedded';
 import { SendMessageDocument, SessionCheckDocument, SessionDocument, StartSessionDocument } from '../generated/graphql/graphql';
-import { expectStoreUnavailable, processesWith, ServerProcess, spawnServer, waitHealthy, within } from '../support/e2e-helpers';
+import { eventually, expectStoreUnavailable, processesWith, ServerProcess, spawnServer, waitHealthy, within } from '../support/e2e-helpers';
 import { gql, ok, TEST_SECRET, tokenFor } from '../support/server';
 
 // The real process, as `npm start` runs it (after `npm run build`): node dist/src/main.js.
@@ -75,6 +75,27 @@ test('sessions survive a graceful restart of the process with its embedded Dynam
 
   expect(await second.stop()).toBe(0);
   expect(processesWith(`-dbPath ${dataDir}`)).toEqual([]);
+}, 120_000);
+
+test('a server killed with SIGKILL does not leave its DynamoDB Local behind, and its data is intact', async () => {
+  const dir = tempDir('e2e-sigkill-');
+  const env = { DATA_DIR: dir, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'warn' };
+  const token = await tokenFor('sigkill', 'bob');
+  const first = await start(env);
+  await waitHealthy(first);
+  const started = ok(await gql(first.url, StartSessionDocument, { topicId: 'vision' }, token)).startSession;
+  expect(processesWith(`-dbPath ${dir}`).length).toBeGreaterThan(0);
+
+  first.child.kill('SIGKILL'); // no handler runs: the watchdog must stop Java
+  await within(first.exited, 10_000, 'timeout');
+  const gone = await eventually(async () => processesWith(`-dbPath ${dir}`).length === 0, 10_000);
+  expect(gone).toBe(true);
+
+  const second = await start(env);
+  await waitHealthy(second);
+  const check = ok(await gql(second.url, SessionCheckDocument, { topicId: 'vision' }, token)).sessionCheck;
+  expect(check).toMatchObject({ hasSession: true, sessionId: started.id });
+  expect(await second.stop()).toBe(0);
 }, 120_000);
 
 describe('a malformed TOPICS_FILE stops the process at start with a message naming the problem', () => {
