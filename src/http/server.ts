@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -27,6 +27,10 @@ export interface ServerOptions {
   ready: () => Promise<boolean>;
   /** Sandbox's preloaded document and headers, in development. */
   sandbox?: { document?: string; headers?: Record<string, string> };
+  /** More Apollo plugins (logging, metrics, ...). */
+  plugins?: ApolloServerPlugin<Context>[];
+  /** More routes, mounted before /graphql (metrics, demo page, ...). */
+  routes?: (app: express.Express) => void;
 }
 
 export interface RunningServer {
@@ -52,6 +56,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     validationRules: [depthLimit(opts.maxQueryDepth)],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(opts.plugins ?? []),
       opts.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({
@@ -71,6 +76,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     const ok = await opts.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'store unreachable' });
   });
+  opts.routes?.(app);
   // express.json() must come before Apollo's middleware, which expects a parsed body.
   app.use(
     '/graphql',
