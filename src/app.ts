@@ -11,6 +11,7 @@ import { documentClient } from './store/client';
 import { DynamoSessionRepository } from './store/dynamo-session-repository';
 import { loadCatalog } from './topics/catalog';
 import { RunningServer, startHttpServer } from './http/server';
+import { instrumentClient, RequestStats } from './store/request-stats';
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +25,8 @@ export interface AppDeps {
 
 export interface App {
   server: RunningServer;
+  /** DynamoDB requests and capacity of the whole process. */
+  dynamoTotals: RequestStats;
   stop(): Promise<void>;
 }
 
@@ -35,6 +38,7 @@ export function hsSecret(config: Config): string | undefined {
 
 /** config -> store -> services -> schema -> server. The store endpoint is the caller's business. */
 export async function startApp({ config, dynamo, log, clock = systemClock, coach = new EmbeddedCoach(), sandbox }: AppDeps): Promise<App> {
+  const dynamoTotals = instrumentClient(dynamo);
   const topics = loadCatalog(config.topicsFile);
   const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName);
   const sessions = new SessionService(repo, topics, coach, clock, log, {
@@ -57,5 +61,5 @@ export async function startApp({ config, dynamo, log, clock = systemClock, coach
     config.port,
     config.host,
   );
-  return { server, stop: () => server.stop() };
+  return { server, dynamoTotals, stop: () => server.stop() };
 }

@@ -3,6 +3,7 @@ import { Viewer } from '../domain/viewer';
 import { Topic as DomainTopic, TopicStatus } from '../domain/topic';
 import { SessionService, SessionView } from '../sessions/session-service';
 import { TopicCatalog } from '../topics/catalog';
+import type { RequestStats } from '../store/request-stats';
 
 export interface Services {
   sessions: SessionService;
@@ -14,6 +15,8 @@ export interface Context {
   services: Services;
   loaders: Loaders;
   requestId: string;
+  /** DynamoDB requests and capacity this request has used so far. */
+  dynamoStats: RequestStats;
 }
 
 export interface Loaders {

@@ -15,6 +15,7 @@ import { depthLimit } from '../graphql/depth-limit';
 import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
 import { Logger } from '../logger';
+import { emptyStats, RequestStats, withRequestStats } from '../store/request-stats';
 
 export interface ServerOptions {
   services: Services;
@@ -80,11 +81,23 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   // express.json() must come before Apollo's middleware, which expects a parsed body.
   app.use(
     '/graphql',
+    // Every DynamoDB call made for this request is counted in its own stats (logs, metrics, bench).
+    (_req, res, next) => {
+      const stats = emptyStats();
+      res.locals.dynamoStats = stats;
+      void withRequestStats(async () => next(), stats);
+    },
     express.json({ limit: opts.bodyLimitBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
+      context: async ({ req, res }) => {
         const viewer = await authenticate(req.headers.authorization, opts.verifier);
-        return { viewer, services: opts.services, loaders: createLoaders(opts.services, viewer), requestId: requestId(req) };
+        return {
+          viewer,
+          services: opts.services,
+          loaders: createLoaders(opts.services, viewer),
+          requestId: requestId(req),
+          dynamoStats: res.locals.dynamoStats as RequestStats,
+        };
       },
     }),
   );
