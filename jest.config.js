@@ -23,7 +23,8 @@ module.exports = {
   maxWorkers: 2,
   projects: [
     // No I/O: runs without Java or DynamoDB Local.
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    // No DynamoDB: pure tests, and the coach adapters against local stub HTTP servers.
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/{unit,coach}/**/*.test.ts'] },
     {
       ...base,
       displayName: 'dynamodb',
