@@ -28,7 +28,7 @@ module.exports = {
     {
       ...base,
       displayName: 'dynamodb',
-      testMatch: ['<rootDir>/test/{store,e2e,reliability,perf,infra}/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/{store,e2e,reliability,perf,infra,browser}/**/*.test.ts'],
       // One DynamoDB Local for the run (started only when these tests run); each file makes its own table.
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -12,6 +12,12 @@ import { DynamoSessionRepository } from './store/dynamo-session-repository';
 import { loadCatalog } from './topics/catalog';
 import { RunningServer, startHttpServer } from './http/server';
 import { instrumentClient, RequestStats } from './store/request-stats';
+import { loadObservabilityConfig, ObservabilityConfig } from './observability/config';
+import { Metrics } from './observability/metrics';
+import { createOperationObserver } from './observability/plugin';
+import { measuredCoach } from './observability/coach';
+import { trackIdleResumes } from './observability/idle';
+import { mountDemo } from './demo/routes';
 
 export interface AppDeps {
   config: Config;
@@ -21,12 +27,18 @@ export interface AppDeps {
   clock?: Clock;
   coach?: Coach;
   sandbox?: { document?: string; headers?: Record<string, string> };
+  /** Logging, metrics and demo switches (default: from the environment, see src/observability/config.ts). */
+  observability?: ObservabilityConfig;
+  /** The folder served at /demo in development (default: dist/web). */
+  demoDir?: string;
 }
 
 export interface App {
   server: RunningServer;
   /** DynamoDB requests and capacity of the whole process. */
   dynamoTotals: RequestStats;
+  /** This app's Prometheus registry (GET /metrics serves it). */
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -37,16 +49,51 @@ export function hsSecret(config: Config): string | undefined {
 }
 
 /** config -> store -> services -> schema -> server. The store endpoint is the caller's business. */
-export async function startApp({ config, dynamo, log, clock = systemClock, coach = new EmbeddedCoach(), sandbox }: AppDeps): Promise<App> {
-  const dynamoTotals = instrumentClient(dynamo);
+export async function startApp({
+  config,
+  dynamo,
+  log,
+  clock = systemClock,
+  coach = new EmbeddedCoach(),
+  sandbox,
+  observability = loadObservabilityConfig(),
+  demoDir,
+}: AppDeps): Promise<App> {
   const topics = loadCatalog(config.topicsFile);
-  const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName);
-  const sessions = new SessionService(repo, topics, coach, clock, log, {
-    maxMessageChars: config.limits.maxMessageChars,
-    maxPageSize: 100,
-    defaultPageSize: 20,
+  const metrics = new Metrics({ topics: topics.topics.map((t) => t.id) });
+  // The process totals grow by one request per call: metrics take the increments.
+  const seen = { throttles: 0, read: 0, write: 0 };
+  const dynamoTotals = instrumentClient(dynamo, undefined, (command, totals) => {
+    metrics.dynamoRequests.inc({ command });
+    if (totals.throttles > seen.throttles) metrics.dynamoThrottles.inc({ command }, totals.throttles - seen.throttles);
+    if (totals.readCapacity > seen.read) metrics.dynamoCapacity.inc({ kind: 'read' }, totals.readCapacity - seen.read);
+    if (totals.writeCapacity > seen.write) metrics.dynamoCapacity.inc({ kind: 'write' }, totals.writeCapacity - seen.write);
+    seen.throttles = totals.throttles;
+    seen.read = totals.readCapacity;
+    seen.write = totals.writeCapacity;
   });
-  const verifier = createVerifier(config.auth, hsSecret(config));
+  const idle = trackIdleResumes(
+    new DynamoSessionRepository(documentClient(dynamo), config.tableName),
+    topics,
+    clock,
+    ({ topicId, idleMs }) => {
+      const topic = metrics.topicLabel(topicId);
+      metrics.resumedAfterIdle.inc({ topic });
+      metrics.idleBeforeResume.observe({ topic }, idleMs / 1000);
+    },
+  );
+  const repo = idle.repo;
+  const sessions = idle.wrapService(
+    new SessionService(repo, topics, measuredCoach(coach, metrics, log), clock, log, {
+      maxMessageChars: config.limits.maxMessageChars,
+      maxPageSize: 100,
+      defaultPageSize: 20,
+    }),
+  );
+  const secret = hsSecret(config);
+  const verifier = createVerifier(config.auth, secret);
+  const observer = createOperationObserver({ log, metrics, logMessageContent: observability.logMessageContent });
+  const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
   const server = await startHttpServer(
     {
       services: { sessions, topics },
@@ -57,9 +104,27 @@ export async function startApp({ config, dynamo, log, clock = systemClock, coach
       maxQueryDepth: config.limits.maxQueryDepth,
       ready: () => repo.ping().then(() => true),
       sandbox,
+      plugins: [observer.plugin],
+      routes: (app) => {
+        app.use('/graphql', observer.middleware);
+        if (observability.metricsEnabled) {
+          app.get('/metrics', async (_req, res) => {
+            const { contentType, body } = await metrics.render();
+            res.set('content-type', contentType).send(body);
+          });
+        }
+        if (!config.production && observability.demoEnabled) {
+          mountDemo(app, {
+            log,
+            staticDir: demoDir,
+            devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim } : undefined,
+          });
+        }
+      },
     },
     config.port,
     config.host,
   );
-  return { server, dynamoTotals, stop: () => server.stop() };
+  return { server, dynamoTotals, metrics, stop: () => server.stop() };
 }
+

@@ -1,6 +1,12 @@
+import { hostname } from 'node:os';
+import pino from 'pino';
+import pinoPretty from 'pino-pretty';
+
 /**
- * A small structured logger: one JSON line per event on stderr. Tests pass a silent
- * one. Never log tokens or message contents.
+ * Structured logging with pino: one JSON line per event on stderr (stdout carries the
+ * start banner), pretty-printed in development. Tests pass `silentLogger` or capture the
+ * lines with their own `destination`. Never log tokens or message contents: the fields
+ * named in REDACTED are censored wherever they appear, as a safety net.
  */
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -9,13 +15,58 @@ export interface Logger {
 }
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info';
-const RANK: Record<LogLevel, number> = { silent: 0, error: 1, warn: 2, info: 3 };
 
-export function jsonLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
-  const at = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (RANK[lvl] <= RANK[level]) write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }));
-  };
-  return { info: at('info'), warn: at('warn'), error: at('error') };
+/** Field names that are never written as they are, at the top level or one level down. */
+export const REDACTED = ['authorization', 'token', 'password', 'secret', 'cookie'];
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Human-readable colored lines (pino-pretty) instead of JSON. */
+  pretty?: boolean;
+  /** Where lines go (default: stderr, synchronously). Each write is one JSON line with its newline. */
+  destination?: { write(line: string): void };
+  /** Fields on every line (e.g. { service: 'coaching-sessions' }). */
+  base?: Record<string, unknown>;
 }
 
-export const silentLogger: Logger = jsonLogger('silent');
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const level = opts.level ?? 'info';
+  const options: pino.LoggerOptions = {
+    level,
+    base: opts.base ?? { pid: process.pid, hostname: hostname() },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: [...REDACTED, ...REDACTED.map((f) => `*.${f}`)], censor: '[redacted]' },
+  };
+  const destination = opts.destination
+    ? (opts.destination as pino.DestinationStream)
+    : opts.pretty
+      ? // A stream, not a transport: no worker thread, and lines are not lost at exit.
+        pinoPretty({
+          destination: 2,
+          sync: true,
+          colorize: process.stderr.isTTY ?? false,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+          singleLine: true,
+        })
+      : pino.destination({ dest: 2, sync: true });
+  return wrap(pino(options, destination));
+}
+
+/** The Logger interface over a pino instance: (msg, fields) in, pino's (fields, msg) out. */
+function wrap(p: pino.Logger): Logger {
+  return {
+    info: (msg, fields) => (fields ? p.info(fields, msg) : p.info(msg)),
+    warn: (msg, fields) => (fields ? p.warn(fields, msg) : p.warn(msg)),
+    error: (msg, fields) => (fields ? p.error(fields, msg) : p.error(msg)),
+  };
+}
+
+/** Kept for callers of the earlier logger: JSON lines at `level`, to stderr or to `write` (one line, no newline). */
+export function jsonLogger(level: LogLevel, write?: (line: string) => void): Logger {
+  return createLogger({ level, destination: write ? { write: (s) => write(s.replace(/\n$/, '')) } : undefined });
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Config, ConfigError, loadConfig } from './config';
-import { jsonLogger } from './logger';
+import { createLogger } from './logger';
+import { loadObservabilityConfig, ObservabilityConfig, ObservabilityConfigError } from './observability/config';
 import { createDynamoClient, documentClient } from './store/client';
 import { EmbeddedDynamo, JavaMissingError, startEmbeddedDynamo } from './store/embedded';
 import { ensureTable } from './store/table';
@@ -13,7 +14,8 @@ import { SANDBOX_EXAMPLE } from './sandbox-example';
 /** Composition root: config -> DynamoDB (embedded by default) -> app -> signals. */
 async function main() {
   const config = loadConfig();
-  const log = jsonLogger(config.logLevel);
+  const observability = loadObservabilityConfig();
+  const log = createLogger({ level: config.logLevel, pretty: observability.logPretty });
   let embedded: EmbeddedDynamo | undefined;
   if (config.dynamo.mode === 'embedded') {
     embedded = await startEmbeddedDynamo({ dataDir: config.dataDir });
@@ -40,10 +42,12 @@ async function main() {
       config,
       dynamo,
       log,
-      sandbox: token ? { document: SANDBOX_EXAMPLE, headers: { Authorization: `Bearer ${token}` } } : undefined,
+      observability,
+      // The example operations always (in development); the header only when the server signs its own tokens.
+      sandbox: { document: SANDBOX_EXAMPLE, headers: token ? { Authorization: `Bearer ${token}` } : undefined },
     });
     log.info('listening', { url: app.server.url, store: endpoint ?? 'aws', table: config.tableName });
-    printBanner(app.server.url, config, token);
+    printBanner(app.server.url, config, observability, token);
 
     let stopping = false;
     const shutdown = async (signal: string) => {
@@ -74,11 +78,14 @@ async function developmentToken(config: Config): Promise<string | undefined> {
   return signToken(hsSecret(config)!, { tenantId: 'demo-tenant', userId: 'demo-user', tenantClaim: config.auth.tenantClaim });
 }
 
-function printBanner(url: string, config: Config, token: string | undefined) {
+function printBanner(url: string, config: Config, observability: ObservabilityConfig, token: string | undefined) {
+  const origin = url.replace(/\/graphql$/, '');
   const lines = ['', `Coaching sessions API ready at ${url}`];
   if (!config.production) {
     lines.push(`Apollo Sandbox: open ${url} in a browser (its code loads from a CDN; offline, use curl or a generated client).`);
+    if (observability.demoEnabled) lines.push(`Reference client (works offline): ${origin}/demo/`);
   }
+  if (observability.metricsEnabled) lines.push(`Prometheus metrics: ${origin}/metrics`);
   if (token) {
     lines.push('Development token (tenant demo-tenant, user demo-user; others: npm run token -- --tenant T --user U):');
     lines.push(`  Authorization: Bearer ${token}`);
@@ -87,7 +94,7 @@ function printBanner(url: string, config: Config, token: string | undefined) {
 }
 
 main().catch((e) => {
-  const known = e instanceof ConfigError || e instanceof TopicsFileError || e instanceof JavaMissingError;
+  const known = e instanceof ConfigError || e instanceof ObservabilityConfigError || e instanceof TopicsFileError || e instanceof JavaMissingError;
   process.stderr.write(`Cannot start: ${known ? e.message : e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(1);
 });

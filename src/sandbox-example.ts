@@ -1,27 +1,61 @@
-/** The operation Sandbox opens with in development: the frontend's check -> start -> message flow. */
-export const SANDBOX_EXAMPLE = `# 1. Does the caller have a session to resume, or does someone else hold the topic?
+/**
+ * The operations Sandbox opens with in development (main.ts passes them with a development
+ * token in the Authorization header): the frontend's whole flow, in the order a client
+ * runs it. Pick one with the run button's menu; paste the session id from Start into the
+ * Variables panel as {"sessionId": "..."}. operations/sessions.graphql has the same
+ * operations with fragments, as the generated clients use them.
+ */
+export const SANDBOX_EXAMPLE = `# 1. The topics, with the caller's progress in each (a constant number of reads)
+query Topics {
+  topics { id name description myStatus settings { inactivityTimeoutMinutes activeTtlSeconds terminalTtlSeconds } }
+}
+
+# 2. Is there a session to resume, or does another user of the tenant hold the topic? (one read)
 query Check {
   sessionCheck(topicId: "core_values") { hasSession sessionId status isIdle conflict conflictUserId }
 }
 
-# 2. Resume or start (atomic; another user's live session gives SESSION_CONFLICT)
+# 3. Resume or start, atomically (another user's live session gives SESSION_CONFLICT)
 mutation Start {
   startSession(topicId: "core_values") {
-    id status isIdle idleSince expiresAt messageCount
+    id status isIdle idleSince lastActivityAt expiresAt messageCount
     messages(last: 10) { edges { node { role content createdAt } } }
   }
 }
 
-# 3. Talk to the coach (paste the session id)
+# 4. Talk to the coach. Variables: {"sessionId": "<id from Start>"}
+#    Sending the same clientMessageId again returns the first result and writes nothing.
 mutation Send($sessionId: ID!) {
   sendMessage(sessionId: $sessionId, content: "I feel most myself when I help a colleague grow.", clientMessageId: "msg-1") {
-    message { content }
-    reply { content }
-    session { messageCount expiresAt }
+    message { role content }
+    reply { role content }
+    session { messageCount lastActivityAt expiresAt }
   }
 }
 
-query Topics {
-  topics { id name description myStatus settings { inactivityTimeoutMinutes activeTtlSeconds terminalTtlSeconds } }
+# 5. The conversation, a page at a time (newest last)
+query Conversation($sessionId: ID!) {
+  session(id: $sessionId) {
+    id status isIdle idleSince expiresAt messageCount
+    messages(last: 20) { edges { cursor node { role content createdAt } } pageInfo { hasPreviousPage startCursor } }
+  }
+}
+
+# 6. Pause, resume, complete (a completed session is read-only and frees the topic)
+mutation Pause($sessionId: ID!) {
+  pauseSession(sessionId: $sessionId) { id status lastActivityAt expiresAt }
+}
+
+mutation Resume($sessionId: ID!) {
+  resumeSession(sessionId: $sessionId) { id status isIdle lastActivityAt expiresAt }
+}
+
+mutation Complete($sessionId: ID!) {
+  completeSession(sessionId: $sessionId) { id status endedAt expiresAt }
+}
+
+# 7. The caller's sessions, newest first
+query MySessions {
+  mySessions(first: 10) { edges { node { id topicId status lastActivityAt expiresAt } } pageInfo { hasNextPage endCursor } }
 }
 `;

@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import express from 'express';
+import { signToken } from '../auth/dev-token';
+import type { Logger } from '../logger';
+
+/** Where `npm run build:web` puts the reference client (index.html, demo.js, style.css). */
+export const DEMO_STATIC_DIR = join(projectRoot(), 'dist', 'web');
+
+export interface DemoRouteOptions {
+  /** The folder served at /demo (default: dist/web). */
+  staticDir?: string;
+  /**
+   * Development tokens: the HS256 secret the server itself verifies with, present only
+   * when no JWT_SECRET / JWT_JWKS_URL is configured and NODE_ENV is not production.
+   * Without it there is no POST /demo/token (the page then asks for a token to paste).
+   */
+  devToken?: { secret: string; tenantClaim: string };
+  log: Logger;
+}
+
+const ID = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+/** GET /demo (the reference client) and, in development without JWT configuration, POST /demo/token. */
+export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
+  const dir = opts.staticDir ?? DEMO_STATIC_DIR;
+  if (opts.devToken) {
+    const { secret, tenantClaim } = opts.devToken;
+    app.post('/demo/token', express.json({ limit: 2048 }), async (req, res) => {
+      const body = (req.body ?? {}) as { tenantId?: unknown; userId?: unknown };
+      const tenantId = body.tenantId;
+      const userId = body.userId;
+      if (typeof tenantId !== 'string' || typeof userId !== 'string' || !ID.test(tenantId) || !ID.test(userId)) {
+        res.status(400).json({ error: 'tenantId and userId must be 1-64 characters of A-Z, a-z, 0-9, "_", ".", "@", "-"' });
+        return;
+      }
+      const token = await signToken(secret, { tenantId, userId, tenantClaim, expiresIn: '12h' });
+      opts.log.info('development token issued', { tenant: tenantId, user: userId });
+      res.set('cache-control', 'no-store').json({ token, tenantId, userId });
+    });
+  }
+  app.use('/demo', (_req, res, next) => {
+    // The page talks only to its own origin (or the API named by ?api=) and runs only its own script.
+    res.set('content-security-policy', "default-src 'self'; connect-src *; img-src 'self' data:; style-src 'self'; script-src 'self'");
+    if (!existsSync(join(dir, 'index.html'))) {
+      res.status(503).type('text/plain').send('The demo client is not built: run `npm run build:web` (npm start and npm test do).\n');
+      return;
+    }
+    next();
+  });
+  app.use('/demo', express.static(dir, { index: 'index.html', fallthrough: true, maxAge: 0 }));
+}
+
+/** The folder holding package.json, from src/demo (ts-node, jest) or dist/src/demo (built). */
+function projectRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}

@@ -1,0 +1,120 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics, in a registry of its own per app instance (never
+ * prom-client's global one), so several apps can run in one process (tests, benches).
+ * Labels are bounded: operation names come from the operations clients send, so an
+ * unknown or over-long name is folded into "other" (see `operationLabel`).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations by operation name and outcome code (OK or the first error code)',
+    labelNames: ['operation', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly operationDuration = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'GraphQL operation latency by operation name and outcome code',
+    labelNames: ['operation', 'code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly dynamoRequests = new Counter({
+    name: 'dynamodb_requests_total',
+    help: 'DynamoDB requests sent (retries included), by command',
+    labelNames: ['command'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dynamoThrottles = new Counter({
+    name: 'dynamodb_throttles_total',
+    help: 'DynamoDB requests refused by throttling, by command',
+    labelNames: ['command'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dynamoCapacity = new Counter({
+    name: 'dynamodb_consumed_capacity_units_total',
+    help: 'DynamoDB capacity units consumed, by kind (read or write)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly coachRequests = new Counter({
+    name: 'coach_requests_total',
+    help: 'Calls to the coach by adapter, call (opening or reply) and outcome (ok or error)',
+    labelNames: ['coach', 'call', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly coachDuration = new Histogram({
+    name: 'coach_duration_seconds',
+    help: 'Coach latency by adapter, call and outcome',
+    labelNames: ['coach', 'call', 'outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly conflicts = new Counter({
+    name: 'session_conflicts_total',
+    help: 'Operations refused with SESSION_CONFLICT (another user of the tenant holds the topic)',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  readonly resumedAfterIdle = new Counter({
+    name: 'sessions_resumed_after_idle_total',
+    help: "Sessions resumed (startSession or resumeSession) after being idle past their topic's inactivity timeout",
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly idleBeforeResume = new Histogram({
+    name: 'session_idle_before_resume_seconds',
+    help: 'How long a session had been inactive when it was resumed after being idle',
+    labelNames: ['topic'] as const,
+    // 1 minute .. 60 days
+    buckets: [60, 300, 1800, 3600, 4 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400],
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean; topics?: readonly string[] } = {}) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.knownTopics = new Set(opts.topics ?? []);
+  }
+
+  private readonly knownTopics: Set<string>;
+
+  /** A topic id as a label: catalogue ids only, so labels stay bounded. */
+  topicLabel(topicId: string): string {
+    return this.knownTopics.has(topicId) ? topicId : 'other';
+  }
+
+  /** The text exposition for GET /metrics. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+const MAX_OPERATION_LABELS = 200;
+
+/**
+ * Operation names become labels only while there are few distinct ones; a client that
+ * sends thousands of names cannot blow up the metrics (logs keep the real name).
+ */
+export function operationLabeler(): (name: string | null | undefined) => string {
+  const seen = new Set<string>();
+  return (name) => {
+    if (!name) return 'anonymous';
+    if (!/^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name)) return 'other';
+    if (seen.has(name)) return name;
+    if (seen.size >= MAX_OPERATION_LABELS) return 'other';
+    seen.add(name);
+    return name;
+  };
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type express from 'express';
+import type { Context } from '../graphql/context';
+import type { Logger } from '../logger';
+import type { RequestStats } from '../store/request-stats';
+import { Metrics, operationLabeler } from './metrics';
+
+export interface OperationLogOptions {
+  log: Logger;
+  metrics?: Metrics;
+  /** Also log the operation's variables, message contents included (LOG_MESSAGE_CONTENT=true). */
+  logMessageContent?: boolean;
+}
+
+/** Outcome codes that say the service (not the caller) has a problem: logged at warn. */
+const SERVICE_SIDE = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'COACH_UNAVAILABLE']);
+
+/** Variables that identify what was touched, never what was said: logged always. */
+const SAFE_VARIABLES = ['topicId', 'sessionId', 'id', 'restart', 'clientMessageId', 'status', 'first', 'last'];
+
+/**
+ * One log line and one metrics sample per GraphQL operation: request id, operation name,
+ * tenant and user, duration, DynamoDB requests and consumed capacity, outcome code (the
+ * first error's `extensions.code`, or OK). Requests refused before Apollo runs them (a bad
+ * token, malformed JSON, CSRF prevention) are reported by `operationLogMiddleware`.
+ */
+export function createOperationObserver(opts: OperationLogOptions) {
+  const label = operationLabeler();
+  const seen = new WeakSet<RequestStats>();
+
+  const report = (line: {
+    requestId?: string;
+    operation: string | null;
+    operationType?: string;
+    tenant?: string;
+    user?: string;
+    durationMs: number;
+    httpStatus?: number;
+    code: string;
+    stats?: RequestStats;
+    variables?: Record<string, unknown>;
+  }) => {
+    const op = label(line.operation);
+    const seconds = line.durationMs / 1000;
+    opts.metrics?.operations.inc({ operation: op, code: line.code });
+    opts.metrics?.operationDuration.observe({ operation: op, code: line.code }, seconds);
+    if (line.code === 'SESSION_CONFLICT') opts.metrics?.conflicts.inc({ operation: op });
+    const fields: Record<string, unknown> = {
+      requestId: line.requestId,
+      operation: line.operation ?? 'anonymous',
+      operationType: line.operationType,
+      tenant: line.tenant,
+      user: line.user,
+      durationMs: Math.round(line.durationMs * 10) / 10,
+      code: line.code,
+      httpStatus: line.httpStatus,
+      dynamo: line.stats
+        ? {
+            requests: line.stats.requests,
+            readCapacity: line.stats.readCapacity,
+            writeCapacity: line.stats.writeCapacity,
+            throttles: line.stats.throttles,
+          }
+        : undefined,
+      variables: line.variables,
+    };
+    for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
+    (SERVICE_SIDE.has(line.code) ? opts.log.warn : opts.log.info)('graphql operation', fields);
+  };
+
+  const plugin: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse(rc) {
+          const ctx = rc.contextValue;
+          if (ctx.dynamoStats) seen.add(ctx.dynamoStats);
+          const body = rc.response.body;
+          const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
+          const first = errors?.[0]?.extensions?.code;
+          const code = errors?.length ? (typeof first === 'string' ? first : 'INTERNAL_SERVER_ERROR') : 'OK';
+          report({
+            requestId: ctx.requestId,
+            operation: rc.operationName ?? rc.request.operationName ?? null,
+            operationType: rc.operation?.operation,
+            tenant: ctx.viewer?.tenantId,
+            user: ctx.viewer?.userId,
+            durationMs: performance.now() - started,
+            httpStatus: rc.response.http.status ?? 200,
+            code,
+            stats: ctx.dynamoStats,
+            variables: variablesToLog(rc.request.variables, opts.logMessageContent ?? false),
+          });
+        },
+      };
+    },
+  };
+
+  /**
+   * Mounted on /graphql before Apollo (through the server's `routes` option): reports the
+   * requests that failed before any plugin saw them, with a code from the HTTP status.
+   */
+  const middleware: express.RequestHandler = (req, res, next) => {
+    const started = performance.now();
+    // One id per request, echoed to the client and used by the server's context (same rule as its own).
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    res.on('finish', () => {
+      const stats = res.locals.dynamoStats as RequestStats | undefined;
+      if ((stats && seen.has(stats)) || res.statusCode < 400) return;
+      const body = req.body as { operationName?: unknown } | undefined;
+      report({
+        requestId,
+        operation: typeof body?.operationName === 'string' ? body.operationName : null,
+        durationMs: performance.now() - started,
+        httpStatus: res.statusCode,
+        code: codeOfStatus(res.statusCode),
+        stats,
+      });
+    });
+    next();
+  };
+
+  return { plugin, middleware };
+}
+
+function codeOfStatus(status: number): string {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 413) return 'BAD_USER_INPUT';
+  if (status >= 500) return 'INTERNAL_SERVER_ERROR';
+  return 'BAD_REQUEST';
+}
+
+function variablesToLog(variables: Record<string, unknown> | undefined, all: boolean): Record<string, unknown> | undefined {
+  if (!variables) return undefined;
+  if (all) return variables;
+  const safe: Record<string, unknown> = {};
+  for (const k of SAFE_VARIABLES) {
+    const v = variables[k];
+    if (v !== undefined && (typeof v !== 'string' || v.length <= 128)) safe[k] = v;
+  }
+  return Object.keys(safe).length ? safe : undefined;
+}
