@@ -80,7 +80,9 @@ export class DynamoSessionRepository implements SessionRepository {
   }
 
   async getSessions(tenantId: string, sessionIds: readonly string[], now: number): Promise<(Session | null)[]> {
-    const items = await this.batchGet(sessionIds.map((id) => sessionKey(tenantId, id)));
+    // The common case (one `session(id)` per request) is a plain GetItem: same read units, a lighter call.
+    const items =
+      sessionIds.length === 1 ? [await this.get(sessionKey(tenantId, sessionIds[0]))] : await this.batchGet(sessionIds.map((id) => sessionKey(tenantId, id)));
     const nowSec = nowSeconds(now);
     return items.map((item) => (isLiveItem(item, nowSec) ? this.remember(item) : null));
   }

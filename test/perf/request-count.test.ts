@@ -1,0 +1,157 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  MySessionsDocument,
+  PauseSessionDocument,
+  SendMessageDocument,
+  SessionCheckDocument,
+  SessionDocument,
+  StartSessionDocument,
+  TopicsDocument,
+} from '../generated/graphql/graphql';
+import { messageItem } from '../../src/store/items';
+import { holdKey, sessionKey } from '../../src/store/keys';
+import { rawGql } from '../support/e2e-helpers';
+import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
+
+// DynamoDB round trips per operation, counted by the SDK middleware (src/store/request-stats.ts).
+// They are deterministic, so they are asserted exactly; speed is only measured by `npm run bench`.
+const TOPICS = 60;
+let server: TestServer;
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'perf-topics-'));
+  const file = join(dir, 'topics.json');
+  writeFileSync(file, JSON.stringify(Array.from({ length: TOPICS }, (_, i) => ({ id: `t${i}`, name: `Topic ${i}` }))));
+  server = await startTestServer({ env: { TOPICS_FILE: file } });
+});
+afterAll(() => server.stop());
+
+/** DynamoDB requests (total and per command) made while `fn` runs. */
+async function cost(fn: () => Promise<unknown>) {
+  const totals = server.app.dynamoTotals;
+  const before = { requests: totals.requests, readCapacity: totals.readCapacity, byCommand: { ...totals.byCommand } };
+  await fn();
+  const byCommand: Record<string, number> = {};
+  for (const [k, v] of Object.entries(totals.byCommand)) if (v !== (before.byCommand[k] ?? 0)) byCommand[k] = v - (before.byCommand[k] ?? 0);
+  return { requests: totals.requests - before.requests, byCommand, readCapacity: totals.readCapacity - before.readCapacity };
+}
+
+const BARE_START = 'mutation($t: ID!) { startSession(topicId: $t) { id status messageCount } }';
+
+async function start(token: string, topicId: string): Promise<string> {
+  const res = await rawGql(server.url, BARE_START, { t: topicId }, token);
+  return (res.data!.startSession as { id: string }).id;
+}
+
+/** Grows a conversation to `total` messages with the repository's own item layout (fast, no coach). */
+async function grow(tenantId: string, sessionId: string, total: number) {
+  const { doc, tableName } = server.table;
+  const session = (await doc.send(new GetCommand({ TableName: tableName, Key: sessionKey(tenantId, sessionId), ConsistentRead: true }))).Item!;
+  const items = [];
+  for (let seq = Number(session.messageCount) + 1; seq <= total; seq++) {
+    items.push(
+      messageItem(tenantId, { sessionId, seq, role: seq % 2 === 0 ? 'USER' : 'ASSISTANT', content: `message ${seq} `.repeat(20), createdAt: Date.now() }, Number(session.childTtl)),
+    );
+  }
+  for (let i = 0; i < items.length; i += 25) {
+    let pending: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (pending.length) {
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
+      pending = (out.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
+    }
+  }
+  for (const key of [sessionKey(tenantId, sessionId), holdKey(tenantId, String(session.topicId))]) {
+    await doc.send(
+      new UpdateCommand({ TableName: tableName, Key: key, UpdateExpression: 'SET messageCount = :n, version = version + :one', ExpressionAttributeValues: { ':n': total, ':one': 1 } }),
+    );
+  }
+}
+
+test('sessionCheck is one consistent GetItem, whether the topic is free, yours or held by another user', async () => {
+  const alice = await tokenFor('rc-check', 'alice');
+  const bob = await tokenFor('rc-check', 'bob');
+  const oneGet = { requests: 1, byCommand: { GetItemCommand: 1 } };
+  expect(await cost(() => gql(server.url, SessionCheckDocument, { topicId: 'vision' }, alice))).toMatchObject(oneGet);
+  await start(alice, 'vision');
+  expect(await cost(() => gql(server.url, SessionCheckDocument, { topicId: 'vision' }, alice))).toMatchObject(oneGet);
+  expect(await cost(() => gql(server.url, SessionCheckDocument, { topicId: 'vision' }, bob))).toMatchObject(oneGet);
+});
+
+test('startSession: creating is 2 requests; resuming ACTIVE is 1 and PAUSED 2; the frontend page of messages adds one Query', async () => {
+  const token = await tokenFor('rc-start', 'alice');
+  expect(await cost(() => start(token, 'purpose'))).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 1, TransactWriteItemsCommand: 1 } });
+  // ACTIVE: the hold mirrors the session, so the read of the hold is all it takes.
+  expect(await cost(() => start(token, 'purpose'))).toMatchObject({ requests: 1, byCommand: { GetItemCommand: 1 } });
+  const id = await start(token, 'purpose');
+  ok(await gql(server.url, PauseSessionDocument, { sessionId: id }, token));
+  // PAUSED: the hold, then one transaction (session + hold); no re-read of the session.
+  expect(await cost(() => start(token, 'purpose'))).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 1, TransactWriteItemsCommand: 1 } });
+  ok(await gql(server.url, PauseSessionDocument, { sessionId: id }, token));
+  // The frontend's StartSession document also selects messages(last: 20): one more Query, whatever the history.
+  expect(await cost(async () => ok(await gql(server.url, StartSessionDocument, { topicId: 'purpose' }, token)))).toMatchObject({
+    requests: 3,
+    byCommand: { GetItemCommand: 1, TransactWriteItemsCommand: 1, QueryCommand: 1 },
+  });
+  expect(await cost(async () => ok(await gql(server.url, StartSessionDocument, { topicId: 'purpose' }, token)))).toMatchObject({
+    requests: 2,
+    byCommand: { GetItemCommand: 1, QueryCommand: 1 },
+  });
+});
+
+test('sendMessage is 3 requests besides the coach, on a 10- or a 300-message conversation', async () => {
+  const token = await tokenFor('rc-send', 'alice');
+  const short = await start(token, 'goals');
+  const long = await start(token, 'strengths');
+  await grow('rc-send', short, 10);
+  await grow('rc-send', long, 300);
+  const expected = { requests: 3, byCommand: { GetItemCommand: 1, TransactWriteItemsCommand: 2 } };
+  for (const [sessionId, clientMessageId] of [
+    [short, null],
+    [long, null],
+    [short, 'c-1'],
+    [long, 'c-2'],
+  ]) {
+    const c = await cost(async () => ok(await gql(server.url, SendMessageDocument, { sessionId: sessionId!, content: 'Hello there.', clientMessageId }, token)));
+    expect(c).toMatchObject(expected);
+  }
+});
+
+test('a page of messages reads only that page: one Query besides the session, however long the conversation', async () => {
+  const token = await tokenFor('rc-page', 'alice');
+  const id = await start(token, 'core_values');
+  await grow('rc-page', id, 400);
+  const first = await cost(async () => {
+    const data = ok(await gql(server.url, SessionDocument, { id, first: 50 }, token));
+    expect(data.session!.messages.edges).toHaveLength(50);
+    expect(data.session!.messages.pageInfo.hasNextPage).toBe(true);
+  });
+  expect(first).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 1, QueryCommand: 1 } });
+  // 51 messages of ~400 bytes (~20 KB) read consistently: ~5 units + 1 for the session, not the ~40 of the ~160 KB history.
+  expect(first.readCapacity).toBeLessThanOrEqual(8);
+  const last = await cost(async () => ok(await gql(server.url, SessionDocument, { id, last: 50 }, token)));
+  expect(last).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 1, QueryCommand: 1 } });
+  expect(last.readCapacity).toBeLessThanOrEqual(8);
+});
+
+test('mySessions { topic { name } } costs the same with first: 5 and first: 50 (no N+1)', async () => {
+  const token = await tokenFor('rc-list', 'alice');
+  for (let i = 0; i < 55; i += 5) await Promise.all([0, 1, 2, 3, 4].map((j) => start(token, `t${i + j}`)));
+  const small = await cost(async () => expect(ok(await gql(server.url, MySessionsDocument, { first: 5 }, token)).mySessions.edges).toHaveLength(5));
+  const large = await cost(async () => expect(ok(await gql(server.url, MySessionsDocument, { first: 50 }, token)).mySessions.edges).toHaveLength(50));
+  expect(small).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+  expect(large).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+});
+
+test('topics { myStatus } is one Query however many topics (and sessions) there are', async () => {
+  const token = await tokenFor('rc-topics', 'alice');
+  const none = await cost(async () => expect(ok(await gql(server.url, TopicsDocument, {}, token)).topics).toHaveLength(TOPICS + 5));
+  for (let i = 0; i < 30; i += 5) await Promise.all([0, 1, 2, 3, 4].map((j) => start(token, `t${i + j}`)));
+  const some = await cost(async () => {
+    const topics = ok(await gql(server.url, TopicsDocument, {}, token)).topics;
+    expect(topics.filter((t) => t.myStatus === 'IN_PROGRESS')).toHaveLength(30);
+  });
+  expect(none).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+  expect(some).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+});
