@@ -88,6 +88,7 @@ export async function startApp({
       maxMessageChars: config.limits.maxMessageChars,
       maxPageSize: 100,
       defaultPageSize: 20,
+      coachTimeoutMs: config.limits.coachTimeoutMs,
     }),
   );
   const secret = hsSecret(config);
@@ -102,6 +103,7 @@ export async function startApp({
       production: config.production,
       bodyLimitBytes: config.limits.bodyLimitBytes,
       maxQueryDepth: config.limits.maxQueryDepth,
+      maxQueryCost: config.limits.maxQueryCost,
       ready: () => repo.ping().then(() => true),
       sandbox,
       plugins: [observer.plugin],

@@ -14,7 +14,15 @@ export interface Config {
   auth: AuthConfig;
   topicsFile: string | undefined;
   logLevel: LogLevel;
-  limits: { maxMessageChars: number; bodyLimitBytes: number; maxQueryDepth: number };
+  limits: {
+    maxMessageChars: number;
+    bodyLimitBytes: number;
+    maxQueryDepth: number;
+    /** Most field selections (aliases and fragment expansions included) one operation may make. */
+    maxQueryCost: number;
+    /** Longest wait for one coach call (reply or opening) before COACH_UNAVAILABLE. */
+    coachTimeoutMs: number;
+  };
 }
 
 export interface AuthConfig {
@@ -32,6 +40,10 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Defaults shared with the layers that apply them when a caller passes none. */
+export const DEFAULT_MAX_QUERY_COST = 300;
+export const DEFAULT_COACH_TIMEOUT_MS = 30_000;
 
 type Env = Record<string, string | undefined>;
 
@@ -67,6 +79,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
       maxQueryDepth: int(env.MAX_QUERY_DEPTH, 'MAX_QUERY_DEPTH', 10, 2, 100),
+      maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 10, 100_000),
+      coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
     },
   };
 }

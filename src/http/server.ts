@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -12,6 +13,8 @@ import { DomainError } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
 import { Context, createLoaders, Services } from '../graphql/context';
 import { depthLimit } from '../graphql/depth-limit';
+import { costLimit } from '../graphql/cost-limit';
+import { DEFAULT_MAX_QUERY_COST } from '../config';
 import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
 import { Logger } from '../logger';
@@ -24,6 +27,8 @@ export interface ServerOptions {
   production: boolean;
   bodyLimitBytes: number;
   maxQueryDepth: number;
+  /** Most field selections per operation (MAX_QUERY_COST); default DEFAULT_MAX_QUERY_COST. */
+  maxQueryCost?: number;
   /** Whether the store answers, for /readyz. */
   ready: () => Promise<boolean>;
   /** Sandbox's preloaded document and headers, in development. */
@@ -54,7 +59,13 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     // main.ts owns the signals: it drains this server, then stops the store.
     stopOnTerminationSignals: false,
     formatError: formatError(opts.log),
-    validationRules: [depthLimit(opts.maxQueryDepth)],
+    validationRules: [depthLimit(opts.maxQueryDepth), costLimit(opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST)],
+    // A document of more tokens than any real operation is refused while parsing, before validation.
+    parseOptions: { maxTokens: MAX_TOKENS },
+    // Said out loud although both are Apollo's defaults: a JSON array of operations is refused
+    // (no batch floods), and CSRF prevention refuses GETs and simple POSTs without a preflight.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ...(opts.plugins ?? []),
@@ -87,7 +98,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
       res.locals.dynamoStats = stats;
       void withRequestStats(async () => next(), stats);
     },
-    express.json({ limit: opts.bodyLimitBytes }),
+    express.json({ limit: opts.bodyLimitBytes, verify: utf8Only }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const viewer = await authenticate(req.headers.authorization, opts.verifier);
@@ -129,6 +140,14 @@ async function authenticate(header: string | undefined, verifier: TokenVerifier)
   }
 }
 
+/** Far above the largest operation this API's clients send (about 200 tokens) or the introspection query (about 300). */
+export const MAX_TOKENS = 5000;
+
+/** Bytes that are not UTF-8 would be decoded to U+FFFD and stored as such: refuse them instead. */
+function utf8Only(_req: unknown, _res: unknown, buf: Buffer, encoding: string) {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(buf)) throw Object.assign(new Error('The request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
+}
+
 const requestId = (req: Request) => {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
@@ -141,6 +160,9 @@ function jsonErrors(log: Logger) {
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') {
       return res.status(413).json({ errors: [{ message: 'The request body is too large', extensions: { code: 'BAD_USER_INPUT' } }] });
+    }
+    if (e.type === 'encoding.invalid') {
+      return res.status(400).json({ errors: [{ message: 'The request body is not valid UTF-8', extensions: { code: 'BAD_USER_INPUT' } }] });
     }
     if (e.type === 'entity.parse.failed' || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
       return res.status(400).json({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });

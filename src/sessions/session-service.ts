@@ -26,6 +26,8 @@ import {
 import { Topic, TopicStatus } from '../domain/topic';
 import { Viewer } from '../domain/viewer';
 import { Coach } from '../coach/port';
+import { withCoachTimeout } from '../coach/timeout';
+import { DEFAULT_COACH_TIMEOUT_MS } from '../config';
 import { TopicCatalog } from '../topics/catalog';
 import {
   ClientMessageRecord,
@@ -61,9 +63,16 @@ export interface ServiceLimits {
   maxMessageChars: number;
   maxPageSize: number;
   defaultPageSize: number;
+  /** Longest wait for one coach call; a hung coach then gives COACH_UNAVAILABLE (default 30 s). */
+  coachTimeoutMs?: number;
 }
 
-export const DEFAULT_LIMITS: ServiceLimits = { maxMessageChars: 4000, maxPageSize: 100, defaultPageSize: 20 };
+export const DEFAULT_LIMITS: ServiceLimits = {
+  maxMessageChars: 4000,
+  maxPageSize: 100,
+  defaultPageSize: 20,
+  coachTimeoutMs: DEFAULT_COACH_TIMEOUT_MS,
+};
 
 /** Bounded optimistic-concurrency retries (another tab or process wrote in between). */
 const MAX_ATTEMPTS = 12;
@@ -266,6 +275,10 @@ export class SessionService {
 
   // ---- internals -----------------------------------------------------------
 
+  private get coachTimeoutMs(): number {
+    return this.limits.coachTimeoutMs ?? DEFAULT_COACH_TIMEOUT_MS;
+  }
+
   private async resumeHeld(holder: Session, topic: Topic, now: number): Promise<SessionView> {
     if (holder.status === 'ACTIVE') return this.view(holder, now);
     const next = touched(holder, 'ACTIVE', now, topic.settings);
@@ -390,13 +403,17 @@ export class SessionService {
 
   private async askCoach(topic: Topic, session: Session, userMessage: Message): Promise<string> {
     try {
-      const text = await this.coach.reply({
-        topic,
-        session,
-        userMessage,
-        recentMessages: (limit) =>
-          this.repo.listMessages(session.tenantId, session.id, { direction: 'backward', from: null, limit }, this.clock.now()),
-      });
+      const text = await withCoachTimeout(this.coachTimeoutMs, (signal) =>
+        this.coach.reply({
+          topic,
+          session,
+          userMessage,
+          recentMessages: (limit) =>
+            this.repo.listMessages(session.tenantId, session.id, { direction: 'backward', from: null, limit }, this.clock.now()),
+          signal,
+        }),
+      );
+      if (typeof text !== 'string') throw new Error('the coach returned no text');
       if (!text.trim()) throw new Error('empty reply');
       return text;
     } catch (e) {
@@ -408,8 +425,8 @@ export class SessionService {
 
   private async openingMessage(topic: Topic): Promise<string> {
     try {
-      const text = await this.coach.opening(topic);
-      return text.trim() ? text : topic.openingMessage;
+      const text = await withCoachTimeout(this.coachTimeoutMs, (signal) => this.coach.opening(topic, signal));
+      return typeof text === 'string' && text.trim() ? text : topic.openingMessage;
     } catch (e) {
       // A new session must not fail because a model is down: the topic's own opening serves.
       this.log.warn('coach opening failed, using the topic opening', { coach: this.coach.name, error: String(e) });

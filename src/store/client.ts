@@ -21,6 +21,9 @@ export function createDynamoClient({ endpoint, region }: StoreEndpoint): DynamoD
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 1000,
       requestTimeout: 5000,
+      // Without this, @smithy/node-http-handler 4 only logs a warning when requestTimeout passes
+      // and keeps waiting: a hung store (SIGSTOP, a black-holed route) would hang every request.
+      throwOnRequestTimeout: true,
       httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
     }),

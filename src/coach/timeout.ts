@@ -1,0 +1,30 @@
+/** A coach call that took longer than its budget (COACH_TIMEOUT_MS). */
+export class CoachTimeoutError extends Error {
+  constructor(readonly ms: number) {
+    super(`the coach did not answer within ${ms} ms`);
+    this.name = 'CoachTimeoutError';
+  }
+}
+
+/**
+ * Runs one coach call with a deadline. The call gets an AbortSignal that fires at the
+ * deadline, so an adapter that honours it (fetch, the AWS SDK) stops its request too; one
+ * that does not is simply no longer waited for. The timer never keeps the process alive.
+ */
+export async function withCoachTimeout<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new CoachTimeoutError(ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([call(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

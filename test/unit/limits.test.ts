@@ -1,0 +1,104 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { getIntrospectionQuery, Kind, parse, specifiedRules, validate } from 'graphql';
+import { buildSchema } from '../../src/graphql/schema';
+import { costLimit } from '../../src/graphql/cost-limit';
+import { depthLimit } from '../../src/graphql/depth-limit';
+import { ConfigError, DEFAULT_COACH_TIMEOUT_MS, DEFAULT_MAX_QUERY_COST, loadConfig } from '../../src/config';
+import { CoachTimeoutError, withCoachTimeout } from '../../src/coach/timeout';
+import { createDynamoClient } from '../../src/store/client';
+
+const schema = buildSchema();
+const errorsOf = (query: string, rules = [depthLimit(10), costLimit(DEFAULT_MAX_QUERY_COST)]) =>
+  validate(schema, parse(query), [...specifiedRules, ...rules]).map((e) => e.message);
+
+describe('cost limit', () => {
+  test('every operation the frontend uses (operations/*.graphql) passes the default depth and cost limits', () => {
+    const dir = join(__dirname, '..', '..', 'operations');
+    const source = readdirSync(dir)
+      .filter((f) => f.endsWith('.graphql'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n');
+    const doc = parse(source);
+    const fragments = doc.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+    const operations = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    expect(operations.length).toBeGreaterThanOrEqual(9);
+    for (const op of operations) {
+      const errors = validate(schema, { kind: Kind.DOCUMENT, definitions: [op, ...fragments] }, [
+        depthLimit(10),
+        costLimit(DEFAULT_MAX_QUERY_COST),
+      ]);
+      expect({ op: op.name?.value, errors: errors.map((e) => e.message) }).toEqual({ op: op.name?.value, errors: [] });
+    }
+  });
+
+  test('counts each field, each alias and each fragment spread', () => {
+    expect(errorsOf('{ a: topics { id } b: topics { id } }', [costLimit(4)])).toEqual([]); // 4 fields
+    expect(errorsOf('{ a: topics { id } b: topics { id } c: __typename }', [costLimit(4)])).toHaveLength(1);
+    const spread = '{ ...T ...T } fragment T on Query { topics { id name } }'; // 2 x 3
+    expect(errorsOf(spread, [costLimit(6)])).toEqual([]);
+    expect(errorsOf(spread, [costLimit(5)])).toHaveLength(1);
+    expect(errorsOf('{ topics { ... on Topic { id name } } }', [costLimit(3)])).toEqual([]);
+  });
+
+  test('introspection is exempt (Sandbox and codegen need it; production turns it off)', () => {
+    expect(errorsOf(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }), [costLimit(10)])).toEqual([]);
+  });
+
+  test('a fragment bomb (2^60 fields) and a fragment cycle finish at once', () => {
+    const levels = 60;
+    const frags = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Query { topics { id } }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    ).join(' ');
+    // Before memoisation, the depth limit alone walked all 2^60 spreads: this never returned.
+    expect(errorsOf(`{ ...F0 } ${frags}`, [depthLimit(10)])).toEqual([]);
+    expect(errorsOf(`{ ...F0 } ${frags}`)).toEqual([expect.stringMatching(/more than the limit of 300 fields/)]);
+    const cycle = errorsOf('{ ...A } fragment A on Query { ...B } fragment B on Query { ...A topics { id } }');
+    expect(cycle.some((m) => /cannot spread fragment/i.test(m))).toBe(true);
+  });
+});
+
+describe('configuration of the new limits', () => {
+  test('defaults, and values from the environment', () => {
+    const d = loadConfig({});
+    expect(d.limits).toMatchObject({ maxQueryCost: DEFAULT_MAX_QUERY_COST, coachTimeoutMs: DEFAULT_COACH_TIMEOUT_MS });
+    expect(DEFAULT_COACH_TIMEOUT_MS).toBe(30_000);
+    const c = loadConfig({ MAX_QUERY_COST: '50', COACH_TIMEOUT_MS: '2500' });
+    expect(c.limits).toMatchObject({ maxQueryCost: 50, coachTimeoutMs: 2500 });
+  });
+
+  test.each([['MAX_QUERY_COST', '0'], ['MAX_QUERY_COST', 'lots'], ['COACH_TIMEOUT_MS', '-1'], ['COACH_TIMEOUT_MS', '1.5']])('%s=%s is refused', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+  });
+});
+
+describe('coach timeout', () => {
+  test('a call that answers in time passes through; the signal is not aborted', async () => {
+    let signal: AbortSignal | undefined;
+    await expect(withCoachTimeout(1000, async (s) => ((signal = s), 'hello'))).resolves.toBe('hello');
+    expect(signal!.aborted).toBe(false);
+  });
+
+  test('a call that never answers is given up at the deadline, and its signal aborts', async () => {
+    let signal: AbortSignal | undefined;
+    const hung = withCoachTimeout(20, (s) => ((signal = s), new Promise<string>(() => undefined)));
+    await expect(hung).rejects.toBeInstanceOf(CoachTimeoutError);
+    expect(signal!.aborted).toBe(true);
+  });
+
+  test('a failure inside the deadline is passed on as is', async () => {
+    await expect(withCoachTimeout(1000, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  });
+});
+
+test('the DynamoDB client is bounded on purpose: 3 attempts, 1 s connect, 5 s per request, and it throws on timeout', async () => {
+  const client = createDynamoClient({ endpoint: 'http://127.0.0.1:1', region: 'local' });
+  try {
+    expect(await client.config.maxAttempts()).toBe(3);
+    const handler = client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
+    const cfg = await handler.configProvider;
+    expect(cfg).toMatchObject({ connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true });
+  } finally {
+    client.destroy();
+  }
+});
