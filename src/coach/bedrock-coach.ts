@@ -46,7 +46,8 @@ export class BedrockCoach implements Coach {
         inferenceConfig: { maxTokens: this.opts.maxTokens ?? 400, temperature: this.opts.temperature ?? 0.7 },
       }),
       // A deadline for the whole call, retries included (the handler's timeout is per socket).
-      { abortSignal: AbortSignal.timeout(this.opts.timeoutMs) },
+      // The service's own deadline (turn.signal) aborts it too.
+      { abortSignal: turn.signal ? AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), turn.signal]) : AbortSignal.timeout(this.opts.timeoutMs) },
     );
     const text = (out.output?.message?.content ?? [])
       .map((c) => ('text' in c && typeof c.text === 'string' ? c.text : ''))

@@ -44,7 +44,7 @@ export class OpenAICoach implements Coach {
       ],
       temperature: this.opts.temperature ?? 0.7,
       max_tokens: this.opts.maxTokens ?? 400,
-    });
+    }, { signal: turn.signal });
     const text = completion.choices[0]?.message?.content?.trim();
     if (!text) throw new Error('the model returned no text');
     return text;

@@ -61,3 +61,16 @@ test('throttling and server errors fail after bounded retries; a slow model time
     await slow.close();
   }
 });
+
+test("the service's deadline (turn.signal) aborts the Converse call", async () => {
+  const stub = await startStub(() => ({ body: converse('late'), delayMs: 5000 }));
+  try {
+    const { turn } = turnOf(conversation(4));
+    const controller = new AbortController();
+    const pending = coachFor(stub.url, { timeoutMs: 60_000 }).reply({ ...turn, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(pending).rejects.toThrow();
+  } finally {
+    await stub.close();
+  }
+});

@@ -94,3 +94,16 @@ test('an empty completion is an error, not an empty coach message', async () => 
     await stub.close();
   }
 });
+
+test("the service's deadline (turn.signal) aborts the model request", async () => {
+  const stub = await startStub(() => ({ body: completion('too late'), delayMs: 5000 }));
+  try {
+    const { turn } = turnOf(conversation(3));
+    const controller = new AbortController();
+    const pending = coachFor(stub.url, { timeoutMs: 60_000 }).reply({ ...turn, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(pending).rejects.toThrow();
+  } finally {
+    await stub.close();
+  }
+});
