@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Config } from './config';
 import { Clock, systemClock } from './domain/clock';
 import { Coach } from './coach/port';
-import { EmbeddedCoach } from './coach/embedded-coach';
+import { createCoach } from './coach/factory';
 import { createVerifier } from './auth/verifier';
 import { devSecret } from './auth/dev-token';
 import { Logger } from './logger';
@@ -25,6 +25,7 @@ export interface AppDeps {
   dynamo: DynamoDBClient;
   log: Logger;
   clock?: Clock;
+  /** Overrides the coach chosen by config.coach (tests). */
   coach?: Coach;
   sandbox?: { document?: string; headers?: Record<string, string> };
   /** Logging, metrics and demo switches (default: from the environment, see src/observability/config.ts). */
@@ -54,7 +55,7 @@ export async function startApp({
   dynamo,
   log,
   clock = systemClock,
-  coach = new EmbeddedCoach(),
+  coach,
   sandbox,
   observability = loadObservabilityConfig(),
   demoDir,
@@ -84,7 +85,7 @@ export async function startApp({
   );
   const repo = idle.repo;
   const sessions = idle.wrapService(
-    new SessionService(repo, topics, measuredCoach(coach, metrics, log), clock, log, {
+    new SessionService(repo, topics, measuredCoach(coach ?? createCoach(config.coach, config.limits.coachTimeoutMs), metrics, log), clock, log, {
       maxMessageChars: config.limits.maxMessageChars,
       maxPageSize: 100,
       defaultPageSize: 20,

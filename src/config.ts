@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { LogLevel } from './logger';
+import { CoachConfig, parseCoachConfig } from './coach/factory';
 
 /** Everything the server reads from the environment, validated once at start. */
 export interface Config {
@@ -13,6 +14,8 @@ export interface Config {
   tableName: string;
   auth: AuthConfig;
   topicsFile: string | undefined;
+  /** Which coach answers: the embedded one (default) or a model adapter. */
+  coach: CoachConfig;
   logLevel: LogLevel;
   limits: {
     maxMessageChars: number;
@@ -64,16 +67,18 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('NODE_ENV=production needs token verification: set JWT_SECRET (HS256) or JWT_JWKS_URL');
   }
   const endpoint = nonEmpty(env.DYNAMODB_ENDPOINT);
+  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1';
   return {
     production,
     port: int(env.PORT, 'PORT', 4000, 0, 65535),
     host: nonEmpty(env.HOST),
     dataDir: resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     dynamo: !endpoint ? { mode: 'embedded' } : endpoint === 'aws' ? { mode: 'aws' } : { mode: 'endpoint', url: url(endpoint, 'DYNAMODB_ENDPOINT') },
-    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
+    region,
     tableName: tableName(nonEmpty(env.TABLE_NAME) ?? 'coaching-sessions'),
     auth,
     topicsFile: nonEmpty(env.TOPICS_FILE),
+    coach: parseCoachConfig(env, region, (message) => new ConfigError(message)),
     logLevel: logLevel(env.LOG_LEVEL),
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
