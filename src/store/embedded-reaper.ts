@@ -1,4 +1,5 @@
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { nowSeconds } from './keys';
 
 /**
@@ -22,15 +23,23 @@ export async function reapExpired(db: DynamoDBDocumentClient, table: string, now
       }),
     );
     start = page.LastEvaluatedKey;
-    const keys = page.Items ?? [];
-    for (let i = 0; i < keys.length; i += 25) {
-      let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      while (pending.length) {
-        const request = pending;
-        const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: request } }));
-        pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+    // Deleted one by one with the expiry as condition, as DynamoDB's TTL does: an item
+    // rewritten since the scan (a new hold over an expired one) must survive.
+    for (const Key of page.Items ?? []) {
+      try {
+        await db.send(
+          new DeleteCommand({
+            TableName: table,
+            Key,
+            ConditionExpression: '#ttl <= :now',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':now': nowSeconds(now) },
+          }),
+        );
+        deleted++;
+      } catch (e) {
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
       }
-      deleted += Math.min(25, keys.length - i);
     }
   } while (start);
   return deleted;

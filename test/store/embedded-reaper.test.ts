@@ -24,3 +24,24 @@ test('the embedded reaper deletes exactly the items whose ttl has passed', async
   expect(left.map((i) => `${i.pk}/${i.sk}`).sort()).toEqual(['B/MSG#00000001', 'B/SESSION']);
   expect(await reapExpired(table.doc, table.tableName, now)).toBe(0);
 });
+
+test('an item rewritten after it expired (a new hold over an old one) is not reaped', async () => {
+  const now = Date.UTC(2026, 5, 1); // the first test's remaining items are still live then
+  const nowSec = now / 1000;
+  await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'H', sk: 'HOLD', ttl: nowSec - 5 } }));
+  // Between the reaper's scan and its delete, someone takes the expired hold.
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const racing = DynamoDBDocumentClient.from(table.client);
+  racing.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      if (ctx.commandName === 'DeleteCommand' || ctx.commandName === 'DeleteItemCommand') {
+        await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'H', sk: 'HOLD', ttl: nowSec + 3600 } }));
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'raceAHold' },
+  );
+  expect(await reapExpired(racing, table.tableName, now)).toBe(0);
+  const left = (await table.doc.send(new ScanCommand({ TableName: table.tableName }))).Items ?? [];
+  expect(left.find((i) => i.pk === 'H')).toMatchObject({ ttl: nowSec + 3600 });
+});
