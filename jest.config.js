@@ -20,6 +20,7 @@ const base = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 2,
   projects: [
     // No I/O: runs without Java or DynamoDB Local.
