@@ -7,7 +7,7 @@
 # (DYNAMODB_ENDPOINT=aws; region and credentials from the standard AWS chain, e.g. the task
 # role): the embedded DynamoDB Local (Java) of `npm start` is neither used nor installed.
 # Required at run time: JWT_SECRET or JWT_JWKS_URL (the server refuses to start without),
-# TABLE_NAME, AWS_REGION. See docs/operations.md, "Deployment".
+# TABLE_NAME, AWS_REGION. See the README, "Deployment".
 
 ARG NODE_VERSION=20.20
 
