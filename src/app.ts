@@ -7,6 +7,7 @@ import { createVerifier } from './auth/verifier';
 import { devSecret } from './auth/dev-token';
 import { Logger } from './logger';
 import { SessionService } from './sessions/session-service';
+import { AdminService } from './sessions/admin-service';
 import { documentClient } from './store/client';
 import { DynamoSessionRepository } from './store/dynamo-session-repository';
 import { loadCatalog } from './topics/catalog';
@@ -16,7 +17,6 @@ import { loadObservabilityConfig, ObservabilityConfig } from './observability/co
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
 import { measuredCoach } from './observability/coach';
-import { trackIdleResumes } from './observability/idle';
 import { mountDemo } from './demo/routes';
 
 export interface AppDeps {
@@ -73,24 +73,29 @@ export async function startApp({
     seen.read = totals.readCapacity;
     seen.write = totals.writeCapacity;
   });
-  const idle = trackIdleResumes(
-    new DynamoSessionRepository(documentClient(dynamo), config.tableName),
+  const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName);
+  const sessions = new SessionService(
+    repo,
     topics,
+    measuredCoach(coach ?? createCoach(config.coach, config.limits.coachTimeoutMs), metrics, log),
     clock,
-    ({ topicId, idleMs }) => {
-      const topic = metrics.topicLabel(topicId);
-      metrics.resumedAfterIdle.inc({ topic });
-      metrics.idleBeforeResume.observe({ topic }, idleMs / 1000);
-    },
-  );
-  const repo = idle.repo;
-  const sessions = idle.wrapService(
-    new SessionService(repo, topics, measuredCoach(coach ?? createCoach(config.coach, config.limits.coachTimeoutMs), metrics, log), clock, log, {
+    log,
+    {
       maxMessageChars: config.limits.maxMessageChars,
       maxPageSize: 100,
       defaultPageSize: 20,
       coachTimeoutMs: config.limits.coachTimeoutMs,
-    }),
+    },
+    {
+      events: {
+        // Every resume of an idle session (startSession or resumeSession), once, from the service itself.
+        resumed: ({ topicId, idleMs }) => {
+          const topic = metrics.topicLabel(topicId);
+          metrics.resumedAfterIdle.inc({ topic });
+          metrics.idleBeforeResume.observe({ topic }, idleMs / 1000);
+        },
+      },
+    },
   );
   const secret = hsSecret(config);
   const verifier = createVerifier(config.auth, secret);
@@ -98,7 +103,7 @@ export async function startApp({
   const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
   const server = await startHttpServer(
     {
-      services: { sessions, topics },
+      services: { sessions, topics, admin: new AdminService(repo, topics, clock, (s, now) => sessions.view(s, now)) },
       verifier,
       log,
       production: config.production,
@@ -128,6 +133,15 @@ export async function startApp({
     config.port,
     config.host,
   );
-  return { server, dynamoTotals, metrics, stop: () => server.stop() };
+  return {
+    server,
+    dynamoTotals,
+    metrics,
+    stop: async () => {
+      await server.stop();
+      // Replies still being produced in the background (postMessage) are stored before the store goes away.
+      await sessions.settled();
+    },
+  };
 }
 

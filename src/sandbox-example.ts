@@ -51,7 +51,18 @@ mutation Resume($sessionId: ID!) {
 }
 
 mutation Complete($sessionId: ID!) {
-  completeSession(sessionId: $sessionId) { id status endedAt expiresAt }
+  completeSession(sessionId: $sessionId) { id status endedAt expiresAt turnCount result resultError }
+}
+
+#    Or post a message and poll for the reply (docs/coach.md). Variables: {"sessionId": "...", "messageId": "<message.id>"}
+mutation Post($sessionId: ID!) {
+  postMessage(sessionId: $sessionId, content: "Honesty matters most to me.", clientMessageId: "msg-2") {
+    message { id content } clientMessageId replyPending session { turnCount maxTurns }
+  }
+}
+
+query Reply($sessionId: ID!, $messageId: ID!) {
+  messageReply(sessionId: $sessionId, messageId: $messageId) { status reply { role content } }
 }
 
 # 7. The caller's sessions, newest first

@@ -1,8 +1,18 @@
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Coach, CoachTurn } from './port';
+import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
 import { Topic } from '../domain/topic';
-import { alternating, HistoryBudget, systemPrompt, withinBudget } from './prompt';
+import {
+  alternating,
+  extractionBudget,
+  HistoryBudget,
+  parseJsonReply,
+  resultPrompt,
+  systemPrompt,
+  transcript,
+  welcomeBackPrompt,
+  withinBudget,
+} from './prompt';
 
 export interface BedrockCoachOptions {
   modelId: string;
@@ -38,16 +48,49 @@ export class BedrockCoach implements Coach {
 
   async reply(turn: CoachTurn): Promise<string> {
     const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
+    return this.converse(
+      systemPrompt(turn.topic),
+      alternating(history),
+      { maxTokens: this.opts.maxTokens ?? 400, temperature: this.opts.temperature ?? 0.7 },
+      turn.signal,
+    );
+  }
+
+  async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
+    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
+    // Converse wants the conversation to end with the user: the return is the user's turn.
+    const turns = alternating([...history, { sessionId: '', seq: 0, role: 'USER', content: '(I am back after a break.)', createdAt: 0 }]);
+    return this.converse(welcomeBackPrompt(turn.topic, turn.idleMs), turns, { maxTokens: 200, temperature: this.opts.temperature ?? 0.7 }, turn.signal);
+  }
+
+  /** Converse has no JSON mode: the instruction asks for JSON only, and the answer is parsed leniently. */
+  async extractResult(request: ResultRequest): Promise<unknown> {
+    const history = withinBudget(request.messages, extractionBudget(this.opts.budget));
+    const text = await this.converse(
+      resultPrompt(request.topic),
+      [{ role: 'user', text: `Transcript:\n\n${transcript(history)}\n\nAnswer with the JSON object only.` }],
+      { maxTokens: Math.max(this.opts.maxTokens ?? 0, 800), temperature: 0 },
+      request.signal,
+    );
+    return parseJsonReply(text);
+  }
+
+  private async converse(
+    system: string,
+    turns: { role: 'user' | 'assistant'; text: string }[],
+    inferenceConfig: { maxTokens: number; temperature: number },
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const out = await this.client.send(
       new ConverseCommand({
         modelId: this.opts.modelId,
-        system: [{ text: systemPrompt(turn.topic) }],
-        messages: alternating(history).map((t) => ({ role: t.role, content: [{ text: t.text }] })),
-        inferenceConfig: { maxTokens: this.opts.maxTokens ?? 400, temperature: this.opts.temperature ?? 0.7 },
+        system: [{ text: system }],
+        messages: turns.map((t) => ({ role: t.role, content: [{ text: t.text }] })),
+        inferenceConfig,
       }),
       // A deadline for the whole call, retries included (the handler's timeout is per socket).
-      // The service's own deadline (turn.signal) aborts it too.
-      { abortSignal: turn.signal ? AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), turn.signal]) : AbortSignal.timeout(this.opts.timeoutMs) },
+      // The service's own deadline (signal) aborts it too.
+      { abortSignal: signal ? AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), signal]) : AbortSignal.timeout(this.opts.timeoutMs) },
     );
     const text = (out.output?.message?.content ?? [])
       .map((c) => ('text' in c && typeof c.text === 'string' ? c.text : ''))

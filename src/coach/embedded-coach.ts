@@ -1,5 +1,8 @@
-import { Coach, CoachTurn } from './port';
-import { Topic } from "../domain/topic";
+import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
+import { Topic } from '../domain/topic';
+import { Message } from '../domain/session';
+import { ResultSchema } from '../domain/result-schema';
+import { idleDuration } from './prompt';
 
 
 /**
@@ -23,6 +26,101 @@ export class EmbeddedCoach implements Coach {
     const reflection = echo ? `You said "${echo}". ${stage}` : stage;
     return `${reflection} ${question}`;
   }
+
+  /** "Welcome back! It has been 5 days. Last time you told me: '...'. Shall we pick up from there?" */
+  async welcomeBack({ topic, idleMs, recentMessages }: WelcomeBackTurn): Promise<string> {
+    const recent = await recentMessages(10);
+    const lastUser = [...recent].reverse().find((m) => m.role === 'USER');
+    const since = idleMs >= 60_000 ? `It has been ${idleDuration(idleMs)}.` : 'Good to see you again.';
+    const recall = lastUser
+      ? `Last time you told me: '${keyPhrase(lastUser.content)}'.`
+      : `We had just started on ${topic.name.toLowerCase()}.`;
+    return `Welcome back! ${since} ${recall} Shall we pick up from there?`;
+  }
+
+  /**
+   * Deterministic extraction from the user's own messages: core values are the value words
+   * the user named (with the sentence that named them as the meaning); other topics fill
+   * their schema from the user's most recent statements.
+   */
+  async extractResult({ topic, messages }: ResultRequest): Promise<unknown> {
+    const said = messages.filter((m) => m.role === 'USER');
+    const schema = topic.resultSchema;
+    if (!schema) return {};
+    if (topic.id === 'core_values' && schema.properties.values) return { values: coreValues(said, schema.properties.values) };
+    return fill(schema, said.map((m) => m.content).reverse());
+  }
+}
+
+/** Value words and the stems that name them, in a fixed order (deterministic). */
+const VALUE_WORDS: [RegExp, string][] = [
+  [/\bhonest(y)?\b|\btruth/i, 'Honesty'],
+  [/\bintegrity\b/i, 'Integrity'],
+  [/\bgrow(th|ing|s)?\b|\blearn(ing|s)?\b/i, 'Growth'],
+  [/\bhelp(ing|s|ed)?\b|\bsupport(ing|s)?\b|\bserv(e|ing)\b/i, 'Helping others'],
+  [/\bcurio(us|sity)\b/i, 'Curiosity'],
+  [/\bkind(ness)?\b|\bcompassion/i, 'Kindness'],
+  [/\brespect(ed|ing)?\b/i, 'Respect'],
+  [/\bfair(ness)?\b|\bjustice\b/i, 'Fairness'],
+  [/\btrust(ed|ing)?\b/i, 'Trust'],
+  [/\bfreedom\b|\bautonom(y|ous)\b|\bindependen(t|ce)\b/i, 'Autonomy'],
+  [/\bcreativ(e|ity)\b|\bcreat(e|ing)\b/i, 'Creativity'],
+  [/\bcourage(ous)?\b|\bbrave(ry)?\b/i, 'Courage'],
+  [/\bexcellen(t|ce)\b|\bquality\b|\bcraft/i, 'Excellence'],
+  [/\bteam(work)?\b|\bcollaborat(e|ion|ing)\b|\btogether\b/i, 'Collaboration'],
+  [/\bfamily\b/i, 'Family'],
+  [/\bbalance\b/i, 'Balance'],
+  [/\bresponsib(le|ility)\b|\baccountab(le|ility)\b|\bownership\b/i, 'Responsibility'],
+  [/\bimpact\b|\bdifference\b/i, 'Impact'],
+];
+
+function coreValues(said: Message[], schema: ResultSchema): { name: string; meaning: string }[] {
+  const max = schema.type === 'array' ? (schema.maxItems ?? 7) : 7;
+  const itemSchema = schema.type === 'array' ? schema.items : null;
+  const meaningMax = itemSchema?.type === 'object' && itemSchema.properties.meaning?.type === 'string' ? (itemSchema.properties.meaning.maxLength ?? 200) : 200;
+  const found = new Map<string, string>();
+  for (const m of said) {
+    for (const sentence of sentences(m.content)) {
+      for (const [pattern, name] of VALUE_WORDS) {
+        if (!found.has(name) && pattern.test(sentence)) found.set(name, clip(sentence, meaningMax));
+      }
+    }
+  }
+  return [...found].slice(0, max).map(([name, meaning]) => ({ name, meaning }));
+}
+
+/** A value for `schema` from the user's statements (newest first). */
+function fill(schema: ResultSchema, statements: string[]): unknown {
+  switch (schema.type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [name, sub] of Object.entries(schema.properties)) {
+        const value = fill(sub, statements);
+        if (value !== undefined) out[name] = value;
+      }
+      return out;
+    }
+    case 'array': {
+      const n = Math.min(statements.length, schema.maxItems ?? 5);
+      return statements.slice(0, n).map((s) => fill(schema.items, [s]));
+    }
+    case 'string':
+      return statements.length ? clip(sentences(statements[0])[0] ?? statements[0], schema.maxLength ?? 500) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const sentences = (text: string) =>
+  text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .split(/(?<=[.!?])\s/)
+    .filter(Boolean);
+
+function clip(text: string, max: number): string {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  return clean.length <= max ? clean : `${clean.slice(0, Math.max(max - 3, 0)).trimEnd()}...`;
 }
 
 const STAGES = [

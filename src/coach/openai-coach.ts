@@ -1,7 +1,17 @@
 import OpenAI from 'openai';
-import { Coach, CoachTurn } from './port';
+import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
 import { Topic } from '../domain/topic';
-import { HistoryBudget, systemPrompt, withinBudget } from './prompt';
+import { Message } from '../domain/session';
+import {
+  extractionBudget,
+  HistoryBudget,
+  parseJsonReply,
+  resultPrompt,
+  systemPrompt,
+  transcript,
+  welcomeBackPrompt,
+  withinBudget,
+} from './prompt';
 
 export interface OpenAICoachOptions {
   /** Any OpenAI-compatible chat-completions endpoint: OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio. */
@@ -49,4 +59,42 @@ export class OpenAICoach implements Coach {
     if (!text) throw new Error('the model returned no text');
     return text;
   }
+
+  async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
+    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
+    const completion = await this.client.chat.completions.create({
+      model: this.opts.model,
+      messages: [
+        { role: 'system', content: welcomeBackPrompt(turn.topic, turn.idleMs) },
+        ...chat(history),
+        { role: 'user', content: '(I am back after a break.)' },
+      ],
+      temperature: this.opts.temperature ?? 0.7,
+      max_tokens: 200,
+    }, { signal: turn.signal });
+    const text = completion.choices[0]?.message?.content?.trim();
+    if (!text) throw new Error('the model returned no text');
+    return text;
+  }
+
+  /** JSON mode (`response_format: json_object`); the service validates against the topic's schema. */
+  async extractResult(request: ResultRequest): Promise<unknown> {
+    const history = withinBudget(request.messages, extractionBudget(this.opts.budget));
+    const completion = await this.client.chat.completions.create({
+      model: this.opts.model,
+      messages: [
+        { role: 'system', content: resultPrompt(request.topic) },
+        { role: 'user', content: `Transcript:\n\n${transcript(history)}\n\nAnswer with the JSON object only.` },
+      ],
+      response_format: { type: 'json_object' },
+      temperature: 0,
+      max_tokens: this.opts.maxTokens ? Math.max(this.opts.maxTokens, 800) : 800,
+    }, { signal: request.signal });
+    const text = completion.choices[0]?.message?.content?.trim();
+    if (!text) throw new Error('the model returned no text');
+    return parseJsonReply(text);
+  }
 }
+
+const chat = (history: readonly Message[]) =>
+  history.map((m) => ({ role: m.role === 'USER' ? ('user' as const) : ('assistant' as const), content: m.content }));

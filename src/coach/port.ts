@@ -15,9 +15,29 @@ export interface CoachTurn {
   signal?: AbortSignal;
 }
 
+/** A live session resumed after being idle: the coach writes a short "welcome back". */
+export interface WelcomeBackTurn {
+  topic: Topic;
+  session: Session;
+  /** How long the session had been inactive, in ms. */
+  idleMs: number;
+  /** The most recent messages, oldest first, loaded only if the adapter asks. */
+  recentMessages(limit: number): Promise<Message[]>;
+  signal?: AbortSignal;
+}
+
+/** completeSession: the session's result, as JSON for the topic's resultSchema (the service validates it). */
+export interface ResultRequest {
+  topic: Topic;
+  session: Session;
+  /** The conversation, oldest first (bounded: at most the last 200 messages). */
+  messages: Message[];
+  signal?: AbortSignal;
+}
+
 /**
  * The coach port. Adapters: the embedded deterministic coach (default, offline);
- * model adapters (OpenAI-compatible, Bedrock Converse) implement the same two calls.
+ * model adapters (OpenAI-compatible, Bedrock Converse) implement the same four calls.
  * Any thrown error, or no answer within COACH_TIMEOUT_MS, becomes COACH_UNAVAILABLE,
  * with the user's message kept.
  */
@@ -25,4 +45,14 @@ export interface Coach {
   readonly name: string;
   opening(topic: Topic, signal?: AbortSignal): Promise<string>;
   reply(turn: CoachTurn): Promise<string>;
+  /**
+   * A brief "welcome back" recalling where the conversation stood. A failure (or no answer
+   * within COACH_TIMEOUT_MS) never fails the resume: the session resumes without it.
+   */
+  welcomeBack(turn: WelcomeBackTurn): Promise<string>;
+  /**
+   * The session's result as a JSON value (parsed, not yet validated). A failure never fails
+   * completeSession: the session completes with `resultError`.
+   */
+  extractResult(request: ResultRequest): Promise<unknown>;
 }

@@ -50,3 +50,70 @@ export function alternating(messages: readonly Message[]): { role: 'user' | 'ass
   }
   return turns;
 }
+
+/** "5 days", "3 hours", "20 minutes", "less than a minute": how long a session was idle, in words. */
+export function idleDuration(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+  ];
+  for (const [size, name] of units) {
+    const n = Math.floor(ms / size);
+    if (n >= 1) return `${n} ${name}${n === 1 ? '' : 's'}`;
+  }
+  return 'less than a minute';
+}
+
+/** The system instruction for a welcome back (model adapters). */
+export function welcomeBackPrompt(topic: Topic, idleMs: number): string {
+  return [
+    systemPrompt(topic),
+    `The user is coming back to this session after ${idleDuration(idleMs)} away.`,
+    'Write a brief, warm welcome back (at most 60 words) that recalls where the conversation stood, ' +
+      "quoting or paraphrasing the user's last point, and ask whether to pick up from there. Do not start a new topic.",
+  ].join('\n');
+}
+
+/** The system instruction for result extraction (model adapters): JSON only, matching the topic's schema. */
+export function resultPrompt(topic: Topic): string {
+  return [
+    `You extract the outcome of a finished coaching session on "${topic.name}".`,
+    topic.description ? `Topic: ${topic.description}` : '',
+    'Read the transcript and answer with a single JSON object, and nothing else (no prose, no code fences), ' +
+      'that matches this JSON Schema. Use only what the user actually said or agreed to; keep it in their words.',
+    `JSON Schema: ${JSON.stringify(topic.resultSchema ?? { type: 'object', properties: {} })}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** The conversation as one text block ("User: ...", "Coach: ..."), for a single-turn request. */
+export function transcript(messages: readonly Message[]): string {
+  return messages.map((m) => `${m.role === 'USER' ? 'User' : 'Coach'}: ${m.content}`).join('\n\n');
+}
+
+/**
+ * A model's JSON answer: the object itself, tolerating code fences or a sentence around it.
+ * Throws when there is no JSON object in the text.
+ */
+export function parseJsonReply(text: string): unknown {
+  const trimmed = text.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    const start = trimmed.indexOf('{');
+    const end = trimmed.lastIndexOf('}');
+    if (start >= 0 && end > start) {
+      try {
+        return JSON.parse(trimmed.slice(start, end + 1));
+      } catch {
+        // fall through
+      }
+    }
+    throw new Error('the model did not answer with JSON');
+  }
+}
+
+/** How much of the conversation an extraction sends: more than a reply, still bounded. */
+export const extractionBudget = (budget: HistoryBudget): HistoryBudget => ({ maxMessages: 200, maxChars: budget.maxChars * 4 });

@@ -8,7 +8,9 @@ export type ErrorCode =
   | 'SESSION_NOT_LIVE'
   | 'SESSION_NOT_ACTIVE'
   | 'COACH_UNAVAILABLE'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  /** sendMessage/postMessage when the session has used its topic's maxTurns; completeSession still works. */
+  | 'MAX_TURNS_REACHED';
 
 /**
  * An error the client caused or can act on. Everything that is not a DomainError is
@@ -49,3 +51,11 @@ export const coachUnavailable = () =>
     'COACH_UNAVAILABLE',
     'The coach could not answer right now. Your message was saved; send another message or retry later',
   );
+
+export const maxTurnsReached = (maxTurns: number) =>
+  new DomainError('MAX_TURNS_REACHED', `This session has reached its limit of ${maxTurns} turns; complete it or start a new one`, {
+    maxTurns,
+  });
+
+/** The caller is authenticated but lacks the role (e.g. `admin`) an operation needs. */
+export const forbidden = (message = 'This operation needs the admin role') => new DomainError('FORBIDDEN', message);

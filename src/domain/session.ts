@@ -26,6 +26,21 @@ export interface Session {
   messageCount: number;
   /** Optimistic-concurrency counter: every write of the session increments it. */
   version: number;
+  /** Set when a tenant admin moved the session to another user (the latest transfer). */
+  transfer?: SessionTransfer | null;
+  /** User messages so far (a turn is one user message); absent on sessions stored before it existed: 0. */
+  turnCount?: number;
+  /** What completeSession extracted (valid against the topic's resultSchema), when it succeeded. */
+  result?: Record<string, unknown> | null;
+  /** Why no result was stored (extraction failed, timed out or did not validate). */
+  resultError?: string | null;
+}
+
+/** Audit of an admin transfer: when, by which admin, from which user. */
+export interface SessionTransfer {
+  at: number;
+  by: string;
+  from: string;
 }
 
 export interface Message {
@@ -43,6 +58,8 @@ export interface SessionSettings {
   inactivityTimeoutMinutes: number;
   activeTtlSeconds: number;
   terminalTtlSeconds: number;
+  /** At most this many user messages per session; null or absent: unlimited. */
+  maxTurns?: number | null;
 }
 
 export const DEFAULT_SETTINGS: SessionSettings = {

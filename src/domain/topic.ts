@@ -1,4 +1,5 @@
 import { SessionSettings } from './session';
+import { ResultObjectSchema } from './result-schema';
 
 export interface Topic {
   id: string;
@@ -9,6 +10,8 @@ export interface Topic {
   /** The coach's first message of every new session. */
   openingMessage: string;
   settings: SessionSettings;
+  /** What completeSession extracts from the conversation; absent: no extraction. */
+  resultSchema?: ResultObjectSchema | null;
 }
 
 /** The caller's progress in a topic (the spec's `TopicStatus`). */

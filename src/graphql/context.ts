@@ -3,11 +3,13 @@ import { Viewer } from '../domain/viewer';
 import { Topic as DomainTopic, TopicStatus } from '../domain/topic';
 import { SessionService, SessionView } from '../sessions/session-service';
 import { TopicCatalog } from '../topics/catalog';
+import { AdminService } from '../sessions/admin-service';
 import type { RequestStats } from '../store/request-stats';
 
 export interface Services {
   sessions: SessionService;
   topics: TopicCatalog;
+  admin: AdminService;
 }
 
 export interface Context {

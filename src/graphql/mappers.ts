@@ -19,6 +19,13 @@ export function toGqlSession(v: SessionView): CoachingSession {
     isIdle: v.isIdle,
     idleSince: date(v.idleSince),
     messageCount: v.messageCount,
+    turnCount: v.turnCount,
+    maxTurns: v.maxTurns,
+    result: v.result ?? null,
+    resultError: v.resultError ?? null,
+    transferredAt: date(v.transfer?.at ?? null),
+    transferredBy: v.transfer?.by ?? null,
+    transferredFrom: v.transfer?.from ?? null,
     view: v,
   };
 }

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { SESSION_STATUSES, SessionStatus as DomainSessionStatus } from '../domain/session';
 import type { SessionView } from '../sessions/session-service';
 
@@ -40,6 +41,8 @@ export class TopicSessionSettings {
   activeTtlSeconds!: number;
   @Field(() => Int, { description: 'An ended session expires this long after it ended' })
   terminalTtlSeconds!: number;
+  @Field(() => Int, { nullable: true, description: 'At most this many user messages (turns) per session; null: unlimited' })
+  maxTurns?: number | null;
 }
 
 @ObjectType({ description: 'A coaching topic (core values, purpose, ...)' })
@@ -89,6 +92,20 @@ export class CoachingSession {
   @Field(() => Date, { nullable: true, description: 'Last activity, when the session is idle' })
   idleSince!: Date | null;
   @Field(() => Int) messageCount!: number;
+  // Coach features (docs/coach.md).
+  @Field(() => Int, { description: 'User messages so far (a turn is one user message)' }) turnCount!: number;
+  @Field(() => Int, { nullable: true, description: "The topic's limit on turns; null: unlimited" }) maxTurns!: number | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "What completeSession extracted, valid against the topic's result schema" })
+  result!: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true, description: 'Why a completed session has no result (extraction failed, timed out or did not validate)' })
+  resultError!: string | null;
+  // Transfer audit (admin transferSession; docs/admin.md): null until transferred.
+  @Field(() => Date, { nullable: true, description: 'When a tenant admin last transferred the session to its current owner' })
+  transferredAt!: Date | null;
+  @Field(() => ID, { nullable: true, description: 'The admin who last transferred the session' })
+  transferredBy!: string | null;
+  @Field(() => ID, { nullable: true, description: 'The previous owner, before the last transfer' })
+  transferredFrom!: string | null;
   /** The service's view, for field resolvers. */
   view!: SessionView;
 }
@@ -113,6 +130,8 @@ export class SessionCheck {
   @Field({ description: "The caller's session is past the topic's inactivity timeout" }) isIdle!: boolean;
   @Field({ description: "Another user of the caller's tenant holds the topic" }) conflict!: boolean;
   @Field(() => ID, { nullable: true }) conflictUserId!: string | null;
+  @Field(() => Int, { description: "User messages in the caller's session so far (0 without one)" }) turnCount!: number;
+  @Field(() => Int, { nullable: true, description: "The topic's limit on turns; null: unlimited" }) maxTurns!: number | null;
 }
 
 @ObjectType()

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Coach, CoachTurn } from '../coach/port';
+import type { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../coach/port';
 import type { Topic } from '../domain/topic';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
@@ -10,7 +10,7 @@ import type { Metrics } from './metrics';
  * rethrown unchanged, so the service still turns them into COACH_UNAVAILABLE.
  */
 export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coach {
-  const measure = async (call: 'opening' | 'reply', topicId: string, fn: () => Promise<string>) => {
+  const measure = async <T>(call: 'opening' | 'reply' | 'welcomeBack' | 'extractResult', topicId: string, fn: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
       const text = await fn();
@@ -33,5 +33,7 @@ export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coac
     },
     opening: (topic: Topic) => measure('opening', topic.id, () => inner.opening(topic)),
     reply: (turn: CoachTurn) => measure('reply', turn.topic.id, () => inner.reply(turn)),
+    welcomeBack: (turn: WelcomeBackTurn) => measure('welcomeBack', turn.topic.id, () => inner.welcomeBack(turn)),
+    extractResult: (request: ResultRequest) => measure('extractResult', request.topic.id, () => inner.extractResult(request)),
   };
 }

@@ -47,7 +47,7 @@ export class Metrics {
 
   readonly coachRequests = new Counter({
     name: 'coach_requests_total',
-    help: 'Calls to the coach by adapter, call (opening or reply) and outcome (ok or error)',
+    help: 'Calls to the coach by adapter, call (opening, reply, welcomeBack or extractResult) and outcome (ok or error)',
     labelNames: ['coach', 'call', 'outcome'] as const,
     registers: [this.registry],
   });

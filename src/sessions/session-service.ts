@@ -1,8 +1,10 @@
 import { Clock } from '../domain/clock';
+import { randomUUID } from 'node:crypto';
 import {
   badInput,
   coachUnavailable,
   DomainError,
+  maxTurnsReached,
   notFound,
   sessionConflict,
   sessionNotLive,
@@ -26,7 +28,8 @@ import {
 import { Topic, TopicStatus } from '../domain/topic';
 import { Viewer } from '../domain/viewer';
 import { Coach } from '../coach/port';
-import { withCoachTimeout } from '../coach/timeout';
+import { CoachTimeoutError, withCoachTimeout } from '../coach/timeout';
+import { validateResult } from '../domain/result-schema';
 import { DEFAULT_COACH_TIMEOUT_MS } from '../config';
 import { TopicCatalog } from '../topics/catalog';
 import {
@@ -42,6 +45,10 @@ import { Logger } from '../logger';
 export interface SessionView extends Session {
   isIdle: boolean;
   idleSince: number | null;
+  /** User messages so far. */
+  turnCount: number;
+  /** The topic's limit on user messages; null: unlimited. */
+  maxTurns: number | null;
 }
 
 export interface SessionCheck {
@@ -51,6 +58,10 @@ export interface SessionCheck {
   isIdle: boolean;
   conflict: boolean;
   conflictUserId: string | null;
+  /** User messages in the caller's session so far (0 without one). */
+  turnCount: number;
+  /** The topic's limit on user messages; null: unlimited. */
+  maxTurns: number | null;
 }
 
 export interface SendMessageResult {
@@ -58,6 +69,45 @@ export interface SendMessageResult {
   message: Message;
   reply: Message;
 }
+
+/** postMessage: the user's message is stored; the reply follows in the background. */
+export interface PostMessageResult {
+  session: SessionView;
+  message: Message;
+  /** The id to poll with (messageReply) or to retry with (sendMessage / postMessage). */
+  clientMessageId: string;
+  /** True until the reply is stored (or its production failed). */
+  replyPending: boolean;
+}
+
+export type MessageReplyStatus = 'PENDING' | 'READY' | 'FAILED';
+
+export interface MessageReplyResult {
+  status: MessageReplyStatus;
+  reply: Message | null;
+}
+
+/** A live session resumed (startSession or resumeSession) after being idle. */
+export interface ResumedEvent {
+  tenantId: string;
+  sessionId: string;
+  topicId: string;
+  /** How long it had been inactive, in ms. */
+  idleMs: number;
+  via: 'start' | 'resume';
+}
+
+export interface SessionServiceOptions {
+  /** Observers (metrics); a throwing observer is logged and never fails the operation. */
+  events?: { resumed?(e: ResumedEvent): void };
+}
+
+/** The conversation completeSession hands the coach for extraction: at most this many newest messages. */
+export const RESULT_MESSAGES = 200;
+/** A result larger than this (as JSON) is not stored: `resultError` says so. */
+const MAX_RESULT_CHARS = 100_000;
+/** The longest a resume waits for a welcome back (bounded further by the coach timeout). */
+const WELCOME_BACK_TIMEOUT_MS = 10_000;
 
 export interface ServiceLimits {
   maxMessageChars: number;
@@ -85,7 +135,16 @@ export class SessionService {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly limits: ServiceLimits = DEFAULT_LIMITS,
+    private readonly options: SessionServiceOptions = {},
   ) {}
+
+  /** Replies being produced in the background (postMessage). */
+  private readonly background = new Set<Promise<void>>();
+
+  /** Resolves once every background reply started so far has been stored or has failed (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
 
   // ---- reads ---------------------------------------------------------------
 
@@ -94,10 +153,10 @@ export class SessionService {
     const topic = this.topic(topicId);
     const now = this.clock.now();
     const holder = await this.repo.findHolder(viewer.tenantId, topic.id, now);
-    if (!holder) return { hasSession: false, sessionId: null, status: null, isIdle: false, conflict: false, conflictUserId: null };
-    if (holder.userId !== viewer.userId) {
-      return { hasSession: false, sessionId: null, status: null, isIdle: false, conflict: true, conflictUserId: holder.userId };
-    }
+    const maxTurns = topic.settings.maxTurns ?? null;
+    const none = { hasSession: false, sessionId: null, status: null, isIdle: false, turnCount: 0, maxTurns };
+    if (!holder) return { ...none, conflict: false, conflictUserId: null };
+    if (holder.userId !== viewer.userId) return { ...none, conflict: true, conflictUserId: holder.userId };
     return {
       hasSession: true,
       sessionId: holder.id,
@@ -105,6 +164,8 @@ export class SessionService {
       isIdle: idleSince(holder, topic.settings, now) !== null,
       conflict: false,
       conflictUserId: null,
+      turnCount: holder.turnCount ?? 0,
+      maxTurns,
     };
   }
 
@@ -198,6 +259,7 @@ export class SessionService {
     const topic = this.topic(topicId);
     let opening: string | null = null;
     let abandoning: string | null = null;
+    const resuming: ResumeState = { seenActivity: null, welcome: undefined };
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const holder = await this.repo.findHolder(viewer.tenantId, topic.id, now);
@@ -209,7 +271,7 @@ export class SessionService {
         if (holder.id !== abandoning) restart = false;
       }
       try {
-        if (holder && !restart) return await this.resumeHeld(holder, topic, now);
+        if (holder && !restart) return await this.resumeOnce(holder, topic, now, 'start', resuming);
         opening ??= await this.openingMessage(topic);
         const { session, first } = this.newSession(viewer, topic, opening, now);
         if (holder) {
@@ -238,15 +300,55 @@ export class SessionService {
     });
   }
 
-  resume(viewer: Viewer, sessionId: string) {
-    return this.transition(viewer, sessionId, (s, now, settings) => {
-      assertTransition(s, 'ACTIVE');
-      return s.status === 'ACTIVE' ? null : touched(s, 'ACTIVE', now, settings);
-    });
+  /**
+   * ACTIVE: returned as is; PAUSED: made ACTIVE. After being idle, the coach's welcome back
+   * is stored with the resume in one write (see resumeOnce).
+   */
+  async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
+    const resuming: ResumeState = { seenActivity: null, welcome: undefined };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = this.clock.now();
+      const session = await this.owned(viewer, sessionId, now);
+      assertTransition(session, 'ACTIVE');
+      try {
+        return await this.resumeOnce(session, this.topicOf(session), now, 'resume', resuming);
+      } catch (e) {
+        if (!(e instanceof StaleSessionError)) throw e;
+        await backoff(attempt);
+      }
+    }
+    throw new Error(`resume of ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
   }
 
-  complete(viewer: Viewer, sessionId: string) {
-    return this.end(viewer, sessionId, 'COMPLETED');
+  /**
+   * Completes the session with its result: the coach extracts it (outside any write), the
+   * service validates it against the topic's resultSchema, and one versioned write stores
+   * the completion with `result` or, when extraction failed, timed out or did not validate,
+   * with `resultError`: the session completes either way. A lost race re-reads and writes
+   * again, asking the coach again only if the conversation changed meanwhile.
+   */
+  async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
+    let extraction: Extraction | null = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = this.clock.now();
+      const session = await this.owned(viewer, sessionId, now);
+      assertTransition(session, 'COMPLETED');
+      const topic = this.topicOf(session);
+      if (!extraction || extraction.messageCount !== session.messageCount) extraction = await this.extractResult(topic, session);
+      const next: Session = {
+        ...ended(session, 'COMPLETED', this.clock.now(), topic.settings),
+        ...(extraction.result ? { result: extraction.result } : {}),
+        ...(extraction.resultError ? { resultError: extraction.resultError } : {}),
+      };
+      try {
+        await this.repo.updateSession(session, next, next.updatedAt);
+        return this.view(next, next.updatedAt);
+      } catch (e) {
+        if (!(e instanceof StaleSessionError)) throw e;
+        await backoff(attempt);
+      }
+    }
+    throw new Error(`completion of ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
   }
 
   cancel(viewer: Viewer, sessionId: string) {
@@ -260,7 +362,7 @@ export class SessionService {
   async sendMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<SendMessageResult> {
     this.validateMessage(content, clientMessageId);
     const sent = await this.appendUserMessage(viewer, sessionId, content, clientMessageId);
-    if ('replay' in sent) return sent.replay;
+    if ('duplicate' in sent) return this.replay(viewer, sent.duplicate.session, sent.duplicate.record, clientMessageId!);
     const { session, message } = sent;
     const text = await this.askCoach(this.topicOf(session), session, message).catch(async (e) => {
       if (clientMessageId) {
@@ -273,17 +375,179 @@ export class SessionService {
     return this.appendReply(viewer, session, message, text, clientMessageId);
   }
 
+  /**
+   * Stores the user's message and returns at once; the reply is produced in the background
+   * by this process and stored as usual (poll messageReply, or read the session's messages).
+   * Every postMessage has a clientMessageId record (one is made when the client gives none),
+   * so a poll is a few reads and a retry of sendMessage with that id produces the reply if
+   * this process died meanwhile. A repeated clientMessageId writes nothing new.
+   */
+  async postMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<PostMessageResult> {
+    this.validateMessage(content, clientMessageId);
+    const id = clientMessageId ?? `srv-${randomUUID()}`;
+    const sent = await this.appendUserMessage(viewer, sessionId, content, id);
+    if ('duplicate' in sent) {
+      const { session, record } = sent.duplicate;
+      const now = this.clock.now();
+      const [messages, latest] = await Promise.all([
+        this.repo.getMessages(viewer.tenantId, sessionId, [record.userSeq], now),
+        this.owned(viewer, sessionId, now),
+      ]);
+      const message = messages.find((m) => m.seq === record.userSeq);
+      if (!message) throw notFound('Message');
+      // The first attempt's coach failed: try again in the background, if the session still takes replies.
+      if (record.replySeq === null && record.replyFailed && latest.status === 'ACTIVE') this.replyInBackground(viewer, latest, message, id);
+      return { session: this.view(latest, now), message, clientMessageId: id, replyPending: record.replySeq === null && (!record.replyFailed || latest.status === 'ACTIVE') };
+    }
+    this.replyInBackground(viewer, sent.session, sent.message, id);
+    return { session: this.view(sent.session, this.clock.now()), message: sent.message, clientMessageId: id, replyPending: true };
+  }
+
+  /**
+   * Where the reply to one of the caller's messages stands: READY (with the reply), PENDING
+   * (being produced) or FAILED (the coach failed, or no reply came within the coach's
+   * timeout and a minute: retry with sendMessage and the same clientMessageId). A few reads.
+   */
+  async messageReply(viewer: Viewer, sessionId: string, messageId: string): Promise<MessageReplyResult> {
+    const seq = parseMessageId(sessionId, messageId);
+    const now = this.clock.now();
+    const [session, found] = await Promise.all([
+      this.owned(viewer, sessionId, now),
+      this.repo.getMessages(viewer.tenantId, sessionId, [seq], now),
+    ]);
+    const message = found.find((m) => m.seq === seq);
+    if (!message || message.role !== 'USER') throw notFound('Message');
+    const overdue = now - message.createdAt > this.coachTimeoutMs + 60_000;
+    if (!message.clientMessageId) {
+      // sendMessage without an id keeps no record: its reply, if any, is the next message.
+      const [next] = await this.repo.getMessages(viewer.tenantId, sessionId, [seq + 1], now);
+      if (next?.role === 'ASSISTANT') return { status: 'READY', reply: next };
+      return { status: session.messageCount > seq || overdue ? 'FAILED' : 'PENDING', reply: null };
+    }
+    const record = await this.repo.getClientMessage(viewer.tenantId, sessionId, message.clientMessageId, now);
+    if (record?.replySeq != null) {
+      const [reply] = await this.repo.getMessages(viewer.tenantId, sessionId, [record.replySeq], now);
+      if (reply) return { status: 'READY', reply };
+    }
+    if (!record || record.replyFailed || overdue || !isLive(session.status)) return { status: 'FAILED', reply: null };
+    return { status: 'PENDING', reply: null };
+  }
+
   // ---- internals -----------------------------------------------------------
 
   private get coachTimeoutMs(): number {
     return this.limits.coachTimeoutMs ?? DEFAULT_COACH_TIMEOUT_MS;
   }
 
-  private async resumeHeld(holder: Session, topic: Topic, now: number): Promise<SessionView> {
-    if (holder.status === 'ACTIVE') return this.view(holder, now);
-    const next = touched(holder, 'ACTIVE', now, topic.settings);
-    await this.repo.updateSession(holder, next, now);
+  /**
+   * One attempt at resuming a live session (throws StaleSessionError on a lost race; the
+   * caller re-reads and calls again with the same `state`).
+   *
+   * Not idle: ACTIVE is returned as is (no write), PAUSED becomes ACTIVE. Idle (as first
+   * read by this call, with no activity since): the coach writes a welcome back, stored
+   * with the resume in one versioned write, so of two tabs resuming at once exactly one
+   * adds it; the other re-reads a session that moved on (activity after what it first
+   * saw) and resumes it as not idle. A failing or slow coach never fails the resume.
+   */
+  private async resumeOnce(session: Session, topic: Topic, now: number, via: ResumedEvent['via'], state: ResumeState): Promise<SessionView> {
+    state.seenActivity ??= session.lastActivityAt;
+    const movedOn = session.lastActivityAt > state.seenActivity;
+    const since = movedOn ? null : idleSince(session, topic.settings, now);
+    if (since === null) {
+      if (session.status === 'ACTIVE') return this.view(session, now);
+      const next = touched(session, 'ACTIVE', now, topic.settings);
+      await this.repo.updateSession(session, next, now);
+      return this.view(next, now);
+    }
+    const idleMs = Math.max(0, now - session.lastActivityAt);
+    if (state.welcome === undefined) state.welcome = await this.welcomeBack(topic, session, idleMs);
+    let next = session;
+    if (state.welcome !== null) {
+      const message: Message = { sessionId: session.id, seq: session.messageCount + 1, role: 'ASSISTANT', content: state.welcome, createdAt: now };
+      next = this.withMessage(session, 'ACTIVE', now);
+      await this.repo.appendMessage(session, next, message, null, now);
+    } else if (session.status === 'PAUSED') {
+      next = touched(session, 'ACTIVE', now, topic.settings);
+      await this.repo.updateSession(session, next, now);
+    }
+    this.emitResumed({ tenantId: session.tenantId, sessionId: session.id, topicId: session.topicId, idleMs, via });
     return this.view(next, now);
+  }
+
+  /** The coach's welcome back, or null when it failed or took too long (logged; the resume goes on without it). */
+  private async welcomeBack(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
+    try {
+      const text = await withCoachTimeout(Math.min(this.coachTimeoutMs, WELCOME_BACK_TIMEOUT_MS), (signal) =>
+        this.coach.welcomeBack({
+          topic,
+          session,
+          idleMs,
+          recentMessages: (limit) =>
+            this.repo.listMessages(session.tenantId, session.id, { direction: 'backward', from: null, limit }, this.clock.now()),
+          signal,
+        }),
+      );
+      if (typeof text !== 'string' || !text.trim()) throw new Error('the coach returned no text');
+      return text.trim().slice(0, this.limits.maxMessageChars);
+    } catch (e) {
+      this.log.warn('coach welcome back failed; resuming without it', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      return null;
+    }
+  }
+
+  private emitResumed(e: ResumedEvent): void {
+    try {
+      this.options.events?.resumed?.(e);
+    } catch (error) {
+      this.log.warn('resumed observer failed', { sessionId: e.sessionId, error: String(error) });
+    }
+  }
+
+  /** The session's result for completeSession; never throws for a coach problem (store errors propagate). */
+  private async extractResult(topic: Topic, session: Session): Promise<Extraction> {
+    const base = { messageCount: session.messageCount, result: null, resultError: null };
+    const schema = topic.resultSchema;
+    if (!schema) return base;
+    const messages = await this.repo.listMessages(
+      session.tenantId,
+      session.id,
+      { direction: 'backward', from: null, limit: RESULT_MESSAGES },
+      this.clock.now(),
+    );
+    let value: unknown;
+    try {
+      value = await withCoachTimeout(this.coachTimeoutMs, (signal) => this.coach.extractResult({ topic, session, messages, signal }));
+    } catch (e) {
+      this.log.warn('coach result extraction failed; completing without a result', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      const why = e instanceof CoachTimeoutError ? `did not answer within ${e.ms} ms` : 'was unavailable';
+      return { ...base, resultError: `The coach ${why}, so no result was extracted; the conversation is kept` };
+    }
+    const problems = validateResult(schema, value);
+    if (problems.length) {
+      this.log.warn('extracted result does not match the topic schema', { sessionId: session.id, problems });
+      return { ...base, resultError: clip(`The extracted result does not match the topic's result schema: ${problems.join('; ')}`, 1000) };
+    }
+    if (JSON.stringify(value).length > MAX_RESULT_CHARS) {
+      return { ...base, resultError: `The extracted result is larger than ${MAX_RESULT_CHARS} characters and was not stored` };
+    }
+    return { ...base, result: value as Record<string, unknown> };
+  }
+
+  /** postMessage's reply: coach, then the usual reply write; a failure is noted on the record for pollers. */
+  private replyInBackground(viewer: Viewer, session: Session, message: Message, clientMessageId: string): void {
+    const task = (async () => {
+      try {
+        const text = await this.askCoach(this.topicOf(session), session, message);
+        await this.appendReply(viewer, session, message, text, clientMessageId);
+      } catch (e) {
+        if (!(e instanceof DomainError)) this.log.error('background reply failed', { sessionId: session.id, error: String(e) });
+        await this.repo
+          .markReplyFailed(viewer.tenantId, session.id, clientMessageId, this.clock.now())
+          .catch((err) => this.log.warn('could not note a background reply failure', { sessionId: session.id, error: String(err) }));
+      }
+    })();
+    this.background.add(task);
+    void task.finally(() => this.background.delete(task));
   }
 
   private async end(viewer: Viewer, sessionId: string, status: TerminalStatus) {
@@ -320,24 +584,28 @@ export class SessionService {
     sessionId: string,
     content: string,
     clientMessageId: string | null,
-  ): Promise<{ session: Session; message: Message } | { replay: SendMessageResult }> {
+  ): Promise<{ session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
-      if (clientMessageId && session.status !== 'ACTIVE') {
-        // A retry of a message accepted before the session was paused or ended still gets its first result.
+      const maxTurns = this.topicOf(session).settings.maxTurns ?? null;
+      const turns = session.turnCount ?? 0;
+      const exhausted = maxTurns !== null && turns >= maxTurns;
+      if (clientMessageId && (session.status !== 'ACTIVE' || exhausted)) {
+        // A retry of a message accepted before the session was paused, ended or used its last turn still gets its first result.
         const record = await this.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
-        if (record) return { replay: await this.replay(viewer, session, record, clientMessageId) };
+        if (record) return { duplicate: { session, record } };
       }
       assertActive(session);
+      if (exhausted) throw maxTurnsReached(maxTurns);
       const message: Message = { sessionId, seq: session.messageCount + 1, role: 'USER', content, createdAt: now };
       if (clientMessageId) message.clientMessageId = clientMessageId;
-      const next = this.withMessage(session, 'ACTIVE', now);
+      const next: Session = { ...this.withMessage(session, 'ACTIVE', now), turnCount: turns + 1 };
       try {
         await this.repo.appendMessage(session, next, message, clientMessageId, now);
         return { session: next, message };
       } catch (e) {
-        if (e instanceof DuplicateClientMessageError) return { replay: await this.replay(viewer, session, e.record, clientMessageId!) };
+        if (e instanceof DuplicateClientMessageError) return { duplicate: { session, record: e.record } };
         if (!(e instanceof StaleSessionError)) throw e;
         await backoff(attempt);
       }
@@ -486,8 +754,9 @@ export class SessionService {
   }
 
   view(session: Session, now: number): SessionView {
-    const since = idleSince(session, this.topicOf(session).settings, now);
-    return { ...session, isIdle: since !== null, idleSince: since };
+    const settings = this.topicOf(session).settings;
+    const since = idleSince(session, settings, now);
+    return { ...session, isIdle: since !== null, idleSince: since, turnCount: session.turnCount ?? 0, maxTurns: settings.maxTurns ?? null };
   }
 
   private validateMessage(content: string, clientMessageId: string | null) {
@@ -531,3 +800,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Jittered, so racing processes do not collide again in lockstep. */
 const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+
+/** What one resume call carries across its retries. */
+interface ResumeState {
+  /** The session's last activity when this call first read it: later activity means someone else resumed it. */
+  seenActivity: number | null;
+  /** The welcome back, once asked for (null: the coach failed; undefined: not asked yet). */
+  welcome: string | null | undefined;
+}
+
+interface Extraction {
+  /** The conversation length it was extracted from. */
+  messageCount: number;
+  result: Record<string, unknown> | null;
+  resultError: string | null;
+}
+
+/** A Message id (`<sessionId>:<seq>`) of this session: its seq. */
+function parseMessageId(sessionId: string, messageId: string): number {
+  const match = /^(.+):(\d{1,9})$/.exec(messageId);
+  const seq = match ? Number(match[2]) : 0;
+  if (!match || match[1] !== sessionId || seq < 1) throw badInput('messageId is not a message of this session', { argumentName: 'messageId' });
+  return seq;
+}
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3)}...`);

@@ -41,6 +41,8 @@ import {
 } from './keys';
 import { holdItem, isLiveItem, messageItem, sessionItem, toMessage, toSession } from './items';
 import { guarded } from './errors';
+import { AdminQueries } from './admin-queries';
+import { AdminPageRequest, ErasureCounts } from '../sessions/repository';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -178,6 +180,22 @@ export class DynamoSessionRepository implements SessionRepository {
 
   async ping(): Promise<void> {
     await this.get({ pk: 'PING', sk: 'PING' }, false);
+  }
+
+  // ---- admin (src/store/admin-queries.ts) ------------------------------------
+
+  private readonly admin = new AdminQueries(this.db, this.table, (item) => this.remember(item));
+
+  listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
+    return this.admin.listIdleSessions(tenantId, before, page, now);
+  }
+
+  listTenantSessions(tenantId: string, topicIds: readonly string[], page: SessionPageRequest, now: number): Promise<SessionPage> {
+    return this.admin.listTenantSessions(tenantId, topicIds, page, now);
+  }
+
+  eraseUserSessions(tenantId: string, userId: string, topicIds: readonly string[], now: number): Promise<ErasureCounts> {
+    return this.admin.eraseUserSessions(tenantId, userId, topicIds, now);
   }
 
   // ---- writes --------------------------------------------------------------

@@ -1,5 +1,7 @@
 import { Message, Session, SESSION_STATUSES, SessionStatus } from '../domain/session';
 import { holdKey, messageKey, sessionKey, toTtl, userGsiPk, userGsiSk } from './keys';
+import { adminIndexAttributes, readTransfer, transferAttributes } from './admin-items';
+import { coachAttributes, coachFieldsOf } from './coach-items';
 
 /** Attributes stored for a session, on its own item and copied onto its topic's hold. */
 type Item = Record<string, unknown>;
@@ -18,6 +20,8 @@ function sessionAttributes(s: Session): Item {
     messageCount: s.messageCount,
     version: s.version,
     ttl: toTtl(s.expiresAt),
+    ...transferAttributes(s),
+    ...coachAttributes(s),
   };
 }
 
@@ -30,6 +34,8 @@ export function sessionItem(s: Session, childTtl: number): Item {
     childTtl,
     gsi1pk: userGsiPk(s.tenantId, s.userId),
     gsi1sk: userGsiSk(s.lastActivityAt, s.id),
+    // Admin indexes (docs/admin.md); a whole-item put also drops any idle-notice claim: a new idle period.
+    ...adminIndexAttributes(s),
   };
 }
 
@@ -77,7 +83,15 @@ export function toSession(item: Item): Session {
     expiresAt: ttl * 1000,
     messageCount: num(item.messageCount, fail),
     version: num(item.version, fail),
+    ...transferOf(item),
+    ...coachFieldsOf(item),
   };
+}
+
+/** Only a transferred session carries `transfer`, so untransferred ones read back exactly as written. */
+function transferOf(item: Item): Pick<Session, 'transfer'> {
+  const transfer = readTransfer(item);
+  return transfer ? { transfer } : {};
 }
 
 export function toMessage(item: Item, sessionId: string): Message {

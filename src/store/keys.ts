@@ -9,9 +9,19 @@
  *
  *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO>#<sessionId>
  *
+ *   Admin indexes (session items only; see docs/admin.md):
+ *   GSI byTenantIdle:  gsi2pk = T#<tenant>#LIVE (only while live), gsi2sk = <lastActivityAt ISO>#<sessionId>
+ *   GSI byIdle:        gsi3pk = LIVE#<shard 0..7> (only while live), gsi3sk = <lastActivityAt ISO>#<tenant>#<sessionId>
+ *   GSI byTenantTopic: gsi4pk = T#<tenant>#TOPIC#<topicId>, gsi4sk = <lastActivityAt ISO>#<sessionId>
+ *
  * Ids from tokens are URI-encoded so a "#" in a tenant or user id cannot forge a key.
  */
 export const BY_USER_INDEX = 'byUser';
+export const BY_TENANT_IDLE_INDEX = 'byTenantIdle';
+export const BY_IDLE_INDEX = 'byIdle';
+export const BY_TENANT_TOPIC_INDEX = 'byTenantTopic';
+/** Shards of byIdle, so the cross-tenant live set is not one hot index partition. */
+export const IDLE_SHARDS = 8;
 export const TTL_ATTRIBUTE = 'ttl';
 
 const enc = encodeURIComponent;
@@ -43,3 +53,26 @@ export const userGsiSk = (lastActivityAt: number, sessionId: string) => `${new D
 /** DynamoDB's `ttl` is epoch seconds; domain times are epoch milliseconds. */
 export const toTtl = (ms: number) => Math.ceil(ms / 1000);
 export const nowSeconds = (now: number) => Math.floor(now / 1000);
+
+// ---- admin indexes --------------------------------------------------------------
+
+const activityIso = (ms: number) => new Date(ms).toISOString();
+
+export const tenantLiveGsiPk = (tenantId: string) => `T#${enc(tenantId)}#LIVE`;
+export const tenantLiveGsiSk = (lastActivityAt: number, sessionId: string) => `${activityIso(lastActivityAt)}#${sessionId}`;
+
+/** FNV-1a of the session id, so a session always lands in the same shard. */
+export function idleShard(sessionId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < sessionId.length; i++) {
+    h ^= sessionId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % IDLE_SHARDS;
+}
+export const idleGsiPk = (shard: number) => `LIVE#${shard}`;
+export const idleGsiSk = (lastActivityAt: number, tenantId: string, sessionId: string) =>
+  `${activityIso(lastActivityAt)}#${enc(tenantId)}#${sessionId}`;
+
+export const tenantTopicGsiPk = (tenantId: string, topicId: string) => `T#${enc(tenantId)}#TOPIC#${topicId}`;
+export const tenantTopicGsiSk = (lastActivityAt: number, sessionId: string) => `${activityIso(lastActivityAt)}#${sessionId}`;

@@ -4,37 +4,52 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
+  GlobalSecondaryIndex,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { BY_USER_INDEX, TTL_ATTRIBUTE } from './keys';
+import { documentClient } from './client';
+import { backfillAdminIndexKeys } from './admin-backfill';
+import { BY_IDLE_INDEX, BY_TENANT_IDLE_INDEX, BY_TENANT_TOPIC_INDEX, BY_USER_INDEX, TTL_ATTRIBUTE } from './keys';
 
-/** The table this service needs: keys, the per-user index, on-demand billing. TTL is enabled separately. */
+/**
+ * What notify-idle reads from byIdle: enough for the webhook payload and the claim, so
+ * the cross-tenant index stays small (docs/admin.md).
+ */
+export const IDLE_INDEX_ATTRIBUTES = ['sessionId', 'tenantId', 'userId', 'topicId', 'status', 'lastActivityAt', 'ttl', 'idleNotifiedFor'];
+
+const index = (name: string, pk: string, sk: string, projection: GlobalSecondaryIndex['Projection']): GlobalSecondaryIndex => ({
+  IndexName: name,
+  KeySchema: [
+    { AttributeName: pk, KeyType: 'HASH' },
+    { AttributeName: sk, KeyType: 'RANGE' },
+  ],
+  Projection: projection,
+});
+
+/** The table this service needs: keys, the per-user and admin indexes, on-demand billing. TTL is enabled separately. */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const indexes = [
+    index(BY_USER_INDEX, 'gsi1pk', 'gsi1sk', { ProjectionType: 'ALL' }),
+    // Admin indexes (docs/admin.md): sparse ones hold live sessions only.
+    index(BY_TENANT_IDLE_INDEX, 'gsi2pk', 'gsi2sk', { ProjectionType: 'ALL' }),
+    index(BY_IDLE_INDEX, 'gsi3pk', 'gsi3sk', { ProjectionType: 'INCLUDE', NonKeyAttributes: IDLE_INDEX_ATTRIBUTES }),
+    index(BY_TENANT_TOPIC_INDEX, 'gsi4pk', 'gsi4sk', { ProjectionType: 'ALL' }),
+  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' },
-      { AttributeName: 'gsi1sk', AttributeType: 'S' },
-    ],
+    AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: BY_USER_INDEX,
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
+    GlobalSecondaryIndexes: indexes,
   };
 }
 
@@ -60,8 +75,50 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, opt
     }
   }
   await waitActive(client, tableName);
+  await addMissingIndexes(client, tableName, opts.log);
   if (opts.ttl !== false) await enableTtl(client, tableName, opts.log);
   return outcome;
+}
+
+/**
+ * Upgrades a table made by an earlier version: creates each index of tableDefinition()
+ * that it lacks, one at a time (DynamoDB allows one index creation per UpdateTable), and
+ * waits for it to be ACTIVE (a write while an index is CREATING can fail). Sessions
+ * written before the indexes existed lack their keys, so they are then backfilled once
+ * (a scan, only on upgrade). Returns the indexes it created.
+ */
+export async function addMissingIndexes(client: DynamoDBClient, tableName: string, log?: (msg: string) => void): Promise<string[]> {
+  const def = tableDefinition(tableName);
+  const created: string[] = [];
+  for (const wanted of def.GlobalSecondaryIndexes ?? []) {
+    const keyNames = new Set((wanted.KeySchema ?? []).map((k) => k.AttributeName));
+    for (let attempt = 0; ; attempt++) {
+      const table = await describe(client, tableName);
+      if ((table?.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === wanted.IndexName)) break;
+      if (attempt >= 5) throw new Error(`could not add index ${wanted.IndexName} to ${tableName}`);
+      try {
+        await client.send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            AttributeDefinitions: (def.AttributeDefinitions ?? []).filter((a) => keyNames.has(a.AttributeName)),
+            GlobalSecondaryIndexUpdates: [{ Create: wanted }],
+          }),
+        );
+        created.push(wanted.IndexName!);
+        log?.(`creating index ${wanted.IndexName} on ${tableName}`);
+      } catch (e) {
+        // Another process is adding this or another index right now: wait for it, then look again.
+        const name = (e as Error).name;
+        if (name !== 'ResourceInUseException' && name !== 'ValidationException' && name !== 'LimitExceededException') throw e;
+      }
+      await waitActive(client, tableName);
+    }
+  }
+  if (created.length) {
+    const indexed = await backfillAdminIndexKeys(documentClient(client), tableName);
+    log?.(`indexed ${indexed} existing sessions in ${created.join(', ')}`);
+  }
+  return created;
 }
 
 async function describe(client: DynamoDBClient, tableName: string) {

@@ -1,5 +1,58 @@
 import { Topic } from '../domain/topic';
 import { DEFAULT_SETTINGS } from '../domain/session';
+import { ResultObjectSchema } from '../domain/result-schema';
+
+const text = (maxLength: number, description: string) => ({ type: 'string' as const, maxLength, description });
+
+/** What completeSession extracts per built-in topic (see src/domain/result-schema.ts). */
+export const BUILTIN_RESULT_SCHEMAS: Record<string, ResultObjectSchema> = {
+  core_values: {
+    type: 'object',
+    properties: {
+      values: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 7,
+        description: 'The core values the user named, most important first',
+        items: {
+          type: 'object',
+          properties: { name: text(60, 'The value, in a word or two'), meaning: text(300, 'What it means to the user, in their words') },
+          required: ['name', 'meaning'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['values'],
+    additionalProperties: false,
+  },
+  purpose: {
+    type: 'object',
+    properties: { statement: text(500, 'The purpose statement: "I exist to ..."'), servedWho: text(300, 'Who the work is for') },
+    required: ['statement'],
+    additionalProperties: false,
+  },
+  vision: {
+    type: 'object',
+    properties: { picture: text(1000, 'The future the user described'), oneYear: text(500, 'What must be true one year from now') },
+    required: ['picture'],
+    additionalProperties: false,
+  },
+  strengths: {
+    type: 'object',
+    properties: {
+      strengths: { type: 'array', minItems: 1, maxItems: 5, items: text(300, 'A strength, with the story that shows it') },
+      nextStep: text(300, 'One deliberate way to use a strength more'),
+    },
+    required: ['strengths'],
+    additionalProperties: false,
+  },
+  goals: {
+    type: 'object',
+    properties: { goal: text(500, 'The goal, specific and measurable'), firstStep: text(300, 'The first step and when') },
+    required: ['goal'],
+    additionalProperties: false,
+  },
+};
 
 /** The built-in catalogue; TOPICS_FILE extends it (an entry with a built-in id replaces it). */
 export const BUILTIN_TOPICS: Topic[] = [
@@ -14,6 +67,7 @@ export const BUILTIN_TOPICS: Topic[] = [
       "Welcome! Let's explore your core values: the principles that guide how you work and decide. " +
       'To begin, think of a recent moment at work when you felt proud or fully yourself. What was happening?',
     settings: DEFAULT_SETTINGS,
+    resultSchema: BUILTIN_RESULT_SCHEMAS.core_values,
   },
   {
     id: 'purpose',
@@ -26,6 +80,7 @@ export const BUILTIN_TOPICS: Topic[] = [
       "Hello! Today we'll work on your purpose: why your work matters to you and to others. " +
       'What part of your work gives you the strongest sense of meaning?',
     settings: DEFAULT_SETTINGS,
+    resultSchema: BUILTIN_RESULT_SCHEMAS.purpose,
   },
   {
     id: 'vision',
@@ -38,6 +93,7 @@ export const BUILTIN_TOPICS: Topic[] = [
       "Let's shape your vision. Imagine it is a few years from now and things have gone really well. " +
       'Where are you, and what are you doing?',
     settings: DEFAULT_SETTINGS,
+    resultSchema: BUILTIN_RESULT_SCHEMAS.vision,
   },
   {
     id: 'strengths',
@@ -49,6 +105,7 @@ export const BUILTIN_TOPICS: Topic[] = [
     openingMessage:
       "Let's look at your strengths. Think of a task you were glad to do and that went well. What was it?",
     settings: DEFAULT_SETTINGS,
+    resultSchema: BUILTIN_RESULT_SCHEMAS.strengths,
   },
   {
     id: 'goals',
@@ -60,5 +117,6 @@ export const BUILTIN_TOPICS: Topic[] = [
     openingMessage:
       "Let's set a goal together. What would you most like to have achieved three months from now?",
     settings: DEFAULT_SETTINGS,
+    resultSchema: BUILTIN_RESULT_SCHEMAS.goals,
   },
 ];

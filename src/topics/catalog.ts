@@ -3,6 +3,7 @@ import { DEFAULT_SETTINGS, SessionSettings } from '../domain/session';
 import { Topic } from '../domain/topic';
 import { isTopicId } from '../domain/ids';
 import { BUILTIN_TOPICS } from './builtin';
+import { parseResultSchema } from '../domain/result-schema';
 
 /** The topics this server offers, in catalogue order. Read-only after start. */
 export class TopicCatalog {
@@ -60,7 +61,7 @@ export function parseTopics(raw: unknown, fail: Fail): Topic[] {
   });
 }
 
-const KNOWN_KEYS = new Set(['id', 'name', 'description', 'instructions', 'openingMessage', 'settings']);
+const KNOWN_KEYS = new Set(['id', 'name', 'description', 'instructions', 'openingMessage', 'settings', 'resultSchema']);
 
 function parseTopic(entry: unknown, fail: Fail): Topic {
   if (!isObject(entry)) throw fail('must be an object');
@@ -75,19 +76,35 @@ function parseTopic(entry: unknown, fail: Fail): Topic {
   const openingMessage =
     optionalText(entry.openingMessage, 'openingMessage', 4000, fail) ??
     `Welcome! Let's work on ${name}. What would you like to explore first?`;
-  return { id, name, description, instructions, openingMessage, settings: parseSettings(entry.settings, fail) };
+  const topic: Topic = { id, name, description, instructions, openingMessage, settings: parseSettings(entry.settings, fail) };
+  // No resultSchema (or null): completeSession extracts nothing for this topic.
+  if (entry.resultSchema !== undefined && entry.resultSchema !== null) topic.resultSchema = parseResultSchema(entry.resultSchema, fail);
+  return topic;
 }
 
 function parseSettings(raw: unknown, fail: Fail): SessionSettings {
   if (raw === undefined) return DEFAULT_SETTINGS;
   if (!isObject(raw)) throw fail('"settings" must be an object');
-  const known = Object.keys(DEFAULT_SETTINGS);
+  const known = [...Object.keys(DEFAULT_SETTINGS), 'maxTurns'];
   for (const key of Object.keys(raw)) if (!known.includes(key)) throw fail(`unknown setting "${key}"`);
+  const turns = maxTurns(raw.maxTurns, fail);
   return {
     inactivityTimeoutMinutes: integer(raw.inactivityTimeoutMinutes, 'inactivityTimeoutMinutes', 0, DEFAULT_SETTINGS.inactivityTimeoutMinutes, fail),
     activeTtlSeconds: integer(raw.activeTtlSeconds, 'activeTtlSeconds', 1, DEFAULT_SETTINGS.activeTtlSeconds, fail),
     terminalTtlSeconds: integer(raw.terminalTtlSeconds, 'terminalTtlSeconds', 1, DEFAULT_SETTINGS.terminalTtlSeconds, fail),
+    ...(turns !== null ? { maxTurns: turns } : {}),
   };
+}
+
+/** User messages per session: 1 to 10000, or null/absent for unlimited. */
+export const MAX_TURNS_LIMIT = 10_000;
+
+function maxTurns(value: unknown, fail: Fail): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TURNS_LIMIT) {
+    throw fail(`setting "maxTurns" must be an integer from 1 to ${MAX_TURNS_LIMIT}, or null for unlimited`);
+  }
+  return value;
 }
 
 // Upper bounds keep expiry within what DynamoDB TTL honours (items more than 5 years

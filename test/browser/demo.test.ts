@@ -143,7 +143,10 @@ test('one user: sign in, start, chat, pause, come back 5 days later (idle), resu
   await byTest(page, 'resume').click();
   await expectText(page, 'session-status', 'active');
   await expectText(page, 'resumed-idle', 'Resumed after being idle for 5 days');
-  expect((await messages(page)).map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
+  // The coach welcomes her back, recalling where the conversation stood (docs/coach.md).
+  const resumedChat = await messages(page);
+  expect(resumedChat.map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT', 'ASSISTANT']);
+  expect(resumedChat[3].content).toMatch(/^Welcome back! It has been 5 days\. Last time you told me: 'I feel most myself when I help a colleague grow'/);
   await shot(page, '5-resumed-after-idle');
   // The operator's side of the same event.
   expect(await metric('sessions_resumed_after_idle_total', 'topic="core_values"')).toBe(resumedBefore + 1);

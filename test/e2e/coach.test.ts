@@ -1,4 +1,4 @@
-import { Coach, CoachTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { Topic } from '../../src/domain/topic';
 import {
@@ -33,6 +33,14 @@ class FlakyCoach implements Coach {
       throw new Error('model endpoint https://llm.internal.example:8443 timed out');
     }
     return this.inner.reply(turn);
+  }
+
+  welcomeBack(turn: WelcomeBackTurn): Promise<string> {
+    return this.inner.welcomeBack(turn);
+  }
+
+  extractResult(request: ResultRequest): Promise<unknown> {
+    return this.inner.extractResult(request);
   }
 }
 

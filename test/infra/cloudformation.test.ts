@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config';
-import { BY_USER_INDEX, TTL_ATTRIBUTE } from '../../src/store/keys';
+import { BY_IDLE_INDEX, BY_TENANT_IDLE_INDEX, BY_TENANT_TOPIC_INDEX, BY_USER_INDEX, TTL_ATTRIBUTE } from '../../src/store/keys';
 import { ensureTable, tableDefinition } from '../../src/store/table';
 import { createTestTable } from '../support/dynamo';
 import { parseYamlSubset, Yaml } from './yaml-subset';
@@ -41,7 +41,12 @@ test('keys, attribute definitions, index and billing are exactly tableDefinition
   expect(byName(props.AttributeDefinitions as Obj[], 'AttributeName')).toEqual(byName(def.AttributeDefinitions as unknown as Obj[], 'AttributeName'));
   expect(props.KeySchema).toEqual(def.KeySchema);
   expect(byName(props.GlobalSecondaryIndexes as Obj[], 'IndexName')).toEqual(byName(def.GlobalSecondaryIndexes as unknown as Obj[], 'IndexName'));
-  expect((props.GlobalSecondaryIndexes as Obj[]).map((i) => i.IndexName)).toEqual([BY_USER_INDEX]);
+  expect((props.GlobalSecondaryIndexes as Obj[]).map((i) => i.IndexName)).toEqual([
+    BY_USER_INDEX,
+    BY_TENANT_IDLE_INDEX,
+    BY_IDLE_INDEX,
+    BY_TENANT_TOPIC_INDEX,
+  ]);
   // CloudFormation refuses attribute definitions that no key uses.
   const keyed = new Set(
     [props.KeySchema, ...(props.GlobalSecondaryIndexes as Obj[]).map((i) => i.KeySchema)].flatMap((ks) => (ks as Obj[]).map((k) => k.AttributeName)),

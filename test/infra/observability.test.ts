@@ -56,6 +56,8 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
       if (coachState.failing) throw new Error('model timed out');
       return embedded.reply(turn);
     },
+    welcomeBack: (turn) => embedded.welcomeBack(turn),
+    extractResult: (request) => embedded.extractResult(request),
   };
   const app = await startApp({
     config,

@@ -1,4 +1,4 @@
-import { Coach, CoachTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { SessionService } from '../../src/sessions/session-service';
@@ -37,6 +37,14 @@ class FaultyCoach implements Coach {
 
   reply(turn: CoachTurn) {
     return this.behave(this.replies.shift() ?? 'ok', turn.signal, () => this.inner.reply(turn));
+  }
+
+  welcomeBack(turn: WelcomeBackTurn) {
+    return this.inner.welcomeBack(turn);
+  }
+
+  extractResult(request: ResultRequest) {
+    return this.inner.extractResult(request);
   }
 }
 

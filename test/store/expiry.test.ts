@@ -68,6 +68,8 @@ async function expectGone(stack: Stack, clock: FakeClock, tenantId: string, user
     isIdle: false,
     conflict: false,
     conflictUserId: null,
+    turnCount: 0,
+    maxTurns: null,
   });
   expect(await service.get(me, sessionId)).toBeNull();
   expect(await service.getMany(me, [sessionId])).toEqual([null]);

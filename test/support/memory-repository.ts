@@ -11,6 +11,7 @@ import {
   StaleSessionError,
   TopicHeldError,
 } from '../../src/sessions/repository';
+import type { AdminPageRequest, ErasureCounts } from '../../src/sessions/repository';
 
 /**
  * An in-memory SessionRepository with the same semantics as DynamoSessionRepository:
@@ -72,6 +73,9 @@ export class MemorySessionRepository implements SessionRepository {
     listMessages: 0,
     listUserSessions: 0,
     ping: 0,
+    listIdleSessions: 0,
+    listTenantSessions: 0,
+    eraseUserSessions: 0,
   };
 
   // ---- test hooks ------------------------------------------------------------
@@ -220,6 +224,61 @@ export class MemorySessionRepository implements SessionRepository {
 
   async ping(): Promise<void> {
     await this.enter('ping');
+  }
+
+  // ---- admin (like DynamoDB's byTenantIdle / byTenantTopic indexes and erasure) ----
+
+  async listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
+    await this.enter('listIdleSessions');
+    const after = page.cursor !== null ? decodeCursor(page.cursor) : null;
+    // Oldest activity first: the reverse of index order.
+    const all = [...this.sessions.values()]
+      .filter((s) => s.tenantId === tenantId && isLive(s.status) && s.lastActivityAt < before)
+      .sort((a, b) => byRecentActivity(b, a));
+    const found = all.filter((s) => !after || comparePosition(positionOf(s), after) < 0).filter((s) => !isExpired(s.expiresAt, now));
+    return this.adminPage(found, page.limit);
+  }
+
+  async listTenantSessions(tenantId: string, topicIds: readonly string[], page: SessionPageRequest, now: number): Promise<SessionPage> {
+    await this.enter('listTenantSessions');
+    const after = page.cursor !== null ? decodeCursor(page.cursor) : null;
+    const found = [...this.sessions.values()]
+      .filter((s) => s.tenantId === tenantId && topicIds.includes(s.topicId))
+      .sort(byRecentActivity)
+      .filter((s) => !after || comparePosition(positionOf(s), after) > 0)
+      .filter((s) => !isExpired(s.expiresAt, now))
+      .filter((s) => !page.statuses || page.statuses.includes(s.status));
+    return this.adminPage(found, page.limit);
+  }
+
+  async eraseUserSessions(tenantId: string, userId: string, _topicIds: readonly string[], _now: number): Promise<ErasureCounts> {
+    await this.enter('eraseUserSessions');
+    const counts: ErasureCounts = { sessionsDeleted: 0, itemsDeleted: 0 };
+    for (const [key, s] of [...this.sessions]) {
+      if (s.tenantId !== tenantId || s.userId !== userId) continue;
+      this.sessions.delete(key);
+      counts.sessionsDeleted++;
+      counts.itemsDeleted++;
+      const hk = holdKey(tenantId, s.topicId);
+      if (this.holds.get(hk)?.session.id === s.id) {
+        this.holds.delete(hk);
+        counts.itemsDeleted++;
+      }
+      const prefix = `${key}|`;
+      for (const children of [this.messages, this.clientMessages] as Map<string, unknown>[]) {
+        for (const k of [...children.keys()]) {
+          if (!k.startsWith(prefix)) continue;
+          children.delete(k);
+          counts.itemsDeleted++;
+        }
+      }
+    }
+    return counts;
+  }
+
+  private adminPage(found: Session[], limit: number): SessionPage {
+    const items = found.slice(0, limit);
+    return { sessions: items.map(copy), cursors: items.map((s) => encodeCursor(positionOf(s))), hasNextPage: found.length > limit };
   }
 
   // ---- writes ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { Coach, CoachTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { Topic } from '../../src/domain/topic';
@@ -82,6 +82,36 @@ export class FakeCoach implements Coach {
     if (outcome instanceof Error) throw outcome;
     if (typeof outcome === 'string') return outcome;
     return this.inner.reply(turn);
+  }
+
+  welcomeBackCalls = 0;
+  lastWelcomeBack: WelcomeBackTurn | null = null;
+  /** Errors, hangs ('hang') or texts the next welcomeBack() calls produce, in order. */
+  readonly welcomeOutcomes: (Error | string | 'hang')[] = [];
+
+  async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
+    this.welcomeBackCalls++;
+    this.lastWelcomeBack = turn;
+    const outcome = this.welcomeOutcomes.shift();
+    if (outcome === 'hang') return new Promise<string>(() => undefined);
+    if (outcome instanceof Error) throw outcome;
+    if (typeof outcome === 'string') return outcome;
+    return this.inner.welcomeBack(turn);
+  }
+
+  extractCalls = 0;
+  lastExtract: ResultRequest | null = null;
+  /** Errors, hangs ('hang') or values (as { value }) the next extractResult() calls produce, in order. */
+  readonly extractOutcomes: (Error | 'hang' | { value: unknown })[] = [];
+
+  async extractResult(request: ResultRequest): Promise<unknown> {
+    this.extractCalls++;
+    this.lastExtract = request;
+    const outcome = this.extractOutcomes.shift();
+    if (outcome === 'hang') return new Promise<unknown>(() => undefined);
+    if (outcome instanceof Error) throw outcome;
+    if (outcome) return outcome.value;
+    return this.inner.extractResult(request);
   }
 }
 

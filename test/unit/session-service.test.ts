@@ -94,7 +94,9 @@ describe('lifecycle', () => {
     expect(s.lastActivityAt).toBe(now);
     expect(s.updatedAt).toBe(now);
     expect(s.expiresAt).toBe(expiry(now, DEFAULT_ACTIVE_TTL_S));
-    expect(s.messageCount).toBe(paused.messageCount);
+    // Idle for two days: the coach's welcome back is stored with the resume, in the same one write.
+    expect(s.messageCount).toBe(paused.messageCount + 1);
+    expect(ctx.repo.storedMessages('t1', s.id).pop()).toMatchObject({ role: 'ASSISTANT', content: expect.stringContaining('Welcome back') });
     expect(await ctx.svc.get(alice, s.id)).toEqual(s);
     expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: s.id, status: 'ACTIVE' });
   });
@@ -287,15 +289,17 @@ describe('idle is information only', () => {
     expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: false, idleSince: null });
   });
 
-  test('idle never blocks startSession: it resumes the same idle session', async () => {
+  test('idle never blocks startSession: it resumes the same idle session (with a welcome back)', async () => {
     const ctx = setup();
     const s = await ctx.svc.start(alice, 'linger', false);
     ctx.clock.advance(5 * DAY);
     const again = await ctx.svc.start(alice, 'linger', false);
     expect(again.id).toBe(s.id);
     expect(again.status).toBe('ACTIVE');
-    expect(again.isIdle).toBe(true);
-    expect(again.version).toBe(s.version);
+    // The welcome back is activity: the session is no longer idle.
+    expect(again.isIdle).toBe(false);
+    expect(again.version).toBe(s.version + 1);
+    expect(again.messageCount).toBe(s.messageCount + 1);
   });
 
   test('idle never blocks sendMessage, and a message ends the idleness', async () => {
@@ -381,6 +385,8 @@ describe('TTL', () => {
       isIdle: false,
       conflict: false,
       conflictUserId: null,
+      turnCount: 0,
+      maxTurns: null,
     });
     expect(await ctx.svc.check(bob, 'focus')).toMatchObject({ conflict: false, conflictUserId: null });
     const before = ctx.repo.snapshot();
@@ -506,6 +512,8 @@ describe('sessionCheck', () => {
       isIdle: false,
       conflict: false,
       conflictUserId: null,
+      turnCount: 0,
+      maxTurns: null,
     });
   });
 
@@ -519,6 +527,8 @@ describe('sessionCheck', () => {
       isIdle: false,
       conflict: false,
       conflictUserId: null,
+      turnCount: 0,
+      maxTurns: null,
     });
   });
 
@@ -532,6 +542,8 @@ describe('sessionCheck', () => {
       isIdle: false,
       conflict: true,
       conflictUserId: 'alice',
+      turnCount: 0,
+      maxTurns: null,
     });
   });
 

@@ -13,6 +13,7 @@ import {
   SessionStatus,
   Topic,
 } from '../types';
+import { MessageReply, MessageReplyStatus, PostMessagePayload } from '../coach-types';
 
 @ArgsType()
 class MessagePageArgs {
@@ -78,6 +79,29 @@ export class SessionResolver {
   ): Promise<SendMessagePayload> {
     const r = await ctx.services.sessions.sendMessage(ctx.viewer!, sessionId, content, clientMessageId ?? null);
     return { session: toGqlSession(r.session), message: toGqlMessage(r.message), reply: toGqlMessage(r.reply) };
+  }
+
+  @Mutation(() => PostMessagePayload, {
+    description: "Store a message and return at once; the coach's reply follows in the background (poll messageReply). A repeated clientMessageId writes nothing new",
+  })
+  async postMessage(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('content', () => String) content: string,
+    @Arg('clientMessageId', () => ID, { nullable: true }) clientMessageId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<PostMessagePayload> {
+    const r = await ctx.services.sessions.postMessage(ctx.viewer!, sessionId, content, clientMessageId ?? null);
+    return { session: toGqlSession(r.session), message: toGqlMessage(r.message), clientMessageId: r.clientMessageId, replyPending: r.replyPending };
+  }
+
+  @Query(() => MessageReply, { description: "Where the coach's reply to one of your messages stands (after postMessage): a few reads" })
+  async messageReply(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('messageId', () => ID) messageId: string,
+    @Ctx() ctx: Context,
+  ): Promise<MessageReply> {
+    const r = await ctx.services.sessions.messageReply(ctx.viewer!, sessionId, messageId);
+    return { status: r.status as MessageReplyStatus, reply: r.reply ? toGqlMessage(r.reply) : null };
   }
 
   @Mutation(() => CoachingSession)

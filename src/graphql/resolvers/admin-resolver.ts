@@ -1,0 +1,71 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { SessionStatus as DomainSessionStatus } from '../../domain/session';
+import type { AdminSessionPage } from '../../sessions/admin-service';
+import { ErasureResult } from '../admin-types';
+import { Context } from '../context';
+import { toGqlSession } from '../mappers';
+import { CoachingSession, CoachingSessionConnection, SessionStatus } from '../types';
+
+/**
+ * Tenant administration and erasure (docs/admin.md). Thin: one service call each; the
+ * service checks the `admin` role (FORBIDDEN) and scopes everything to the caller's tenant.
+ */
+@Authorized()
+@Resolver()
+export class AdminResolver {
+  @Mutation(() => CoachingSession, { description: 'Admin: move a live session (and its hold on the topic) to another user of your tenant' })
+  async transferSession(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('toUserId', () => ID) toUserId: string,
+    @Ctx() ctx: Context,
+  ): Promise<CoachingSession> {
+    return toGqlSession(await ctx.services.admin.transfer(ctx.viewer!, sessionId, toUserId));
+  }
+
+  @Query(() => CoachingSessionConnection, { description: "Admin: your tenant's live sessions idle for at least minIdleMinutes, oldest activity first" })
+  async idleSessions(
+    @Arg('minIdleMinutes', () => Int) minIdleMinutes: number,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<CoachingSessionConnection> {
+    return connection(await ctx.services.admin.idleSessions(ctx.viewer!, minIdleMinutes, first ?? null, after ?? null), after);
+  }
+
+  @Query(() => CoachingSessionConnection, {
+    description: "Admin: your tenant's sessions of a topic (all topics when omitted), most recent activity first",
+  })
+  async tenantSessions(
+    @Arg('topicId', () => ID, { nullable: true }) topicId: string | null,
+    @Arg('status', () => [SessionStatus], { nullable: true }) status: DomainSessionStatus[] | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<CoachingSessionConnection> {
+    const page = await ctx.services.admin.tenantSessions(ctx.viewer!, topicId ?? null, status ?? null, first ?? null, after ?? null);
+    return connection(page, after);
+  }
+
+  @Mutation(() => ErasureResult, { description: 'Delete all your sessions and everything they own, now' })
+  eraseMyData(@Ctx() ctx: Context): Promise<ErasureResult> {
+    return ctx.services.admin.eraseMyData(ctx.viewer!);
+  }
+
+  @Mutation(() => ErasureResult, { description: "Admin: delete all sessions of a user of your tenant and everything they own" })
+  eraseUserData(@Arg('userId', () => ID) userId: string, @Ctx() ctx: Context): Promise<ErasureResult> {
+    return ctx.services.admin.eraseUserData(ctx.viewer!, userId);
+  }
+}
+
+function connection(page: AdminSessionPage, after: string | null | undefined): CoachingSessionConnection {
+  const edges = page.sessions.map((s, i) => ({ cursor: page.cursors[i], node: toGqlSession(s) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: after !== null && after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { Clock } from '../domain/clock';
+import { badInput, forbidden, notFound, sessionNotLive } from '../domain/errors';
+import { isSessionId, isTopicId } from '../domain/ids';
+import { DEFAULT_SETTINGS, idleSince, isLive, LiveStatus, Session, SessionStatus, touched } from '../domain/session';
+import { Viewer } from '../domain/viewer';
+import { TopicCatalog } from '../topics/catalog';
+import { ErasureCounts, SessionPage, SessionRepository, StaleSessionError } from './repository';
+import type { SessionView } from './session-service';
+
+export const ADMIN_ROLE = 'admin';
+
+/** Admins administer their own tenant only: every call is scoped by viewer.tenantId. */
+export const isAdmin = (viewer: Viewer) => viewer.roles.includes(ADMIN_ROLE);
+
+export function assertAdmin(viewer: Viewer): void {
+  if (!isAdmin(viewer)) throw forbidden();
+}
+
+export interface AdminLimits {
+  maxPageSize: number;
+  defaultPageSize: number;
+}
+
+export type AdminSessionPage = Omit<SessionPage, 'sessions'> & { sessions: SessionView[] };
+
+const MAX_USER_ID = 256;
+/** Ten years: a larger idle threshold is a typo. */
+const MAX_IDLE_MINUTES = 10 * 366 * 24 * 60;
+const MAX_ATTEMPTS = 12;
+
+/**
+ * Tenant administration (docs/admin.md): transfer, idle and per-topic listings, erasure.
+ * Another tenant's ids behave like unknown ones because every read and write is keyed by
+ * the caller's own tenant.
+ */
+export class AdminService {
+  constructor(
+    private readonly repo: SessionRepository,
+    private readonly topics: TopicCatalog,
+    private readonly clock: Clock,
+    /** How a session is shown (the session service's view, so isIdle/idleSince are as usual). */
+    private readonly view: (session: Session, now: number) => SessionView = (s, now) => defaultView(s, topics, now),
+    private readonly limits: AdminLimits = { maxPageSize: 100, defaultPageSize: 20 },
+  ) {}
+
+  /**
+   * Moves a live session, and its hold on the topic, to another user of the tenant in one
+   * versioned write. The transfer counts as activity: the new owner starts with a fresh
+   * idle clock and a full active TTL, and a new idle period begins.
+   */
+  async transfer(viewer: Viewer, sessionId: string, toUserId: string): Promise<SessionView> {
+    assertAdmin(viewer);
+    validateUserId(toUserId, 'toUserId');
+    if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = this.clock.now();
+      const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
+      if (!session) throw notFound('Session');
+      if (!isLive(session.status)) throw sessionNotLive(session.status);
+      if (session.userId === toUserId) return this.view(session, now);
+      const next: Session = {
+        ...touched(session, session.status as LiveStatus, now, this.settingsOf(session)),
+        userId: toUserId,
+        transfer: { at: now, by: viewer.userId, from: session.userId },
+      };
+      try {
+        await this.repo.updateSession(session, next, now);
+        return this.view(next, now);
+      } catch (e) {
+        if (!(e instanceof StaleSessionError)) throw e;
+        await backoff(attempt);
+      }
+    }
+    throw new Error(`transfer of ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
+  }
+
+  /** The tenant's live sessions idle for at least `minIdleMinutes`, oldest activity first. */
+  async idleSessions(viewer: Viewer, minIdleMinutes: number, first: number | null, after: string | null): Promise<AdminSessionPage> {
+    assertAdmin(viewer);
+    if (!Number.isInteger(minIdleMinutes) || minIdleMinutes < 0 || minIdleMinutes > MAX_IDLE_MINUTES) {
+      throw badInput(`"minIdleMinutes" must be between 0 and ${MAX_IDLE_MINUTES}`, { argumentName: 'minIdleMinutes' });
+    }
+    const limit = this.pageSize(first);
+    const now = this.clock.now();
+    const page = await this.repo.listIdleSessions(viewer.tenantId, now - minIdleMinutes * 60_000, { limit, cursor: after }, now);
+    return { ...page, sessions: page.sessions.map((s) => this.view(s, now)) };
+  }
+
+  /**
+   * Who holds what: the tenant's sessions of one topic (or of every catalogue topic when
+   * `topicId` is null), optionally of some statuses, most recent activity first.
+   */
+  async tenantSessions(
+    viewer: Viewer,
+    topicId: string | null,
+    statuses: readonly SessionStatus[] | null,
+    first: number | null,
+    after: string | null,
+  ): Promise<AdminSessionPage> {
+    assertAdmin(viewer);
+    if (topicId !== null && !isTopicId(topicId)) throw badInput('Malformed topic id', { argumentName: 'topicId' });
+    const limit = this.pageSize(first);
+    const topicIds = topicId !== null ? [topicId] : this.topics.topics.map((t) => t.id);
+    const now = this.clock.now();
+    const page = await this.repo.listTenantSessions(
+      viewer.tenantId,
+      topicIds,
+      { statuses: statuses && statuses.length ? statuses : null, limit, cursor: after },
+      now,
+    );
+    return { ...page, sessions: page.sessions.map((s) => this.view(s, now)) };
+  }
+
+  /** Right to erasure, for the caller: every session of theirs with everything it owns. */
+  async eraseMyData(viewer: Viewer): Promise<ErasureCounts> {
+    return this.erase(viewer.tenantId, viewer.userId);
+  }
+
+  /** Right to erasure, by a tenant admin, for a user of the same tenant. */
+  async eraseUserData(viewer: Viewer, userId: string): Promise<ErasureCounts> {
+    assertAdmin(viewer);
+    validateUserId(userId, 'userId');
+    return this.erase(viewer.tenantId, userId);
+  }
+
+  private erase(tenantId: string, userId: string): Promise<ErasureCounts> {
+    return this.repo.eraseUserSessions(tenantId, userId, this.topics.topics.map((t) => t.id), this.clock.now());
+  }
+
+  private settingsOf(session: Session) {
+    return this.topics.get(session.topicId)?.settings ?? DEFAULT_SETTINGS;
+  }
+
+  private pageSize(value: number | null): number {
+    if (value === null) return this.limits.defaultPageSize;
+    if (!Number.isInteger(value) || value < 1 || value > this.limits.maxPageSize) {
+      throw badInput(`"first" must be between 1 and ${this.limits.maxPageSize}`, { argumentName: 'first' });
+    }
+    return value;
+  }
+}
+
+/** User ids come from tokens elsewhere; an admin names one here, so bound its shape. */
+function validateUserId(userId: string, argumentName: string): void {
+  if (!userId.trim() || userId.length > MAX_USER_ID) {
+    throw badInput(`"${argumentName}" must be 1 to ${MAX_USER_ID} characters`, { argumentName });
+  }
+  if (/[\u0000-\u001F\u007F-\u009F]/.test(userId) || !userId.isWellFormed()) {
+    throw badInput(`"${argumentName}" contains control characters or invalid Unicode`, { argumentName });
+  }
+}
+
+function defaultView(session: Session, topics: TopicCatalog, now: number): SessionView {
+  const since = idleSince(session, topics.get(session.topicId)?.settings ?? DEFAULT_SETTINGS, now);
+  return { ...session, isIdle: since !== null, idleSince: since } as SessionView;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
