@@ -257,9 +257,11 @@ async function main() {
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
   log(`wrote ${opts.out} (${report.seconds} s)`);
-  const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0 || p.floor.errors > 0)) || (report.memory?.errors ?? 0) > 0;
+  // Only the server's errors fail the run. The floor's are reported: under overload its
+  // plain SDK loop can see a transaction retried after a timeout fail its own condition.
+  const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0)) || (report.memory?.errors ?? 0) > 0;
   if (failed) {
-    log('some requests failed (see "errors" above)');
+    log('some server requests failed (see "errors" above)');
     process.exitCode = 1;
   }
 }
