@@ -11,6 +11,9 @@ import { AdminService } from './sessions/admin-service';
 import { documentClient } from './store/client';
 import { DynamoSessionRepository } from './store/dynamo-session-repository';
 import { loadCatalog } from './topics/catalog';
+import { TenantTopics } from './topics/tenant-topics';
+import { TopicAdminService } from './topics/topic-admin-service';
+import { DynamoTopicRepository } from './store/dynamo-topic-repository';
 import { RunningServer, startHttpServer } from './http/server';
 import { instrumentClient, RequestStats } from './store/request-stats';
 import { loadObservabilityConfig, ObservabilityConfig } from './observability/config';
@@ -74,9 +77,12 @@ export async function startApp({
     seen.write = totals.writeCapacity;
   });
   const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName);
+  // The catalogue is every tenant's default; a tenant's own topics (in the table) extend and override it.
+  const topicRepo = new DynamoTopicRepository(documentClient(dynamo), config.tableName);
+  const tenantTopics = new TenantTopics(topics, topicRepo);
   const sessions = new SessionService(
     repo,
-    topics,
+    tenantTopics,
     measuredCoach(coach ?? createCoach(config.coach, config.limits.coachTimeoutMs), metrics, log),
     clock,
     log,
@@ -103,7 +109,12 @@ export async function startApp({
   const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
   const server = await startHttpServer(
     {
-      services: { sessions, topics, admin: new AdminService(repo, topics, clock, (s, now) => sessions.view(s, now)) },
+      services: {
+        sessions,
+        topics: tenantTopics,
+        admin: new AdminService(repo, tenantTopics, clock, (s, now, catalog) => sessions.view(s, now, catalog)),
+        topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock),
+      },
       verifier,
       log,
       production: config.production,

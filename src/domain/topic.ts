@@ -12,6 +12,8 @@ export interface Topic {
   settings: SessionSettings;
   /** What completeSession extracts from the conversation; absent: no extraction. */
   resultSchema?: ResultObjectSchema | null;
+  /** Archived by a tenant admin: no new sessions; live ones continue with these settings. */
+  archived?: boolean;
 }
 
 /** The caller's progress in a topic (the spec's `TopicStatus`). */

@@ -2,14 +2,17 @@ import DataLoader from 'dataloader';
 import { Viewer } from '../domain/viewer';
 import { Topic as DomainTopic, TopicStatus } from '../domain/topic';
 import { SessionService, SessionView } from '../sessions/session-service';
-import { TopicCatalog } from '../topics/catalog';
+import { TopicSource } from '../topics/catalog';
 import { AdminService } from '../sessions/admin-service';
+import { TopicAdminService } from '../topics/topic-admin-service';
 import type { RequestStats } from '../store/request-stats';
 
 export interface Services {
   sessions: SessionService;
-  topics: TopicCatalog;
+  /** Each tenant's catalogue (TenantTopics: cached, one Query per tenant per cache lifetime). */
+  topics: TopicSource;
   admin: AdminService;
+  topicAdmin: TopicAdminService;
 }
 
 export interface Context {
@@ -38,7 +41,11 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
   };
   return {
     session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
-    topic: new DataLoader(async (ids) => ids.map((id) => services.topics.get(id) ?? null)),
+    // The caller's tenant's catalogue (archived topics included: a session's topic still resolves).
+    topic: new DataLoader(async (ids) => {
+      const catalog = await services.topics.catalogFor(me().tenantId);
+      return ids.map((id) => catalog.get(id) ?? null);
+    }),
     // All topics' statuses come from one query of the caller's sessions.
     topicStatus: new DataLoader(async (topicIds) => {
       const statuses = await services.sessions.topicStatuses(me());

@@ -41,5 +41,5 @@ export function toGqlMessage(m: DomainMessage): Message {
 }
 
 export function toGqlTopic(t: DomainTopic): Topic {
-  return { id: t.id, name: t.name, description: t.description, settings: { ...t.settings } };
+  return { id: t.id, name: t.name, description: t.description, settings: { ...t.settings }, archived: t.archived === true };
 }

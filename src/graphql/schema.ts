@@ -7,6 +7,7 @@ import { unauthenticated } from '../auth/verifier';
 import { SessionResolver } from './resolvers/session-resolver';
 import { TopicResolver } from './resolvers/topic-resolver';
 import { AdminResolver } from './resolvers/admin-resolver';
+import { TopicAdminResolver } from './resolvers/topic-admin-resolver';
 
 /** Every operation needs a verified caller; a bad token was already refused when the context was built. */
 const authChecker: AuthChecker<Context> = ({ context }) => {
@@ -19,7 +20,7 @@ let built: GraphQLSchema | undefined;
 /** Built once per process (never per request). */
 export function buildSchema(): GraphQLSchema {
   built ??= buildSchemaSync({
-    resolvers: [SessionResolver, TopicResolver, AdminResolver],
+    resolvers: [SessionResolver, TopicResolver, AdminResolver, TopicAdminResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     authChecker,
     // Inputs are validated by the service, which owns the rules and their error codes.

@@ -51,6 +51,8 @@ export class Topic {
   @Field() name!: string;
   @Field(() => String, { nullable: true }) description!: string | null;
   @Field(() => TopicSessionSettings) settings!: TopicSessionSettings;
+  @Field({ description: 'Archived by a tenant admin: no new sessions; live ones continue' })
+  archived!: boolean;
 }
 
 @ObjectType()

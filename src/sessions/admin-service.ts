@@ -3,7 +3,7 @@ import { badInput, forbidden, notFound, sessionNotLive } from '../domain/errors'
 import { isSessionId, isTopicId } from '../domain/ids';
 import { DEFAULT_SETTINGS, idleSince, isLive, LiveStatus, Session, SessionStatus, touched } from '../domain/session';
 import { Viewer } from '../domain/viewer';
-import { TopicCatalog } from '../topics/catalog';
+import { TopicCatalog, TopicSource } from '../topics/catalog';
 import { ErasureCounts, SessionPage, SessionRepository, StaleSessionError } from './repository';
 import type { SessionView } from './session-service';
 
@@ -36,10 +36,11 @@ const MAX_ATTEMPTS = 12;
 export class AdminService {
   constructor(
     private readonly repo: SessionRepository,
-    private readonly topics: TopicCatalog,
+    /** A fixed catalogue or TenantTopics: the caller's tenant's, read once per operation. */
+    private readonly topics: TopicSource,
     private readonly clock: Clock,
     /** How a session is shown (the session service's view, so isIdle/idleSince are as usual). */
-    private readonly view: (session: Session, now: number) => SessionView = (s, now) => defaultView(s, topics, now),
+    private readonly view: (session: Session, now: number, catalog: TopicCatalog) => SessionView = defaultView,
     private readonly limits: AdminLimits = { maxPageSize: 100, defaultPageSize: 20 },
   ) {}
 
@@ -52,20 +53,21 @@ export class AdminService {
     assertAdmin(viewer);
     validateUserId(toUserId, 'toUserId');
     if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
+    const catalog = await this.topics.catalogFor(viewer.tenantId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
       if (!session) throw notFound('Session');
       if (!isLive(session.status)) throw sessionNotLive(session.status);
-      if (session.userId === toUserId) return this.view(session, now);
+      if (session.userId === toUserId) return this.view(session, now, catalog);
       const next: Session = {
-        ...touched(session, session.status as LiveStatus, now, this.settingsOf(session)),
+        ...touched(session, session.status as LiveStatus, now, settingsOf(catalog, session)),
         userId: toUserId,
         transfer: { at: now, by: viewer.userId, from: session.userId },
       };
       try {
         await this.repo.updateSession(session, next, now);
-        return this.view(next, now);
+        return this.view(next, now, catalog);
       } catch (e) {
         if (!(e instanceof StaleSessionError)) throw e;
         await backoff(attempt);
@@ -81,9 +83,10 @@ export class AdminService {
       throw badInput(`"minIdleMinutes" must be between 0 and ${MAX_IDLE_MINUTES}`, { argumentName: 'minIdleMinutes' });
     }
     const limit = this.pageSize(first);
+    const catalog = await this.topics.catalogFor(viewer.tenantId);
     const now = this.clock.now();
     const page = await this.repo.listIdleSessions(viewer.tenantId, now - minIdleMinutes * 60_000, { limit, cursor: after }, now);
-    return { ...page, sessions: page.sessions.map((s) => this.view(s, now)) };
+    return { ...page, sessions: page.sessions.map((s) => this.view(s, now, catalog)) };
   }
 
   /**
@@ -100,7 +103,9 @@ export class AdminService {
     assertAdmin(viewer);
     if (topicId !== null && !isTopicId(topicId)) throw badInput('Malformed topic id', { argumentName: 'topicId' });
     const limit = this.pageSize(first);
-    const topicIds = topicId !== null ? [topicId] : this.topics.topics.map((t) => t.id);
+    const catalog = await this.topics.catalogFor(viewer.tenantId);
+    // Archived topics included: their live sessions continue.
+    const topicIds = topicId !== null ? [topicId] : catalog.all.map((t) => t.id);
     const now = this.clock.now();
     const page = await this.repo.listTenantSessions(
       viewer.tenantId,
@@ -108,7 +113,7 @@ export class AdminService {
       { statuses: statuses && statuses.length ? statuses : null, limit, cursor: after },
       now,
     );
-    return { ...page, sessions: page.sessions.map((s) => this.view(s, now)) };
+    return { ...page, sessions: page.sessions.map((s) => this.view(s, now, catalog)) };
   }
 
   /** Right to erasure, for the caller: every session of theirs with everything it owns. */
@@ -123,12 +128,10 @@ export class AdminService {
     return this.erase(viewer.tenantId, userId);
   }
 
-  private erase(tenantId: string, userId: string): Promise<ErasureCounts> {
-    return this.repo.eraseUserSessions(tenantId, userId, this.topics.topics.map((t) => t.id), this.clock.now());
-  }
-
-  private settingsOf(session: Session) {
-    return this.topics.get(session.topicId)?.settings ?? DEFAULT_SETTINGS;
+  private async erase(tenantId: string, userId: string): Promise<ErasureCounts> {
+    // Every topic of the tenant, archived ones included: a live session of one still holds it.
+    const catalog = await this.topics.catalogFor(tenantId);
+    return this.repo.eraseUserSessions(tenantId, userId, catalog.all.map((t) => t.id), this.clock.now());
   }
 
   private pageSize(value: number | null): number {
@@ -150,8 +153,10 @@ function validateUserId(userId: string, argumentName: string): void {
   }
 }
 
-function defaultView(session: Session, topics: TopicCatalog, now: number): SessionView {
-  const since = idleSince(session, topics.get(session.topicId)?.settings ?? DEFAULT_SETTINGS, now);
+const settingsOf = (catalog: TopicCatalog, session: Session) => catalog.get(session.topicId)?.settings ?? DEFAULT_SETTINGS;
+
+function defaultView(session: Session, now: number, topics: TopicCatalog): SessionView {
+  const since = idleSince(session, settingsOf(topics, session), now);
   return { ...session, isIdle: since !== null, idleSince: since } as SessionView;
 }
 

@@ -31,7 +31,7 @@ import { Coach } from '../coach/port';
 import { CoachTimeoutError, withCoachTimeout } from '../coach/timeout';
 import { validateResult } from '../domain/result-schema';
 import { DEFAULT_COACH_TIMEOUT_MS } from '../config';
-import { TopicCatalog } from '../topics/catalog';
+import { TopicCatalog, TopicSource } from '../topics/catalog';
 import {
   ClientMessageRecord,
   DuplicateClientMessageError,
@@ -130,7 +130,8 @@ const MAX_ATTEMPTS = 12;
 export class SessionService {
   constructor(
     private readonly repo: SessionRepository,
-    private readonly topics: TopicCatalog,
+    /** A fixed catalogue, or TenantTopics (each tenant's, cached): read once per operation. */
+    private readonly topics: TopicSource,
     private readonly coach: Coach,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -150,7 +151,7 @@ export class SessionService {
 
   /** One read, no side effects: does the caller hold the topic, or does someone else? */
   async check(viewer: Viewer, topicId: string): Promise<SessionCheck> {
-    const topic = this.topic(topicId);
+    const topic = this.topic(await this.catalog(viewer), topicId);
     const now = this.clock.now();
     const holder = await this.repo.findHolder(viewer.tenantId, topic.id, now);
     const maxTurns = topic.settings.maxTurns ?? null;
@@ -173,24 +174,27 @@ export class SessionService {
   async get(viewer: Viewer, sessionId: string): Promise<SessionView | null> {
     if (!isSessionId(sessionId)) return null;
     const now = this.clock.now();
+    const catalog = await this.catalog(viewer);
     const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
-    return session && session.userId === viewer.userId ? this.view(session, now) : null;
+    return session && session.userId === viewer.userId ? this.view(session, now, catalog) : null;
   }
 
   /** Batch form of `get`, for DataLoader: results in the order of `ids`. */
   async getMany(viewer: Viewer, ids: readonly string[]): Promise<(SessionView | null)[]> {
+    const catalog = await this.catalog(viewer);
     const now = this.clock.now();
     const valid = ids.filter(isSessionId);
     const found = valid.length ? await this.repo.getSessions(viewer.tenantId, valid, now) : [];
     const byId = new Map(found.filter((s): s is Session => s !== null).map((s) => [s.id, s]));
     return ids.map((id) => {
       const s = byId.get(id);
-      return s && s.userId === viewer.userId ? this.view(s, now) : null;
+      return s && s.userId === viewer.userId ? this.view(s, now, catalog) : null;
     });
   }
 
   async mySessions(viewer: Viewer, statuses: readonly SessionStatus[] | null, first: number | null, after: string | null) {
     const limit = this.pageSize(first, 'first');
+    const catalog = await this.catalog(viewer);
     const now = this.clock.now();
     const page = await this.repo.listUserSessions(
       viewer.tenantId,
@@ -198,7 +202,7 @@ export class SessionService {
       { statuses: statuses && statuses.length ? statuses : null, limit, cursor: after },
       now,
     );
-    return { ...page, sessions: page.sessions.map((s) => this.view(s, now)) };
+    return { ...page, sessions: page.sessions.map((s) => this.view(s, now, catalog)) };
   }
 
   /**
@@ -256,7 +260,9 @@ export class SessionService {
    * processes: the store's conditional hold decides who wins, never a read here.
    */
   async start(viewer: Viewer, topicId: string, restart: boolean): Promise<SessionView> {
-    const topic = this.topic(topicId);
+    const catalog = await this.catalog(viewer);
+    const topic = this.topic(catalog, topicId);
+    // Archived: no new sessions, but the caller's live one (if any) is still resumed below.
     let opening: string | null = null;
     let abandoning: string | null = null;
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
@@ -271,7 +277,8 @@ export class SessionService {
         if (holder.id !== abandoning) restart = false;
       }
       try {
-        if (holder && !restart) return await this.resumeOnce(holder, topic, now, 'start', resuming);
+        if (holder && !restart) return await this.resumeOnce(catalog, holder, topic, now, 'start', resuming);
+        if (topic.archived) throw badInput(`Topic "${topic.id}" is archived: it takes no new sessions`, { argumentName: 'topicId' });
         opening ??= await this.openingMessage(topic);
         const { session, first } = this.newSession(viewer, topic, opening, now);
         if (holder) {
@@ -279,7 +286,7 @@ export class SessionService {
         } else {
           await this.repo.createSession(session, first, now);
         }
-        return this.view(session, now);
+        return this.view(session, now, catalog);
       } catch (e) {
         if (e instanceof TopicHeldError && e.holder.userId !== viewer.userId) throw sessionConflict(e.holder.userId);
         // Lost a race (our own other tab, or the holder moved on): look again.
@@ -306,12 +313,13 @@ export class SessionService {
    */
   async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
+    const catalog = await this.catalog(viewer);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
       assertTransition(session, 'ACTIVE');
       try {
-        return await this.resumeOnce(session, this.topicOf(session), now, 'resume', resuming);
+        return await this.resumeOnce(catalog, session, topicOf(catalog, session), now, 'resume', resuming);
       } catch (e) {
         if (!(e instanceof StaleSessionError)) throw e;
         await backoff(attempt);
@@ -329,11 +337,12 @@ export class SessionService {
    */
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
     let extraction: Extraction | null = null;
+    const catalog = await this.catalog(viewer);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
       assertTransition(session, 'COMPLETED');
-      const topic = this.topicOf(session);
+      const topic = topicOf(catalog, session);
       if (!extraction || extraction.messageCount !== session.messageCount) extraction = await this.extractResult(topic, session);
       const next: Session = {
         ...ended(session, 'COMPLETED', this.clock.now(), topic.settings),
@@ -342,7 +351,7 @@ export class SessionService {
       };
       try {
         await this.repo.updateSession(session, next, next.updatedAt);
-        return this.view(next, next.updatedAt);
+        return this.view(next, next.updatedAt, catalog);
       } catch (e) {
         if (!(e instanceof StaleSessionError)) throw e;
         await backoff(attempt);
@@ -361,10 +370,11 @@ export class SessionService {
    */
   async sendMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<SendMessageResult> {
     this.validateMessage(content, clientMessageId);
-    const sent = await this.appendUserMessage(viewer, sessionId, content, clientMessageId);
-    if ('duplicate' in sent) return this.replay(viewer, sent.duplicate.session, sent.duplicate.record, clientMessageId!);
+    const catalog = await this.catalog(viewer);
+    const sent = await this.appendUserMessage(viewer, sessionId, content, clientMessageId, catalog);
+    if ('duplicate' in sent) return this.replay(viewer, sent.duplicate.session, sent.duplicate.record, clientMessageId!, catalog);
     const { session, message } = sent;
-    const text = await this.askCoach(this.topicOf(session), session, message).catch(async (e) => {
+    const text = await this.askCoach(topicOf(catalog, session), session, message).catch(async (e) => {
       if (clientMessageId) {
         await this.repo
           .markReplyFailed(viewer.tenantId, session.id, clientMessageId, this.clock.now())
@@ -372,7 +382,7 @@ export class SessionService {
       }
       throw e;
     });
-    return this.appendReply(viewer, session, message, text, clientMessageId);
+    return this.appendReply(viewer, session, message, text, clientMessageId, catalog);
   }
 
   /**
@@ -385,7 +395,8 @@ export class SessionService {
   async postMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<PostMessageResult> {
     this.validateMessage(content, clientMessageId);
     const id = clientMessageId ?? `srv-${randomUUID()}`;
-    const sent = await this.appendUserMessage(viewer, sessionId, content, id);
+    const catalog = await this.catalog(viewer);
+    const sent = await this.appendUserMessage(viewer, sessionId, content, id, catalog);
     if ('duplicate' in sent) {
       const { session, record } = sent.duplicate;
       const now = this.clock.now();
@@ -396,10 +407,10 @@ export class SessionService {
       const message = messages.find((m) => m.seq === record.userSeq);
       if (!message) throw notFound('Message');
       // The first attempt's coach failed: try again in the background, if the session still takes replies.
-      if (record.replySeq === null && record.replyFailed && latest.status === 'ACTIVE') this.replyInBackground(viewer, latest, message, id);
-      return { session: this.view(latest, now), message, clientMessageId: id, replyPending: record.replySeq === null && (!record.replyFailed || latest.status === 'ACTIVE') };
+      if (record.replySeq === null && record.replyFailed && latest.status === 'ACTIVE') this.replyInBackground(viewer, latest, message, id, catalog);
+      return { session: this.view(latest, now, catalog), message, clientMessageId: id, replyPending: record.replySeq === null && (!record.replyFailed || latest.status === 'ACTIVE') };
     }
-    this.replyInBackground(viewer, sent.session, sent.message, id);
+    this.replyInBackground(viewer, sent.session, sent.message, id, catalog);
     return { session: this.view(sent.session, this.clock.now()), message: sent.message, clientMessageId: id, replyPending: true };
   }
 
@@ -449,29 +460,36 @@ export class SessionService {
    * adds it; the other re-reads a session that moved on (activity after what it first
    * saw) and resumes it as not idle. A failing or slow coach never fails the resume.
    */
-  private async resumeOnce(session: Session, topic: Topic, now: number, via: ResumedEvent['via'], state: ResumeState): Promise<SessionView> {
+  private async resumeOnce(
+    catalog: TopicCatalog,
+    session: Session,
+    topic: Topic,
+    now: number,
+    via: ResumedEvent['via'],
+    state: ResumeState,
+  ): Promise<SessionView> {
     state.seenActivity ??= session.lastActivityAt;
     const movedOn = session.lastActivityAt > state.seenActivity;
     const since = movedOn ? null : idleSince(session, topic.settings, now);
     if (since === null) {
-      if (session.status === 'ACTIVE') return this.view(session, now);
+      if (session.status === 'ACTIVE') return this.view(session, now, catalog);
       const next = touched(session, 'ACTIVE', now, topic.settings);
       await this.repo.updateSession(session, next, now);
-      return this.view(next, now);
+      return this.view(next, now, catalog);
     }
     const idleMs = Math.max(0, now - session.lastActivityAt);
     if (state.welcome === undefined) state.welcome = await this.welcomeBack(topic, session, idleMs);
     let next = session;
     if (state.welcome !== null) {
       const message: Message = { sessionId: session.id, seq: session.messageCount + 1, role: 'ASSISTANT', content: state.welcome, createdAt: now };
-      next = this.withMessage(session, 'ACTIVE', now);
+      next = this.withMessage(session, 'ACTIVE', now, catalog);
       await this.repo.appendMessage(session, next, message, null, now);
     } else if (session.status === 'PAUSED') {
       next = touched(session, 'ACTIVE', now, topic.settings);
       await this.repo.updateSession(session, next, now);
     }
     this.emitResumed({ tenantId: session.tenantId, sessionId: session.id, topicId: session.topicId, idleMs, via });
-    return this.view(next, now);
+    return this.view(next, now, catalog);
   }
 
   /** The coach's welcome back, or null when it failed or took too long (logged; the resume goes on without it). */
@@ -534,11 +552,11 @@ export class SessionService {
   }
 
   /** postMessage's reply: coach, then the usual reply write; a failure is noted on the record for pollers. */
-  private replyInBackground(viewer: Viewer, session: Session, message: Message, clientMessageId: string): void {
+  private replyInBackground(viewer: Viewer, session: Session, message: Message, clientMessageId: string, catalog: TopicCatalog): void {
     const task = (async () => {
       try {
-        const text = await this.askCoach(this.topicOf(session), session, message);
-        await this.appendReply(viewer, session, message, text, clientMessageId);
+        const text = await this.askCoach(topicOf(catalog, session), session, message);
+        await this.appendReply(viewer, session, message, text, clientMessageId, catalog);
       } catch (e) {
         if (!(e instanceof DomainError)) this.log.error('background reply failed', { sessionId: session.id, error: String(e) });
         await this.repo
@@ -563,14 +581,15 @@ export class SessionService {
     sessionId: string,
     decide: (s: Session, now: number, settings: Topic['settings']) => Session | null,
   ): Promise<SessionView> {
+    const catalog = await this.catalog(viewer);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
-      const next = decide(session, now, this.topicOf(session).settings);
-      if (!next) return this.view(session, now);
+      const next = decide(session, now, topicOf(catalog, session).settings);
+      if (!next) return this.view(session, now, catalog);
       try {
         await this.repo.updateSession(session, next, now);
-        return this.view(next, now);
+        return this.view(next, now, catalog);
       } catch (e) {
         if (!(e instanceof StaleSessionError)) throw e;
         await backoff(attempt);
@@ -584,11 +603,12 @@ export class SessionService {
     sessionId: string,
     content: string,
     clientMessageId: string | null,
+    catalog: TopicCatalog,
   ): Promise<{ session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
-      const maxTurns = this.topicOf(session).settings.maxTurns ?? null;
+      const maxTurns = topicOf(catalog, session).settings.maxTurns ?? null;
       const turns = session.turnCount ?? 0;
       const exhausted = maxTurns !== null && turns >= maxTurns;
       if (clientMessageId && (session.status !== 'ACTIVE' || exhausted)) {
@@ -600,7 +620,7 @@ export class SessionService {
       if (exhausted) throw maxTurnsReached(maxTurns);
       const message: Message = { sessionId, seq: session.messageCount + 1, role: 'USER', content, createdAt: now };
       if (clientMessageId) message.clientMessageId = clientMessageId;
-      const next: Session = { ...this.withMessage(session, 'ACTIVE', now), turnCount: turns + 1 };
+      const next: Session = { ...this.withMessage(session, 'ACTIVE', now, catalog), turnCount: turns + 1 };
       try {
         await this.repo.appendMessage(session, next, message, clientMessageId, now);
         return { session: next, message };
@@ -619,6 +639,7 @@ export class SessionService {
     userMessage: Message,
     content: string,
     clientMessageId: string | null,
+    catalog: TopicCatalog,
   ): Promise<SendMessageResult> {
     let session = afterUser;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -629,12 +650,12 @@ export class SessionService {
         if (!isLive(session.status)) throw sessionNotLive(session.status);
       }
       const reply: Message = { sessionId: session.id, seq: session.messageCount + 1, role: 'ASSISTANT', content, createdAt: now };
-      const next = this.withMessage(session, session.status as LiveStatus, now);
+      const next = this.withMessage(session, session.status as LiveStatus, now, catalog);
       try {
         await this.repo.appendMessage(session, next, reply, clientMessageId, now);
-        return { session: this.view(next, now), message: userMessage, reply };
+        return { session: this.view(next, now, catalog), message: userMessage, reply };
       } catch (e) {
-        if (e instanceof DuplicateClientMessageError) return this.replay(viewer, session, e.record, clientMessageId!);
+        if (e instanceof DuplicateClientMessageError) return this.replay(viewer, session, e.record, clientMessageId!, catalog);
         if (!(e instanceof StaleSessionError)) throw e;
         await backoff(attempt);
       }
@@ -647,7 +668,13 @@ export class SessionService {
    * waiting for the coach, wait briefly for its reply; if its coach failed (or it never
    * came back), produce the reply now. The store lets only one reply be recorded.
    */
-  private async replay(viewer: Viewer, session: Session, record: ClientMessageRecord, clientMessageId: string): Promise<SendMessageResult> {
+  private async replay(
+    viewer: Viewer,
+    session: Session,
+    record: ClientMessageRecord,
+    clientMessageId: string,
+    catalog: TopicCatalog,
+  ): Promise<SendMessageResult> {
     let current = record;
     for (let i = 0; i < 10 && current.replySeq === null && !current.replyFailed; i++) {
       await sleep(50 * (i + 1));
@@ -662,11 +689,11 @@ export class SessionService {
     const message = messages.find((m) => m.seq === current.userSeq);
     if (!message) throw notFound('Message');
     const reply = messages.find((m) => m.seq === current.replySeq);
-    if (reply) return { session: this.view(latest, now), message, reply };
+    if (reply) return { session: this.view(latest, now, catalog), message, reply };
     // The first call stored no reply (the coach failed): a new one only for an active session.
     assertActive(latest);
-    const text = await this.askCoach(this.topicOf(latest), latest, message);
-    return this.appendReply(viewer, latest, message, text, clientMessageId);
+    const text = await this.askCoach(topicOf(catalog, latest), latest, message);
+    return this.appendReply(viewer, latest, message, text, clientMessageId, catalog);
   }
 
   private async askCoach(topic: Topic, session: Session, userMessage: Message): Promise<string> {
@@ -721,8 +748,8 @@ export class SessionService {
     return { session, first: { sessionId: id, seq: 1, role: 'ASSISTANT', content: opening, createdAt: now } };
   }
 
-  private withMessage(session: Session, status: LiveStatus, now: number): Session {
-    return { ...touched(session, status, now, this.topicOf(session).settings), messageCount: session.messageCount + 1 };
+  private withMessage(session: Session, status: LiveStatus, now: number, catalog: TopicCatalog): Session {
+    return { ...touched(session, status, now, topicOf(catalog, session).settings), messageCount: session.messageCount + 1 };
   }
 
   private async owned(viewer: Viewer, sessionId: string, now: number): Promise<Session> {
@@ -733,28 +760,24 @@ export class SessionService {
     return session;
   }
 
-  private topic(topicId: string): Topic {
-    const topic = isTopicId(topicId) ? this.topics.get(topicId) : undefined;
+  /** The caller's tenant's catalogue: read once per operation (cached by TenantTopics). */
+  private catalog(viewer: Viewer): Promise<TopicCatalog> {
+    return this.topics.catalogFor(viewer.tenantId);
+  }
+
+  /** A topic of the catalogue by id (archived ones included: start refuses those itself). */
+  private topic(catalog: TopicCatalog, topicId: string): Topic {
+    const topic = isTopicId(topicId) ? catalog.get(topicId) : undefined;
     if (!topic) throw badInput(`Unknown topic "${topicId.slice(0, 64)}"`, { argumentName: 'topicId' });
     return topic;
   }
 
-  /** A stored session's topic; one removed from the catalogue since keeps the default settings. */
-  private topicOf(session: Session): Topic {
-    return (
-      this.topics.get(session.topicId) ?? {
-        id: session.topicId,
-        name: session.topicId,
-        description: null,
-        instructions: '',
-        openingMessage: '',
-        settings: DEFAULT_SETTINGS,
-      }
-    );
-  }
-
-  view(session: Session, now: number): SessionView {
-    const settings = this.topicOf(session).settings;
+  /**
+   * How a session is shown, with its topic's current settings (so a changed setting shows
+   * at once). `catalog`: the operation's; by default the tenant's last loaded one.
+   */
+  view(session: Session, now: number, catalog: TopicCatalog = this.topics.peek(session.tenantId)): SessionView {
+    const settings = topicOf(catalog, session).settings;
     const since = idleSince(session, settings, now);
     return { ...session, isIdle: since !== null, idleSince: since, turnCount: session.turnCount ?? 0, maxTurns: settings.maxTurns ?? null };
   }
@@ -782,6 +805,20 @@ export class SessionService {
     }
     return value;
   }
+}
+
+/** A stored session's topic; one removed from the catalogue since keeps the default settings. */
+function topicOf(catalog: TopicCatalog, session: Session): Topic {
+  return (
+    catalog.get(session.topicId) ?? {
+      id: session.topicId,
+      name: session.topicId,
+      description: null,
+      instructions: '',
+      openingMessage: '',
+      settings: DEFAULT_SETTINGS,
+    }
+  );
 }
 
 const TOPIC_STATUS_RANK: Record<TopicStatus, number> = { NOT_STARTED: 0, COMPLETED: 1, PAUSED: 2, IN_PROGRESS: 3 };

@@ -6,6 +6,8 @@
  *   T#<tenant>#S#<sessionId>   MSG#<seq, 8 digits> one message
  *   T#<tenant>#S#<sessionId>   CMID#<clientMsgId>  idempotency record of a sendMessage
  *   T#<tenant>#TOPIC#<topicId> HOLD                the live session holding the topic
+ *   T#<tenant>#TOPICS          TOPIC#<topicId>     a tenant's own topic (or override/archive of a default);
+ *                                                  configuration, not session data: no ttl
  *
  *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO>#<sessionId>
  *
@@ -35,6 +37,9 @@ export interface Key {
 export const sessionPk = (tenantId: string, sessionId: string) => `T#${enc(tenantId)}#S#${sessionId}`;
 export const sessionKey = (tenantId: string, sessionId: string): Key => ({ pk: sessionPk(tenantId, sessionId), sk: 'SESSION' });
 export const holdKey = (tenantId: string, topicId: string): Key => ({ pk: `T#${enc(tenantId)}#TOPIC#${topicId}`, sk: 'HOLD' });
+export const tenantTopicsPk = (tenantId: string) => `T#${enc(tenantId)}#TOPICS`;
+export const tenantTopicSk = (topicId: string) => `TOPIC#${topicId}`;
+export const tenantTopicKey = (tenantId: string, topicId: string): Key => ({ pk: tenantTopicsPk(tenantId), sk: tenantTopicSk(topicId) });
 export const messageSk = (seq: number) => `MSG#${String(seq).padStart(SEQ_DIGITS, '0')}`;
 export const messageKey = (tenantId: string, sessionId: string, seq: number): Key => ({
   pk: sessionPk(tenantId, sessionId),

@@ -5,16 +5,43 @@ import { isTopicId } from '../domain/ids';
 import { BUILTIN_TOPICS } from './builtin';
 import { parseResultSchema } from '../domain/result-schema';
 
-/** The topics this server offers, in catalogue order. Read-only after start. */
-export class TopicCatalog {
-  private readonly byId: Map<string, Topic>;
+/**
+ * Where a service finds the topics of a tenant: a fixed catalogue (every tenant the same)
+ * or TenantTopics (the defaults merged with the tenant's own topics, src/topics/tenant-topics.ts).
+ */
+export interface TopicSource {
+  /** The tenant's catalogue; call it once per operation. */
+  catalogFor(tenantId: string): Promise<TopicCatalog>;
+  /** The tenant's catalogue as last loaded (the defaults if never), without any read. */
+  peek(tenantId: string): TopicCatalog;
+}
 
-  constructor(readonly topics: readonly Topic[]) {
-    this.byId = new Map(topics.map((t) => [t.id, t]));
+/**
+ * The topics offered (one tenant's, or every tenant's default), in catalogue order.
+ * Read-only. Archived topics are not offered (`topics`) but still resolve by id (`get`),
+ * so sessions started before the archive keep their settings.
+ */
+export class TopicCatalog implements TopicSource {
+  private readonly byId: Map<string, Topic>;
+  /** The offered topics: not archived. */
+  readonly topics: readonly Topic[];
+
+  constructor(readonly all: readonly Topic[]) {
+    this.byId = new Map(all.map((t) => [t.id, t]));
+    this.topics = all.filter((t) => !t.archived);
   }
 
+  /** Any topic of the catalogue, archived ones included. */
   get(id: string): Topic | undefined {
     return this.byId.get(id);
+  }
+
+  catalogFor(): Promise<TopicCatalog> {
+    return Promise.resolve(this);
+  }
+
+  peek(): TopicCatalog {
+    return this;
   }
 }
 
@@ -48,7 +75,8 @@ export function parseTopicsFile(file: string): Topic[] {
   return parseTopics(raw, (problem) => new TopicsFileError(file, problem));
 }
 
-type Fail = (problem: string) => Error;
+/** `field`: the offending field (a topic key or a setting name), when there is one. */
+export type Fail = (problem: string, field?: string) => Error;
 
 export function parseTopics(raw: unknown, fail: Fail): Topic[] {
   if (!Array.isArray(raw)) throw fail('must be a JSON array of topics');
@@ -63,12 +91,17 @@ export function parseTopics(raw: unknown, fail: Fail): Topic[] {
 
 const KNOWN_KEYS = new Set(['id', 'name', 'description', 'instructions', 'openingMessage', 'settings', 'resultSchema']);
 
-function parseTopic(entry: unknown, fail: Fail): Topic {
+/**
+ * One topic in the TOPICS_FILE shape ({ id, name, description?, instructions?,
+ * openingMessage?, settings?, resultSchema? }), with the bounds of TOPICS_FILE. Also the
+ * validation of topic administration (src/topics/topic-admin-service.ts).
+ */
+export function parseTopic(entry: unknown, fail: Fail): Topic {
   if (!isObject(entry)) throw fail('must be an object');
-  for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) throw fail(`unknown field "${key}"`);
+  for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) throw fail(`unknown field "${key}"`, key);
   const id = entry.id;
   if (typeof id !== 'string' || !isTopicId(id)) {
-    throw fail('"id" must be a string of lowercase letters, digits, "_" or "-" (at most 64)');
+    throw fail('"id" must be a string of lowercase letters, digits, "_" or "-" (at most 64)', 'id');
   }
   const name = requiredText(entry.name, 'name', 200, fail);
   const description = optionalText(entry.description, 'description', 2000, fail);
@@ -78,15 +111,17 @@ function parseTopic(entry: unknown, fail: Fail): Topic {
     `Welcome! Let's work on ${name}. What would you like to explore first?`;
   const topic: Topic = { id, name, description, instructions, openingMessage, settings: parseSettings(entry.settings, fail) };
   // No resultSchema (or null): completeSession extracts nothing for this topic.
-  if (entry.resultSchema !== undefined && entry.resultSchema !== null) topic.resultSchema = parseResultSchema(entry.resultSchema, fail);
+  if (entry.resultSchema !== undefined && entry.resultSchema !== null) {
+    topic.resultSchema = parseResultSchema(entry.resultSchema, (p) => fail(p, 'resultSchema'));
+  }
   return topic;
 }
 
 function parseSettings(raw: unknown, fail: Fail): SessionSettings {
   if (raw === undefined) return DEFAULT_SETTINGS;
-  if (!isObject(raw)) throw fail('"settings" must be an object');
+  if (!isObject(raw)) throw fail('"settings" must be an object', 'settings');
   const known = [...Object.keys(DEFAULT_SETTINGS), 'maxTurns'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) throw fail(`unknown setting "${key}"`);
+  for (const key of Object.keys(raw)) if (!known.includes(key)) throw fail(`unknown setting "${key}"`, key);
   const turns = maxTurns(raw.maxTurns, fail);
   return {
     inactivityTimeoutMinutes: integer(raw.inactivityTimeoutMinutes, 'inactivityTimeoutMinutes', 0, DEFAULT_SETTINGS.inactivityTimeoutMinutes, fail),
@@ -102,7 +137,7 @@ export const MAX_TURNS_LIMIT = 10_000;
 function maxTurns(value: unknown, fail: Fail): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TURNS_LIMIT) {
-    throw fail(`setting "maxTurns" must be an integer from 1 to ${MAX_TURNS_LIMIT}, or null for unlimited`);
+    throw fail(`setting "maxTurns" must be an integer from 1 to ${MAX_TURNS_LIMIT}, or null for unlimited`, 'maxTurns');
   }
   return value;
 }
@@ -116,21 +151,21 @@ function integer(value: unknown, name: string, min: number, fallback: number, fa
   if (value === undefined) return fallback;
   const max = name.endsWith('Minutes') ? MAX_MINUTES : MAX_SECONDS;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw fail(`setting "${name}" must be an integer from ${min} to ${max}`);
+    throw fail(`setting "${name}" must be an integer from ${min} to ${max}`, name);
   }
   return value;
 }
 
 function requiredText(value: unknown, name: string, max: number, fail: Fail): string {
   const text = optionalText(value, name, max, fail);
-  if (text === null) throw fail(`"${name}" is required`);
+  if (text === null) throw fail(`"${name}" is required`, name);
   return text;
 }
 
 function optionalText(value: unknown, name: string, max: number, fail: Fail): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.trim() === '') throw fail(`"${name}" must be a non-empty string`);
-  if (value.length > max) throw fail(`"${name}" is longer than ${max} characters`);
+  if (typeof value !== 'string' || value.trim() === '') throw fail(`"${name}" must be a non-empty string`, name);
+  if (value.length > max) throw fail(`"${name}" is longer than ${max} characters`, name);
   return value;
 }
 

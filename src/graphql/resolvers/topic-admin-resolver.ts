@@ -1,0 +1,37 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Context } from '../context';
+import { toGqlTopic } from '../mappers';
+import { TopicInput, TopicUpdateInput } from '../topic-admin-types';
+import { Topic } from '../types';
+
+/**
+ * Topic administration (README "Topic administration"). Thin: the service checks the
+ * `admin` role (FORBIDDEN), validates, and writes to the caller's tenant only.
+ */
+@Authorized()
+@Resolver()
+export class TopicAdminResolver {
+  @Mutation(() => Topic, { description: 'Admin: add a topic for your tenant' })
+  async createTopic(@Arg('input', () => TopicInput) input: TopicInput, @Ctx() ctx: Context): Promise<Topic> {
+    return toGqlTopic(await ctx.services.topicAdmin.create(ctx.viewer!, { ...input }));
+  }
+
+  @Mutation(() => Topic, { description: "Admin: change a topic for your tenant (a default one too: your tenant's copy overrides it)" })
+  async updateTopic(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => TopicUpdateInput) input: TopicUpdateInput,
+    @Ctx() ctx: Context,
+  ): Promise<Topic> {
+    return toGqlTopic(await ctx.services.topicAdmin.update(ctx.viewer!, id, { ...input }));
+  }
+
+  @Mutation(() => Topic, { description: 'Admin: no new sessions of this topic in your tenant; live ones continue' })
+  async archiveTopic(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Topic> {
+    return toGqlTopic(await ctx.services.topicAdmin.archive(ctx.viewer!, id, true));
+  }
+
+  @Mutation(() => Topic, { description: 'Admin: offer an archived topic again' })
+  async unarchiveTopic(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Topic> {
+    return toGqlTopic(await ctx.services.topicAdmin.archive(ctx.viewer!, id, false));
+  }
+}

@@ -1,0 +1,149 @@
+import { Clock } from '../domain/clock';
+import { badInput, notFound } from '../domain/errors';
+import { isTopicId } from '../domain/ids';
+import { Topic } from '../domain/topic';
+import { Viewer } from '../domain/viewer';
+import { assertAdmin } from '../sessions/admin-service';
+import { parseTopic } from './catalog';
+import { TenantTopics } from './tenant-topics';
+import { StoredTopic, TopicRepository, TopicVersionConflictError } from './topic-repository';
+
+/**
+ * A topic's editable fields, flat (the GraphQL TopicInput / TopicUpdateInput). Absent
+ * (undefined): unchanged on update, the TOPICS_FILE default on create. null clears an
+ * optional field (description, maxTurns, resultSchema) or restores a default text.
+ */
+export interface TopicFields {
+  name?: string | null;
+  description?: string | null;
+  instructions?: string | null;
+  openingMessage?: string | null;
+  inactivityTimeoutMinutes?: number | null;
+  activeTtlSeconds?: number | null;
+  terminalTtlSeconds?: number | null;
+  maxTurns?: number | null;
+  resultSchema?: Record<string, unknown> | null;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Topic administration for tenant admins (README "Topic administration"): every write is
+ * an item of the caller's tenant only (pk T#<tenant>#TOPICS), validated with the bounds of
+ * TOPICS_FILE, versioned (a write based on a stale read is retried on a fresh one), and
+ * invalidates this process's cached catalogue of the tenant at once.
+ */
+export class TopicAdminService {
+  constructor(
+    private readonly tenantTopics: TenantTopics,
+    private readonly repo: TopicRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The tenant's topics; archived ones only for an admin who asks for them. */
+  async list(viewer: Viewer, includeArchived: boolean): Promise<readonly Topic[]> {
+    if (includeArchived) {
+      assertAdmin(viewer);
+      return (await this.tenantTopics.catalogFor(viewer.tenantId)).all;
+    }
+    return (await this.tenantTopics.catalogOrLastKnown(viewer.tenantId)).topics;
+  }
+
+  async create(viewer: Viewer, input: TopicFields & { id: string }): Promise<Topic> {
+    assertAdmin(viewer);
+    const { id, ...fields } = input;
+    if (!isTopicId(id)) throw badInput('"id" must be lowercase letters, digits, "_" or "-" (at most 64)', { argumentName: 'id' });
+    return this.write(viewer, id, (current) => {
+      if (current) throw badInput(`Topic "${id}" exists already (use updateTopic)`, { argumentName: 'id' });
+      return { topic: validate(id, {}, fields), archived: false };
+    });
+  }
+
+  async update(viewer: Viewer, id: string, fields: TopicFields): Promise<Topic> {
+    assertAdmin(viewer);
+    return this.write(viewer, this.knownId(id), (current) => {
+      if (!current) throw notFound('Topic');
+      return { topic: validate(id, current.topic, fields), archived: current.archived };
+    });
+  }
+
+  async archive(viewer: Viewer, id: string, archived: boolean): Promise<Topic> {
+    assertAdmin(viewer);
+    return this.write(viewer, this.knownId(id), (current) => {
+      if (!current) throw notFound('Topic');
+      return { topic: current.topic, archived };
+    });
+  }
+
+  private knownId(id: string): string {
+    if (!isTopicId(id)) throw badInput('Malformed topic id', { argumentName: 'id' });
+    return id;
+  }
+
+  /**
+   * Read the tenant's topic (its item, or the default), decide, write conditionally on the
+   * version read; on a conflict read again, uncached.
+   */
+  private async write(
+    viewer: Viewer,
+    id: string,
+    decide: (current: { topic: Topic; archived: boolean; version: number | null } | null) => { topic: Topic; archived: boolean },
+  ): Promise<Topic> {
+    const tenantId = viewer.tenantId;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = (await this.tenantTopics.storedFor(tenantId)).get(id);
+      const fallback = this.tenantTopics.defaults.get(id);
+      const current = stored
+        ? { topic: stored.topic, archived: stored.archived, version: stored.version }
+        : fallback
+          ? { topic: fallback, archived: false, version: null }
+          : null;
+      const next = decide(current);
+      const { archived: _ignored, ...topic } = next.topic;
+      const item: StoredTopic = {
+        tenantId,
+        topic,
+        archived: next.archived,
+        version: (current?.version ?? 0) + 1,
+        updatedAt: this.clock.now(),
+        updatedBy: viewer.userId,
+      };
+      try {
+        await this.repo.putTenantTopic(item, current?.version ?? null);
+        return { ...topic, archived: next.archived };
+      } catch (e) {
+        if (!(e instanceof TopicVersionConflictError)) throw e;
+        // Written meanwhile (another admin, or another process): decide again on what is stored now.
+      } finally {
+        this.tenantTopics.invalidate(tenantId);
+      }
+    }
+    throw new Error(`topic ${id} of ${tenantId} did not settle after ${MAX_ATTEMPTS} attempts`);
+  }
+}
+
+/** The topic `base` with `fields` applied, validated exactly like a TOPICS_FILE entry. */
+function validate(id: string, base: Partial<Topic>, fields: TopicFields): Topic {
+  const pick = <K extends keyof TopicFields>(key: K, fallback: unknown) => (fields[key] === undefined ? fallback : fields[key]);
+  const settings = base.settings;
+  const maxTurns = pick('maxTurns', settings?.maxTurns ?? null);
+  const entry = {
+    id,
+    name: pick('name', base.name),
+    description: pick('description', base.description ?? null),
+    instructions: pick('instructions', base.instructions),
+    openingMessage: pick('openingMessage', base.openingMessage),
+    settings: dropUndefined({
+      inactivityTimeoutMinutes: orUndefined(pick('inactivityTimeoutMinutes', settings?.inactivityTimeoutMinutes)),
+      activeTtlSeconds: orUndefined(pick('activeTtlSeconds', settings?.activeTtlSeconds)),
+      terminalTtlSeconds: orUndefined(pick('terminalTtlSeconds', settings?.terminalTtlSeconds)),
+      maxTurns,
+    }),
+    resultSchema: pick('resultSchema', base.resultSchema ?? null),
+  };
+  return parseTopic(entry, (problem, field) => badInput(`Invalid topic: ${problem}`, { argumentName: field ?? 'input' }));
+}
+
+/** A null setting means "the default" (TOPICS_FILE's absent). */
+const orUndefined = (v: unknown) => (v === null ? undefined : v);
+const dropUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
