@@ -1,7 +1,7 @@
 import { Message as DomainMessage } from '../domain/session';
 import { Topic as DomainTopic } from '../domain/topic';
 import { SessionView } from '../sessions/session-service';
-import { CoachingSession, Message, MessageRole, Topic } from './types';
+import { CoachingSession, CoachingSessionConnection, Message, MessageRole, Topic } from './types';
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -42,4 +42,25 @@ export function toGqlMessage(m: DomainMessage): Message {
 
 export function toGqlTopic(t: DomainTopic): Topic {
   return { id: t.id, name: t.name, description: t.description, settings: { ...t.settings }, archived: t.archived === true };
+}
+
+/** A Relay connection of sessions from a page a service returned (cursors made by the store). */
+export function toSessionConnection(
+  page: { sessions: SessionView[]; cursors: string[]; hasNextPage: boolean },
+  after: string | null | undefined,
+  each: (s: SessionView) => void = () => undefined,
+): CoachingSessionConnection {
+  const edges = page.sessions.map((s, i) => {
+    each(s);
+    return { cursor: page.cursors[i], node: toGqlSession(s) };
+  });
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: after !== null && after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
 }

@@ -398,7 +398,7 @@ export class SessionService {
     const catalog = await this.catalog(viewer);
     const sent = await this.appendUserMessage(viewer, sessionId, content, id, catalog);
     if ('duplicate' in sent) {
-      const { session, record } = sent.duplicate;
+      const { record } = sent.duplicate;
       const now = this.clock.now();
       const [messages, latest] = await Promise.all([
         this.repo.getMessages(viewer.tenantId, sessionId, [record.userSeq], now),

@@ -1,9 +1,8 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { SessionStatus as DomainSessionStatus } from '../../domain/session';
-import type { AdminSessionPage } from '../../sessions/admin-service';
 import { ErasureResult } from '../admin-types';
 import { Context } from '../context';
-import { toGqlSession } from '../mappers';
+import { toGqlSession, toSessionConnection } from '../mappers';
 import { CoachingSession, CoachingSessionConnection, SessionStatus } from '../types';
 
 /**
@@ -29,7 +28,7 @@ export class AdminResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ): Promise<CoachingSessionConnection> {
-    return connection(await ctx.services.admin.idleSessions(ctx.viewer!, minIdleMinutes, first ?? null, after ?? null), after);
+    return toSessionConnection(await ctx.services.admin.idleSessions(ctx.viewer!, minIdleMinutes, first ?? null, after ?? null), after);
   }
 
   @Query(() => CoachingSessionConnection, {
@@ -43,7 +42,7 @@ export class AdminResolver {
     @Ctx() ctx: Context,
   ): Promise<CoachingSessionConnection> {
     const page = await ctx.services.admin.tenantSessions(ctx.viewer!, topicId ?? null, status ?? null, first ?? null, after ?? null);
-    return connection(page, after);
+    return toSessionConnection(page, after);
   }
 
   @Mutation(() => ErasureResult, { description: 'Delete all your sessions and everything they own, now' })
@@ -55,17 +54,4 @@ export class AdminResolver {
   eraseUserData(@Arg('userId', () => ID) userId: string, @Ctx() ctx: Context): Promise<ErasureResult> {
     return ctx.services.admin.eraseUserData(ctx.viewer!, userId);
   }
-}
-
-function connection(page: AdminSessionPage, after: string | null | undefined): CoachingSessionConnection {
-  const edges = page.sessions.map((s, i) => ({ cursor: page.cursors[i], node: toGqlSession(s) }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: after !== null && after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
 }

@@ -3,7 +3,7 @@ import { SessionStatus as DomainSessionStatus } from '../../domain/session';
 import { notFound } from '../../domain/errors';
 import { Context } from '../context';
 import { messageCursor, parseMessageCursor } from '../cursors';
-import { toGqlMessage, toGqlSession, toGqlTopic } from '../mappers';
+import { toGqlMessage, toGqlSession, toGqlTopic, toSessionConnection } from '../mappers';
 import {
   CoachingSession,
   CoachingSessionConnection,
@@ -46,19 +46,7 @@ export class SessionResolver {
     @Ctx() ctx: Context,
   ): Promise<CoachingSessionConnection> {
     const page = await ctx.services.sessions.mySessions(ctx.viewer!, status ?? null, first ?? null, after ?? null);
-    const edges = page.sessions.map((s, i) => {
-      ctx.loaders.session.prime(s.id, s);
-      return { cursor: page.cursors[i], node: toGqlSession(s) };
-    });
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: after !== null && after !== undefined,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-    };
+    return toSessionConnection(page, after, (s) => ctx.loaders.session.prime(s.id, s));
   }
 
   @Mutation(() => CoachingSession, { description: 'Resume your live session for the topic, or start one; restart abandons yours and starts afresh' })
