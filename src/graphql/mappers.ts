@@ -41,7 +41,15 @@ export function toGqlMessage(m: DomainMessage): Message {
 }
 
 export function toGqlTopic(t: DomainTopic): Topic {
-  return { id: t.id, name: t.name, description: t.description, settings: { ...t.settings }, archived: t.archived === true };
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    settings: { ...t.settings },
+    archived: t.archived === true,
+    openingMessage: t.openingMessage,
+    source: t,
+  };
 }
 
 /** A Relay connection of sessions from a page a service returned (cursors made by the store). */

@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { SESSION_STATUSES, SessionStatus as DomainSessionStatus } from '../domain/session';
 import type { SessionView } from '../sessions/session-service';
+import type { Topic as DomainTopic } from '../domain/topic';
 
 export const SessionStatus = Object.fromEntries(SESSION_STATUSES.map((s) => [s, s])) as {
   [K in DomainSessionStatus]: K;
@@ -53,6 +54,10 @@ export class Topic {
   @Field(() => TopicSessionSettings) settings!: TopicSessionSettings;
   @Field({ description: 'Archived by a tenant admin: no new sessions; live ones continue' })
   archived!: boolean;
+  @Field({ description: "The coach's first message of every new session" })
+  openingMessage!: string;
+  /** The domain topic, for the admin-only fields. */
+  source!: DomainTopic;
 }
 
 @ObjectType()

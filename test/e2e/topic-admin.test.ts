@@ -142,3 +142,22 @@ test('sessionCheck is still one GetItem once the tenant catalogue is cached', as
   expect(totals.requests - before.requests).toBe(1);
   expect((totals.byCommand.GetItemCommand ?? 0) - before.get).toBe(1);
 });
+
+test("a topic's instructions and result schema are shown to its tenant's admins only; its opening message to all", async () => {
+  const query = '{ topics { id openingMessage instructions resultSchema } }';
+  const post = async (token: string) => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
+    return ((await res.json()) as { data: { topics: { id: string; openingMessage: string; instructions: string | null; resultSchema: unknown }[] } }).data.topics;
+  };
+  const asAdmin = (await post(adminA)).find((t) => t.id === 'core_values')!;
+  const asUser = (await post(alice)).find((t) => t.id === 'core_values')!;
+  expect(asAdmin.instructions).toMatch(/core values/i);
+  expect(asAdmin.resultSchema).toMatchObject({ type: 'object' });
+  expect(asUser).toMatchObject({ instructions: null, resultSchema: null });
+  expect(asUser.openingMessage).toBe(asAdmin.openingMessage);
+  expect(asUser.openingMessage.length).toBeGreaterThan(10);
+});

@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Context } from '../context';
 import { toGqlTopic } from '../mappers';
 import { Topic, TopicStatus } from '../types';
@@ -14,8 +15,21 @@ export class TopicResolver {
     return (await ctx.services.topicAdmin.list(ctx.viewer!, includeArchived)).map(toGqlTopic);
   }
 
+  @FieldResolver(() => String, { nullable: true, description: "Admin: the coach's instructions (its system prompt); null for others" })
+  instructions(@Root() topic: Topic, @Ctx() ctx: Context): string | null {
+    return isAdmin(ctx) ? topic.source.instructions : null;
+  }
+
+  @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Admin: what completeSession extracts (a JSON Schema subset); null for others' })
+  resultSchema(@Root() topic: Topic, @Ctx() ctx: Context): Record<string, unknown> | null {
+    return isAdmin(ctx) ? ((topic.source.resultSchema as Record<string, unknown> | null | undefined) ?? null) : null;
+  }
+
   @FieldResolver(() => TopicStatus, { description: "The caller's progress: NOT_STARTED, IN_PROGRESS, PAUSED, COMPLETED" })
   async myStatus(@Root() topic: Topic, @Ctx() ctx: Context): Promise<TopicStatus> {
     return (await ctx.loaders.topicStatus.load(topic.id)) as TopicStatus;
   }
 }
+
+/** Prompts and schemas are the tenant's configuration: shown to its admins only. */
+const isAdmin = (ctx: Context) => ctx.viewer?.roles.includes('admin') === true;
