@@ -5,7 +5,6 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
-  QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { badInput } from '../domain/errors';
 import { isSessionId } from '../domain/ids';
@@ -17,7 +16,6 @@ import {
   BY_USER_INDEX,
   holdKey,
   Key,
-  nowSeconds,
   sessionKey,
   sessionPk,
   tenantLiveGsiPk,
@@ -25,6 +23,7 @@ import {
   userGsiPk,
 } from './keys';
 import { guarded } from './errors';
+import { queryFilteredPage, sessionFilter } from './filtered-query';
 
 type Item = Record<string, unknown>;
 
@@ -48,24 +47,21 @@ export class AdminQueries {
   /** byTenantIdle: live sessions only (sparse), key condition gsi2sk < cutoff, oldest first. */
   async listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
     const gsi2pk = tenantLiveGsiPk(tenantId);
-    let startKey: Item | undefined = page.cursor ? decodeCursor(page.cursor, tenantId, 'gsi2pk', gsi2pk, 'gsi2sk') : undefined;
-    const found: Item[] = [];
-    do {
-      const input: QueryCommandInput = {
+    const startKey = page.cursor ? decodeCursor(page.cursor, tenantId, 'gsi2pk', gsi2pk, 'gsi2sk') : undefined;
+    const { values, ...filter } = sessionFilter(now, null);
+    const found = await queryFilteredPage(
+      this.db,
+      {
         TableName: this.table,
         IndexName: BY_TENANT_IDLE_INDEX,
         KeyConditionExpression: 'gsi2pk = :p AND gsi2sk < :cut',
-        FilterExpression: '#ttl > :now',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':p': gsi2pk, ':cut': new Date(before).toISOString(), ':now': nowSeconds(now) },
+        ...filter,
+        ExpressionAttributeValues: { ...values, ':p': gsi2pk, ':cut': new Date(before).toISOString() },
         ScanIndexForward: true,
-        Limit: Math.min(Math.max(page.limit + 1 - found.length, 10), 1000),
-        ExclusiveStartKey: startKey,
-      };
-      const out = await guarded(() => this.db.send(new QueryCommand(input)));
-      found.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && found.length <= page.limit);
+      },
+      page.limit,
+      startKey,
+    );
     return this.page(found, page.limit, 'gsi2sk');
   }
 
@@ -82,36 +78,19 @@ export class AdminQueries {
   }
 
   private async topicSessions(tenantId: string, topicId: string, page: SessionPageRequest, after: string | null, now: number) {
-    const values: Record<string, unknown> = { ':p': tenantTopicGsiPk(tenantId, topicId), ':now': nowSeconds(now) };
-    let filter = '#ttl > :now';
-    const names: Record<string, string> = { '#ttl': 'ttl' };
-    if (page.statuses) {
-      page.statuses.forEach((s, i) => (values[`:s${i}`] = s));
-      filter += ` AND #status IN (${page.statuses.map((_, i) => `:s${i}`).join(', ')})`;
-      names['#status'] = 'status';
-    }
-    if (after) values[':after'] = after;
-    const found: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const out = await guarded(() =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: BY_TENANT_TOPIC_INDEX,
-            KeyConditionExpression: after ? 'gsi4pk = :p AND gsi4sk < :after' : 'gsi4pk = :p',
-            FilterExpression: filter,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ScanIndexForward: false,
-            Limit: Math.min(Math.max(page.limit + 1 - found.length, 10), 1000),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      found.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && found.length <= page.limit);
+    const { values, ...filter } = sessionFilter(now, page.statuses);
+    const found = await queryFilteredPage(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: BY_TENANT_TOPIC_INDEX,
+        KeyConditionExpression: after ? 'gsi4pk = :p AND gsi4sk < :after' : 'gsi4pk = :p',
+        ...filter,
+        ExpressionAttributeValues: { ...values, ':p': tenantTopicGsiPk(tenantId, topicId), ...(after ? { ':after': after } : {}) },
+        ScanIndexForward: false,
+      },
+      page.limit,
+    );
     return found.slice(0, page.limit + 1);
   }
 

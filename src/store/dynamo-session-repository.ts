@@ -4,7 +4,6 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
-  QueryCommandInput,
   TransactWriteCommand,
   TransactWriteCommandInput,
   UpdateCommand,
@@ -41,6 +40,7 @@ import {
 } from './keys';
 import { holdItem, isLiveItem, messageItem, sessionItem, toMessage, toSession } from './items';
 import { guarded } from './errors';
+import { queryFilteredPage, sessionFilter } from './filtered-query';
 import { AdminQueries } from './admin-queries';
 import { AdminPageRequest, ErasureCounts } from '../sessions/repository';
 
@@ -144,32 +144,21 @@ export class DynamoSessionRepository implements SessionRepository {
 
   async listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage> {
     const gsi1pk = userGsiPk(tenantId, userId);
-    const values: Record<string, unknown> = { ':u': gsi1pk, ':now': nowSeconds(now) };
-    let filter = '#ttl > :now';
-    if (page.statuses) {
-      page.statuses.forEach((s, i) => (values[`:s${i}`] = s));
-      filter += ` AND #status IN (${page.statuses.map((_, i) => `:s${i}`).join(', ')})`;
-    }
-    let startKey: Item | undefined = page.cursor ? decodeSessionCursor(page.cursor, tenantId, gsi1pk) : undefined;
-    const found: Item[] = [];
-    // A filter drops expired or other-status sessions after the read, so keep reading until
-    // the page (plus one, to know whether there is more) is full or the index is exhausted.
-    do {
-      const input: QueryCommandInput = {
+    const { values, ...filter } = sessionFilter(now, page.statuses);
+    const startKey = page.cursor ? decodeSessionCursor(page.cursor, tenantId, gsi1pk) : undefined;
+    const found = await queryFilteredPage(
+      this.db,
+      {
         TableName: this.table,
         IndexName: BY_USER_INDEX,
         KeyConditionExpression: 'gsi1pk = :u',
-        FilterExpression: filter,
-        ExpressionAttributeNames: { '#ttl': 'ttl', ...(page.statuses ? { '#status': 'status' } : {}) },
-        ExpressionAttributeValues: values,
+        ...filter,
+        ExpressionAttributeValues: { ...values, ':u': gsi1pk },
         ScanIndexForward: false,
-        Limit: Math.min(Math.max(page.limit + 1 - found.length, 10), 1000),
-        ExclusiveStartKey: startKey,
-      };
-      const out = await guarded(() => this.db.send(new QueryCommand(input)));
-      found.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && found.length <= page.limit);
+      },
+      page.limit,
+      startKey,
+    );
     const items = found.slice(0, page.limit);
     return {
       sessions: items.map((i) => this.remember(i)),
