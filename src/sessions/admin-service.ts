@@ -4,7 +4,8 @@ import { isSessionId, isTopicId } from '../domain/ids';
 import { DEFAULT_SETTINGS, idleSince, isLive, LiveStatus, Session, SessionStatus, touched } from '../domain/session';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
-import { ErasureCounts, SessionPage, SessionRepository, StaleSessionError } from './repository';
+import { ErasureCounts, SessionPage, SessionRepository } from './repository';
+import { retryOnStale } from './retry';
 import type { SessionView } from './session-service';
 
 export const ADMIN_ROLE = 'admin';
@@ -26,10 +27,9 @@ export type AdminSessionPage = Omit<SessionPage, 'sessions'> & { sessions: Sessi
 const MAX_USER_ID = 256;
 /** Ten years: a larger idle threshold is a typo. */
 const MAX_IDLE_MINUTES = 10 * 366 * 24 * 60;
-const MAX_ATTEMPTS = 12;
 
 /**
- * Tenant administration (docs/admin.md): transfer, idle and per-topic listings, erasure.
+ * Tenant administration (README, "Administration"): transfer, idle and per-topic listings, erasure.
  * Another tenant's ids behave like unknown ones because every read and write is keyed by
  * the caller's own tenant.
  */
@@ -54,7 +54,7 @@ export class AdminService {
     validateUserId(toUserId, 'toUserId');
     if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
     const catalog = await this.topics.catalogFor(viewer.tenantId);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return retryOnStale(`transfer of ${sessionId}`, async () => {
       const now = this.clock.now();
       const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
       if (!session) throw notFound('Session');
@@ -65,15 +65,9 @@ export class AdminService {
         userId: toUserId,
         transfer: { at: now, by: viewer.userId, from: session.userId },
       };
-      try {
-        await this.repo.updateSession(session, next, now);
-        return this.view(next, now, catalog);
-      } catch (e) {
-        if (!(e instanceof StaleSessionError)) throw e;
-        await backoff(attempt);
-      }
-    }
-    throw new Error(`transfer of ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
+      await this.repo.updateSession(session, next, now);
+      return this.view(next, now, catalog);
+    });
   }
 
   /** The tenant's live sessions idle for at least `minIdleMinutes`, oldest activity first. */
@@ -160,5 +154,3 @@ function defaultView(session: Session, now: number, topics: TopicCatalog): Sessi
   return { ...session, isIdle: since !== null, idleSince: since } as SessionView;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));

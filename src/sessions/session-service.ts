@@ -40,6 +40,7 @@ import {
   TopicHeldError,
 } from './repository';
 import { Logger } from '../logger';
+import { backoff, MAX_ATTEMPTS, retryOnStale } from './retry';
 
 /** A session as the API shows it: stored fields plus what is derived at read time. */
 export interface SessionView extends Session {
@@ -124,8 +125,6 @@ export const DEFAULT_LIMITS: ServiceLimits = {
   coachTimeoutMs: DEFAULT_COACH_TIMEOUT_MS,
 };
 
-/** Bounded optimistic-concurrency retries (another tab or process wrote in between). */
-const MAX_ATTEMPTS = 12;
 
 export class SessionService {
   constructor(
@@ -314,18 +313,12 @@ export class SessionService {
   async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
     const catalog = await this.catalog(viewer);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return retryOnStale(`resume of ${sessionId}`, async () => {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
       assertTransition(session, 'ACTIVE');
-      try {
-        return await this.resumeOnce(catalog, session, topicOf(catalog, session), now, 'resume', resuming);
-      } catch (e) {
-        if (!(e instanceof StaleSessionError)) throw e;
-        await backoff(attempt);
-      }
-    }
-    throw new Error(`resume of ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
+      return this.resumeOnce(catalog, session, topicOf(catalog, session), now, 'resume', resuming);
+    });
   }
 
   /**
@@ -338,7 +331,7 @@ export class SessionService {
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
     let extraction: Extraction | null = null;
     const catalog = await this.catalog(viewer);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return retryOnStale(`completion of ${sessionId}`, async () => {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
       assertTransition(session, 'COMPLETED');
@@ -349,15 +342,9 @@ export class SessionService {
         ...(extraction.result ? { result: extraction.result } : {}),
         ...(extraction.resultError ? { resultError: extraction.resultError } : {}),
       };
-      try {
-        await this.repo.updateSession(session, next, next.updatedAt);
-        return this.view(next, next.updatedAt, catalog);
-      } catch (e) {
-        if (!(e instanceof StaleSessionError)) throw e;
-        await backoff(attempt);
-      }
-    }
-    throw new Error(`completion of ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
+      await this.repo.updateSession(session, next, next.updatedAt);
+      return this.view(next, next.updatedAt, catalog);
+    });
   }
 
   cancel(viewer: Viewer, sessionId: string) {
@@ -582,20 +569,14 @@ export class SessionService {
     decide: (s: Session, now: number, settings: Topic['settings']) => Session | null,
   ): Promise<SessionView> {
     const catalog = await this.catalog(viewer);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return retryOnStale(`transition of ${sessionId}`, async () => {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
       const next = decide(session, now, topicOf(catalog, session).settings);
       if (!next) return this.view(session, now, catalog);
-      try {
-        await this.repo.updateSession(session, next, now);
-        return this.view(next, now, catalog);
-      } catch (e) {
-        if (!(e instanceof StaleSessionError)) throw e;
-        await backoff(attempt);
-      }
-    }
-    throw new Error(`transition of ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
+      await this.repo.updateSession(session, next, now);
+      return this.view(next, now, catalog);
+    });
   }
 
   private async appendUserMessage(
@@ -605,7 +586,7 @@ export class SessionService {
     clientMessageId: string | null,
     catalog: TopicCatalog,
   ): Promise<{ session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } }> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return retryOnStale(`sendMessage to ${sessionId}`, async () => {
       const now = this.clock.now();
       const session = await this.owned(viewer, sessionId, now);
       const maxTurns = topicOf(catalog, session).settings.maxTurns ?? null;
@@ -626,11 +607,9 @@ export class SessionService {
         return { session: next, message };
       } catch (e) {
         if (e instanceof DuplicateClientMessageError) return { duplicate: { session, record: e.record } };
-        if (!(e instanceof StaleSessionError)) throw e;
-        await backoff(attempt);
+        throw e;
       }
-    }
-    throw new Error(`sendMessage to ${sessionId} did not settle after ${MAX_ATTEMPTS} attempts`);
+    });
   }
 
   private async appendReply(
@@ -642,7 +621,7 @@ export class SessionService {
     catalog: TopicCatalog,
   ): Promise<SendMessageResult> {
     let session = afterUser;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return retryOnStale(`reply to ${afterUser.id}`, async (attempt) => {
       const now = this.clock.now();
       if (attempt > 0) {
         session = await this.owned(viewer, session.id, now);
@@ -656,11 +635,9 @@ export class SessionService {
         return { session: this.view(next, now, catalog), message: userMessage, reply };
       } catch (e) {
         if (e instanceof DuplicateClientMessageError) return this.replay(viewer, session, e.record, clientMessageId!, catalog);
-        if (!(e instanceof StaleSessionError)) throw e;
-        await backoff(attempt);
+        throw e;
       }
-    }
-    throw new Error(`reply to ${session.id} did not settle after ${MAX_ATTEMPTS} attempts`);
+    });
   }
 
   /**
@@ -835,8 +812,6 @@ const strongest = (a: TopicStatus | undefined, b: TopicStatus): TopicStatus =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Jittered, so racing processes do not collide again in lockstep. */
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
 
 /** What one resume call carries across its retries. */
 interface ResumeState {

@@ -13,7 +13,6 @@ import {
   SessionCheckDocument,
   SessionDocument,
   StartSessionDocument,
-  TopicsDocument,
 } from '../generated/graphql/graphql';
 import { baseOf, expectCode, expectNoInternals, expectStoreUnavailable, rawGql } from '../support/e2e-helpers';
 import { gql, GqlResult, ok, post, startTestServer, TestServer, tokenFor } from '../support/server';

@@ -23,9 +23,12 @@ export function testEndpoint(): string {
  * expired items stay, as they do on AWS for days: tests then check that reads hide them.
  */
 export async function createTestTable(opts: { ttl?: boolean } = {}): Promise<TestTable> {
-  const endpoint = testEndpoint();
+  return tableOn(testEndpoint(), `test_${randomBytes(6).toString('hex')}`, opts);
+}
+
+/** A table on any endpoint (e.g. a DynamoDB Local of the test's own), made if missing. */
+export async function tableOn(endpoint: string, tableName: string, opts: { ttl?: boolean } = {}): Promise<TestTable> {
   const client = createDynamoClient({ endpoint, region: 'local' });
-  const tableName = `test_${randomBytes(6).toString('hex')}`;
   await ensureTable(client, tableName, { ttl: opts.ttl ?? false });
   return {
     client,

@@ -1,25 +1,8 @@
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient, documentClient } from '../../src/store/client';
-import { ensureTable } from '../../src/store/table';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageDocument, SessionDocument } from '../generated/graphql/graphql';
-import { TestTable } from './dynamo';
 import { gql, GqlResult } from './server';
 
-/** A table on any endpoint (e.g. a DynamoDB Local of the test's own), in the TestTable shape. */
-export async function tableOn(endpoint: string, tableName: string, opts: { ttl?: boolean } = {}): Promise<TestTable> {
-  const client = createDynamoClient({ endpoint, region: 'local' });
-  await ensureTable(client, tableName, { ttl: opts.ttl ?? false });
-  return {
-    client,
-    doc: documentClient(client),
-    endpoint,
-    tableName,
-    async drop() {
-      await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
-      client.destroy();
-    },
-  };
-}
+export { tableOn } from './dynamo';
 
 /**
  * Counts, per SDK command call, how many HTTP attempts it made (retries included): the

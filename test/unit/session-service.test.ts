@@ -8,7 +8,6 @@ import {
   bob,
   expectDomainError,
   expiry,
-  FLASH,
   FOCUS,
   setup,
   UNKNOWN_SESSION_ID,
