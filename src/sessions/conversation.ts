@@ -27,7 +27,8 @@
  *   session no longer live, or no reply within the coach timeout and a minute (retry with
  *   sendMessage and the same id); else PENDING. A message sent without an id has no record:
  *   its reply, if any, is the next message.
- */import { randomUUID } from 'node:crypto';
+ */
+import { randomUUID } from 'node:crypto';
 import { DomainError, maxTurnsReached, notFound, sessionNotLive } from '../domain/errors';
 import { parseMessageId } from '../domain/ids';
 import { assertActive, isLive, LiveStatus, Message, Session } from '../domain/session';

@@ -25,7 +25,8 @@ export type { SessionView } from './session-view';
  * The sessions API the GraphQL layer uses: one face over the role modules, which do the work.
  * queries.ts reads, lifecycle.ts changes a session's status, conversation.ts carries messages
  * and replies (and their clientMessageId records), coach-gateway.ts calls the coach,
- * session-view.ts shapes what is returned; service-context.ts holds what they share.
+ * session-view.ts shapes what is returned, input-checks.ts refuses bad arguments, and
+ * service-context.ts holds what they share.
  */
 export class SessionService {
   private readonly context: ServiceContext;
