@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
+import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 
 /** Everything the server reads from the environment, validated once at start. */
 export interface Config {
@@ -46,7 +47,7 @@ export class ConfigError extends Error {
 
 /** Defaults shared with the layers that apply them when a caller passes none. */
 export const DEFAULT_MAX_QUERY_COST = 300;
-export const DEFAULT_COACH_TIMEOUT_MS = 30_000;
+export { DEFAULT_COACH_TIMEOUT_MS };
 
 type Env = Record<string, string | undefined>;
 

@@ -1,3 +1,6 @@
+/** The default budget of one coach call (COACH_TIMEOUT_MS). */
+export const DEFAULT_COACH_TIMEOUT_MS = 30_000;
+
 /** A coach call that took longer than its budget (COACH_TIMEOUT_MS). */
 export class CoachTimeoutError extends Error {
   constructor(readonly ms: number) {

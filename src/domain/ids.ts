@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { badInput } from './errors';
 
 /**
  * Session ids: "ses_" + 26 Crockford base32 characters (time-ordered like a ULID),
@@ -28,3 +29,14 @@ export const isClientMessageId = (value: string) => CLIENT_MESSAGE_ID.test(value
 
 const TOPIC_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const isTopicId = (value: string) => TOPIC_ID.test(value);
+
+/** A message's id, as the API shows it: `<sessionId>:<seq>`. */
+export const messageId = (sessionId: string, seq: number) => `${sessionId}:${seq}`;
+
+/** The seq of a message id (see messageId) of this session; BAD_USER_INPUT for anything else. */
+export function parseMessageId(sessionId: string, id: string): number {
+  const match = /^(.+):(\d{1,9})$/.exec(id);
+  const seq = match ? Number(match[2]) : 0;
+  if (!match || match[1] !== sessionId || seq < 1) throw badInput('messageId is not a message of this session', { argumentName: 'messageId' });
+  return seq;
+}

@@ -1,3 +1,4 @@
+import { messageId } from '../domain/ids';
 import { Message as DomainMessage } from '../domain/session';
 import { Topic as DomainTopic } from '../domain/topic';
 import { SessionView } from '../sessions/session-service';
@@ -32,7 +33,7 @@ export function toGqlSession(v: SessionView): CoachingSession {
 
 export function toGqlMessage(m: DomainMessage): Message {
   return {
-    id: `${m.sessionId}:${m.seq}`,
+    id: messageId(m.sessionId, m.seq),
     role: m.role as MessageRole,
     content: m.content,
     createdAt: new Date(m.createdAt),

@@ -3,7 +3,7 @@ import { StaleSessionError } from './repository';
 /** Bounded optimistic-concurrency retries (another tab or process wrote in between). */
 export const MAX_ATTEMPTS = 12;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Jittered, so racing processes do not collide again in lockstep. */
 export const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));

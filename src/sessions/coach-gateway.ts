@@ -1,0 +1,108 @@
+import { coachUnavailable, DomainError } from '../domain/errors';
+import { validateResult } from '../domain/result-schema';
+import { Message, Session } from '../domain/session';
+import { Topic } from '../domain/topic';
+import { Coach } from '../coach/port';
+import { CoachTimeoutError, withCoachTimeout } from '../coach/timeout';
+import { ServiceContext } from './service-context';
+
+/** The conversation completeSession hands the coach for extraction: at most this many newest messages. */
+export const RESULT_MESSAGES = 200;
+/** A result larger than this (as JSON) is not stored: `resultError` says so. */
+const MAX_RESULT_CHARS = 100_000;
+/** The longest a resume waits for a welcome back (bounded further by the coach timeout). */
+const WELCOME_BACK_TIMEOUT_MS = 10_000;
+
+/** completeSession's extraction: a result or why there is none. */
+export interface Extraction {
+  /** The conversation length it was extracted from. */
+  messageCount: number;
+  result: Record<string, unknown> | null;
+  resultError: string | null;
+}
+
+/**
+ * Every call the session service makes to the coach, each under the coach timeout, and what
+ * a failure means for the operation: a reply fails it (COACH_UNAVAILABLE); an opening, a
+ * welcome back or a result extraction never does (logged, and the operation goes on).
+ */
+export class CoachGateway {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly coach: Coach,
+  ) {}
+
+  /** The coach's reply to the user's (stored) message; COACH_UNAVAILABLE when it fails, is blank or is late. */
+  async askCoach(topic: Topic, session: Session, userMessage: Message): Promise<string> {
+    try {
+      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) =>
+        this.coach.reply({ topic, session, userMessage, recentMessages: (limit) => this.recent(session, limit), signal }),
+      );
+      if (typeof text !== 'string') throw new Error('the coach returned no text');
+      if (!text.trim()) throw new Error('empty reply');
+      return text;
+    } catch (e) {
+      if (e instanceof DomainError && e.code !== 'COACH_UNAVAILABLE') throw e;
+      this.ctx.log.warn('coach failed', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      throw coachUnavailable();
+    }
+  }
+
+  /** A new session's first message: the coach's, or the topic's own when the coach fails. */
+  async openingMessage(topic: Topic): Promise<string> {
+    try {
+      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => this.coach.opening(topic, signal));
+      return typeof text === 'string' && text.trim() ? text : topic.openingMessage;
+    } catch (e) {
+      // A new session must not fail because a model is down: the topic's own opening serves.
+      this.ctx.log.warn('coach opening failed, using the topic opening', { coach: this.coach.name, error: String(e) });
+      return topic.openingMessage;
+    }
+  }
+
+  /** The coach's welcome back, or null when it failed or took too long (logged; the resume goes on without it). */
+  async welcomeBack(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
+    try {
+      const text = await withCoachTimeout(Math.min(this.ctx.coachTimeoutMs, WELCOME_BACK_TIMEOUT_MS), (signal) =>
+        this.coach.welcomeBack({ topic, session, idleMs, recentMessages: (limit) => this.recent(session, limit), signal }),
+      );
+      if (typeof text !== 'string' || !text.trim()) throw new Error('the coach returned no text');
+      return text.trim().slice(0, this.ctx.limits.maxMessageChars);
+    } catch (e) {
+      this.ctx.log.warn('coach welcome back failed; resuming without it', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      return null;
+    }
+  }
+
+  /** The session's result for completeSession; never throws for a coach problem (store errors propagate). */
+  async extractResult(topic: Topic, session: Session): Promise<Extraction> {
+    const base = { messageCount: session.messageCount, result: null, resultError: null };
+    const schema = topic.resultSchema;
+    if (!schema) return base;
+    const messages = await this.recent(session, RESULT_MESSAGES);
+    let value: unknown;
+    try {
+      value = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => this.coach.extractResult({ topic, session, messages, signal }));
+    } catch (e) {
+      this.ctx.log.warn('coach result extraction failed; completing without a result', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      const why = e instanceof CoachTimeoutError ? `did not answer within ${e.ms} ms` : 'was unavailable';
+      return { ...base, resultError: `The coach ${why}, so no result was extracted; the conversation is kept` };
+    }
+    const problems = validateResult(schema, value);
+    if (problems.length) {
+      this.ctx.log.warn('extracted result does not match the topic schema', { sessionId: session.id, problems });
+      return { ...base, resultError: clip(`The extracted result does not match the topic's result schema: ${problems.join('; ')}`, 1000) };
+    }
+    if (JSON.stringify(value).length > MAX_RESULT_CHARS) {
+      return { ...base, resultError: `The extracted result is larger than ${MAX_RESULT_CHARS} characters and was not stored` };
+    }
+    return { ...base, result: value as Record<string, unknown> };
+  }
+
+  /** The session's newest `limit` messages (oldest first), read when the coach asks. */
+  private recent(session: Session, limit: number): Promise<Message[]> {
+    return this.ctx.repo.listMessages(session.tenantId, session.id, { direction: 'backward', from: null, limit }, this.ctx.clock.now());
+  }
+}
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3)}...`);

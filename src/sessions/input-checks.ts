@@ -1,0 +1,40 @@
+import { badInput } from '../domain/errors';
+import { isClientMessageId, isTopicId } from '../domain/ids';
+import { Topic } from '../domain/topic';
+import { TopicCatalog } from '../topics/catalog';
+import type { ServiceLimits } from './service-context';
+
+// Checks of what the caller passed: each refusal is BAD_USER_INPUT naming the argument, before anything is written.
+
+/** A topic of the catalogue by id (archived ones included: start refuses those itself). */
+export function knownTopic(catalog: TopicCatalog, topicId: string): Topic {
+  const topic = isTopicId(topicId) ? catalog.get(topicId) : undefined;
+  if (!topic) throw badInput(`Unknown topic "${topicId.slice(0, 64)}"`, { argumentName: 'topicId' });
+  return topic;
+}
+
+/** A page size argument (`first` / `last`): `fallback` when absent, else 1 to maxPageSize. */
+export function pageSize(limits: ServiceLimits, value: number | null, name: string, fallback = limits.defaultPageSize): number {
+  if (value === null) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > limits.maxPageSize) {
+    throw badInput(`"${name}" must be between 1 and ${limits.maxPageSize}`, { argumentName: name });
+  }
+  return value;
+}
+
+/** A user message's content and optional clientMessageId (sendMessage / postMessage). */
+export function validateMessage(limits: ServiceLimits, content: string, clientMessageId: string | null): void {
+  if (!content.trim()) throw badInput('The message is empty', { argumentName: 'content' });
+  if (content.length > limits.maxMessageChars) {
+    throw badInput(`The message is longer than ${limits.maxMessageChars} characters`, { argumentName: 'content' });
+  }
+  // Unpaired surrogates and control characters other than tab/newline are refused, not stored.
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(content) || !content.isWellFormed()) {
+    throw badInput('The message contains control characters or invalid Unicode', { argumentName: 'content' });
+  }
+  if (clientMessageId !== null && !isClientMessageId(clientMessageId)) {
+    throw badInput('clientMessageId must be 1-64 characters of letters, digits, ".", "_", ":" or "-"', {
+      argumentName: 'clientMessageId',
+    });
+  }
+}

@@ -1,0 +1,238 @@
+import { badInput, sessionConflict } from '../domain/errors';
+import { newSessionId } from '../domain/ids';
+import { assertTransition, ended, expiryFor, idleSince, Message, Session, TerminalStatus, touched } from '../domain/session';
+import { Topic } from '../domain/topic';
+import { Viewer } from '../domain/viewer';
+import { TopicCatalog } from '../topics/catalog';
+import { CoachGateway, Extraction } from './coach-gateway';
+import { knownTopic } from './input-checks';
+import { StaleSessionError, TopicHeldError } from './repository';
+import { backoff, MAX_ATTEMPTS, retryOnStale } from './retry';
+import { ServiceContext, withMessage } from './service-context';
+import { SessionView, topicOf } from './session-view';
+
+/** A live session resumed (startSession or resumeSession) after being idle. */
+export interface ResumedEvent {
+  tenantId: string;
+  sessionId: string;
+  topicId: string;
+  /** How long it had been inactive, in ms. */
+  idleMs: number;
+  via: 'start' | 'resume';
+}
+
+export interface SessionServiceOptions {
+  /** Observers (metrics); a throwing observer is logged and never fails the operation. */
+  events?: { resumed?(e: ResumedEvent): void };
+}
+
+/** What one resume call carries across its retries. */
+interface ResumeState {
+  /** The session's last activity when this call first read it: later activity means someone else resumed it. */
+  seenActivity: number | null;
+  /** The welcome back, once asked for (null: the coach failed; undefined: not asked yet). */
+  welcome: string | null | undefined;
+}
+
+/**
+ * A session's status changes: start (or restart), pause, resume, complete, cancel. Each is
+ * a versioned write of what was read; a lost race reads again (see retry.ts).
+ */
+export class SessionLifecycle {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly coach: CoachGateway,
+    private readonly options: SessionServiceOptions,
+  ) {}
+
+  /**
+   * Resume the caller's live session for the topic or create one, atomically across
+   * processes: the store's conditional hold decides who wins, never a read here.
+   */
+  async start(viewer: Viewer, topicId: string, restart: boolean): Promise<SessionView> {
+    const catalog = await this.ctx.catalog(viewer);
+    const topic = knownTopic(catalog, topicId);
+    // Archived: no new sessions, but the caller's live one (if any) is still resumed below.
+    let opening: string | null = null;
+    let abandoning: string | null = null;
+    const resuming: ResumeState = { seenActivity: null, welcome: undefined };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = this.ctx.clock.now();
+      const holder = await this.ctx.repo.findHolder(viewer.tenantId, topic.id, now);
+      if (holder && holder.userId !== viewer.userId) throw sessionConflict(holder.userId);
+      if (restart && holder) {
+        // A restart abandons the session the caller saw; if a simultaneous restart of
+        // theirs already replaced it, the fresh session is the one to return, not abandon.
+        abandoning ??= holder.id;
+        if (holder.id !== abandoning) restart = false;
+      }
+      try {
+        if (holder && !restart) return await this.resumeOnce(catalog, holder, topic, now, 'start', resuming);
+        if (topic.archived) throw badInput(`Topic "${topic.id}" is archived: it takes no new sessions`, { argumentName: 'topicId' });
+        opening ??= await this.coach.openingMessage(topic);
+        const { session, first } = newSession(viewer, topic, opening, now);
+        if (holder) {
+          await this.ctx.repo.replaceSession(holder, ended(holder, 'ABANDONED', now, topic.settings), session, first, now);
+        } else {
+          await this.ctx.repo.createSession(session, first, now);
+        }
+        return this.ctx.view(session, now, catalog);
+      } catch (e) {
+        if (e instanceof TopicHeldError && e.holder.userId !== viewer.userId) throw sessionConflict(e.holder.userId);
+        // Lost a race (our own other tab, or the holder moved on): look again.
+        if (e instanceof TopicHeldError || e instanceof StaleSessionError) {
+          await backoff(attempt);
+          continue;
+        }
+        throw e;
+      }
+    }
+    throw new Error(`startSession did not settle after ${MAX_ATTEMPTS} attempts`);
+  }
+
+  pause(viewer: Viewer, sessionId: string): Promise<SessionView> {
+    return this.transition(viewer, sessionId, (s, now, settings) => {
+      assertTransition(s, 'PAUSED');
+      return touched(s, 'PAUSED', now, settings);
+    });
+  }
+
+  /**
+   * ACTIVE: returned as is; PAUSED: made ACTIVE. After being idle, the coach's welcome back
+   * is stored with the resume in one write (see resumeOnce).
+   */
+  async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
+    const resuming: ResumeState = { seenActivity: null, welcome: undefined };
+    const catalog = await this.ctx.catalog(viewer);
+    return retryOnStale(`resume of ${sessionId}`, async () => {
+      const now = this.ctx.clock.now();
+      const session = await this.ctx.owned(viewer, sessionId, now);
+      assertTransition(session, 'ACTIVE');
+      return this.resumeOnce(catalog, session, topicOf(catalog, session), now, 'resume', resuming);
+    });
+  }
+
+  /**
+   * Completes the session with its result: the coach extracts it (outside any write), the
+   * service validates it against the topic's resultSchema, and one versioned write stores
+   * the completion with `result` or, when extraction failed, timed out or did not validate,
+   * with `resultError`: the session completes either way. A lost race re-reads and writes
+   * again, asking the coach again only if the conversation changed meanwhile.
+   */
+  async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
+    let extraction: Extraction | null = null;
+    const catalog = await this.ctx.catalog(viewer);
+    return retryOnStale(`completion of ${sessionId}`, async () => {
+      const now = this.ctx.clock.now();
+      const session = await this.ctx.owned(viewer, sessionId, now);
+      assertTransition(session, 'COMPLETED');
+      const topic = topicOf(catalog, session);
+      if (!extraction || extraction.messageCount !== session.messageCount) extraction = await this.coach.extractResult(topic, session);
+      const next: Session = {
+        ...ended(session, 'COMPLETED', this.ctx.clock.now(), topic.settings),
+        ...(extraction.result ? { result: extraction.result } : {}),
+        ...(extraction.resultError ? { resultError: extraction.resultError } : {}),
+      };
+      await this.ctx.repo.updateSession(session, next, next.updatedAt);
+      return this.ctx.view(next, next.updatedAt, catalog);
+    });
+  }
+
+  cancel(viewer: Viewer, sessionId: string): Promise<SessionView> {
+    return this.end(viewer, sessionId, 'CANCELLED');
+  }
+
+  /**
+   * One attempt at resuming a live session (throws StaleSessionError on a lost race; the
+   * caller re-reads and calls again with the same `state`).
+   *
+   * Not idle: ACTIVE is returned as is (no write), PAUSED becomes ACTIVE. Idle (as first
+   * read by this call, with no activity since): the coach writes a welcome back, stored
+   * with the resume in one versioned write, so of two tabs resuming at once exactly one
+   * adds it; the other re-reads a session that moved on (activity after what it first
+   * saw) and resumes it as not idle. A failing or slow coach never fails the resume.
+   */
+  private async resumeOnce(
+    catalog: TopicCatalog,
+    session: Session,
+    topic: Topic,
+    now: number,
+    via: ResumedEvent['via'],
+    state: ResumeState,
+  ): Promise<SessionView> {
+    state.seenActivity ??= session.lastActivityAt;
+    const movedOn = session.lastActivityAt > state.seenActivity;
+    const since = movedOn ? null : idleSince(session, topic.settings, now);
+    if (since === null) {
+      if (session.status === 'ACTIVE') return this.ctx.view(session, now, catalog);
+      const next = touched(session, 'ACTIVE', now, topic.settings);
+      await this.ctx.repo.updateSession(session, next, now);
+      return this.ctx.view(next, now, catalog);
+    }
+    const idleMs = Math.max(0, now - session.lastActivityAt);
+    if (state.welcome === undefined) state.welcome = await this.coach.welcomeBack(topic, session, idleMs);
+    let next = session;
+    if (state.welcome !== null) {
+      const message: Message = { sessionId: session.id, seq: session.messageCount + 1, role: 'ASSISTANT', content: state.welcome, createdAt: now };
+      next = withMessage(session, 'ACTIVE', now, catalog);
+      await this.ctx.repo.appendMessage(session, next, message, null, now);
+    } else if (session.status === 'PAUSED') {
+      next = touched(session, 'ACTIVE', now, topic.settings);
+      await this.ctx.repo.updateSession(session, next, now);
+    }
+    this.emitResumed({ tenantId: session.tenantId, sessionId: session.id, topicId: session.topicId, idleMs, via });
+    return this.ctx.view(next, now, catalog);
+  }
+
+  private emitResumed(e: ResumedEvent): void {
+    try {
+      this.options.events?.resumed?.(e);
+    } catch (error) {
+      this.ctx.log.warn('resumed observer failed', { sessionId: e.sessionId, error: String(error) });
+    }
+  }
+
+  private end(viewer: Viewer, sessionId: string, status: TerminalStatus): Promise<SessionView> {
+    return this.transition(viewer, sessionId, (s, now, settings) => {
+      assertTransition(s, status);
+      return ended(s, status, now, settings);
+    });
+  }
+
+  /** Read, decide, write with the version read; on a lost race read again. */
+  private async transition(
+    viewer: Viewer,
+    sessionId: string,
+    decide: (s: Session, now: number, settings: Topic['settings']) => Session | null,
+  ): Promise<SessionView> {
+    const catalog = await this.ctx.catalog(viewer);
+    return retryOnStale(`transition of ${sessionId}`, async () => {
+      const now = this.ctx.clock.now();
+      const session = await this.ctx.owned(viewer, sessionId, now);
+      const next = decide(session, now, topicOf(catalog, session).settings);
+      if (!next) return this.ctx.view(session, now, catalog);
+      await this.ctx.repo.updateSession(session, next, now);
+      return this.ctx.view(next, now, catalog);
+    });
+  }
+}
+
+/** A new ACTIVE session with its opening as message 1. */
+function newSession(viewer: Viewer, topic: Topic, opening: string, now: number): { session: Session; first: Message } {
+  const id = newSessionId(now);
+  const session: Session = {
+    id,
+    tenantId: viewer.tenantId,
+    userId: viewer.userId,
+    topicId: topic.id,
+    status: 'ACTIVE',
+    createdAt: now,
+    updatedAt: now,
+    lastActivityAt: now,
+    endedAt: null,
+    expiresAt: expiryFor('ACTIVE', now, null, topic.settings),
+    messageCount: 1,
+    version: 1,
+  };
+  return { session, first: { sessionId: id, seq: 1, role: 'ASSISTANT', content: opening, createdAt: now } };
+}

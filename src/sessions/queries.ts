@@ -1,0 +1,142 @@
+import { badInput, notFound } from '../domain/errors';
+import { isSessionId } from '../domain/ids';
+import { idleSince, Message, Session, SessionStatus } from '../domain/session';
+import { TopicStatus } from '../domain/topic';
+import { Viewer } from '../domain/viewer';
+import { knownTopic, pageSize } from './input-checks';
+import { ServiceContext } from './service-context';
+import { SessionView } from './session-view';
+
+export interface SessionCheck {
+  hasSession: boolean;
+  sessionId: string | null;
+  status: SessionStatus | null;
+  isIdle: boolean;
+  conflict: boolean;
+  conflictUserId: string | null;
+  /** User messages in the caller's session so far (0 without one). */
+  turnCount: number;
+  /** The topic's limit on user messages; null: unlimited. */
+  maxTurns: number | null;
+}
+
+/** The caller's reads: no side effects, no coach, and only the caller's own sessions. */
+export class SessionQueries {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** One read, no side effects: does the caller hold the topic, or does someone else? */
+  async check(viewer: Viewer, topicId: string): Promise<SessionCheck> {
+    const topic = knownTopic(await this.ctx.catalog(viewer), topicId);
+    const now = this.ctx.clock.now();
+    const holder = await this.ctx.repo.findHolder(viewer.tenantId, topic.id, now);
+    const maxTurns = topic.settings.maxTurns ?? null;
+    const none = { hasSession: false, sessionId: null, status: null, isIdle: false, turnCount: 0, maxTurns };
+    if (!holder) return { ...none, conflict: false, conflictUserId: null };
+    if (holder.userId !== viewer.userId) return { ...none, conflict: true, conflictUserId: holder.userId };
+    return {
+      hasSession: true,
+      sessionId: holder.id,
+      status: holder.status,
+      isIdle: idleSince(holder, topic.settings, now) !== null,
+      conflict: false,
+      conflictUserId: null,
+      turnCount: holder.turnCount ?? 0,
+      maxTurns,
+    };
+  }
+
+  /** The caller's session, or null when unknown, expired, malformed or someone else's. */
+  async get(viewer: Viewer, sessionId: string): Promise<SessionView | null> {
+    if (!isSessionId(sessionId)) return null;
+    const now = this.ctx.clock.now();
+    const catalog = await this.ctx.catalog(viewer);
+    const session = await this.ctx.repo.getSession(viewer.tenantId, sessionId, now);
+    return session && session.userId === viewer.userId ? this.ctx.view(session, now, catalog) : null;
+  }
+
+  /** Batch form of `get`, for DataLoader: results in the order of `ids`. */
+  async getMany(viewer: Viewer, ids: readonly string[]): Promise<(SessionView | null)[]> {
+    const catalog = await this.ctx.catalog(viewer);
+    const now = this.ctx.clock.now();
+    const valid = ids.filter(isSessionId);
+    const found = valid.length ? await this.ctx.repo.getSessions(viewer.tenantId, valid, now) : [];
+    const byId = new Map(found.filter((s): s is Session => s !== null).map((s) => [s.id, s]));
+    return ids.map((id) => {
+      const s = byId.get(id);
+      return s && s.userId === viewer.userId ? this.ctx.view(s, now, catalog) : null;
+    });
+  }
+
+  async mySessions(viewer: Viewer, statuses: readonly SessionStatus[] | null, first: number | null, after: string | null) {
+    const limit = pageSize(this.ctx.limits, first, 'first');
+    const catalog = await this.ctx.catalog(viewer);
+    const now = this.ctx.clock.now();
+    const page = await this.ctx.repo.listUserSessions(
+      viewer.tenantId,
+      viewer.userId,
+      { statuses: statuses && statuses.length ? statuses : null, limit, cursor: after },
+      now,
+    );
+    return { ...page, sessions: page.sessions.map((s) => this.ctx.view(s, now, catalog)) };
+  }
+
+  /**
+   * A page of a session's messages, Relay-style: `first`/`after` forward, `last`/`before`
+   * backward (the newest messages). Reads only the page.
+   */
+  async messages(
+    viewer: Viewer,
+    session: SessionView,
+    args: { first: number | null; after: number | null; last: number | null; before: number | null },
+  ): Promise<{ messages: Message[]; hasNextPage: boolean; hasPreviousPage: boolean }> {
+    if (session.userId !== viewer.userId || session.tenantId !== viewer.tenantId) throw notFound('Session');
+    if (args.first !== null && args.last !== null) throw badInput('Pass either "first" or "last", not both');
+    const backward = args.last !== null || (args.before !== null && args.first === null);
+    const limit = pageSize(this.ctx.limits, backward ? args.last : args.first, backward ? 'last' : 'first', 50);
+    const from = backward ? args.before : args.after;
+    const now = this.ctx.clock.now();
+    const rows = await this.ctx.repo.listMessages(
+      viewer.tenantId,
+      session.id,
+      { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 },
+      now,
+    );
+    const more = rows.length > limit;
+    const messages = backward ? rows.slice(rows.length > limit ? 1 : 0) : rows.slice(0, limit);
+    // The other side of the page: messages exist before `after` / after `before` when the bound is inside the conversation.
+    const lastSeq = session.messageCount;
+    return backward
+      ? { messages, hasPreviousPage: more, hasNextPage: from !== null && from <= lastSeq }
+      : { messages, hasNextPage: more, hasPreviousPage: from !== null && from >= 1 };
+  }
+
+  /** The caller's progress per topic, for `topics { myStatus }`: one query whatever the number of topics. */
+  async topicStatuses(viewer: Viewer): Promise<Map<string, TopicStatus>> {
+    const now = this.ctx.clock.now();
+    const statuses = new Map<string, TopicStatus>();
+    let cursor: string | null = null;
+    do {
+      const page = await this.ctx.repo.listUserSessions(
+        viewer.tenantId,
+        viewer.userId,
+        { statuses: ['ACTIVE', 'PAUSED', 'COMPLETED'], limit: 1000, cursor },
+        now,
+      );
+      for (const s of page.sessions) statuses.set(s.topicId, strongest(statuses.get(s.topicId), topicStatusOf(s.status)));
+      cursor = page.hasNextPage ? page.cursors[page.cursors.length - 1] : null;
+    } while (cursor);
+    return statuses;
+  }
+}
+
+const TOPIC_STATUS_RANK: Record<TopicStatus, number> = { NOT_STARTED: 0, COMPLETED: 1, PAUSED: 2, IN_PROGRESS: 3 };
+
+function topicStatusOf(status: SessionStatus): TopicStatus {
+  if (status === 'ACTIVE') return 'IN_PROGRESS';
+  if (status === 'PAUSED') return 'PAUSED';
+  return status === 'COMPLETED' ? 'COMPLETED' : 'NOT_STARTED';
+}
+
+/** A live session says more about the caller's progress than a completed one. */
+const strongest = (a: TopicStatus | undefined, b: TopicStatus): TopicStatus =>
+  a === undefined || TOPIC_STATUS_RANK[b] > TOPIC_STATUS_RANK[a] ? b : a;
