@@ -1,6 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { ArgumentValidationError } from 'type-graphql';
 import { DomainError } from '../domain/errors';
 import { Logger } from '../logger';
 
@@ -30,9 +29,6 @@ export function formatError(log: Logger) {
         path: formatted.path,
         extensions: { ...original.details, code: original.code },
       };
-    }
-    if (original instanceof ArgumentValidationError) {
-      return { message: 'Invalid arguments', locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
     }
     const code = formatted.extensions?.code;
     const fromRequest = !(original instanceof Error) || original instanceof GraphQLError;

@@ -2,7 +2,9 @@ import { messageId } from '../domain/ids';
 import { Message as DomainMessage } from '../domain/session';
 import { Topic as DomainTopic } from '../domain/topic';
 import { SessionView } from '../sessions/session-service';
-import { CoachingSession, CoachingSessionConnection, Message, MessageRole, Topic } from './types';
+import { messageCursor } from './cursors';
+import { toConnection } from './relay';
+import { CoachingSession, CoachingSessionConnection, Message, MessageConnection, MessageRole, Topic } from './types';
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -57,19 +59,14 @@ export function toGqlTopic(t: DomainTopic): Topic {
 export function toSessionConnection(
   page: { sessions: SessionView[]; cursors: string[]; hasNextPage: boolean },
   after: string | null | undefined,
-  each: (s: SessionView) => void = () => undefined,
 ): CoachingSessionConnection {
-  const edges = page.sessions.map((s, i) => {
-    each(s);
-    return { cursor: page.cursors[i], node: toGqlSession(s) };
+  return toConnection(page.sessions, (s, i) => ({ cursor: page.cursors[i], node: toGqlSession(s) }), {
+    hasNextPage: page.hasNextPage,
+    hasPreviousPage: after !== null && after !== undefined,
   });
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: after !== null && after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
+}
+
+/** A Relay connection of messages; a message's cursor is its place in the conversation. */
+export function toMessageConnection(page: { messages: DomainMessage[]; hasNextPage: boolean; hasPreviousPage: boolean }): MessageConnection {
+  return toConnection(page.messages, (m) => ({ cursor: messageCursor(m.seq), node: toGqlMessage(m) }), page);
 }

@@ -1,19 +1,12 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { AuthChecker, buildSchemaSync } from 'type-graphql';
-import { Context } from './context';
-import { unauthenticated } from '../auth/verifier';
+import { buildSchemaSync } from 'type-graphql';
+import { authChecker } from './auth';
 import { SessionResolver } from './resolvers/session-resolver';
 import { TopicResolver } from './resolvers/topic-resolver';
 import { AdminResolver } from './resolvers/admin-resolver';
 import { TopicAdminResolver } from './resolvers/topic-admin-resolver';
-
-/** Every operation needs a verified caller; a bad token was already refused when the context was built. */
-const authChecker: AuthChecker<Context> = ({ context }) => {
-  if (!context.viewer) throw unauthenticated();
-  return true;
-};
 
 let built: GraphQLSchema | undefined;
 
@@ -23,7 +16,8 @@ export function buildSchema(): GraphQLSchema {
     resolvers: [SessionResolver, TopicResolver, AdminResolver, TopicAdminResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     authChecker,
-    // Inputs are validated by the service, which owns the rules and their error codes.
+    // Inputs are validated by the service, which owns the rules and their error codes; type-graphql's
+    // own validation (class-validator, not installed) stays off, as by default.
     validate: false,
   });
   return built;

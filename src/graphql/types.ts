@@ -3,6 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { SESSION_STATUSES, SessionStatus as DomainSessionStatus } from '../domain/session';
 import type { SessionView } from '../sessions/session-service';
 import type { Topic as DomainTopic } from '../domain/topic';
+import { ConnectionType, EdgeType } from './relay';
 
 export const SessionStatus = Object.fromEntries(SESSION_STATUSES.map((s) => [s, s])) as {
   [K in DomainSessionStatus]: K;
@@ -25,14 +26,6 @@ export enum TopicStatus {
   COMPLETED = 'COMPLETED',
 }
 registerEnumType(TopicStatus, { name: 'TopicStatus', description: "The caller's progress in a topic" });
-
-@ObjectType({ description: 'Relay page information' })
-export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field() hasPreviousPage!: boolean;
-  @Field(() => String, { nullable: true }) startCursor!: string | null;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
-}
 
 @ObjectType()
 export class TopicSessionSettings {
@@ -71,16 +64,10 @@ export class Message {
 }
 
 @ObjectType()
-export class MessageEdge {
-  @Field() cursor!: string;
-  @Field(() => Message) node!: Message;
-}
+export class MessageEdge extends EdgeType(Message) {}
 
 @ObjectType()
-export class MessageConnection {
-  @Field(() => [MessageEdge]) edges!: MessageEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-}
+export class MessageConnection extends ConnectionType(MessageEdge) {}
 
 @ObjectType({ description: "A coaching session of the caller's" })
 export class CoachingSession {
@@ -118,16 +105,10 @@ export class CoachingSession {
 }
 
 @ObjectType()
-export class CoachingSessionEdge {
-  @Field() cursor!: string;
-  @Field(() => CoachingSession) node!: CoachingSession;
-}
+export class CoachingSessionEdge extends EdgeType(CoachingSession) {}
 
 @ObjectType()
-export class CoachingSessionConnection {
-  @Field(() => [CoachingSessionEdge]) edges!: CoachingSessionEdge[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-}
+export class CoachingSessionConnection extends ConnectionType(CoachingSessionEdge) {}
 
 @ObjectType({ description: 'What a frontend needs before offering "Resume", "Start" or "taken": one cheap read' })
 export class SessionCheck {

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import { isUtf8 } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -19,6 +18,7 @@ import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
 import { Logger } from '../logger';
 import { emptyStats, RequestStats, withRequestStats } from '../store/request-stats';
+import { requestIdOf } from './request-id';
 
 export interface ServerOptions {
   services: Services;
@@ -106,7 +106,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
           viewer,
           services: opts.services,
           loaders: createLoaders(opts.services, viewer),
-          requestId: requestId(req),
+          requestId: requestIdOf(req),
           dynamoStats: res.locals.dynamoStats as RequestStats,
         };
       },
@@ -148,29 +148,28 @@ function utf8Only(_req: unknown, _res: unknown, buf: Buffer, encoding: string) {
   if (/^utf-?8$/i.test(encoding) && !isUtf8(buf)) throw Object.assign(new Error('The request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
 }
 
-const requestId = (req: Request) => {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-};
+const NOT_JSON = 'The request body is not valid JSON';
+
+/** Body-parser failures (by their `type`) the client can fix: status and message. */
+const BODY_ERRORS = new Map<string, [status: number, message: string]>([
+  ['entity.too.large', [413, 'The request body is too large']],
+  ['encoding.invalid', [400, 'The request body is not valid UTF-8']],
+  ['entity.parse.failed', [400, NOT_JSON]],
+  ['encoding.unsupported', [400, NOT_JSON]],
+  ['charset.unsupported', [400, NOT_JSON]],
+]);
 
 /** Malformed or oversized bodies get a GraphQL-shaped JSON error, not an HTML page or a stack. */
 function jsonErrors(log: Logger) {
+  const reply = (res: Response, status: number, message: string, code: string) =>
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
   return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.too.large') {
-      return res.status(413).json({ errors: [{ message: 'The request body is too large', extensions: { code: 'BAD_USER_INPUT' } }] });
-    }
-    if (e.type === 'encoding.invalid') {
-      return res.status(400).json({ errors: [{ message: 'The request body is not valid UTF-8', extensions: { code: 'BAD_USER_INPUT' } }] });
-    }
-    if (e.type === 'entity.parse.failed' || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-      return res.status(400).json({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
-    }
-    if (e.status && e.status >= 400 && e.status < 500) {
-      return res.status(e.status).json({ errors: [{ message: 'Bad request', extensions: { code: 'BAD_REQUEST' } }] });
-    }
+    const known = BODY_ERRORS.get(e.type ?? '');
+    if (known) return reply(res, known[0], known[1], 'BAD_USER_INPUT');
+    if (e.status && e.status >= 400 && e.status < 500) return reply(res, e.status, 'Bad request', 'BAD_REQUEST');
     log.error('unhandled HTTP error', { error: e.message });
-    return res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    return reply(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
   };
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type express from 'express';
 import type { Context } from '../graphql/context';
+import { requestIdOf } from '../http/request-id';
 import type { Logger } from '../logger';
 import type { RequestStats } from '../store/request-stats';
 import { Metrics, operationLabeler } from './metrics';
@@ -104,9 +104,8 @@ export function createOperationObserver(opts: OperationLogOptions) {
    */
   const middleware: express.RequestHandler = (req, res, next) => {
     const started = performance.now();
-    // One id per request, echoed to the client and used by the server's context (same rule as its own).
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    // One id per request, echoed to the client; written back so that the server's context takes the same one.
+    const requestId = requestIdOf(req);
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {

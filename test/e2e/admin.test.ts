@@ -61,7 +61,7 @@ describe('authorization', () => {
     ];
     for (const [name, call] of calls) {
       const result = await call();
-      expect([name, codeOf(result)]).toEqual([name, 'FORBIDDEN']);
+      expect([name, codeOf(result), result.errors?.[0]?.message]).toEqual([name, 'FORBIDDEN', 'This operation needs the admin role']);
       expect(result.data ?? null).toBeNull();
     }
     expect(await read(sessionId, carol)).toEqual(before);

@@ -1,17 +1,20 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { SessionStatus as DomainSessionStatus } from '../../domain/session';
 import { ErasureResult } from '../admin-types';
+import { ADMIN_ROLE } from '../auth';
 import { Context } from '../context';
 import { toGqlSession, toSessionConnection } from '../mappers';
 import { CoachingSession, CoachingSessionConnection, SessionStatus } from '../types';
 
 /**
- * Tenant administration and erasure (docs/admin.md). Thin: one service call each; the
- * service checks the `admin` role (FORBIDDEN) and scopes everything to the caller's tenant.
+ * Tenant administration and erasure (docs/admin.md). Thin: one service call each. Every
+ * operation but eraseMyData needs the `admin` role (FORBIDDEN otherwise); the service
+ * scopes everything to the caller's tenant.
  */
 @Authorized()
 @Resolver()
 export class AdminResolver {
+  @Authorized(ADMIN_ROLE)
   @Mutation(() => CoachingSession, { description: 'Admin: move a live session (and its hold on the topic) to another user of your tenant' })
   async transferSession(
     @Arg('sessionId', () => ID) sessionId: string,
@@ -21,6 +24,7 @@ export class AdminResolver {
     return toGqlSession(await ctx.services.admin.transfer(ctx.viewer!, sessionId, toUserId));
   }
 
+  @Authorized(ADMIN_ROLE)
   @Query(() => CoachingSessionConnection, { description: "Admin: your tenant's live sessions idle for at least minIdleMinutes, oldest activity first" })
   async idleSessions(
     @Arg('minIdleMinutes', () => Int) minIdleMinutes: number,
@@ -31,6 +35,7 @@ export class AdminResolver {
     return toSessionConnection(await ctx.services.admin.idleSessions(ctx.viewer!, minIdleMinutes, first ?? null, after ?? null), after);
   }
 
+  @Authorized(ADMIN_ROLE)
   @Query(() => CoachingSessionConnection, {
     description: "Admin: your tenant's sessions of a topic (all topics when omitted), most recent activity first",
   })
@@ -50,6 +55,7 @@ export class AdminResolver {
     return ctx.services.admin.eraseMyData(ctx.viewer!);
   }
 
+  @Authorized(ADMIN_ROLE)
   @Mutation(() => ErasureResult, { description: "Admin: delete all sessions of a user of your tenant and everything they own" })
   eraseUserData(@Arg('userId', () => ID) userId: string, @Ctx() ctx: Context): Promise<ErasureResult> {
     return ctx.services.admin.eraseUserData(ctx.viewer!, userId);

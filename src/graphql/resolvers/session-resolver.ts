@@ -2,8 +2,8 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mu
 import { SessionStatus as DomainSessionStatus } from '../../domain/session';
 import { notFound } from '../../domain/errors';
 import { Context } from '../context';
-import { messageCursor, parseMessageCursor } from '../cursors';
-import { toGqlMessage, toGqlSession, toGqlTopic, toSessionConnection } from '../mappers';
+import { parseMessageCursor } from '../cursors';
+import { toGqlMessage, toGqlSession, toGqlTopic, toMessageConnection, toSessionConnection } from '../mappers';
 import {
   CoachingSession,
   CoachingSessionConnection,
@@ -46,7 +46,8 @@ export class SessionResolver {
     @Ctx() ctx: Context,
   ): Promise<CoachingSessionConnection> {
     const page = await ctx.services.sessions.mySessions(ctx.viewer!, status ?? null, first ?? null, after ?? null);
-    return toSessionConnection(page, after, (s) => ctx.loaders.session.prime(s.id, s));
+    for (const s of page.sessions) ctx.loaders.session.prime(s.id, s);
+    return toSessionConnection(page, after);
   }
 
   @Mutation(() => CoachingSession, { description: 'Resume your live session for the topic, or start one; restart abandons yours and starts afresh' })
@@ -127,15 +128,6 @@ export class SessionResolver {
       last: args.last ?? null,
       before: parseMessageCursor(args.before, 'before'),
     });
-    const edges = page.messages.map((m) => ({ cursor: messageCursor(m.seq), node: toGqlMessage(m) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: page.hasPreviousPage,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
-    };
+    return toMessageConnection(page);
   }
 }

@@ -1,14 +1,15 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { ADMIN_ROLE } from '../auth';
 import { Context } from '../context';
 import { toGqlTopic } from '../mappers';
 import { TopicInput, TopicUpdateInput } from '../topic-admin-types';
 import { Topic } from '../types';
 
 /**
- * Topic administration (README "Topic administration"). Thin: the service checks the
- * `admin` role (FORBIDDEN), validates, and writes to the caller's tenant only.
+ * Topic administration (README "Topic administration"): the `admin` role only (FORBIDDEN
+ * otherwise). Thin: the service validates and writes to the caller's tenant only.
  */
-@Authorized()
+@Authorized(ADMIN_ROLE)
 @Resolver()
 export class TopicAdminResolver {
   @Mutation(() => Topic, { description: 'Admin: add a topic for your tenant' })

@@ -1,9 +1,11 @@
 import { Arg, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
+import { ADMIN_ROLE, isAdmin, requireRoles } from '../auth';
 import { Context } from '../context';
 import { toGqlTopic } from '../mappers';
 import { Topic, TopicStatus } from '../types';
 
+/** A topic's instructions and result schema are the tenant's configuration: shown to its admins only. */
 @Authorized()
 @Resolver(() => Topic)
 export class TopicResolver {
@@ -12,17 +14,18 @@ export class TopicResolver {
     @Arg('includeArchived', () => Boolean, { nullable: true, defaultValue: false, description: 'Admin: archived topics too' }) includeArchived: boolean,
     @Ctx() ctx: Context,
   ): Promise<Topic[]> {
+    if (includeArchived) requireRoles(ctx.viewer, [ADMIN_ROLE]);
     return (await ctx.services.topicAdmin.list(ctx.viewer!, includeArchived)).map(toGqlTopic);
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Admin: the coach's instructions (its system prompt); null for others" })
   instructions(@Root() topic: Topic, @Ctx() ctx: Context): string | null {
-    return isAdmin(ctx) ? topic.source.instructions : null;
+    return isAdmin(ctx.viewer) ? topic.source.instructions : null;
   }
 
   @FieldResolver(() => GraphQLJSONObject, { nullable: true, description: 'Admin: what completeSession extracts (a JSON Schema subset); null for others' })
   resultSchema(@Root() topic: Topic, @Ctx() ctx: Context): Record<string, unknown> | null {
-    return isAdmin(ctx) ? ((topic.source.resultSchema as Record<string, unknown> | null | undefined) ?? null) : null;
+    return isAdmin(ctx.viewer) ? ((topic.source.resultSchema as Record<string, unknown> | null | undefined) ?? null) : null;
   }
 
   @FieldResolver(() => TopicStatus, { description: "The caller's progress: NOT_STARTED, IN_PROGRESS, PAUSED, COMPLETED" })
@@ -30,6 +33,3 @@ export class TopicResolver {
     return (await ctx.loaders.topicStatus.load(topic.id)) as TopicStatus;
   }
 }
-
-/** Prompts and schemas are the tenant's configuration: shown to its admins only. */
-const isAdmin = (ctx: Context) => ctx.viewer?.roles.includes('admin') === true;

@@ -1,0 +1,31 @@
+import { AuthChecker } from 'type-graphql';
+import { unauthenticated } from '../auth/verifier';
+import { forbidden } from '../domain/errors';
+import { Viewer } from '../domain/viewer';
+import { Context } from './context';
+
+/** The role of a tenant's administrators: `@Authorized(ADMIN_ROLE)`. Admins administer their own tenant only. */
+export const ADMIN_ROLE = 'admin';
+
+const hasRoles = (viewer: Viewer, roles: readonly string[]) => roles.every((role) => viewer.roles.includes(role));
+
+/** For what is shown to everyone but filled in for admins only (a topic's instructions, ...). */
+export const isAdmin = (viewer: Viewer | null) => viewer !== null && hasRoles(viewer, [ADMIN_ROLE]);
+
+/**
+ * The one role check: a caller without a verified token is UNAUTHENTICATED (a bad token was
+ * already refused when the context was built), one without a role the operation needs is
+ * FORBIDDEN. Thrown as domain errors so that they keep their code and message.
+ */
+export function requireRoles(viewer: Viewer | null, roles: readonly string[]): Viewer {
+  if (!viewer) throw unauthenticated();
+  // FORBIDDEN's message names the admin role: the only role there is.
+  if (!hasRoles(viewer, roles)) throw forbidden();
+  return viewer;
+}
+
+/** Every operation is behind `@Authorized()`; admin operations behind `@Authorized(ADMIN_ROLE)`. */
+export const authChecker: AuthChecker<Context> = ({ context }, roles) => {
+  requireRoles(context.viewer, roles);
+  return true;
+};

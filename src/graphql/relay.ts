@@ -1,0 +1,59 @@
+import { ClassType, Field, ObjectType } from 'type-graphql';
+
+/**
+ * Relay connections, written once for every node type: type-graphql's generic-types
+ * pattern. Each factory returns an abstract class that is not a schema type itself;
+ * the concrete `@ObjectType() class XEdge extends EdgeType(X) {}` names the type.
+ */
+
+@ObjectType({ description: 'Relay page information' })
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field() hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+export function EdgeType<TNode extends object>(Node: ClassType<TNode>) {
+  @ObjectType()
+  abstract class Edge {
+    @Field() cursor!: string;
+    @Field(() => Node) node!: TNode;
+  }
+  return Edge;
+}
+
+export function ConnectionType<TEdge extends object>(Edge: ClassType<TEdge>) {
+  @ObjectType()
+  abstract class Connection {
+    @Field(() => [Edge]) edges!: TEdge[];
+    @Field(() => PageInfo) pageInfo!: PageInfo;
+  }
+  return Connection;
+}
+
+export interface Connection<TNode> {
+  edges: { cursor: string; node: TNode }[];
+  pageInfo: PageInfo;
+}
+
+/**
+ * A connection from one page of items in order: each item's cursor and node, and whether
+ * there are more pages on either side. The start and end cursors are the first and last edge's.
+ */
+export function toConnection<TItem, TNode>(
+  items: readonly TItem[],
+  edge: (item: TItem, index: number) => { cursor: string; node: TNode },
+  more: { hasNextPage: boolean; hasPreviousPage: boolean },
+): Connection<TNode> {
+  const edges = items.map(edge);
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: more.hasNextPage,
+      hasPreviousPage: more.hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}
