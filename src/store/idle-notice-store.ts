@@ -9,6 +9,7 @@ import { conditional, TableIO } from './table-io';
  * query per shard, key condition gsi3sk < cutoff, never a scan); the claim, the mark and
  * the lease are attributes of the session item, changed by conditional UpdateItem only.
  * The service's whole-item puts drop them, which is right: new activity, new period.
+ * All of them are ISO times (`idleClaimUntil` too; older runs wrote it as epoch ms).
  */
 export class DynamoIdleNoticeStore implements IdleNoticeStore {
   private readonly io: TableIO;
@@ -38,15 +39,17 @@ export class DynamoIdleNoticeStore implements IdleNoticeStore {
   async claim(c: IdleCandidate, runId: string, leaseUntil: number, now: number): Promise<boolean> {
     const period = expr('lastActivityAt = :seen', { ':seen': isoTime(c.lastActivityAt) });
     const live = expr('#status IN (:active, :paused)', { ':active': 'ACTIVE', ':paused': 'PAUSED' }, { '#status': 'status' });
-    const noLease = expr('attribute_not_exists(idleClaimFor) OR idleClaimFor <> :seen OR idleClaimUntil < :nowMs', {
-      ':seen': isoTime(c.lastActivityAt),
-      ':nowMs': now,
-    });
+    // A lease written by an older version holds epoch ms: compared as a number (a string never equals one).
+    const noLease = expr(
+      'attribute_not_exists(idleClaimFor) OR idleClaimFor <> :seen OR idleClaimUntil < :nowIso' +
+        ' OR (attribute_type(idleClaimUntil, :number) AND idleClaimUntil < :nowMs)',
+      { ':seen': isoTime(c.lastActivityAt), ':nowIso': isoTime(now), ':number': 'N', ':nowMs': now },
+    );
     return this.update(c, {
       ...params({
         UpdateExpression: expr('SET idleClaimFor = :seen, idleClaimUntil = :until, idleClaimBy = :run', {
           ':seen': isoTime(c.lastActivityAt),
-          ':until': leaseUntil,
+          ':until': isoTime(leaseUntil),
           ':run': runId,
         }),
         ConditionExpression: and(period, live, unexpired(now), notNotifiedFor(':seen'), noLease),

@@ -1,7 +1,7 @@
 import { Topic } from '../domain/topic';
 import { StoredTopic } from '../topics/topic-repository';
 import { tenantTopicKey } from './keys';
-import { Item } from './schema';
+import { isoTime, Item } from './schema';
 
 /** A tenant's topic item (keys.ts): configuration, not session data, so no ttl. */
 export function topicItem(stored: StoredTopic): Item {
@@ -19,7 +19,7 @@ export function topicItem(stored: StoredTopic): Item {
     resultSchema: topic.resultSchema ?? null,
     archived: stored.archived,
     version: stored.version,
-    updatedAt: stored.updatedAt,
+    updatedAt: isoTime(stored.updatedAt),
     updatedBy: stored.updatedBy,
   };
 }
@@ -45,7 +45,8 @@ export function toStoredTopic(tenantId: string, item: Item): StoredTopic {
     topic,
     archived: item.archived === true,
     version: Number(item.version),
-    updatedAt: Number(item.updatedAt),
+    // Items written before times were unified hold epoch milliseconds.
+    updatedAt: typeof item.updatedAt === 'number' ? item.updatedAt : Date.parse(String(item.updatedAt)),
     updatedBy: String(item.updatedBy),
   };
 }
