@@ -1,6 +1,9 @@
+import { parseResultSchema } from '../domain/result-schema';
+import { SessionSettings } from '../domain/session';
 import { Topic } from '../domain/topic';
 import { StoredTopic } from '../topics/topic-repository';
 import { tenantTopicKey } from './keys';
+import { CorruptItemError, num, str, time } from './item-check';
 import { isoTime, Item } from './schema';
 
 /** A tenant's topic item (keys.ts): configuration, not session data, so no ttl. */
@@ -24,29 +27,39 @@ export function topicItem(stored: StoredTopic): Item {
   };
 }
 
+/** Reads a topic item back, checking its shape as toSession does (CorruptItemError), settings included. */
 export function toStoredTopic(tenantId: string, item: Item): StoredTopic {
-  const settings = item.settings as Topic['settings'];
+  const fail = () => new CorruptItemError('topic', item);
+  const description = item.description ?? null;
+  if (description !== null && typeof description !== 'string') throw fail();
   const topic: Topic = {
-    id: String(item.topicId),
-    name: String(item.name),
-    description: (item.description as string | null | undefined) ?? null,
-    instructions: String(item.instructions),
-    openingMessage: String(item.openingMessage),
-    settings: {
-      inactivityTimeoutMinutes: Number(settings.inactivityTimeoutMinutes),
-      activeTtlSeconds: Number(settings.activeTtlSeconds),
-      terminalTtlSeconds: Number(settings.terminalTtlSeconds),
-      ...(settings.maxTurns !== undefined && settings.maxTurns !== null ? { maxTurns: Number(settings.maxTurns) } : {}),
-    },
+    id: str(item.topicId, fail),
+    name: str(item.name, fail),
+    description,
+    instructions: str(item.instructions, fail),
+    openingMessage: str(item.openingMessage, fail),
+    settings: settingsOf(item.settings, fail),
   };
-  if (item.resultSchema) topic.resultSchema = item.resultSchema as Topic['resultSchema'];
+  if (item.resultSchema !== null && item.resultSchema !== undefined) topic.resultSchema = parseResultSchema(item.resultSchema, fail);
   return {
     tenantId,
     topic,
     archived: item.archived === true,
-    version: Number(item.version),
+    version: num(item.version, fail),
     // Items written before times were unified hold epoch milliseconds.
-    updatedAt: typeof item.updatedAt === 'number' ? item.updatedAt : Date.parse(String(item.updatedAt)),
-    updatedBy: String(item.updatedBy),
+    updatedAt: typeof item.updatedAt === 'number' ? num(item.updatedAt, fail) : time(item.updatedAt, fail),
+    updatedBy: str(item.updatedBy, fail),
   };
+}
+
+function settingsOf(raw: unknown, fail: () => Error): SessionSettings {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail();
+  const s = raw as Record<string, unknown>;
+  const settings: SessionSettings = {
+    inactivityTimeoutMinutes: num(s.inactivityTimeoutMinutes, fail),
+    activeTtlSeconds: num(s.activeTtlSeconds, fail),
+    terminalTtlSeconds: num(s.terminalTtlSeconds, fail),
+  };
+  if (s.maxTurns !== undefined && s.maxTurns !== null) settings.maxTurns = num(s.maxTurns, fail);
+  return settings;
 }

@@ -5,6 +5,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_SETTINGS } from '../../src/domain/session';
 import { DynamoTopicRepository } from '../../src/store/dynamo-topic-repository';
+import { CorruptItemError } from '../../src/store/item-check';
 import { tenantTopicKey } from '../../src/store/keys';
 import { topicItem } from '../../src/store/topic-items';
 import { instrumentClient } from '../../src/store/request-stats';
@@ -76,4 +77,24 @@ test('an item written before times were unified (updatedAt in epoch ms) still re
   const item = { ...topicItem(stored('old', 'legacy', 3)), updatedAt: 1_700_000_000_000 };
   await table.doc.send(new PutCommand({ TableName: table.tableName, Item: item }));
   expect(await repo.listTenantTopics('old')).toEqual([stored('old', 'legacy', 3)]);
+});
+
+describe('items are checked, not cast: a malformed topic item fails the listing with CorruptItemError', () => {
+  const good = () => topicItem(stored('bad', 'x', 1));
+  test.each<[string, (item: Record<string, unknown>) => void]>([
+    ['settings missing', (i) => delete i.settings],
+    ['a setting that is not a number', (i) => ((i.settings as Record<string, unknown>).activeTtlSeconds = '600')],
+    ['maxTurns that is not a number', (i) => ((i.settings as Record<string, unknown>).maxTurns = 'four')],
+    ['a name that is not a string', (i) => (i.name = 42)],
+    ['a result schema that is not one', (i) => (i.resultSchema = { type: 'object', properties: { a: { type: 'date' } } })],
+    ['an unreadable updatedAt', (i) => (i.updatedAt = 'yesterday')],
+  ])('%s', async (_what, corrupt) => {
+    const tenant = `bad-${Math.random().toString(36).slice(2)}`;
+    const item = { ...good(), ...tenantTopicKey(tenant, 'x'), tenantId: tenant };
+    corrupt(item);
+    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: item }));
+    const err = await repo.listTenantTopics(tenant).catch((e) => e);
+    expect(err).toBeInstanceOf(CorruptItemError);
+    expect((err as Error).message).toBe(`corrupt topic item ${item.pk}/${item.sk}`);
+  });
 });
