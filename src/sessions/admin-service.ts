@@ -4,7 +4,8 @@ import { isSessionId, isTopicId } from '../domain/ids';
 import { DEFAULT_SETTINGS, idleSince, isLive, LiveStatus, Session, SessionStatus, touched } from '../domain/session';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
-import { ErasureCounts, SessionPage, SessionRepository } from './repository';
+import { AdminRepository, ErasureCounts } from './admin-repository';
+import { SessionPage } from './repository';
 import { retryOnStale } from './retry';
 import type { SessionView } from './session-service';
 
@@ -27,7 +28,7 @@ const MAX_IDLE_MINUTES = 10 * 366 * 24 * 60;
  */
 export class AdminService {
   constructor(
-    private readonly repo: SessionRepository,
+    private readonly repo: AdminRepository,
     /** A fixed catalogue or TenantTopics: the caller's tenant's, read once per operation. */
     private readonly topics: TopicSource,
     private readonly clock: Clock,

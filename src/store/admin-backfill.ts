@@ -1,7 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { adminIndexAttributes, ADMIN_INDEX_ATTRIBUTES } from './admin-items';
 import { toSession } from './items';
+import { keyOf } from './keys';
+import { expr, INDEXES, params, set } from './schema';
+import { conditional, TableIO } from './table-io';
 
 /**
  * One-off upgrade: gives session items written before the admin indexes existed their
@@ -10,37 +12,16 @@ import { toSession } from './items';
  * so a concurrent session write (which sets the keys itself) is never overwritten.
  */
 export async function backfillAdminIndexKeys(db: DynamoDBDocumentClient, table: string): Promise<number> {
-  let start: Record<string, unknown> | undefined;
+  const io = new TableIO(db, table, { guard: false });
+  const unindexed = expr(`#type = :session AND attribute_not_exists(${INDEXES.byTenantTopic.pk})`, { ':session': 'SESSION' }, { '#type': 'type' });
   let updated = 0;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: '#type = :session AND attribute_not_exists(gsi4pk)',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':session': 'SESSION' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    start = page.LastEvaluatedKey;
-    for (const item of page.Items ?? []) {
+  for await (const page of io.scanPages(params({ FilterExpression: unindexed }))) {
+    for (const item of page) {
       const keys = adminIndexAttributes(toSession(item));
-      const names = ADMIN_INDEX_ATTRIBUTES.filter((n) => keys[n] !== undefined);
-      try {
-        await db.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: item.pk, sk: item.sk },
-            UpdateExpression: `SET ${names.map((n) => `${n} = :${n}`).join(', ')}`,
-            ConditionExpression: 'version = :v',
-            ExpressionAttributeValues: { ':v': item.version, ...Object.fromEntries(names.map((n) => [`:${n}`, keys[n]])) },
-          }),
-        );
-        updated++;
-      } catch (e) {
-        if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      }
+      const assignments = ADMIN_INDEX_ATTRIBUTES.filter((n) => keys[n] !== undefined).map((n) => expr(`${n} = :${n}`, { [`:${n}`]: keys[n] }));
+      const update = params({ UpdateExpression: set(...assignments), ConditionExpression: expr('version = :v', { ':v': item.version }) });
+      if (await conditional(io.update({ Key: keyOf(item), ...update }))) updated++;
     }
-  } while (start);
+  }
   return updated;
 }

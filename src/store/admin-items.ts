@@ -1,18 +1,11 @@
 import { isLive, Session, SessionTransfer } from '../domain/session';
-import {
-  idleGsiPk,
-  idleGsiSk,
-  idleShard,
-  tenantLiveGsiPk,
-  tenantLiveGsiSk,
-  tenantTopicGsiPk,
-  tenantTopicGsiSk,
-} from './keys';
+import { activitySk, idleGsiPk, idleGsiSk, idleShard, tenantLiveGsiPk, tenantTopicGsiPk } from './keys';
+import { INDEXES, isoTime, Item } from './schema';
 
-type Item = Record<string, unknown>;
+const { byTenantIdle, byIdle, byTenantTopic } = INDEXES;
 
 /** Key attributes of the admin indexes: session items only (never holds or children). */
-export const ADMIN_INDEX_ATTRIBUTES = ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'] as const;
+export const ADMIN_INDEX_ATTRIBUTES = [byTenantIdle, byIdle, byTenantTopic].flatMap((i) => [i.pk, i.sk]);
 
 /**
  * The admin index keys of a session item. byTenantIdle and byIdle are sparse: their keys
@@ -22,20 +15,20 @@ export const ADMIN_INDEX_ATTRIBUTES = ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', '
 export function adminIndexAttributes(s: Session): Item {
   const live = isLive(s.status)
     ? {
-        gsi2pk: tenantLiveGsiPk(s.tenantId),
-        gsi2sk: tenantLiveGsiSk(s.lastActivityAt, s.id),
-        gsi3pk: idleGsiPk(idleShard(s.id)),
-        gsi3sk: idleGsiSk(s.lastActivityAt, s.tenantId, s.id),
+        [byTenantIdle.pk]: tenantLiveGsiPk(s.tenantId),
+        [byTenantIdle.sk]: activitySk(s.lastActivityAt, s.id),
+        [byIdle.pk]: idleGsiPk(idleShard(s.id)),
+        [byIdle.sk]: idleGsiSk(s.lastActivityAt, s.tenantId, s.id),
       }
     : {};
-  return { ...live, gsi4pk: tenantTopicGsiPk(s.tenantId, s.topicId), gsi4sk: tenantTopicGsiSk(s.lastActivityAt, s.id) };
+  return { ...live, [byTenantTopic.pk]: tenantTopicGsiPk(s.tenantId, s.topicId), [byTenantTopic.sk]: activitySk(s.lastActivityAt, s.id) };
 }
 
 /** Transfer audit attributes, stored on the session and its hold (a resume from the hold keeps them). */
 export function transferAttributes(s: Session): Item {
   if (!s.transfer) return {};
   return {
-    transferredAt: new Date(s.transfer.at).toISOString(),
+    transferredAt: isoTime(s.transfer.at),
     transferredBy: s.transfer.by,
     transferredFrom: s.transfer.from,
   };

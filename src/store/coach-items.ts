@@ -1,6 +1,5 @@
 import { Session } from '../domain/session';
-
-type Item = Record<string, unknown>;
+import { Item } from './schema';
 
 /**
  * The session attributes of the coach features (docs/coach.md), on the session item and

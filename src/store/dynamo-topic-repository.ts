@@ -1,103 +1,37 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { Topic } from '../domain/topic';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoredTopic, TopicRepository, TopicVersionConflictError } from '../topics/topic-repository';
-import { guarded } from './errors';
-import { tenantTopicKey, tenantTopicsPk } from './keys';
+import { tenantTopicsPk } from './keys';
+import { expr, ITEM_ABSENT, params } from './schema';
+import { conditional, TableIO } from './table-io';
+import { topicItem, toStoredTopic } from './topic-items';
 
 /**
  * Tenant topics in the single table: pk = T#<tenant>#TOPICS, sk = TOPIC#<topicId>. They
- * are configuration, not session data, so they carry no ttl and never expire.
+ * are configuration, not session data, so they carry no ttl and never expire. An item
+ * that does not read back as a topic fails the listing (CorruptItemError), as a corrupt
+ * session item fails its read.
  */
 export class DynamoTopicRepository implements TopicRepository {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly io: TableIO;
+
+  constructor(doc: DynamoDBDocumentClient, tableName: string) {
+    this.io = new TableIO(doc, tableName);
+  }
 
   async listTenantTopics(tenantId: string): Promise<StoredTopic[]> {
     const out: StoredTopic[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await guarded(() =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': tenantTopicsPk(tenantId) },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of res.Items ?? []) out.push(fromItem(tenantId, item));
-      start = res.LastEvaluatedKey;
-    } while (start);
+    const pages = this.io.queryPages({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': tenantTopicsPk(tenantId) },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) for (const item of page) out.push(toStoredTopic(tenantId, item));
     return out;
   }
 
   async putTenantTopic(stored: StoredTopic, expectedVersion: number | null): Promise<void> {
-    try {
-      await guarded(() =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: toItem(stored),
-            ...(expectedVersion === null
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': expectedVersion } }),
-          }),
-        ),
-      );
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) throw new TopicVersionConflictError(stored.tenantId, stored.topic.id);
-      throw e;
-    }
+    const condition = expectedVersion === null ? ITEM_ABSENT : expr('version = :v', { ':v': expectedVersion });
+    const written = await conditional(this.io.put({ Item: topicItem(stored), ...params({ ConditionExpression: condition }) }));
+    if (!written) throw new TopicVersionConflictError(stored.tenantId, stored.topic.id);
   }
-}
-
-export function toItem(stored: StoredTopic): Record<string, unknown> {
-  const { topic } = stored;
-  return {
-    ...tenantTopicKey(stored.tenantId, topic.id),
-    entity: 'TOPIC',
-    tenantId: stored.tenantId,
-    topicId: topic.id,
-    name: topic.name,
-    description: topic.description,
-    instructions: topic.instructions,
-    openingMessage: topic.openingMessage,
-    settings: { ...topic.settings },
-    resultSchema: topic.resultSchema ?? null,
-    archived: stored.archived,
-    version: stored.version,
-    updatedAt: stored.updatedAt,
-    updatedBy: stored.updatedBy,
-  };
-}
-
-function fromItem(tenantId: string, item: Record<string, unknown>): StoredTopic {
-  const settings = item.settings as Topic['settings'];
-  const topic: Topic = {
-    id: String(item.topicId),
-    name: String(item.name),
-    description: (item.description as string | null | undefined) ?? null,
-    instructions: String(item.instructions),
-    openingMessage: String(item.openingMessage),
-    settings: {
-      inactivityTimeoutMinutes: Number(settings.inactivityTimeoutMinutes),
-      activeTtlSeconds: Number(settings.activeTtlSeconds),
-      terminalTtlSeconds: Number(settings.terminalTtlSeconds),
-      ...(settings.maxTurns !== undefined && settings.maxTurns !== null ? { maxTurns: Number(settings.maxTurns) } : {}),
-    },
-  };
-  if (item.resultSchema) topic.resultSchema = item.resultSchema as Topic['resultSchema'];
-  return {
-    tenantId,
-    topic,
-    archived: item.archived === true,
-    version: Number(item.version),
-    updatedAt: Number(item.updatedAt),
-    updatedBy: String(item.updatedBy),
-  };
 }

@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { nowSeconds } from './keys';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keyOf } from './keys';
+import { expired, params } from './schema';
+import { conditional, TableIO } from './table-io';
 
 /**
  * DynamoDB Local's TTL sweeper stops for a whole table as soon as one expired item
@@ -9,39 +10,15 @@ import { nowSeconds } from './keys';
  * has passed. Reads never depend on it (they hide expired items themselves).
  */
 export async function reapExpired(db: DynamoDBDocumentClient, table: string, now = Date.now()): Promise<number> {
-  let start: Record<string, unknown> | undefined;
+  const io = new TableIO(db, table, { guard: false });
   let deleted = 0;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: '#ttl <= :now',
-        ProjectionExpression: 'pk, sk',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':now': nowSeconds(now) },
-        ExclusiveStartKey: start,
-      }),
-    );
-    start = page.LastEvaluatedKey;
+  for await (const page of io.scanPages({ ...params({ FilterExpression: expired(now) }), ProjectionExpression: 'pk, sk' })) {
     // Deleted one by one with the expiry as condition, as DynamoDB's TTL does: an item
     // rewritten since the scan (a new hold over an expired one) must survive.
-    for (const Key of page.Items ?? []) {
-      try {
-        await db.send(
-          new DeleteCommand({
-            TableName: table,
-            Key,
-            ConditionExpression: '#ttl <= :now',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':now': nowSeconds(now) },
-          }),
-        );
-        deleted++;
-      } catch (e) {
-        if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      }
+    for (const item of page) {
+      if (await conditional(io.delete({ Key: keyOf(item), ...params({ ConditionExpression: expired(now) }) }))) deleted++;
     }
-  } while (start);
+  }
   return deleted;
 }
 

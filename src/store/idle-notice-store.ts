@@ -1,65 +1,59 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { IdleCandidate, IdleNoticeStore } from '../notify/notify-idle';
-import { BY_IDLE_INDEX, IDLE_SHARDS, idleGsiPk, nowSeconds, sessionKey } from './keys';
-import { guarded } from './errors';
-
-type Item = Record<string, unknown>;
+import { IDLE_SHARDS, idleGsiPk, sessionKey } from './keys';
+import { and, expr, INDEXES, isoTime, Item, params, unexpired } from './schema';
+import { conditional, TableIO } from './table-io';
 
 /**
  * notify-idle on DynamoDB: candidates come from the sparse, sharded byIdle index (one
  * query per shard, key condition gsi3sk < cutoff, never a scan); the claim, the mark and
  * the lease are attributes of the session item, changed by conditional UpdateItem only.
  * The service's whole-item puts drop them, which is right: new activity, new period.
+ * All of them are ISO times (`idleClaimUntil` too; older runs wrote it as epoch ms).
  */
 export class DynamoIdleNoticeStore implements IdleNoticeStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
+  private readonly io: TableIO;
+
+  constructor(db: DynamoDBDocumentClient, table: string) {
+    this.io = new TableIO(db, table);
+  }
 
   async *findIdle(before: number, now: number): AsyncIterable<IdleCandidate[]> {
+    const index = INDEXES.byIdle;
     for (let shard = 0; shard < IDLE_SHARDS; shard++) {
-      let startKey: Item | undefined;
-      do {
-        const out = await guarded(() =>
-          this.db.send(
-            new QueryCommand({
-              TableName: this.table,
-              IndexName: BY_IDLE_INDEX,
-              KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :cut',
-              FilterExpression: '#ttl > :now AND (attribute_not_exists(idleNotifiedFor) OR idleNotifiedFor <> lastActivityAt)',
-              ExpressionAttributeNames: { '#ttl': 'ttl' },
-              ExpressionAttributeValues: { ':p': idleGsiPk(shard), ':cut': new Date(before).toISOString(), ':now': nowSeconds(now) },
-              ScanIndexForward: true,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
-        );
-        startKey = out.LastEvaluatedKey;
-        const batch = (out.Items ?? []).map(toCandidate).filter((c): c is IdleCandidate => c !== null);
+      const pages = this.io.queryPages({
+        IndexName: index.name,
+        ...params({
+          KeyConditionExpression: expr(`${index.pk} = :p AND ${index.sk} < :cut`, { ':p': idleGsiPk(shard), ':cut': isoTime(before) }),
+          FilterExpression: and(unexpired(now), notNotifiedFor('lastActivityAt')),
+        }),
+        ScanIndexForward: true,
+      });
+      for await (const page of pages) {
+        const batch = page.map(toCandidate).filter((c): c is IdleCandidate => c !== null);
         if (batch.length) yield batch;
-      } while (startKey);
+      }
     }
   }
 
   async claim(c: IdleCandidate, runId: string, leaseUntil: number, now: number): Promise<boolean> {
+    const period = expr('lastActivityAt = :seen', { ':seen': isoTime(c.lastActivityAt) });
+    const live = expr('#status IN (:active, :paused)', { ':active': 'ACTIVE', ':paused': 'PAUSED' }, { '#status': 'status' });
+    // A lease written by an older version holds epoch ms: compared as a number (a string never equals one).
+    const noLease = expr(
+      'attribute_not_exists(idleClaimFor) OR idleClaimFor <> :seen OR idleClaimUntil < :nowIso' +
+        ' OR (attribute_type(idleClaimUntil, :number) AND idleClaimUntil < :nowMs)',
+      { ':seen': isoTime(c.lastActivityAt), ':nowIso': isoTime(now), ':number': 'N', ':nowMs': now },
+    );
     return this.update(c, {
-      UpdateExpression: 'SET idleClaimFor = :seen, idleClaimUntil = :until, idleClaimBy = :run',
-      ConditionExpression:
-        'lastActivityAt = :seen AND #status IN (:active, :paused) AND #ttl > :nowSec' +
-        ' AND (attribute_not_exists(idleNotifiedFor) OR idleNotifiedFor <> :seen)' +
-        ' AND (attribute_not_exists(idleClaimFor) OR idleClaimFor <> :seen OR idleClaimUntil < :now)',
-      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-      ExpressionAttributeValues: {
-        ':seen': iso(c.lastActivityAt),
-        ':until': leaseUntil,
-        ':run': runId,
-        ':active': 'ACTIVE',
-        ':paused': 'PAUSED',
-        ':nowSec': nowSeconds(now),
-        ':now': now,
-      },
+      ...params({
+        UpdateExpression: expr('SET idleClaimFor = :seen, idleClaimUntil = :until, idleClaimBy = :run', {
+          ':seen': isoTime(c.lastActivityAt),
+          ':until': isoTime(leaseUntil),
+          ':run': runId,
+        }),
+        ConditionExpression: and(period, live, unexpired(now), notNotifiedFor(':seen'), noLease),
+      }),
     });
   }
 
@@ -67,7 +61,7 @@ export class DynamoIdleNoticeStore implements IdleNoticeStore {
     return this.update(c, {
       UpdateExpression: 'SET idleNotifiedFor = :seen REMOVE idleClaimFor, idleClaimUntil, idleClaimBy',
       ConditionExpression: 'idleClaimBy = :run AND idleClaimFor = :seen',
-      ExpressionAttributeValues: { ':seen': iso(c.lastActivityAt), ':run': runId },
+      ExpressionAttributeValues: { ':seen': isoTime(c.lastActivityAt), ':run': runId },
     });
   }
 
@@ -80,16 +74,13 @@ export class DynamoIdleNoticeStore implements IdleNoticeStore {
   }
 
   /** A conditional UpdateItem of the session item; false when the condition does not hold (never creates an item). */
-  private async update(c: IdleCandidate, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
-    try {
-      await guarded(() => this.db.send(new UpdateCommand({ TableName: this.table, Key: sessionKey(c.tenantId, c.sessionId), ...input })));
-      return true;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return false;
-      throw e;
-    }
+  private update(c: IdleCandidate, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
+    return conditional(this.io.update({ Key: sessionKey(c.tenantId, c.sessionId), ...input }));
   }
 }
+
+/** Not yet notified for this idle period (`period`: an attribute or a value placeholder). */
+const notNotifiedFor = (period: string) => expr(`attribute_not_exists(idleNotifiedFor) OR idleNotifiedFor <> ${period}`);
 
 function toCandidate(item: Item): IdleCandidate | null {
   const lastActivityAt = typeof item.lastActivityAt === 'string' ? Date.parse(item.lastActivityAt) : NaN;
@@ -104,5 +95,3 @@ function toCandidate(item: Item): IdleCandidate | null {
     lastActivityAt,
   };
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();

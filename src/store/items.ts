@@ -1,11 +1,12 @@
 import { Message, Session, SESSION_STATUSES, SessionStatus } from '../domain/session';
-import { holdKey, messageKey, sessionKey, toTtl, userGsiPk, userGsiSk } from './keys';
+import { ClientMessageRecord } from '../sessions/repository';
+import { activitySk, clientMessageKey, holdKey, messageKey, sessionKey, userGsiPk } from './keys';
+import { INDEXES, isoTime as iso, Item, toTtl, TTL_ATTRIBUTE } from './schema';
 import { adminIndexAttributes, readTransfer, transferAttributes } from './admin-items';
 import { coachAttributes, coachFieldsOf } from './coach-items';
+import { CorruptItemError, num, str, time } from './item-check';
 
 /** Attributes stored for a session, on its own item and copied onto its topic's hold. */
-type Item = Record<string, unknown>;
-
 function sessionAttributes(s: Session): Item {
   return {
     sessionId: s.id,
@@ -19,21 +20,21 @@ function sessionAttributes(s: Session): Item {
     ...(s.endedAt !== null ? { endedAt: iso(s.endedAt) } : {}),
     messageCount: s.messageCount,
     version: s.version,
-    ttl: toTtl(s.expiresAt),
+    [TTL_ATTRIBUTE]: toTtl(s.expiresAt),
     ...transferAttributes(s),
     ...coachAttributes(s),
   };
 }
 
-/** `childTtl`: the ttl floor of the session's messages and records (see DynamoSessionRepository). */
+/** `childTtl`: the ttl floor of the session's messages and records (see child-ttl.ts). */
 export function sessionItem(s: Session, childTtl: number): Item {
   return {
     ...sessionKey(s.tenantId, s.id),
     type: 'SESSION',
     ...sessionAttributes(s),
     childTtl,
-    gsi1pk: userGsiPk(s.tenantId, s.userId),
-    gsi1sk: userGsiSk(s.lastActivityAt, s.id),
+    [INDEXES.byUser.pk]: userGsiPk(s.tenantId, s.userId),
+    [INDEXES.byUser.sk]: activitySk(s.lastActivityAt, s.id),
     // Admin indexes (docs/admin.md); a whole-item put also drops any idle-notice claim: a new idle period.
     ...adminIndexAttributes(s),
   };
@@ -53,15 +54,13 @@ export function messageItem(tenantId: string, m: Message, ttl: number): Item {
     content: m.content,
     createdAt: iso(m.createdAt),
     ...(m.clientMessageId ? { clientMessageId: m.clientMessageId } : {}),
-    ttl,
+    [TTL_ATTRIBUTE]: ttl,
   };
 }
 
-export class CorruptItemError extends Error {
-  constructor(what: string, item: Item) {
-    super(`corrupt ${what} item ${String(item.pk)}/${String(item.sk)}`);
-    this.name = 'CorruptItemError';
-  }
+/** The idempotency record of a sendMessage (see ClientMessageRecord); the reply's seq is added later. */
+export function clientMessageItem(tenantId: string, sessionId: string, clientMessageId: string, userSeq: number, ttl: number): Item {
+  return { ...clientMessageKey(tenantId, sessionId, clientMessageId), type: 'CLIENT_MESSAGE', userSeq, [TTL_ATTRIBUTE]: ttl };
 }
 
 /** Reads a session (or hold) item back, checking its shape instead of trusting a cast. */
@@ -69,7 +68,7 @@ export function toSession(item: Item): Session {
   const fail = () => new CorruptItemError('session', item);
   const status = item.status as SessionStatus;
   if (!SESSION_STATUSES.includes(status)) throw fail();
-  const ttl = num(item.ttl, fail);
+  const ttl = num(item[TTL_ATTRIBUTE], fail);
   return {
     id: str(item.sessionId, fail),
     tenantId: str(item.tenantId, fail),
@@ -109,23 +108,10 @@ export function toMessage(item: Item, sessionId: string): Message {
   return m;
 }
 
-export const isLiveItem = (item: Item | undefined, nowSec: number): item is Item =>
-  item !== undefined && typeof item.ttl === 'number' && item.ttl > nowSec;
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function str(v: unknown, fail: () => Error): string {
-  if (typeof v !== 'string') throw fail();
-  return v;
-}
-
-function num(v: unknown, fail: () => Error): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw fail();
-  return v;
-}
-
-function time(v: unknown, fail: () => Error): number {
-  const ms = Date.parse(str(v, fail));
-  if (Number.isNaN(ms)) throw fail();
-  return ms;
+export function toClientMessageRecord(item: Item): ClientMessageRecord {
+  return {
+    userSeq: Number(item.userSeq),
+    replySeq: typeof item.replySeq === 'number' ? item.replySeq : null,
+    replyFailed: item.replyFailed === true,
+  };
 }

@@ -17,14 +17,15 @@
  *   GSI byTenantTopic: gsi4pk = T#<tenant>#TOPIC#<topicId>, gsi4sk = <lastActivityAt ISO>#<sessionId>
  *
  * Ids from tokens are URI-encoded so a "#" in a tenant or user id cannot forge a key.
+ * Attribute and index names, and time formats, are spelled in schema.ts.
  */
-export const BY_USER_INDEX = 'byUser';
-export const BY_TENANT_IDLE_INDEX = 'byTenantIdle';
-export const BY_IDLE_INDEX = 'byIdle';
-export const BY_TENANT_TOPIC_INDEX = 'byTenantTopic';
+import { isoTime } from './schema';
+
+// Re-exported for the bench and infrastructure tests, which import them from here.
+export { BY_IDLE_INDEX, BY_TENANT_IDLE_INDEX, BY_TENANT_TOPIC_INDEX, BY_USER_INDEX, nowSeconds, toTtl, TTL_ATTRIBUTE } from './schema';
+
 /** Shards of byIdle, so the cross-tenant live set is not one hot index partition. */
 export const IDLE_SHARDS = 8;
-export const TTL_ATTRIBUTE = 'ttl';
 
 const enc = encodeURIComponent;
 const SEQ_DIGITS = 8;
@@ -33,6 +34,9 @@ export interface Key {
   pk: string;
   sk: string;
 }
+
+/** The key of an item read from the table. */
+export const keyOf = (item: Record<string, unknown>): Key => ({ pk: String(item.pk), sk: String(item.sk) });
 
 export const sessionPk = (tenantId: string, sessionId: string) => `T#${enc(tenantId)}#S#${sessionId}`;
 export const sessionKey = (tenantId: string, sessionId: string): Key => ({ pk: sessionPk(tenantId, sessionId), sk: 'SESSION' });
@@ -52,19 +56,17 @@ export const clientMessageKey = (tenantId: string, sessionId: string, clientMess
 export const MESSAGE_SK_FIRST = messageSk(1);
 export const MESSAGE_SK_LAST = messageSk(10 ** SEQ_DIGITS - 1);
 
-export const userGsiPk = (tenantId: string, userId: string) => `T#${enc(tenantId)}#U#${enc(userId)}`;
-export const userGsiSk = (lastActivityAt: number, sessionId: string) => `${new Date(lastActivityAt).toISOString()}#${sessionId}`;
+/**
+ * The sort key of byUser, byTenantIdle and byTenantTopic: a session's position in its
+ * index partition, ordered by last activity (then id). Cursors are these (cursor.ts).
+ */
+export const activitySk = (lastActivityAt: number, sessionId: string) => `${isoTime(lastActivityAt)}#${sessionId}`;
 
-/** DynamoDB's `ttl` is epoch seconds; domain times are epoch milliseconds. */
-export const toTtl = (ms: number) => Math.ceil(ms / 1000);
-export const nowSeconds = (now: number) => Math.floor(now / 1000);
+export const userGsiPk = (tenantId: string, userId: string) => `T#${enc(tenantId)}#U#${enc(userId)}`;
 
 // ---- admin indexes --------------------------------------------------------------
 
-const activityIso = (ms: number) => new Date(ms).toISOString();
-
 export const tenantLiveGsiPk = (tenantId: string) => `T#${enc(tenantId)}#LIVE`;
-export const tenantLiveGsiSk = (lastActivityAt: number, sessionId: string) => `${activityIso(lastActivityAt)}#${sessionId}`;
 
 /** FNV-1a of the session id, so a session always lands in the same shard. */
 export function idleShard(sessionId: string): number {
@@ -77,7 +79,6 @@ export function idleShard(sessionId: string): number {
 }
 export const idleGsiPk = (shard: number) => `LIVE#${shard}`;
 export const idleGsiSk = (lastActivityAt: number, tenantId: string, sessionId: string) =>
-  `${activityIso(lastActivityAt)}#${enc(tenantId)}#${sessionId}`;
+  `${isoTime(lastActivityAt)}#${enc(tenantId)}#${sessionId}`;
 
 export const tenantTopicGsiPk = (tenantId: string, topicId: string) => `T#${enc(tenantId)}#TOPIC#${topicId}`;
-export const tenantTopicGsiSk = (lastActivityAt: number, sessionId: string) => `${activityIso(lastActivityAt)}#${sessionId}`;

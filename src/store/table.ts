@@ -12,15 +12,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { documentClient } from './client';
 import { backfillAdminIndexKeys } from './admin-backfill';
-import { BY_IDLE_INDEX, BY_TENANT_IDLE_INDEX, BY_TENANT_TOPIC_INDEX, BY_USER_INDEX, TTL_ATTRIBUTE } from './keys';
+import { IndexSpec, INDEXES, TTL_ATTRIBUTE } from './schema';
 
 /**
  * What notify-idle reads from byIdle: enough for the webhook payload and the claim, so
  * the cross-tenant index stays small (docs/admin.md).
  */
-export const IDLE_INDEX_ATTRIBUTES = ['sessionId', 'tenantId', 'userId', 'topicId', 'status', 'lastActivityAt', 'ttl', 'idleNotifiedFor'];
+export const IDLE_INDEX_ATTRIBUTES = ['sessionId', 'tenantId', 'userId', 'topicId', 'status', 'lastActivityAt', TTL_ATTRIBUTE, 'idleNotifiedFor'];
 
-const index = (name: string, pk: string, sk: string, projection: GlobalSecondaryIndex['Projection']): GlobalSecondaryIndex => ({
+const index = ({ name, pk, sk }: IndexSpec, projection: GlobalSecondaryIndex['Projection']): GlobalSecondaryIndex => ({
   IndexName: name,
   KeySchema: [
     { AttributeName: pk, KeyType: 'HASH' },
@@ -32,16 +32,16 @@ const index = (name: string, pk: string, sk: string, projection: GlobalSecondary
 /** The table this service needs: keys, the per-user and admin indexes, on-demand billing. TTL is enabled separately. */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const indexes = [
-    index(BY_USER_INDEX, 'gsi1pk', 'gsi1sk', { ProjectionType: 'ALL' }),
+    index(INDEXES.byUser, { ProjectionType: 'ALL' }),
     // Admin indexes (docs/admin.md): sparse ones hold live sessions only.
-    index(BY_TENANT_IDLE_INDEX, 'gsi2pk', 'gsi2sk', { ProjectionType: 'ALL' }),
-    index(BY_IDLE_INDEX, 'gsi3pk', 'gsi3sk', { ProjectionType: 'INCLUDE', NonKeyAttributes: IDLE_INDEX_ATTRIBUTES }),
-    index(BY_TENANT_TOPIC_INDEX, 'gsi4pk', 'gsi4sk', { ProjectionType: 'ALL' }),
+    index(INDEXES.byTenantIdle, { ProjectionType: 'ALL' }),
+    index(INDEXES.byIdle, { ProjectionType: 'INCLUDE', NonKeyAttributes: IDLE_INDEX_ATTRIBUTES }),
+    index(INDEXES.byTenantTopic, { ProjectionType: 'ALL' }),
   ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'].map((name) => ({
+    AttributeDefinitions: ['pk', 'sk', ...Object.values(INDEXES).flatMap((i) => [i.pk, i.sk])].map((name) => ({
       AttributeName: name,
       AttributeType: 'S',
     })),

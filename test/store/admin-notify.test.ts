@@ -126,3 +126,33 @@ async function collect(store: DynamoIdleNoticeStore, clock: FakeClock) {
   for await (const batch of store.findIdle(clock.now() - 60 * MINUTE, clock.now())) out.push(...batch);
   return out;
 }
+
+test('the lease is an ISO time like every other time attribute; a lease an older version wrote in epoch ms still counts', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 7, 1, 8, 0, 0));
+  const { service } = stackOn(table, clock, topics);
+  const s = await service.start(viewer('l-t', 'fay'), 'beta', false);
+  clock.advance(DAY);
+  const store = new DynamoIdleNoticeStore(table.doc, table.tableName);
+  const [candidate] = (await collect(store, clock)).filter((c) => c.sessionId === s.id);
+  const sessionItem = async () => (await partition(table, 'l-t', s.id)).find((i) => i.sk === 'SESSION')!;
+
+  expect(await store.claim(candidate, 'run-1', clock.now() + MINUTE, clock.now())).toBe(true);
+  expect((await sessionItem()).idleClaimUntil).toBe(new Date(clock.now() + MINUTE).toISOString());
+  await store.release(candidate, 'run-1');
+
+  // An older run's lease, in epoch ms: it keeps others off while it runs, and not after.
+  const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+  const item = await sessionItem();
+  await table.doc.send(
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: { pk: item.pk, sk: item.sk },
+      UpdateExpression: 'SET idleClaimFor = :seen, idleClaimUntil = :until, idleClaimBy = :run',
+      ExpressionAttributeValues: { ':seen': item.lastActivityAt, ':until': clock.now() + 10 * MINUTE, ':run': 'old-run' },
+    }),
+  );
+  expect(await store.claim(candidate, 'run-2', clock.now() + MINUTE, clock.now())).toBe(false);
+  clock.advance(11 * MINUTE);
+  expect(await store.claim(candidate, 'run-2', clock.now() + MINUTE, clock.now())).toBe(true);
+  expect(await sessionItem()).toMatchObject({ idleClaimBy: 'run-2', idleClaimUntil: new Date(clock.now() + MINUTE).toISOString() });
+});

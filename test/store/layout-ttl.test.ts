@@ -14,7 +14,7 @@ import {
   topic,
   viewer,
 } from '../support/store-helpers';
-import { CHILD_SLACK_SECONDS } from '../../src/store/dynamo-session-repository';
+import { CHILD_SLACK_SECONDS } from '../../src/store/child-ttl';
 import { DEFAULT_SETTINGS } from '../../src/domain/session';
 
 const SLACK = 86_400;

@@ -1,6 +1,5 @@
-import { badInput } from '../../src/domain/errors';
-import { isSessionId } from '../../src/domain/ids';
 import { isExpired, isLive, Message, Session } from '../../src/domain/session';
+import { AdminPageRequest, AdminRepository, ErasureCounts } from '../../src/sessions/admin-repository';
 import {
   ClientMessageRecord,
   DuplicateClientMessageError,
@@ -11,10 +10,16 @@ import {
   StaleSessionError,
   TopicHeldError,
 } from '../../src/sessions/repository';
-import type { AdminPageRequest, ErasureCounts } from '../../src/sessions/repository';
+import { decodeCursor, encodeCursor } from '../../src/store/cursor';
+import { activitySk } from '../../src/store/keys';
+import { clientMessageKey, copy, holdKey, MemoryState, messageKey, sessionKey } from './memory-state';
+
+export type { MemorySnapshot, RepositoryMethod } from './memory-state';
+export { CHILD_SLACK_MS } from './memory-state';
 
 /**
- * An in-memory SessionRepository with the same semantics as DynamoSessionRepository:
+ * An in-memory SessionRepository and AdminRepository with the same semantics as
+ * DynamoSessionRepository:
  *
  * - a hold per (tenant, topic) mirrors the live session holding it and goes when it ends;
  * - every write is atomic (all conditions are checked before anything changes) and
@@ -22,125 +27,14 @@ import type { AdminPageRequest, ErasureCounts } from '../../src/sessions/reposit
  * - every read hides expired items (`expiresAt <= now`); children (messages, client
  *   message records) live until their session's expiry plus a day, like the ttl slack
  *   of the DynamoDB implementation;
+ * - listings are in index order and page with the store's own cursors (src/store/cursor.ts);
  * - callers only ever get copies, so they cannot change stored state.
  *
  * Each call yields to the event loop once before it acts (atomically), so concurrent
  * service calls interleave between repository calls as they would against a real store.
- *
- * Test hooks: `failNext(method, error)` makes the next call of a method throw (before it
- * does anything), `beforeNext(method, fn)` runs `fn` just before the next call acts (to
- * simulate a concurrent writer), `calls` counts calls per method, `snapshot()` returns a
- * deep copy of everything stored, for "nothing changed" assertions.
+ * The test hooks (failNext, beforeNext, calls, snapshot, seed) are in memory-state.ts.
  */
-export type RepositoryMethod = Exclude<keyof SessionRepository, never>;
-
-/** Children outlive their session by at most this (DynamoDB's CHILD_SLACK_SECONDS). */
-export const CHILD_SLACK_MS = 24 * 3600 * 1000;
-
-const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'appendMessage'];
-
-interface Hold {
-  /** Mirror of the holding session, as DynamoDB's hold item copies its attributes. */
-  session: Session;
-}
-
-export interface MemorySnapshot {
-  sessions: Record<string, Session>;
-  holds: Record<string, Session>;
-  messages: Record<string, Message>;
-  clientMessages: Record<string, ClientMessageRecord>;
-}
-
-export class MemorySessionRepository implements SessionRepository {
-  private readonly sessions = new Map<string, Session>();
-  private readonly holds = new Map<string, Hold>();
-  private readonly messages = new Map<string, Message>();
-  private readonly clientMessages = new Map<string, ClientMessageRecord>();
-
-  private readonly faults = new Map<RepositoryMethod, Error[]>();
-  private readonly hooks = new Map<RepositoryMethod, (() => unknown)[]>();
-  readonly calls: Record<RepositoryMethod, number> = {
-    findHolder: 0,
-    getSession: 0,
-    getSessions: 0,
-    createSession: 0,
-    replaceSession: 0,
-    updateSession: 0,
-    appendMessage: 0,
-    getClientMessage: 0,
-    markReplyFailed: 0,
-    getMessages: 0,
-    listMessages: 0,
-    listUserSessions: 0,
-    ping: 0,
-    listIdleSessions: 0,
-    listTenantSessions: 0,
-    eraseUserSessions: 0,
-  };
-
-  // ---- test hooks ------------------------------------------------------------
-
-  /** The next call of `method` throws `error` and changes nothing. Queues when called repeatedly. */
-  failNext(method: RepositoryMethod, error: Error): this {
-    const list = this.faults.get(method) ?? [];
-    list.push(error);
-    this.faults.set(method, list);
-    return this;
-  }
-
-  /** Runs `fn` right before the next call of `method` acts (e.g. another writer getting in first). */
-  beforeNext(method: RepositoryMethod, fn: () => unknown): this {
-    const list = this.hooks.get(method) ?? [];
-    list.push(fn);
-    this.hooks.set(method, list);
-    return this;
-  }
-
-  /** Total calls of the write methods so far. */
-  writeCalls(): number {
-    return WRITES.reduce((n, m) => n + this.calls[m], 0);
-  }
-
-  resetCalls(): void {
-    for (const key of Object.keys(this.calls) as RepositoryMethod[]) this.calls[key] = 0;
-  }
-
-  /** A deep copy of everything stored, including expired items not yet "deleted". */
-  snapshot(): MemorySnapshot {
-    return structuredClone({
-      sessions: Object.fromEntries(this.sessions),
-      holds: Object.fromEntries([...this.holds].map(([k, h]) => [k, h.session])),
-      messages: Object.fromEntries(this.messages),
-      clientMessages: Object.fromEntries(this.clientMessages),
-    });
-  }
-
-  /** Everything stored for one session (raw, including expired), for assertions. */
-  storedMessages(tenantId: string, sessionId: string): Message[] {
-    const prefix = `${sessionKey(tenantId, sessionId)}|`;
-    return [...this.messages]
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([, m]) => structuredClone(m))
-      .sort((a, b) => a.seq - b.seq);
-  }
-
-  /** Test setup: store a session (and its hold when live) directly, bypassing conditions. */
-  seed(session: Session, messages: Message[] = []): void {
-    this.sessions.set(sessionKey(session.tenantId, session.id), copy(session));
-    if (isLive(session.status)) this.holds.set(holdKey(session.tenantId, session.topicId), { session: copy(session) });
-    for (const m of messages) this.messages.set(messageKey(session.tenantId, m.sessionId, m.seq), copy(m));
-  }
-
-  private async enter(method: RepositoryMethod): Promise<void> {
-    this.calls[method]++;
-    // Yield once so that concurrent callers interleave between repository calls.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const hook = this.hooks.get(method)?.shift();
-    if (hook) await hook();
-    const fault = this.faults.get(method)?.shift();
-    if (fault) throw fault;
-  }
-
+export class MemorySessionRepository extends MemoryState implements SessionRepository, AdminRepository {
   // ---- reads -----------------------------------------------------------------
 
   async findHolder(tenantId: string, topicId: string, now: number): Promise<Session | null> {
@@ -204,8 +98,7 @@ export class MemorySessionRepository implements SessionRepository {
 
   async listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage> {
     await this.enter('listUserSessions');
-    let after: Position | null = null;
-    if (page.cursor !== null) after = decodeCursor(page.cursor);
+    const after = positionAfter(page.cursor);
     const all = [...this.sessions.values()]
       .filter((s) => s.tenantId === tenantId && s.userId === userId)
       .sort(byRecentActivity);
@@ -217,7 +110,7 @@ export class MemorySessionRepository implements SessionRepository {
     const items = found.slice(0, page.limit);
     return {
       sessions: items.map(copy),
-      cursors: items.map((s) => encodeCursor(positionOf(s))),
+      cursors: items.map(cursorOf),
       hasNextPage: found.length > page.limit,
     };
   }
@@ -230,7 +123,7 @@ export class MemorySessionRepository implements SessionRepository {
 
   async listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
     await this.enter('listIdleSessions');
-    const after = page.cursor !== null ? decodeCursor(page.cursor) : null;
+    const after = positionAfter(page.cursor);
     // Oldest activity first: the reverse of index order.
     const all = [...this.sessions.values()]
       .filter((s) => s.tenantId === tenantId && isLive(s.status) && s.lastActivityAt < before)
@@ -241,7 +134,7 @@ export class MemorySessionRepository implements SessionRepository {
 
   async listTenantSessions(tenantId: string, topicIds: readonly string[], page: SessionPageRequest, now: number): Promise<SessionPage> {
     await this.enter('listTenantSessions');
-    const after = page.cursor !== null ? decodeCursor(page.cursor) : null;
+    const after = positionAfter(page.cursor);
     const found = [...this.sessions.values()]
       .filter((s) => s.tenantId === tenantId && topicIds.includes(s.topicId))
       .sort(byRecentActivity)
@@ -278,7 +171,7 @@ export class MemorySessionRepository implements SessionRepository {
 
   private adminPage(found: Session[], limit: number): SessionPage {
     const items = found.slice(0, limit);
-    return { sessions: items.map(copy), cursors: items.map((s) => encodeCursor(positionOf(s))), hasNextPage: found.length > limit };
+    return { sessions: items.map(copy), cursors: items.map(cursorOf), hasNextPage: found.length > limit };
   }
 
   // ---- writes ----------------------------------------------------------------
@@ -358,61 +251,17 @@ export class MemorySessionRepository implements SessionRepository {
     if (isLive(next.status)) this.holds.set(hk, { session: copy(next) });
     else this.holds.delete(hk);
   }
-
-  private liveHold(tenantId: string, topicId: string, now: number): Hold | null {
-    const hold = this.holds.get(holdKey(tenantId, topicId));
-    return hold && !isExpired(hold.session.expiresAt, now) ? hold : null;
-  }
-
-  private liveSession(tenantId: string, sessionId: string, now: number): Session | null {
-    const s = this.sessions.get(sessionKey(tenantId, sessionId));
-    return s && !isExpired(s.expiresAt, now) ? s : null;
-  }
-
-  /** Children expire a day after their session (the DynamoDB slack), never before it. */
-  private childrenVisible(tenantId: string, sessionId: string, now: number): boolean {
-    const s = this.sessions.get(sessionKey(tenantId, sessionId));
-    return !!s && !isExpired(s.expiresAt + CHILD_SLACK_MS, now);
-  }
 }
 
-// ---- keys and cursors ----------------------------------------------------------
+// ---- positions and cursors ------------------------------------------------------
 
-const sessionKey = (tenantId: string, sessionId: string) => `${JSON.stringify(tenantId)}|S|${sessionId}`;
-const holdKey = (tenantId: string, topicId: string) => `${JSON.stringify(tenantId)}|T|${topicId}`;
-const messageKey = (tenantId: string, sessionId: string, seq: number) => `${sessionKey(tenantId, sessionId)}|${seq}`;
-const clientMessageKey = (tenantId: string, sessionId: string, clientMessageId: string) =>
-  `${sessionKey(tenantId, sessionId)}|C|${clientMessageId}`;
+/** A session's position in its index (the GSI sort key): most recent activity first, then session id descending. */
+const positionOf = (s: Session) => activitySk(s.lastActivityAt, s.id);
 
-const copy = <T>(value: T): T => structuredClone(value);
-
-/** Index order: most recent activity first, then session id descending (as the GSI sort key). */
-type Position = [lastActivityAt: number, sessionId: string];
-
-const positionOf = (s: Session): Position => [s.lastActivityAt, s.id];
-
-/** Negative when `a` comes before `b` in index order. */
-function comparePosition(a: Position, b: Position): number {
-  if (a[0] !== b[0]) return b[0] - a[0];
-  return a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0;
-}
+/** Negative when position `a` comes before `b` in index order. */
+const comparePosition = (a: string, b: string) => (a > b ? -1 : a < b ? 1 : 0);
 
 const byRecentActivity = (a: Session, b: Session) => comparePosition(positionOf(a), positionOf(b));
 
-function encodeCursor(p: Position): string {
-  return Buffer.from(JSON.stringify(p)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): Position {
-  const bad = () => badInput('Invalid cursor', { argumentName: 'after' });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw bad();
-  const [at, id] = parsed as unknown[];
-  if (typeof at !== 'number' || !Number.isSafeInteger(at) || typeof id !== 'string' || !isSessionId(id)) throw bad();
-  return [at, id];
-}
+const cursorOf = (s: Session) => encodeCursor(positionOf(s));
+const positionAfter = (cursor: string | null) => (cursor !== null ? decodeCursor(cursor).position : null);

@@ -1,5 +1,5 @@
-import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { SessionService } from '../../src/sessions/session-service';
@@ -11,10 +11,13 @@ import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { DEFAULT_SETTINGS, SessionSettings } from '../../src/domain/session';
 import { Topic } from '../../src/domain/topic';
 import { Viewer } from '../../src/domain/viewer';
-import { sessionPk } from '../../src/store/keys';
+import { keyOf, sessionPk } from '../../src/store/keys';
+import { expired, params } from '../../src/store/schema';
+import { conditional, TableIO } from '../../src/store/table-io';
 import { TestTable } from './dynamo';
 
-export type Item = Record<string, unknown>;
+export type { Item } from '../../src/store/schema';
+import type { Item } from '../../src/store/schema';
 
 export const viewer = (tenantId: string, userId: string): Viewer => ({ tenantId, userId, roles: [] });
 
@@ -73,34 +76,24 @@ export class TickingClock implements Clock {
 
 export async function scanAll(table: TestTable): Promise<Item[]> {
   const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await table.doc.send(new ScanCommand({ TableName: table.tableName, ExclusiveStartKey: start, ConsistentRead: true }));
-    items.push(...((out.Items ?? []) as Item[]));
-    start = out.LastEvaluatedKey as Item | undefined;
-  } while (start);
+  for await (const page of io(table).scanPages({ ConsistentRead: true })) items.push(...page);
   return items;
 }
 
 /** Every item of one session's partition (session, messages, CMID records). */
 export async function partition(table: TestTable, tenantId: string, sessionId: string): Promise<Item[]> {
   const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await table.doc.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': sessionPk(tenantId, sessionId) },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...((out.Items ?? []) as Item[]));
-    start = out.LastEvaluatedKey as Item | undefined;
-  } while (start);
+  const pages = io(table).queryPages({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': sessionPk(tenantId, sessionId) },
+    ConsistentRead: true,
+  });
+  for await (const page of pages) items.push(...page);
   return items;
 }
+
+/** Raw table I/O for assertions (SDK errors unchanged). */
+const io = (table: TestTable) => new TableIO(table.doc, table.tableName, { guard: false });
 
 export const bySk = (a: Item, b: Item) => String(a.sk).localeCompare(String(b.sk));
 export const isMessage = (i: Item) => String(i.sk).startsWith('MSG#');
@@ -141,21 +134,9 @@ export async function sweep(
 ): Promise<number> {
   let deleted = 0;
   for (const item of items) {
-    try {
-      await table.doc.send(
-        new DeleteCommand({
-          TableName: table.tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          ConditionExpression: '#ttl <= :now',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':now': nowSec },
-        }),
-      );
-      deleted++;
-    } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      continue;
-    }
+    const condition = params({ ConditionExpression: expired(nowSec * 1000) });
+    if (!(await conditional(io(table).delete({ Key: keyOf(item), ...condition })))) continue;
+    deleted++;
     await after?.(item);
   }
   return deleted;

@@ -7,28 +7,15 @@ import { ended, expiryFor, Message, Session, touched } from '../../src/domain/se
 import { DuplicateClientMessageError, StaleSessionError, TopicHeldError } from '../../src/sessions/repository';
 import { MemorySessionRepository } from '../support/memory-repository';
 import { FOCUS } from './fixtures';
+import { liveSession } from '../support/session-fixture';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 const settings = FOCUS.settings;
 let n = 0;
 
 function newSession(over: Partial<Session> = {}): { session: Session; first: Message } {
-  const id = `ses_01KDWCJ2M0${String(++n).padStart(16, '0')}`;
-  const session: Session = {
-    id,
-    tenantId: 't1',
-    userId: 'alice',
-    topicId: 'focus',
-    status: 'ACTIVE',
-    createdAt: T0,
-    updatedAt: T0,
-    lastActivityAt: T0,
-    endedAt: null,
-    expiresAt: expiryFor('ACTIVE', T0, null, settings),
-    messageCount: 1,
-    version: 1,
-    ...over,
-  };
+  const session = liveSession(++n, T0, settings, over);
+  const id = session.id;
   return { session, first: { sessionId: id, seq: 1, role: 'ASSISTANT', content: 'hi', createdAt: T0 } };
 }
 

@@ -1,0 +1,100 @@
+import { isLive, Session } from '../domain/session';
+import { StaleSessionError } from '../sessions/repository';
+import { keyOf, sessionKey, sessionPk } from './keys';
+import { toSession } from './items';
+import { Item, toTtl, TTL_ATTRIBUTE } from './schema';
+import { TableIO } from './table-io';
+import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
+
+/**
+ * The rule: children (messages, idempotency records) carry a ttl of their own. They must
+ * not expire before their session, nor outlive it by more than a day, while the
+ * session's ttl slides forward with every write. So children are written with
+ * ttl = session ttl + CHILD_SLACK_SECONDS, and the session item remembers the lowest
+ * child ttl (`childTtl`, the floor). When the session's ttl passes the floor (after a day
+ * of activity) or drops below it (on ending), all children are rewritten once. A refresh
+ * thus costs O(messages) at most once a day per live session, and sendMessage stays
+ * constant otherwise.
+ */
+export const CHILD_SLACK_SECONDS = 24 * 3600;
+
+/** The ttl a child of `session` is written with. */
+export const childTtlOf = (session: Session) => toTtl(session.expiresAt) + CHILD_SLACK_SECONDS;
+
+/**
+ * Keeps the rule for one repository. The floor of every session this process read or
+ * wrote is kept by the very object handed to the service (a WeakMap), so the common
+ * write path needs no extra read.
+ */
+export class ChildTtlTracker {
+  private readonly floors = new WeakMap<Session, number>();
+
+  constructor(private readonly io: TableIO) {}
+
+  /** A session (or hold) item as a session, its floor remembered. */
+  remember(item: Item): Session {
+    const session = toSession(item);
+    if (typeof item.childTtl === 'number') this.floors.set(session, item.childTtl);
+    return session;
+  }
+
+  /** Records the floor just written with `session`. */
+  wrote(session: Session, floor: number): void {
+    this.floors.set(session, floor);
+  }
+
+  /**
+   * The floor to write with `next`. When the session's new ttl has passed the children's
+   * floor, every child is raised first, so none expires before the session.
+   */
+  async floorFor(previous: Session, next: Session, now: number): Promise<number> {
+    const floor = await this.current(previous);
+    const sessionTtl = toTtl(next.expiresAt);
+    if (!isLive(next.status) || floor >= sessionTtl) return isLive(next.status) ? floor : childTtlOf(next);
+    const target = childTtlOf(next);
+    await this.raise(previous, target, now);
+    return target;
+  }
+
+  /**
+   * After a session ends, its children follow its (usually shorter) terminal expiry. No
+   * raise can interleave (the ending moved the version on), and messages never change,
+   * so whole-item batch puts are safe for them; records get targeted updates.
+   */
+  async settle(ended: Session): Promise<void> {
+    const ttl = childTtlOf(ended);
+    for await (const children of this.childPages(ended)) {
+      const messages = children.filter((i) => i.type === 'MESSAGE');
+      await this.io.batchWrite(messages.map((i) => ({ put: { ...i, [TTL_ATTRIBUTE]: ttl } })));
+      for (const record of children.filter((i) => i.type === 'CLIENT_MESSAGE')) {
+        await this.io.update(childTtlUpdate(this.io.table, keyOf(record), ttl));
+      }
+    }
+  }
+
+  private async current(session: Session): Promise<number> {
+    const known = this.floors.get(session);
+    if (known !== undefined) return known;
+    const item = await this.io.get(sessionKey(session.tenantId, session.id), { projection: 'childTtl' });
+    return typeof item?.childTtl === 'number' ? item.childTtl : 0;
+  }
+
+  /** Raises every child's ttl, guarded by `previous` still being current (transactions.ts). */
+  private async raise(previous: Session, ttl: number, now: number): Promise<void> {
+    for await (const children of this.childPages(previous)) {
+      for (const tx of raiseChildTtlTxs(this.io.table, previous, children.map(keyOf), ttl, now)) {
+        await this.io.transact(tx, () => new StaleSessionError(previous.id));
+      }
+    }
+  }
+
+  /** The session's messages and records, a query page at a time. */
+  private async *childPages(session: Session): AsyncGenerator<Item[]> {
+    const pages = this.io.queryPages({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': sessionPk(session.tenantId, session.id) },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) yield page.filter((i) => i.type === 'MESSAGE' || i.type === 'CLIENT_MESSAGE');
+  }
+}

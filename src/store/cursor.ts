@@ -1,0 +1,33 @@
+import { badInput } from '../domain/errors';
+import { isSessionId } from '../domain/ids';
+import { sessionKey } from './keys';
+import { IndexSpec, Item } from './schema';
+
+/**
+ * The cursor of every session listing (mySessions, idleSessions, tenantSessions): the
+ * base64url of the last edge's position in its index, `<lastActivityAt ISO>#<sessionId>`
+ * (keys.ts `activitySk`). Positions are unique and ordered alike in every index, so a
+ * cursor also bounds a merge of several partitions. Anything else is refused, and a
+ * cursor is only ever turned into a key inside the caller's own partition.
+ */
+const POSITION = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#(ses_[0-9A-Z]{26})$/;
+const MAX_CURSOR_LENGTH = 100;
+
+export const encodeCursor = (position: string) => Buffer.from(position).toString('base64url');
+
+/** The cursor of a listed item: its sort key in `index`. */
+export const cursorOf = (item: Item, index: IndexSpec) => encodeCursor(String(item[index.sk]));
+
+/** The position a cursor names; BAD_USER_INPUT ('Invalid cursor', argument `after`) for anything else. */
+export function decodeCursor(cursor: string): { position: string; sessionId: string } {
+  const position = cursor.length <= MAX_CURSOR_LENGTH ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const match = POSITION.exec(position);
+  if (!match || !isSessionId(match[1])) throw badInput('Invalid cursor', { argumentName: 'after' });
+  return { position, sessionId: match[1] };
+}
+
+/** The ExclusiveStartKey of a cursor in one partition (`partition`, a value of `index.pk`) of the tenant's index. */
+export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string): Item {
+  const { position, sessionId } = decodeCursor(cursor);
+  return { ...sessionKey(tenantId, sessionId), [index.pk]: partition, [index.sk]: position };
+}

@@ -1,0 +1,65 @@
+import { parseResultSchema } from '../domain/result-schema';
+import { SessionSettings } from '../domain/session';
+import { Topic } from '../domain/topic';
+import { StoredTopic } from '../topics/topic-repository';
+import { tenantTopicKey } from './keys';
+import { CorruptItemError, num, str, time } from './item-check';
+import { isoTime, Item } from './schema';
+
+/** A tenant's topic item (keys.ts): configuration, not session data, so no ttl. */
+export function topicItem(stored: StoredTopic): Item {
+  const { topic } = stored;
+  return {
+    ...tenantTopicKey(stored.tenantId, topic.id),
+    entity: 'TOPIC',
+    tenantId: stored.tenantId,
+    topicId: topic.id,
+    name: topic.name,
+    description: topic.description,
+    instructions: topic.instructions,
+    openingMessage: topic.openingMessage,
+    settings: { ...topic.settings },
+    resultSchema: topic.resultSchema ?? null,
+    archived: stored.archived,
+    version: stored.version,
+    updatedAt: isoTime(stored.updatedAt),
+    updatedBy: stored.updatedBy,
+  };
+}
+
+/** Reads a topic item back, checking its shape as toSession does (CorruptItemError), settings included. */
+export function toStoredTopic(tenantId: string, item: Item): StoredTopic {
+  const fail = () => new CorruptItemError('topic', item);
+  const description = item.description ?? null;
+  if (description !== null && typeof description !== 'string') throw fail();
+  const topic: Topic = {
+    id: str(item.topicId, fail),
+    name: str(item.name, fail),
+    description,
+    instructions: str(item.instructions, fail),
+    openingMessage: str(item.openingMessage, fail),
+    settings: settingsOf(item.settings, fail),
+  };
+  if (item.resultSchema !== null && item.resultSchema !== undefined) topic.resultSchema = parseResultSchema(item.resultSchema, fail);
+  return {
+    tenantId,
+    topic,
+    archived: item.archived === true,
+    version: num(item.version, fail),
+    // Items written before times were unified hold epoch milliseconds.
+    updatedAt: typeof item.updatedAt === 'number' ? num(item.updatedAt, fail) : time(item.updatedAt, fail),
+    updatedBy: str(item.updatedBy, fail),
+  };
+}
+
+function settingsOf(raw: unknown, fail: () => Error): SessionSettings {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail();
+  const s = raw as Record<string, unknown>;
+  const settings: SessionSettings = {
+    inactivityTimeoutMinutes: num(s.inactivityTimeoutMinutes, fail),
+    activeTtlSeconds: num(s.activeTtlSeconds, fail),
+    terminalTtlSeconds: num(s.terminalTtlSeconds, fail),
+  };
+  if (s.maxTurns !== undefined && s.maxTurns !== null) settings.maxTurns = num(s.maxTurns, fail);
+  return settings;
+}

@@ -1,0 +1,144 @@
+import { isExpired, isLive, Message, Session } from '../../src/domain/session';
+import type { AdminRepository } from '../../src/sessions/admin-repository';
+import type { ClientMessageRecord, SessionRepository } from '../../src/sessions/repository';
+
+/**
+ * What MemorySessionRepository stores, and its test hooks (the repository semantics
+ * are in memory-repository.ts):
+ *
+ * `failNext(method, error)` makes the next call of a method throw (before it does
+ * anything), `beforeNext(method, fn)` runs `fn` just before the next call acts (to
+ * simulate a concurrent writer), `calls` counts calls per method, `snapshot()` returns a
+ * deep copy of everything stored, for "nothing changed" assertions.
+ */
+export type RepositoryMethod = keyof SessionRepository | Exclude<keyof AdminRepository, keyof SessionRepository>;
+
+/** Children outlive their session by at most this (DynamoDB's CHILD_SLACK_SECONDS). */
+export const CHILD_SLACK_MS = 24 * 3600 * 1000;
+
+const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'appendMessage'];
+
+export interface Hold {
+  /** Mirror of the holding session, as DynamoDB's hold item copies its attributes. */
+  session: Session;
+}
+
+export interface MemorySnapshot {
+  sessions: Record<string, Session>;
+  holds: Record<string, Session>;
+  messages: Record<string, Message>;
+  clientMessages: Record<string, ClientMessageRecord>;
+}
+
+export class MemoryState {
+  protected readonly sessions = new Map<string, Session>();
+  protected readonly holds = new Map<string, Hold>();
+  protected readonly messages = new Map<string, Message>();
+  protected readonly clientMessages = new Map<string, ClientMessageRecord>();
+
+  private readonly faults = new Map<RepositoryMethod, Error[]>();
+  private readonly hooks = new Map<RepositoryMethod, (() => unknown)[]>();
+  readonly calls: Record<RepositoryMethod, number> = {
+    findHolder: 0,
+    getSession: 0,
+    getSessions: 0,
+    createSession: 0,
+    replaceSession: 0,
+    updateSession: 0,
+    appendMessage: 0,
+    getClientMessage: 0,
+    markReplyFailed: 0,
+    getMessages: 0,
+    listMessages: 0,
+    listUserSessions: 0,
+    ping: 0,
+    listIdleSessions: 0,
+    listTenantSessions: 0,
+    eraseUserSessions: 0,
+  };
+
+  /** The next call of `method` throws `error` and changes nothing. Queues when called repeatedly. */
+  failNext(method: RepositoryMethod, error: Error): this {
+    const list = this.faults.get(method) ?? [];
+    list.push(error);
+    this.faults.set(method, list);
+    return this;
+  }
+
+  /** Runs `fn` right before the next call of `method` acts (e.g. another writer getting in first). */
+  beforeNext(method: RepositoryMethod, fn: () => unknown): this {
+    const list = this.hooks.get(method) ?? [];
+    list.push(fn);
+    this.hooks.set(method, list);
+    return this;
+  }
+
+  /** Total calls of the write methods so far. */
+  writeCalls(): number {
+    return WRITES.reduce((n, m) => n + this.calls[m], 0);
+  }
+
+  resetCalls(): void {
+    for (const key of Object.keys(this.calls) as RepositoryMethod[]) this.calls[key] = 0;
+  }
+
+  /** A deep copy of everything stored, including expired items not yet "deleted". */
+  snapshot(): MemorySnapshot {
+    return structuredClone({
+      sessions: Object.fromEntries(this.sessions),
+      holds: Object.fromEntries([...this.holds].map(([k, h]) => [k, h.session])),
+      messages: Object.fromEntries(this.messages),
+      clientMessages: Object.fromEntries(this.clientMessages),
+    });
+  }
+
+  /** Everything stored for one session (raw, including expired), for assertions. */
+  storedMessages(tenantId: string, sessionId: string): Message[] {
+    const prefix = `${sessionKey(tenantId, sessionId)}|`;
+    return [...this.messages]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([, m]) => structuredClone(m))
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Test setup: store a session (and its hold when live) directly, bypassing conditions. */
+  seed(session: Session, messages: Message[] = []): void {
+    this.sessions.set(sessionKey(session.tenantId, session.id), copy(session));
+    if (isLive(session.status)) this.holds.set(holdKey(session.tenantId, session.topicId), { session: copy(session) });
+    for (const m of messages) this.messages.set(messageKey(session.tenantId, m.sessionId, m.seq), copy(m));
+  }
+
+  /** Every call starts here: counted, then one yield so concurrent callers interleave, then hooks and faults. */
+  protected async enter(method: RepositoryMethod): Promise<void> {
+    this.calls[method]++;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const hook = this.hooks.get(method)?.shift();
+    if (hook) await hook();
+    const fault = this.faults.get(method)?.shift();
+    if (fault) throw fault;
+  }
+
+  protected liveHold(tenantId: string, topicId: string, now: number): Hold | null {
+    const hold = this.holds.get(holdKey(tenantId, topicId));
+    return hold && !isExpired(hold.session.expiresAt, now) ? hold : null;
+  }
+
+  protected liveSession(tenantId: string, sessionId: string, now: number): Session | null {
+    const s = this.sessions.get(sessionKey(tenantId, sessionId));
+    return s && !isExpired(s.expiresAt, now) ? s : null;
+  }
+
+  /** Children expire a day after their session (the DynamoDB slack), never before it. */
+  protected childrenVisible(tenantId: string, sessionId: string, now: number): boolean {
+    const s = this.sessions.get(sessionKey(tenantId, sessionId));
+    return !!s && !isExpired(s.expiresAt + CHILD_SLACK_MS, now);
+  }
+}
+
+export const sessionKey = (tenantId: string, sessionId: string) => `${JSON.stringify(tenantId)}|S|${sessionId}`;
+export const holdKey = (tenantId: string, topicId: string) => `${JSON.stringify(tenantId)}|T|${topicId}`;
+export const messageKey = (tenantId: string, sessionId: string, seq: number) => `${sessionKey(tenantId, sessionId)}|${seq}`;
+export const clientMessageKey = (tenantId: string, sessionId: string, clientMessageId: string) =>
+  `${sessionKey(tenantId, sessionId)}|C|${clientMessageId}`;
+
+export const copy = <T>(value: T): T => structuredClone(value);
