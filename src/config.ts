@@ -3,7 +3,11 @@ import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 
-/** Everything the server reads from the environment, validated once at start. */
+/**
+ * The one reader of the environment: every variable the server and its commands use is
+ * read and validated here, once, at start. Entry points pass `process.env`; a bad value
+ * throws ConfigError, which main.ts prints as "Cannot start: ...".
+ */
 export interface Config {
   production: boolean;
   port: number;
@@ -13,11 +17,14 @@ export interface Config {
   dynamo: { mode: 'embedded' } | { mode: 'aws' } | { mode: 'endpoint'; url: string };
   region: string;
   tableName: string;
+  /** JAVA_HOME: the Java that runs the embedded DynamoDB Local (unset: `java` on the PATH). */
+  javaHome: string | undefined;
   auth: AuthConfig;
   topicsFile: string | undefined;
   /** Which coach answers: the embedded one (default) or a model adapter. */
   coach: CoachConfig;
   logLevel: LogLevel;
+  observability: ObservabilityConfig;
   limits: {
     maxMessageChars: number;
     bodyLimitBytes: number;
@@ -38,6 +45,18 @@ export interface AuthConfig {
   rolesClaim: string;
 }
 
+/** Logging, metrics and demo switches. */
+export interface ObservabilityConfig {
+  /** LOG_PRETTY: human-readable log lines (default: only when stderr is a TTY and not production). */
+  logPretty: boolean;
+  /** LOG_MESSAGE_CONTENT: also log GraphQL variables (message contents) per operation; debugging only. */
+  logMessageContent: boolean;
+  /** METRICS_ENABLED=false: no GET /metrics (default: on, in every mode). */
+  metricsEnabled: boolean;
+  /** DEMO_ENABLED=false: no /demo page in development (it never exists in production). */
+  demoEnabled: boolean;
+}
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -51,7 +70,8 @@ export { DEFAULT_COACH_TIMEOUT_MS };
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env): Config {
+/** `stderrIsTty` decides the LOG_PRETTY default. */
+export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)): Config {
   const production = env.NODE_ENV === 'production';
   const auth: AuthConfig = {
     secret: nonEmpty(env.JWT_SECRET),
@@ -68,6 +88,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('NODE_ENV=production needs token verification: set JWT_SECRET (HS256) or JWT_JWKS_URL');
   }
   const endpoint = nonEmpty(env.DYNAMODB_ENDPOINT);
+  // The embedded store is a development convenience: DynamoDB Local in a Java child, from an
+  // optional package that the production image leaves out.
+  if (production && !endpoint) {
+    throw new ConfigError('NODE_ENV=production needs DYNAMODB_ENDPOINT (aws, or the URL of a DynamoDB-compatible endpoint): the embedded DynamoDB Local is for development only');
+  }
   const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1';
   return {
     production,
@@ -77,10 +102,17 @@ export function loadConfig(env: Env = process.env): Config {
     dynamo: !endpoint ? { mode: 'embedded' } : endpoint === 'aws' ? { mode: 'aws' } : { mode: 'endpoint', url: url(endpoint, 'DYNAMODB_ENDPOINT') },
     region,
     tableName: tableName(nonEmpty(env.TABLE_NAME) ?? 'coaching-sessions'),
+    javaHome: env.JAVA_HOME || undefined,
     auth,
     topicsFile: nonEmpty(env.TOPICS_FILE),
     coach: parseCoachConfig(env, region, (message) => new ConfigError(message)),
     logLevel: logLevel(env.LOG_LEVEL),
+    observability: {
+      logPretty: bool(env, 'LOG_PRETTY', stderrIsTty && !production),
+      logMessageContent: bool(env, 'LOG_MESSAGE_CONTENT', false),
+      metricsEnabled: bool(env, 'METRICS_ENABLED', true),
+      demoEnabled: bool(env, 'DEMO_ENABLED', true),
+    },
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
@@ -91,6 +123,51 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
+// ---- `npm run notify-idle` ------------------------------------------------------------
+
+/**
+ * The notify command's own settings, on top of loadConfig's store settings (DYNAMODB_ENDPOINT,
+ * TABLE_NAME, AWS_REGION): WEBHOOK_URL and WEBHOOK_SECRET, and `--min-idle-minutes N` from
+ * its command line. Only that command needs them, so the server never checks them.
+ */
+export interface NotifyConfig {
+  webhookUrl: string;
+  webhookSecret: string;
+  minIdleMinutes: number;
+}
+
+export const DEFAULT_MIN_IDLE_MINUTES = 1440;
+
+export function loadNotifyConfig(env: Env, argv: readonly string[]): NotifyConfig {
+  const webhookUrl = env.WEBHOOK_URL?.trim();
+  if (!webhookUrl) throw new ConfigError('WEBHOOK_URL is not set');
+  let parsed: URL;
+  try {
+    parsed = new URL(webhookUrl);
+  } catch {
+    throw new ConfigError('WEBHOOK_URL is not a valid URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError('WEBHOOK_URL must be an http(s) URL');
+  const webhookSecret = env.WEBHOOK_SECRET ?? '';
+  if (webhookSecret.length < 16) throw new ConfigError('WEBHOOK_SECRET must be set, at least 16 characters');
+  return { webhookUrl, webhookSecret, minIdleMinutes: minIdleMinutes(argv) };
+}
+
+function minIdleMinutes(argv: readonly string[]): number {
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--min-idle-minutes') value = argv[++i];
+    else if (arg.startsWith('--min-idle-minutes=')) value = arg.slice('--min-idle-minutes='.length);
+    else throw new ConfigError(`unknown argument "${arg}" (usage: notify-idle [--min-idle-minutes N])`);
+  }
+  if (value === undefined) return DEFAULT_MIN_IDLE_MINUTES;
+  if (!/^\d{1,7}$/.test(value)) throw new ConfigError('--min-idle-minutes must be a whole number of minutes');
+  return Number(value);
+}
+
+// ---- value parsers --------------------------------------------------------------------
+
 const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
 
 function int(v: string | undefined, name: string, fallback: number, min: number, max: number): number {
@@ -98,6 +175,14 @@ function int(v: string | undefined, name: string, fallback: number, min: number,
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
   return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = env[name]?.trim().toLowerCase();
+  if (v === undefined || v === '') return fallback;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
 function url(v: string, name: string): string {

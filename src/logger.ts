@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import pino from 'pino';
-import pinoPretty from 'pino-pretty';
 
 /**
  * Structured logging with pino: one JSON line per event on stderr (stdout carries the
- * start banner), pretty-printed in development. Tests pass `silentLogger` or capture the
+ * start banner), pretty-printed in development when the optional pino-pretty package is
+ * installed (the production image leaves it out). Tests pass `silentLogger` or capture the
  * lines with their own `destination`. Never log tokens or message contents: the fields
  * named in REDACTED are censored wherever they appear, as a safety net.
  */
@@ -21,9 +21,9 @@ export const REDACTED = ['authorization', 'token', 'password', 'secret', 'cookie
 
 export interface LoggerOptions {
   level?: LogLevel;
-  /** Human-readable colored lines (pino-pretty) instead of JSON. */
+  /** Human-readable colored lines (pino-pretty) instead of JSON; JSON, with one warning, without pino-pretty. */
   pretty?: boolean;
-  /** Where lines go (default: stderr, synchronously). Each write is one JSON line with its newline. */
+  /** Where lines go (default: stderr, synchronously). Each write is one line with its newline. */
   destination?: { write(line: string): void };
   /** Fields on every line (e.g. { service: 'coaching-sessions' }). */
   base?: Record<string, unknown>;
@@ -38,20 +38,27 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: [...REDACTED, ...REDACTED.map((f) => `*.${f}`)], censor: '[redacted]' },
   };
-  const destination = opts.destination
-    ? (opts.destination as pino.DestinationStream)
-    : opts.pretty
-      ? // A stream, not a transport: no worker thread, and lines are not lost at exit.
-        pinoPretty({
-          destination: 2,
-          sync: true,
-          colorize: process.stderr.isTTY ?? false,
-          translateTime: 'SYS:HH:MM:ss.l',
-          ignore: 'pid,hostname',
-          singleLine: true,
-        })
-      : pino.destination({ dest: 2, sync: true });
-  return wrap(pino(options, destination));
+  const destination = opts.destination ? (opts.destination as pino.DestinationStream) : pino.destination({ dest: 2, sync: true });
+  const pretty = opts.pretty ? prettyStream(destination, !opts.destination && (process.stderr.isTTY ?? false)) : undefined;
+  const log = wrap(pino(options, pretty ?? destination));
+  if (opts.pretty && !pretty) log.warn('pretty logs need the optional package pino-pretty, which is not installed: writing JSON lines');
+  return log;
+}
+
+/**
+ * pino-pretty, loaded only when pretty lines are asked for: it is an optional dependency.
+ * Undefined when it is not installed. Each JSON line is prettified synchronously on its way
+ * to `destination` (no transport, no worker thread: lines are not lost at exit).
+ */
+function prettyStream(destination: pino.DestinationStream, colorize: boolean): pino.DestinationStream | undefined {
+  let pinoPretty: typeof import('pino-pretty');
+  try {
+    pinoPretty = require('pino-pretty');
+  } catch {
+    return undefined;
+  }
+  const prettify = pinoPretty.prettyFactory({ colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true });
+  return { write: (line: string) => destination.write(prettify(line)) };
 }
 
 /** The Logger interface over a pino instance: (msg, fields) in, pino's (fields, msg) out. */

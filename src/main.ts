@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { Config, ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
-import { loadObservabilityConfig, ObservabilityConfig, ObservabilityConfigError } from './observability/config';
-import { createDynamoClient, documentClient } from './store/client';
-import { EmbeddedDynamo, JavaMissingError, startEmbeddedDynamo } from './store/embedded';
+import { configuredTarget, createDynamoClient, documentClient, DynamoTarget } from './store/client';
+import { EmbeddedDynamo, EmbeddedStoreError, startEmbeddedDynamo } from './store/embedded';
 import { ensureTable } from './store/table';
 import { startReaper } from './store/embedded-reaper';
 import { TopicsFileError } from './topics/catalog';
@@ -13,16 +12,19 @@ import { SANDBOX_EXAMPLE } from './sandbox-example';
 
 /** Composition root: config -> DynamoDB (embedded by default) -> app -> signals. */
 async function main() {
-  const config = loadConfig();
-  const observability = loadObservabilityConfig();
-  const log = createLogger({ level: config.logLevel, pretty: observability.logPretty });
+  const config = loadConfig(process.env);
+  const log = createLogger({ level: config.logLevel, pretty: config.observability.logPretty });
   let embedded: EmbeddedDynamo | undefined;
+  let target: DynamoTarget;
   if (config.dynamo.mode === 'embedded') {
-    embedded = await startEmbeddedDynamo({ dataDir: config.dataDir });
+    embedded = await startEmbeddedDynamo({ dataDir: config.dataDir, javaHome: config.javaHome });
     log.info('embedded DynamoDB Local started', { endpoint: embedded.endpoint, dataDir: config.dataDir });
+    // Fixed fake credentials only for the DynamoDB Local started here; the standard AWS chain otherwise.
+    target = { credentials: 'dynamodb-local', endpoint: embedded.endpoint };
+  } else {
+    target = configuredTarget(config.dynamo, config.region);
   }
-  const endpoint = embedded?.endpoint ?? (config.dynamo.mode === 'endpoint' ? config.dynamo.url : undefined);
-  const dynamo = createDynamoClient({ endpoint, region: config.region });
+  const dynamo = createDynamoClient(target);
   let stopReaper: (() => Promise<void>) | undefined;
   const release = async () => {
     await stopReaper?.();
@@ -42,12 +44,11 @@ async function main() {
       config,
       dynamo,
       log,
-      observability,
       // The example operations always (in development); the header only when the server signs its own tokens.
       sandbox: { document: SANDBOX_EXAMPLE, headers: token ? { Authorization: `Bearer ${token}` } : undefined },
     });
-    log.info('listening', { url: app.server.url, store: endpoint ?? 'aws', table: config.tableName });
-    printBanner(app.server.url, config, observability, token);
+    log.info('listening', { url: app.server.url, store: target.endpoint ?? 'aws', table: config.tableName });
+    printBanner(app.server.url, config, token);
 
     let stopping = false;
     const shutdown = async (signal: string) => {
@@ -78,7 +79,8 @@ async function developmentToken(config: Config): Promise<string | undefined> {
   return signToken(hsSecret(config)!, { tenantId: 'demo-tenant', userId: 'demo-user', tenantClaim: config.auth.tenantClaim });
 }
 
-function printBanner(url: string, config: Config, observability: ObservabilityConfig, token: string | undefined) {
+function printBanner(url: string, config: Config, token: string | undefined) {
+  const { observability } = config;
   const origin = url.replace(/\/graphql$/, '');
   const lines = ['', `Coaching sessions API ready at ${url}`];
   if (!config.production) {
@@ -94,7 +96,7 @@ function printBanner(url: string, config: Config, observability: ObservabilityCo
 }
 
 main().catch((e) => {
-  const known = e instanceof ConfigError || e instanceof ObservabilityConfigError || e instanceof TopicsFileError || e instanceof JavaMissingError;
+  const known = e instanceof ConfigError || e instanceof TopicsFileError || e instanceof EmbeddedStoreError;
   process.stderr.write(`Cannot start: ${known ? e.message : e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(1);
 });

@@ -12,7 +12,7 @@ async function main() {
       expires: { type: 'string', default: '12h' },
     },
   });
-  const config = loadConfig();
+  const config = loadConfig(process.env);
   if (config.auth.jwksUrl) throw new Error('JWT_JWKS_URL is set: tokens come from your identity provider, not from here');
   const secret = config.auth.secret ?? devSecret(config.dataDir);
   const token = await signToken(secret, {

@@ -1,9 +1,8 @@
-import { loadConfig } from '../config';
+import { loadConfig, loadNotifyConfig } from '../config';
 import { systemClock } from '../domain/clock';
 import { createLogger } from '../logger';
-import { createDynamoClient, documentClient } from '../store/client';
+import { configuredTarget, createDynamoClient, documentClient } from '../store/client';
 import { DynamoIdleNoticeStore } from '../store/idle-notice-store';
-import { loadNotifyConfig } from './notify-config';
 import { notifyIdle } from './notify-idle';
 
 /**
@@ -12,12 +11,12 @@ import { notifyIdle } from './notify-idle';
  * Run it from cron or a scheduler; overlapping runs are safe (see notify-idle.ts).
  */
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env);
   const notify = loadNotifyConfig(process.env, process.argv.slice(2));
   if (config.dynamo.mode === 'embedded') {
     throw new Error('DYNAMODB_ENDPOINT is not set: point it at the table the server uses (<url> or aws)');
   }
-  const client = createDynamoClient({ endpoint: config.dynamo.mode === 'endpoint' ? config.dynamo.url : undefined, region: config.region });
+  const client = createDynamoClient(configuredTarget(config.dynamo, config.region));
   try {
     const result = await notifyIdle(
       {

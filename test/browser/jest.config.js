@@ -1,5 +1,6 @@
 // `npm run test:browser`: the reference client in headless Chromium (Debian's /usr/bin/chromium,
 // driven by playwright-core), with the same DynamoDB Local setup as the 'dynamodb' project.
+// Always the browser project, with or without Chromium (without, it fails and says what to install).
 const path = require('node:path');
 const root = require('../../jest.config.js');
 

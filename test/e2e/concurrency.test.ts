@@ -17,7 +17,7 @@ const urls = () => [first.url, second.url];
 
 beforeAll(async () => {
   first = await startTestServer();
-  secondClient = createDynamoClient({ endpoint: first.table.endpoint, region: 'local' });
+  secondClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: first.table.endpoint });
   second = await startTestServer({ table: first.table, dynamo: secondClient });
 });
 afterAll(async () => {

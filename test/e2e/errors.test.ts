@@ -280,7 +280,7 @@ describe('store failures', () => {
     });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
-    const dynamo = createDynamoClient({ endpoint, region: 'local' });
+    const dynamo = createDynamoClient({ credentials: 'dynamodb-local', endpoint });
     const down = await startTestServer({ table: server.table, dynamo, env: { DYNAMODB_ENDPOINT: endpoint } });
     try {
       await expectStoreUnavailable(down.url, alice, endpoint);
@@ -295,7 +295,7 @@ describe('store failures', () => {
   test('a closed store port -> SERVICE_UNAVAILABLE without internals; /readyz 503 while /healthz 200', async () => {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
-    const dynamo = createDynamoClient({ endpoint, region: 'local' });
+    const dynamo = createDynamoClient({ credentials: 'dynamodb-local', endpoint });
     const down = await startTestServer({ table: server.table, dynamo, env: { DYNAMODB_ENDPOINT: endpoint } });
     try {
       const res = await rawGql(down.url, 'query { sessionCheck(topicId: "purpose") { hasSession } }', {}, alice);

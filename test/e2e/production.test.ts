@@ -19,8 +19,8 @@ describe('configuration', () => {
   });
 
   test('production with either verification method loads, and says it is production', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_SECRET }).production).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example.test/jwks.json' }).production).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_SECRET, DYNAMODB_ENDPOINT: 'aws' }).production).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example.test/jwks.json', DYNAMODB_ENDPOINT: 'aws' }).production).toBe(true);
   });
 
   test('development without any JWT configuration loads (the dev secret under DATA_DIR serves)', () => {

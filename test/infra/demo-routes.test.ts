@@ -89,12 +89,7 @@ test('production: neither the page nor tokens; metrics stay', async () => {
 });
 
 test('DEMO_ENABLED=false turns the page off in development too', async () => {
-  process.env.DEMO_ENABLED = 'false';
-  try {
-    await withServer({ JWT_SECRET: '' }, async (server) => {
-      expect((await fetch(`${baseOf(server.url)}/demo/`)).status).toBe(404);
-    });
-  } finally {
-    delete process.env.DEMO_ENABLED;
-  }
+  await withServer({ JWT_SECRET: '', DEMO_ENABLED: 'false' }, async (server) => {
+    expect((await fetch(`${baseOf(server.url)}/demo/`)).status).toBe(404);
+  });
 });

@@ -17,7 +17,6 @@ import { Coach } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { loadObservabilityConfig } from '../../src/observability/config';
 import { createDynamoClient } from '../../src/store/client';
 import { createTestTable, TestTable } from '../support/dynamo';
 import { baseOf } from '../support/e2e-helpers';
@@ -44,8 +43,9 @@ afterAll(() => table?.drop());
 async function start(env: Record<string, string> = {}): Promise<Running> {
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({ level: 'info', destination: { write: (s) => lines.push(JSON.parse(s)) } });
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_SECRET, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: table.endpoint });
-  const dynamo: DynamoDBClient = createDynamoClient({ endpoint: table.endpoint, region: 'local' });
+  // stderr is not a TTY for the observability settings: LOG_PRETTY stays off unless `env` says.
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_SECRET, TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: table.endpoint, ...env }, false);
+  const dynamo: DynamoDBClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint });
   const clock = { offset: 0 };
   const coachState = { failing: false };
   const embedded = new EmbeddedCoach();
@@ -65,7 +65,6 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
     log,
     coach,
     clock: { now: () => Date.now() + clock.offset },
-    observability: loadObservabilityConfig({ ...env }, false),
   });
   return {
     app,

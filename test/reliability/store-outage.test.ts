@@ -41,10 +41,10 @@ const health = async () => {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'rel-outage-'));
   port = await freePort();
-  store = await startEmbeddedDynamo({ dataDir, port });
+  store = await startEmbeddedDynamo({ dataDir, port, javaHome: process.env.JAVA_HOME });
   endpoint = store.endpoint;
   table = await tableOn(endpoint, 'outage_sessions');
-  dynamo = createDynamoClient({ endpoint, region: 'local' });
+  dynamo = createDynamoClient({ credentials: 'dynamodb-local', endpoint });
   attempts = countAttempts(dynamo);
   server = await startTestServer({ table, dynamo, env: { DYNAMODB_ENDPOINT: endpoint } });
 }, 90_000);
@@ -135,7 +135,7 @@ test('killed mid-traffic: fast SERVICE_UNAVAILABLE, /readyz 503, the process ser
   figures.maxAttemptsPerStoreCall = attempts.maxAttempts;
 
   // 4. The store comes back on the same endpoint with the same data.
-  store = await startEmbeddedDynamo({ dataDir, port });
+  store = await startEmbeddedDynamo({ dataDir, port, javaHome: process.env.JAVA_HOME });
   expect(await eventually(async () => (await ready()) === 200, 30_000)).toBe(true);
   // The same server process serves again, reads and writes.
   for (const [w, id] of sessions.entries()) {

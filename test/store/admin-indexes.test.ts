@@ -69,7 +69,7 @@ test('idleSessions queries byTenantIdle (no scan), oldest first, pages, and stay
   const foreign = await service.start(viewer('idle-other', 'x'), 'alpha', false);
   const recent = await service.start(viewer('idle-t', 'u9'), 'brief', false); // active just now
 
-  const client = createDynamoClient({ endpoint: table.endpoint, region: 'local' });
+  const client = createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint });
   try {
     const totals = instrumentClient(client);
     const repo = new DynamoSessionRepository(documentClient(client), table.tableName);

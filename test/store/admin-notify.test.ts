@@ -45,7 +45,7 @@ test('once per idle period across two concurrent runs and a rerun; signed; a new
   clock.advance(2 * DAY);
   const fresh = await service.start(viewer('n-t2', 'dan'), 'alpha', false); // active just now
 
-  const clients = [0, 1].map(() => createDynamoClient({ endpoint: table.endpoint, region: 'local' }));
+  const clients = [0, 1].map(() => createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint }));
   try {
     const totals = clients.map((c) => instrumentClient(c));
     const stores = clients.map((c) => new DynamoIdleNoticeStore(documentClient(c), table.tableName));

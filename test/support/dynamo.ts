@@ -28,7 +28,7 @@ export async function createTestTable(opts: { ttl?: boolean } = {}): Promise<Tes
 
 /** A table on any endpoint (e.g. a DynamoDB Local of the test's own), made if missing. */
 export async function tableOn(endpoint: string, tableName: string, opts: { ttl?: boolean } = {}): Promise<TestTable> {
-  const client = createDynamoClient({ endpoint, region: 'local' });
+  const client = createDynamoClient({ credentials: 'dynamodb-local', endpoint });
   await ensureTable(client, tableName, { ttl: opts.ttl ?? false });
   return {
     client,

@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DYNAMODB_LOCAL } from '../../src/store/client';
 import { GqlResult, post } from './server';
 
 /** Raw GraphQL over HTTP (a query string, not a typed document), for operations outside operations/. */
@@ -101,11 +102,17 @@ export interface ServerProcess {
 
 /**
  * Spawns the built server with exactly this environment (plus PATH/HOME/JAVA_HOME), never
- * the test run's DYNAMODB_ENDPOINT, NODE_ENV or JWT settings unless given.
+ * the test run's DYNAMODB_ENDPOINT, NODE_ENV or JWT settings unless given. The server reaches
+ * a DYNAMODB_ENDPOINT through the standard AWS credential chain: the environment gives it the
+ * fixed credentials of the test run's DynamoDB Local (never the developer's own).
  */
 export function spawnServer(env: Record<string, string>, port: number): ServerProcess {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` (npm test does) before these tests`);
-  const base: Record<string, string> = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const base: Record<string, string> = {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ACCESS_KEY_ID: DYNAMODB_LOCAL.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DYNAMODB_LOCAL.secretAccessKey,
+  };
   for (const key of ['PATH', 'HOME', 'JAVA_HOME', 'TMPDIR', 'LANG']) if (process.env[key]) base[key] = process.env[key]!;
   const child = spawn(process.execPath, [MAIN_JS], {
     cwd: PROJECT_ROOT,

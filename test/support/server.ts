@@ -43,7 +43,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...opts.env,
   });
   const ownClient = !opts.dynamo;
-  const dynamo = opts.dynamo ?? createDynamoClient({ endpoint: table.endpoint, region: 'local' });
+  const dynamo = opts.dynamo ?? createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint });
   const app = await startApp({ config, dynamo, log: opts.log ?? silentLogger, clock: opts.clock, coach: opts.coach });
   return {
     app,

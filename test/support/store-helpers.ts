@@ -52,7 +52,7 @@ export function stackOn(table: TestTable, clock: Clock, topics: TopicCatalog): S
 
 /** A second "process": its own DynamoDB client (own sockets), same endpoint and table. */
 export function independentStack(table: TestTable, clock: Clock, topics: TopicCatalog): Stack {
-  const client = createDynamoClient({ endpoint: table.endpoint, region: 'local' });
+  const client = createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint });
   const doc = documentClient(client);
   const repo = new DynamoSessionRepository(doc, table.tableName);
   const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);

