@@ -29,7 +29,7 @@ const MAX_USER_ID = 256;
 const MAX_IDLE_MINUTES = 10 * 366 * 24 * 60;
 
 /**
- * Tenant administration (README, "Administration"): transfer, idle and per-topic listings, erasure.
+ * Tenant administration (docs/administration.md): transfer, idle and per-topic listings, erasure.
  * Another tenant's ids behave like unknown ones because every read and write is keyed by
  * the caller's own tenant.
  */

@@ -44,7 +44,7 @@ export interface SessionRepository {
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
 
-  // ---- admin (docs/admin.md): always within one tenant, never a scan ----------
+  // ---- admin (docs/administration.md): always within one tenant, never a scan ----------
 
   /** The tenant's live sessions with last activity before `before`, oldest activity first. */
   listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage>;

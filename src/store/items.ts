@@ -34,7 +34,7 @@ export function sessionItem(s: Session, childTtl: number): Item {
     childTtl,
     gsi1pk: userGsiPk(s.tenantId, s.userId),
     gsi1sk: userGsiSk(s.lastActivityAt, s.id),
-    // Admin indexes (docs/admin.md); a whole-item put also drops any idle-notice claim: a new idle period.
+    // Admin indexes (docs/data-model.md); a whole-item put also drops any idle-notice claim: a new idle period.
     ...adminIndexAttributes(s),
   };
 }

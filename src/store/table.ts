@@ -16,7 +16,7 @@ import { BY_IDLE_INDEX, BY_TENANT_IDLE_INDEX, BY_TENANT_TOPIC_INDEX, BY_USER_IND
 
 /**
  * What notify-idle reads from byIdle: enough for the webhook payload and the claim, so
- * the cross-tenant index stays small (docs/admin.md).
+ * the cross-tenant index stays small (docs/data-model.md).
  */
 export const IDLE_INDEX_ATTRIBUTES = ['sessionId', 'tenantId', 'userId', 'topicId', 'status', 'lastActivityAt', 'ttl', 'idleNotifiedFor'];
 
@@ -33,7 +33,7 @@ const index = (name: string, pk: string, sk: string, projection: GlobalSecondary
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const indexes = [
     index(BY_USER_INDEX, 'gsi1pk', 'gsi1sk', { ProjectionType: 'ALL' }),
-    // Admin indexes (docs/admin.md): sparse ones hold live sessions only.
+    // Admin indexes (docs/data-model.md): sparse ones hold live sessions only.
     index(BY_TENANT_IDLE_INDEX, 'gsi2pk', 'gsi2sk', { ProjectionType: 'ALL' }),
     index(BY_IDLE_INDEX, 'gsi3pk', 'gsi3sk', { ProjectionType: 'INCLUDE', NonKeyAttributes: IDLE_INDEX_ATTRIBUTES }),
     index(BY_TENANT_TOPIC_INDEX, 'gsi4pk', 'gsi4sk', { ProjectionType: 'ALL' }),

@@ -6,7 +6,7 @@ import { toGqlSession, toSessionConnection } from '../mappers';
 import { CoachingSession, CoachingSessionConnection, SessionStatus } from '../types';
 
 /**
- * Tenant administration and erasure (docs/admin.md). Thin: one service call each; the
+ * Tenant administration and erasure (docs/administration.md). Thin: one service call each; the
  * service checks the `admin` role (FORBIDDEN) and scopes everything to the caller's tenant.
  */
 @Authorized()

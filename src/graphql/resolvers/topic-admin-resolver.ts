@@ -5,7 +5,7 @@ import { TopicInput, TopicUpdateInput } from '../topic-admin-types';
 import { Topic } from '../types';
 
 /**
- * Topic administration (README "Topic administration"). Thin: the service checks the
+ * Topic administration (docs/administration.md). Thin: the service checks the
  * `admin` role (FORBIDDEN), validates, and writes to the caller's tenant only.
  */
 @Authorized()
