@@ -52,23 +52,15 @@ function excerptProblems(doc: DocumentNode, against: GraphQLSchema): string[] {
       case Kind.INTERFACE_TYPE_DEFINITION:
       case Kind.INTERFACE_TYPE_EXTENSION: {
         const type = against.getType(def.name.value);
-        if (!isObjectType(type) && !isInterfaceType(type)) {
-          out.push(`type ${def.name.value} is not an object type of the schema`);
-          break;
-        }
-        const fields = type.getFields();
-        for (const f of def.fields ?? []) out.push(...fieldProblems(`${def.name.value}.${f.name.value}`, f, fields[f.name.value]));
+        if (!isObjectType(type) && !isInterfaceType(type)) out.push(`type ${def.name.value} is not an object type of the schema`);
+        else out.push(...(def.fields ?? []).flatMap((f) => fieldProblems(`${def.name.value}.${f.name.value}`, f, type.getFields()[f.name.value])));
         break;
       }
       case Kind.INPUT_OBJECT_TYPE_DEFINITION:
       case Kind.INPUT_OBJECT_TYPE_EXTENSION: {
         const type = against.getType(def.name.value);
-        if (!isInputObjectType(type)) {
-          out.push(`input ${def.name.value} is not an input type of the schema`);
-          break;
-        }
-        const fields = type.getFields();
-        for (const f of def.fields ?? []) out.push(...inputValueProblems(`${def.name.value}.${f.name.value}`, f, fields[f.name.value]));
+        if (!isInputObjectType(type)) out.push(`input ${def.name.value} is not an input type of the schema`);
+        else out.push(...(def.fields ?? []).flatMap((f) => inputValueProblems(`${def.name.value}.${f.name.value}`, f, type.getFields()[f.name.value])));
         break;
       }
       case Kind.ENUM_TYPE_DEFINITION:
