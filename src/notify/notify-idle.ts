@@ -4,7 +4,7 @@ import { Logger, silentLogger } from '../logger';
 import { deliver as deliverWebhook, WebhookOptions } from './webhook';
 
 /**
- * Idle notifications (`npm run notify-idle`, docs/admin.md): one signed webhook per idle
+ * Idle notifications (`npm run notify-idle`, docs/administration.md): one signed webhook per idle
  * period of a live session, across all tenants, however many runs overlap.
  *
  * An idle period is (sessionId, lastActivityAt); its event id is

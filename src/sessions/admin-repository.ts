@@ -1,7 +1,7 @@
 import { SessionPage, SessionPageRequest, SessionRepository } from './repository';
 
 /**
- * The persistence port of tenant administration (docs/admin.md): always within one
+ * The persistence port of tenant administration (docs/administration.md): always within one
  * tenant, never a scan. A transfer is an ordinary versioned session write, so the port
  * includes the two session operations it needs.
  */

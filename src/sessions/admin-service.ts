@@ -21,7 +21,7 @@ const MAX_USER_ID = 256;
 const MAX_IDLE_MINUTES = 10 * 366 * 24 * 60;
 
 /**
- * Tenant administration (README, "Administration"): transfer, idle and per-topic listings, erasure.
+ * Tenant administration (docs/administration.md): transfer, idle and per-topic listings, erasure.
  * Another tenant's ids behave like unknown ones because every read and write is keyed by
  * the caller's own tenant. Who may call what is decided before: the GraphQL layer lets only
  * admins reach everything but eraseMyData (`@Authorized(ADMIN_ROLE)`, src/graphql/auth.ts).

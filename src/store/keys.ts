@@ -1,5 +1,5 @@
 /**
- * The single-table key layout (documented in the README):
+ * The single-table key layout (documented in docs/data-model.md):
  *
  *   pk                         sk                  what
  *   T#<tenant>#S#<sessionId>   SESSION             the session (also in GSI byUser)
@@ -11,7 +11,7 @@
  *
  *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO>#<sessionId>
  *
- *   Admin indexes (session items only; see docs/admin.md):
+ *   Admin indexes (session items only; see docs/data-model.md):
  *   GSI byTenantIdle:  gsi2pk = T#<tenant>#LIVE (only while live), gsi2sk = <lastActivityAt ISO>#<sessionId>
  *   GSI byIdle:        gsi3pk = LIVE#<shard 0..7> (only while live), gsi3sk = <lastActivityAt ISO>#<tenant>#<sessionId>
  *   GSI byTenantTopic: gsi4pk = T#<tenant>#TOPIC#<topicId>, gsi4sk = <lastActivityAt ISO>#<sessionId>

@@ -17,7 +17,7 @@ export interface IndexSpec {
   readonly sk: string;
 }
 
-/** The global secondary indexes (docs/admin.md for the admin ones). */
+/** The global secondary indexes (docs/data-model.md). */
 export const INDEXES = {
   byUser: { name: 'byUser', pk: 'gsi1pk', sk: 'gsi1sk' },
   byTenantIdle: { name: 'byTenantIdle', pk: 'gsi2pk', sk: 'gsi2sk' },

@@ -16,7 +16,7 @@ import { IndexSpec, INDEXES, TTL_ATTRIBUTE } from './schema';
 
 /**
  * What notify-idle reads from byIdle: enough for the webhook payload and the claim, so
- * the cross-tenant index stays small (docs/admin.md).
+ * the cross-tenant index stays small (docs/data-model.md).
  */
 export const IDLE_INDEX_ATTRIBUTES = ['sessionId', 'tenantId', 'userId', 'topicId', 'status', 'lastActivityAt', TTL_ATTRIBUTE, 'idleNotifiedFor'];
 
@@ -33,7 +33,7 @@ const index = ({ name, pk, sk }: IndexSpec, projection: GlobalSecondaryIndex['Pr
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const indexes = [
     index(INDEXES.byUser, { ProjectionType: 'ALL' }),
-    // Admin indexes (docs/admin.md): sparse ones hold live sessions only.
+    // Admin indexes (docs/data-model.md): sparse ones hold live sessions only.
     index(INDEXES.byTenantIdle, { ProjectionType: 'ALL' }),
     index(INDEXES.byIdle, { ProjectionType: 'INCLUDE', NonKeyAttributes: IDLE_INDEX_ATTRIBUTES }),
     index(INDEXES.byTenantTopic, { ProjectionType: 'ALL' }),

@@ -27,7 +27,7 @@ export interface TopicFields {
 const MAX_ATTEMPTS = 5;
 
 /**
- * Topic administration for tenant admins (README "Topic administration"): every write is
+ * Topic administration for tenant admins (docs/administration.md): every write is
  * an item of the caller's tenant only (pk T#<tenant>#TOPICS), validated with the bounds of
  * TOPICS_FILE, versioned (a write based on a stale read is retried on a fresh one), and
  * invalidates this process's cached catalogue of the tenant at once. The GraphQL layer lets

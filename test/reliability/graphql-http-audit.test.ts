@@ -3,7 +3,7 @@ import { startTestServer, TestServer } from '../support/server';
 
 // GraphQL-over-HTTP compliance: graphql-http's server audits against the real server (no token:
 // the audits only ask for `__typename`, which needs none). Zero MUST failures; every other
-// result that is not "ok" is pinned here with the reason documented in the README's "Reliability" section.
+// result that is not "ok" is pinned here with the reason documented in docs/reliability.md.
 
 let server: TestServer;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { scanAll } from '../support/store-helpers';
 import { DEFAULT_MAX_QUERY_COST } from '../../src/config';
 import { MAX_TOKENS } from '../../src/http/server';
 
-// Hostile input over HTTP that the e2e tests do not already cover (see the README's "Reliability" section for
+// Hostile input over HTTP that the e2e tests do not already cover (see docs/reliability.md for
 // the ones they do: tokens, tenancy, bad arguments, depth, malformed JSON, body limit).
 // Every case: a clear error, no stack or internals in the answer, and nothing written.
 

@@ -89,7 +89,7 @@ test('killed mid-traffic: fast SERVICE_UNAVAILABLE, /readyz 503, the process ser
 
   // 2. A burst from every worker; DynamoDB Local is stopped (SIGTERM: the process ends, in-flight
   // requests are cut) once 20 more writes were acknowledged. Not SIGKILL: DynamoDB Local itself
-  // then sometimes loses its last acknowledged write (an emulator limit, see the README's "Reliability" section).
+  // then sometimes loses its last acknowledged write (an emulator limit, see docs/reliability.md).
   const outcomes: SendOutcome[] = [];
   let killed = false;
   const burst = Promise.all(

@@ -7,9 +7,14 @@ import { toGqlSession, toSessionConnection } from '../mappers';
 import { CoachingSession, CoachingSessionConnection, SessionStatus } from '../types';
 
 /**
- * Tenant administration and erasure (docs/admin.md). Thin: one service call each. Every
+<<<<<<< HEAD
+ * Tenant administration and erasure (docs/administration.md). Thin: one service call each. Every
  * operation but eraseMyData needs the `admin` role (FORBIDDEN otherwise); the service
  * scopes everything to the caller's tenant.
+=======
+ * Tenant administration and erasure (docs/administration.md). Thin: one service call each; the
+ * service checks the `admin` role (FORBIDDEN) and scopes everything to the caller's tenant.
+>>>>>>> p1-docs
  */
 @Authorized()
 @Resolver()
