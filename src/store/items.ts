@@ -33,15 +33,9 @@ export function sessionItem(s: Session, childTtl: number): Item {
     type: 'SESSION',
     ...sessionAttributes(s),
     childTtl,
-<<<<<<< HEAD
     [INDEXES.byUser.pk]: userGsiPk(s.tenantId, s.userId),
     [INDEXES.byUser.sk]: activitySk(s.lastActivityAt, s.id),
     // Admin indexes (docs/data-model.md); a whole-item put also drops any idle-notice claim: a new idle period.
-=======
-    gsi1pk: userGsiPk(s.tenantId, s.userId),
-    gsi1sk: userGsiSk(s.lastActivityAt, s.id),
-    // Admin indexes (docs/data-model.md); a whole-item put also drops any idle-notice claim: a new idle period.
->>>>>>> p1-docs
     ...adminIndexAttributes(s),
   };
 }

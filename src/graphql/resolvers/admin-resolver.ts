@@ -7,14 +7,9 @@ import { toGqlSession, toSessionConnection } from '../mappers';
 import { CoachingSession, CoachingSessionConnection, SessionStatus } from '../types';
 
 /**
-<<<<<<< HEAD
  * Tenant administration and erasure (docs/administration.md). Thin: one service call each. Every
  * operation but eraseMyData needs the `admin` role (FORBIDDEN otherwise); the service
  * scopes everything to the caller's tenant.
-=======
- * Tenant administration and erasure (docs/administration.md). Thin: one service call each; the
- * service checks the `admin` role (FORBIDDEN) and scopes everything to the caller's tenant.
->>>>>>> p1-docs
  */
 @Authorized()
 @Resolver()

@@ -6,13 +6,8 @@ import { TopicInput, TopicUpdateInput } from '../topic-admin-types';
 import { Topic } from '../types';
 
 /**
-<<<<<<< HEAD
  * Topic administration (docs/administration.md): the `admin` role only (FORBIDDEN
  * otherwise). Thin: the service validates and writes to the caller's tenant only.
-=======
- * Topic administration (docs/administration.md). Thin: the service checks the
- * `admin` role (FORBIDDEN), validates, and writes to the caller's tenant only.
->>>>>>> p1-docs
  */
 @Authorized(ADMIN_ROLE)
 @Resolver()
