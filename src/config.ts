@@ -29,8 +29,10 @@ export interface Config {
     maxMessageChars: number;
     bodyLimitBytes: number;
     maxQueryDepth: number;
-    /** Most field selections (aliases and fragment expansions included) one operation may make. */
+    /** The most one operation may cost: fields returned through page sizes, store and coach calls (src/graphql/cost.ts). */
     maxQueryCost: number;
+    /** The most coach-calling fields (sendMessage, startSession, ...) one operation may select. */
+    maxCoachFields: number;
     /** Longest wait for one coach call (reply or opening) before COACH_UNAVAILABLE. */
     coachTimeoutMs: number;
   };
@@ -65,7 +67,9 @@ export class ConfigError extends Error {
 }
 
 /** Defaults shared with the layers that apply them when a caller passes none. */
-export const DEFAULT_MAX_QUERY_COST = 300;
+/** Every operation in operations/ at page size 100 costs at most about 2,000 (test/unit/cost.test.ts). */
+export const DEFAULT_MAX_QUERY_COST = 3000;
+export const DEFAULT_MAX_COACH_FIELDS = 1;
 export { DEFAULT_COACH_TIMEOUT_MS };
 
 type Env = Record<string, string | undefined>;
@@ -117,7 +121,8 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
       maxQueryDepth: int(env.MAX_QUERY_DEPTH, 'MAX_QUERY_DEPTH', 10, 2, 100),
-      maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 10, 100_000),
+      maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 100, 10_000_000),
+      maxCoachFields: int(env.MAX_COACH_FIELDS, 'MAX_COACH_FIELDS', DEFAULT_MAX_COACH_FIELDS, 1, 100),
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
     },
   };
