@@ -135,7 +135,7 @@ export async function startApp({
           mountDemo(app, {
             log,
             staticDir: demoDir,
-            devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim } : undefined,
+            devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim, maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds } : undefined,
           });
         }
       },

@@ -3,6 +3,9 @@ import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 
+/** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
 /**
  * The one reader of the environment: every variable the server and its commands use is
  * read and validated here, once, at start. Entry points pass `process.env`; a bad value
@@ -45,6 +48,8 @@ export interface AuthConfig {
   audience: string | undefined;
   tenantClaim: string;
   rolesClaim: string;
+  /** JWT_MAX_LIFETIME_SECONDS: longer-lived tokens (exp - iat, or exp - now) are refused. */
+  maxTokenLifetimeSeconds: number;
 }
 
 /** Logging, metrics and demo switches. */
@@ -84,6 +89,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     audience: nonEmpty(env.JWT_AUDIENCE),
     tenantClaim: nonEmpty(env.JWT_TENANT_CLAIM) ?? 'tenant_id',
     rolesClaim: nonEmpty(env.JWT_ROLES_CLAIM) ?? 'roles',
+    maxTokenLifetimeSeconds: int(env.JWT_MAX_LIFETIME_SECONDS, 'JWT_MAX_LIFETIME_SECONDS', DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, 60, 31_536_000),
   };
   if (auth.secret && auth.jwksUrl) throw new ConfigError('Set JWT_SECRET or JWT_JWKS_URL, not both');
   if (auth.secret && Buffer.byteLength(auth.secret) < 32) throw new ConfigError('JWT_SECRET must be at least 32 bytes long');

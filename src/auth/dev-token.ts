@@ -17,6 +17,9 @@ export function devSecret(dataDir: string): string {
   return secret;
 }
 
+/** Development tokens last 12 hours, or JWT_MAX_LIFETIME_SECONDS when that is shorter, so the server accepts them. */
+export const devTokenLifetime = (maxLifetimeSeconds: number) => `${Math.min(12 * 3600, maxLifetimeSeconds)}s`;
+
 export interface TokenClaims {
   tenantId: string;
   userId: string;

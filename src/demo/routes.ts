@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import express from 'express';
-import { signToken } from '../auth/dev-token';
+import { devTokenLifetime, signToken } from '../auth/dev-token';
 import type { Logger } from '../logger';
 
 /** Where `npm run build:web` puts the reference client (index.html, demo.js, style.css). */
@@ -15,7 +15,7 @@ export interface DemoRouteOptions {
    * when no JWT_SECRET / JWT_JWKS_URL is configured and NODE_ENV is not production.
    * Without it there is no POST /demo/token (the page then asks for a token to paste).
    */
-  devToken?: { secret: string; tenantClaim: string };
+  devToken?: { secret: string; tenantClaim: string; maxLifetimeSeconds: number };
   log: Logger;
 }
 
@@ -25,7 +25,7 @@ const ID = /^[A-Za-z0-9_.@-]{1,64}$/;
 export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
   const dir = opts.staticDir ?? DEMO_STATIC_DIR;
   if (opts.devToken) {
-    const { secret, tenantClaim } = opts.devToken;
+    const { secret, tenantClaim, maxLifetimeSeconds } = opts.devToken;
     app.post('/demo/token', express.json({ limit: 2048 }), async (req, res) => {
       const body = (req.body ?? {}) as { tenantId?: unknown; userId?: unknown };
       const tenantId = body.tenantId;
@@ -34,7 +34,7 @@ export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
         res.status(400).json({ error: 'tenantId and userId must be 1-64 characters of A-Z, a-z, 0-9, "_", ".", "@", "-"' });
         return;
       }
-      const token = await signToken(secret, { tenantId, userId, tenantClaim, expiresIn: '12h' });
+      const token = await signToken(secret, { tenantId, userId, tenantClaim, expiresIn: devTokenLifetime(maxLifetimeSeconds) });
       opts.log.info('development token issued', { tenant: tenantId, user: userId });
       res.set('cache-control', 'no-store').json({ token, tenantId, userId });
     });
