@@ -106,9 +106,11 @@ export class TokenCache {
 }
 
 export function viewerFrom(payload: JWTPayload, config: Pick<AuthConfig, 'tenantClaim' | 'rolesClaim'>): Viewer {
-  const userId = payload.sub;
-  const tenantId = payload[config.tenantClaim];
-  const roles = payload[config.rolesClaim] ?? [];
+  // Own claims only: a claim name such as "constructor" must not find Object.prototype's.
+  const claim = (name: string) => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+  const userId = claim('sub');
+  const tenantId = claim(config.tenantClaim);
+  const roles = claim(config.rolesClaim) ?? [];
   if (!isId(userId)) throw unauthenticated('The token names no user (sub)');
   if (!isId(tenantId)) throw unauthenticated(`The token names no tenant (${config.tenantClaim})`);
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw unauthenticated('The token has malformed roles');
