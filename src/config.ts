@@ -14,6 +14,7 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 export interface Config {
   production: boolean;
   port: number;
+  /** HOST: the listen address; unset: 127.0.0.1 in development, every interface in production. */
   host: string | undefined;
   dataDir: string;
   /** 'embedded' (DynamoDB Local started by the server), 'aws', or an endpoint URL. */
@@ -107,7 +108,8 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
   return {
     production,
     port: int(env.PORT, 'PORT', 4000, 0, 65535),
-    host: nonEmpty(env.HOST),
+    // Development listens on loopback only (its /demo/token signs tokens for anyone); production on every interface.
+    host: nonEmpty(env.HOST) ?? (production ? undefined : '127.0.0.1'),
     dataDir: resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     dynamo: !endpoint ? { mode: 'embedded' } : endpoint === 'aws' ? { mode: 'aws' } : { mode: 'endpoint', url: url(endpoint, 'DYNAMODB_ENDPOINT') },
     region,
