@@ -72,8 +72,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Defaults shared with the layers that apply them when a caller passes none. */
-/** Every operation in operations/ at page size 100 costs at most about 2,000 (test/unit/cost.test.ts). */
+// Defaults shared with the layers that apply them when a caller passes none.
+/** Every operation in operations/ at page size 100 costs at most about 1,800 (test/unit/cost.test.ts). */
 export const DEFAULT_MAX_QUERY_COST = 3000;
 export const DEFAULT_MAX_COACH_FIELDS = 1;
 export { DEFAULT_COACH_TIMEOUT_MS };
