@@ -24,7 +24,7 @@ async function time(label: string, n: number, fn: () => unknown | Promise<unknow
 
 async function main() {
   const token = await signToken(SECRET, { tenantId: 'acme', userId: 'alice', expiresIn: '1h' });
-  const verifier = createVerifier({ secret: SECRET, jwksUrl: undefined, issuer: undefined, audience: undefined, tenantClaim: 'tenant_id', rolesClaim: 'roles' });
+  const verifier = createVerifier({ secret: SECRET, jwksUrl: undefined, issuer: undefined, audience: undefined, tenantClaim: 'tenant_id', rolesClaim: 'roles', maxTokenLifetimeSeconds: 86400 });
   await time('jose HS256 verify + claims (per request today)', 20000, () => verifier.verify(token));
   const cache = new Map<string, { viewer: unknown; exp: number }>();
   cache.set(token, { viewer: await verifier.verify(token), exp: Date.now() / 1000 + 3600 });

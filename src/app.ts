@@ -7,6 +7,7 @@ import { createVerifier } from './auth/verifier';
 import { devSecret } from './auth/dev-token';
 import { Logger } from './logger';
 import { SessionService } from './sessions/session-service';
+import { DEFAULT_LIMITS } from './sessions/service-context';
 import { AdminService } from './sessions/admin-service';
 import { documentClient } from './store/client';
 import { DynamoSessionRepository } from './store/dynamo-session-repository';
@@ -85,8 +86,8 @@ export async function startApp({
     log,
     {
       maxMessageChars: config.limits.maxMessageChars,
-      maxPageSize: 100,
-      defaultPageSize: 20,
+      maxPageSize: DEFAULT_LIMITS.maxPageSize,
+      defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
       coachTimeoutMs: config.limits.coachTimeoutMs,
     },
     {
@@ -118,6 +119,7 @@ export async function startApp({
       bodyLimitBytes: config.limits.bodyLimitBytes,
       maxQueryDepth: config.limits.maxQueryDepth,
       maxQueryCost: config.limits.maxQueryCost,
+      maxCoachFields: config.limits.maxCoachFields,
       ready: () => repo.ping().then(() => true),
       sandbox,
       plugins: [observer.plugin],
@@ -133,7 +135,7 @@ export async function startApp({
           mountDemo(app, {
             log,
             staticDir: demoDir,
-            devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim } : undefined,
+            devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim, maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds } : undefined,
           });
         }
       },

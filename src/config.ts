@@ -3,6 +3,9 @@ import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 
+/** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
 /**
  * The one reader of the environment: every variable the server and its commands use is
  * read and validated here, once, at start. Entry points pass `process.env`; a bad value
@@ -11,6 +14,7 @@ import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 export interface Config {
   production: boolean;
   port: number;
+  /** HOST: the listen address; unset: 127.0.0.1 in development, every interface in production. */
   host: string | undefined;
   dataDir: string;
   /** 'embedded' (DynamoDB Local started by the server), 'aws', or an endpoint URL. */
@@ -29,8 +33,10 @@ export interface Config {
     maxMessageChars: number;
     bodyLimitBytes: number;
     maxQueryDepth: number;
-    /** Most field selections (aliases and fragment expansions included) one operation may make. */
+    /** The most one operation may cost: fields returned through page sizes, store and coach calls (src/graphql/cost.ts). */
     maxQueryCost: number;
+    /** The most coach-calling fields (sendMessage, startSession, ...) one operation may select. */
+    maxCoachFields: number;
     /** Longest wait for one coach call (reply or opening) before COACH_UNAVAILABLE. */
     coachTimeoutMs: number;
   };
@@ -43,6 +49,8 @@ export interface AuthConfig {
   audience: string | undefined;
   tenantClaim: string;
   rolesClaim: string;
+  /** JWT_MAX_LIFETIME_SECONDS: longer-lived tokens (exp - iat, or exp - now) are refused. */
+  maxTokenLifetimeSeconds: number;
 }
 
 /** Logging, metrics and demo switches. */
@@ -64,8 +72,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Defaults shared with the layers that apply them when a caller passes none. */
-export const DEFAULT_MAX_QUERY_COST = 300;
+// Defaults shared with the layers that apply them when a caller passes none.
+/** Every operation in operations/ at page size 100 costs at most about 1,800 (test/unit/cost.test.ts). */
+export const DEFAULT_MAX_QUERY_COST = 3000;
+export const DEFAULT_MAX_COACH_FIELDS = 1;
 export { DEFAULT_COACH_TIMEOUT_MS };
 
 type Env = Record<string, string | undefined>;
@@ -80,6 +90,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     audience: nonEmpty(env.JWT_AUDIENCE),
     tenantClaim: nonEmpty(env.JWT_TENANT_CLAIM) ?? 'tenant_id',
     rolesClaim: nonEmpty(env.JWT_ROLES_CLAIM) ?? 'roles',
+    maxTokenLifetimeSeconds: int(env.JWT_MAX_LIFETIME_SECONDS, 'JWT_MAX_LIFETIME_SECONDS', DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, 60, 31_536_000),
   };
   if (auth.secret && auth.jwksUrl) throw new ConfigError('Set JWT_SECRET or JWT_JWKS_URL, not both');
   if (auth.secret && Buffer.byteLength(auth.secret) < 32) throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
@@ -97,7 +108,8 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
   return {
     production,
     port: int(env.PORT, 'PORT', 4000, 0, 65535),
-    host: nonEmpty(env.HOST),
+    // Development listens on loopback only (its /demo/token signs tokens for anyone); production on every interface.
+    host: nonEmpty(env.HOST) ?? (production ? undefined : '127.0.0.1'),
     dataDir: resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     dynamo: !endpoint ? { mode: 'embedded' } : endpoint === 'aws' ? { mode: 'aws' } : { mode: 'endpoint', url: url(endpoint, 'DYNAMODB_ENDPOINT') },
     region,
@@ -117,7 +129,8 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
       maxQueryDepth: int(env.MAX_QUERY_DEPTH, 'MAX_QUERY_DEPTH', 10, 2, 100),
-      maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 10, 100_000),
+      maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 100, 10_000_000),
+      maxCoachFields: int(env.MAX_COACH_FIELDS, 'MAX_COACH_FIELDS', DEFAULT_MAX_COACH_FIELDS, 1, 100),
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
     },
   };

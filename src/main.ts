@@ -7,7 +7,7 @@ import { ensureTable } from './store/table';
 import { startReaper } from './store/embedded-reaper';
 import { TopicsFileError } from './topics/catalog';
 import { hsSecret, startApp } from './app';
-import { signToken } from './auth/dev-token';
+import { devTokenLifetime, signToken } from './auth/dev-token';
 import { SANDBOX_EXAMPLE } from './sandbox-example';
 
 /** Composition root: config -> DynamoDB (embedded by default) -> app -> signals. */
@@ -76,7 +76,12 @@ async function main() {
 /** In development without configured JWT verification, a ready-to-paste token for Sandbox. */
 async function developmentToken(config: Config): Promise<string | undefined> {
   if (config.production || config.auth.secret || config.auth.jwksUrl) return undefined;
-  return signToken(hsSecret(config)!, { tenantId: 'demo-tenant', userId: 'demo-user', tenantClaim: config.auth.tenantClaim });
+  return signToken(hsSecret(config)!, {
+    tenantId: 'demo-tenant',
+    userId: 'demo-user',
+    tenantClaim: config.auth.tenantClaim,
+    expiresIn: devTokenLifetime(config.auth.maxTokenLifetimeSeconds),
+  });
 }
 
 function printBanner(url: string, config: Config, token: string | undefined) {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { ensurePrivateDir } from '../private-dir';
 
 /**
  * Development only: with no JWT configuration the server signs its own tokens with a
@@ -9,13 +10,17 @@ import { SignJWT } from 'jose';
  */
 export function devSecret(dataDir: string): string {
   const file = join(dataDir, 'dev-jwt-secret');
+  // 0700 directory, 0600 files: also for a secret written by an earlier version.
+  ensurePrivateDir(dataDir);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('hex');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);
   return secret;
 }
+
+/** Development tokens last 12 hours, or JWT_MAX_LIFETIME_SECONDS when that is shorter, so the server accepts them. */
+export const devTokenLifetime = (maxLifetimeSeconds: number) => `${Math.min(12 * 3600, maxLifetimeSeconds)}s`;
 
 export interface TokenClaims {
   tenantId: string;

@@ -20,7 +20,7 @@ export class EmbeddedCoach implements Coach {
   async reply({ topic, userMessage }: CoachTurn): Promise<string> {
     const turn = Math.ceil(userMessage.seq / 2); // user messages take even seqs after the opening
     const echo = keyPhrase(userMessage.content);
-    const questions = QUESTIONS[topic.id] ?? GENERIC_QUESTIONS;
+    const questions = QUESTIONS.get(topic.id) ?? GENERIC_QUESTIONS;
     const stage = STAGES[Math.min(turn - 1, STAGES.length - 1)];
     const question = questions[(turn - 1) % questions.length];
     const reflection = echo ? `You said "${echo}". ${stage}` : stage;
@@ -93,12 +93,8 @@ function coreValues(said: Message[], schema: ResultSchema): { name: string; mean
 function fill(schema: ResultSchema, statements: string[]): unknown {
   switch (schema.type) {
     case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const [name, sub] of Object.entries(schema.properties)) {
-        const value = fill(sub, statements);
-        if (value !== undefined) out[name] = value;
-      }
-      return out;
+      const filled = Object.entries(schema.properties).map(([name, sub]) => [name, fill(sub, statements)] as const);
+      return Object.fromEntries(filled.filter(([, value]) => value !== undefined));
     }
     case 'array': {
       const n = Math.min(statements.length, schema.maxItems ?? 5);
@@ -138,7 +134,8 @@ const GENERIC_QUESTIONS = [
   'What is one small step you could take this week?',
 ];
 
-const QUESTIONS: Record<string, string[]> = {
+/** By topic id; a Map, so that a tenant's topic called "constructor" gets the generic questions. */
+const QUESTIONS = new Map<string, string[]>(Object.entries({
   core_values: [
     'When did you last feel fully yourself at work, and what were you doing?',
     'What value was being honoured in that moment?',
@@ -174,7 +171,7 @@ const QUESTIONS: Record<string, string[]> = {
     'Who could support you, and what would you ask of them?',
     'What is the very first step, and when will you take it?',
   ],
-};
+}));
 
 /** The user's own words, shortened to a clause, to reflect back. */
 function keyPhrase(content: string): string {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import express from 'express';
-import { signToken } from '../auth/dev-token';
+import { devTokenLifetime, signToken } from '../auth/dev-token';
 import type { Logger } from '../logger';
 
 /** Where `npm run build:web` puts the reference client (index.html, demo.js, style.css). */
@@ -15,18 +15,34 @@ export interface DemoRouteOptions {
    * when no JWT_SECRET / JWT_JWKS_URL is configured and NODE_ENV is not production.
    * Without it there is no POST /demo/token (the page then asks for a token to paste).
    */
-  devToken?: { secret: string; tenantClaim: string };
+  devToken?: { secret: string; tenantClaim: string; maxLifetimeSeconds: number };
   log: Logger;
 }
 
 const ID = /^[A-Za-z0-9_.@-]{1,64}$/;
 
+/**
+ * A caller on this machine: the socket's peer is a loopback address (127.0.0.0/8, ::1, or
+ * 127.x mapped into IPv6). Headers such as X-Forwarded-For are never consulted: anyone can send them.
+ */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
 /** GET /demo (the reference client) and, in development without JWT configuration, POST /demo/token. */
 export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
   const dir = opts.staticDir ?? DEMO_STATIC_DIR;
   if (opts.devToken) {
-    const { secret, tenantClaim } = opts.devToken;
+    const { secret, tenantClaim, maxLifetimeSeconds } = opts.devToken;
     app.post('/demo/token', express.json({ limit: 2048 }), async (req, res) => {
+      // A token for any tenant and user: only for someone at this machine, even when HOST opens the port wider.
+      if (!isLoopback(req.socket.remoteAddress)) {
+        opts.log.warn('development token refused to a remote caller', { remoteAddress: req.socket.remoteAddress });
+        res.status(403).json({ error: 'Development tokens are issued only to callers on this machine (loopback)' });
+        return;
+      }
       const body = (req.body ?? {}) as { tenantId?: unknown; userId?: unknown };
       const tenantId = body.tenantId;
       const userId = body.userId;
@@ -34,7 +50,7 @@ export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
         res.status(400).json({ error: 'tenantId and userId must be 1-64 characters of A-Z, a-z, 0-9, "_", ".", "@", "-"' });
         return;
       }
-      const token = await signToken(secret, { tenantId, userId, tenantClaim, expiresIn: '12h' });
+      const token = await signToken(secret, { tenantId, userId, tenantClaim, expiresIn: devTokenLifetime(maxLifetimeSeconds) });
       opts.log.info('development token issued', { tenant: tenantId, user: userId });
       res.set('cache-control', 'no-store').json({ token, tenantId, userId });
     });

@@ -1,3 +1,5 @@
+import { isCleanText } from './text';
+
 /**
  * A small JSON Schema subset for a topic's session result (what completeSession
  * extracts): `type` (object, array, string, number, integer, boolean), `properties`,
@@ -20,14 +22,20 @@ export type ResultSchema =
 export type ResultObjectSchema = Extract<ResultSchema, { type: 'object' }>;
 
 const TYPES = ['object', 'array', 'string', 'number', 'integer', 'boolean'] as const;
-const KEYS: Record<string, readonly string[]> = {
-  object: ['type', 'properties', 'required', 'additionalProperties', 'description'],
-  array: ['type', 'items', 'minItems', 'maxItems', 'description'],
-  string: ['type', 'maxLength', 'description'],
-  number: ['type', 'description'],
-  integer: ['type', 'description'],
-  boolean: ['type', 'description'],
-};
+const KEYS = new Map<string, readonly string[]>([
+  ['object', ['type', 'properties', 'required', 'additionalProperties', 'description']],
+  ['array', ['type', 'items', 'minItems', 'maxItems', 'description']],
+  ['string', ['type', 'maxLength', 'description']],
+  ['number', ['type', 'description']],
+  ['integer', ['type', 'description']],
+  ['boolean', ['type', 'description']],
+]);
+/**
+ * Property names that every JavaScript object already has (`constructor`, `toString`,
+ * `__proto__`, ...): neither a schema nor a result may use them. As keys of stored maps they
+ * break the DynamoDB marshaller (`constructor`) or vanish on the way back (`__proto__`).
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 const MAX_DEPTH = 6;
 const MAX_PROPERTIES = 50;
 const MAX_ITEMS_BOUND = 1000;
@@ -48,11 +56,11 @@ function parseNode(raw: unknown, path: string, depth: number, fail: (problem: st
     throw fail(`"${path}.type" must be one of ${TYPES.join(', ')}`);
   }
   for (const key of Object.keys(raw)) {
-    if (!KEYS[type].includes(key)) throw fail(`"${path}" has "${key}", which a ${type} schema does not support`);
+    if (!KEYS.get(type)!.includes(key)) throw fail(`"${path}" has "${key}", which a ${type} schema does not support`);
   }
   const description = raw.description;
-  if (description !== undefined && (typeof description !== 'string' || description.length > 1000)) {
-    throw fail(`"${path}.description" must be a string of at most 1000 characters`);
+  if (description !== undefined && (typeof description !== 'string' || description.length > 1000 || !isCleanText(description, { multiline: true }))) {
+    throw fail(`"${path}.description" must be a string of at most 1000 characters, without control characters`);
   }
   const base = description !== undefined ? { description: description as string } : {};
   const bound = (name: string, max: number): number | undefined => {
@@ -66,8 +74,12 @@ function parseNode(raw: unknown, path: string, depth: number, fail: (problem: st
       if (!isObject(raw.properties)) throw fail(`"${path}.properties" must be an object`);
       const names = Object.keys(raw.properties);
       if (names.length > MAX_PROPERTIES) throw fail(`"${path}.properties" has more than ${MAX_PROPERTIES} entries`);
-      const properties: Record<string, ResultSchema> = {};
-      for (const name of names) properties[name] = parseNode(raw.properties[name], `${path}.properties.${name}`, depth + 1, fail);
+      const reserved = names.find((name) => RESERVED_NAMES.has(name));
+      if (reserved !== undefined) throw fail(`"${path}.properties" has "${reserved}", a name every JavaScript object has already: choose another`);
+      const props = raw.properties;
+      const properties: Record<string, ResultSchema> = Object.fromEntries(
+        names.map((name) => [name, parseNode(props[name], `${path}.properties.${name}`, depth + 1, fail)]),
+      );
       const out: ResultObjectSchema = { type: 'object', properties, ...base };
       if (raw.required !== undefined) {
         if (!Array.isArray(raw.required) || raw.required.some((r) => typeof r !== 'string' || !names.includes(r))) {
@@ -116,10 +128,14 @@ function check(schema: ResultSchema, value: unknown, path: string, problems: str
     case 'object': {
       if (!isObject(value)) return void problems.push(`${at}: expected an object`);
       for (const name of schema.required ?? []) {
-        if (value[name] === undefined || value[name] === null) problems.push(`${join(path, name)}: is required`);
+        if (!Object.hasOwn(value, name) || value[name] === undefined || value[name] === null) problems.push(`${join(path, name)}: is required`);
       }
       for (const [name, v] of Object.entries(value)) {
-        const sub = schema.properties[name];
+        if (RESERVED_NAMES.has(name)) {
+          problems.push(`${join(path, name)}: is a reserved name`);
+          continue;
+        }
+        const sub = Object.hasOwn(schema.properties, name) ? schema.properties[name] : undefined;
         if (sub) {
           if (v !== undefined && v !== null) check(sub, v, join(path, name), problems);
         } else if (schema.additionalProperties === false) {

@@ -1,18 +1,62 @@
-import { ValidationRule } from 'graphql';
-import { selectionLimit } from './selection-limit';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { operationCost, PageSizes } from './cost';
+
+export interface CostLimits extends PageSizes {
+  /** MAX_QUERY_COST: the most an operation may cost (see cost.ts for the units). */
+  maxCost: number;
+  /** MAX_COACH_FIELDS: the most coach-calling fields one operation may select. */
+  maxCoachFields: number;
+}
 
 /**
- * Rejects operations that select more than `max` fields before they execute: every field
- * counts once per place it appears, each alias separately, named fragments once per
- * spread (so `{ a: topics { id } b: topics { id } ... }` and fragments spread many times
- * add up). List sizes are bounded elsewhere (page sizes at most 100, depth by depthLimit).
- * Introspection (`__schema`, `__type`) is exempt, as in depthLimit; `__typename` counts
- * like any field.
+ * The operation's cost against the limits; the errors to refuse it with, or [] when it may
+ * run. Needs the request's variables (page sizes often come from them), so it runs once the
+ * operation is known and before it executes, not as a validation rule (Apollo caches
+ * validation per document, whatever the variables). Subscriptions, whatever serves them,
+ * call this too.
  */
-export function costLimit(max: number): ValidationRule {
-  return selectionLimit(max, {
-    exempt: (name) => name === '__schema' || name === '__type',
-    combine: (siblings, selection) => siblings + selection,
-    message: (limit) => `The query selects more than the limit of ${limit} fields (aliases and fragment spreads included)`,
-  });
+export function costErrors(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  limits: CostLimits,
+): GraphQLError[] {
+  const { cost, coachFields, coachFieldNames } = operationCost(schema, document, operation, variables, limits);
+  const errors: GraphQLError[] = [];
+  const refuse = (message: string, details: Record<string, number>) =>
+    errors.push(new GraphQLError(message, { nodes: [operation], extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...details, http: { status: 400 } } }));
+  if (coachFields > limits.maxCoachFields) {
+    const names = coachFieldNames.join(', ');
+    refuse(`The operation calls the coach ${coachFields} times (${names}); at most ${limits.maxCoachFields} coach-calling field(s) per request`, {
+      coachFields,
+      maxCoachFields: limits.maxCoachFields,
+    });
+  }
+  if (cost > limits.maxCost) {
+    const shown = Number.isFinite(cost) && cost < 1e15 ? Math.round(cost) : Number.MAX_SAFE_INTEGER;
+    refuse(
+      `The operation costs ${shown}, more than the limit of ${limits.maxCost}: every field returned counts, multiplied by the page sizes (first/last) of the lists it is in, and every store or coach call counts more`,
+      { cost: shown, maxCost: limits.maxCost },
+    );
+  }
+  return errors;
+}
+
+/** Refuses, before anything runs, operations over the cost or coach-call limits (GRAPHQL_VALIDATION_FAILED, HTTP 400). */
+export function costLimit<T extends object>(limits: CostLimits): ApolloServerPlugin<T> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation(rc) {
+          // No operation: graphql-js reports that itself when it executes.
+          if (!rc.operation) return;
+          const errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits);
+          // Apollo sends what didResolveOperation throws as the response; one error is enough to say why.
+          if (errors.length) throw errors[0];
+        },
+      };
+    },
+  };
 }

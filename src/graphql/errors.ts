@@ -33,11 +33,16 @@ export function formatError(log: Logger) {
     const code = formatted.extensions?.code;
     const fromRequest = !(original instanceof Error) || original instanceof GraphQLError;
     if (fromRequest && typeof code === 'string' && PASS_THROUGH.has(code)) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...numbers(formatted.extensions), code } };
     }
     log.error('unexpected error', { error: describe(original), path: formatted.path });
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+/** The numeric details of a request error (the cost limit's `cost`, `maxCost`, ...): safe to show, nothing else is. */
+function numbers(extensions: Record<string, unknown> | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(extensions ?? {}).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
 }
 
 function describe(e: unknown) {

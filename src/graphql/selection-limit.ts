@@ -3,7 +3,7 @@ import { ASTNode, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode, 
 export interface SelectionMeasure {
   /** Fields that do not count, nor what they select (introspection). */
   exempt: (fieldName: string) => boolean;
-  /** How a selection's measure joins its siblings': Math.max for depth, a sum for cost. */
+  /** How a selection's measure joins its siblings' (Math.max for depth; a sum would count fields). */
   combine: (siblings: number, selection: number) => number;
   /** The error for an operation over the limit. */
   message: (max: number) => string;

@@ -13,7 +13,8 @@ import { Viewer } from '../domain/viewer';
 import { Context, createLoaders, Services } from '../graphql/context';
 import { depthLimit } from '../graphql/depth-limit';
 import { costLimit } from '../graphql/cost-limit';
-import { DEFAULT_MAX_QUERY_COST } from '../config';
+import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST } from '../config';
+import { DEFAULT_LIMITS } from '../sessions/service-context';
 import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
 import { Logger } from '../logger';
@@ -27,8 +28,10 @@ export interface ServerOptions {
   production: boolean;
   bodyLimitBytes: number;
   maxQueryDepth: number;
-  /** Most field selections per operation (MAX_QUERY_COST); default DEFAULT_MAX_QUERY_COST. */
+  /** The most an operation may cost (MAX_QUERY_COST); default DEFAULT_MAX_QUERY_COST. */
   maxQueryCost?: number;
+  /** The most coach-calling fields per operation (MAX_COACH_FIELDS); default DEFAULT_MAX_COACH_FIELDS. */
+  maxCoachFields?: number;
   /** Whether the store answers, for /readyz. */
   ready: () => Promise<boolean>;
   /** Sandbox's preloaded document and headers, in development. */
@@ -59,7 +62,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     // main.ts owns the signals: it drains this server, then stops the store.
     stopOnTerminationSignals: false,
     formatError: formatError(opts.log),
-    validationRules: [depthLimit(opts.maxQueryDepth), costLimit(opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST)],
+    validationRules: [depthLimit(opts.maxQueryDepth)],
     // A document of more tokens than any real operation is refused while parsing, before validation.
     parseOptions: { maxTokens: MAX_TOKENS },
     // Said out loud although both are Apollo's defaults: a JSON array of operations is refused
@@ -68,6 +71,13 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Cost needs the request's variables (page sizes): checked once the operation is known, before it runs.
+      costLimit<Context>({
+        maxCost: opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST,
+        maxCoachFields: opts.maxCoachFields ?? DEFAULT_MAX_COACH_FIELDS,
+        maxPageSize: DEFAULT_LIMITS.maxPageSize,
+        defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
+      }),
       ...(opts.plugins ?? []),
       opts.production
         ? ApolloServerPluginLandingPageDisabled()

@@ -20,8 +20,8 @@ import { deliver as deliverWebhook, WebhookOptions } from './webhook';
  * Two concurrent runs or a rerun never both deliver a period while the lease holds. Only
  * a run that dies between delivering and confirming (or outlives its lease) can lead to a
  * second delivery, after the lease ends, with the same event id: receivers dedupe on
- * `X-Coaching-Event-Id`. New activity rewrites the whole session item, dropping the mark
- * and any lease, so the next idle period is a new event.
+ * `X-Coaching-Event-Id`, which the signature covers (webhook.ts). New activity rewrites the
+ * whole session item, dropping the mark and any lease, so the next idle period is a new event.
  */
 export interface IdleCandidate {
   tenantId: string;

@@ -1,24 +1,46 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed webhooks: `X-Coaching-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`
- * (the scheme Stripe popularised), so a receiver can check origin and freshness, and
- * `X-Coaching-Event-Id` so it can drop a redelivery.
+ * Signed webhooks, with two headers:
+ *
+ *   X-Coaching-Event-Id:  <event id>
+ *   X-Coaching-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>\n<event id>\n<raw body>">
+ *
+ * The event id is signed with the body, so a captured delivery replayed under another event id
+ * (to slip past a receiver's dedupe) fails verification, and the timestamp bounds how long a
+ * replay under the same id is accepted at all. Newlines separate the parts because neither a
+ * header value nor the digits of `t` can hold one.
  */
-export function signatureHeader(secret: string, body: string, nowSec: number): string {
-  return `t=${nowSec},v1=${hmac(secret, `${nowSec}.${body}`)}`;
+export function signatureHeader(secret: string, eventId: string, body: string, nowSec: number): string {
+  return `t=${nowSec},v1=${hmac(secret, signedContent(nowSec, eventId, body))}`;
 }
 
-/** For receivers (and tests): true when the header signs `body` with `secret` within `toleranceSec`. */
-export function verifySignature(secret: string, body: string, header: string, nowSec: number, toleranceSec = 300): boolean {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
-  const t = Number(parts.t);
-  if (!Number.isInteger(t) || Math.abs(nowSec - t) > toleranceSec || typeof parts.v1 !== 'string') return false;
-  const expected = Buffer.from(hmac(secret, `${t}.${body}`), 'hex');
-  const given = Buffer.from(parts.v1, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** What a receiver got: the two headers as sent, and the raw body. */
+export interface Delivery {
+  eventId: string;
+  signature: string;
+  body: string;
 }
 
+/** Exactly `t=<digits>,v1=<64 lowercase hex>`: no other parts, spaces, repeats or number spellings. */
+const SIGNATURE = /^t=([1-9]\d{0,11}),v1=([0-9a-f]{64})$/;
+/** Event ids are ours (`<sessionId>:<ISO time>`): printable ASCII, bounded. */
+const EVENT_ID = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * For receivers (and tests): true when `signature` signs this event id and body with `secret`,
+ * with a timestamp within `toleranceSec` of `nowSec`. Anything malformed is false.
+ */
+export function verifySignature(secret: string, delivery: Delivery, nowSec: number, toleranceSec = 300): boolean {
+  const match = SIGNATURE.exec(delivery.signature);
+  if (!match || !EVENT_ID.test(delivery.eventId)) return false;
+  if (Math.abs(nowSec - Number(match[1])) > toleranceSec) return false;
+  // The timestamp as sent, not as re-spelled: any other spelling is another signed content.
+  const expected = Buffer.from(hmac(secret, signedContent(match[1], delivery.eventId, delivery.body)), 'hex');
+  return timingSafeEqual(Buffer.from(match[2], 'hex'), expected);
+}
+
+const signedContent = (t: number | string, eventId: string, body: string) => `${t}\n${eventId}\n${body}`;
 const hmac = (secret: string, data: string) => createHmac('sha256', secret).update(data).digest('hex');
 
 export interface WebhookOptions {
@@ -39,7 +61,7 @@ export async function deliver(opts: WebhookOptions, eventId: string, payload: un
         headers: {
           'content-type': 'application/json',
           'x-coaching-event-id': eventId,
-          'x-coaching-signature': signatureHeader(opts.secret, body, Math.floor(now() / 1000)),
+          'x-coaching-signature': signatureHeader(opts.secret, eventId, body, Math.floor(now() / 1000)),
         },
         body,
         signal: AbortSignal.timeout(opts.timeoutMs),

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
  * The service's Prometheus metrics, in a registry of its own per app instance (never
  * prom-client's global one), so several apps can run in one process (tests, benches).
  * Labels are bounded: operation names come from the operations clients send, so an
- * unknown or over-long name is folded into "other" (see `operationLabel`).
+ * unauthenticated, invalid, unknown or over-long name is folded into "other" (see `operationLabeler`).
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -104,14 +104,16 @@ export class Metrics {
 const MAX_OPERATION_LABELS = 200;
 
 /**
- * Operation names become labels only while there are few distinct ones; a client that
- * sends thousands of names cannot blow up the metrics (logs keep the real name).
+ * Operation names become labels only for operations of a caller with a valid token that
+ * validated against the schema (`known`), and only while there are few distinct ones: an
+ * anonymous client cannot take the label slots, and a caller sending thousands of names
+ * cannot blow up the metrics (logs keep the real name).
  */
-export function operationLabeler(): (name: string | null | undefined) => string {
+export function operationLabeler(): (name: string | null | undefined, known: boolean) => string {
   const seen = new Set<string>();
-  return (name) => {
+  return (name, known) => {
     if (!name) return 'anonymous';
-    if (!/^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name)) return 'other';
+    if (!known || !/^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name)) return 'other';
     if (seen.has(name)) return name;
     if (seen.size >= MAX_OPERATION_LABELS) return 'other';
     seen.add(name);

@@ -5,6 +5,7 @@ import type { Context } from '../graphql/context';
 import { requestIdOf } from '../http/request-id';
 import type { Logger } from '../logger';
 import type { RequestStats } from '../store/request-stats';
+import { loggableVariables } from './loggable-variables';
 import { Metrics, operationLabeler } from './metrics';
 
 export interface OperationLogOptions {
@@ -17,8 +18,6 @@ export interface OperationLogOptions {
 /** Outcome codes that say the service (not the caller) has a problem: logged at warn. */
 const SERVICE_SIDE = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'COACH_UNAVAILABLE']);
 
-/** Variables that identify what was touched, never what was said: logged always. */
-const SAFE_VARIABLES = ['topicId', 'sessionId', 'id', 'restart', 'clientMessageId', 'status', 'first', 'last'];
 
 /**
  * One log line and one metrics sample per GraphQL operation: request id, operation name,
@@ -33,6 +32,8 @@ export function createOperationObserver(opts: OperationLogOptions) {
   const report = (line: {
     requestId?: string;
     operation: string | null;
+    /** An authenticated caller's operation that validated: its name may become a metrics label. */
+    known: boolean;
     operationType?: string;
     tenant?: string;
     user?: string;
@@ -42,7 +43,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
     stats?: RequestStats;
     variables?: Record<string, unknown>;
   }) => {
-    const op = label(line.operation);
+    const op = label(line.operation, line.known);
     const seconds = line.durationMs / 1000;
     opts.metrics?.operations.inc({ operation: op, code: line.code });
     opts.metrics?.operationDuration.observe({ operation: op, code: line.code }, seconds);
@@ -84,6 +85,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
           report({
             requestId: ctx.requestId,
             operation: rc.operationName ?? rc.request.operationName ?? null,
+            known: Boolean(ctx.viewer && rc.operation),
             operationType: rc.operation?.operation,
             tenant: ctx.viewer?.tenantId,
             user: ctx.viewer?.userId,
@@ -91,7 +93,8 @@ export function createOperationObserver(opts: OperationLogOptions) {
             httpStatus: rc.response.http.status ?? 200,
             code,
             stats: ctx.dynamoStats,
-            variables: variablesToLog(rc.request.variables, opts.logMessageContent ?? false),
+            // Never the document itself: literal arguments (message contents) stay out of the log.
+            variables: opts.logMessageContent ? rc.request.variables : loggableVariables(rc.document, rc.operation, rc.request.variables),
           });
         },
       };
@@ -115,6 +118,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
       report({
         requestId,
         operation: typeof body?.operationName === 'string' ? body.operationName : null,
+        known: false, // refused before Apollo ran it: no authenticated, validated operation
         durationMs: performance.now() - started,
         httpStatus: res.statusCode,
         code: codeOfStatus(res.statusCode),
@@ -133,15 +137,4 @@ function codeOfStatus(status: number): string {
   if (status === 413) return 'BAD_USER_INPUT';
   if (status >= 500) return 'INTERNAL_SERVER_ERROR';
   return 'BAD_REQUEST';
-}
-
-function variablesToLog(variables: Record<string, unknown> | undefined, all: boolean): Record<string, unknown> | undefined {
-  if (!variables) return undefined;
-  if (all) return variables;
-  const safe: Record<string, unknown> = {};
-  for (const k of SAFE_VARIABLES) {
-    const v = variables[k];
-    if (v !== undefined && (typeof v !== 'string' || v.length <= 128)) safe[k] = v;
-  }
-  return Object.keys(safe).length ? safe : undefined;
 }

@@ -1,6 +1,7 @@
 import { badInput } from '../domain/errors';
 import { isClientMessageId, isTopicId } from '../domain/ids';
 import { Topic } from '../domain/topic';
+import { isCleanText } from '../domain/text';
 import { TopicCatalog } from '../topics/catalog';
 import type { ServiceLimits } from './service-context';
 
@@ -29,7 +30,7 @@ export function validateMessage(limits: ServiceLimits, content: string, clientMe
     throw badInput(`The message is longer than ${limits.maxMessageChars} characters`, { argumentName: 'content' });
   }
   // Unpaired surrogates and control characters other than tab/newline are refused, not stored.
-  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(content) || !content.isWellFormed()) {
+  if (!isCleanText(content, { multiline: true })) {
     throw badInput('The message contains control characters or invalid Unicode', { argumentName: 'content' });
   }
   if (clientMessageId !== null && !isClientMessageId(clientMessageId)) {

@@ -26,8 +26,10 @@ export class AdminQueries {
   async listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
     const index = INDEXES.byTenantIdle;
     const partition = tenantLiveGsiPk(tenantId);
-    const startKey = page.cursor ? startKeyOf(page.cursor, tenantId, index, partition) : undefined;
-    const keys = expr(`${index.pk} = :p AND ${index.sk} < :cut`, { ':p': partition, ':cut': isoTime(before) });
+    const cut = isoTime(before);
+    const startKey = page.cursor ? startKeyOf(page.cursor, tenantId, index, partition, cut) : undefined;
+    if (startKey === null) return { sessions: [], cursors: [], hasNextPage: false };
+    const keys = expr(`${index.pk} = :p AND ${index.sk} < :cut`, { ':p': partition, ':cut': cut });
     const found = await this.io.queryFilteredPage(
       { IndexName: index.name, ...params({ KeyConditionExpression: keys, FilterExpression: sessionFilter(now, null) }), ScanIndexForward: true },
       page.limit,

@@ -26,8 +26,16 @@ export function decodeCursor(cursor: string): { position: string; sessionId: str
   return { position, sessionId: match[1] };
 }
 
-/** The ExclusiveStartKey of a cursor in one partition (`partition`, a value of `index.pk`) of the tenant's index. */
-export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string): Item {
+/**
+ * The ExclusiveStartKey of a cursor in one partition (`partition`, a value of `index.pk`) of the
+ * tenant's index. `below`: the query's key condition keeps sort keys below it (ascending); a
+ * cursor at or past it (forged, or from a query with another bound) has nothing after it: null.
+ * DynamoDB refuses a start key outside the key condition, and that must not become a 500.
+ */
+export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string): Item;
+export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string, below: string): Item | null;
+export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string, below?: string): Item | null {
   const { position, sessionId } = decodeCursor(cursor);
+  if (below !== undefined && position >= below) return null;
   return { ...sessionKey(tenantId, sessionId), [index.pk]: partition, [index.sk]: position };
 }

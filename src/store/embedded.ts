@@ -1,7 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { ensurePrivateDir, withPrivateUmask } from '../private-dir';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -60,21 +60,27 @@ export interface EmbeddedDynamoOptions {
   javaHome?: string;
 }
 
-/** Starts DynamoDB Local on a free loopback port (or `port`). Resolves once it answers. */
+/**
+ * Starts DynamoDB Local on a free port (or `port`), reached at 127.0.0.1, and resolves once it
+ * answers. It listens on every interface: DynamoDB Local cannot be bound to one (docs/security.md).
+ */
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   const dir = jarDir();
   const java = javaCommand(opts.javaHome);
   if (spawnSync(java, ['-version'], { stdio: 'ignore' }).status !== 0) throw new JavaMissingError(java);
   const port = opts.port ?? (await freePort());
-  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-Xms64m', '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb'];
+  // No usage telemetry from a developer's machine to AWS.
+  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-Xms64m', '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
   if (opts.dataDir) {
     const dataDir = resolve(opts.dataDir);
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     args.push('-dbPath', dataDir);
   } else {
     args.push('-inMemory');
   }
-  const child = spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // DynamoDB Local has no option to bind an address: it listens on every interface (Jetty's
+  // default), on a free port. Its files, at least, are the owner's only (umask 077).
+  const child = withPrivateUmask(() => spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   const collect = (b: Buffer) => {
     if (output.length < 10_000) output += b.toString();

@@ -4,6 +4,7 @@ import { Topic } from '../domain/topic';
 import { isTopicId } from '../domain/ids';
 import { BUILTIN_TOPICS } from './builtin';
 import { parseResultSchema } from '../domain/result-schema';
+import { isCleanText } from '../domain/text';
 
 /**
  * Where a service finds the topics of a tenant: a fixed catalogue (every tenant the same)
@@ -104,10 +105,10 @@ export function parseTopic(entry: unknown, fail: Fail): Topic {
     throw fail('"id" must be a string of lowercase letters, digits, "_" or "-" (at most 64)', 'id');
   }
   const name = requiredText(entry.name, 'name', 200, fail);
-  const description = optionalText(entry.description, 'description', 2000, fail);
-  const instructions = optionalText(entry.instructions, 'instructions', 20000, fail) ?? `Coach the user on ${name}.`;
+  const description = optionalText(entry.description, 'description', 2000, fail, true);
+  const instructions = optionalText(entry.instructions, 'instructions', 20000, fail, true) ?? `Coach the user on ${name}.`;
   const openingMessage =
-    optionalText(entry.openingMessage, 'openingMessage', 4000, fail) ??
+    optionalText(entry.openingMessage, 'openingMessage', 4000, fail, true) ??
     `Welcome! Let's work on ${name}. What would you like to explore first?`;
   const topic: Topic = { id, name, description, instructions, openingMessage, settings: parseSettings(entry.settings, fail) };
   // No resultSchema (or null): completeSession extracts nothing for this topic.
@@ -162,10 +163,14 @@ function requiredText(value: unknown, name: string, max: number, fail: Fail): st
   return text;
 }
 
-function optionalText(value: unknown, name: string, max: number, fail: Fail): string | null {
+/** A text field: `multiline` ones may hold tabs and line breaks, none any other control character (src/domain/text.ts). */
+function optionalText(value: unknown, name: string, max: number, fail: Fail, multiline = false): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.trim() === '') throw fail(`"${name}" must be a non-empty string`, name);
   if (value.length > max) throw fail(`"${name}" is longer than ${max} characters`, name);
+  if (!isCleanText(value, { multiline })) {
+    throw fail(`"${name}" contains control characters${multiline ? ' (other than tab and line breaks)' : ''} or invalid Unicode`, name);
+  }
   return value;
 }
 

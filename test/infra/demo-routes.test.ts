@@ -3,12 +3,18 @@
  * POST /demo/token only when the server signs its own tokens (no JWT_SECRET / JWT_JWKS_URL,
  * not production). Production has neither.
  */
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
+import express from 'express';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TopicsDocument } from '../generated/graphql/graphql';
 import { baseOf } from '../support/e2e-helpers';
-import { gql, ok, startTestServer, TestServer } from '../support/server';
+import { gql, ok, startTestServer, TEST_SECRET, TestServer } from '../support/server';
+import { loadConfig } from '../../src/config';
+import { isLoopback, mountDemo } from '../../src/demo/routes';
+import { silentLogger } from '../../src/logger';
 import { ensureWebBuilt } from '../browser/web-build';
 
 let dir: string;
@@ -91,5 +97,56 @@ test('production: neither the page nor tokens; metrics stay', async () => {
 test('DEMO_ENABLED=false turns the page off in development too', async () => {
   await withServer({ JWT_SECRET: '', DEMO_ENABLED: 'false' }, async (server) => {
     expect((await fetch(`${baseOf(server.url)}/demo/`)).status).toBe(404);
+  });
+});
+
+describe('development is for this machine only (issue #9)', () => {
+  test('without HOST, development listens on loopback only (production: every interface)', async () => {
+    await withServer({ JWT_SECRET: '', HOST: '' }, async (server) => {
+      expect(server.config.host).toBe('127.0.0.1');
+      expect(server.app.server.httpServer.address()).toMatchObject({ address: '127.0.0.1' });
+    });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DYNAMODB_ENDPOINT: 'aws' }).host).toBeUndefined();
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  test('loopback addresses, by the socket', () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect({ a, loopback: isLoopback(a) }).toEqual({ a, loopback: true });
+    for (const a of ['192.0.2.2', '::ffff:192.0.2.2', '10.0.0.1', '::', '0.0.0.0', 'fd00::2', '127.0.0.1.evil', '', undefined]) {
+      expect({ a, loopback: isLoopback(a) }).toEqual({ a, loopback: false });
+    }
+  });
+
+  test('POST /demo/token refuses a caller from another machine (403), whatever X-Forwarded-For says', async () => {
+    // HOST=0.0.0.0 opens the port; the route still looks at the socket's peer. A remote peer is
+    // simulated by overriding the address the socket reports (this machine may have no other interface).
+    const app = express();
+    mountDemo(app, { log: silentLogger, devToken: { secret: TEST_SECRET, tenantClaim: 'tenant_id', maxLifetimeSeconds: 86400 } });
+    let peer: string | undefined;
+    const server = http.createServer((req, res) => {
+      if (peer) Object.defineProperty(req.socket, 'remoteAddress', { value: peer, configurable: true });
+      app(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/demo/token`;
+    const ask = (headers: Record<string, string> = {}) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close', ...headers }, body: '{"tenantId":"acme","userId":"alice"}' });
+    try {
+      for (const remote of ['203.0.113.7', '::ffff:192.0.2.9', '2001:db8::1']) {
+        peer = remote;
+        const spoofs: Record<string, string>[] = [{}, { 'x-forwarded-for': '127.0.0.1' }, { 'x-real-ip': '::1', forwarded: 'for=127.0.0.1' }];
+        for (const headers of spoofs) {
+          const res = await ask(headers);
+          expect({ remote, headers, status: res.status }).toEqual({ remote, headers, status: 403 });
+          expect(await res.text()).not.toMatch(/eyJ/);
+        }
+      }
+      peer = undefined; // the real loopback peer (control)
+      const res = await ask();
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { token: string }).token).toMatch(/^eyJ/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -46,14 +46,17 @@ async function expectNothingWritten() {
 const aliases = (n: number, field: string) => Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ');
 
 describe('width and cost: refused before execution with GRAPHQL_VALIDATION_FAILED', () => {
-  test(`a query of exactly ${DEFAULT_MAX_QUERY_COST} fields runs (control); one more is refused`, async () => {
-    const fine = await rawGql(server.url, `{ ${aliases(DEFAULT_MAX_QUERY_COST, '__typename')} }`, {}, mallory);
+  test(`a query costing exactly ${DEFAULT_MAX_QUERY_COST} runs (control); one more field is refused`, async () => {
+    // 111 sessionChecks cost 27 each (the field, its GetItem at 25, hasSession): 2997, and 3 __typename.
+    const checks = aliases(111, 'sessionCheck(topicId: "purpose") { hasSession }');
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(' ');
+    const fine = await rawGql(server.url, `{ ${checks} ${names(3)} }`, {}, mallory);
     expect(fine.errors).toBeUndefined();
-    expect(Object.keys(fine.data!)).toHaveLength(DEFAULT_MAX_QUERY_COST);
-    const over = await rawGql(server.url, `{ ${aliases(DEFAULT_MAX_QUERY_COST + 1, '__typename')} }`, {}, mallory);
+    expect(Object.keys(fine.data!)).toHaveLength(114);
+    const over = await rawGql(server.url, `{ ${checks} ${names(4)} }`, {}, mallory);
     expectCode(over, 'GRAPHQL_VALIDATION_FAILED');
     expect(over.data).toBeUndefined();
-    expect(over.errors![0].message).toMatch(/more than the limit of \d+ fields/);
+    expect(over.errors![0].message).toMatch(/costs 3001, more than the limit of 3000/);
   });
 
   test('an aliased mutation flood (400 x startSession) is refused whole: nothing is written', async () => {
@@ -68,7 +71,7 @@ describe('width and cost: refused before execution with GRAPHQL_VALIDATION_FAILE
     const spreads = Array.from({ length: 80 }, () => '...T').join(' ');
     const res = await rawGql(server.url, `{ ${spreads} } fragment T on Query { topics { id name description } }`, {}, mallory);
     expectCode(res, 'GRAPHQL_VALIDATION_FAILED');
-    expect(res.errors!.some((e) => /fields/.test(e.message))).toBe(true);
+    expect(res.errors!.some((e) => /costs \d+, more than the limit/.test(e.message))).toBe(true);
   });
 
   test('a fragment "bomb" (each fragment spreads the next one twice, 40 levels: 2^40 fields) is refused at once', async () => {

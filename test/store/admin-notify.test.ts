@@ -59,7 +59,8 @@ test('once per idle period across two concurrent runs and a rerun; signed; a new
     expect(events).toEqual([idleEventId({ sessionId: a.id, lastActivityAt: a.lastActivityAt }), idleEventId({ sessionId: b.id, lastActivityAt: b.lastActivityAt })].sort());
     for (const r of receiver.requests) {
       const body = JSON.stringify(r.body);
-      expect(verifySignature(SECRET, body, String(r.headers['x-coaching-signature']), Math.floor(clock.now() / 1000))).toBe(true);
+      const delivery = { eventId: String(r.headers['x-coaching-event-id']), signature: String(r.headers['x-coaching-signature']), body };
+      expect(verifySignature(SECRET, delivery, Math.floor(clock.now() / 1000))).toBe(true);
       expect(r.body).toMatchObject({ type: 'session.idle', eventId: r.headers['x-coaching-event-id'], idleMinutes: 2 * 24 * 60 });
     }
     expect(receiver.requests.map((r) => r.body.sessionId)).not.toContain(fresh.id);

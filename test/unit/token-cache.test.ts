@@ -3,7 +3,7 @@ import { signToken } from '../../src/auth/dev-token';
 import { DomainError } from '../../src/domain/errors';
 
 const secret = 'a-test-secret-that-is-at-least-32-bytes';
-const config = { secret, jwksUrl: undefined, issuer: undefined, audience: undefined, tenantClaim: 'tenant_id', rolesClaim: 'roles' };
+const config = { secret, jwksUrl: undefined, issuer: undefined, audience: undefined, tenantClaim: 'tenant_id', rolesClaim: 'roles', maxTokenLifetimeSeconds: 86400 };
 
 test('a cached token is served without a new check, but never past its own exp', async () => {
   let clock = Date.now();

@@ -1,0 +1,218 @@
+import {
+  DocumentNode,
+  FragmentDefinitionNode,
+  getNamedType,
+  getNullableType,
+  GraphQLCompositeType,
+  GraphQLSchema,
+  isCompositeType,
+  isListType,
+  Kind,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  ValueNode,
+} from 'graphql';
+
+/**
+ * What one operation would cost, computed before it runs from the document and the request's
+ * variables: every field returned counts 1, multiplied through nested lists by the page size
+ * the operation asks for (`first`/`last`: the argument, else the default page size); every
+ * store call counts STORE_CALL_COST, every coach call COACH_CALL_COST. Coach-calling fields
+ * are also counted on their own (`coachFields`), for the one-per-request limit.
+ */
+export interface OperationCost {
+  cost: number;
+  coachFields: number;
+  /** The coach-calling fields selected, by name (for the error message). */
+  coachFieldNames: string[];
+}
+
+/** A store call costs like this many returned fields (one GetItem, Query, or transaction). */
+export const STORE_CALL_COST = 25;
+/** A coach call (possibly billed by a model provider) costs like this many returned fields. */
+export const COACH_CALL_COST = 250;
+/** A list without paging arguments (`topics`): assumed this long. Tenants rarely have more topics. */
+export const UNPAGED_LIST_SIZE = 20;
+
+interface FieldCost {
+  /** Store calls per execution of the field. */
+  store?: number;
+  /** Store calls made once per request whatever the number of executions (a per-request DataLoader). */
+  batched?: boolean;
+  /** Calls the coach (a reply, an opening, a welcome back or a result extraction). */
+  coach?: boolean;
+  /** Store calls depend on the arguments (tenantSessions queries every topic when none is given). */
+  storeOf?: (arg: (name: string) => unknown) => number;
+}
+
+/**
+ * The fields that reach the store or the coach, by "Type.field"; others cost 1 each. The
+ * coach-calling ones are every field that may call a model: sendMessage and postMessage (the
+ * reply), startSession (a new session's opening, an idle one's welcome back), resumeSession
+ * (welcome back) and completeSession (result extraction); sendMessageStream, the streamed
+ * reply, counts once it exists.
+ */
+const FIELD_COSTS = new Map<string, FieldCost>([
+  ['Query.sessionCheck', { store: 1 }],
+  ['Query.session', { store: 1 }],
+  ['Query.mySessions', { store: 1 }],
+  ['Query.idleSessions', { store: 1 }],
+  ['Query.tenantSessions', { storeOf: (arg) => (typeof arg('topicId') === 'string' ? 1 : UNPAGED_LIST_SIZE) }],
+  ['Query.messageReply', { store: 3 }],
+  ['Query.topics', { store: 1, batched: true }],
+  ['CoachingSession.messages', { store: 1 }],
+  ['CoachingSession.topic', { store: 1, batched: true }],
+  ['Topic.myStatus', { store: 1, batched: true }],
+  ['Mutation.startSession', { store: 3, coach: true }],
+  ['Mutation.sendMessage', { store: 3, coach: true }],
+  ['Mutation.postMessage', { store: 3, coach: true }],
+  ['Mutation.resumeSession', { store: 2, coach: true }],
+  ['Mutation.completeSession', { store: 3, coach: true }],
+  ['Mutation.pauseSession', { store: 2 }],
+  ['Mutation.cancelSession', { store: 2 }],
+  ['Mutation.transferSession', { store: 3 }],
+  ['Mutation.eraseMyData', { store: 10 }],
+  ['Mutation.eraseUserData', { store: 10 }],
+  ['Mutation.createTopic', { store: 2 }],
+  ['Mutation.updateTopic', { store: 2 }],
+  ['Mutation.archiveTopic', { store: 2 }],
+  ['Mutation.unarchiveTopic', { store: 2 }],
+  ['Subscription.sendMessageStream', { store: 3, coach: true }],
+]);
+
+/** The coach-calling fields, as documented (docs/security.md). */
+export const COACH_FIELDS = [...FIELD_COSTS].filter(([, c]) => c.coach).map(([name]) => name);
+
+export interface PageSizes {
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+/**
+ * The cost of `operation` in `document` with these variables. Introspection (`__schema`,
+ * `__type`) is free: Sandbox and codegen need it, and production turns it off.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  pages: PageSizes,
+): OperationCost {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const defaults = new Map<string, ValueNode>();
+  for (const v of operation.variableDefinitions ?? []) if (v.defaultValue) defaults.set(v.variable.name.value, v.defaultValue);
+  const batched = new Set<string>();
+  const coachFieldNames = new Set<string>();
+  // A fragment costs the same wherever it is spread under the same multiplier: measured once
+  // (a document whose fragments spread other fragments twice, level after level, stays linear).
+  const memo = new Map<string, { cost: number; coach: number }>();
+
+  /** An argument's value: a literal, or a variable's value or default (undefined when absent). */
+  const valueOf = (value: ValueNode | undefined): unknown => {
+    if (value?.kind !== Kind.VARIABLE) return value && literal(value);
+    const name = value.name.value;
+    if (variables && Object.hasOwn(variables, name)) return variables[name];
+    const fallback = defaults.get(name);
+    return fallback && literal(fallback);
+  };
+
+  /** A page size argument's value, clamped to the range the service accepts. */
+  const pageArg = (value: ValueNode | undefined): number | undefined => {
+    const raw = valueOf(value);
+    if (raw === undefined || raw === null) return undefined;
+    // Not a whole number: the request fails its own checks; until then assume the largest page.
+    if (typeof raw !== 'number' || !Number.isInteger(raw)) return pages.maxPageSize;
+    return Math.min(Math.max(raw, 1), pages.maxPageSize);
+  };
+
+  /**
+   * Cost of a selection set on `type`, executed `times` times; `listSize`: how many items a
+   * list field directly below holds (the page size of the paged field above), when known.
+   */
+  const walk = (set: SelectionSetNode, type: GraphQLCompositeType, times: number, listSize: number | undefined, visiting: Set<string>) => {
+    let cost = 0;
+    let coach = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const frag = fragments.get(sel.name.value);
+        // Unknown fragments and cycles are refused by graphql-js's validation before this runs.
+        if (!frag || visiting.has(frag.name.value)) continue;
+        const on = schema.getType(frag.typeCondition.name.value);
+        const key = `${frag.name.value}:${times}:${listSize}`;
+        let part = memo.get(key);
+        if (!part) {
+          visiting.add(frag.name.value);
+          part = isCompositeType(on) ? walk(frag.selectionSet, on, times, listSize, visiting) : { cost: 0, coach: 0 };
+          visiting.delete(frag.name.value);
+          memo.set(key, part);
+        }
+        cost += part.cost;
+        coach += part.coach;
+        continue;
+      }
+      if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const on = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
+        const part = isCompositeType(on) ? walk(sel.selectionSet, on, times, listSize, visiting) : { cost: 0, coach: 0 };
+        cost += part.cost;
+        coach += part.coach;
+        continue;
+      }
+      const name = sel.name.value;
+      if (name === '__schema' || name === '__type') continue;
+      cost += times;
+      if (!('getFields' in type)) continue; // __typename on a union
+      const fields = type.getFields();
+      const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
+      if (!field) continue; // __typename
+      const coordinate = `${type.name}.${name}`;
+      const args = new Map((sel.arguments ?? []).map((a) => [a.name.value, a.value] as const));
+      const known = FIELD_COSTS.get(coordinate);
+      if (known) {
+        const calls = known.storeOf ? known.storeOf((arg) => valueOf(args.get(arg))) : (known.store ?? 0);
+        if (known.batched) batched.add(coordinate);
+        else cost += times * calls * STORE_CALL_COST;
+        if (known.coach) {
+          coach += times;
+          coachFieldNames.add(name);
+          cost += times * COACH_CALL_COST;
+        }
+      }
+      const paged = field.args.some((a) => a.name === 'first' || a.name === 'last');
+      const list = isListType(getNullableType(field.type));
+      const inner = list ? times * (listSize ?? UNPAGED_LIST_SIZE) : times;
+      const page = paged ? Math.max(pageArg(args.get('first')) ?? 0, pageArg(args.get('last')) ?? 0) || pages.defaultPageSize : undefined;
+      const named = getNamedType(field.type);
+      if (sel.selectionSet && isCompositeType(named)) {
+        const part = walk(sel.selectionSet, named, inner, page, visiting);
+        cost += part.cost;
+        coach += part.coach;
+      }
+    }
+    return { cost, coach };
+  };
+
+  const root = schema.getRootType(operation.operation);
+  if (!root) return { cost: 0, coachFields: 0, coachFieldNames: [] };
+  const { cost, coach } = walk(operation.selectionSet, root, 1, undefined, new Set());
+  return { cost: cost + batched.size * STORE_CALL_COST, coachFields: coach, coachFieldNames: [...coachFieldNames] };
+}
+
+/** A literal scalar argument value (lists and input objects: undefined, no cost depends on them). */
+function literal(value: ValueNode): unknown {
+  switch (value.kind) {
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(value.value);
+    case Kind.STRING:
+    case Kind.ENUM:
+      return value.value;
+    case Kind.BOOLEAN:
+      return value.value;
+    case Kind.NULL:
+      return null;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,166 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DocumentNode, getIntrospectionQuery, Kind, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
+import { buildSchema } from '../../src/graphql/schema';
+import { costErrors, CostLimits } from '../../src/graphql/cost-limit';
+import { COACH_CALL_COST, COACH_FIELDS, operationCost, STORE_CALL_COST } from '../../src/graphql/cost';
+import { depthLimit } from '../../src/graphql/depth-limit';
+import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, loadConfig } from '../../src/config';
+
+const schema = buildSchema();
+const DEFAULTS: CostLimits = { maxCost: DEFAULT_MAX_QUERY_COST, maxCoachFields: DEFAULT_MAX_COACH_FIELDS, maxPageSize: 100, defaultPageSize: 20 };
+
+const operationOf = (doc: DocumentNode) => doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+const costOf = (query: string, variables: Record<string, unknown> = {}) => {
+  const doc = parse(query);
+  expect(validate(schema, doc, specifiedRules)).toEqual([]);
+  return operationCost(schema, doc, operationOf(doc), variables, DEFAULTS);
+};
+const refusals = (query: string, variables: Record<string, unknown> = {}, limits: Partial<CostLimits> = {}) => {
+  const doc = parse(query);
+  return costErrors(schema, doc, operationOf(doc), variables, { ...DEFAULTS, ...limits }).map(
+    (e) => ({ message: e.message, ...e.extensions }) as { message: string; code?: string; cost?: number } & Record<string, unknown>,
+  );
+};
+const aliases = (n: number, field: string) => Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ');
+
+/** Every operation of operations/*.graphql, with the fragments it may spread. */
+function frontendOperations() {
+  const dir = join(__dirname, '..', '..', 'operations');
+  const doc = parse(readdirSync(dir).filter((f) => f.endsWith('.graphql')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n'));
+  const fragments = doc.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+  return doc.definitions
+    .filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
+    .map((op) => ({ op, doc: { kind: Kind.DOCUMENT, definitions: [op, ...fragments] } as DocumentNode }));
+}
+/** The largest page the service allows, for every page size variable an operation declares. */
+const largestPages = (op: OperationDefinitionNode) =>
+  Object.fromEntries((op.variableDefinitions ?? []).filter((v) => ['first', 'last'].includes(v.variable.name.value)).map((v) => [v.variable.name.value, 100]));
+
+describe('the default budget', () => {
+  const ops = frontendOperations();
+
+  test('allows every operation in operations/ at its largest page size (100), and within the depth limit', () => {
+    expect(ops.length).toBeGreaterThanOrEqual(20);
+    for (const { op, doc } of ops) {
+      const outcome = {
+        op: op.name?.value,
+        depth: validate(schema, doc, [depthLimit(10)]).map((e) => e.message),
+        cost: costErrors(schema, doc, op, largestPages(op), DEFAULTS).map((e) => e.message),
+      };
+      expect(outcome).toEqual({ op: op.name?.value, depth: [], cost: [] });
+    }
+  });
+
+  test('but not many of them in one request: 5 aliased copies of the largest list at page size 100 are refused', () => {
+    const largest = ops
+      .map(({ op, doc }) => ({ name: op.name!.value, cost: operationCost(schema, doc, op, largestPages(op), DEFAULTS).cost }))
+      .sort((a, b) => b.cost - a.cost)[0];
+    expect(largest.cost).toBeLessThanOrEqual(DEFAULT_MAX_QUERY_COST);
+    expect(largest.cost * 2).toBeGreaterThan(DEFAULT_MAX_QUERY_COST);
+    const one = 'mySessions(first: 100) { edges { cursor node { id topicId userId status createdAt updatedAt lastActivityAt endedAt expiresAt isIdle idleSince messageCount topic { id name } } } pageInfo { hasNextPage endCursor } }';
+    expect(refusals(`{ ${one} }`)).toEqual([]);
+    expect(refusals(`{ ${aliases(5, one)} }`)).toEqual([expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', maxCost: DEFAULT_MAX_QUERY_COST })]);
+  });
+
+  test('refuses 5 aliased mySessions(first: 100) with messages(first: 100) each: about 5 x 33,000', () => {
+    const nested = 'mySessions(first: 100) { edges { node { messages(first: 100) { edges { node { id content } } } } } }';
+    const [refused] = refusals(`{ ${aliases(5, nested)} }`);
+    expect(refused).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', maxCost: DEFAULT_MAX_QUERY_COST });
+    expect(refused.cost).toBeGreaterThan(5 * 100 * 100 * 3);
+    expect(refused.message).toMatch(/costs \d+, more than the limit of 3000/);
+    // One of them alone is refused too: 10,000 messages is not a page a frontend needs.
+    expect(refusals(`{ ${nested} }`)).toHaveLength(1);
+  });
+
+  test('the introspection query passes (Sandbox and codegen need it in development)', () => {
+    expect(refusals(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }))).toEqual([]);
+  });
+});
+
+describe('what counts', () => {
+  test('each field returned, once per item of every list it is in, by the page size asked for', () => {
+    const page = (first: number) => costOf(`{ mySessions(first: ${first}) { edges { node { id status } } } }`).cost;
+    // mySessions 1 + its Query, edges 1, then per session: node, id, status
+    expect(page(10)).toBe(1 + STORE_CALL_COST + 1 + 10 * 3);
+    expect(page(100)).toBe(1 + STORE_CALL_COST + 1 + 100 * 3);
+    // pageInfo is not a list: counted once
+    expect(costOf('{ mySessions(first: 100) { pageInfo { hasNextPage endCursor } } }').cost).toBe(1 + STORE_CALL_COST + 3);
+  });
+
+  test('page sizes from variables (their values, else their defaults), else the default page size (20)', () => {
+    const q = 'query Q($n: Int) { mySessions(first: $n) { edges { node { id } } } }';
+    expect(costOf(q, { n: 5 }).cost).toBe(costOf('{ mySessions(first: 5) { edges { node { id } } } }').cost);
+    expect(costOf(q, {}).cost).toBe(costOf('{ mySessions(first: 20) { edges { node { id } } } }').cost);
+    expect(costOf(q, { n: null }).cost).toBe(costOf('{ mySessions { edges { node { id } } } }').cost);
+    const withDefault = 'query Q($n: Int = 50) { mySessions(first: $n) { edges { node { id } } } }';
+    expect(costOf(withDefault, {}).cost).toBe(costOf('{ mySessions(first: 50) { edges { node { id } } } }').cost);
+    // Out of range or not a number: the service refuses it; until then the largest page is assumed.
+    expect(costOf(q, { n: 10_000 }).cost).toBe(costOf('{ mySessions(first: 100) { edges { node { id } } } }').cost);
+    expect(costOf(q, { n: 'many' }).cost).toBe(costOf('{ mySessions(first: 100) { edges { node { id } } } }').cost);
+  });
+
+  test('nested lists multiply: sessions x messages', () => {
+    const nested = costOf('{ mySessions(first: 10) { edges { node { messages(last: 10) { edges { node { content } } } } } } }');
+    // per session: node 1, messages 1 + its Query, edges 1, 10 x (node, content)
+    expect(nested.cost).toBe(1 + STORE_CALL_COST + 1 + 10 * (1 + 1 + STORE_CALL_COST + 1 + 10 * 2));
+  });
+
+  test('each store call counts; a per-request loader (topic, myStatus, topics) counts once', () => {
+    expect(costOf('{ sessionCheck(topicId: "purpose") { hasSession } }').cost).toBe(2 + STORE_CALL_COST);
+    expect(costOf(`{ ${aliases(3, 'sessionCheck(topicId: "purpose") { hasSession }')} }`).cost).toBe(3 * (2 + STORE_CALL_COST));
+    const withTopic = costOf('{ mySessions(first: 10) { edges { node { topic { id } } } } }').cost;
+    expect(withTopic).toBe(1 + STORE_CALL_COST + 1 + 10 * 3 + STORE_CALL_COST);
+    // tenantSessions without a topic queries every topic's partition
+    const all = costOf('{ tenantSessions(first: 1) { pageInfo { hasNextPage } } }').cost;
+    const one = costOf('{ tenantSessions(topicId: "purpose", first: 1) { pageInfo { hasNextPage } } }').cost;
+    expect(all).toBeGreaterThan(one + 10 * STORE_CALL_COST);
+  });
+
+  test('fragments count wherever they are spread, and a fragment bomb is measured at once', () => {
+    const spread = costOf('{ ...T ...T } fragment T on Query { sessionCheck(topicId: "a") { hasSession } }').cost;
+    expect(spread).toBe(2 * (2 + STORE_CALL_COST));
+    const levels = 60;
+    const frags = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Query { topics { id } }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    ).join(' ');
+    const doc = parse(`{ ...F0 } ${frags}`);
+    const [refused] = costErrors(schema, doc, operationOf(doc), {}, DEFAULTS);
+    expect(refused.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+  });
+});
+
+describe('coach calls', () => {
+  test('the coach-calling fields', () => {
+    expect(COACH_FIELDS.sort()).toEqual(
+      ['Mutation.completeSession', 'Mutation.postMessage', 'Mutation.resumeSession', 'Mutation.sendMessage', 'Mutation.startSession', 'Subscription.sendMessageStream'].sort(),
+    );
+    expect(costOf('mutation { sendMessage(sessionId: "s", content: "hi") { reply { id } } }').cost).toBe(
+      1 + 3 * STORE_CALL_COST + COACH_CALL_COST + 2,
+    );
+  });
+
+  test('one per request by default: two aliased sendMessage are refused before either runs', () => {
+    const send = 'sendMessage(sessionId: "ses_x", content: "hi") { reply { id } }';
+    expect(refusals(`mutation { ${send} }`)).toEqual([]);
+    expect(refusals(`mutation { ${aliases(2, send)} }`)).toEqual([
+      expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', coachFields: 2, maxCoachFields: 1, message: expect.stringMatching(/calls the coach 2 times \(sendMessage\)/) }),
+    ]);
+    expect(refusals(`mutation { ${aliases(2, send)} }`, {}, { maxCoachFields: 2 })).toEqual([]);
+    // Different coach-calling fields add up, fragments included.
+    const mixed = 'mutation { startSession(topicId: "purpose") { id } ...R } fragment R on Mutation { resumeSession(sessionId: "s") { id } }';
+    expect(refusals(mixed)).toEqual([expect.objectContaining({ coachFields: 2 })]);
+    // Other mutations are not coach calls.
+    expect(refusals(`mutation { ${aliases(3, 'pauseSession(sessionId: "s") { id }')} }`)).toEqual([]);
+  });
+});
+
+describe('configuration', () => {
+  test('MAX_QUERY_COST and MAX_COACH_FIELDS: defaults, values, ranges', () => {
+    expect(loadConfig({}).limits).toMatchObject({ maxQueryCost: 3000, maxCoachFields: 1 });
+    expect(loadConfig({ MAX_QUERY_COST: '50000', MAX_COACH_FIELDS: '3' }).limits).toMatchObject({ maxQueryCost: 50000, maxCoachFields: 3 });
+    for (const [name, value] of [['MAX_QUERY_COST', '0'], ['MAX_QUERY_COST', 'lots'], ['MAX_COACH_FIELDS', '0'], ['MAX_COACH_FIELDS', '1.5']]) {
+      expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+    }
+  });
+});
