@@ -174,8 +174,8 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   private async sessionWrite(previous: Session, next: Session, now: number): Promise<SessionWrite> {
     const floor = await this.children.floorFor(previous, next, now);
     const before = this.indexed.get(previous) ?? null;
-    // Live: the admin keys follow the activity lazily; ending sets them to its exact last activity.
-    const after = isLive(next.status) ? nextIndexedAt(before, next) : next.lastActivityAt;
+    // The admin keys follow the activity lazily (an ending only removes the sparse ones).
+    const after = nextIndexedAt(before, next);
     return { previous, next, floor, indexedAt: { before, after } };
   }
 
