@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
+import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 
 /**
  * The one reader of the environment: every variable the server and its commands use is
@@ -33,6 +34,8 @@ export interface Config {
     maxQueryCost: number;
     /** Longest wait for one coach call (reply or opening) before COACH_UNAVAILABLE. */
     coachTimeoutMs: number;
+    /** Sends one process lets wait behind the running one for a session; past it, SESSION_BUSY. */
+    sessionQueueLimit: number;
   };
 }
 
@@ -119,6 +122,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       maxQueryDepth: int(env.MAX_QUERY_DEPTH, 'MAX_QUERY_DEPTH', 10, 2, 100),
       maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 10, 100_000),
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
+      sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
     },
   };
 }
