@@ -347,6 +347,8 @@ function renderChat() {
       const li = document.createElement('li');
       li.className = m.role;
       li.dataset.testid = `message-${m.role.toLowerCase()}`;
+      li.dataset.messageId = m.id;
+      if (m.inReplyTo) li.dataset.replyTo = m.inReplyTo;
       li.textContent = m.content;
       // Threading: a reply names the message it answers; when that is not the one just above, say which.
       const answered = m.inReplyTo ? state.messages.find((x) => x.id === m.inReplyTo) : undefined;
