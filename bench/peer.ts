@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 // The store most chat apps on DynamoDB start from (CommonJS entry of @langchain/community).
 import { DynamoDBChatMessageHistory } from '@langchain/community/stores/message/dynamodb';
-import { DEFAULT_SETTINGS, touched } from '../src/domain/session';
+import { DEFAULT_SETTINGS, lastSeqOf, Session, touched } from '../src/domain/session';
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
 import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
 import { LoadResult, loop, round } from './load';
@@ -67,8 +67,10 @@ export async function seedLangchain(
 
 /**
  * Append one message and load the last 50, ours against LangChain's, same DynamoDB Local,
- * same concurrency (one conversation per worker). Ours appends as the service does: read
- * the session (for its version), then one transaction (session, hold, message).
+ * same concurrency (one conversation per worker). Ours appends as the service stores a
+ * user's message: read the session (for its version), then one transaction (the session's
+ * changed attributes, the hold's, the message), keeping the next seq for the reply.
+ * LangChain appends with one UpdateItem of its one item (list_append).
  */
 export async function runPeer(
   conv: PeerConversation,
@@ -83,8 +85,9 @@ export async function runPeer(
       const { tenantId, sessionId } = conv.ours[w];
       const now = Date.now();
       const s = (await repo.getSession(tenantId, sessionId, now))!;
-      const next = { ...touched(s, 'ACTIVE', now, DEFAULT_SETTINGS), messageCount: s.messageCount + 1 };
-      await repo.appendMessage(s, next, { sessionId, seq: next.messageCount, role: 'USER', content: USER_TEXT, createdAt: now }, null, now);
+      const seq = lastSeqOf(s) + 1;
+      const next: Session = { ...touched(s, 'ACTIVE', now, DEFAULT_SETTINGS), messageCount: s.messageCount + 1, turnCount: (s.turnCount ?? 0) + 1, lastSeq: seq + 1 };
+      await repo.appendMessage(s, next, { sessionId, seq, role: 'USER', content: USER_TEXT, createdAt: now, authorId: s.userId }, null, now);
     },
     last50: async (w: number) => {
       const { tenantId, sessionId } = conv.ours[w];
