@@ -169,9 +169,10 @@ const ALL_OLD = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
 
 /**
  * The session item from `previous` to `next`: the changed attributes only, `counters` added.
- * When the children's ttl floor moves up (they were just raised to it), the message count
- * must be the one read too: a reply stored since was not raised, and must not sit below
- * the new floor.
+ * The message count must be the one read too (replies add to it without a version) when
+ * the children's ttl floor moves up (they were just raised to it: a reply stored since was
+ * not, and must not sit below the new floor), and when the session ends (what ends it,
+ * e.g. a result extracted from the conversation, saw all of it).
  */
 function versionedSessionUpdate(table: string, w: SessionWrite, counters: Record<string, number>, now: number): TransactItem {
   const { previous, next, floor, indexedAt } = w;
@@ -184,9 +185,9 @@ function versionedSessionUpdate(table: string, w: SessionWrite, counters: Record
   const activity = next.lastActivityAt !== previous.lastActivityAt ? IDLE_NOTICE_ATTRIBUTES : [];
   // The version always moves, so there is always something to write.
   const update = diffUpdate(before, after, deltas, [...ADMIN_INDEX_ATTRIBUTES, ...activity])!;
-  const raised = floor.before !== null && floor.after > floor.before;
+  const countMatters = (floor.before !== null && floor.after > floor.before) || !isLive(next.status);
   const version = expr('version = :v', { ':v': previous.version });
-  const condition = raised ? and(version, unexpired(now), expr('messageCount = :mc', { ':mc': previous.messageCount })) : versionIs(previous, now);
+  const condition = countMatters ? and(version, unexpired(now), expr('messageCount = :mc', { ':mc': previous.messageCount })) : versionIs(previous, now);
   return { Update: { TableName: table, Key: sessionKey(previous.tenantId, previous.id), ...params({ UpdateExpression: update, ConditionExpression: condition }) } };
 }
 

@@ -82,7 +82,8 @@ test('replaceSession: the ended session over its version, then the hold handed o
   const tx = replaceSessionTx(TABLE, { ...write(old, done, 111), floor: { before: 500, after: 111 } }, next, message(next, 1, 'ASSISTANT'), 222, NOW);
   expect(names(tx)).toEqual(['ended', 'hold', 'session', 'firstMessage']);
   expect(part(tx, 'ended').Update).toMatchObject({ Key: sessionKey('t1', old.id), ExpressionAttributeValues: expect.objectContaining({ ':v': 3, ':now': NOW_SEC }) });
-  expect(part(tx, 'ended').Update!.ConditionExpression).toBe('version = :v AND #ttl > :now');
+  // Ending: over the version and the message count read (a reply adds to the count without a version).
+  expect(part(tx, 'ended').Update!.ConditionExpression).toBe('version = :v AND #ttl > :now AND messageCount = :mc');
   expect(setsOf(part(tx, 'ended'))).toMatchObject({ status: 'ABANDONED', childTtl: 111, version: 4 });
   expect(part(tx, 'hold').Put).toMatchObject({
     Item: { sessionId: next.id },
