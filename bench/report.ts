@@ -146,6 +146,7 @@ export function printReport(r: Report): string {
 const PEER_OPS: Record<PeerPoint['op'], string> = {
   last50: 'load last 50',
   append: 'append 1',
+  appendReply: 'append a reply',
 };
 
 function printWritePath(w: WritePathReport): string {

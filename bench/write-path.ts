@@ -12,14 +12,8 @@ import { Child } from './server';
  * - Capacity per operation: WCU and RCU of each write as the server's own per-operation
  *   counters report them (ReturnConsumedCapacity TOTAL, from DynamoDB Local), averaged.
  */
-export interface ContentionPoint {
+export interface ContentionPoint extends Omit<LoadResult, 'errors'> {
   processes: number;
-  concurrency: number;
-  seconds: number;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
   acknowledged: number;
   busy: number;
   /** Anything but success or SESSION_BUSY (an INTERNAL_SERVER_ERROR would land here). */

@@ -6,14 +6,13 @@ import { adminIndexAttributes, readTransfer, transferAttributes } from './admin-
 import { coachAttributes, coachFieldsOf } from './coach-items';
 import { CorruptItemError, num, str, time } from './item-check';
 
+/** Whose session it is and where it stands: on the session item and on its hold. */
+const identityAttributes = (s: Session): Item => ({ sessionId: s.id, tenantId: s.tenantId, userId: s.userId, topicId: s.topicId, status: s.status });
+
 /** Attributes stored for a session on its own item (the hold keeps a few: holdAttributes). */
 export function sessionAttributes(s: Session): Item {
   return {
-    sessionId: s.id,
-    tenantId: s.tenantId,
-    userId: s.userId,
-    topicId: s.topicId,
-    status: s.status,
+    ...identityAttributes(s),
     createdAt: iso(s.createdAt),
     updatedAt: iso(s.updatedAt),
     lastActivityAt: iso(s.lastActivityAt),
@@ -54,11 +53,7 @@ export function sessionItem(s: Session, childTtl: number, indexedAt = s.lastActi
  */
 export function holdAttributes(s: Session): Item {
   return {
-    sessionId: s.id,
-    tenantId: s.tenantId,
-    userId: s.userId,
-    topicId: s.topicId,
-    status: s.status,
+    ...identityAttributes(s),
     lastActivityAt: iso(s.lastActivityAt),
     turnCount: s.turnCount ?? 0,
     [TTL_ATTRIBUTE]: toTtl(s.expiresAt),

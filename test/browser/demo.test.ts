@@ -118,7 +118,7 @@ test('one user: sign in, start, chat, pause, come back 5 days later (idle), resu
   const chat = await messages(page);
   expect(chat.map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
   // Threading: the reply names the message it answers (inReplyTo); the opening answers nothing.
-  const thread = await page.locator('#messages li').evaluateAll((lis) => lis.map((li) => [(li as HTMLElement).dataset.messageId, (li as HTMLElement).dataset.replyTo ?? null]));
+  const thread = await page.locator('#messages li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-message-id'), li.getAttribute('data-reply-to')]));
   expect(thread[2][1]).toBe(thread[1][0]);
   expect(thread[0][1]).toBeNull();
   expect(chat[1].content).toBe('I feel most myself when I help a colleague grow.');

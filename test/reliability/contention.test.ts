@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../../src/store/embedded';
 import { SendMessageDocument, SessionDocument, StartSessionDocument } from '../generated/graphql/graphql';
-import { createTestTable, TestTable } from '../support/dynamo';
-import { ServerProcess, sleep, spawnServer, waitHealthy } from '../support/e2e-helpers';
-import { gql, GqlResult, ok, TEST_SECRET, tokenFor } from '../support/server';
+import { TestTable } from '../support/dynamo';
+import { ServerProcess, sleep } from '../support/e2e-helpers';
+import { serverProcesses, ServerProcesses } from '../support/reliability-helpers';
+import { gql, GqlResult, ok, tokenFor } from '../support/server';
 import { bySk, isMessage, partition } from '../support/store-helpers';
 
 // Issue #10, contention: one user (two tabs) sends dozens of messages at once to one
@@ -17,23 +14,18 @@ import { bySk, isMessage, partition } from '../support/store-helpers';
 // names a stored user message.
 
 const SENDS = 40;
+let servers: ServerProcesses;
 let table: TestTable;
-let dataDir: string;
-const procs: ServerProcess[] = [];
+let procs: ServerProcess[];
 const figures: Record<string, number> = {};
 
 beforeAll(async () => {
-  table = await createTestTable();
-  dataDir = mkdtempSync(join(tmpdir(), 'rel-contention-'));
-  const env = { DYNAMODB_ENDPOINT: table.endpoint, TABLE_NAME: table.tableName, JWT_SECRET: TEST_SECRET, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-  for (let i = 0; i < 2; i++) procs.push(spawnServer(env, await freePort()));
-  await Promise.all(procs.map((p) => waitHealthy(p)));
+  servers = await serverProcesses(2, 'rel-contention-');
+  ({ table, procs } = servers);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop(5000)));
-  await table?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await servers?.stop();
   // eslint-disable-next-line no-console
   console.log(`contention figures: ${JSON.stringify(figures)}`);
 }, 30_000);
