@@ -2,7 +2,7 @@ import { SendMessageDocument, SessionDocument, StartSessionDocument } from '../g
 import { TestTable } from '../support/dynamo';
 import { ServerProcess, sleep } from '../support/e2e-helpers';
 import { serverProcesses, ServerProcesses } from '../support/reliability-helpers';
-import { gql, GqlResult, ok, tokenFor } from '../support/server';
+import { gql, GqlResult, ok, startTestServer, tokenFor } from '../support/server';
 import { bySk, isMessage, partition } from '../support/store-helpers';
 
 // Issue #10, contention: one user (two tabs) sends dozens of messages at once to one
@@ -106,4 +106,30 @@ test(`${SENDS} simultaneous sends from one user to one session over two processe
   const userIds = new Set(nodes.filter((n) => n.role === 'USER').map((n) => n.id));
   for (const n of nodes.filter((x) => x.role === 'ASSISTANT').slice(1)) expect(userIds.has(n.inReplyTo!)).toBe(true);
   figures.messagesStored = messages.length;
+});
+
+test('past the queue bound, a send is SESSION_BUSY over HTTP: retryAfterMs, messageStored false, nothing stored; its retry goes through', async () => {
+  // A third process on the same table that lets no send wait behind another (SESSION_QUEUE_LIMIT=0).
+  const strict = await startTestServer({ table, env: { SESSION_QUEUE_LIMIT: '0' } });
+  try {
+    const token = await tokenFor('contend-strict', 'tabs');
+    const { id } = ok(await gql(strict.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession;
+    const send = (i: number): Promise<Sent> => gql(strict.url, SendMessageDocument, { sessionId: id, content: `Strict ${i}.`, clientMessageId: `strict-${i}` }, token);
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => send(i)));
+    const refused = results.flatMap((r, i) => (r.errors?.length ? [{ i, error: r.errors[0] }] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const { error } of refused) {
+      expect(error.extensions).toEqual({ code: 'SESSION_BUSY', retryAfterMs: expect.any(Number), messageStored: false });
+      expect(error.message).toMatch(/nothing was stored/);
+    }
+    const stored = (await partition(table, 'contend-strict', id)).filter((m) => isMessage(m) && m.role === 'USER');
+    expect(stored.map((m) => m.clientMessageId).sort()).toEqual(results.flatMap((r, i) => (r.errors ? [] : [`strict-${i}`])).sort());
+    for (const { i, error } of refused) {
+      await sleep(Number(error.extensions!.retryAfterMs));
+      expect(ok(await send(i)).sendMessage.message.content).toBe(`Strict ${i}.`);
+    }
+    figures.strictRefused = refused.length;
+  } finally {
+    await strict.stop();
+  }
 });
