@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { newSessionId } from '../src/domain/ids';
-import { Session } from '../src/domain/session';
-import { holdItem, messageItem, sessionItem } from '../src/store/items';
+import { DEFAULT_SETTINGS, lastSeqOf, Message, Session, touched } from '../src/domain/session';
+import { indexedAtOf, nextIndexedAt } from '../src/store/admin-items';
+import { toSession } from '../src/store/items';
 import { BY_USER_INDEX, holdKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, nowSeconds, sessionKey, sessionPk, toTtl, userGsiPk } from '../src/store/keys';
+import { Transaction } from '../src/store/table-io';
+import { appendMessageTx, appendReplyTx, createSessionTx, SessionWrite } from '../src/store/transactions';
 import { COACH_TEXT, USER_TEXT } from './seed';
 
 /**
@@ -52,79 +56,33 @@ export class Floor {
     const now = Date.now();
     await this.get(holdKey(tenantId, topicId));
     const s = session(tenantId, 'u', topicId, newSessionId(now), now, 1, 1);
-    const childTtl = toTtl(s.expiresAt) + DAY;
-    await this.db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.table,
-              Item: holdItem(s, childTtl),
-              ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
-              ExpressionAttributeNames: { '#ttl': 'ttl' },
-              ExpressionAttributeValues: { ':now': nowSeconds(now) },
-            },
-          },
-          { Put: { TableName: this.table, Item: sessionItem(s, childTtl), ConditionExpression: 'attribute_not_exists(pk)' } },
-          {
-            Put: {
-              TableName: this.table,
-              Item: messageItem(tenantId, { sessionId: s.id, seq: 1, role: 'ASSISTANT', content: COACH_TEXT, createdAt: now }, childTtl),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
-      }),
-    );
+    const opening: Message = { sessionId: s.id, seq: 1, role: 'ASSISTANT', content: COACH_TEXT, createdAt: now };
+    await this.transact(createSessionTx(this.table, s, opening, toTtl(s.expiresAt) + DAY, now));
   }
 
-  /** sendMessage: read the session, then two versioned transactions (user message, reply), each with the hold. */
+  /**
+   * sendMessage: read the session, then the user's message (a versioned update of the
+   * session's changed attributes, the hold's, the message) and the reply at the seq kept for
+   * it (the message, the count). The same request builders as the server (transactions.ts).
+   */
   async sendMessage(tenantId: string, sessionId: string) {
     const item = (await this.get(sessionKey(tenantId, sessionId))).Item!;
-    let version = Number(item.version);
-    let count = Number(item.messageCount);
-    const childTtl = Number(item.childTtl);
-    for (const [role, content] of [
-      ['USER', USER_TEXT],
-      ['ASSISTANT', COACH_TEXT],
-    ] as const) {
-      const now = Date.now();
-      const next = session(tenantId, String(item.userId), String(item.topicId), sessionId, now, count + 1, version + 1, Date.parse(String(item.createdAt)));
-      const cond = { ExpressionAttributeNames: { '#ttl': 'ttl' } };
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: sessionItem(next, childTtl),
-                ConditionExpression: 'version = :v AND #ttl > :now',
-                ...cond,
-                ExpressionAttributeValues: { ':v': version, ':now': nowSeconds(now) },
-              },
-            },
-            {
-              Put: {
-                TableName: this.table,
-                Item: holdItem(next, childTtl),
-                ConditionExpression: 'sessionId = :sid AND #ttl > :now',
-                ...cond,
-                ExpressionAttributeValues: { ':sid': sessionId, ':now': nowSeconds(now) },
-              },
-            },
-            {
-              Put: {
-                TableName: this.table,
-                Item: messageItem(tenantId, { sessionId, seq: count + 1, role, content, createdAt: now }, toTtl(next.expiresAt) + DAY),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      version++;
-      count++;
-    }
+    const s = toSession(item);
+    const floor = Number(item.childTtl);
+    const indexedAt = indexedAtOf(item);
+    const now = Date.now();
+    const seq = lastSeqOf(s) + 1;
+    const next: Session = { ...touched(s, 'ACTIVE', now, DEFAULT_SETTINGS), messageCount: s.messageCount + 1, turnCount: (s.turnCount ?? 0) + 1, lastSeq: seq + 1 };
+    const write: SessionWrite = { previous: s, next, floor: { before: floor, after: floor }, indexedAt: { before: indexedAt, after: nextIndexedAt(indexedAt, next) } };
+    const message: Message = { sessionId, seq, role: 'USER', content: USER_TEXT, createdAt: now, authorId: s.userId };
+    await this.transact(appendMessageTx(this.table, write, message, null, toTtl(next.expiresAt) + DAY, now));
+    const at = Date.now();
+    const reply: Message = { sessionId, seq: seq + 1, role: 'ASSISTANT', content: COACH_TEXT, createdAt: at, replyTo: seq };
+    await this.transact(appendReplyTx(this.table, next, reply, toTtl(next.expiresAt) + DAY, at));
+  }
+
+  private transact<P extends string>(tx: Transaction<P>) {
+    return this.db.send(new TransactWriteCommand({ TransactItems: tx.map(([, item]) => item), ClientRequestToken: randomUUID() }));
   }
 
   /** session { messages(first: 50) }: the session, then one page (+1 to know whether there is more). */

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 // The store most chat apps on DynamoDB start from (CommonJS entry of @langchain/community).
 import { DynamoDBChatMessageHistory } from '@langchain/community/stores/message/dynamodb';
-import { DEFAULT_SETTINGS, touched } from '../src/domain/session';
+import { DEFAULT_SETTINGS, lastSeqOf, Session, touched } from '../src/domain/session';
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
 import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
 import { LoadResult, loop, round } from './load';
@@ -17,7 +17,7 @@ export interface PeerCosts {
 
 export interface PeerPoint {
   size: number;
-  op: 'append' | 'last50';
+  op: 'append' | 'appendReply' | 'last50';
   ours: LoadResult & PeerCosts;
   langchain: LoadResult & PeerCosts;
   /** ours.rps / langchain.rps */
@@ -25,6 +25,8 @@ export interface PeerPoint {
 }
 
 export const PEER_TABLE = 'peer-langchain';
+/** Where the bench's reply appends go: far past any conversation it grows. */
+const REPLY_SEQS = 10_000_000;
 
 /** LangChain's default layout: one item per conversation, key `id`, messages in a list attribute. */
 export async function createPeerTable(client: DynamoDBClient) {
@@ -67,8 +69,14 @@ export async function seedLangchain(
 
 /**
  * Append one message and load the last 50, ours against LangChain's, same DynamoDB Local,
- * same concurrency (one conversation per worker). Ours appends as the service does: read
- * the session (for its version), then one transaction (session, hold, message).
+ * same concurrency (one conversation per worker). LangChain appends with one UpdateItem of
+ * its one item (list_append). Ours appends as the service does:
+ * - `append`, a user's message: read the session (for its version), then one transaction
+ *   (the session's changed attributes, the hold's, the message), keeping the next seq for
+ *   the reply;
+ * - `appendReply`, a coach reply: one transaction (the reply into its kept seq, the count).
+ *   Each goes into a seq of its own far past the conversation (a kept seq with no message
+ *   in it costs the same as any), so that no user message has to be written for it.
  */
 export async function runPeer(
   conv: PeerConversation,
@@ -78,13 +86,23 @@ export async function runPeer(
   durationSec: number,
 ): Promise<PeerPoint[]> {
   const c = conv.ours.length;
+  // The session each worker's replies go to (read once: a reply needs no version).
+  const session: (Session | undefined)[] = [];
   const ours = {
     append: async (w: number) => {
       const { tenantId, sessionId } = conv.ours[w];
       const now = Date.now();
       const s = (await repo.getSession(tenantId, sessionId, now))!;
-      const next = { ...touched(s, 'ACTIVE', now, DEFAULT_SETTINGS), messageCount: s.messageCount + 1 };
-      await repo.appendMessage(s, next, { sessionId, seq: next.messageCount, role: 'USER', content: USER_TEXT, createdAt: now }, null, now);
+      const seq = lastSeqOf(s) + 1;
+      const next: Session = { ...touched(s, 'ACTIVE', now, DEFAULT_SETTINGS), messageCount: s.messageCount + 1, turnCount: (s.turnCount ?? 0) + 1, lastSeq: seq + 1 };
+      await repo.appendMessage(s, next, { sessionId, seq, role: 'USER', content: USER_TEXT, createdAt: now, authorId: s.userId }, null, now);
+    },
+    appendReply: async (w: number, i: number) => {
+      const { tenantId, sessionId } = conv.ours[w];
+      const now = Date.now();
+      session[w] ??= (await repo.getSession(tenantId, sessionId, now))!;
+      const seq = REPLY_SEQS + i * 2;
+      await repo.appendReply(session[w]!, { sessionId, seq, role: 'ASSISTANT', content: COACH_TEXT, createdAt: now, replyTo: seq - 1 }, now);
     },
     last50: async (w: number) => {
       const { tenantId, sessionId } = conv.ours[w];
@@ -94,6 +112,7 @@ export async function runPeer(
   };
   const theirs = {
     append: (w: number) => conv.theirs[w].addMessage(new HumanMessage(USER_TEXT)),
+    appendReply: (w: number) => conv.theirs[w].addMessage(new AIMessage(COACH_TEXT)),
     last50: async (w: number) => {
       const all = await conv.theirs[w].getMessages();
       if (all.slice(-50).length !== Math.min(50, all.length)) throw new Error('langchain: short page');
@@ -101,8 +120,8 @@ export async function runPeer(
   };
   const points: PeerPoint[] = [];
   // Load first (it does not grow the conversations), then append.
-  for (const op of ['last50', 'append'] as const) {
-    const a = await measure(() => loop(c, (w) => ours[op](w), { durationSec }), ourTotals);
+  for (const op of ['last50', 'append', 'appendReply'] as const) {
+    const a = await measure(() => loop(c, (w, i) => ours[op](w, i), { durationSec }), ourTotals);
     const b = await measure(() => loop(c, (w) => theirs[op](w), { durationSec }), theirTotals);
     points.push({ size: conv.size, op, ours: a, langchain: b, ratio: round(a.rps / b.rps) });
   }

@@ -1,5 +1,6 @@
 import { LoadResult } from './load';
 import { PeerPoint } from './peer';
+import type { WritePathReport } from './write-path';
 
 export interface Side extends LoadResult {
   requestsPerOp: number;
@@ -34,6 +35,8 @@ export interface Report {
   scenarios: ScenarioReport[];
   growth: GrowthPoint[];
   peer: PeerPoint[];
+  /** The conversation write path (bench/write-path.ts): contention, capacity per operation. */
+  writePath?: WritePathReport;
   memory: {
     requestsFirst: number;
     requestsTotal: number;
@@ -106,7 +109,7 @@ export function printReport(r: Report): string {
       ['messages', 'operation', 'ours req/s', 'ours p99', 'ours DDB req/op', 'ours RCU/op', 'ours WCU/op', 'LangChain req/s', 'LangChain p99', 'LangChain DDB req/op', 'LangChain RCU/op', 'LangChain WCU/op', 'ratio ours/LangChain', 'errors (ours/theirs)'],
       r.peer.map((p) => [
         p.size,
-        p.op === 'append' ? 'append 1' : 'load last 50',
+        PEER_OPS[p.op],
         p.ours.rps,
         p.ours.p99,
         p.ours.requestsPerOp,
@@ -123,6 +126,7 @@ export function printReport(r: Report): string {
     );
     out += '\n';
   }
+  if (r.writePath) out += printWritePath(r.writePath);
   if (r.memory) {
     const m = r.memory;
     out += `## Memory (server process, sessionCheck at concurrency 16)\n\n`;
@@ -137,4 +141,25 @@ export function printReport(r: Report): string {
   }
   out += `Total: ${r.seconds} s\n`;
   return out;
+}
+
+const PEER_OPS: Record<PeerPoint['op'], string> = {
+  last50: 'load last 50',
+  append: 'append 1',
+  appendReply: 'append a reply',
+};
+
+function printWritePath(w: WritePathReport): string {
+  let out = '## Contention: one user, one session, concurrent sends (each with its own clientMessageId)\n\n';
+  out += table(
+    ['processes', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'acknowledged', 'SESSION_BUSY', 'other errors', 'DDB req/op', 'WCU/op', 'RCU/op'],
+    w.contention.map((c) => [c.processes, c.concurrency, c.rps, c.p50, c.p99, c.acknowledged, c.busy, c.otherErrors, c.requestsPerOp, c.wcuPerOp, c.rcuPerOp]),
+  );
+  for (const c of w.contention) if (c.firstOtherError) out += `\n${c.processes} process(es): first other error: ${c.firstOtherError}\n`;
+  out += '\n## Capacity per operation (the server\'s counters, DynamoDB Local, one call at a time, real clock)\n\n';
+  out += table(
+    ['operation', 'calls', 'WCU/op', 'RCU/op', 'DDB req/op'],
+    w.costs.map((c) => [c.operation, c.samples, c.wcuPerOp, c.rcuPerOp, c.requestsPerOp]),
+  );
+  return out + '\n';
 }

@@ -1,21 +1,23 @@
 import 'reflect-metadata';
-import { ChildProcess, fork, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
-import { createDynamoClient, documentClient, DYNAMODB_LOCAL } from '../src/store/client';
+import { createDynamoClient, documentClient } from '../src/store/client';
 import { startEmbeddedDynamo } from '../src/store/embedded';
 import { ensureTable } from '../src/store/table';
 import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
-import type { ChildReply, ChildRequest, OpStats } from './child';
+import type { OpStats } from './child';
+import { Child, startServer } from './server';
 import { Floor } from './floor';
 import { httpLoad, HttpCall, LoadResult, loop, round } from './load';
 import { createPeerTable, PeerPoint, runPeer, seedLangchain } from './peer';
-import { body, DOCS, growConversation, parallel, SECRET, startSession, token, USER_TEXT } from './seed';
+import { body, DOCS, growConversation, parallel, startSession, token, USER_TEXT } from './seed';
 import { printReport, Report, ScenarioReport, Side } from './report';
+import { contention, operationCosts } from './write-path';
 
 /**
  * `npm run bench` (full) and `npm run bench:quick` (CI). Starts DynamoDB Local (in memory),
@@ -223,6 +225,23 @@ async function main() {
       ourClient.destroy();
     }
 
+    if (!opts.skip.has('write-path') && !opts.only) {
+      // A second server process on the same table, for the two-process contention case.
+      const second = await startServer(dynamo.endpoint, table, topicsFile, null, serverLog);
+      try {
+        const conc = opts.quick ? 8 : 16;
+        report.writePath = { contention: [], costs: [] };
+        for (const processes of [1, 2]) {
+          log(`write path: contention, ${processes} process(es), concurrency ${conc}`);
+          report.writePath.contention.push(await contention([child, second].slice(0, processes), conc, opts.duration, `wp-${processes}`));
+        }
+        log('write path: capacity per operation');
+        report.writePath.costs = await operationCosts(child, opts.quick ? 5 : 20, 'wp-cost');
+      } finally {
+        await second.stop();
+      }
+    }
+
     if (!opts.skip.has('memory') && !opts.only) {
       log(`memory: ${opts.memoryTotal} sessionCheck requests at concurrency 16`);
       const check = { perConnection: (i: number): HttpCall => ({ token: base[i], body: body(DOCS.sessionCheck, { topicId: 'core_values' }) }) };
@@ -316,69 +335,6 @@ async function measureFloor(totals: RequestStats, run: () => Promise<LoadResult 
   const byCommand: Record<string, number> = {};
   for (const [k, v] of Object.entries(totals.byCommand)) if (v !== (before.byCommand[k] ?? 0)) byCommand[k] = v - (before.byCommand[k] ?? 0);
   return { ...r, rps: round(r.rps, 0), ...perOp(totals.requests - before.requests, byCommand, totals.readCapacity - before.readCapacity, totals.writeCapacity - before.writeCapacity, r.requests), cpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(r.requests, 1), 0) };
-}
-
-interface Child {
-  url: string;
-  call(type: ChildRequest['type']): Promise<ChildReply>;
-  stop(): Promise<void>;
-}
-
-async function startServer(endpoint: string, table: string, topicsFile: string, cpuProf: string | null, logFile: string): Promise<Child> {
-  const logFd = openSync(logFile, 'a');
-  const execArgv = ['--expose-gc', ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [])];
-  const proc: ChildProcess = fork(join(__dirname, 'child.js'), [], {
-    execArgv,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DYNAMODB_ENDPOINT: endpoint,
-      AWS_REGION: 'local',
-      // The server reaches DYNAMODB_ENDPOINT through the standard AWS chain: the bench's DynamoDB Local's credentials.
-      AWS_ACCESS_KEY_ID: DYNAMODB_LOCAL.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DYNAMODB_LOCAL.secretAccessKey,
-      TABLE_NAME: table,
-      JWT_SECRET: SECRET,
-      TOPICS_FILE: topicsFile,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-      ...(process.env.BENCH_TOKEN_CACHE ? { BENCH_TOKEN_CACHE: process.env.BENCH_TOKEN_CACHE } : {}),
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    stdio: ['ignore', logFd, logFd, 'ipc'],
-  });
-  const ready = await new Promise<{ url: string }>((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`the bench server exited (${code}) before it was ready`)));
-    proc.on('message', (m: ChildReply) => m.type === 'ready' && resolve(m));
-  });
-  let nextId = 0;
-  const pending = new Map<number, (r: ChildReply) => void>();
-  proc.on('message', (m: ChildReply) => {
-    if ('id' in m) {
-      pending.get(m.id)?.(m);
-      pending.delete(m.id);
-    }
-  });
-  const call = (type: ChildRequest['type']) =>
-    new Promise<ChildReply>((resolve) => {
-      const id = nextId++;
-      pending.set(id, resolve);
-      proc.send({ id, type } satisfies ChildRequest);
-    });
-  return {
-    url: ready.url.replace('localhost', '127.0.0.1'),
-    call,
-    stop: async () => {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      await Promise.race([call('stop'), new Promise((r) => setTimeout(r, 5000))]);
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 function machine() {

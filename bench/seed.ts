@@ -2,7 +2,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } 
 import { signToken } from '../src/auth/dev-token';
 import { Message } from '../src/domain/session';
 import { messageItem } from '../src/store/items';
-import { holdKey, sessionKey } from '../src/store/keys';
+import { sessionKey } from '../src/store/keys';
 
 export const SECRET = 'bench-secret-that-is-at-least-32-bytes-long!!';
 export const token = (tenantId: string, userId = 'u') => signToken(SECRET, { tenantId, userId, expiresIn: '24h' });
@@ -63,11 +63,15 @@ export async function growConversation(doc: DynamoDBDocumentClient, table: strin
       pending = (out.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
     }
   });
-  for (const key of [sessionKey(tenantId, sessionId), holdKey(tenantId, String(session.topicId))]) {
-    await doc.send(
-      new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'SET messageCount = :n, version = version + :one', ExpressionAttributeValues: { ':n': total, ':one': 1 } }),
-    );
-  }
+  // The hold shows no count: only the session moves on.
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: sessionKey(tenantId, sessionId),
+      UpdateExpression: 'SET messageCount = :n, lastSeq = :n, version = version + :one',
+      ExpressionAttributeValues: { ':n': total, ':one': 1 },
+    }),
+  );
 }
 
 export async function parallel<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Config } from './config';
 import { Clock, systemClock } from './domain/clock';
+import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { Coach } from './coach/port';
 import { createCoach } from './coach/factory';
 import { createVerifier } from './auth/verifier';
@@ -89,6 +90,7 @@ export async function startApp({
       maxPageSize: DEFAULT_LIMITS.maxPageSize,
       defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
       coachTimeoutMs: config.limits.coachTimeoutMs,
+      sessionQueue: { ...DEFAULT_QUEUE_LIMITS, maxWaitingPerSession: config.limits.sessionQueueLimit },
     },
     {
       events: {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
+import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
@@ -39,6 +40,8 @@ export interface Config {
     maxCoachFields: number;
     /** Longest wait for one coach call (reply or opening) before COACH_UNAVAILABLE. */
     coachTimeoutMs: number;
+    /** Sends one process lets wait behind the running one for a session; past it, SESSION_BUSY. */
+    sessionQueueLimit: number;
   };
 }
 
@@ -132,6 +135,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 100, 10_000_000),
       maxCoachFields: int(env.MAX_COACH_FIELDS, 'MAX_COACH_FIELDS', DEFAULT_MAX_COACH_FIELDS, 1, 100),
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
+      sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
     },
   };
 }

@@ -293,6 +293,10 @@ async function start(restart: boolean) {
         isIdle: false,
         conflict: true,
         conflictUserId: String(e.extensions.conflictUserId ?? ''),
+        lastActivityAt: null,
+        idleSince: null,
+        expiresAt: null,
+        conflictIdleSince: null,
       };
       renderCheck();
       return;
@@ -339,11 +343,22 @@ function renderChat() {
     ? `${s.messageCount} messages · expires ${new Date(s.expiresAt).toLocaleString()} unless you come back`
     : `${s.messageCount} messages · ${STATUS_LABEL[s.status]} ${s.endedAt ? new Date(s.endedAt).toLocaleString() : ''}`;
   $('#messages').replaceChildren(
-    ...state.messages.map((m) => {
+    ...state.messages.map((m, i) => {
       const li = document.createElement('li');
       li.className = m.role;
       li.dataset.testid = `message-${m.role.toLowerCase()}`;
+      li.dataset.messageId = m.id;
+      if (m.inReplyTo) li.dataset.replyTo = m.inReplyTo;
       li.textContent = m.content;
+      // Threading: a reply names the message it answers; when that is not the one just above, say which.
+      const answered = m.inReplyTo ? state.messages.find((x) => x.id === m.inReplyTo) : undefined;
+      if (answered && state.messages[i - 1]?.id !== answered.id) {
+        const quote = document.createElement('small');
+        quote.className = 'reply-to';
+        quote.dataset.testid = 'reply-to';
+        quote.textContent = `↳ ${answered.content.length > 60 ? `${answered.content.slice(0, 57)}...` : answered.content}`;
+        li.prepend(quote);
+      }
       return li;
     }),
   );
@@ -364,7 +379,8 @@ async function send() {
     const r = (await run(SendMessageDocument, { sessionId: state.session!.id, content, clientMessageId })).sendMessage;
     input.value = '';
     state.session = r.session;
-    state.messages.push(r.message, r.reply);
+    // The reply directly follows its message (seq order), whatever else arrived meanwhile.
+    state.messages = [...state.messages.filter((m) => m.id !== r.message.id && m.id !== r.reply.id), r.message, r.reply].sort(bySeq);
     state.resumedIdle = null;
   } catch (e) {
     // COACH_UNAVAILABLE: the message was kept; show it, and the error banner says why.
@@ -376,6 +392,9 @@ async function send() {
   }
   renderChat();
 }
+
+/** Conversation order: a message id is `<sessionId>:<seq>`. */
+const bySeq = (a: MessageFieldsFragment, b: MessageFieldsFragment) => Number(a.id.split(':').pop()) - Number(b.id.split(':').pop());
 
 async function refreshSession() {
   const s = (await run(SessionDocument, { id: state.session!.id, last: 50 })).session;

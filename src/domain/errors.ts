@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'COACH_UNAVAILABLE'
   | 'SERVICE_UNAVAILABLE'
   /** sendMessage/postMessage when the session has used its topic's maxTurns; completeSession still works. */
-  | 'MAX_TURNS_REACHED';
+  | 'MAX_TURNS_REACHED'
+  /** A write refused under contention (the session was too busy): retry after `retryAfterMs`. */
+  | 'SESSION_BUSY';
 
 /**
  * An error the client caused or can act on. Everything that is not a DomainError is
@@ -59,3 +61,15 @@ export const maxTurnsReached = (maxTurns: number) =>
 
 /** The caller is authenticated but lacks the role (e.g. `admin`) an operation needs. */
 export const forbidden = (message = 'This operation needs the admin role') => new DomainError('FORBIDDEN', message);
+
+/**
+ * Contention: the write could not be made in time (too many sends queued for one session, or
+ * other processes kept winning). `messageStored`: the user's message was stored and only the
+ * reply could not be written; retrying with the same clientMessageId completes the turn.
+ */
+export function sessionBusy(retryAfterMs: number, messageStored = false) {
+  const message = messageStored
+    ? 'Your message was saved, but the session was too busy to store the reply; retry with the same clientMessageId to get it'
+    : 'The session is busy with other writes; nothing was stored. Retry after retryAfterMs';
+  return new DomainError('SESSION_BUSY', message, { retryAfterMs: Math.round(retryAfterMs), messageStored });
+}

@@ -23,8 +23,15 @@ export interface Session {
   endedAt: number | null;
   /** When the session and everything it owns stop existing (the item's `ttl`, in ms). */
   expiresAt: number;
+  /** Messages stored (a coach reply still on its way is not counted). */
   messageCount: number;
-  /** Optimistic-concurrency counter: every write of the session increments it. */
+  /**
+   * The highest seq handed out: a user's message takes the next seq and keeps the one after it
+   * for its reply, so a reply always follows the message it answers. Absent on sessions stored
+   * before it existed (then it equals messageCount).
+   */
+  lastSeq?: number;
+  /** Optimistic-concurrency counter: every write of the session (but a coach reply's) increments it. */
   version: number;
   /** Set when a tenant admin moved the session to another user (the latest transfer). */
   transfer?: SessionTransfer | null;
@@ -50,8 +57,16 @@ export interface Message {
   role: MessageRole;
   content: string;
   createdAt: number;
+  /** The user's idempotency key (USER), or the one of the message a reply answers (ASSISTANT). */
   clientMessageId?: string;
+  /** A coach reply: the seq of the user message it answers (openings and welcome backs have none). */
+  replyTo?: number;
+  /** A user message: the user who wrote it (the session's owner at the time). */
+  authorId?: string;
 }
+
+/** The highest seq handed out so far (see Session.lastSeq). */
+export const lastSeqOf = (s: Session) => Math.max(s.lastSeq ?? 0, s.messageCount);
 
 /** Per-topic session settings (the spec's `TopicSessionSettings`). */
 export interface SessionSettings {
@@ -86,7 +101,7 @@ export function expiryFor(
 export const isExpired = (expiresAt: number, now: number) => expiresAt <= now;
 
 /** Idle is information only: it never blocks or closes anything. */
-export function idleSince(session: Session, settings: SessionSettings, now: number): number | null {
+export function idleSince(session: Pick<Session, 'status' | 'lastActivityAt'>, settings: SessionSettings, now: number): number | null {
   if (!isLive(session.status)) return null;
   const threshold = session.lastActivityAt + settings.inactivityTimeoutMinutes * 60_000;
   return now >= threshold ? session.lastActivityAt : null;

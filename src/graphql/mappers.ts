@@ -1,10 +1,10 @@
 import { messageId } from '../domain/ids';
 import { Message as DomainMessage } from '../domain/session';
 import { Topic as DomainTopic } from '../domain/topic';
-import { SessionView } from '../sessions/session-service';
+import { SessionCheck as SessionCheckResult, SessionView } from '../sessions/session-service';
 import { messageCursor } from './cursors';
 import { toConnection } from './relay';
-import { CoachingSession, CoachingSessionConnection, Message, MessageConnection, MessageRole, Topic } from './types';
+import { CoachingSession, CoachingSessionConnection, Message, MessageConnection, MessageRole, SessionCheck, Topic } from './types';
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -39,7 +39,21 @@ export function toGqlMessage(m: DomainMessage): Message {
     role: m.role as MessageRole,
     content: m.content,
     createdAt: new Date(m.createdAt),
+    inReplyTo: m.replyTo !== undefined ? messageId(m.sessionId, m.replyTo) : null,
+    clientMessageId: m.clientMessageId ?? null,
+    authorId: m.authorId ?? null,
     seq: m.seq,
+  };
+}
+
+/** sessionCheck as GraphQL shows it (times as dates). */
+export function toGqlSessionCheck(c: SessionCheckResult): SessionCheck {
+  return {
+    ...c,
+    lastActivityAt: date(c.lastActivityAt),
+    idleSince: date(c.idleSince),
+    expiresAt: date(c.expiresAt),
+    conflictIdleSince: date(c.conflictIdleSince),
   };
 }
 

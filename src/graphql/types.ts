@@ -59,6 +59,13 @@ export class Message {
   @Field(() => MessageRole) role!: MessageRole;
   @Field() content!: string;
   @Field() createdAt!: Date;
+  // Threading (docs/contract.md "Additions (second round)").
+  @Field(() => ID, { nullable: true, description: 'A coach reply: the id of the user message it answers (it directly follows it). Null for the opening, a welcome back and user messages' })
+  inReplyTo!: string | null;
+  @Field(() => ID, { nullable: true, description: 'The clientMessageId a user message was sent with; on a reply, the one of the message it answers' })
+  clientMessageId!: string | null;
+  @Field(() => ID, { nullable: true, description: 'A user message: the user who wrote it. Null for the coach' })
+  authorId!: string | null;
   /** Position in the conversation; used for cursors, not exposed. */
   seq!: number;
 }
@@ -120,6 +127,13 @@ export class SessionCheck {
   @Field(() => ID, { nullable: true }) conflictUserId!: string | null;
   @Field(() => Int, { description: "User messages in the caller's session so far (0 without one)" }) turnCount!: number;
   @Field(() => Int, { nullable: true, description: "The topic's limit on turns; null: unlimited" }) maxTurns!: number | null;
+  // The "idle for N days" card, from the same read (docs/contract.md "Additions (second round)").
+  @Field(() => Date, { nullable: true, description: "The caller's session: its last activity" }) lastActivityAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: "The caller's session: its last activity, when it is past the topic's inactivity timeout" })
+  idleSince!: Date | null;
+  @Field(() => Date, { nullable: true, description: "The caller's session: when it expires unless there is activity first" }) expiresAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: "On a conflict: the holder's last activity, when their session is past the topic's inactivity timeout" })
+  conflictIdleSince!: Date | null;
 }
 
 @ObjectType()

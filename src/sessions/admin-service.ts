@@ -46,7 +46,7 @@ export class AdminService {
     validateUserId(toUserId, 'toUserId');
     if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
     const catalog = await this.topics.catalogFor(viewer.tenantId);
-    return retryOnStale(`transfer of ${sessionId}`, async () => {
+    return retryOnStale(async () => {
       const now = this.clock.now();
       const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
       if (!session) throw notFound('Session');

@@ -32,11 +32,16 @@ export class CoachGateway {
     private readonly coach: Coach,
   ) {}
 
-  /** The coach's reply to the user's (stored) message; COACH_UNAVAILABLE when it fails, is blank or is late. */
+  /**
+   * The coach's reply to the user's (stored) message; COACH_UNAVAILABLE when it fails, is
+   * blank or is late. The coach sees the conversation up to and including that message,
+   * never what came after it (a later message, or a later message's reply): a retried or
+   * slow reply answers its own message.
+   */
   async askCoach(topic: Topic, session: Session, userMessage: Message): Promise<string> {
     try {
       const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) =>
-        this.coach.reply({ topic, session, userMessage, recentMessages: (limit) => this.recent(session, limit), signal }),
+        this.coach.reply({ topic, session, userMessage, recentMessages: (limit) => this.recent(session, limit, userMessage.seq), signal }),
       );
       if (typeof text !== 'string') throw new Error('the coach returned no text');
       if (!text.trim()) throw new Error('empty reply');
@@ -99,9 +104,10 @@ export class CoachGateway {
     return { ...base, result: value as Record<string, unknown> };
   }
 
-  /** The session's newest `limit` messages (oldest first), read when the coach asks. */
-  private recent(session: Session, limit: number): Promise<Message[]> {
-    return this.ctx.repo.listMessages(session.tenantId, session.id, { direction: 'backward', from: null, limit }, this.ctx.clock.now());
+  /** The session's newest `limit` messages (oldest first), up to and including seq `upTo` when given, read when the coach asks. */
+  private recent(session: Session, limit: number, upTo: number | null = null): Promise<Message[]> {
+    const from = upTo === null ? null : upTo + 1;
+    return this.ctx.repo.listMessages(session.tenantId, session.id, { direction: 'backward', from, limit }, this.ctx.clock.now());
   }
 }
 

@@ -2,44 +2,56 @@
  * The conversation: a user's message in, the coach's reply out (sendMessage waits for the
  * reply, postMessage leaves it to the background, messageReply says where it stands).
  *
+ * Seqs and threading: a user's message takes the next seq and keeps the one after it for
+ * its reply (turn-writes.ts), so a reply always directly follows the message it answers,
+ * names it (`replyTo`, shown as `inReplyTo`), and carries its clientMessageId. The coach
+ * sees the conversation up to and including the message it answers, never later ones
+ * (coach-gateway.ts). A seq stays empty while its reply is on its way (or failed).
+ *
  * Client message records, the one place their rules are written:
  * - A clientMessageId names one user message of one session (in another session it is
  *   unrelated). sendMessage records it when the client passes one; postMessage always does,
  *   making a `srv-<uuid>` id when the client gives none and returning it as `clientMessageId`.
- * - The record is written in the user message's transaction: `userSeq` is its seq, `replySeq`
- *   null, `replyFailed` false. If the record exists, the write fails with
+ * - The record is written in the user message's transaction: `userSeq` is its seq,
+ *   `replyFailed` false. If the record exists, the write fails with
  *   DuplicateClientMessageError carrying it, and nothing new is written.
- * - `replySeq` is set in the reply's transaction, only while null: one reply per message,
- *   whoever races to write it (a retry, a background task); the loser replays the winner's.
- * - `replyFailed`: the coach failed for it (noted while no reply is recorded), so no reply is
- *   on its way: a retry need not wait, a poll says FAILED. A later reply's `replySeq` wins.
+ * - The reply is the message at `userSeq + 1` answering it; one reply per message, whoever
+ *   races to write it (a retry, a background task): the seq can be written once, and the
+ *   loser replays the winner's. (Records of an earlier version name it as `replySeq`.)
+ * - `replyFailed`: the coach failed for it (or its reply could not be stored under
+ *   contention), so no reply is on its way: a retry need not wait, a poll says FAILED. A
+ *   reply stored later wins.
  * - The record lives and expires with its session's other items.
  *
  * A retry (the same id, same session) writes no new user message, even when the session was
- * paused, ended or used its last turn since (the record is looked up before those checks):
+ * paused, ended or used its last turn since (the record is looked up before those checks).
+ * Its content must be the first message's: other content is BAD_USER_INPUT, storing nothing
+ * (an idempotency key names one request):
  * - sendMessage returns the first message and reply. With neither a reply nor a failure
- *   recorded (the first call is still waiting for the coach) it polls the record for about
- *   3 s; still no reply (the coach failed, or the first call's process died), it asks the
- *   coach now and stores the reply, which only an ACTIVE session takes.
+ *   recorded (the first call is still waiting for the coach) it polls for about 3 s; still
+ *   no reply (the coach failed, or the first call's process died), it asks the coach now and
+ *   stores the reply, which only a live session takes.
  * - postMessage returns the first message at once, and if that reply failed and the session
  *   is ACTIVE, tries again in the background. `replyPending`: no reply yet, and one can come.
- * - messageReply: READY with the recorded reply; FAILED with no record, a failed reply, a
+ * - messageReply: READY with the stored reply; FAILED with no record, a failed reply, a
  *   session no longer live, or no reply within the coach timeout and a minute (retry with
  *   sendMessage and the same id); else PENDING. A message sent without an id has no record:
  *   its reply, if any, is the next message.
  */
 import { randomUUID } from 'node:crypto';
-import { DomainError, maxTurnsReached, notFound, sessionNotLive } from '../domain/errors';
+import { assertActive, isLive, Message, Session } from '../domain/session';
+import { badInput, DomainError, notFound } from '../domain/errors';
 import { parseMessageId } from '../domain/ids';
-import { assertActive, isLive, LiveStatus, Message, Session } from '../domain/session';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import { CoachGateway } from './coach-gateway';
 import { validateMessage } from './input-checks';
-import { ClientMessageRecord, DuplicateClientMessageError } from './repository';
-import { retryOnStale, sleep } from './retry';
-import { ServiceContext, withMessage } from './service-context';
+import { ClientMessageRecord } from './repository';
+import { sleep } from './retry';
+import { ServiceContext } from './service-context';
+import { SessionQueue } from './session-queue';
 import { SessionView, topicOf } from './session-view';
+import { isReplyTo, StoredReply, TurnWrites } from './turn-writes';
 
 export interface SendMessageResult {
   session: SessionView;
@@ -64,13 +76,16 @@ export interface MessageReplyResult {
   reply: Message | null;
 }
 
-type Appended = { session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } };
-
 export class Conversation {
+  private readonly writes: TurnWrites;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly coach: CoachGateway,
-  ) {}
+    queue = new SessionQueue(ctx.limits.sessionQueue),
+  ) {
+    this.writes = new TurnWrites(ctx, queue);
+  }
 
   /** Replies being produced in the background (postMessage). */
   private readonly background = new Set<Promise<void>>();
@@ -84,14 +99,9 @@ export class Conversation {
   async sendMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<SendMessageResult> {
     validateMessage(this.ctx.limits, content, clientMessageId);
     const catalog = await this.ctx.catalog(viewer);
-    const sent = await this.appendUserMessage(viewer, sessionId, content, clientMessageId, catalog);
-    if ('duplicate' in sent) return this.replay(viewer, sessionId, sent.duplicate.record, clientMessageId!, catalog);
-    const { session, message } = sent;
-    const text = await this.coach.askCoach(topicOf(catalog, session), session, message).catch(async (e) => {
-      if (clientMessageId) await this.noteReplyFailed(viewer, session.id, clientMessageId, 'could not note a coach failure');
-      throw e;
-    });
-    return this.appendReply(viewer, session, message, text, clientMessageId, catalog);
+    const sent = await this.writes.appendUserMessage(viewer, sessionId, content, clientMessageId, catalog);
+    if ('duplicate' in sent) return this.replay(viewer, sessionId, sent.duplicate.record, clientMessageId!, content, catalog);
+    return this.answer(viewer, sent.session, sent.message, catalog);
   }
 
   /** Stores the user's message and returns at once; this process produces the reply in the background. */
@@ -99,14 +109,15 @@ export class Conversation {
     validateMessage(this.ctx.limits, content, clientMessageId);
     const id = clientMessageId ?? `srv-${randomUUID()}`;
     const catalog = await this.ctx.catalog(viewer);
-    const sent = await this.appendUserMessage(viewer, sessionId, content, id, catalog);
+    const sent = await this.writes.appendUserMessage(viewer, sessionId, content, id, catalog);
     if ('duplicate' in sent) {
       const { record } = sent.duplicate;
-      const { now, latest, message } = await this.recorded(viewer, sessionId, record, false);
-      if (record.replySeq === null && record.replyFailed && latest.status === 'ACTIVE') this.replyInBackground(viewer, latest, message, id, catalog);
-      return { session: this.ctx.view(latest, now, catalog), message, clientMessageId: id, replyPending: record.replySeq === null && (!record.replyFailed || latest.status === 'ACTIVE') };
+      const { now, latest, message, reply } = await this.recorded(viewer, sessionId, record, content);
+      const canReply = latest.status === 'ACTIVE';
+      if (!reply && record.replyFailed && canReply) this.replyInBackground(viewer, latest, message, catalog);
+      return { session: this.ctx.view(latest, now, catalog), message, clientMessageId: id, replyPending: !reply && (!record.replyFailed || canReply) };
     }
-    this.replyInBackground(viewer, sent.session, sent.message, id, catalog);
+    this.replyInBackground(viewer, sent.session, sent.message, catalog);
     return { session: this.ctx.view(sent.session, this.ctx.clock.now()), message: sent.message, clientMessageId: id, replyPending: true };
   }
 
@@ -116,85 +127,35 @@ export class Conversation {
     const now = this.ctx.clock.now();
     const [session, found] = await Promise.all([
       this.ctx.owned(viewer, sessionId, now),
-      this.ctx.repo.getMessages(viewer.tenantId, sessionId, [seq], now),
+      this.ctx.repo.getMessages(viewer.tenantId, sessionId, [seq, seq + 1], now),
     ]);
     const message = found.find((m) => m.seq === seq);
     if (!message || message.role !== 'USER') throw notFound('Message');
+    const next = found.find((m) => m.seq === seq + 1);
+    // An earlier version stored replies without replyTo, right after their message.
+    if (next?.role === 'ASSISTANT' && (next.replyTo ?? seq) === seq) return { status: 'READY', reply: next };
     const overdue = now - message.createdAt > this.ctx.coachTimeoutMs + 60_000;
-    if (!message.clientMessageId) {
-      const [next] = await this.ctx.repo.getMessages(viewer.tenantId, sessionId, [seq + 1], now);
-      if (next?.role === 'ASSISTANT') return { status: 'READY', reply: next };
-      return { status: session.messageCount > seq || overdue ? 'FAILED' : 'PENDING', reply: null };
-    }
-    const record = await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, message.clientMessageId, now);
+    // The next seq holds another message: stored by an earlier version, which kept no seq for the reply.
+    const displaced = next !== undefined;
+    const record = message.clientMessageId ? await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, message.clientMessageId, now) : null;
     if (record?.replySeq != null) {
       const [reply] = await this.ctx.repo.getMessages(viewer.tenantId, sessionId, [record.replySeq], now);
       if (reply) return { status: 'READY', reply };
     }
-    if (!record || record.replyFailed || overdue || !isLive(session.status)) return { status: 'FAILED', reply: null };
+    const failed = message.clientMessageId ? !record || record.replyFailed : displaced;
+    if (failed || overdue || !isLive(session.status)) return { status: 'FAILED', reply: null };
     return { status: 'PENDING', reply: null };
   }
 
-  /** The user's message (and the record, with an id), or the record of the id's first message. */
-  private async appendUserMessage(
-    viewer: Viewer,
-    sessionId: string,
-    content: string,
-    clientMessageId: string | null,
-    catalog: TopicCatalog,
-  ): Promise<Appended> {
-    return retryOnStale(`sendMessage to ${sessionId}`, async () => {
-      const now = this.ctx.clock.now();
-      const session = await this.ctx.owned(viewer, sessionId, now);
-      const maxTurns = topicOf(catalog, session).settings.maxTurns ?? null;
-      const turns = session.turnCount ?? 0;
-      const exhausted = maxTurns !== null && turns >= maxTurns;
-      if (clientMessageId && (session.status !== 'ACTIVE' || exhausted)) {
-        const record = await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
-        if (record) return { duplicate: { session, record } };
-      }
-      assertActive(session);
-      if (exhausted) throw maxTurnsReached(maxTurns);
-      const message: Message = { sessionId, seq: session.messageCount + 1, role: 'USER', content, createdAt: now };
-      if (clientMessageId) message.clientMessageId = clientMessageId;
-      const next: Session = { ...withMessage(session, 'ACTIVE', now, catalog), turnCount: turns + 1 };
-      try {
-        await this.ctx.repo.appendMessage(session, next, message, clientMessageId, now);
-        return { session: next, message };
-      } catch (e) {
-        if (e instanceof DuplicateClientMessageError) return { duplicate: { session, record: e.record } };
-        throw e;
-      }
-    });
-  }
-
-  /** Stores the coach's reply after the user's message (and in its record, with an id). */
-  private async appendReply(
-    viewer: Viewer,
-    afterUser: Session,
-    userMessage: Message,
-    content: string,
-    clientMessageId: string | null,
-    catalog: TopicCatalog,
-  ): Promise<SendMessageResult> {
-    let session = afterUser;
-    return retryOnStale(`reply to ${afterUser.id}`, async (attempt) => {
-      const now = this.ctx.clock.now();
-      if (attempt > 0) {
-        session = await this.ctx.owned(viewer, session.id, now);
-        // Ended between the user's message and the reply: nothing may follow the end.
-        if (!isLive(session.status)) throw sessionNotLive(session.status);
-      }
-      const reply: Message = { sessionId: session.id, seq: session.messageCount + 1, role: 'ASSISTANT', content, createdAt: now };
-      const next = withMessage(session, session.status as LiveStatus, now, catalog);
-      try {
-        await this.ctx.repo.appendMessage(session, next, reply, clientMessageId, now);
-        return { session: this.ctx.view(next, now, catalog), message: userMessage, reply };
-      } catch (e) {
-        if (e instanceof DuplicateClientMessageError) return this.replay(viewer, session.id, e.record, clientMessageId!, catalog);
-        throw e;
-      }
-    });
+  /** The coach's reply to a stored user message, stored; a coach failure is noted on the record. */
+  private async answer(viewer: Viewer, session: Session, message: Message, catalog: TopicCatalog): Promise<SendMessageResult> {
+    const noteFailure = async (e: unknown) => {
+      if (message.clientMessageId) await this.noteReplyFailed(viewer, session.id, message.clientMessageId);
+      throw e;
+    };
+    const text = await this.coach.askCoach(topicOf(catalog, session), session, message).catch(noteFailure);
+    const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text).catch(noteFailure);
+    return { session: this.ctx.view(stored.session, this.ctx.clock.now(), catalog), message, reply: stored.reply };
   }
 
   /** sendMessage's answer to a retried id: the first result, waited for or produced now (see above). */
@@ -203,42 +164,52 @@ export class Conversation {
     sessionId: string,
     record: ClientMessageRecord,
     clientMessageId: string,
+    content: string,
     catalog: TopicCatalog,
   ): Promise<SendMessageResult> {
+    let found = await this.recorded(viewer, sessionId, record, content);
     let current = record;
-    for (let i = 0; i < 10 && current.replySeq === null && !current.replyFailed; i++) {
+    for (let i = 0; i < 10 && !found.reply && !current.replyFailed; i++) {
       await sleep(50 * (i + 1));
       current = (await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, this.ctx.clock.now())) ?? current;
+      found = await this.recorded(viewer, sessionId, current, content);
     }
-    const { now, latest, message, reply } = await this.recorded(viewer, sessionId, current, true);
+    const { now, latest, message, reply } = found;
     if (reply) return { session: this.ctx.view(latest, now, catalog), message, reply };
     assertActive(latest);
-    const text = await this.coach.askCoach(topicOf(catalog, latest), latest, message);
-    return this.appendReply(viewer, latest, message, text, clientMessageId, catalog);
+    return this.answer(viewer, latest, message, catalog);
   }
 
-  /** A record's user message (and its reply, when `withReply` and recorded), with the session as it is now. */
-  private async recorded(viewer: Viewer, sessionId: string, record: ClientMessageRecord, withReply: boolean) {
+  /**
+   * A record's user message and its reply (if stored), with the session as it is now. The
+   * message must be the one retried: other content under the same id is refused.
+   */
+  private async recorded(viewer: Viewer, sessionId: string, record: ClientMessageRecord, content: string) {
     const now = this.ctx.clock.now();
-    const seqs = withReply && record.replySeq !== null ? [record.userSeq, record.replySeq] : [record.userSeq];
+    const replySeq = record.replySeq ?? record.userSeq + 1;
     const [messages, latest] = await Promise.all([
-      this.ctx.repo.getMessages(viewer.tenantId, sessionId, seqs, now),
+      this.ctx.repo.getMessages(viewer.tenantId, sessionId, [record.userSeq, replySeq], now),
       this.ctx.owned(viewer, sessionId, now),
     ]);
     const message = messages.find((m) => m.seq === record.userSeq);
     if (!message) throw notFound('Message');
-    return { now, latest, message, reply: messages.find((m) => m.seq === record.replySeq) };
+    if (message.content !== content) {
+      throw badInput('This clientMessageId was already used for a message with other content; use a new id for a new message', {
+        argumentName: 'clientMessageId',
+      });
+    }
+    const candidate = messages.find((m) => m.seq === replySeq);
+    const reply = candidate && (record.replySeq !== null || isReplyTo(candidate, message)) ? candidate : undefined;
+    return { now, latest, message, reply };
   }
 
   /** postMessage's reply: coach, then the usual reply write; a failure is noted on the record for pollers. */
-  private replyInBackground(viewer: Viewer, session: Session, message: Message, clientMessageId: string, catalog: TopicCatalog): void {
+  private replyInBackground(viewer: Viewer, session: Session, message: Message, catalog: TopicCatalog): void {
     const task = (async () => {
       try {
-        const text = await this.coach.askCoach(topicOf(catalog, session), session, message);
-        await this.appendReply(viewer, session, message, text, clientMessageId, catalog);
+        await this.answer(viewer, session, message, catalog);
       } catch (e) {
         if (!(e instanceof DomainError)) this.ctx.log.error('background reply failed', { sessionId: session.id, error: String(e) });
-        await this.noteReplyFailed(viewer, session.id, clientMessageId, 'could not note a background reply failure');
       }
     })();
     this.background.add(task);
@@ -246,9 +217,9 @@ export class Conversation {
   }
 
   /** Sets `replyFailed` on the record; a store error here is only logged (the caller's own outcome stands). */
-  private noteReplyFailed(viewer: Viewer, sessionId: string, clientMessageId: string, warning: string): Promise<void> {
+  private noteReplyFailed(viewer: Viewer, sessionId: string, clientMessageId: string): Promise<void> {
     return this.ctx.repo
       .markReplyFailed(viewer.tenantId, sessionId, clientMessageId, this.ctx.clock.now())
-      .catch((err) => this.ctx.log.warn(warning, { sessionId, error: String(err) }));
+      .catch((err) => this.ctx.log.warn('could not note a failed reply', { sessionId, error: String(err) }));
   }
 }

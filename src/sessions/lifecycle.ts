@@ -1,13 +1,13 @@
-import { badInput, sessionConflict } from '../domain/errors';
+import { badInput, sessionBusy, sessionConflict } from '../domain/errors';
 import { newSessionId } from '../domain/ids';
-import { assertTransition, ended, expiryFor, idleSince, Message, Session, TerminalStatus, touched } from '../domain/session';
+import { assertTransition, ended, expiryFor, idleSince, isLive, lastSeqOf, Message, Session, TerminalStatus, touched } from '../domain/session';
 import { Topic } from '../domain/topic';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import { CoachGateway, Extraction } from './coach-gateway';
 import { knownTopic } from './input-checks';
 import { StaleSessionError, TopicHeldError } from './repository';
-import { backoff, MAX_ATTEMPTS, retryOnStale } from './retry';
+import { backoff, busyRetryAfterMs, MAX_ATTEMPTS, retryOnStale } from './retry';
 import { ServiceContext, withMessage } from './service-context';
 import { SessionView, topicOf } from './session-view';
 
@@ -58,15 +58,18 @@ export class SessionLifecycle {
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.ctx.clock.now();
-      const holder = await this.ctx.repo.findHolder(viewer.tenantId, topic.id, now);
-      if (holder && holder.userId !== viewer.userId) throw sessionConflict(holder.userId);
-      if (restart && holder) {
+      const hold = await this.ctx.repo.findHolder(viewer.tenantId, topic.id, now);
+      if (hold && hold.userId !== viewer.userId) throw sessionConflict(hold.userId);
+      if (restart && hold) {
         // A restart abandons the session the caller saw; if a simultaneous restart of
         // theirs already replaced it, the fresh session is the one to return, not abandon.
-        abandoning ??= holder.id;
-        if (holder.id !== abandoning) restart = false;
+        abandoning ??= hold.sessionId;
+        if (hold.sessionId !== abandoning) restart = false;
       }
       try {
+        // The hold says who holds the topic; the session itself is the caller's to resume or end.
+        const holder = hold ? await this.ctx.repo.getSession(viewer.tenantId, hold.sessionId, now) : null;
+        if (hold && (!holder || !isLive(holder.status) || holder.userId !== viewer.userId)) throw new StaleSessionError(hold.sessionId);
         if (holder && !restart) return await this.resumeOnce(catalog, holder, topic, now, 'start', resuming);
         if (topic.archived) throw badInput(`Topic "${topic.id}" is archived: it takes no new sessions`, { argumentName: 'topicId' });
         opening ??= await this.coach.openingMessage(topic);
@@ -87,7 +90,8 @@ export class SessionLifecycle {
         throw e;
       }
     }
-    throw new Error(`startSession did not settle after ${MAX_ATTEMPTS} attempts`);
+    // Lost every race (other tabs or processes kept moving the topic on): contention, nothing stored.
+    throw sessionBusy(busyRetryAfterMs());
   }
 
   pause(viewer: Viewer, sessionId: string): Promise<SessionView> {
@@ -104,7 +108,7 @@ export class SessionLifecycle {
   async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
     const catalog = await this.ctx.catalog(viewer);
-    return retryOnStale(`resume of ${sessionId}`, async () => {
+    return retryOnStale(async () => {
       const now = this.ctx.clock.now();
       const session = await this.ctx.owned(viewer, sessionId, now);
       assertTransition(session, 'ACTIVE');
@@ -122,7 +126,7 @@ export class SessionLifecycle {
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
     let extraction: Extraction | null = null;
     const catalog = await this.ctx.catalog(viewer);
-    return retryOnStale(`completion of ${sessionId}`, async () => {
+    return retryOnStale(async () => {
       const now = this.ctx.clock.now();
       const session = await this.ctx.owned(viewer, sessionId, now);
       assertTransition(session, 'COMPLETED');
@@ -173,8 +177,9 @@ export class SessionLifecycle {
     if (state.welcome === undefined) state.welcome = await this.coach.welcomeBack(topic, session, idleMs);
     let next = session;
     if (state.welcome !== null) {
-      const message: Message = { sessionId: session.id, seq: session.messageCount + 1, role: 'ASSISTANT', content: state.welcome, createdAt: now };
-      next = withMessage(session, 'ACTIVE', now, catalog);
+      const seq = lastSeqOf(session) + 1;
+      const message: Message = { sessionId: session.id, seq, role: 'ASSISTANT', content: state.welcome, createdAt: now };
+      next = { ...withMessage(session, 'ACTIVE', now, catalog), lastSeq: seq };
       await this.ctx.repo.appendMessage(session, next, message, null, now);
     } else if (session.status === 'PAUSED') {
       next = touched(session, 'ACTIVE', now, topic.settings);
@@ -206,7 +211,7 @@ export class SessionLifecycle {
     decide: (s: Session, now: number, settings: Topic['settings']) => Session | null,
   ): Promise<SessionView> {
     const catalog = await this.ctx.catalog(viewer);
-    return retryOnStale(`transition of ${sessionId}`, async () => {
+    return retryOnStale(async () => {
       const now = this.ctx.clock.now();
       const session = await this.ctx.owned(viewer, sessionId, now);
       const next = decide(session, now, topicOf(catalog, session).settings);
@@ -232,6 +237,7 @@ function newSession(viewer: Viewer, topic: Topic, opening: string, now: number):
     endedAt: null,
     expiresAt: expiryFor('ACTIVE', now, null, topic.settings),
     messageCount: 1,
+    lastSeq: 1,
     version: 1,
   };
   return { session, first: { sessionId: id, seq: 1, role: 'ASSISTANT', content: opening, createdAt: now } };

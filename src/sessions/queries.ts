@@ -1,6 +1,6 @@
 import { badInput, notFound } from '../domain/errors';
 import { isSessionId } from '../domain/ids';
-import { idleSince, Message, Session, SessionStatus } from '../domain/session';
+import { idleSince, lastSeqOf, Message, Session, SessionStatus } from '../domain/session';
 import { TopicStatus } from '../domain/topic';
 import { Viewer } from '../domain/viewer';
 import { knownTopic, pageSize } from './input-checks';
@@ -18,6 +18,12 @@ export interface SessionCheck {
   turnCount: number;
   /** The topic's limit on user messages; null: unlimited. */
   maxTurns: number | null;
+  /** The caller's session: its last activity, since when it is idle (null: not idle), when it expires. */
+  lastActivityAt: number | null;
+  idleSince: number | null;
+  expiresAt: number | null;
+  /** Another user's session holding the topic: since when it is idle by the topic's timeout (null: not idle, or no conflict). */
+  conflictIdleSince: number | null;
 }
 
 /** The caller's reads: no side effects, no coach, and only the caller's own sessions. */
@@ -30,18 +36,23 @@ export class SessionQueries {
     const now = this.ctx.clock.now();
     const holder = await this.ctx.repo.findHolder(viewer.tenantId, topic.id, now);
     const maxTurns = topic.settings.maxTurns ?? null;
-    const none = { hasSession: false, sessionId: null, status: null, isIdle: false, turnCount: 0, maxTurns };
-    if (!holder) return { ...none, conflict: false, conflictUserId: null };
-    if (holder.userId !== viewer.userId) return { ...none, conflict: true, conflictUserId: holder.userId };
+    const none = { hasSession: false, sessionId: null, status: null, isIdle: false, turnCount: 0, maxTurns, lastActivityAt: null, idleSince: null, expiresAt: null };
+    if (!holder) return { ...none, conflict: false, conflictUserId: null, conflictIdleSince: null };
+    const since = idleSince(holder, topic.settings, now);
+    if (holder.userId !== viewer.userId) return { ...none, conflict: true, conflictUserId: holder.userId, conflictIdleSince: since };
     return {
       hasSession: true,
-      sessionId: holder.id,
+      sessionId: holder.sessionId,
       status: holder.status,
-      isIdle: idleSince(holder, topic.settings, now) !== null,
+      isIdle: since !== null,
       conflict: false,
       conflictUserId: null,
-      turnCount: holder.turnCount ?? 0,
+      turnCount: holder.turnCount,
       maxTurns,
+      lastActivityAt: holder.lastActivityAt,
+      idleSince: since,
+      expiresAt: holder.expiresAt,
+      conflictIdleSince: null,
     };
   }
 
@@ -104,7 +115,7 @@ export class SessionQueries {
     const more = rows.length > limit;
     const messages = backward ? rows.slice(rows.length > limit ? 1 : 0) : rows.slice(0, limit);
     // The other side of the page: messages exist before `after` / after `before` when the bound is inside the conversation.
-    const lastSeq = session.messageCount;
+    const lastSeq = lastSeqOf(session);
     return backward
       ? { messages, hasPreviousPage: more, hasNextPage: from !== null && from <= lastSeq }
       : { messages, hasNextPage: more, hasPreviousPage: from !== null && from >= 1 };

@@ -1,4 +1,4 @@
-import { Message, Session, SessionStatus } from '../domain/session';
+import { LiveStatus, Message, Session, SessionStatus } from '../domain/session';
 
 /**
  * The persistence port the session service needs (its admin half is admin-repository.ts).
@@ -6,8 +6,8 @@ import { Message, Session, SessionStatus } from '../domain/session';
  * read hides expired items (`now` decides), and no write revives one.
  */
 export interface SessionRepository {
-  /** The live session holding (tenant, topic), if any: one read. */
-  findHolder(tenantId: string, topicId: string, now: number): Promise<Session | null>;
+  /** The live session holding (tenant, topic), if any, as its hold shows it: one read. */
+  findHolder(tenantId: string, topicId: string, now: number): Promise<Hold | null>;
   getSession(tenantId: string, sessionId: string, now: number): Promise<Session | null>;
   /** Batch read; results in the order of `sessionIds`, null where absent or expired. */
   getSessions(tenantId: string, sessionIds: readonly string[], now: number): Promise<(Session | null)[]>;
@@ -25,11 +25,21 @@ export interface SessionRepository {
   /** Versioned write of `next` over `previous` (status, activity, expiry); keeps the hold in step. */
   updateSession(previous: Session, next: Session, now: number): Promise<void>;
   /**
-   * Appends `message` and writes `next` (messageCount, activity, expiry) atomically.
-   * With a clientMessageId, a USER message records it (DuplicateClientMessageError when
-   * already recorded) and an ASSISTANT message completes that record with its seq.
+   * Appends `message` at `message.seq` and writes `next` (messageCount, lastSeq, activity,
+   * expiry, turns) over `previous`'s version, atomically. A USER message with a
+   * clientMessageId records it (DuplicateClientMessageError when already recorded); an
+   * ASSISTANT message with one (a reply that could not take its reserved seq) completes
+   * that record with its seq.
    */
   appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void>;
+  /**
+   * Stores a coach reply at the seq its user message reserved (`reply.seq`, the message's
+   * seq + 1) and counts it, without moving the session's version, activity or expiry: a
+   * reply is not the user's activity, and so never races the user's next message.
+   * DuplicateReplyError when that seq is taken; StaleSessionError when the session ended,
+   * expired, or its children's ttl moved on since `session` was read (read again, retry).
+   */
+  appendReply(session: Session, reply: Message, now: number): Promise<void>;
 
   getClientMessage(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<ClientMessageRecord | null>;
   /** Notes that the coach failed for this client message, so a retry need not wait for a reply. */
@@ -45,8 +55,20 @@ export interface SessionRepository {
   ping(): Promise<void>;
 }
 
+/** What sessionCheck needs of the live session holding a topic, from the topic's hold item. */
+export interface Hold {
+  sessionId: string;
+  userId: string;
+  status: LiveStatus;
+  lastActivityAt: number;
+  expiresAt: number;
+  /** User messages so far. */
+  turnCount: number;
+}
+
 export interface ClientMessageRecord {
   userSeq: number;
+  /** Records written before replies had reserved seqs name their reply's seq; newer ones leave it null. */
   replySeq: number | null;
   /** The first call's coach failed: no reply is on its way. */
   replyFailed: boolean;
@@ -74,8 +96,8 @@ export interface SessionPage {
 
 /** A live session already holds the topic. */
 export class TopicHeldError extends Error {
-  constructor(readonly holder: Session) {
-    super(`topic ${holder.topicId} is held by session ${holder.id}`);
+  constructor(readonly holder: Hold) {
+    super(`the topic is held by session ${holder.sessionId}`);
     this.name = 'TopicHeldError';
   }
 }
@@ -92,5 +114,13 @@ export class DuplicateClientMessageError extends Error {
   constructor(readonly record: ClientMessageRecord) {
     super('client message id already accepted');
     this.name = 'DuplicateClientMessageError';
+  }
+}
+
+/** The seq a reply was to take already holds a message (the reply, stored by a racing call; or an older layout's next message). */
+export class DuplicateReplyError extends Error {
+  constructor(readonly existing: Message | null) {
+    super('the reply seq is taken');
+    this.name = 'DuplicateReplyError';
   }
 }

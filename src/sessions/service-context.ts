@@ -7,6 +7,7 @@ import { DEFAULT_COACH_TIMEOUT_MS } from '../coach/timeout';
 import { Logger } from '../logger';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
 import { SessionRepository } from './repository';
+import type { SessionQueueLimits } from './session-queue';
 import { SessionView, sessionView, topicOf } from './session-view';
 
 export interface ServiceLimits {
@@ -15,6 +16,8 @@ export interface ServiceLimits {
   defaultPageSize: number;
   /** Longest wait for one coach call; a hung coach then gives COACH_UNAVAILABLE (default 30 s). */
   coachTimeoutMs?: number;
+  /** Bounds of the per-session write queue (session-queue.ts); the defaults when absent. */
+  sessionQueue?: SessionQueueLimits;
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {

@@ -24,7 +24,8 @@ export type { SessionView } from './session-view';
 /**
  * The sessions API the GraphQL layer uses: one face over the role modules, which do the work.
  * queries.ts reads, lifecycle.ts changes a session's status, conversation.ts carries messages
- * and replies (and their clientMessageId records), coach-gateway.ts calls the coach,
+ * and replies (and their clientMessageId records; turn-writes.ts writes them, one session at a
+ * time per process through session-queue.ts), coach-gateway.ts calls the coach,
  * session-view.ts shapes what is returned, input-checks.ts refuses bad arguments, and
  * service-context.ts holds what they share.
  */

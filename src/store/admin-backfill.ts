@@ -17,7 +17,8 @@ export async function backfillAdminIndexKeys(db: DynamoDBDocumentClient, table: 
   let updated = 0;
   for await (const page of io.scanPages(params({ FilterExpression: unindexed }))) {
     for (const item of page) {
-      const keys = adminIndexAttributes(toSession(item));
+      const session = toSession(item);
+      const keys = adminIndexAttributes(session, session.lastActivityAt);
       const assignments = ADMIN_INDEX_ATTRIBUTES.filter((n) => keys[n] !== undefined).map((n) => expr(`${n} = :${n}`, { [`:${n}`]: keys[n] }));
       const update = params({ UpdateExpression: set(...assignments), ConditionExpression: expr('version = :v', { ':v': item.version }) });
       if (await conditional(io.update({ Key: keyOf(item), ...update }))) updated++;

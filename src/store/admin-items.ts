@@ -8,23 +8,46 @@ const { byTenantIdle, byIdle, byTenantTopic } = INDEXES;
 export const ADMIN_INDEX_ATTRIBUTES = [byTenantIdle, byIdle, byTenantTopic].flatMap((i) => [i.pk, i.sk]);
 
 /**
- * The admin index keys of a session item. byTenantIdle and byIdle are sparse: their keys
- * exist only while the session is live, so an ended session leaves both indexes with the
- * very write that ends it. byTenantTopic lists every session.
+ * How far the admin indexes' activity time may lag a live session's last activity. Moving
+ * a sort key is a delete plus a put in each of three indexes, so it is not done for every
+ * message: the keys are refreshed when they lag by this much, or when the session's index
+ * membership changes. Readers use the keys only to find candidates (a key is never later
+ * than the activity it stands for) and decide on the session items themselves.
  */
-export function adminIndexAttributes(s: Session): Item {
+export const ADMIN_INDEX_LAG_MS = 60 * 60_000;
+
+/**
+ * The admin index keys of a session item, for the activity time `indexedAt`. byTenantIdle
+ * and byIdle are sparse: their keys exist only while the session is live, so an ended
+ * session leaves both indexes with the very write that ends it. byTenantTopic lists every
+ * session.
+ */
+export function adminIndexAttributes(s: Session, indexedAt: number): Item {
   const live = isLive(s.status)
     ? {
         [byTenantIdle.pk]: tenantLiveGsiPk(s.tenantId),
-        [byTenantIdle.sk]: activitySk(s.lastActivityAt, s.id),
+        [byTenantIdle.sk]: activitySk(indexedAt, s.id),
         [byIdle.pk]: idleGsiPk(idleShard(s.id)),
-        [byIdle.sk]: idleGsiSk(s.lastActivityAt, s.tenantId, s.id),
+        [byIdle.sk]: idleGsiSk(indexedAt, s.tenantId, s.id),
       }
     : {};
-  return { ...live, [byTenantTopic.pk]: tenantTopicGsiPk(s.tenantId, s.topicId), [byTenantTopic.sk]: activitySk(s.lastActivityAt, s.id) };
+  return { ...live, [byTenantTopic.pk]: tenantTopicGsiPk(s.tenantId, s.topicId), [byTenantTopic.sk]: activitySk(indexedAt, s.id) };
 }
 
-/** Transfer audit attributes, stored on the session and its hold (a resume from the hold keeps them). */
+/** The activity time of a stored session item's admin keys (from its byTenantTopic sort key); null when it has none. */
+export function indexedAtOf(item: Item): number | null {
+  const sk = item[byTenantTopic.sk];
+  const at = typeof sk === 'string' ? Date.parse(sk.slice(0, sk.indexOf('#'))) : NaN;
+  return Number.isNaN(at) ? null : at;
+}
+
+/** The admin keys' activity time for `next`, written over keys for `indexedAt` (null: unknown). */
+export function nextIndexedAt(indexedAt: number | null, next: Session): number {
+  if (indexedAt === null || indexedAt > next.lastActivityAt || next.lastActivityAt - indexedAt >= ADMIN_INDEX_LAG_MS) return next.lastActivityAt;
+  return indexedAt;
+}
+
+/** Transfer audit attributes, stored on the session item. */
 export function transferAttributes(s: Session): Item {
   if (!s.transfer) return {};
   return {

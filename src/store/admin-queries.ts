@@ -1,15 +1,17 @@
-import { Session } from '../domain/session';
+import { isLive, Session, SessionStatus } from '../domain/session';
 import { AdminPageRequest, ErasureCounts } from '../sessions/admin-repository';
 import { SessionPage, SessionPageRequest } from '../sessions/repository';
 import { cursorOf, decodeCursor, startKeyOf } from './cursor';
 import { holdKey, keyOf, sessionKey, sessionPk, tenantLiveGsiPk, tenantTopicGsiPk, userGsiPk } from './keys';
-import { expr, IndexSpec, INDEXES, isoTime, Item, params, sessionFilter } from './schema';
+import { expr, IndexSpec, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 
 /** Erasure re-reads the user's index until nothing new appears (a session started meanwhile); bounded. */
 const ERASURE_ROUNDS = 5;
 
 type SessionRef = { sessionId: string; topicId: string };
+/** A session item found through a keys-only index, with the index entry that found it. */
+type Found = { item: Item; entry: Item };
 
 /**
  * The admin reads and the erasure of DynamoSessionRepository (kept apart from the session
@@ -22,7 +24,11 @@ export class AdminQueries {
     private readonly toSession: (item: Item) => Session,
   ) {}
 
-  /** byTenantIdle: live sessions only (sparse), key condition gsi2sk < cutoff, oldest first. */
+  /**
+   * byTenantIdle: live sessions only (sparse), key condition gsi2sk < cutoff, oldest first.
+   * The index time may lag the activity (admin-items.ts) but is never later, so it finds
+   * every idle session; each is kept only if it is live, unexpired and idle by its own item.
+   */
   async listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
     const index = INDEXES.byTenantIdle;
     const partition = tenantLiveGsiPk(tenantId);
@@ -30,11 +36,8 @@ export class AdminQueries {
     const startKey = page.cursor ? startKeyOf(page.cursor, tenantId, index, partition, cut) : undefined;
     if (startKey === null) return { sessions: [], cursors: [], hasNextPage: false };
     const keys = expr(`${index.pk} = :p AND ${index.sk} < :cut`, { ':p': partition, ':cut': cut });
-    const found = await this.io.queryFilteredPage(
-      { IndexName: index.name, ...params({ KeyConditionExpression: keys, FilterExpression: sessionFilter(now, null) }), ScanIndexForward: true },
-      page.limit,
-      startKey,
-    );
+    const idle = (i: Item) => isUnexpired(i, now) && isLive(i.status as SessionStatus) && Date.parse(String(i.lastActivityAt)) < before;
+    const found = await this.io.queryKeysPage({ IndexName: index.name, ...params({ KeyConditionExpression: keys }), ScanIndexForward: true }, page.limit, startKey, idle);
     return this.page(found, page.limit, index);
   }
 
@@ -47,28 +50,27 @@ export class AdminQueries {
     const index = INDEXES.byTenantTopic;
     const after = page.cursor ? decodeCursor(page.cursor).position : null;
     const perTopic = await Promise.all(topicIds.map((topicId) => this.topicSessions(tenantId, topicId, page, after, now)));
-    const merged = perTopic.flat().sort((a, b) => (String(a[index.sk]) < String(b[index.sk]) ? 1 : -1));
+    const position = (f: Found) => String(f.entry[index.sk]);
+    const merged = perTopic.flat().sort((a, b) => (position(a) < position(b) ? 1 : -1));
     return this.page(merged, page.limit, index);
   }
 
-  private async topicSessions(tenantId: string, topicId: string, page: SessionPageRequest, after: string | null, now: number) {
+  private async topicSessions(tenantId: string, topicId: string, page: SessionPageRequest, after: string | null, now: number): Promise<Found[]> {
     const index = INDEXES.byTenantTopic;
     const keys = after
       ? expr(`${index.pk} = :p AND ${index.sk} < :after`, { ':p': tenantTopicGsiPk(tenantId, topicId), ':after': after })
       : expr(`${index.pk} = :p`, { ':p': tenantTopicGsiPk(tenantId, topicId) });
-    const filter = sessionFilter(now, page.statuses);
-    const found = await this.io.queryFilteredPage(
-      { IndexName: index.name, ...params({ KeyConditionExpression: keys, FilterExpression: filter }), ScanIndexForward: false },
-      page.limit,
-    );
+    const wanted = (i: Item) => isUnexpired(i, now) && (!page.statuses || page.statuses.includes(i.status as SessionStatus));
+    const found = await this.io.queryKeysPage({ IndexName: index.name, ...params({ KeyConditionExpression: keys }), ScanIndexForward: false }, page.limit, undefined, wanted);
     return found.slice(0, page.limit + 1);
   }
 
-  private page(found: Item[], limit: number, index: IndexSpec): SessionPage {
+  private page(found: Found[], limit: number, index: IndexSpec): SessionPage {
     const items = found.slice(0, limit);
     return {
-      sessions: items.map((i) => this.toSession(i)),
-      cursors: items.map((i) => cursorOf(i, index)),
+      sessions: items.map((f) => this.toSession(f.item)),
+      // The index entry's position, not the item's: the item may have moved on since.
+      cursors: items.map((f) => cursorOf(f.entry, index)),
       hasNextPage: found.length > limit,
     };
   }

@@ -44,16 +44,17 @@ export class ChildTtlTracker {
   }
 
   /**
-   * The floor to write with `next`. When the session's new ttl has passed the children's
-   * floor, every child is raised first, so none expires before the session.
+   * The floor stored with `previous` and the one to write with `next`. When the session's
+   * new ttl has passed the children's floor, every child is raised first, so none expires
+   * before the session.
    */
-  async floorFor(previous: Session, next: Session, now: number): Promise<number> {
+  async floorFor(previous: Session, next: Session, now: number): Promise<{ before: number; after: number }> {
     const floor = await this.current(previous);
     const sessionTtl = toTtl(next.expiresAt);
-    if (!isLive(next.status) || floor >= sessionTtl) return isLive(next.status) ? floor : childTtlOf(next);
+    if (!isLive(next.status) || floor >= sessionTtl) return { before: floor, after: isLive(next.status) ? floor : childTtlOf(next) };
     const target = childTtlOf(next);
     await this.raise(previous, target, now);
-    return target;
+    return { before: floor, after: target };
   }
 
   /**

@@ -4,6 +4,8 @@ import { AdminPageRequest, AdminRepository, ErasureCounts } from '../sessions/ad
 import {
   ClientMessageRecord,
   DuplicateClientMessageError,
+  DuplicateReplyError,
+  Hold,
   MessagePageRequest,
   SessionPage,
   SessionPageRequest,
@@ -15,10 +17,11 @@ import { AdminQueries } from './admin-queries';
 import { ChildTtlTracker, childTtlOf } from './child-ttl';
 import { cursorOf, startKeyOf } from './cursor';
 import { clientMessageKey, holdKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, messageKey, messageSk, sessionKey, sessionPk, userGsiPk } from './keys';
-import { toClientMessageRecord, toMessage, toSession } from './items';
+import { indexedAtOf, nextIndexedAt } from './admin-items';
+import { toClientMessageRecord, toHold, toMessage } from './items';
 import { expr, INDEXES, isUnexpired, Item, params, sessionFilter } from './schema';
 import { conditional, TableIO } from './table-io';
-import { appendMessageTx, createSessionTx, markReplyFailedUpdate, replaceSessionTx, updateSessionTx } from './transactions';
+import { appendMessageTx, appendReplyTx, createSessionTx, markReplyFailedUpdate, replaceSessionTx, SessionWrite, updateSessionTx } from './transactions';
 
 /**
  * The DynamoDB implementation of both repository ports (single table, see keys.ts). One
@@ -30,30 +33,32 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   private readonly io: TableIO;
   private readonly children: ChildTtlTracker;
   private readonly admin: AdminQueries;
+  /** The admin index time of each session this process read or wrote (like the floors: no extra read). */
+  private readonly indexed = new WeakMap<Session, number>();
 
   constructor(db: DynamoDBDocumentClient, table: string) {
     this.io = new TableIO(db, table);
     this.children = new ChildTtlTracker(this.io);
-    this.admin = new AdminQueries(this.io, (item) => this.children.remember(item));
+    this.admin = new AdminQueries(this.io, (item) => this.remember(item));
   }
 
   // ---- reads ---------------------------------------------------------------
 
-  async findHolder(tenantId: string, topicId: string, now: number): Promise<Session | null> {
+  async findHolder(tenantId: string, topicId: string, now: number): Promise<Hold | null> {
     const item = await this.io.get(holdKey(tenantId, topicId));
-    return isUnexpired(item, now) && isLive(item.status as never) ? this.children.remember(item) : null;
+    return isUnexpired(item, now) && isLive(item.status as never) ? toHold(item) : null;
   }
 
   async getSession(tenantId: string, sessionId: string, now: number): Promise<Session | null> {
     const item = await this.io.get(sessionKey(tenantId, sessionId));
-    return isUnexpired(item, now) ? this.children.remember(item) : null;
+    return isUnexpired(item, now) ? this.remember(item) : null;
   }
 
   async getSessions(tenantId: string, sessionIds: readonly string[], now: number): Promise<(Session | null)[]> {
     // The common case (one `session(id)` per request) is a plain GetItem: same read units, a lighter call.
     const keys = sessionIds.map((id) => sessionKey(tenantId, id));
     const items = keys.length === 1 ? [await this.io.get(keys[0])] : await this.io.batchGet(keys);
-    return items.map((item) => (isUnexpired(item, now) ? this.children.remember(item) : null));
+    return items.map((item) => (isUnexpired(item, now) ? this.remember(item) : null));
   }
 
   async getClientMessage(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<ClientMessageRecord | null> {
@@ -100,7 +105,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     );
     const items = found.slice(0, page.limit);
     return {
-      sessions: items.map((i) => this.children.remember(i)),
+      sessions: items.map((i) => this.remember(i)),
       cursors: items.map((i) => cursorOf(i, index)),
       hasNextPage: found.length > page.limit,
     };
@@ -129,35 +134,61 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   async createSession(session: Session, first: Message, now: number): Promise<void> {
     const childTtl = childTtlOf(session);
     await this.io.transact(createSessionTx(this.io.table, session, first, childTtl, now), (part, old) =>
-      part === 'hold' && old ? new TopicHeldError(toSession(old)) : new StaleSessionError(session.id),
+      part === 'hold' && old ? new TopicHeldError(toHold(old)) : new StaleSessionError(session.id),
     );
-    this.children.wrote(session, childTtl);
+    this.wrote(session, childTtl, session.lastActivityAt);
   }
 
   async replaceSession(previous: Session, ended: Session, session: Session, first: Message, now: number): Promise<void> {
     const childTtl = childTtlOf(session);
-    const endedFloor = await this.children.floorFor(previous, ended, now);
-    await this.io.transact(
-      replaceSessionTx(this.io.table, previous, { session: ended, childTtl: endedFloor }, session, first, childTtl, now),
-      () => new StaleSessionError(previous.id),
-    );
-    this.children.wrote(session, childTtl);
+    const end = await this.sessionWrite(previous, ended, now);
+    await this.io.transact(replaceSessionTx(this.io.table, end, session, first, childTtl, now), () => new StaleSessionError(previous.id));
+    this.wrote(session, childTtl, session.lastActivityAt);
     await this.children.settle(ended);
   }
 
   async updateSession(previous: Session, next: Session, now: number): Promise<void> {
-    const childTtl = await this.children.floorFor(previous, next, now);
-    await this.io.transact(updateSessionTx(this.io.table, previous, next, childTtl, now), () => new StaleSessionError(previous.id));
-    this.children.wrote(next, childTtl);
+    const w = await this.sessionWrite(previous, next, now);
+    await this.io.transact(updateSessionTx(this.io.table, w, now), () => new StaleSessionError(previous.id));
+    this.wrote(next, w.floor.after, w.indexedAt.after);
     if (!isLive(next.status)) await this.children.settle(next);
   }
 
   async appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void> {
-    const childTtl = await this.children.floorFor(previous, next, now);
-    const tx = appendMessageTx(this.io.table, previous, next, message, clientMessageId, { childTtl, messageTtl: childTtlOf(next) }, now);
-    await this.io.transact(tx, (part, old) =>
-      part === 'clientMessage' && old ? new DuplicateClientMessageError(toClientMessageRecord(old)) : new StaleSessionError(previous.id),
+    const w = await this.sessionWrite(previous, next, now);
+    const tx = appendMessageTx(this.io.table, w, message, clientMessageId, childTtlOf(next), now);
+    await this.io.transact(tx, (part, old) => {
+      if (part === 'clientMessage' && old) return new DuplicateClientMessageError(toClientMessageRecord(old));
+      return new StaleSessionError(previous.id);
+    });
+    this.wrote(next, w.floor.after, w.indexedAt.after);
+  }
+
+  async appendReply(session: Session, reply: Message, now: number): Promise<void> {
+    await this.io.transact(appendReplyTx(this.io.table, session, reply, childTtlOf(session), now), (part, old) =>
+      part === 'reply' && old ? new DuplicateReplyError(toMessage(old, session.id)) : new StaleSessionError(session.id),
     );
-    this.children.wrote(next, childTtl);
+  }
+
+  /** What a versioned write of `next` over `previous` changes of the store's own attributes (floor, index time). */
+  private async sessionWrite(previous: Session, next: Session, now: number): Promise<SessionWrite> {
+    const floor = await this.children.floorFor(previous, next, now);
+    const before = this.indexed.get(previous) ?? null;
+    // The admin keys follow the activity lazily (an ending only removes the sparse ones).
+    const after = nextIndexedAt(before, next);
+    return { previous, next, floor, indexedAt: { before, after } };
+  }
+
+  /** A session item read from the table, its floor and index time remembered for the next write. */
+  private remember(item: Item): Session {
+    const session = this.children.remember(item);
+    const at = indexedAtOf(item);
+    if (at !== null) this.indexed.set(session, at);
+    return session;
+  }
+
+  private wrote(session: Session, floor: number, indexedAt: number): void {
+    this.children.wrote(session, floor);
+    this.indexed.set(session, indexedAt);
   }
 }

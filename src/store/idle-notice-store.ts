@@ -1,14 +1,15 @@
 import { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { IdleCandidate, IdleNoticeStore } from '../notify/notify-idle';
-import { IDLE_SHARDS, idleGsiPk, sessionKey } from './keys';
-import { and, expr, INDEXES, isoTime, Item, params, unexpired } from './schema';
+import { IDLE_SHARDS, idleGsiPk, keyOf, sessionKey } from './keys';
+import { and, expr, INDEXES, isoTime, isUnexpired, Item, params, unexpired } from './schema';
 import { conditional, TableIO } from './table-io';
 
 /**
- * notify-idle on DynamoDB: candidates come from the sparse, sharded byIdle index (one
- * query per shard, key condition gsi3sk < cutoff, never a scan); the claim, the mark and
- * the lease are attributes of the session item, changed by conditional UpdateItem only.
- * The service's whole-item puts drop them, which is right: new activity, new period.
+ * notify-idle on DynamoDB: candidates come from the sparse, sharded, keys-only byIdle index
+ * (one query per shard, key condition gsi3sk < cutoff, never a scan), each page followed by
+ * one BatchGetItem of the sessions; the claim, the mark and the lease are attributes of
+ * the session item, changed by conditional UpdateItem only. The service's writes that move
+ * the activity remove them, which is right: new activity, new period.
  * All of them are ISO times (`idleClaimUntil` too; older runs wrote it as epoch ms).
  */
 export class DynamoIdleNoticeStore implements IdleNoticeStore {
@@ -21,16 +22,18 @@ export class DynamoIdleNoticeStore implements IdleNoticeStore {
   async *findIdle(before: number, now: number): AsyncIterable<IdleCandidate[]> {
     const index = INDEXES.byIdle;
     for (let shard = 0; shard < IDLE_SHARDS; shard++) {
+      // Keys only: the index finds candidates (its time never runs ahead of the activity); the items decide.
       const pages = this.io.queryPages({
         IndexName: index.name,
-        ...params({
-          KeyConditionExpression: expr(`${index.pk} = :p AND ${index.sk} < :cut`, { ':p': idleGsiPk(shard), ':cut': isoTime(before) }),
-          FilterExpression: and(unexpired(now), notNotifiedFor('lastActivityAt')),
-        }),
+        ...params({ KeyConditionExpression: expr(`${index.pk} = :p AND ${index.sk} < :cut`, { ':p': idleGsiPk(shard), ':cut': isoTime(before) }) }),
         ScanIndexForward: true,
       });
       for await (const page of pages) {
-        const batch = page.map(toCandidate).filter((c): c is IdleCandidate => c !== null);
+        const items = await this.io.batchGet(page.map(keyOf));
+        const batch = items
+          .filter((i): i is Item => isUnexpired(i, now) && isIdleCandidate(i, before))
+          .map(toCandidate)
+          .filter((c): c is IdleCandidate => c !== null);
         if (batch.length) yield batch;
       }
     }
@@ -77,6 +80,12 @@ export class DynamoIdleNoticeStore implements IdleNoticeStore {
   private update(c: IdleCandidate, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
     return conditional(this.io.update({ Key: sessionKey(c.tenantId, c.sessionId), ...input }));
   }
+}
+
+/** Live, idle since before `before` by its own item, and not yet notified for this idle period. */
+function isIdleCandidate(item: Item, before: number): boolean {
+  const at = typeof item.lastActivityAt === 'string' ? Date.parse(item.lastActivityAt) : NaN;
+  return (item.status === 'ACTIVE' || item.status === 'PAUSED') && at < before && item.idleNotifiedFor !== item.lastActivityAt;
 }
 
 /** Not yet notified for this idle period (`period`: an attribute or a value placeholder). */

@@ -9,12 +9,12 @@
  *   T#<tenant>#TOPICS          TOPIC#<topicId>     a tenant's own topic (or override/archive of a default);
  *                                                  configuration, not session data: no ttl
  *
- *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO>#<sessionId>
+ *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO, to the minute>#<sessionId>
  *
- *   Admin indexes (session items only; see docs/data-model.md):
- *   GSI byTenantIdle:  gsi2pk = T#<tenant>#LIVE (only while live), gsi2sk = <lastActivityAt ISO>#<sessionId>
- *   GSI byIdle:        gsi3pk = LIVE#<shard 0..7> (only while live), gsi3sk = <lastActivityAt ISO>#<tenant>#<sessionId>
- *   GSI byTenantTopic: gsi4pk = T#<tenant>#TOPIC#<topicId>, gsi4sk = <lastActivityAt ISO>#<sessionId>
+ *   Admin indexes (session items only, keys only; the index time lags the activity by up to an hour, see admin-items.ts):
+ *   GSI byTenantIdleV2:  gsi2pk = T#<tenant>#LIVE (only while live), gsi2sk = <index time ISO>#<sessionId>
+ *   GSI byIdleV2:        gsi3pk = LIVE#<shard 0..7> (only while live), gsi3sk = <index time ISO>#<tenant>#<sessionId>
+ *   GSI byTenantTopicV2: gsi4pk = T#<tenant>#TOPIC#<topicId>, gsi4sk = <index time ISO>#<sessionId>
  *
  * Ids from tokens are URI-encoded so a "#" in a tenant or user id cannot forge a key.
  * Attribute and index names, and time formats, are spelled in schema.ts.
@@ -58,7 +58,7 @@ export const MESSAGE_SK_LAST = messageSk(10 ** SEQ_DIGITS - 1);
 
 /**
  * The sort key of byUser, byTenantIdle and byTenantTopic: a session's position in its
- * index partition, ordered by last activity (then id). Cursors are these (cursor.ts).
+ * index partition, ordered by an activity time (then id). Cursors are these (cursor.ts).
  */
 export const activitySk = (lastActivityAt: number, sessionId: string) => `${isoTime(lastActivityAt)}#${sessionId}`;
 

@@ -17,13 +17,22 @@ export interface IndexSpec {
   readonly sk: string;
 }
 
-/** The global secondary indexes (docs/data-model.md). */
+/**
+ * The global secondary indexes (docs/data-model.md). byUser projects every attribute
+ * (mySessions is one Query); the admin indexes project keys only, so that a message, which
+ * changes a session's counters, writes none of them (their readers fetch the sessions).
+ * Projections cannot change in place: the admin ones got new names ("V2") when they became
+ * keys-only, and ensureTable replaces the old ones (OBSOLETE_INDEXES) on an existing table.
+ */
 export const INDEXES = {
   byUser: { name: 'byUser', pk: 'gsi1pk', sk: 'gsi1sk' },
-  byTenantIdle: { name: 'byTenantIdle', pk: 'gsi2pk', sk: 'gsi2sk' },
-  byIdle: { name: 'byIdle', pk: 'gsi3pk', sk: 'gsi3sk' },
-  byTenantTopic: { name: 'byTenantTopic', pk: 'gsi4pk', sk: 'gsi4sk' },
+  byTenantIdle: { name: 'byTenantIdleV2', pk: 'gsi2pk', sk: 'gsi2sk' },
+  byIdle: { name: 'byIdleV2', pk: 'gsi3pk', sk: 'gsi3sk' },
+  byTenantTopic: { name: 'byTenantTopicV2', pk: 'gsi4pk', sk: 'gsi4sk' },
 } as const satisfies Record<string, IndexSpec>;
+
+/** Indexes of earlier versions (all-attribute projections of the admin keys), dropped by ensureTable. */
+export const OBSOLETE_INDEXES = ['byTenantIdle', 'byIdle', 'byTenantTopic'];
 
 export const BY_USER_INDEX = INDEXES.byUser.name;
 export const BY_TENANT_IDLE_INDEX = INDEXES.byTenantIdle.name;
@@ -40,6 +49,8 @@ export const isoTime = (ms: number) => new Date(ms).toISOString();
 /** DynamoDB's `ttl` is epoch seconds; domain times are epoch milliseconds. */
 export const toTtl = (ms: number) => Math.ceil(ms / 1000);
 export const nowSeconds = (now: number) => Math.floor(now / 1000);
+/** A time to the minute (seconds and ms zeroed): byUser's sort key moves at most once a minute. */
+export const minuteOf = (ms: number) => ms - (((ms % 60_000) + 60_000) % 60_000);
 
 // ---- expressions ---------------------------------------------------------------
 
@@ -69,6 +80,43 @@ export const ITEM_ABSENT = expr('attribute_not_exists(pk)');
 export const ITEM_PRESENT = expr('attribute_exists(pk)');
 /** `ttl = <ttl>` (epoch seconds), an assignment for `set`. */
 export const assignTtl = (ttl: number) => expr('#ttl = :ttl', { ':ttl': ttl }, TTL_NAME);
+
+/** The idle-notice attributes of a session item (idle-notice-store.ts); new activity drops them: a new idle period. */
+export const IDLE_NOTICE_ATTRIBUTES = ['idleClaimFor', 'idleClaimUntil', 'idleClaimBy', 'idleNotifiedFor'];
+
+/**
+ * The update expression that turns a stored item from `before` into `after` (attribute
+ * maps, keys excluded): SET what changed, REMOVE what went (and `remove`, if present), and
+ * ADD `counters` (deltas that commute with other writers' ADDs). Null when nothing changes.
+ * Only changed attributes are sent: an index whose keys and projected attributes stay as
+ * they were is not written at all.
+ */
+export function diffUpdate(before: Item, after: Item, counters: Record<string, number> = {}, remove: readonly string[] = []): Expression | null {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const name = (attr: string) => {
+    const n = `#u${Object.keys(names).length}`;
+    names[n] = attr;
+    return n;
+  };
+  const value = (v: unknown) => {
+    const n = `:u${Object.keys(values).length}`;
+    values[n] = v;
+    return n;
+  };
+  const sets = Object.entries(after)
+    .filter(([k, v]) => !(k in counters) && JSON.stringify(before[k]) !== JSON.stringify(v))
+    .map(([k, v]) => `${name(k)} = ${value(v)}`);
+  const gone = new Set([...Object.keys(before).filter((k) => !(k in after)), ...remove.filter((k) => !(k in after))]);
+  const removes = [...gone].filter((k) => !(k in counters)).map(name);
+  const adds = Object.entries(counters)
+    .filter(([, d]) => d !== 0)
+    .map(([k, d]) => `${name(k)} ${value(d)}`);
+  const text = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '', adds.length ? `ADD ${adds.join(', ')}` : '']
+    .filter(Boolean)
+    .join(' ');
+  return text ? { text, names, ...(Object.keys(values).length ? { values } : {}) } : null;
+}
 
 /** A compound part keeps its meaning inside another: `a AND (b OR c)`. */
 const bracketed = (text: string) => (/ (AND|OR) /.test(text) ? `(${text})` : text);

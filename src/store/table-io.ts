@@ -1,4 +1,5 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, TransactionCanceledException, TransactionInProgressException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -19,7 +20,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { guarded } from './errors';
-import { Key } from './keys';
+import { Key, keyOf } from './keys';
 import { Item } from './schema';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -44,6 +45,9 @@ export const TRANSACT_MAX = 100;
 export const BATCH_ATTEMPTS = 9;
 /** Backoff before retry `attempt` (1, 2, ...) of unprocessed keys: 40 ms doubling, at most 1 s. */
 export const retryDelayMs = (attempt: number) => Math.min(1000, 20 * 2 ** attempt);
+/** Sends of one transaction while DynamoDB says its earlier attempt is still in progress. */
+const IN_PROGRESS_ATTEMPTS = 5;
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Input<T> = Omit<T, 'TableName'>;
 
@@ -105,10 +109,26 @@ export class TableIO {
    * TransactWriteItems; a cancelled transaction becomes the error `onCancel` picks from the
    * part whose condition failed first (with the item it found, when DynamoDB returns it),
    * or from no part (null) when another transaction got in the way: the caller retries.
+   *
+   * Each call carries a ClientRequestToken of its own, made once and sent again unchanged by
+   * the SDK's retries: when a transaction landed but its response was lost (a timeout, a
+   * reset connection), DynamoDB answers the retry with success instead of applying it again
+   * (which would fail its own conditions, or store a message twice). A retry that arrives
+   * while the first attempt is still being applied (TransactionInProgressException) waits
+   * and is sent again with the same token.
    */
   async transact<P extends string>(tx: Transaction<P>, onCancel: (part: P | null, old: Item | undefined) => Error): Promise<void> {
+    const command = new TransactWriteCommand({ TransactItems: tx.map(([, item]) => item), ClientRequestToken: randomUUID() });
     try {
-      await this.send(() => this.db.send(new TransactWriteCommand({ TransactItems: tx.map(([, item]) => item) })));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.send(() => this.db.send(command));
+          return;
+        } catch (e) {
+          if (!(e instanceof TransactionInProgressException) || attempt >= IN_PROGRESS_ATTEMPTS) throw e;
+          await (this.options.sleep ?? defaultSleep)(retryDelayMs(attempt));
+        }
+      }
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
       const reasons = e.CancellationReasons ?? [];
@@ -167,6 +187,39 @@ export class TableIO {
     return found;
   }
 
+  /**
+   * A page of a keys-only index: each Query page of index entries is followed by one
+   * consistent BatchGetItem of the items they point at, kept where `keep` says (the
+   * index only finds candidates; the item decides), until `limit + 1` are kept (the extra
+   * one tells whether there is a next page) or the index is exhausted. Each kept item comes
+   * with its index entry, whose keys are the page's cursor positions.
+   */
+  async queryKeysPage(
+    input: Input<Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>>,
+    limit: number,
+    startKey: Item | undefined,
+    keep: (item: Item) => boolean,
+  ): Promise<{ item: Item; entry: Item }[]> {
+    const found: { item: Item; entry: Item }[] = [];
+    do {
+      const request: QueryCommandInput = {
+        TableName: this.table,
+        ...input,
+        Limit: Math.min(Math.max(limit + 1 - found.length, 10), BATCH_GET_MAX),
+        ExclusiveStartKey: startKey,
+      };
+      const out = await this.send(() => this.db.send(new QueryCommand(request)));
+      const entries = out.Items ?? [];
+      const items = entries.length ? await this.batchGet(entries.map(keyOf)) : [];
+      entries.forEach((entry, i) => {
+        const item = items[i];
+        if (item && found.length <= limit && keep(item)) found.push({ item, entry });
+      });
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && found.length <= limit);
+    return found;
+  }
+
   private async *pages(read: (start: Item | undefined) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>): AsyncGenerator<Item[]> {
     let start: Item | undefined;
     do {
@@ -179,7 +232,7 @@ export class TableIO {
 
   /** Sends `batch`, then what DynamoDB left unprocessed, with backoff; throws if some is still left after BATCH_ATTEMPTS. */
   private async untilProcessed<T>(what: string, batch: T[], send: (batch: T[]) => Promise<T[]>): Promise<void> {
-    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const sleep = this.options.sleep ?? defaultSleep;
     let pending = batch;
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt >= BATCH_ATTEMPTS) throw new Error(`${what} left ${pending.length} requests unprocessed after ${BATCH_ATTEMPTS} attempts`);

@@ -12,13 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { documentClient } from './client';
 import { backfillAdminIndexKeys } from './admin-backfill';
-import { IndexSpec, INDEXES, TTL_ATTRIBUTE } from './schema';
-
-/**
- * What notify-idle reads from byIdle: enough for the webhook payload and the claim, so
- * the cross-tenant index stays small (docs/data-model.md).
- */
-export const IDLE_INDEX_ATTRIBUTES = ['sessionId', 'tenantId', 'userId', 'topicId', 'status', 'lastActivityAt', TTL_ATTRIBUTE, 'idleNotifiedFor'];
+import { IndexSpec, INDEXES, OBSOLETE_INDEXES, TTL_ATTRIBUTE } from './schema';
 
 const index = ({ name, pk, sk }: IndexSpec, projection: GlobalSecondaryIndex['Projection']): GlobalSecondaryIndex => ({
   IndexName: name,
@@ -32,11 +26,12 @@ const index = ({ name, pk, sk }: IndexSpec, projection: GlobalSecondaryIndex['Pr
 /** The table this service needs: keys, the per-user and admin indexes, on-demand billing. TTL is enabled separately. */
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const indexes = [
+    // mySessions is one Query: every attribute.
     index(INDEXES.byUser, { ProjectionType: 'ALL' }),
-    // Admin indexes (docs/data-model.md): sparse ones hold live sessions only.
-    index(INDEXES.byTenantIdle, { ProjectionType: 'ALL' }),
-    index(INDEXES.byIdle, { ProjectionType: 'INCLUDE', NonKeyAttributes: IDLE_INDEX_ATTRIBUTES }),
-    index(INDEXES.byTenantTopic, { ProjectionType: 'ALL' }),
+    // Admin indexes (docs/data-model.md): keys only, so a message writes none of them; sparse ones hold live sessions only.
+    index(INDEXES.byTenantIdle, { ProjectionType: 'KEYS_ONLY' }),
+    index(INDEXES.byIdle, { ProjectionType: 'KEYS_ONLY' }),
+    index(INDEXES.byTenantTopic, { ProjectionType: 'KEYS_ONLY' }),
   ];
   return {
     TableName: tableName,
@@ -76,8 +71,37 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, opt
   }
   await waitActive(client, tableName);
   await addMissingIndexes(client, tableName, opts.log);
+  await dropObsoleteIndexes(client, tableName, opts.log);
   if (opts.ttl !== false) await enableTtl(client, tableName, opts.log);
   return outcome;
+}
+
+/**
+ * Drops the indexes an earlier version made (OBSOLETE_INDEXES: the admin indexes when they
+ * projected every attribute, which made every message write them), once their
+ * replacements are ACTIVE. One at a time, as DynamoDB requires. Processes of the earlier
+ * version still running lose their admin listings then (see docs/data-model.md).
+ */
+export async function dropObsoleteIndexes(client: DynamoDBClient, tableName: string, log?: (msg: string) => void): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const name of OBSOLETE_INDEXES) {
+    for (let attempt = 0; ; attempt++) {
+      const table = await describe(client, tableName);
+      if (!(table?.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === name)) break;
+      if (attempt >= 5) throw new Error(`could not drop index ${name} from ${tableName}`);
+      try {
+        await client.send(new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }] }));
+        dropped.push(name);
+        log?.(`dropping index ${name} of ${tableName} (replaced by a keys-only one)`);
+      } catch (e) {
+        // Another process is changing an index right now: wait for it, then look again.
+        const code = (e as Error).name;
+        if (code !== 'ResourceInUseException' && code !== 'ValidationException' && code !== 'LimitExceededException') throw e;
+      }
+      await waitActive(client, tableName);
+    }
+  }
+  return dropped;
 }
 
 /**

@@ -1,76 +1,125 @@
 import { isLive, Message, Session } from '../domain/session';
+import { ADMIN_INDEX_ATTRIBUTES } from './admin-items';
 import { clientMessageKey, holdKey, Key, sessionKey } from './keys';
-import { clientMessageItem, holdItem, messageItem, sessionItem } from './items';
-import { and, assignTtl, expr, Expression, Item, ITEM_ABSENT, ITEM_PRESENT, or, params, set, unexpired, expired } from './schema';
+import { clientMessageItem, holdAttributes, holdItem, messageItem, sessionItem, sessionItemAttributes } from './items';
+import {
+  and,
+  assignTtl,
+  diffUpdate,
+  expired,
+  expr,
+  Expression,
+  IDLE_NOTICE_ATTRIBUTES,
+  Item,
+  ITEM_ABSENT,
+  ITEM_PRESENT,
+  or,
+  params,
+  set,
+  unexpired,
+} from './schema';
 import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io';
 
 /**
  * The writes of the session repository, as pure functions of what is written (no I/O).
  * Each transaction returns its items as named parts, in the order they are sent, so a
  * failed condition is reported by name ('hold', 'clientMessage', ...), not by index.
- * The ttl values come from the child-ttl tracker (child-ttl.ts).
+ * Existing items are changed with UpdateItem of the attributes that change (diffUpdate), never
+ * rewritten whole: an unchanged attribute costs no index write. The ttl values come from the
+ * child-ttl tracker (child-ttl.ts), the admin index time from admin-items.ts.
  */
 
 export type CreatePart = 'hold' | 'session' | 'firstMessage';
 export type ReplacePart = 'ended' | 'hold' | 'session' | 'firstMessage';
 export type UpdatePart = 'session' | 'hold';
 export type AppendPart = 'session' | 'hold' | 'message' | 'clientMessage';
+export type ReplyPart = 'reply' | 'session';
 export type RaisePart = 'guard' | 'child';
+
+/**
+ * A versioned write of a stored session: what was read (`previous`), what it becomes
+ * (`next`), and the store's own attributes before and after: the children's ttl floor and
+ * the admin index time (null before: not known, so written afresh).
+ */
+export interface SessionWrite {
+  previous: Session;
+  next: Session;
+  floor: { before: number | null; after: number };
+  indexedAt: { before: number | null; after: number };
+}
 
 /** A new live session takes the topic's hold: only if there is none, or only an expired one. */
 export function createSessionTx(table: string, session: Session, first: Message, childTtl: number, now: number): Transaction<CreatePart> {
   return transaction<CreatePart>({
     // ALL_OLD: a hold that is in the way names its (live) session, for TopicHeldError.
-    hold: put(table, holdItem(session, childTtl), or(ITEM_ABSENT, expired(now)), true),
+    hold: put(table, holdItem(session), or(ITEM_ABSENT, expired(now)), true),
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
   });
 }
 
-/** Ends `previous` (as `ended`) and hands its hold to `session`, a new live session of the same topic. */
-export function replaceSessionTx(
-  table: string,
-  previous: Session,
-  ended: { session: Session; childTtl: number },
-  session: Session,
-  first: Message,
-  childTtl: number,
-  now: number,
-): Transaction<ReplacePart> {
+/** Ends `ended.previous` (as `ended.next`) and hands its hold to `session`, a new live session of the same topic. */
+export function replaceSessionTx(table: string, ended: SessionWrite, session: Session, first: Message, childTtl: number, now: number): Transaction<ReplacePart> {
+  const old = ended.previous;
   return transaction<ReplacePart>({
-    ended: versionedSessionPut(table, previous, ended.session, ended.childTtl, now),
-    hold: put(table, holdItem(session, childTtl), and(expr('sessionId = :old', { ':old': previous.id }), unexpired(now))),
+    ended: versionedSessionUpdate(table, ended, {}, now),
+    hold: put(table, holdItem(session), and(expr('sessionId = :old', { ':old': old.id }), unexpired(now))),
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
   });
 }
 
-/** A versioned write of the session, with its hold in step. */
-export function updateSessionTx(table: string, previous: Session, next: Session, childTtl: number, now: number): Transaction<UpdatePart> {
+/** A versioned write of the session (status, activity, expiry, owner), with its hold in step. */
+export function updateSessionTx(table: string, w: SessionWrite, now: number): Transaction<UpdatePart> {
   return transaction<UpdatePart>({
-    session: versionedSessionPut(table, previous, next, childTtl, now),
-    hold: holdWrite(table, previous, next, childTtl, now),
+    session: versionedSessionUpdate(table, w, {}, now),
+    hold: holdWrite(table, w.previous, w.next, now),
   });
 }
 
 /**
- * A versioned write of the session with a new message (`messageTtl`: the children's ttl
- * for `next`), and with a client message id its idempotency record (see clientMessageWrite).
+ * A versioned write of the session with a new message at `message.seq` (`messageTtl`: the
+ * children's ttl for `next`), and with a client message id its idempotency record (see
+ * clientMessageWrite). messageCount is added to, not set: replies add to it without a version.
  */
 export function appendMessageTx(
   table: string,
-  previous: Session,
-  next: Session,
+  w: SessionWrite,
   message: Message,
   clientMessageId: string | null,
-  ttl: { childTtl: number; messageTtl: number },
+  messageTtl: number,
   now: number,
 ): Transaction<AppendPart> {
   return transaction<AppendPart>({
-    session: versionedSessionPut(table, previous, next, ttl.childTtl, now),
-    hold: holdWrite(table, previous, next, ttl.childTtl, now),
-    message: put(table, messageItem(next.tenantId, message, ttl.messageTtl), ITEM_ABSENT),
-    clientMessage: clientMessageId ? clientMessageWrite(table, next, message, clientMessageId, ttl.messageTtl) : undefined,
+    session: versionedSessionUpdate(table, w, { messageCount: 1 }, now),
+    hold: holdWrite(table, w.previous, w.next, now),
+    message: put(table, messageItem(w.next.tenantId, message, messageTtl), ITEM_ABSENT, true),
+    clientMessage: clientMessageId ? clientMessageWrite(table, w.next, message, clientMessageId, messageTtl) : undefined,
+  });
+}
+
+/**
+ * A coach reply at the seq its message reserved, counted on the session without a version:
+ * it commutes with every other write, so it never makes the user's next message retry.
+ * Conditions: the seq is free (ALL_OLD names what holds it), the session is live and
+ * unexpired (nothing follows the end, nothing is revived), and the children's ttl floor is
+ * not above the reply's ttl (else a refresh happened since: read again, see child-ttl.ts).
+ */
+export function appendReplyTx(table: string, session: Session, reply: Message, ttl: number, now: number): Transaction<ReplyPart> {
+  const live = expr('#status IN (:active, :paused)', { ':active': 'ACTIVE', ':paused': 'PAUSED' }, { '#status': 'status' });
+  const floor = expr('attribute_not_exists(childTtl) OR childTtl <= :replyTtl', { ':replyTtl': ttl });
+  return transaction<ReplyPart>({
+    reply: put(table, messageItem(session.tenantId, reply, ttl), ITEM_ABSENT, true),
+    session: {
+      Update: {
+        TableName: table,
+        Key: sessionKey(session.tenantId, session.id),
+        ...params({
+          UpdateExpression: expr('SET updatedAt = :at ADD messageCount :one', { ':at': new Date(reply.createdAt).toISOString(), ':one': 1 }),
+          ConditionExpression: and(live, unexpired(now), floor),
+        }),
+      },
+    },
   });
 }
 
@@ -94,7 +143,7 @@ export function childTtlUpdate(table: string, key: Key, ttl: number) {
   return { TableName: table, Key: key, ...params({ UpdateExpression: set(assignTtl(ttl)), ConditionExpression: ITEM_PRESENT }) };
 }
 
-/** Notes that the coach failed for a client message, unless a reply got recorded meanwhile. */
+/** Notes that the coach failed for a client message, unless a reply got recorded on it meanwhile (older layout). */
 export function markReplyFailedUpdate(key: Key, now: number) {
   return {
     Key: key,
@@ -118,21 +167,44 @@ function put(table: string, item: Item, condition: Expression, returnOld = false
 
 const ALL_OLD = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
 
-function versionedSessionPut(table: string, previous: Session, next: Session, childTtl: number, now: number): TransactItem {
-  return put(table, sessionItem(next, childTtl), versionIs(previous, now));
+/**
+ * The session item from `previous` to `next`: the changed attributes only, `counters` added.
+ * The message count must be the one read too (replies add to it without a version) when
+ * the children's ttl floor moves up (they were just raised to it: a reply stored since was
+ * not, and must not sit below the new floor), and when the session ends (what ends it,
+ * e.g. a result extracted from the conversation, saw all of it).
+ */
+function versionedSessionUpdate(table: string, w: SessionWrite, counters: Record<string, number>, now: number): TransactItem {
+  const { previous, next, floor, indexedAt } = w;
+  const before = sessionItemAttributes(previous, floor.before ?? floor.after, indexedAt.before ?? indexedAt.after);
+  // Not known: written afresh (a SET of an unchanged value writes no index).
+  if (floor.before === null) delete before.childTtl;
+  if (indexedAt.before === null) for (const k of ADMIN_INDEX_ATTRIBUTES) delete before[k];
+  const after = sessionItemAttributes(next, floor.after, indexedAt.after);
+  const deltas = { messageCount: next.messageCount - previous.messageCount, ...counters };
+  const activity = next.lastActivityAt !== previous.lastActivityAt ? IDLE_NOTICE_ATTRIBUTES : [];
+  // The version always moves, so there is always something to write.
+  const update = diffUpdate(before, after, deltas, [...ADMIN_INDEX_ATTRIBUTES, ...activity])!;
+  const countMatters = (floor.before !== null && floor.after > floor.before) || !isLive(next.status);
+  const version = expr('version = :v', { ':v': previous.version });
+  const condition = countMatters ? and(version, unexpired(now), expr('messageCount = :mc', { ':mc': previous.messageCount })) : versionIs(previous, now);
+  return { Update: { TableName: table, Key: sessionKey(previous.tenantId, previous.id), ...params({ UpdateExpression: update, ConditionExpression: condition }) } };
 }
 
-/** Live: the hold mirrors the session. Ended: the hold goes, freeing the topic. */
-function holdWrite(table: string, previous: Session, next: Session, childTtl: number, now: number): TransactItem {
+/** Live: the hold takes what changed of what it shows. Ended: the hold goes, freeing the topic. */
+function holdWrite(table: string, previous: Session, next: Session, now: number): TransactItem | undefined {
   const condition = and(expr('sessionId = :sid', { ':sid': previous.id }), unexpired(now));
-  if (isLive(next.status)) return put(table, holdItem(next, childTtl), condition);
-  return { Delete: { TableName: table, Key: holdKey(previous.tenantId, previous.topicId), ...params({ ConditionExpression: condition }) } };
+  const key = holdKey(previous.tenantId, previous.topicId);
+  if (!isLive(next.status)) return { Delete: { TableName: table, Key: key, ...params({ ConditionExpression: condition }) } };
+  const update = diffUpdate(holdAttributes(previous), holdAttributes(next));
+  if (!update) return undefined;
+  return { Update: { TableName: table, Key: key, ...params({ UpdateExpression: update, ConditionExpression: condition }) } };
 }
 
 /**
  * A USER message creates the record (ALL_OLD: an existing one is a duplicate). An
- * ASSISTANT message completes it with its seq: only one reply is ever recorded for a
- * client message id, even if two retries race.
+ * ASSISTANT message (a reply that could not take its reserved seq: a message stored by
+ * an earlier version took it) completes it with its seq, only while it has none.
  */
 function clientMessageWrite(table: string, session: Session, message: Message, clientMessageId: string, ttl: number): TransactItem {
   if (message.role === 'USER') {
@@ -150,3 +222,4 @@ function clientMessageWrite(table: string, session: Session, message: Message, c
     },
   };
 }
+

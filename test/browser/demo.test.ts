@@ -117,6 +117,10 @@ test('one user: sign in, start, chat, pause, come back 5 days later (idle), resu
   await page.locator('#messages li').nth(2).waitFor();
   const chat = await messages(page);
   expect(chat.map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
+  // Threading: the reply names the message it answers (inReplyTo); the opening answers nothing.
+  const thread = await page.locator('#messages li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-message-id'), li.getAttribute('data-reply-to')]));
+  expect(thread[2][1]).toBe(thread[1][0]);
+  expect(thread[0][1]).toBeNull();
   expect(chat[1].content).toBe('I feel most myself when I help a colleague grow.');
   expect(chat[2].content!.length).toBeGreaterThan(0);
   await expectText(page, 'topic-status-core_values', 'in progress');

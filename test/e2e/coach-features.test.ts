@@ -165,7 +165,7 @@ test('postMessage returns at once; polling messageReply (bounded) sees the reply
   expect(again).toMatchObject({ replyPending: false, message: posted.message });
   expect(again.session.messageCount).toBe(3);
   // sendMessage with the same id returns the same pair (the spec's retry contract).
-  const sent = ok(await gql(server.url, SendMessageDocument, { sessionId: s.id, content: 'x', clientMessageId: 'post-1' }, token)).sendMessage;
+  const sent = ok(await gql(server.url, SendMessageDocument, { sessionId: s.id, content: 'I see a small team of my own.', clientMessageId: 'post-1' }, token)).sendMessage;
   expect(sent.reply.content).toBe(reply!.reply!.content);
 
   // Someone else's session behaves like an unknown one.

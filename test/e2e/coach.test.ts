@@ -125,10 +125,11 @@ test('the same clientMessageId twice returns identical message and reply ids and
   expect(second.session.messageCount).toBe(3);
   expect(coach.turns.length).toBe(askedBefore); // the coach was not asked again
 
-  // Even with different content, a known clientMessageId is a replay, not a new message.
-  const changed = ok(await gql(server.url, SendMessageDocument, { ...vars, content: 'something else' }, token)).sendMessage;
-  expect(changed.message.id).toBe(firstResult.message.id);
-  expect(changed.reply.id).toBe(firstResult.reply.id);
+  // The id with other content is another request under a used key: refused, nothing stored, the coach not asked (issue #9).
+  const changed = await gql(server.url, SendMessageDocument, { ...vars, content: 'something else' }, token);
+  const refused = expectCode(changed, 'BAD_USER_INPUT');
+  expect(refused.extensions).toMatchObject({ argumentName: 'clientMessageId' });
+  expect(coach.turns.length).toBe(askedBefore);
 
   const after = await read(id, token);
   expect(after.messageCount).toBe(3);

@@ -20,7 +20,7 @@ afterAll(() => server.stop());
 test("the frontend's check -> start -> message -> pause -> resume -> complete flow", async () => {
   const url = server.url;
   const before = ok(await gql(url, SessionCheckDocument, { topicId: 'purpose' }, alice)).sessionCheck;
-  expect(before).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: false, conflictUserId: null });
+  expect(before).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: false, conflictUserId: null, lastActivityAt: null, idleSince: null, expiresAt: null, conflictIdleSince: null });
 
   const started = ok(await gql(url, StartSessionDocument, { topicId: 'purpose' }, alice)).startSession;
   expect(started.status).toBe('ACTIVE');
@@ -36,6 +36,11 @@ test("the frontend's check -> start -> message -> pause -> resume -> complete fl
   expect(paused.status).toBe('PAUSED');
   const check = ok(await gql(url, SessionCheckDocument, { topicId: 'purpose' }, alice)).sessionCheck;
   expect(check).toMatchObject({ hasSession: true, sessionId: started.id, status: 'PAUSED', conflict: false });
+  // The idle card's times, from the same one read: the pause was the last activity.
+  expect(check).toMatchObject({ lastActivityAt: paused.lastActivityAt, expiresAt: paused.expiresAt, idleSince: null, conflictIdleSince: null });
+  // The reply answers the message, and both carry who wrote the message.
+  expect(sent.reply).toMatchObject({ inReplyTo: sent.message.id, authorId: null });
+  expect(sent.message).toMatchObject({ inReplyTo: null, authorId: expect.any(String) });
 
   const resumed = ok(await gql(url, StartSessionDocument, { topicId: 'purpose' }, alice)).startSession;
   expect(resumed).toMatchObject({ id: started.id, status: 'ACTIVE', messageCount: 3 });

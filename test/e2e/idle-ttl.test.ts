@@ -62,7 +62,15 @@ test('a session past its inactivity timeout is idle yet fully usable, and disapp
   expect(started.isIdle).toBe(true);
   expect(started.idleSince).toBe(started.lastActivityAt);
   expect(Date.parse(started.expiresAt)).toBe(floorSec(started.lastActivityAt) + 3000);
-  expect(await check(token)).toMatchObject({ hasSession: true, sessionId: started.id, isIdle: true, status: 'ACTIVE' });
+  expect(await check(token)).toMatchObject({
+    hasSession: true,
+    sessionId: started.id,
+    isIdle: true,
+    status: 'ACTIVE',
+    idleSince: started.lastActivityAt,
+    lastActivityAt: started.lastActivityAt,
+    expiresAt: started.expiresAt,
+  });
 
   // Idle never blocks: messages, start (resume) and pause all work.
   const sent = ok(await gql(server.url, SendMessageDocument, { sessionId: started.id, content: 'still here' }, token)).sendMessage;
@@ -81,7 +89,7 @@ test('a session past its inactivity timeout is idle yet fully usable, and disapp
   const gone = await eventually(async () => !(await check(token)).hasSession, 10_000);
   expect(gone).toBe(true);
   expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(sent.session.expiresAt));
-  expect(await check(token)).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: false, conflictUserId: null });
+  expect(await check(token)).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: false, conflictUserId: null, lastActivityAt: null, idleSince: null, expiresAt: null, conflictIdleSince: null });
   expect(ok(await gql(server.url, SessionDocument, { id: started.id }, token)).session).toBeNull();
   expect(ok(await gql(server.url, MySessionsDocument, {}, token)).mySessions.edges).toEqual([]);
 

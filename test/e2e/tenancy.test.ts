@@ -78,7 +78,7 @@ describe('across tenants', () => {
 
   test("tenant B's sessionCheck for the same topic shows no conflict, and B can start its own session", async () => {
     const check = ok(await gql(server.url, SessionCheckDocument, { topicId: 'purpose' }, bob)).sessionCheck;
-    expect(check).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: false, conflictUserId: null });
+    expect(check).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: false, conflictUserId: null, lastActivityAt: null, idleSince: null, expiresAt: null, conflictIdleSince: null });
     const own = ok(await gql(server.url, StartSessionDocument, { topicId: 'purpose' }, bob)).startSession;
     expect(own.id).not.toBe(sessionId);
     expect(own).toMatchObject({ userId: 'bob', status: 'ACTIVE', messageCount: 1 });
@@ -109,7 +109,8 @@ describe('within one tenant', () => {
 
   test("the other user's sessionCheck reports the conflict and who holds it, without the session", async () => {
     const check = ok(await gql(server.url, SessionCheckDocument, { topicId: 'vision' }, amy)).sessionCheck;
-    expect(check).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: true, conflictUserId: 'alice' });
+    // The holder is active: no idle card to show either.
+    expect(check).toEqual({ hasSession: false, sessionId: null, status: null, isIdle: false, conflict: true, conflictUserId: 'alice', lastActivityAt: null, idleSince: null, expiresAt: null, conflictIdleSince: null });
   });
 
   test.each([[false], [true]])('startSession(restart: %s) by the other user -> SESSION_CONFLICT; the holder is untouched', async (restart) => {

@@ -88,25 +88,26 @@ test.each<[string, Mode]>([
   const session = (await service.get(me, s.id))!;
   expect(session).toMatchObject({ status: 'ACTIVE', messageCount: 2 });
 
-  // The next message works, with a reply.
+  // The next message works, with a reply (seq 3 stays kept for the failed message's reply).
   const next = await service.sendMessage(me, s.id, 'Trying again.', 'c-2');
-  expect(next.message.seq).toBe(3);
-  expect(next.reply.seq).toBe(4);
-  // The retry of the failed one now gets its reply, stored once.
+  expect(next.message.seq).toBe(4);
+  expect(next.reply.seq).toBe(5);
+  // The retry of the failed one now gets its reply, stored once, right after its message.
   const retry = await service.sendMessage(me, s.id, 'Are you there?', 'c-1');
   expect(retry.message.seq).toBe(2);
-  expect(retry.reply.seq).toBe(5);
+  expect(retry.reply).toMatchObject({ seq: 3, replyTo: 2 });
   const again = await service.sendMessage(me, s.id, 'Are you there?', 'c-1');
-  expect([again.message.seq, again.reply.seq]).toEqual([2, 5]);
+  expect([again.message.seq, again.reply.seq]).toEqual([2, 3]);
 
   items = await partition(table, me.tenantId, s.id);
   const messages = items.filter(isMessage).sort(bySk);
   expect(messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
   expect(messages.filter((m) => m.content === 'Are you there?')).toHaveLength(1);
-  expect(items.filter(isRecord).map((r) => [r.sk, r.userSeq, r.replySeq])).toEqual([
-    ['CMID#c-1', 2, 5],
-    ['CMID#c-2', 3, 4],
+  expect(items.filter(isRecord).map((r) => [r.sk, r.userSeq])).toEqual([
+    ['CMID#c-1', 2],
+    ['CMID#c-2', 4],
   ]);
+  expect(messages.filter((m) => m.role === 'ASSISTANT').map((m) => m.replyTo ?? null)).toEqual([null, 2, 4]);
   expect((await service.get(me, s.id))!.messageCount).toBe(5);
 });
 
@@ -116,9 +117,20 @@ test('a coach that hangs on every call: 5 messages in a row, each COACH_UNAVAILA
   coach.replies = Array.from({ length: 5 }, () => 'hang' as Mode);
   for (let i = 0; i < 5; i++) await domainError(() => service.sendMessage(me, s.id, `Hello ${i}?`, null), 'COACH_UNAVAILABLE');
   const r = await service.sendMessage(me, s.id, 'Back?', null);
-  expect([r.message.seq, r.reply.seq]).toEqual([7, 8]);
+  // Each failed message kept the seq after it for a reply that never came.
+  expect([r.message.seq, r.reply.seq]).toEqual([12, 13]);
   const messages = (await partition(table, me.tenantId, s.id)).filter(isMessage).sort(bySk);
-  expect(messages.map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'USER', 'USER', 'USER', 'USER', 'USER', 'ASSISTANT']);
+  expect(messages.map((m) => [m.seq, m.role])).toEqual([
+    [1, 'ASSISTANT'],
+    [2, 'USER'],
+    [4, 'USER'],
+    [6, 'USER'],
+    [8, 'USER'],
+    [10, 'USER'],
+    [12, 'USER'],
+    [13, 'ASSISTANT'],
+  ]);
+  expect((await service.get(me, s.id))!.messageCount).toBe(8);
 });
 
 test('a coach slower than usual but within the timeout is waited for (control)', async () => {

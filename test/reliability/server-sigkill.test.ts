@@ -79,7 +79,7 @@ test('SIGKILL mid-burst, restart: every acknowledged message stored, holds and s
   for (const h of holds) {
     const s = live.find((x) => x.sessionId === h.sessionId);
     if (!s) problems.push(`hold ${h.pk} without its live session ${h.sessionId}`);
-    else if (s.version !== h.version || s.messageCount !== h.messageCount) problems.push(`hold ${h.pk} out of step with ${h.sessionId}`);
+    else if (['userId', 'status', 'lastActivityAt', 'ttl', 'turnCount'].some((k) => s[k] !== h[k])) problems.push(`hold ${h.pk} out of step with ${h.sessionId}`);
   }
   for (const s of live) if (!holds.some((h) => h.sessionId === s.sessionId)) problems.push(`live session ${s.sessionId} without its hold`);
   const byPk = new Map<string, Item[]>();
@@ -87,8 +87,15 @@ test('SIGKILL mid-burst, restart: every acknowledged message stored, holds and s
   for (const s of sessions) {
     const msgs = byPk.get(String(s.pk)) ?? [];
     if (msgs.length !== s.messageCount) problems.push(`${s.sessionId}: messageCount ${s.messageCount}, ${msgs.length} stored`);
-    const seqs = msgs.map((m) => m.seq as number).sort((a, b) => a - b);
-    if (seqs.some((q, k) => q !== k + 1)) problems.push(`${s.sessionId}: seqs not 1..n`);
+    // Seqs 1..lastSeq, where the only gaps are seqs kept for a reply that has not come (the kill cut its turn).
+    const bySeq = new Map(msgs.map((m) => [m.seq as number, m]));
+    const lastSeq = (s.lastSeq as number | undefined) ?? (s.messageCount as number);
+    if (Math.max(...bySeq.keys()) > lastSeq) problems.push(`${s.sessionId}: a message past lastSeq`);
+    for (let q = 2; q <= lastSeq; q++) {
+      const m = bySeq.get(q);
+      if (!m && bySeq.get(q - 1)?.role !== 'USER') problems.push(`${s.sessionId}: seq ${q} missing, not a kept reply seq`);
+      if (m?.role === 'ASSISTANT' && (m.replyTo !== q - 1 || bySeq.get(q - 1)?.role !== 'USER')) problems.push(`${s.sessionId}: reply ${q} not after its message`);
+    }
   }
   expect(problems).toEqual([]);
   expect(sessions).toHaveLength(WORKERS);

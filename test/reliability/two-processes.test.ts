@@ -1,7 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../../src/store/embedded';
 import {
   CompleteSessionDocument,
   MySessionsDocument,
@@ -9,40 +5,29 @@ import {
   SessionCheckDocument,
   StartSessionDocument,
 } from '../generated/graphql/graphql';
-import { createTestTable, TestTable } from '../support/dynamo';
-import { ServerProcess, spawnServer, waitHealthy } from '../support/e2e-helpers';
-import { readConversation } from '../support/reliability-helpers';
-import { gql, ok, TEST_SECRET, tokenFor } from '../support/server';
+import { TestTable } from '../support/dynamo';
+import { ServerProcess } from '../support/e2e-helpers';
+import { readConversation, serverProcesses, ServerProcesses } from '../support/reliability-helpers';
+import { gql, ok, tokenFor } from '../support/server';
 import { bySk, isMessage, partition, scanAll } from '../support/store-helpers';
 
 // Two real server processes (node dist/src/main.js) on one table of the run's DynamoDB Local,
 // driven over HTTP. The same races as test/store/concurrency.test.ts (two clients in one
 // process), now across processes, through GraphQL.
 
+let servers: ServerProcesses;
 let table: TestTable;
-let dataDir: string;
-const procs: ServerProcess[] = [];
+let procs: ServerProcess[];
 const url = (i: number) => procs[i % 2].url;
 const figures: Record<string, number> = {};
 
 beforeAll(async () => {
-  table = await createTestTable();
-  dataDir = mkdtempSync(join(tmpdir(), 'rel-procs-'));
-  const env = {
-    DYNAMODB_ENDPOINT: table.endpoint,
-    TABLE_NAME: table.tableName,
-    JWT_SECRET: TEST_SECRET,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'silent',
-  };
-  for (let i = 0; i < 2; i++) procs.push(spawnServer(env, await freePort()));
-  await Promise.all(procs.map((p) => waitHealthy(p)));
+  servers = await serverProcesses(2, 'rel-procs-');
+  ({ table, procs } = servers);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop(5000)));
-  await table?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await servers?.stop();
   // eslint-disable-next-line no-console
   console.log(`two-process figures: ${JSON.stringify(figures)}`);
 }, 30_000);

@@ -3,7 +3,7 @@
  * idle and per-topic listings through queries (never a scan), transfer, erasure, and the
  * upgrade of a table made before the indexes existed.
  */
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, CreateTableCommandInput, DeleteTableCommand, DescribeTableCommand, Projection } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
@@ -81,7 +81,8 @@ test('idleSessions queries byTenantIdle (no scan), oldest first, pages, and stay
     const page2 = await counted.idleSessions(admin('idle-t'), 60, 2, page1.cursors[1]);
     expect(page2.sessions.map((s) => s.id)).toEqual([ids[2]]);
     expect(page2.hasNextPage).toBe(false);
-    expect(Object.keys(totals.byCommand)).toEqual(['QueryCommand']);
+    // Keys-only index: each page is one Query of candidates and one BatchGetItem of the sessions; never a scan.
+    expect(Object.keys(totals.byCommand).sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
     expect(totals.requests).toBeLessThanOrEqual(4);
   } finally {
     client.destroy();
@@ -193,9 +194,9 @@ test('ensureTable upgrades a table made before the admin indexes, and backfills 
     await ensureTable(own.client, legacyName, { ttl: false });
     const described = (await own.client.send(new DescribeTableCommand({ TableName: legacyName }))).Table!;
     expect((described.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
-      ['byIdle', 'ACTIVE'],
-      ['byTenantIdle', 'ACTIVE'],
-      ['byTenantTopic', 'ACTIVE'],
+      ['byIdleV2', 'ACTIVE'],
+      ['byTenantIdleV2', 'ACTIVE'],
+      ['byTenantTopicV2', 'ACTIVE'],
       ['byUser', 'ACTIVE'],
     ]);
     clock.advance(DAY);
@@ -204,6 +205,84 @@ test('ensureTable upgrades a table made before the admin indexes, and backfills 
     expect(await ensureTable(own.client, legacyName, { ttl: false })).toBe('exists'); // idempotent
   } finally {
     await own.client.send(new DeleteTableCommand({ TableName: legacyName })).catch(() => undefined);
+    await own.drop();
+  }
+});
+
+/** The indexes as the previous version created them: admin indexes projecting every (or the listed) attribute. */
+function previousVersionTable(name: string): CreateTableCommandInput {
+  const def = tableDefinition(name);
+  const gsi = (IndexName: string, pk: string, sk: string, Projection: Projection) => ({
+    IndexName,
+    KeySchema: [
+      { AttributeName: pk, KeyType: 'HASH' as const },
+      { AttributeName: sk, KeyType: 'RANGE' as const },
+    ],
+    Projection,
+  });
+  const idleAttributes = ['sessionId', 'tenantId', 'userId', 'topicId', 'status', 'lastActivityAt', 'ttl', 'idleNotifiedFor'];
+  return {
+    ...def,
+    GlobalSecondaryIndexes: [
+      gsi('byUser', 'gsi1pk', 'gsi1sk', { ProjectionType: 'ALL' }),
+      gsi('byTenantIdle', 'gsi2pk', 'gsi2sk', { ProjectionType: 'ALL' }),
+      gsi('byIdle', 'gsi3pk', 'gsi3sk', { ProjectionType: 'INCLUDE', NonKeyAttributes: idleAttributes }),
+      gsi('byTenantTopic', 'gsi4pk', 'gsi4sk', { ProjectionType: 'ALL' }),
+    ],
+  };
+}
+
+test('ensureTable upgrades a table of the previous version: keys-only admin indexes replace the old ones; its data keeps working', async () => {
+  const own = await createTestTable();
+  const name = `${own.tableName}_v1`;
+  await own.client.send(new CreateTableCommand(previousVersionTable(name)));
+  try {
+    const table = { ...own, tableName: name };
+    const clock = new FakeClock(Date.UTC(2026, 3, 7, 8, 0, 0));
+    const me = viewer('v1-t', 'alice');
+    // A session as the previous version stored it: whole items, the hold a full copy, no lastSeq or replyTo.
+    const { service } = stack(table, clock);
+    const s = await service.start(me, 'alpha', false);
+    await service.sendMessage(me, s.id, 'Written before the upgrade.', 'old-1');
+    const items = await partition(table, 'v1-t', s.id);
+    const session = items.find((i) => i.sk === 'SESSION')!;
+    delete session.lastSeq;
+    await own.doc.send(new PutCommand({ TableName: name, Item: session }));
+    for (const m of items.filter((i) => i.type === 'MESSAGE')) {
+      delete m.replyTo;
+      delete m.authorId;
+      await own.doc.send(new PutCommand({ TableName: name, Item: m }));
+    }
+    await own.doc.send(new PutCommand({ TableName: name, Item: { ...items.find((i) => i.type === 'CLIENT_MESSAGE')!, replySeq: 3 } }));
+    const hold = (await scanAll(table)).find((i) => i.sk === 'HOLD')!;
+    const copied = Object.fromEntries(Object.entries(session).filter(([k]) => !k.startsWith('gsi')));
+    await own.doc.send(new PutCommand({ TableName: name, Item: { ...copied, pk: hold.pk, sk: hold.sk, type: 'HOLD' } }));
+
+    const log: string[] = [];
+    await ensureTable(own.client, name, { ttl: false, log: (m) => log.push(m) });
+    const described = (await own.client.send(new DescribeTableCommand({ TableName: name }))).Table!;
+    expect((described.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.Projection?.ProjectionType]).sort()).toEqual([
+      ['byIdleV2', 'KEYS_ONLY'],
+      ['byTenantIdleV2', 'KEYS_ONLY'],
+      ['byTenantTopicV2', 'KEYS_ONLY'],
+      ['byUser', 'ALL'],
+    ]);
+    expect(log.filter((m) => m.startsWith('dropping index')).length).toBe(3);
+
+    // Old data, new code: reads, admin listings, the retried message, and a new turn.
+    const fresh = stack(table, clock);
+    clock.advance(DAY);
+    expect((await fresh.admins.idleSessions(admin('v1-t'), 60, null, null)).sessions.map((x) => x.id)).toEqual([s.id]);
+    expect((await fresh.admins.tenantSessions(admin('v1-t'), 'alpha', null, null, null)).sessions.map((x) => x.id)).toEqual([s.id]);
+    expect(await fresh.service.check(me, 'alpha')).toMatchObject({ hasSession: true, sessionId: s.id, turnCount: 1, isIdle: true });
+    const again = await fresh.service.sendMessage(me, s.id, 'Written before the upgrade.', 'old-1');
+    expect([again.message.seq, again.reply.seq]).toEqual([2, 3]);
+    const next = await fresh.service.sendMessage(me, s.id, 'And after it.', 'new-1');
+    expect([next.message.seq, next.reply.seq, next.session.messageCount]).toEqual([4, 5, 5]);
+    expect(await fresh.service.check(me, 'alpha')).toMatchObject({ hasSession: true, turnCount: 2, isIdle: false });
+    expect(await ensureTable(own.client, name, { ttl: false })).toBe('exists'); // idempotent
+  } finally {
+    await own.client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
     await own.drop();
   }
 });

@@ -70,6 +70,10 @@ async function expectGone(stack: Stack, clock: FakeClock, tenantId: string, user
     conflictUserId: null,
     turnCount: 0,
     maxTurns: null,
+    lastActivityAt: null,
+    idleSince: null,
+    expiresAt: null,
+    conflictIdleSince: null,
   });
   expect(await service.get(me, sessionId)).toBeNull();
   expect(await service.getMany(me, [sessionId])).toEqual([null]);

@@ -76,13 +76,28 @@ describe('key layout', () => {
         topicId: 'layout',
         status: 'ACTIVE',
         messageCount: 5,
+        lastSeq: 5,
         gsi1pk: 'T#acme%231#U#u%23x%2Fy',
-        gsi1sk: `${new Date(last.session.lastActivityAt).toISOString()}#${s.id}`,
+        // byUser's sort key moves by the minute (a message within the minute writes no index).
+        gsi1sk: `${new Date(last.session.lastActivityAt - (last.session.lastActivityAt % 60_000)).toISOString()}#${s.id}`,
       });
       expect(session.version).toBe(last.session.version);
 
+      // The hold: who holds the topic and what sessionCheck shows (no message count: replies never write it).
       const hold = byKey.get('T#acme%231#TOPIC#layout|HOLD')!;
-      expect(hold).toMatchObject({ type: 'HOLD', sessionId: s.id, userId: 'u#x/y', status: 'ACTIVE', messageCount: 5 });
+      expect(hold).toEqual({
+        pk: 'T#acme%231#TOPIC#layout',
+        sk: 'HOLD',
+        type: 'HOLD',
+        sessionId: s.id,
+        tenantId: 'acme#1',
+        userId: 'u#x/y',
+        topicId: 'layout',
+        status: 'ACTIVE',
+        lastActivityAt: new Date(last.session.lastActivityAt).toISOString(),
+        turnCount: 2,
+        ttl: last.session.expiresAt / 1000,
+      });
 
       // Only the session item is in the byUser index.
       for (const i of items) {
@@ -100,11 +115,17 @@ describe('key layout', () => {
         [5, 'ASSISTANT'],
       ]);
       expect(messages.every((m) => m.type === 'MESSAGE')).toBe(true);
-      expect(messages[1]).toMatchObject({ content: 'First thing.', clientMessageId: 'c-1' });
+      expect(messages[1]).toMatchObject({ content: 'First thing.', clientMessageId: 'c-1', authorId: 'u#x/y' });
+      expect(messages[1]).not.toHaveProperty('replyTo');
+      // Each reply names the message it answers (and its client id); the opening answers nothing.
+      expect(messages[2]).toMatchObject({ replyTo: 2, clientMessageId: 'c-1' });
+      expect(messages[2]).not.toHaveProperty('authorId');
       expect(messages[3]).not.toHaveProperty('clientMessageId');
+      expect(messages[4]).toMatchObject({ replyTo: 4 });
+      expect(messages[0]).not.toHaveProperty('replyTo');
 
       const record = byKey.get(`${spk}|CMID#c-1`)!;
-      expect(record).toMatchObject({ type: 'CLIENT_MESSAGE', userSeq: 2, replySeq: 3 });
+      expect(record).toEqual({ pk: spk, sk: 'CMID#c-1', type: 'CLIENT_MESSAGE', userSeq: 2, ttl: expect.any(Number) });
 
       // Ending the session removes the hold and nothing else.
       await service.complete(me, s.id);

@@ -3,6 +3,8 @@ import { AdminPageRequest, AdminRepository, ErasureCounts } from '../../src/sess
 import {
   ClientMessageRecord,
   DuplicateClientMessageError,
+  DuplicateReplyError,
+  Hold,
   MessagePageRequest,
   SessionPage,
   SessionPageRequest,
@@ -12,6 +14,7 @@ import {
 } from '../../src/sessions/repository';
 import { decodeCursor, encodeCursor } from '../../src/store/cursor';
 import { activitySk } from '../../src/store/keys';
+import { minuteOf } from '../../src/store/schema';
 import { clientMessageKey, copy, holdKey, MemoryState, messageKey, sessionKey } from './memory-state';
 
 export type { MemorySnapshot, RepositoryMethod } from './memory-state';
@@ -37,10 +40,10 @@ export { CHILD_SLACK_MS } from './memory-state';
 export class MemorySessionRepository extends MemoryState implements SessionRepository, AdminRepository {
   // ---- reads -----------------------------------------------------------------
 
-  async findHolder(tenantId: string, topicId: string, now: number): Promise<Session | null> {
+  async findHolder(tenantId: string, topicId: string, now: number): Promise<Hold | null> {
     await this.enter('findHolder');
     const hold = this.liveHold(tenantId, topicId, now);
-    return hold && isLive(hold.session.status) ? copy(hold.session) : null;
+    return hold && isLive(hold.session.status) ? holdOf(hold.session) : null;
   }
 
   async getSession(tenantId: string, sessionId: string, now: number): Promise<Session | null> {
@@ -180,7 +183,7 @@ export class MemorySessionRepository extends MemoryState implements SessionRepos
     await this.enter('createSession');
     const hk = holdKey(session.tenantId, session.topicId);
     const held = this.liveHold(session.tenantId, session.topicId, now);
-    if (held) throw new TopicHeldError(copy(held.session));
+    if (held) throw new TopicHeldError(holdOf(held.session));
     const sk = sessionKey(session.tenantId, session.id);
     const mk = messageKey(session.tenantId, first.sessionId, first.seq);
     if (this.sessions.has(sk) || this.messages.has(mk)) throw new StaleSessionError(session.id);
@@ -227,9 +230,21 @@ export class MemorySessionRepository extends MemoryState implements SessionRepos
         record = { ...existing, replySeq: message.seq };
       }
     }
-    this.writeSession(previous, next);
+    this.writeSession(previous, next, 1);
     this.messages.set(mk, copy(message));
     if (ck && record) this.clientMessages.set(ck, record);
+  }
+
+  async appendReply(session: Session, reply: Message, now: number): Promise<void> {
+    await this.enter('appendReply');
+    const stored = this.liveSession(session.tenantId, session.id, now);
+    // DynamoDB: the session live and unexpired (no version: a reply commutes with other writes).
+    if (!stored || !isLive(stored.status)) throw new StaleSessionError(session.id);
+    const mk = messageKey(session.tenantId, reply.sessionId, reply.seq);
+    const existing = this.messages.get(mk);
+    if (existing) throw new DuplicateReplyError(copy(existing));
+    this.messages.set(mk, copy(reply));
+    this.sessions.set(sessionKey(stored.tenantId, stored.id), { ...stored, messageCount: stored.messageCount + 1, updatedAt: reply.createdAt });
   }
 
   // ---- internals -------------------------------------------------------------
@@ -244,19 +259,35 @@ export class MemorySessionRepository extends MemoryState implements SessionRepos
     if (!hold || hold.session.id !== previous.id) throw new StaleSessionError(previous.id);
   }
 
-  /** The session, and the hold in step: mirrored while live, removed when it ends. */
-  private writeSession(previous: Session, next: Session): void {
-    this.sessions.set(sessionKey(next.tenantId, next.id), copy(next));
+  /**
+   * The session, and the hold in step: mirrored while live, removed when it ends. Like
+   * DynamoDB's ADD, messageCount moves by `added` (default: next's change) from what is
+   * stored: replies count themselves without a version.
+   */
+  private writeSession(previous: Session, next: Session, added = next.messageCount - previous.messageCount): void {
+    const stored = this.sessions.get(sessionKey(previous.tenantId, previous.id));
+    const messageCount = (stored?.messageCount ?? previous.messageCount) + added;
+    this.sessions.set(sessionKey(next.tenantId, next.id), copy({ ...next, messageCount }));
     const hk = holdKey(previous.tenantId, previous.topicId);
     if (isLive(next.status)) this.holds.set(hk, { session: copy(next) });
     else this.holds.delete(hk);
   }
 }
 
+/** What the hold shows of its session (as DynamoDB's hold item carries it). */
+const holdOf = (s: Session): Hold => ({
+  sessionId: s.id,
+  userId: s.userId,
+  status: s.status as Hold['status'],
+  lastActivityAt: s.lastActivityAt,
+  expiresAt: s.expiresAt,
+  turnCount: s.turnCount ?? 0,
+});
+
 // ---- positions and cursors ------------------------------------------------------
 
-/** A session's position in its index (the GSI sort key): most recent activity first, then session id descending. */
-const positionOf = (s: Session) => activitySk(s.lastActivityAt, s.id);
+/** A session's position in byUser (the GSI sort key): most recent activity (to the minute) first, then session id descending. */
+const positionOf = (s: Session) => activitySk(minuteOf(s.lastActivityAt), s.id);
 
 /** Negative when position `a` comes before `b` in index order. */
 const comparePosition = (a: string, b: string) => (a > b ? -1 : a < b ? 1 : 0);

@@ -16,7 +16,7 @@ export type RepositoryMethod = keyof SessionRepository | Exclude<keyof AdminRepo
 /** Children outlive their session by at most this (DynamoDB's CHILD_SLACK_SECONDS). */
 export const CHILD_SLACK_MS = 24 * 3600 * 1000;
 
-const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'appendMessage'];
+const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'appendMessage', 'appendReply'];
 
 export interface Hold {
   /** Mirror of the holding session, as DynamoDB's hold item copies its attributes. */
@@ -46,6 +46,7 @@ export class MemoryState {
     replaceSession: 0,
     updateSession: 0,
     appendMessage: 0,
+    appendReply: 0,
     getClientMessage: 0,
     markReplyFailed: 0,
     getMessages: 0,

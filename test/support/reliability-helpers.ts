@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { freePort } from '../../src/store/embedded';
 import { SendMessageDocument, SessionDocument } from '../generated/graphql/graphql';
-import { gql, GqlResult } from './server';
+import { createTestTable, TestTable } from './dynamo';
+import { ServerProcess, spawnServer, waitHealthy } from './e2e-helpers';
+import { gql, GqlResult, TEST_SECRET } from './server';
 
 export { tableOn } from './dynamo';
 
@@ -89,4 +95,29 @@ export function missingAcked(acked: readonly Acked[], stored: Map<string, { id: 
     }
   }
   return missing;
+}
+
+/** Real server processes (node dist/src/main.js) on one fresh table of the run's DynamoDB Local. */
+export interface ServerProcesses {
+  table: TestTable;
+  procs: ServerProcess[];
+  stop(): Promise<void>;
+}
+
+export async function serverProcesses(count: number, dataDirPrefix: string): Promise<ServerProcesses> {
+  const table = await createTestTable();
+  const dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
+  const env = { DYNAMODB_ENDPOINT: table.endpoint, TABLE_NAME: table.tableName, JWT_SECRET: TEST_SECRET, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  const procs: ServerProcess[] = [];
+  for (let i = 0; i < count; i++) procs.push(spawnServer(env, await freePort()));
+  await Promise.all(procs.map((p) => waitHealthy(p)));
+  return {
+    table,
+    procs,
+    async stop() {
+      await Promise.all(procs.map((p) => p.stop(5000)));
+      await table.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -26,16 +26,25 @@ test('createSession takes the hold; a second live session for the topic gets Top
   const repo = new MemorySessionRepository();
   const a = newSession();
   await repo.createSession(a.session, a.first, T0);
-  expect(await repo.findHolder('t1', 'focus', T0)).toEqual(a.session);
+  // The hold: who holds the topic and what sessionCheck shows of their session.
+  const hold = {
+    sessionId: a.session.id,
+    userId: a.session.userId,
+    status: 'ACTIVE',
+    lastActivityAt: a.session.lastActivityAt,
+    expiresAt: a.session.expiresAt,
+    turnCount: 0,
+  };
+  expect(await repo.findHolder('t1', 'focus', T0)).toEqual(hold);
   const b = newSession({ userId: 'bob' });
   const err = await repo.createSession(b.session, b.first, T0).catch((e) => e);
   expect(err).toBeInstanceOf(TopicHeldError);
-  expect((err as TopicHeldError).holder).toEqual(a.session);
+  expect((err as TopicHeldError).holder).toEqual(hold);
   expect(await repo.getSession('t1', b.session.id, T0)).toBeNull();
   // Other tenants have their own holds.
   const c = newSession({ tenantId: 't2' });
   await repo.createSession(c.session, c.first, T0);
-  expect((await repo.findHolder('t2', 'focus', T0))!.id).toBe(c.session.id);
+  expect((await repo.findHolder('t2', 'focus', T0))!.sessionId).toBe(c.session.id);
 });
 
 test('an expired hold does not block, and expired items are hidden from every read', async () => {
@@ -80,7 +89,7 @@ test('replaceSession ends the previous session and hands the hold to the new one
   const b = newSession();
   const abandoned = ended(a.session, 'ABANDONED', T0 + 1000, settings);
   await repo.replaceSession(a.session, abandoned, b.session, b.first, T0 + 1000);
-  expect((await repo.findHolder('t1', 'focus', T0 + 1000))!.id).toBe(b.session.id);
+  expect((await repo.findHolder('t1', 'focus', T0 + 1000))!.sessionId).toBe(b.session.id);
   expect((await repo.getSession('t1', a.session.id, T0 + 1000))!.status).toBe('ABANDONED');
   const before = repo.snapshot();
   const c = newSession();

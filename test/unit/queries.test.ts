@@ -16,6 +16,10 @@ describe('sessionCheck', () => {
       conflictUserId: null,
       turnCount: 0,
       maxTurns: null,
+      lastActivityAt: null,
+      idleSince: null,
+      expiresAt: null,
+      conflictIdleSince: null,
     });
   });
 
@@ -31,7 +35,43 @@ describe('sessionCheck', () => {
       conflictUserId: null,
       turnCount: 0,
       maxTurns: null,
+      lastActivityAt: s.lastActivityAt,
+      idleSince: null,
+      expiresAt: s.expiresAt,
+      conflictIdleSince: null,
     });
+  });
+
+  test('the "idle for N days" card: the caller\'s idle session, or the idle holder on a conflict, from the same one read', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'linger', false);
+    await ctx.svc.sendMessage(alice, s.id, 'Before the holidays.', null);
+    const last = (await ctx.svc.get(alice, s.id))!;
+    ctx.clock.advance(5 * DAY);
+    ctx.repo.resetCalls();
+    expect(await ctx.svc.check(alice, 'linger')).toMatchObject({
+      hasSession: true,
+      isIdle: true,
+      turnCount: 1,
+      lastActivityAt: last.lastActivityAt,
+      idleSince: last.lastActivityAt,
+      expiresAt: last.expiresAt,
+      conflictIdleSince: null,
+    });
+    expect(await ctx.svc.check(bob, 'linger')).toMatchObject({
+      conflict: true,
+      conflictUserId: 'alice',
+      conflictIdleSince: last.lastActivityAt,
+      lastActivityAt: null,
+      idleSince: null,
+      expiresAt: null,
+    });
+    expect(ctx.repo.calls.findHolder).toBe(2);
+    expect(Object.values(ctx.repo.calls).reduce((a, b) => a + b, 0)).toBe(2);
+    // The holder back at it: no longer idle, for either of them.
+    await ctx.svc.sendMessage(alice, s.id, 'Back again.', null);
+    expect(await ctx.svc.check(bob, 'linger')).toMatchObject({ conflict: true, conflictIdleSince: null });
+    expect(await ctx.svc.check(alice, 'linger')).toMatchObject({ isIdle: false, idleSince: null, turnCount: 2, lastActivityAt: ctx.clock.now() });
   });
 
   test('someone else in the tenant holds it', async () => {
@@ -46,6 +86,10 @@ describe('sessionCheck', () => {
       conflictUserId: 'alice',
       turnCount: 0,
       maxTurns: null,
+      lastActivityAt: null,
+      idleSince: null,
+      expiresAt: null,
+      conflictIdleSince: null,
     });
   });
 

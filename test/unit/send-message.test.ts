@@ -22,14 +22,18 @@ describe('sendMessage', () => {
       role: 'USER',
       content: 'I keep getting distracted by email.',
       createdAt: now,
+      authorId: 'alice',
     });
-    expect(r.reply).toMatchObject({ sessionId: ctx.session.id, seq: 3, role: 'ASSISTANT', createdAt: now });
+    // The reply takes the seq its message kept for it, and names the message it answers.
+    expect(r.reply).toMatchObject({ sessionId: ctx.session.id, seq: 3, role: 'ASSISTANT', createdAt: now, replyTo: 2 });
+    expect(r.reply.authorId).toBeUndefined();
     expect(r.reply.content).toContain('I keep getting distracted by email');
     expect(r.session).toMatchObject({
       id: ctx.session.id,
       status: 'ACTIVE',
       messageCount: 3,
-      version: ctx.session.version + 2,
+      // One versioned write (the message); the reply is counted without a version.
+      version: ctx.session.version + 1,
       lastActivityAt: now,
       updatedAt: now,
       expiresAt: expiry(now, FOCUS.settings.activeTtlSeconds),
@@ -207,9 +211,10 @@ describe('coach failures', () => {
     expect(s).toMatchObject({ status: 'ACTIVE', messageCount: 2 });
     expect(await ctx.svc.check(alice, 'focus')).toMatchObject({ hasSession: true, status: 'ACTIVE' });
 
+    // Seq 3 stays kept for the failed message's reply; the next message takes 4, its reply 5.
     const next = await ctx.svc.sendMessage(alice, ctx.session.id, 'Trying again.', null);
-    expect([next.message.seq, next.reply.seq, next.session.messageCount]).toEqual([3, 4, 4]);
-    expect(next.reply.role).toBe('ASSISTANT');
+    expect([next.message.seq, next.reply.seq, next.session.messageCount]).toEqual([4, 5, 4]);
+    expect(next.reply).toMatchObject({ role: 'ASSISTANT', replyTo: 4 });
   });
 
   test('a blank reply counts as a coach failure', async () => {

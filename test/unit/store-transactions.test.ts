@@ -1,19 +1,23 @@
 /**
  * The pure builders of the session repository's writes (src/store/transactions.ts): which
- * items a transaction holds, in which order, under which conditions. No I/O.
+ * items a transaction holds, in which order, under which conditions, and that existing
+ * items are updated by their changed attributes only. No I/O.
  */
 import { ended, Message, Session, touched } from '../../src/domain/session';
 import { clientMessageKey, holdKey, Key, messageKey, sessionKey } from '../../src/store/keys';
 import { TransactItem, Transaction } from '../../src/store/table-io';
 import {
   appendMessageTx,
+  appendReplyTx,
   childTtlUpdate,
   createSessionTx,
   markReplyFailedUpdate,
   raiseChildTtlTxs,
   replaceSessionTx,
+  SessionWrite,
   updateSessionTx,
 } from '../../src/store/transactions';
+import { diffUpdate } from '../../src/store/schema';
 import { FOCUS } from './fixtures';
 import { liveSession } from '../support/session-fixture';
 
@@ -25,11 +29,30 @@ const settings = FOCUS.settings;
 
 const session = (n: number, over: Partial<Session> = {}) => liveSession(n, T0, settings, { version: 3, ...over });
 const message = (s: Session, seq: number, role: Message['role'] = 'USER'): Message => ({ sessionId: s.id, seq, role, content: 'hi', createdAt: T0 });
+const write = (previous: Session, next: Session, floor = 500, indexedAt = previous.lastActivityAt): SessionWrite => ({
+  previous,
+  next,
+  floor: { before: floor, after: floor },
+  indexedAt: { before: indexedAt, after: indexedAt },
+});
 
 const names = <P extends string>(tx: Transaction<P>) => tx.map(([name]) => name);
 const part = <P extends string>(tx: Transaction<P>, name: P): TransactItem => tx.find(([n]) => n === name)![1];
 const keyOf = (item: TransactItem): Key =>
   (item.Put?.Item ?? item.Delete?.Key ?? item.Update?.Key ?? item.ConditionCheck?.Key) as Key;
+/** The attributes an UpdateItem sets, by name. */
+function setsOf(item: TransactItem): Record<string, unknown> {
+  const u = item.Update!;
+  const text = u.UpdateExpression!;
+  const set = /SET (.*?)(?: REMOVE | ADD |$)/.exec(text)?.[1] ?? '';
+  return Object.fromEntries(
+    set
+      .split(', ')
+      .filter(Boolean)
+      .map((a) => a.split(' = '))
+      .map(([n, v]) => [u.ExpressionAttributeNames![n] ?? n, u.ExpressionAttributeValues![v]]),
+  );
+}
 
 test('createSession: hold, session, first message; the hold is taken only if absent or expired, and names its holder when not', () => {
   const s = session(1);
@@ -43,6 +66,10 @@ test('createSession: hold, session, first message; the hold is taken only if abs
     ExpressionAttributeValues: { ':now': NOW_SEC },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   });
+  // The hold carries what sessionCheck shows, nothing a reply changes.
+  expect(Object.keys(part(tx, 'hold').Put!.Item!).sort()).toEqual(
+    ['lastActivityAt', 'pk', 'sessionId', 'sk', 'status', 'tenantId', 'topicId', 'ttl', 'turnCount', 'type', 'userId'].sort(),
+  );
   expect(part(tx, 'session').Put).toMatchObject({ ConditionExpression: 'attribute_not_exists(pk)', Item: { childTtl: 999 } });
   expect(part(tx, 'session').Put!.ExpressionAttributeValues).toBeUndefined();
   expect(part(tx, 'firstMessage').Put!.Item).toMatchObject({ type: 'MESSAGE', ttl: 999 });
@@ -52,29 +79,33 @@ test('replaceSession: the ended session over its version, then the hold handed o
   const old = session(1);
   const done = ended(old, 'ABANDONED', T0 + 1000, settings);
   const next = session(2);
-  const tx = replaceSessionTx(TABLE, old, { session: done, childTtl: 111 }, next, message(next, 1, 'ASSISTANT'), 222, NOW);
+  const tx = replaceSessionTx(TABLE, { ...write(old, done, 111), floor: { before: 500, after: 111 } }, next, message(next, 1, 'ASSISTANT'), 222, NOW);
   expect(names(tx)).toEqual(['ended', 'hold', 'session', 'firstMessage']);
-  expect(part(tx, 'ended').Put).toMatchObject({
-    Item: { sessionId: old.id, status: 'ABANDONED', childTtl: 111 },
-    ConditionExpression: 'version = :v AND #ttl > :now',
-    ExpressionAttributeValues: { ':v': 3, ':now': NOW_SEC },
-  });
+  expect(part(tx, 'ended').Update).toMatchObject({ Key: sessionKey('t1', old.id), ExpressionAttributeValues: expect.objectContaining({ ':v': 3, ':now': NOW_SEC }) });
+  // Ending: over the version and the message count read (a reply adds to the count without a version).
+  expect(part(tx, 'ended').Update!.ConditionExpression).toBe('version = :v AND #ttl > :now AND messageCount = :mc');
+  expect(setsOf(part(tx, 'ended'))).toMatchObject({ status: 'ABANDONED', childTtl: 111, version: 4 });
   expect(part(tx, 'hold').Put).toMatchObject({
-    Item: { sessionId: next.id, childTtl: 222 },
+    Item: { sessionId: next.id },
     ConditionExpression: 'sessionId = :old AND #ttl > :now',
     ExpressionAttributeValues: { ':old': old.id, ':now': NOW_SEC },
   });
 });
 
-test('updateSession: a live session keeps its hold in step; an ended one deletes it, under the same condition', () => {
+test('updateSession: only the changed attributes; a live session keeps its hold in step, an ended one deletes it', () => {
   const s = session(1);
   const paused = touched(s, 'PAUSED', T0 + 1000, settings);
-  const live = updateSessionTx(TABLE, s, { ...paused, version: 4 }, 500, NOW);
+  const live = updateSessionTx(TABLE, write(s, paused), NOW);
   expect(names(live)).toEqual(['session', 'hold']);
-  expect(part(live, 'hold').Put).toMatchObject({ Item: { status: 'PAUSED', childTtl: 500 }, ConditionExpression: 'sessionId = :sid AND #ttl > :now' });
+  expect(Object.keys(setsOf(part(live, 'session'))).sort()).toEqual(['lastActivityAt', 'status', 'ttl', 'updatedAt', 'version'].sort());
+  // Within the minute of the last activity: byUser's key is unchanged, so not sent (no index write).
+  expect(setsOf(part(live, 'session'))).not.toHaveProperty('gsi1sk');
+  expect(part(live, 'session').Update!.UpdateExpression).toContain('REMOVE');
+  expect(setsOf(part(live, 'hold'))).toEqual({ status: 'PAUSED', lastActivityAt: new Date(T0 + 1000).toISOString(), ttl: paused.expiresAt / 1000 });
+  expect(part(live, 'hold').Update!.ConditionExpression).toBe('sessionId = :sid AND #ttl > :now');
 
-  const gone = updateSessionTx(TABLE, s, ended(s, 'COMPLETED', T0 + 1000, settings), 500, NOW);
-  expect(part(gone, 'hold').Put).toBeUndefined();
+  const gone = updateSessionTx(TABLE, write(s, ended(s, 'COMPLETED', T0 + 1000, settings)), NOW);
+  expect(part(gone, 'hold').Update).toBeUndefined();
   expect(part(gone, 'hold').Delete).toEqual({
     TableName: TABLE,
     Key: holdKey('t1', 'focus'),
@@ -82,22 +113,36 @@ test('updateSession: a live session keeps its hold in step; an ended one deletes
     ExpressionAttributeNames: { '#ttl': 'ttl' },
     ExpressionAttributeValues: { ':sid': s.id, ':now': NOW_SEC },
   });
+  // Ending leaves the sparse admin indexes.
+  expect(part(gone, 'session').Update!.UpdateExpression).toMatch(/REMOVE .*#u\d+/);
+  const removed = Object.values(part(gone, 'session').Update!.ExpressionAttributeNames!);
+  for (const k of ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']) expect(removed).toContain(k);
+});
+
+test('a write that moves the children floor up also requires the message count it read (a reply since was not raised)', () => {
+  const s = session(1);
+  const next = touched(s, 'ACTIVE', T0 + 1000, settings);
+  const tx = updateSessionTx(TABLE, { ...write(s, next), floor: { before: 500, after: 900 } }, NOW);
+  expect(part(tx, 'session').Update!.ConditionExpression).toBe('version = :v AND #ttl > :now AND messageCount = :mc');
 });
 
 describe('appendMessage', () => {
   const s = session(1);
-  const next = { ...touched(s, 'ACTIVE', T0 + 1000, settings), messageCount: 2, version: 4 };
-  const ttl = { childTtl: 700, messageTtl: 800 };
+  const next = { ...touched(s, 'ACTIVE', T0 + 1000, settings), messageCount: 2, turnCount: 1, lastSeq: 3 };
 
-  test('without a client message id: session, hold, message', () => {
-    const tx = appendMessageTx(TABLE, s, next, message(s, 2), null, ttl, NOW);
+  test('without a client message id: session, hold, message; the count is added to, not set', () => {
+    const tx = appendMessageTx(TABLE, write(s, next), message(s, 2), null, 800, NOW);
     expect(names(tx)).toEqual(['session', 'hold', 'message']);
     expect(part(tx, 'message').Put).toMatchObject({ Item: { seq: 2, ttl: 800 }, ConditionExpression: 'attribute_not_exists(pk)' });
-    expect(part(tx, 'session').Put!.Item).toMatchObject({ childTtl: 700 });
+    const session = part(tx, 'session').Update!;
+    expect(session.UpdateExpression).toMatch(/ADD #u\d+ :u\d+$/);
+    expect(setsOf(part(tx, 'session'))).not.toHaveProperty('messageCount');
+    expect(setsOf(part(tx, 'session'))).toMatchObject({ lastSeq: 3, turnCount: 1, version: 4 });
+    expect(setsOf(part(tx, 'hold'))).toMatchObject({ turnCount: 1 });
   });
 
   test('a USER message creates the record (position 3, named clientMessage), returning an existing one', () => {
-    const tx = appendMessageTx(TABLE, s, next, message(s, 2), 'cm-1', ttl, NOW);
+    const tx = appendMessageTx(TABLE, write(s, next), message(s, 2), 'cm-1', 800, NOW);
     expect(names(tx)).toEqual(['session', 'hold', 'message', 'clientMessage']);
     expect(tx[3][0]).toBe('clientMessage');
     expect(part(tx, 'clientMessage').Put).toEqual({
@@ -108,8 +153,8 @@ describe('appendMessage', () => {
     });
   });
 
-  test('an ASSISTANT message completes the record once', () => {
-    const tx = appendMessageTx(TABLE, s, next, message(s, 3, 'ASSISTANT'), 'cm-1', ttl, NOW);
+  test('an ASSISTANT message (a late reply of an earlier layout) completes the record once', () => {
+    const tx = appendMessageTx(TABLE, write(s, next), message(s, 3, 'ASSISTANT'), 'cm-1', 800, NOW);
     expect(part(tx, 'clientMessage').Update).toEqual({
       TableName: TABLE,
       Key: clientMessageKey('t1', s.id, 'cm-1'),
@@ -120,6 +165,34 @@ describe('appendMessage', () => {
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
+});
+
+test('appendReply: the reserved seq, counted without a version, only while live, unexpired and above the children floor', () => {
+  const s = session(1);
+  const reply = { ...message(s, 3, 'ASSISTANT'), replyTo: 2, createdAt: NOW };
+  const tx = appendReplyTx(TABLE, s, reply, 800, NOW);
+  expect(names(tx)).toEqual(['reply', 'session']);
+  expect(part(tx, 'reply').Put).toMatchObject({
+    Item: { seq: 3, replyTo: 2, ttl: 800 },
+    ConditionExpression: 'attribute_not_exists(pk)',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+  expect(part(tx, 'session').Update).toMatchObject({
+    Key: sessionKey('t1', s.id),
+    UpdateExpression: 'SET updatedAt = :at ADD messageCount :one',
+    ConditionExpression: '#status IN (:active, :paused) AND #ttl > :now AND (attribute_not_exists(childTtl) OR childTtl <= :replyTtl)',
+  });
+  expect(part(tx, 'session').Update!.ConditionExpression).not.toContain('version');
+});
+
+test('diffUpdate: SET the changed, REMOVE the gone, ADD the counters; null when nothing changes', () => {
+  expect(diffUpdate({ a: 1, b: 'x', c: true }, { a: 1, b: 'y', d: 2 }, { n: 3 }, ['e'])).toEqual({
+    text: 'SET #u0 = :u0, #u1 = :u1 REMOVE #u2, #u3 ADD #u4 :u2',
+    names: { '#u0': 'b', '#u1': 'd', '#u2': 'c', '#u3': 'e', '#u4': 'n' },
+    values: { ':u0': 'y', ':u1': 2, ':u2': 3 },
+  });
+  expect(diffUpdate({ a: 1 }, { a: 1 })).toBeNull();
+  expect(diffUpdate({ a: 1 }, { a: 1 }, { n: 0 })).toBeNull();
 });
 
 test('raiseChildTtl: every child in transactions of at most 100 items, each guarded by the session version', () => {

@@ -3,7 +3,7 @@ import { SessionStatus as DomainSessionStatus } from '../../domain/session';
 import { notFound } from '../../domain/errors';
 import { Context } from '../context';
 import { parseMessageCursor } from '../cursors';
-import { toGqlMessage, toGqlSession, toGqlTopic, toMessageConnection, toSessionConnection } from '../mappers';
+import { toGqlMessage, toGqlSession, toGqlSessionCheck, toGqlTopic, toMessageConnection, toSessionConnection } from '../mappers';
 import {
   CoachingSession,
   CoachingSessionConnection,
@@ -28,8 +28,8 @@ class MessagePageArgs {
 @Resolver(() => CoachingSession)
 export class SessionResolver {
   @Query(() => SessionCheck, { description: 'Does the caller have a session to resume, or does another user hold the topic? One read, no side effects' })
-  sessionCheck(@Arg('topicId', () => ID) topicId: string, @Ctx() ctx: Context): Promise<SessionCheck> {
-    return ctx.services.sessions.check(ctx.viewer!, topicId);
+  async sessionCheck(@Arg('topicId', () => ID) topicId: string, @Ctx() ctx: Context): Promise<SessionCheck> {
+    return toGqlSessionCheck(await ctx.services.sessions.check(ctx.viewer!, topicId));
   }
 
   @Query(() => CoachingSession, { nullable: true, description: 'Null when unknown, expired or not yours' })

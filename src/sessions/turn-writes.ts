@@ -1,0 +1,126 @@
+import { maxTurnsReached, sessionBusy, sessionNotLive } from '../domain/errors';
+import { assertActive, isLive, lastSeqOf, Message, Session } from '../domain/session';
+import { Viewer } from '../domain/viewer';
+import { TopicCatalog } from '../topics/catalog';
+import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError } from './repository';
+import { busyRetryAfterMs, retryOnStale } from './retry';
+import { ServiceContext, withMessage } from './service-context';
+import { SessionQueue } from './session-queue';
+import { topicOf } from './session-view';
+
+export type Appended = { session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } };
+
+/** A stored reply and the session as this call last knew it. */
+export interface StoredReply {
+  session: Session;
+  reply: Message;
+}
+
+/** A coach reply to `message`: the message right after it, answering it. */
+export const isReplyTo = (reply: Message, message: Pick<Message, 'seq'>) => reply.role === 'ASSISTANT' && reply.seq > message.seq && reply.replyTo === message.seq;
+
+/**
+ * The two writes of a turn. The user's message is a versioned write, serialised per
+ * session in this process (SessionQueue) and retried against other processes (retry.ts);
+ * it takes the next seq and keeps the one after it for its reply. The reply is written
+ * into that seq without a version, so it never races the user's next message and always
+ * follows the message it answers. Lost races end in SESSION_BUSY, never in an internal error.
+ */
+export class TurnWrites {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly queue: SessionQueue,
+  ) {}
+
+  /** The user's message (and the record, with an id), or the record of the id's first message. */
+  appendUserMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null, catalog: TopicCatalog): Promise<Appended> {
+    return this.queue.run(queueKey(viewer, sessionId), () =>
+      retryOnStale(async () => {
+        const now = this.ctx.clock.now();
+        const session = await this.ctx.owned(viewer, sessionId, now);
+        const maxTurns = topicOf(catalog, session).settings.maxTurns ?? null;
+        const turns = session.turnCount ?? 0;
+        const exhausted = maxTurns !== null && turns >= maxTurns;
+        if (clientMessageId && (session.status !== 'ACTIVE' || exhausted)) {
+          const record = await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
+          if (record) return { duplicate: { session, record } };
+        }
+        assertActive(session);
+        if (exhausted) throw maxTurnsReached(maxTurns);
+        const seq = lastSeqOf(session) + 1;
+        const message: Message = { sessionId, seq, role: 'USER', content, createdAt: now, authorId: viewer.userId };
+        if (clientMessageId) message.clientMessageId = clientMessageId;
+        // seq + 1 is the reply's.
+        const next: Session = { ...withMessage(session, 'ACTIVE', now, catalog), turnCount: turns + 1, lastSeq: seq + 1 };
+        try {
+          await this.ctx.repo.appendMessage(session, next, message, clientMessageId, now);
+          return { session: next, message };
+        } catch (e) {
+          if (e instanceof DuplicateClientMessageError) return { duplicate: { session, record: e.record } };
+          throw e;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Stores the coach's reply to `message` (stored in `afterUser`) at its reserved seq. When a
+   * racing call stored it first, that one is returned. Exhausted retries: SESSION_BUSY with
+   * messageStored, since the user's message is stored.
+   */
+  storeReply(viewer: Viewer, afterUser: Session, message: Message, content: string): Promise<StoredReply> {
+    let session = afterUser;
+    return retryOnStale(
+      async (attempt) => {
+        const now = this.ctx.clock.now();
+        if (attempt > 0) {
+          session = await this.ctx.owned(viewer, session.id, now);
+          // Ended between the user's message and the reply: nothing may follow the end.
+          if (!isLive(session.status)) throw sessionNotLive(session.status);
+        }
+        const reply = replyMessage(message, content, message.seq + 1, now);
+        try {
+          await this.ctx.repo.appendReply(session, reply, now);
+          return { session: { ...session, messageCount: session.messageCount + 1, updatedAt: now }, reply };
+        } catch (e) {
+          if (!(e instanceof DuplicateReplyError)) throw e;
+          if (e.existing && isReplyTo(e.existing, message)) return { session, reply: e.existing };
+          // The seq holds another message: `message` was stored before replies had seqs of their own.
+          return this.appendLateReply(viewer, message, content);
+        }
+      },
+      () => sessionBusy(busyRetryAfterMs(), true),
+    );
+  }
+
+  /** A reply to a message stored by an earlier version (no seq kept for it): a versioned write at the end. */
+  private appendLateReply(viewer: Viewer, message: Message, content: string): Promise<StoredReply> {
+    return this.queue.run(queueKey(viewer, message.sessionId), () =>
+      retryOnStale(async () => {
+        const now = this.ctx.clock.now();
+        const session = await this.ctx.owned(viewer, message.sessionId, now);
+        if (!isLive(session.status)) throw sessionNotLive(session.status);
+        const reply = replyMessage(message, content, lastSeqOf(session) + 1, now);
+        const next: Session = { ...session, messageCount: session.messageCount + 1, lastSeq: reply.seq, updatedAt: now, version: session.version + 1 };
+        try {
+          await this.ctx.repo.appendMessage(session, next, reply, message.clientMessageId ?? null, now);
+          return { session: next, reply };
+        } catch (e) {
+          // Recorded meanwhile by a racing call: its reply is the one.
+          if (!(e instanceof DuplicateClientMessageError) || e.record.replySeq === null) throw e;
+          const [stored] = await this.ctx.repo.getMessages(viewer.tenantId, session.id, [e.record.replySeq], now);
+          if (!stored) throw e;
+          return { session, reply: stored };
+        }
+      }, () => sessionBusy(busyRetryAfterMs(), true)),
+    );
+  }
+}
+
+function replyMessage(message: Message, content: string, seq: number, now: number): Message {
+  const reply: Message = { sessionId: message.sessionId, seq, role: 'ASSISTANT', content, createdAt: now, replyTo: message.seq };
+  if (message.clientMessageId) reply.clientMessageId = message.clientMessageId;
+  return reply;
+}
+
+const queueKey = (viewer: Viewer, sessionId: string) => `${viewer.tenantId}\u0000${sessionId}`;
