@@ -24,7 +24,7 @@ export interface ScenarioPoint {
   /** ours / DynamoDB floor, throughput. */
   ratio: number;
   /** More HTTP sides measured in the same run: the framework floor(s), a baseline build. */
-  others?: { label: string; framework: boolean; side: Side }[];
+  others?: { label: string; framework: boolean; primary?: boolean; side: Side }[];
 }
 
 export interface ScenarioReport {
@@ -156,7 +156,7 @@ export function printReport(r: Report): string {
   return out;
 }
 
-const frameworkOf = (p: ScenarioPoint) => p.others?.find((o) => o.framework)?.side;
+const frameworkOf = (p: ScenarioPoint) => (p.others?.find((o) => o.primary) ?? p.others?.find((o) => o.framework))?.side;
 
 /** A scenario measured against both floors: one row per side and concurrency. */
 function sideBySide(s: ScenarioReport): string {

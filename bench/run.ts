@@ -114,7 +114,9 @@ async function main() {
   const others: HttpSide[] = [];
   for (const transport of opts.framework) {
     const label = opts.framework.length > 1 ? `framework floor (${transport})` : 'framework floor';
-    others.push({ label, framework: true, child: await startServer(join(__dirname, 'child.js'), { ...serverEnv, BENCH_SERVER: 'framework', BENCH_TRANSPORT: transport }, serverLog) });
+    // The framework floor the targets compare with: served as the server serves /graphql.
+    const primary = transport === 'node' || !opts.framework.includes('node');
+    others.push({ label, framework: true, primary, child: await startServer(join(__dirname, 'child.js'), { ...serverEnv, BENCH_SERVER: 'framework', BENCH_TRANSPORT: transport }, serverLog) });
   }
   if (opts.baseline) {
     others.push({ label: 'ours (baseline)', framework: false, child: await startServer(join(opts.baseline, 'dist', 'bench', 'child.js'), serverEnv, serverLog) });
@@ -283,6 +285,8 @@ interface HttpSide {
   label: string;
   /** A framework floor: measured on the scenarios it answers only. */
   framework: boolean;
+  /** The framework floor that ratios and targets use (when there are several). */
+  primary?: boolean;
   child: Child;
 }
 
@@ -313,7 +317,7 @@ async function measurePoint(
   const median = (list: Side[]) => [...list].sort((a, b) => a.rps - b.rps)[Math.floor((list.length - 1) / 2)];
   const server = median(runs.get(sides[0])!);
   const floor = median(runs.get('floor')!);
-  const others = sides.slice(1).map((o) => ({ label: o.label, framework: o.framework, side: median(runs.get(o)!) }));
+  const others = sides.slice(1).map((o) => ({ label: o.label, framework: o.framework, primary: o.primary ?? false, side: median(runs.get(o)!) }));
   return { concurrency: c, server, floor, ratio: round(server.rps / floor.rps), ...(others.length ? { others } : {}) };
 }
 
