@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
+import { parseOriginRule } from './http/cors';
 
 /**
  * The one reader of the environment: every variable the server and its commands use is
@@ -34,6 +35,21 @@ export interface Config {
     /** Longest wait for one coach call (reply or opening) before COACH_UNAVAILABLE. */
     coachTimeoutMs: number;
   };
+  /** CORS_ORIGINS: the browser origins allowed to call /graphql (exact, or `scheme://host:*`). */
+  corsOrigins: string[];
+  rateLimit: RateLimitConfig;
+}
+
+/** Requests per caller (docs/security.md#rate-limits): a token bucket each. */
+export interface RateLimitConfig {
+  /** RATE_LIMIT_ENABLED=false turns every limit off (the benchmark does). */
+  enabled: boolean;
+  /** Per user (tenant + sub). */
+  user: { burst: number; perSecond: number };
+  /** Per tenant, all its users together. */
+  tenant: { burst: number; perSecond: number };
+  /** Per client address, for requests without a valid token. */
+  anonymous: { burst: number; perSecond: number };
 }
 
 export interface AuthConfig {
@@ -120,8 +136,25 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 10, 100_000),
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
     },
+    corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
+    rateLimit: {
+      enabled: bool(env, 'RATE_LIMIT_ENABLED', true),
+      user: bucket(env, 'USER', RATE_LIMIT_DEFAULTS.user),
+      tenant: bucket(env, 'TENANT', RATE_LIMIT_DEFAULTS.tenant),
+      anonymous: bucket(env, 'ANONYMOUS', RATE_LIMIT_DEFAULTS.anonymous),
+    },
   };
 }
+
+/** One user may burst 60 requests and keep up 10 a second: two tabs and a retry never come near. */
+export const RATE_LIMIT_DEFAULTS = {
+  user: { burst: 60, perSecond: 10 },
+  tenant: { burst: 2000, perSecond: 200 },
+  anonymous: { burst: 100, perSecond: 20 },
+} as const;
+
+/** Development: any port of http://localhost (a frontend dev server); production: none. */
+export const DEV_CORS_ORIGINS = ['http://localhost:*'];
 
 // ---- `npm run notify-idle` ------------------------------------------------------------
 
@@ -177,6 +210,13 @@ function int(v: string | undefined, name: string, fallback: number, min: number,
   return n;
 }
 
+function decimal(v: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (nonEmpty(v) === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(v!) || n < min || n > max) throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = env[name]?.trim().toLowerCase();
   if (v === undefined || v === '') return fallback;
@@ -198,6 +238,24 @@ function url(v: string, name: string): string {
 function tableName(v: string): string {
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(v)) throw new ConfigError(`TABLE_NAME must be 3-255 characters of a-z, A-Z, 0-9, "_", "-", "."`);
   return v;
+}
+
+function bucket(env: Env, who: string, fallback: { burst: number; perSecond: number }) {
+  return {
+    burst: int(env[`RATE_LIMIT_${who}_BURST`], `RATE_LIMIT_${who}_BURST`, fallback.burst, 1, 1_000_000),
+    perSecond: decimal(env[`RATE_LIMIT_${who}_PER_SECOND`], `RATE_LIMIT_${who}_PER_SECOND`, fallback.perSecond, 0.01, 1_000_000),
+  };
+}
+
+function corsOrigins(v: string | undefined, production: boolean): string[] {
+  const value = nonEmpty(v);
+  if (value === undefined) return production ? [] : [...DEV_CORS_ORIGINS];
+  if (value === 'none') return [];
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (!parseOriginRule(e)) throw new ConfigError(`CORS_ORIGINS must list origins (scheme://host[:port], lower case, no path; or scheme://host:* for any port), separated by commas, or "none"; got "${e}"`);
+  }
+  return entries;
 }
 
 function logLevel(v: string | undefined): LogLevel {

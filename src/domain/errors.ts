@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'COACH_UNAVAILABLE'
   | 'SERVICE_UNAVAILABLE'
   /** sendMessage/postMessage when the session has used its topic's maxTurns; completeSession still works. */
-  | 'MAX_TURNS_REACHED';
+  | 'MAX_TURNS_REACHED'
+  /** Too many requests from this caller or tenant (HTTP 429, `Retry-After`); `retryAfterSeconds`. */
+  | 'RATE_LIMITED';
 
 /**
  * An error the client caused or can act on. Everything that is not a DomainError is
@@ -59,3 +61,7 @@ export const maxTurnsReached = (maxTurns: number) =>
 
 /** The caller is authenticated but lacks the role (e.g. `admin`) an operation needs. */
 export const forbidden = (message = 'This operation needs the admin role') => new DomainError('FORBIDDEN', message);
+
+/** A request over the caller's (or their tenant's) rate limit: wait `retryAfterSeconds`, then retry. */
+export const rateLimited = (retryAfterSeconds: number) =>
+  new DomainError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
