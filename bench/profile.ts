@@ -54,15 +54,18 @@ for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 /**
  * A sample's layer: the SDK's when an SDK frame is on the stack (its own socket writes
- * included); else the first layer found from the leaf up, where Node's own frames (sockets,
- * the HTTP parser, timers) count as Node unless a package or this project's code is nearer.
+ * included), the log line's when pino or the metrics are (their writes included), the async
+ * hooks' when AsyncLocalStorage's promise hooks are; else the first layer found from the leaf
+ * up, where Node's own frames (sockets, the HTTP parser, timers) count as Node unless a
+ * package or this project's code is nearer.
  */
 const classify = (leaf: number): string => {
   const name = byId.get(leaf)!.callFrame.functionName;
   if (name === '(garbage collector)' || name === '(idle)' || name === '(program)') return name;
   const stack: Node[] = [];
   for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) stack.push(byId.get(id)!);
-  if (stack.some((n) => LAYERS[0][1].test(n.callFrame.url))) return LAYERS[0][0];
+  for (const [l, re] of LAYERS.slice(0, 2)) if (stack.some((n) => re.test(n.callFrame.url))) return l;
+  if (stack.some((n) => /^node:(internal\/)?async_hooks$/.test(n.callFrame.url))) return 'AsyncLocalStorage (promise hooks)';
   for (const n of stack) {
     const url = n.callFrame.url;
     if (url.startsWith('node:')) return 'Node (HTTP in and out, sockets, timers, promises)';

@@ -36,7 +36,9 @@ import { readScenarios } from './scenarios/read';
  * --rounds <n> (measure each read point n times, the sides interleaved; report the median),
  * --framework node|express|express,node (how the framework floor serves /graphql; default
  * node, as the server does), --baseline <dir> (also measure the server of another built
- * tree, e.g. main's, as an extra side: <dir>/dist/bench/child.js).
+ * tree, e.g. main's, as an extra side: <dir>/dist/bench/child.js), --variant "<label> K=V ..."
+ * (also measure this server with more environment variables, as an extra side; repeatable),
+ * e.g. --variant "no log line LOG_LEVEL=warn" for an A/B within one run.
  */
 interface Options {
   quick: boolean;
@@ -51,6 +53,14 @@ interface Options {
   rounds: number;
   framework: Transport[];
   baseline: string | null;
+  variants: { label: string; env: Record<string, string> }[];
+}
+
+/** "<label words> K=V K=V": the words before the first K=V name the side. */
+function variant(spec: string): { label: string; env: Record<string, string> } {
+  const words = spec.split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { label: `ours (${words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)).join(' ')})`, env };
 }
 
 function options(argv: string[]): Options {
@@ -73,6 +83,7 @@ function options(argv: string[]): Options {
     rounds: Number(arg('rounds') ?? 1),
     framework: (arg('framework') ?? 'node').split(',').filter(Boolean) as Transport[],
     baseline: arg('baseline') ?? null,
+    variants: argv.flatMap((a, i) => (a === '--variant' ? [variant(argv[i + 1])] : [])),
   };
 }
 
@@ -120,6 +131,9 @@ async function main() {
   }
   if (opts.baseline) {
     others.push({ label: 'ours (baseline)', framework: false, child: await startServer(join(opts.baseline, 'dist', 'bench', 'child.js'), serverEnv, serverLog) });
+  }
+  for (const v of opts.variants) {
+    others.push({ label: v.label, framework: false, child: await startServer(join(__dirname, 'child.js'), { ...serverEnv, ...v.env }, serverLog) });
   }
   if (opts.cpuProf) mkdirSync(opts.cpuProf, { recursive: true });
   const report: Report = {
