@@ -11,16 +11,14 @@ import { instrumentClient, RequestStats } from '../src/store/request-stats';
  * bench over IPC: per-operation DynamoDB cost, CPU, memory, and CPU profiles of a window.
  * BENCH_SERVER picks which:
  * - `ours` (default): the server built exactly as `npm start` builds it, startApp with the
- *   configured JSON logger; DynamoDB cost per operation from the per-request stats the HTTP
- *   layer keeps in res.locals.dynamoStats;
- * - `framework`: the framework floor (bench/framework), served as BENCH_TRANSPORT says;
- *   DynamoDB cost per operation from the process totals.
+ *   configured JSON logger;
+ * - `framework`: the framework floor (bench/framework), served as BENCH_TRANSPORT says.
+ * DynamoDB cost per operation: the process's DynamoDB requests and capacity since the last
+ * reset, over the /graphql responses since then (the same count for every server).
  */
 export interface OpStats {
   /** GraphQL HTTP responses finished. */
   ops: number;
-  /** DynamoDB requests per operation -> how many operations made that many. */
-  histogram: Record<number, number>;
   requests: number;
   byCommand: Record<string, number>;
   readCapacity: number;
@@ -37,7 +35,7 @@ export type ChildReply =
   | { id: number; type: 'memory'; rss: number; heapUsed: number; external: number }
   | { id: number; type: 'done' };
 
-const emptyOps = (): OpStats => ({ ops: 0, histogram: {}, requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, cpuMicros: 0 });
+const emptyOps = (): OpStats => ({ ops: 0, requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, cpuMicros: 0 });
 
 async function main() {
   const config = loadConfig(process.env);
@@ -50,19 +48,10 @@ async function main() {
   server.httpServer.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!req.url?.startsWith('/graphql')) return;
     // 'close' rather than 'finish': a request cut off when the load stops still made its DynamoDB calls.
-    res.once('close', () => {
-      ops.ops++;
-      const s = (res as unknown as { locals?: { dynamoStats?: RequestStats } }).locals?.dynamoStats;
-      if (!s) return;
-      ops.histogram[s.requests] = (ops.histogram[s.requests] ?? 0) + 1;
-      ops.requests += s.requests;
-      ops.readCapacity += s.readCapacity;
-      ops.writeCapacity += s.writeCapacity;
-      for (const [k, v] of Object.entries(s.byCommand)) ops.byCommand[k] = (ops.byCommand[k] ?? 0) + v;
-    });
+    res.once('close', () => ops.ops++);
   });
-  /** Without per-request stats (the framework floor): the process totals since the reset. */
-  const fromTotals = (): Omit<OpStats, 'ops' | 'histogram' | 'cpuMicros'> => {
+  /** The process's DynamoDB requests and capacity since the reset. */
+  const fromTotals = (): Omit<OpStats, 'ops' | 'cpuMicros'> => {
     const t = server.totals;
     const byCommand: Record<string, number> = {};
     for (const [k, v] of Object.entries(t.byCommand)) if (v !== (totalsAtReset.byCommand[k] ?? 0)) byCommand[k] = v - (totalsAtReset.byCommand[k] ?? 0);
@@ -82,8 +71,7 @@ async function main() {
         return send({ id: m.id, type: 'done' });
       case 'stats': {
         const cpu = process.cpuUsage(cpuAtReset);
-        const dynamo = server.perRequestStats ? {} : fromTotals();
-        return send({ id: m.id, type: 'stats', stats: { ...ops, ...dynamo, cpuMicros: cpu.user + cpu.system } });
+        return send({ id: m.id, type: 'stats', stats: { ...ops, ...fromTotals(), cpuMicros: cpu.user + cpu.system } });
       }
       case 'gc':
         (globalThis as { gc?: () => void }).gc?.();
@@ -116,8 +104,6 @@ interface BenchServer {
   url: string;
   httpServer: Server;
   totals: RequestStats;
-  /** Whether responses carry their own DynamoDB stats (res.locals.dynamoStats). */
-  perRequestStats: boolean;
   stop(): Promise<unknown>;
 }
 
@@ -126,7 +112,7 @@ async function startOurs(config: ReturnType<typeof loadConfig>, dynamo: ReturnTy
   const { createLogger } = require('../src/logger') as typeof import('../src/logger');
   // As main.ts makes it: pino, JSON lines on stderr (the bench sends them to a file).
   const app = await startApp({ config, dynamo, log: createLogger({ level: config.logLevel }) });
-  return { url: app.server.url, httpServer: app.server.httpServer, totals: app.dynamoTotals, perRequestStats: true, stop: () => app.stop() };
+  return { url: app.server.url, httpServer: app.server.httpServer, totals: app.dynamoTotals, stop: () => app.stop() };
 }
 
 async function startFramework(table: string, dynamo: ReturnType<typeof createDynamoClient>): Promise<BenchServer> {
@@ -134,7 +120,7 @@ async function startFramework(table: string, dynamo: ReturnType<typeof createDyn
   const totals = instrumentClient(dynamo);
   const transport = process.env.BENCH_TRANSPORT === 'express' ? 'express' : 'node';
   const s = await startFrameworkServer(documentClient(dynamo), table, transport, '127.0.0.1');
-  return { url: s.url, httpServer: s.httpServer, totals, perRequestStats: false, stop: s.stop };
+  return { url: s.url, httpServer: s.httpServer, totals, stop: s.stop };
 }
 
 main().catch((e) => {

@@ -10,8 +10,6 @@ export interface Side extends LoadResult {
   cpuMicrosPerOp?: number;
   /** Server side only: CPU of the load generator (autocannon, in the bench process) per operation. */
   loadgenCpuMicrosPerOp?: number;
-  /** Server only: DynamoDB requests per operation -> number of operations. */
-  requestsHistogram?: Record<number, number>;
   firstError?: string;
 }
 

@@ -368,7 +368,6 @@ async function measureServer(child: Child, run: () => Promise<LoadResult & { fir
     ...perOp(s.requests, s.byCommand, s.readCapacity, s.writeCapacity, s.ops),
     cpuMicrosPerOp: round(s.cpuMicros / Math.max(s.ops, 1), 0),
     loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(r.requests, 1), 0),
-    requestsHistogram: s.histogram,
   };
 }
 

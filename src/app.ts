@@ -129,6 +129,7 @@ export async function startApp({
       observe: observer.observe,
       corsOrigins: config.corsOrigins,
       rateLimiter,
+      dynamoCostEvery: observability.dynamoCostEvery,
       routes: (app) => {
         if (observability.metricsEnabled) {
           app.get('/metrics', async (_req, res) => {

@@ -15,7 +15,7 @@ import { DEFAULT_MAX_QUERY_COST } from '../config';
 import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
 import { Logger } from '../logger';
-import { emptyStats, RequestStats, withRequestStats } from '../store/request-stats';
+import { emptyStats, RequestStats, uncountedStats, withRequestStats } from '../store/request-stats';
 import { corsHandler } from './cors';
 import { graphqlHandler, leanPlugins } from './graphql-handler';
 import { RateDecision, RateLimiter } from './rate-limit';
@@ -44,6 +44,12 @@ export interface ServerOptions {
   corsOrigins?: readonly string[];
   /** Requests per user, tenant and client address; none without one. */
   rateLimiter?: RateLimiter;
+  /**
+   * Count the DynamoDB calls of one operation in this many, for its log line (0: none; default
+   * 1: every one). Counting needs AsyncLocalStorage, whose promise hooks slow every promise of
+   * the process while a counted operation runs (docs/performance.md).
+   */
+  dynamoCostEvery?: number;
 }
 
 /** A /graphql response, with this request's DynamoDB stats (logs, metrics, the bench read them). */
@@ -121,14 +127,17 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
       };
     },
   });
+  const every = opts.dynamoCostEvery ?? 1;
+  let operations = 0;
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!isGraphqlPath(req.url ?? '')) return void app(req, res);
-    const stats = emptyStats();
+    const stats = every > 0 && operations++ % every === 0 ? emptyStats() : uncountedStats();
     const gres = Object.assign(res, { locals: { dynamoStats: stats } });
     opts.observe?.(req, gres);
     if (cors(req, res)) return;
-    // Every DynamoDB call made for this request is counted in its own stats (logs, metrics, bench).
-    void withRequestStats(() => graphql(req, res), stats);
+    // The DynamoDB calls of one operation in `every` are counted in its own stats, for its log line.
+    if (stats.counted !== false) void withRequestStats(() => graphql(req, res), stats);
+    else void graphql(req, res);
   });
 
   await new Promise<void>((resolve, reject) => {

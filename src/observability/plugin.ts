@@ -56,7 +56,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
       durationMs: Math.round(line.durationMs * 10) / 10,
       code: line.code,
       httpStatus: line.httpStatus,
-      dynamo: line.stats
+      dynamo: line.stats && line.stats.counted !== false
         ? {
             requests: line.stats.requests,
             readCapacity: line.stats.readCapacity,

@@ -76,7 +76,15 @@ describe('observability settings, in the same Config', () => {
       logMessageContent: true,
       metricsEnabled: false,
       demoEnabled: false,
+      dynamoCostEvery: 100,
     });
+  });
+
+  test('LOG_DYNAMO_COST_EVERY: one operation in N logs its DynamoDB cost (default 100; 1 every one; 0 none)', () => {
+    expect(loadConfig({}).observability.dynamoCostEvery).toBe(100);
+    expect(loadConfig({ LOG_DYNAMO_COST_EVERY: '1' }).observability.dynamoCostEvery).toBe(1);
+    expect(loadConfig({ LOG_DYNAMO_COST_EVERY: '0' }).observability.dynamoCostEvery).toBe(0);
+    expect(configError(() => loadConfig({ LOG_DYNAMO_COST_EVERY: '-1' })).message).toBe('LOG_DYNAMO_COST_EVERY must be an integer from 0 to 1000000, got "-1"');
   });
 });
 
