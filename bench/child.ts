@@ -1,22 +1,24 @@
 import 'reflect-metadata';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Session } from 'node:inspector';
 import { loadConfig } from '../src/config';
-import { startApp } from '../src/app';
-import { createLogger } from '../src/logger';
-import { configuredTarget, createDynamoClient } from '../src/store/client';
-import type { RequestStats } from '../src/store/request-stats';
+import { configuredTarget, createDynamoClient, documentClient } from '../src/store/client';
+import { instrumentClient, RequestStats } from '../src/store/request-stats';
 
 /**
- * The server under test, in a process of its own (forked by bench/run.ts), built exactly
- * as `npm start` builds it: startApp with the configured JSON logger. It listens on a free
- * loopback port and answers the bench over IPC: per-operation DynamoDB cost (read from the
- * per-request stats the HTTP layer keeps in res.locals), process totals and memory.
+ * A server under test, in a process of its own (forked by bench/run.ts), answering the
+ * bench over IPC: per-operation DynamoDB cost, CPU, memory, and CPU profiles of a window.
+ * BENCH_SERVER picks which:
+ * - `ours` (default): the server built exactly as `npm start` builds it, startApp with the
+ *   configured JSON logger;
+ * - `framework`: the framework floor (bench/framework), served as BENCH_TRANSPORT says.
+ * DynamoDB cost per operation: the process's DynamoDB requests and capacity since the last
+ * reset, over the /graphql responses since then (the same count for every server).
  */
 export interface OpStats {
   /** GraphQL HTTP responses finished. */
   ops: number;
-  /** DynamoDB requests per operation -> how many operations made that many. */
-  histogram: Record<number, number>;
   requests: number;
   byCommand: Record<string, number>;
   readCapacity: number;
@@ -25,7 +27,7 @@ export interface OpStats {
   cpuMicros: number;
 }
 
-export type ChildRequest = { id: number; type: 'reset' | 'stats' | 'memory' | 'gc' | 'stop' };
+export type ChildRequest = { id: number; type: 'reset' | 'stats' | 'memory' | 'gc' | 'stop' | 'profile-start' } | { id: number; type: 'profile-stop'; file: string };
 
 export type ChildReply =
   | { type: 'ready'; url: string; pid: number }
@@ -33,76 +35,43 @@ export type ChildReply =
   | { id: number; type: 'memory'; rss: number; heapUsed: number; external: number }
   | { id: number; type: 'done' };
 
-const emptyOps = (): OpStats => ({ ops: 0, histogram: {}, requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, cpuMicros: 0 });
-
-/**
- * BENCH_TOKEN_CACHE=1: an experiment, off by default. Wraps the verifier with the bounded
- * cache proposed for src/auth/verifier.ts (verified tokens by token string, until their
- * exp, at most 5 minutes, 10k entries, least recently used evicted) to measure its gain.
- */
-function tokenCacheExperiment() {
-  const mod = require('../src/auth/verifier') as typeof import('../src/auth/verifier');
-  const create = mod.createVerifier;
-  (mod as { createVerifier: typeof create }).createVerifier = (...args) => {
-    const inner = create(...args);
-    const cache = new Map<string, { viewer: Awaited<ReturnType<typeof inner.verify>>; until: number }>();
-    return {
-      async verify(token) {
-        const now = Date.now() / 1000;
-        const hit = cache.get(token);
-        if (hit) {
-          cache.delete(token);
-          if (hit.until > now) {
-            cache.set(token, hit);
-            return hit.viewer;
-          }
-        }
-        const viewer = await inner.verify(token);
-        const exp = Number(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp);
-        if (Number.isFinite(exp)) {
-          cache.set(token, { viewer, until: Math.min(exp, now + 300) });
-          if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
-        }
-        return viewer;
-      },
-    };
-  };
-}
+const emptyOps = (): OpStats => ({ ops: 0, requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, cpuMicros: 0 });
 
 async function main() {
-  if (process.env.BENCH_TOKEN_CACHE === '1') tokenCacheExperiment();
   const config = loadConfig(process.env);
-  // As main.ts makes it: pino, JSON lines on stderr (the bench sends them to a file).
-  const log = createLogger({ level: config.logLevel });
   if (config.dynamo.mode === 'embedded') throw new Error('the bench server needs DYNAMODB_ENDPOINT');
   const dynamo = createDynamoClient(configuredTarget(config.dynamo, config.region));
-  const app = await startApp({ config, dynamo, log });
+  const server = process.env.BENCH_SERVER === 'framework' ? await startFramework(config.tableName, dynamo) : await startOurs(config, dynamo);
   let ops = emptyOps();
   let cpuAtReset = process.cpuUsage();
-  app.server.httpServer.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+  let totalsAtReset = { ...server.totals, byCommand: { ...server.totals.byCommand } };
+  server.httpServer.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!req.url?.startsWith('/graphql')) return;
-    res.once('finish', () => {
-      const s = (res as unknown as { locals?: { dynamoStats?: RequestStats } }).locals?.dynamoStats;
-      if (!s) return;
-      ops.ops++;
-      ops.histogram[s.requests] = (ops.histogram[s.requests] ?? 0) + 1;
-      ops.requests += s.requests;
-      ops.readCapacity += s.readCapacity;
-      ops.writeCapacity += s.writeCapacity;
-      for (const [k, v] of Object.entries(s.byCommand)) ops.byCommand[k] = (ops.byCommand[k] ?? 0) + v;
-    });
+    // 'close' rather than 'finish': a request cut off when the load stops still made its DynamoDB calls.
+    res.once('close', () => ops.ops++);
   });
+  /** The process's DynamoDB requests and capacity since the reset. */
+  const fromTotals = (): Omit<OpStats, 'ops' | 'cpuMicros'> => {
+    const t = server.totals;
+    const byCommand: Record<string, number> = {};
+    for (const [k, v] of Object.entries(t.byCommand)) if (v !== (totalsAtReset.byCommand[k] ?? 0)) byCommand[k] = v - (totalsAtReset.byCommand[k] ?? 0);
+    return { requests: t.requests - totalsAtReset.requests, byCommand, readCapacity: t.readCapacity - totalsAtReset.readCapacity, writeCapacity: t.writeCapacity - totalsAtReset.writeCapacity };
+  };
+  const profiler = new Session();
+  profiler.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => profiler.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
   const send = (m: ChildReply) => process.send!(m);
   process.on('message', async (m: ChildRequest) => {
     switch (m.type) {
       case 'reset':
         ops = emptyOps();
         cpuAtReset = process.cpuUsage();
+        totalsAtReset = { ...server.totals, byCommand: { ...server.totals.byCommand } };
         return send({ id: m.id, type: 'done' });
-      case 'stats':
-      {
+      case 'stats': {
         const cpu = process.cpuUsage(cpuAtReset);
-        return send({ id: m.id, type: 'stats', stats: { ...ops, cpuMicros: cpu.user + cpu.system } });
+        return send({ id: m.id, type: 'stats', stats: { ...ops, ...fromTotals(), cpuMicros: cpu.user + cpu.system } });
       }
       case 'gc':
         (globalThis as { gc?: () => void }).gc?.();
@@ -111,16 +80,47 @@ async function main() {
         const mem = process.memoryUsage();
         return send({ id: m.id, type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external });
       }
+      case 'profile-start':
+        await post('Profiler.enable');
+        await post('Profiler.start');
+        return send({ id: m.id, type: 'done' });
+      case 'profile-stop': {
+        const { profile } = await post('Profiler.stop');
+        writeFileSync(m.file, JSON.stringify(profile));
+        return send({ id: m.id, type: 'done' });
+      }
       case 'stop':
-        await app.stop();
+        await server.stop();
         dynamo.destroy();
         send({ id: m.id, type: 'done' });
-        // Let the IPC message flush, then exit (flushes a --cpu-prof profile too).
         setTimeout(() => process.exit(0), 50);
     }
   });
   process.on('disconnect', () => process.exit(0));
-  send({ type: 'ready', url: app.server.url, pid: process.pid });
+  send({ type: 'ready', url: server.url, pid: process.pid });
+}
+
+interface BenchServer {
+  url: string;
+  httpServer: Server;
+  totals: RequestStats;
+  stop(): Promise<unknown>;
+}
+
+async function startOurs(config: ReturnType<typeof loadConfig>, dynamo: ReturnType<typeof createDynamoClient>): Promise<BenchServer> {
+  const { startApp } = require('../src/app') as typeof import('../src/app');
+  const { createLogger } = require('../src/logger') as typeof import('../src/logger');
+  // As main.ts makes it: pino, JSON lines on stderr (the bench sends them to a file).
+  const app = await startApp({ config, dynamo, log: createLogger({ level: config.logLevel }) });
+  return { url: app.server.url, httpServer: app.server.httpServer, totals: app.dynamoTotals, stop: () => app.stop() };
+}
+
+async function startFramework(table: string, dynamo: ReturnType<typeof createDynamoClient>): Promise<BenchServer> {
+  const { startFrameworkServer } = require('./framework/server') as typeof import('./framework/server');
+  const totals = instrumentClient(dynamo);
+  const transport = process.env.BENCH_TRANSPORT === 'express' ? 'express' : 'node';
+  const s = await startFrameworkServer(documentClient(dynamo), table, transport, '127.0.0.1');
+  return { url: s.url, httpServer: s.httpServer, totals, stop: s.stop };
 }
 
 main().catch((e) => {

@@ -15,6 +15,8 @@ export interface LoadResult {
 export interface HttpCall {
   token: string;
   body: string;
+  /** More request headers (e.g. the framework floor's tenant and user). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpLoad {
@@ -29,7 +31,7 @@ export interface HttpLoad {
   perRequest?: () => HttpCall;
 }
 
-const headers = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
+const headers = (call: HttpCall) => ({ 'content-type': 'application/json', authorization: `Bearer ${call.token}`, ...call.headers });
 
 /** A 200 with a GraphQL error is an error too. */
 const isGraphqlError = (status: number, body: string) => status !== 200 || body.startsWith('{"errors"') || body.includes('"errors":[');
@@ -55,7 +57,7 @@ export async function httpLoad(opts: HttpLoad): Promise<LoadResult & { firstErro
         ...base,
         setupRequest: (req: autocannon.Request) => {
           const call = perRequest();
-          return { ...req, headers: headers(call.token), body: call.body };
+          return { ...req, headers: headers(call), body: call.body };
         },
       } as autocannon.Request)
     : base;
@@ -71,7 +73,7 @@ export async function httpLoad(opts: HttpLoad): Promise<LoadResult & { firstErro
         setupClient: opts.perConnection
           ? (client: autocannon.Client) => {
               const call = opts.perConnection!(conn++ % opts.concurrency);
-              client.setHeadersAndBody(headers(call.token), call.body);
+              client.setHeadersAndBody(headers(call), call.body);
             }
           : undefined,
       },

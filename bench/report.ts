@@ -11,15 +11,25 @@ export interface Side extends LoadResult {
   cpuMicrosPerOp?: number;
   /** Server side only: CPU of the load generator (autocannon, in the bench process) per operation. */
   loadgenCpuMicrosPerOp?: number;
-  /** Server only: DynamoDB requests per operation -> number of operations. */
-  requestsHistogram?: Record<number, number>;
   firstError?: string;
+}
+
+export interface ScenarioPoint {
+  concurrency: number;
+  /** Ours. */
+  server: Side;
+  /** The DynamoDB floor. */
+  floor: Side;
+  /** ours / DynamoDB floor, throughput. */
+  ratio: number;
+  /** More HTTP sides measured in the same run: the framework floor(s), a baseline build. */
+  others?: { label: string; framework: boolean; primary?: boolean; side: Side }[];
 }
 
 export interface ScenarioReport {
   name: string;
   title: string;
-  points: { concurrency: number; server: Side; floor: Side; ratio: number }[];
+  points: ScenarioPoint[];
 }
 
 export interface GrowthPoint extends Side {
@@ -68,6 +78,10 @@ export function printReport(r: Report): string {
   out += `Each point: ${r.settings.durationSec} s. Server: ${r.settings.server}; load: ${r.settings.loadGenerator}. Floor: the same DynamoDB calls from the SDK, same client config, same concurrency.\n\n`;
   for (const s of r.scenarios) {
     out += `## ${s.title}\n\n`;
+    if (s.points[0]?.others?.length) {
+      out += sideBySide(s);
+      continue;
+    }
     const p0 = s.points[0];
     out += `DynamoDB per operation: server ${p0.server.requestsPerOp} (${cmds(p0.server)}), floor ${p0.floor.requestsPerOp} (${cmds(p0.floor)})\n\n`;
     out += table(
@@ -95,6 +109,7 @@ export function printReport(r: Report): string {
     }
     out += '\n';
   }
+  out += readTargets(r);
   if (r.growth.length) {
     out += `## Growth: sendMessage by conversation length (concurrency ${r.growth[0].concurrency}, one conversation per connection)\n\n`;
     out += table(
@@ -163,3 +178,58 @@ function printWritePath(w: WritePathReport): string {
   );
   return out + '\n';
 }
+
+const frameworkOf = (p: ScenarioPoint) => (p.others?.find((o) => o.primary) ?? p.others?.find((o) => o.framework))?.side;
+
+/** A scenario measured against both floors: one row per side and concurrency. */
+function sideBySide(s: ScenarioReport): string {
+  const rows: (string | number)[][] = [];
+  for (const p of s.points) {
+    const fw = frameworkOf(p);
+    const sides = [{ label: 'ours', side: p.server }, ...(p.others ?? []), { label: 'DynamoDB floor', side: p.floor }];
+    for (const { label, side } of sides) {
+      rows.push([
+        p.concurrency,
+        label,
+        side.rps,
+        side.p50,
+        side.p99,
+        side.errors,
+        `${side.requestsPerOp} (${cmds(side)})`,
+        side.cpuMicrosPerOp ?? '',
+        round2(side.rps / p.floor.rps),
+        fw ? round2(side.rps / fw.rps) : '',
+        fw ? round2(side.p99 / fw.p99) : '',
+      ]);
+    }
+  }
+  let out = table(['conc', 'side', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'DDB req/op', 'CPU µs/op', 'req/s vs DynamoDB floor', 'req/s vs framework floor', 'p99 vs framework floor'], rows);
+  for (const p of s.points) {
+    for (const { label, side } of [{ label: 'ours', side: p.server }, ...(p.others ?? []), { label: 'DynamoDB floor', side: p.floor }]) {
+      if (side.firstError) out += `\nc=${p.concurrency} ${label} error: ${side.firstError}\n`;
+    }
+  }
+  return out + '\n';
+}
+
+/** Issue #13's targets for the reads measured against the framework floor. */
+function readTargets(r: Report): string {
+  const rows: (string | number)[][] = [];
+  for (const s of r.scenarios) {
+    for (const p of s.points) {
+      const fw = frameworkOf(p);
+      if (!fw || p.concurrency < 16) continue;
+      const rps = round2(p.server.rps / fw.rps);
+      const p99 = round2(p.server.p99 / fw.p99);
+      rows.push([s.name, p.concurrency, rps, p99, p.ratio, round2(fw.rps / p.floor.rps), rps >= 0.9 && p99 <= 1.3 ? 'met' : 'missed']);
+    }
+  }
+  if (!rows.length) return '';
+  return (
+    '## Read path against the framework floor (targets: req/s >= 0.9x, p99 <= 1.3x, at concurrency 16 and 64)\n\n' +
+    table(['read', 'conc', 'req/s ours / framework', 'p99 ours / framework', 'ours / DynamoDB floor', 'framework / DynamoDB floor', 'target'], rows) +
+    '\n'
+  );
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;

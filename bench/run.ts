@@ -11,13 +11,16 @@ import { ensureTable } from '../src/store/table';
 import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
 import type { OpStats } from './child';
-import { Child, startServer } from './server';
 import { Floor } from './floor';
+import type { Transport } from './framework/server';
 import { httpLoad, HttpCall, LoadResult, loop, round } from './load';
 import { createPeerTable, PeerPoint, runPeer, seedLangchain } from './peer';
 import { body, DOCS, growConversation, parallel, startSession, token, USER_TEXT } from './seed';
-import { printReport, Report, ScenarioReport, Side } from './report';
+import { printReport, Report, ScenarioPoint, ScenarioReport, Side } from './report';
+import { Child, startServer } from './server';
 import { contention, operationCosts } from './write-path';
+import type { Scenario } from './scenario';
+import { readScenarios } from './scenarios/read';
 
 /**
  * `npm run bench` (full) and `npm run bench:quick` (CI). Starts DynamoDB Local (in memory),
@@ -26,8 +29,18 @@ import { contention, operationCosts } from './write-path';
  * same DynamoDB calls straight from the SDK) at the same concurrency. Prints the tables and
  * writes them as JSON under bench/results/.
  *
+ * The read scenarios are also measured against the framework floor (bench/framework: the
+ * bare stack in a server process of its own), side by side in the same run.
+ *
  * Options: --quick, --duration <s>, --concurrency 1,16,64, --memory <total requests>,
- * --out <file>, --only <scenario,...>, --cpu-prof <dir> (profile the server).
+ * --out <file>, --only <scenario,...>, --skip growth,peer,memory,
+ * --cpu-prof <dir> (a CPU profile of each server for each measured point),
+ * --rounds <n> (measure each read point n times, the sides interleaved; report the median),
+ * --framework node|express|express,node (how the framework floor serves /graphql; default
+ * node, as the server does), --baseline <dir> (also measure the server of another built
+ * tree, e.g. main's, as an extra side: <dir>/dist/bench/child.js), --variant "<label> K=V ..."
+ * (also measure this server with more environment variables, as an extra side; repeatable),
+ * e.g. --variant "no log line LOG_LEVEL=warn" for an A/B within one run.
  */
 interface Options {
   quick: boolean;
@@ -39,6 +52,17 @@ interface Options {
   only: string[] | null;
   cpuProf: string | null;
   skip: Set<string>;
+  rounds: number;
+  framework: Transport[];
+  baseline: string | null;
+  variants: { label: string; env: Record<string, string> }[];
+}
+
+/** "<label words> K=V K=V": the words before the first K=V name the side. */
+function variant(spec: string): { label: string; env: Record<string, string> } {
+  const words = spec.split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { label: `ours (${words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)).join(' ')})`, env };
 }
 
 function options(argv: string[]): Options {
@@ -58,6 +82,10 @@ function options(argv: string[]): Options {
     only: arg('only')?.split(',') ?? null,
     cpuProf: arg('cpu-prof') ?? null,
     skip: new Set((arg('skip') ?? '').split(',').filter(Boolean)),
+    rounds: Number(arg('rounds') ?? 1),
+    framework: (arg('framework') ?? 'node').split(',').filter(Boolean) as Transport[],
+    baseline: arg('baseline') ?? null,
+    variants: argv.flatMap((a, i) => (a === '--variant' ? [variant(argv[i + 1])] : [])),
   };
 }
 
@@ -92,13 +120,36 @@ async function main() {
   const floor = new Floor(documentClient(floorClient), table);
 
   const serverLog = join(dir, 'server.log');
-  const child = await startServer(dynamo.endpoint, table, topicsFile, opts.cpuProf, serverLog);
+  const serverEnv = { DYNAMODB_ENDPOINT: dynamo.endpoint, TABLE_NAME: table, TOPICS_FILE: topicsFile };
+  const child = await startServer(join(__dirname, 'child.js'), serverEnv, serverLog);
   log(`server log: ${serverLog}`);
+  // The other HTTP sides of the read scenarios: the framework floor(s), and a baseline build.
+  const others: HttpSide[] = [];
+  for (const transport of opts.framework) {
+    const label = opts.framework.length > 1 ? `framework floor (${transport})` : 'framework floor';
+    // The framework floor the targets compare with: served as the server serves /graphql.
+    const primary = transport === 'node' || !opts.framework.includes('node');
+    others.push({ label, framework: true, primary, child: await startServer(join(__dirname, 'child.js'), { ...serverEnv, BENCH_SERVER: 'framework', BENCH_TRANSPORT: transport }, serverLog) });
+  }
+  if (opts.baseline) {
+    others.push({ label: 'ours (baseline)', framework: false, child: await startServer(join(opts.baseline, 'dist', 'bench', 'child.js'), serverEnv, serverLog) });
+  }
+  for (const v of opts.variants) {
+    others.push({ label: v.label, framework: false, child: await startServer(join(__dirname, 'child.js'), { ...serverEnv, ...v.env }, serverLog) });
+  }
+  if (opts.cpuProf) mkdirSync(opts.cpuProf, { recursive: true });
   const report: Report = {
     kind: opts.quick ? 'quick' : 'full',
     startedAt: new Date(started).toISOString(),
     machine: machine(),
-    settings: { durationSec: opts.duration, concurrency: opts.concurrency, server: 'child process, NODE_ENV=production, LOG_LEVEL=info', loadGenerator: 'autocannon in the bench process' },
+    settings: {
+      durationSec: opts.duration,
+      concurrency: opts.concurrency,
+      rounds: opts.rounds,
+      server: 'child process, NODE_ENV=production, LOG_LEVEL=info, RATE_LIMIT_ENABLED=false',
+      frameworkFloor: opts.framework.map((t) => (t === 'node' ? 'served as the server serves /graphql (node:http + Apollo HTTP handler)' : 'served as main served /graphql (Express 5 + expressMiddleware)')).join('; '),
+      loadGenerator: 'autocannon in the bench process',
+    },
     scenarios: [],
     growth: [],
     peer: [],
@@ -127,18 +178,7 @@ async function main() {
     let floorCreateNext = 0;
 
     const scenarios: Scenario[] = [
-      {
-        name: 'sessionCheck',
-        title: 'sessionCheck (hold: ACTIVE session of the caller)',
-        http: { perConnection: (i) => ({ token: base[i], body: body(DOCS.sessionCheck, { topicId: 'core_values' }) }) },
-        floor: (w) => floor.sessionCheck(`b-${w}`, 'core_values'),
-      },
-      {
-        name: 'startSession-resume',
-        title: 'startSession resuming an ACTIVE session, with messages(last: 20) (the frontend document)',
-        http: { perConnection: (i) => ({ token: base[i], body: body(DOCS.startSession, { topicId: 'core_values' }) }) },
-        floor: (w) => floor.resume(`b-${w}`, 'core_values'),
-      },
+      ...readScenarios({ base, longTok, longId, manyTok, floor }),
       {
         name: 'startSession-create',
         title: 'startSession creating a session (a free topic each call)',
@@ -157,31 +197,19 @@ async function main() {
         http: { perConnection: (i) => ({ token: base[i], body: body(DOCS.sendMessage, { sessionId: messageSessions[i], content: USER_TEXT }) }) },
         floor: (w) => floor.sendMessage(`b-${w}`, messageSessions[w]),
       },
-      {
-        name: 'session-messages-50',
-        title: 'session { messages(first: 50) } on a 500-message conversation',
-        http: { perConnection: () => ({ token: longTok, body: body(DOCS.sessionPage, { id: longId, first: 50 }) }) },
-        floor: () => floor.sessionPage('long', longId),
-      },
-      {
-        name: 'mySessions-50',
-        title: 'mySessions(first: 50) { topic { name } } (60 sessions)',
-        http: { perConnection: () => ({ token: manyTok, body: body(DOCS.mySessions, { first: 50 }) }) },
-        floor: () => floor.mySessions('many', 'u'),
-      },
     ];
 
+    const ours: HttpSide = { label: 'ours', framework: false, child };
     for (const s of scenarios) {
       if (opts.only && !opts.only.includes(s.name)) continue;
       const sr: ScenarioReport = { name: s.name, title: s.title, points: [] };
+      const sides = [ours, ...others.filter((o) => s.framework || !o.framework)];
       // Warm-up: JIT, connection pools, DynamoDB Local's caches.
-      await httpLoad({ url, concurrency: 16, durationSec: opts.quick ? 0.3 : 2, ...s.http });
+      for (const side of sides) await httpLoad({ url: side.child.url, concurrency: 16, durationSec: opts.quick ? 0.3 : 2, ...s.http });
       await loop(16, (w) => s.floor(w), { durationSec: opts.quick ? 0.3 : 1 });
       for (const c of opts.concurrency) {
         log(`${s.name} c=${c}`);
-        const server = await measureServer(child, () => httpLoad({ url, concurrency: c, durationSec: opts.duration, ...s.http }));
-        const floorSide = await measureFloor(floorTotals, () => loop(c, (w) => s.floor(w), { durationSec: opts.duration }));
-        sr.points.push({ concurrency: c, server, floor: floorSide, ratio: round(server.rps / floorSide.rps) });
+        sr.points.push(await measurePoint(s, c, sides, { rounds: sides.length > 1 ? opts.rounds : 1, duration: opts.duration, cpuProf: opts.cpuProf, floorTotals }));
       }
       report.scenarios.push(sr);
     }
@@ -227,7 +255,7 @@ async function main() {
 
     if (!opts.skip.has('write-path') && !opts.only) {
       // A second server process on the same table, for the two-process contention case.
-      const second = await startServer(dynamo.endpoint, table, topicsFile, null, serverLog);
+      const second = await startServer(join(__dirname, 'child.js'), serverEnv, serverLog);
       try {
         const conc = opts.quick ? 8 : 16;
         report.writePath = { contention: [], costs: [] };
@@ -267,6 +295,7 @@ async function main() {
     }
   } finally {
     await child.stop();
+    for (const o of others) await o.child.stop();
     floorClient.destroy();
     setupClient.destroy();
     await dynamo.stop();
@@ -278,18 +307,51 @@ async function main() {
   log(`wrote ${opts.out} (${report.seconds} s)`);
   // Only the server's errors fail the run. The floor's are reported: under overload its
   // plain SDK loop can see a transaction retried after a timeout fail its own condition.
-  const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0)) || (report.memory?.errors ?? 0) > 0;
+  const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0 || (p.others ?? []).some((o) => o.side.errors > 0))) || (report.memory?.errors ?? 0) > 0;
   if (failed) {
     log('some server requests failed (see "errors" above)');
     process.exitCode = 1;
   }
 }
 
-interface Scenario {
-  name: string;
-  title: string;
-  http: { perConnection?: (conn: number) => HttpCall; perRequest?: () => HttpCall };
-  floor: (worker: number) => Promise<unknown>;
+interface HttpSide {
+  label: string;
+  /** A framework floor: measured on the scenarios it answers only. */
+  framework: boolean;
+  /** The framework floor that ratios and targets use (when there are several). */
+  primary?: boolean;
+  child: Child;
+}
+
+/**
+ * One point of a scenario: every side at concurrency `c`. With rounds > 1 the sides are
+ * measured in turn, `rounds` times, starting each round with the next side (so that a
+ * drift in the machine's load does not favour one), and each side's median round is kept.
+ */
+async function measurePoint(
+  s: Scenario,
+  c: number,
+  sides: HttpSide[],
+  { rounds, duration, cpuProf, floorTotals }: { rounds: number; duration: number; cpuProf: string | null; floorTotals: RequestStats },
+): Promise<ScenarioPoint> {
+  const steps: (HttpSide | 'floor')[] = [...sides, 'floor'];
+  const runs = new Map<HttpSide | 'floor', Side[]>(steps.map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < steps.length; k++) {
+      const step = steps[(k + r) % steps.length];
+      if (step === 'floor') {
+        runs.get(step)!.push(await measureFloor(floorTotals, () => loop(c, (w) => s.floor(w), { durationSec: duration })));
+        continue;
+      }
+      const profile = cpuProf && r === 0 ? join(cpuProf, `${step.label.replace(/\W+/g, '-')}-${s.name}-c${c}.cpuprofile`) : null;
+      runs.get(step)!.push(await measureServer(step.child, () => httpLoad({ url: step.child.url, concurrency: c, durationSec: duration, ...s.http }), profile));
+    }
+  }
+  const median = (list: Side[]) => [...list].sort((a, b) => a.rps - b.rps)[Math.floor((list.length - 1) / 2)];
+  const server = median(runs.get(sides[0])!);
+  const floor = median(runs.get('floor')!);
+  const others = sides.slice(1).map((o) => ({ label: o.label, framework: o.framework, primary: o.primary ?? false, side: median(runs.get(o)!) }));
+  return { concurrency: c, server, floor, ratio: round(server.rps / floor.rps), ...(others.length ? { others } : {}) };
 }
 
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
@@ -304,11 +366,13 @@ function perOp(requests: number, byCommand: Record<string, number>, rcu: number,
   };
 }
 
-async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string }>): Promise<Side> {
+async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string }>, profile: string | null = null): Promise<Side> {
   await child.call('reset');
+  if (profile) await child.call({ type: 'profile-start' });
   const cpu0 = process.cpuUsage();
   const r = await run();
   const cpu = process.cpuUsage(cpu0);
+  if (profile) await child.call({ type: 'profile-stop', file: profile });
   // autocannon stops counting at the deadline; wait until the server has finished what was in flight.
   let s = ((await child.call('stats')) as { stats: OpStats }).stats;
   for (let i = 0; i < 100; i++) {
@@ -323,7 +387,6 @@ async function measureServer(child: Child, run: () => Promise<LoadResult & { fir
     ...perOp(s.requests, s.byCommand, s.readCapacity, s.writeCapacity, s.ops),
     cpuMicrosPerOp: round(s.cpuMicros / Math.max(s.ops, 1), 0),
     loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(r.requests, 1), 0),
-    requestsHistogram: s.histogram,
   };
 }
 

@@ -17,6 +17,7 @@ import { TenantTopics } from './topics/tenant-topics';
 import { TopicAdminService } from './topics/topic-admin-service';
 import { DynamoTopicRepository } from './store/dynamo-topic-repository';
 import { RunningServer, startHttpServer } from './http/server';
+import { RateLimiter } from './http/rate-limit';
 import { instrumentClient, RequestStats } from './store/request-stats';
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
@@ -42,6 +43,8 @@ export interface App {
   dynamoTotals: RequestStats;
   /** This app's Prometheus registry (GET /metrics serves it). */
   metrics: Metrics;
+  /** Requests per user, tenant and client address: `take(viewer)` before running an operation. */
+  rateLimiter: RateLimiter;
   stop(): Promise<void>;
 }
 
@@ -106,6 +109,8 @@ export async function startApp({
   const secret = hsSecret(config);
   const verifier = createVerifier(config.auth, secret);
   const observer = createOperationObserver({ log, metrics, logMessageContent: observability.logMessageContent });
+  // One limiter for every transport of this process (HTTP now; a WebSocket transport takes it from App).
+  const rateLimiter = new RateLimiter(config.rateLimit, () => clock.now());
   const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
   const server = await startHttpServer(
     {
@@ -125,8 +130,11 @@ export async function startApp({
       ready: () => repo.ping().then(() => true),
       sandbox,
       plugins: [observer.plugin],
+      observe: observer.observe,
+      corsOrigins: config.corsOrigins,
+      rateLimiter,
+      dynamoCostEvery: observability.dynamoCostEvery,
       routes: (app) => {
-        app.use('/graphql', observer.middleware);
         if (observability.metricsEnabled) {
           app.get('/metrics', async (_req, res) => {
             const { contentType, body } = await metrics.render();
@@ -149,6 +157,7 @@ export async function startApp({
     server,
     dynamoTotals,
     metrics,
+    rateLimiter,
     stop: async () => {
       await server.stop();
       // Replies still being produced in the background (postMessage) are stored before the store goes away.

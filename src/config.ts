@@ -6,6 +6,7 @@ import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+import { parseOriginRule } from './http/cors';
 
 /**
  * The one reader of the environment: every variable the server and its commands use is
@@ -43,6 +44,21 @@ export interface Config {
     /** Sends one process lets wait behind the running one for a session; past it, SESSION_BUSY. */
     sessionQueueLimit: number;
   };
+  /** CORS_ORIGINS: the browser origins allowed to call /graphql (exact, or `scheme://host:*`). */
+  corsOrigins: string[];
+  rateLimit: RateLimitConfig;
+}
+
+/** Requests per caller (docs/security.md#rate-limits): a token bucket each. */
+export interface RateLimitConfig {
+  /** RATE_LIMIT_ENABLED=false turns every limit off (the benchmark does). */
+  enabled: boolean;
+  /** Per user (tenant + sub). */
+  user: { burst: number; perSecond: number };
+  /** Per tenant, all its users together. */
+  tenant: { burst: number; perSecond: number };
+  /** Per client address, for requests without a valid token. */
+  anonymous: { burst: number; perSecond: number };
 }
 
 export interface AuthConfig {
@@ -66,6 +82,8 @@ export interface ObservabilityConfig {
   metricsEnabled: boolean;
   /** DEMO_ENABLED=false: no /demo page in development (it never exists in production). */
   demoEnabled: boolean;
+  /** LOG_DYNAMO_COST_EVERY: one operation in this many logs its DynamoDB requests and capacity (0: none, 1: all). */
+  dynamoCostEvery: number;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +97,8 @@ export class ConfigError extends Error {
 /** Every operation in operations/ at page size 100 costs at most about 1,800 (test/unit/cost.test.ts). */
 export const DEFAULT_MAX_QUERY_COST = 3000;
 export const DEFAULT_MAX_COACH_FIELDS = 1;
+/** One operation in 100 logs its DynamoDB cost: counting every one costs about a quarter of a read's CPU on Node 20. */
+export const DEFAULT_DYNAMO_COST_EVERY = 100;
 export { DEFAULT_COACH_TIMEOUT_MS };
 
 type Env = Record<string, string | undefined>;
@@ -127,6 +147,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       logMessageContent: bool(env, 'LOG_MESSAGE_CONTENT', false),
       metricsEnabled: bool(env, 'METRICS_ENABLED', true),
       demoEnabled: bool(env, 'DEMO_ENABLED', true),
+      dynamoCostEvery: int(env.LOG_DYNAMO_COST_EVERY, 'LOG_DYNAMO_COST_EVERY', DEFAULT_DYNAMO_COST_EVERY, 0, 1_000_000),
     },
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
@@ -137,8 +158,25 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
       sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
     },
+    corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
+    rateLimit: {
+      enabled: bool(env, 'RATE_LIMIT_ENABLED', true),
+      user: bucket(env, 'USER', RATE_LIMIT_DEFAULTS.user),
+      tenant: bucket(env, 'TENANT', RATE_LIMIT_DEFAULTS.tenant),
+      anonymous: bucket(env, 'ANONYMOUS', RATE_LIMIT_DEFAULTS.anonymous),
+    },
   };
 }
+
+/** One user may burst 60 requests and keep up 10 a second: two tabs and a retry never come near. */
+export const RATE_LIMIT_DEFAULTS = {
+  user: { burst: 60, perSecond: 10 },
+  tenant: { burst: 2000, perSecond: 200 },
+  anonymous: { burst: 100, perSecond: 20 },
+} as const;
+
+/** Development: any port of http://localhost (a frontend dev server); production: none. */
+export const DEV_CORS_ORIGINS = ['http://localhost:*'];
 
 // ---- `npm run notify-idle` ------------------------------------------------------------
 
@@ -194,6 +232,13 @@ function int(v: string | undefined, name: string, fallback: number, min: number,
   return n;
 }
 
+function decimal(v: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (nonEmpty(v) === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(v!) || n < min || n > max) throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = env[name]?.trim().toLowerCase();
   if (v === undefined || v === '') return fallback;
@@ -215,6 +260,24 @@ function url(v: string, name: string): string {
 function tableName(v: string): string {
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(v)) throw new ConfigError(`TABLE_NAME must be 3-255 characters of a-z, A-Z, 0-9, "_", "-", "."`);
   return v;
+}
+
+function bucket(env: Env, who: string, fallback: { burst: number; perSecond: number }) {
+  return {
+    burst: int(env[`RATE_LIMIT_${who}_BURST`], `RATE_LIMIT_${who}_BURST`, fallback.burst, 1, 1_000_000),
+    perSecond: decimal(env[`RATE_LIMIT_${who}_PER_SECOND`], `RATE_LIMIT_${who}_PER_SECOND`, fallback.perSecond, 0.01, 1_000_000),
+  };
+}
+
+function corsOrigins(v: string | undefined, production: boolean): string[] {
+  const value = nonEmpty(v);
+  if (value === undefined) return production ? [] : [...DEV_CORS_ORIGINS];
+  if (value === 'none') return [];
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (!parseOriginRule(e)) throw new ConfigError(`CORS_ORIGINS must list origins (scheme://host[:port], lower case, no path; or scheme://host:* for any port), separated by commas, or "none"; got "${e}"`);
+  }
+  return entries;
 }
 
 function logLevel(v: string | undefined): LogLevel {

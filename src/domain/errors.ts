@@ -12,7 +12,9 @@ export type ErrorCode =
   /** sendMessage/postMessage when the session has used its topic's maxTurns; completeSession still works. */
   | 'MAX_TURNS_REACHED'
   /** A write refused under contention (the session was too busy): retry after `retryAfterMs`. */
-  | 'SESSION_BUSY';
+  | 'SESSION_BUSY'
+  /** Too many requests from this caller or tenant (HTTP 429, `Retry-After`); `retryAfterSeconds`. */
+  | 'RATE_LIMITED';
 
 /**
  * An error the client caused or can act on. Everything that is not a DomainError is
@@ -73,3 +75,6 @@ export function sessionBusy(retryAfterMs: number, messageStored = false) {
     : 'The session is busy with other writes; nothing was stored. Retry after retryAfterMs';
   return new DomainError('SESSION_BUSY', message, { retryAfterMs: Math.round(retryAfterMs), messageStored });
 }
+/** A request over the caller's (or their tenant's) rate limit: wait `retryAfterSeconds`, then retry. */
+export const rateLimited = (retryAfterSeconds: number) =>
+  new DomainError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });

@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int } from 'type-graphql';
+import { ObjectType } from './object-type';
 
 @ObjectType({ description: 'What eraseMyData / eraseUserData deleted' })
 export class ErasureResult {

@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, registerEnumType } from 'type-graphql';
+import { ObjectType } from './object-type';
 import { CoachingSession, Message } from './types';
 
 /** postMessage and messageReply (docs/coach.md): a reply that does not hold the request open. */

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { Viewer } from '../domain/viewer';
-import { Topic as DomainTopic, TopicStatus } from '../domain/topic';
+import { TopicStatus } from '../domain/topic';
 import { SessionService, SessionView } from '../sessions/session-service';
 import { TopicSource } from '../topics/catalog';
 import { AdminService } from '../sessions/admin-service';
@@ -26,7 +26,6 @@ export interface Context {
 
 export interface Loaders {
   session: DataLoader<string, SessionView | null>;
-  topic: DataLoader<string, DomainTopic | null>;
   topicStatus: DataLoader<string, TopicStatus>;
 }
 
@@ -41,11 +40,6 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
   };
   return {
     session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
-    // The caller's tenant's catalogue (archived topics included: a session's topic still resolves).
-    topic: new DataLoader(async (ids) => {
-      const catalog = await services.topics.catalogFor(me().tenantId);
-      return ids.map((id) => catalog.get(id) ?? null);
-    }),
     // All topics' statuses come from one query of the caller's sessions.
     topicStatus: new DataLoader(async (topicIds) => {
       const statuses = await services.sessions.topicStatuses(me());

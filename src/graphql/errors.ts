@@ -21,7 +21,9 @@ const PASS_THROUGH = new Set([
  */
 export function formatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // A domain error thrown before execution (building the context) arrives wrapped, without a path.
+    const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
     if (original instanceof DomainError) {
       return {
         message: original.message,

@@ -57,16 +57,24 @@ export function toGqlSessionCheck(c: SessionCheckResult): SessionCheck {
   };
 }
 
+/** Catalogue topics are immutable (a change makes a new one): one GraphQL object each, shared by every node and request. */
+const gqlTopics = new WeakMap<DomainTopic, Topic>();
+
 export function toGqlTopic(t: DomainTopic): Topic {
-  return {
-    id: t.id,
-    name: t.name,
-    description: t.description,
-    settings: { ...t.settings },
-    archived: t.archived === true,
-    openingMessage: t.openingMessage,
-    source: t,
-  };
+  let topic = gqlTopics.get(t);
+  if (!topic) {
+    topic = {
+      id: t.id,
+      name: t.name,
+      description: t.description,
+      settings: { ...t.settings },
+      archived: t.archived === true,
+      openingMessage: t.openingMessage,
+      source: t,
+    };
+    gqlTopics.set(t, topic);
+  }
+  return topic;
 }
 
 /** A Relay connection of sessions from a page a service returned (cursors made by the store). */

@@ -1,4 +1,5 @@
-import { ClassType, Field, ObjectType } from 'type-graphql';
+import { ClassType, Field } from 'type-graphql';
+import { ObjectType } from './object-type';
 
 /**
  * Relay connections, written once for every node type: type-graphql's generic-types

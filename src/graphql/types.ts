@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, registerEnumType } from 'type-graphql';
+import { ObjectType } from './object-type';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { SESSION_STATUSES, SessionStatus as DomainSessionStatus } from '../domain/session';
 import type { SessionView } from '../sessions/session-service';

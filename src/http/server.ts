@@ -1,14 +1,12 @@
-import http from 'node:http';
-import { isUtf8 } from 'node:buffer';
-import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import express, { NextFunction, Request, Response } from 'express';
+import express from 'express';
 import { GraphQLError } from 'graphql';
 import { bearerToken, TokenVerifier } from '../auth/verifier';
-import { DomainError } from '../domain/errors';
+import { DomainError, rateLimited } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
 import { Context, createLoaders, Services } from '../graphql/context';
 import { depthLimit } from '../graphql/depth-limit';
@@ -18,7 +16,10 @@ import { DEFAULT_LIMITS } from '../sessions/service-context';
 import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
 import { Logger } from '../logger';
-import { emptyStats, RequestStats, withRequestStats } from '../store/request-stats';
+import { emptyStats, RequestStats, uncountedStats, withRequestStats } from '../store/request-stats';
+import { corsHandler } from './cors';
+import { graphqlHandler, leanPlugins } from './graphql-handler';
+import { RateDecision, RateLimiter } from './rate-limit';
 import { requestIdOf } from './request-id';
 
 export interface ServerOptions {
@@ -38,21 +39,40 @@ export interface ServerOptions {
   sandbox?: { document?: string; headers?: Record<string, string> };
   /** More Apollo plugins (logging, metrics, ...). */
   plugins?: ApolloServerPlugin<Context>[];
-  /** More routes, mounted before /graphql (metrics, demo page, ...). */
+  /** More routes on the Express app that serves everything but /graphql (metrics, demo page, ...). */
   routes?: (app: express.Express) => void;
+  /** Called first for every /graphql request (e.g. the log line of requests refused before Apollo). */
+  observe?: (req: IncomingMessage, res: GraphqlResponse) => void;
+  /** Browser origins allowed to call /graphql (CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
+  /** Requests per user, tenant and client address; none without one. */
+  rateLimiter?: RateLimiter;
+  /**
+   * Count the DynamoDB calls of one operation in this many, for its log line (0: none; default
+   * 1: every one). Counting needs AsyncLocalStorage, whose promise hooks slow every promise of
+   * the process while a counted operation runs (docs/performance.md).
+   */
+  dynamoCostEvery?: number;
 }
+
+/** A /graphql response, with this request's DynamoDB stats (logs, metrics, the bench read them). */
+export type GraphqlResponse = ServerResponse & { locals: { dynamoStats: RequestStats } };
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** The one HTTP server: /graphql, the Express routes, and any `upgrade` listener added to it. */
   httpServer: http.Server;
   stop(): Promise<void>;
 }
 
-/** Express 5 + Apollo Server 5 on /graphql, with /healthz and /readyz. */
+/**
+ * Apollo Server 5 on /graphql, served on node:http through Apollo's HTTP handler
+ * (graphql-handler.ts), and Express 5 for everything else: /healthz, /readyz and `routes`.
+ */
 export async function startHttpServer(opts: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const app = express();
-  const httpServer = http.createServer(app);
+  const httpServer = http.createServer();
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
     introspection: !opts.production,
@@ -78,6 +98,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
         maxPageSize: DEFAULT_LIMITS.maxPageSize,
         defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
       }),
+      ...leanPlugins(),
       ...(opts.plugins ?? []),
       opts.production
         ? ApolloServerPluginLandingPageDisabled()
@@ -99,30 +120,35 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'store unreachable' });
   });
   opts.routes?.(app);
-  // express.json() must come before Apollo's middleware, which expects a parsed body.
-  app.use(
-    '/graphql',
-    // Every DynamoDB call made for this request is counted in its own stats (logs, metrics, bench).
-    (_req, res, next) => {
-      const stats = emptyStats();
-      res.locals.dynamoStats = stats;
-      void withRequestStats(async () => next(), stats);
+
+  const cors = corsHandler(opts.corsOrigins ?? []);
+  const graphql = graphqlHandler<Context>({
+    apollo,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    log: opts.log,
+    context: async (req, res) => {
+      const viewer = await admit(req, opts.verifier, opts.rateLimiter);
+      return {
+        viewer,
+        services: opts.services,
+        loaders: createLoaders(opts.services, viewer),
+        requestId: requestIdOf(req),
+        dynamoStats: (res as GraphqlResponse).locals.dynamoStats,
+      };
     },
-    express.json({ limit: opts.bodyLimitBytes, verify: utf8Only }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const viewer = await authenticate(req.headers.authorization, opts.verifier);
-        return {
-          viewer,
-          services: opts.services,
-          loaders: createLoaders(opts.services, viewer),
-          requestId: requestIdOf(req),
-          dynamoStats: res.locals.dynamoStats as RequestStats,
-        };
-      },
-    }),
-  );
-  app.use(jsonErrors(opts.log));
+  });
+  const every = opts.dynamoCostEvery ?? 1;
+  let operations = 0;
+  httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!isGraphqlPath(req.url ?? '')) return void app(req, res);
+    const stats = every > 0 && operations++ % every === 0 ? emptyStats() : uncountedStats();
+    const gres = Object.assign(res, { locals: { dynamoStats: stats } });
+    opts.observe?.(req, gres);
+    if (cors(req, res)) return;
+    // The DynamoDB calls of one operation in `every` are counted in its own stats, for its log line.
+    if (stats.counted !== false) void withRequestStats(() => graphql(req, res), stats);
+    else void graphql(req, res);
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -137,49 +163,38 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   };
 }
 
-async function authenticate(header: string | undefined, verifier: TokenVerifier): Promise<Viewer | null> {
+/** `/graphql`, with or without a trailing slash and a query string. */
+const isGraphqlPath = (url: string) => /^\/graphql\/?(\?|$)/.test(url);
+
+/**
+ * The caller (null without a token), once their request is within the rate limits: a bad
+ * token is 401 UNAUTHENTICATED, a request over a limit 429 RATE_LIMITED with Retry-After.
+ * Requests without a valid token count against their client address.
+ */
+async function admit(req: IncomingMessage, verifier: TokenVerifier, limiter: RateLimiter | undefined): Promise<Viewer | null> {
+  let viewer: Viewer | null;
   try {
-    const token = bearerToken(header);
-    return token ? await verifier.verify(token) : null;
+    const token = bearerToken(req.headers.authorization);
+    viewer = token ? await verifier.verify(token) : null;
   } catch (e) {
-    if (e instanceof DomainError) {
-      // Refused before execution; 401 tells HTTP clients what GraphQL clients read from the code.
-      throw new GraphQLError(e.message, { extensions: { code: e.code, http: { status: 401 } } });
-    }
-    throw e;
+    if (!(e instanceof DomainError)) throw e;
+    limit(limiter?.takeAnonymous(req.socket.remoteAddress));
+    // Refused before execution; 401 tells HTTP clients what GraphQL clients read from the code.
+    throw httpError(e, 401);
+  }
+  limit(viewer ? limiter?.take(viewer) : limiter?.takeAnonymous(req.socket.remoteAddress));
+  return viewer;
+}
+
+function limit(decision: RateDecision | undefined) {
+  if (decision && !decision.ok) {
+    throw httpError(rateLimited(decision.retryAfterSeconds), 429, new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]));
   }
 }
 
+/** A domain error refused before execution, with its HTTP status (formatError shows it as a domain error). */
+const httpError = (e: DomainError, status: number, headers?: HeaderMap) =>
+  new GraphQLError(e.message, { originalError: e, extensions: { code: e.code, http: { status, ...(headers ? { headers } : {}) } } });
+
 /** Far above the largest operation this API's clients send (about 200 tokens) or the introspection query (about 300). */
 export const MAX_TOKENS = 5000;
-
-/** Bytes that are not UTF-8 would be decoded to U+FFFD and stored as such: refuse them instead. */
-function utf8Only(_req: unknown, _res: unknown, buf: Buffer, encoding: string) {
-  if (/^utf-?8$/i.test(encoding) && !isUtf8(buf)) throw Object.assign(new Error('The request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
-}
-
-const NOT_JSON = 'The request body is not valid JSON';
-
-/** Body-parser failures (by their `type`) the client can fix: status and message. */
-const BODY_ERRORS = new Map<string, [status: number, message: string]>([
-  ['entity.too.large', [413, 'The request body is too large']],
-  ['encoding.invalid', [400, 'The request body is not valid UTF-8']],
-  ['entity.parse.failed', [400, NOT_JSON]],
-  ['encoding.unsupported', [400, NOT_JSON]],
-  ['charset.unsupported', [400, NOT_JSON]],
-]);
-
-/** Malformed or oversized bodies get a GraphQL-shaped JSON error, not an HTML page or a stack. */
-function jsonErrors(log: Logger) {
-  const reply = (res: Response, status: number, message: string, code: string) =>
-    res.status(status).json({ errors: [{ message, extensions: { code } }] });
-  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    const e = err as { type?: string; status?: number; message?: string };
-    const known = BODY_ERRORS.get(e.type ?? '');
-    if (known) return reply(res, known[0], known[1], 'BAD_USER_INPUT');
-    if (e.status && e.status >= 400 && e.status < 500) return reply(res, e.status, 'Bad request', 'BAD_REQUEST');
-    log.error('unhandled HTTP error', { error: e.message });
-    return reply(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-  };
-}

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type express from 'express';
 import type { Context } from '../graphql/context';
 import { requestIdOf } from '../http/request-id';
 import type { Logger } from '../logger';
@@ -23,7 +23,7 @@ const SERVICE_SIDE = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'C
  * One log line and one metrics sample per GraphQL operation: request id, operation name,
  * tenant and user, duration, DynamoDB requests and consumed capacity, outcome code (the
  * first error's `extensions.code`, or OK). Requests refused before Apollo runs them (a bad
- * token, malformed JSON, CSRF prevention) are reported by `operationLogMiddleware`.
+ * token, a rate limit, malformed JSON, CSRF prevention) are reported by `observe`.
  */
 export function createOperationObserver(opts: OperationLogOptions) {
   const label = operationLabeler();
@@ -57,7 +57,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
       durationMs: Math.round(line.durationMs * 10) / 10,
       code: line.code,
       httpStatus: line.httpStatus,
-      dynamo: line.stats
+      dynamo: line.stats && line.stats.counted !== false
         ? {
             requests: line.stats.requests,
             readCapacity: line.stats.readCapacity,
@@ -102,10 +102,10 @@ export function createOperationObserver(opts: OperationLogOptions) {
   };
 
   /**
-   * Mounted on /graphql before Apollo (through the server's `routes` option): reports the
-   * requests that failed before any plugin saw them, with a code from the HTTP status.
+   * Called by the HTTP layer first for every /graphql request (its `observe` option): reports
+   * the requests that failed before any plugin saw them, with a code from the HTTP status.
    */
-  const middleware: express.RequestHandler = (req, res, next) => {
+  const observe = (req: IncomingMessage & { body?: unknown }, res: ServerResponse & { locals: { dynamoStats?: RequestStats } }) => {
     const started = performance.now();
     // One id per request, echoed to the client; written back so that the server's context takes the same one.
     const requestId = requestIdOf(req);
@@ -125,16 +125,16 @@ export function createOperationObserver(opts: OperationLogOptions) {
         stats,
       });
     });
-    next();
   };
 
-  return { plugin, middleware };
+  return { plugin, observe };
 }
 
 function codeOfStatus(status: number): string {
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'FORBIDDEN';
   if (status === 413) return 'BAD_USER_INPUT';
+  if (status === 429) return 'RATE_LIMITED';
   if (status >= 500) return 'INTERNAL_SERVER_ERROR';
   return 'BAD_REQUEST';
 }

@@ -9,15 +9,33 @@ export interface RequestStats {
   readCapacity: number;
   writeCapacity: number;
   throttles: number;
+  /** false: this operation's calls were not counted (it ran outside withRequestStats; see LOG_DYNAMO_COST_EVERY). */
+  counted?: boolean;
 }
 
 export const emptyStats = (): RequestStats => ({ requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, throttles: 0 });
 
+/** The stats of an operation whose DynamoDB calls are not counted. */
+export const uncountedStats = (): RequestStats => ({ ...emptyStats(), counted: false });
+
 const scope = new AsyncLocalStorage<RequestStats>();
 
-/** Runs `fn` with its own stats: every DynamoDB call made within it (however deep) is counted there. */
-export function withRequestStats<T>(fn: () => Promise<T>, stats: RequestStats = emptyStats()): Promise<T> {
-  return scope.run(stats, fn);
+/** Scopes running now; the storage is switched off (no promise hooks) when there are none. */
+let running = 0;
+
+/**
+ * Runs `fn` with its own stats: every DynamoDB call made within it (however deep) is counted
+ * there. AsyncLocalStorage carries the stats through every await, which on Node 20 means
+ * promise hooks: every promise of the process costs more while any scope runs. So the
+ * storage is on only while a scope runs (work `fn` left behind is no longer counted after).
+ */
+export async function withRequestStats<T>(fn: () => Promise<T>, stats: RequestStats = emptyStats()): Promise<T> {
+  running++;
+  try {
+    return await scope.run(stats, fn);
+  } finally {
+    if (--running === 0) scope.disable();
+  }
 }
 
 /** The stats of the operation running now, if any. */

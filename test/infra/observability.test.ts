@@ -93,9 +93,41 @@ const value = (text: string, series: string) => {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
+describe('DynamoDB cost per operation in the log: one operation in LOG_DYNAMO_COST_EVERY', () => {
+  const run = async (r: Running, n: number) => {
+    // Five users, so that no one goes past the rate limit's burst.
+    const tokens = await Promise.all([0, 1, 2, 3, 4].map((u) => tokenFor('cost-tenant', `user-${u}`)));
+    for (let i = 0; i < n; i++) ok(await gql(r.url, SessionCheckDocument, { topicId: 'purpose' }, tokens[i % 5]));
+    return operationLines(r).map((l) => l.dynamo as { requests: number } | undefined);
+  };
+
+  test('by default one in 100: the first, the 101st, ...; the others carry no dynamo field (never a wrong one)', async () => {
+    const r = await start();
+    try {
+      const costs = await run(r, 201);
+      expect(costs.map((c, i) => (c ? i : -1)).filter((i) => i >= 0)).toEqual([0, 100, 200]);
+      // The first operation of a tenant also loads its topic catalogue (one Query).
+      expect(costs[0]!.requests).toBe(2);
+      expect(costs[100]!.requests).toBe(1);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test('0: none', async () => {
+    const r = await start({ LOG_DYNAMO_COST_EVERY: '0' });
+    try {
+      expect((await run(r, 5)).filter(Boolean)).toEqual([]);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('logs', () => {
   let r: Running;
-  beforeAll(async () => (r = await start()));
+  // Every operation's DynamoDB cost (the default counts one in LOG_DYNAMO_COST_EVERY: below).
+  beforeAll(async () => (r = await start({ LOG_DYNAMO_COST_EVERY: '1' })));
   afterAll(() => r.stop());
 
   test('one JSON line per operation: request id, name, tenant, duration, DynamoDB requests and capacity, outcome', async () => {

@@ -65,3 +65,27 @@ describe('DynamoDB Local capacity reporting (docs/performance.md)', () => {
     expect(await write(update(1))).toBe(1); // nothing changed: the table only
   });
 });
+
+test('scopes that overlap are counted apart, and one that ends does not stop the others from counting', async () => {
+  const totals = instrumentClient(table.client, emptyStats());
+  const get = () => table.doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: 'x', sk: 'y' } }));
+  const a = emptyStats();
+  const b = emptyStats();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inB = withRequestStats(async () => {
+    await get();
+    await gate; // a ends meanwhile
+    await get();
+    await get();
+  }, b);
+  await withRequestStats(() => get(), a);
+  release();
+  await inB;
+  expect(a.requests).toBe(1);
+  expect(b.requests).toBe(3);
+  // Outside any scope: counted in the totals only, never in a scope that has ended.
+  await get();
+  expect(a.requests + b.requests).toBe(4);
+  expect(totals.requests).toBe(5);
+});

@@ -101,5 +101,5 @@ export async function post(url: string, body: string, headers: Record<string, st
   } catch {
     json = undefined;
   }
-  return { status: res.status, text, json: json as GqlResult<unknown> | undefined };
+  return { status: res.status, headers: res.headers, text, json: json as GqlResult<unknown> | undefined };
 }

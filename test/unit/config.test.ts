@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, loadConfig, loadNotifyConfig } from '../../src/config';
+import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, loadConfig, loadNotifyConfig, RATE_LIMIT_DEFAULTS } from '../../src/config';
 import { EmbeddedStoreError, jarDir, javaCommand } from '../../src/store/embedded';
 
 const SECRET = 'a-production-secret-of-at-least-32-bytes';
@@ -76,7 +76,73 @@ describe('observability settings, in the same Config', () => {
       logMessageContent: true,
       metricsEnabled: false,
       demoEnabled: false,
+      dynamoCostEvery: 100,
     });
+  });
+
+  test('LOG_DYNAMO_COST_EVERY: one operation in N logs its DynamoDB cost (default 100; 1 every one; 0 none)', () => {
+    expect(loadConfig({}).observability.dynamoCostEvery).toBe(100);
+    expect(loadConfig({ LOG_DYNAMO_COST_EVERY: '1' }).observability.dynamoCostEvery).toBe(1);
+    expect(loadConfig({ LOG_DYNAMO_COST_EVERY: '0' }).observability.dynamoCostEvery).toBe(0);
+    expect(configError(() => loadConfig({ LOG_DYNAMO_COST_EVERY: '-1' })).message).toBe('LOG_DYNAMO_COST_EVERY must be an integer from 0 to 1000000, got "-1"');
+  });
+});
+
+describe('CORS_ORIGINS', () => {
+  const prod = { NODE_ENV: 'production', JWT_SECRET: SECRET, DYNAMODB_ENDPOINT: 'aws' };
+
+  test('default: any port of http://localhost in development, none in production; "none" says none', () => {
+    expect(loadConfig({}).corsOrigins).toEqual(['http://localhost:*']);
+    expect(loadConfig(prod).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'none' }).corsOrigins).toEqual([]);
+  });
+
+  test('a comma-separated list of exact origins, or origins with any port', () => {
+    expect(loadConfig({ ...prod, CORS_ORIGINS: ' https://app.example.com, http://localhost:5173,https://[::1]:8443 , http://dev.example.com:* ' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+      'https://[::1]:8443',
+      'http://dev.example.com:*',
+    ]);
+  });
+
+  test.each([['*'], ['https://app.example.com/'], ['https://app.example.com/path'], ['app.example.com'], ['ftp://app.example.com'], ['https://App.example.com'], ['https://app.example.com:443'], ['http://localhost:5173:*'], ['https://user@app.example.com']])(
+    'refused: %s',
+    (entry) => {
+      expect(configError(() => loadConfig({ CORS_ORIGINS: `https://ok.example.com,${entry}` })).message).toBe(
+        `CORS_ORIGINS must list origins (scheme://host[:port], lower case, no path; or scheme://host:* for any port), separated by commas, or "none"; got "${entry}"`,
+      );
+    },
+  );
+});
+
+describe('rate limits', () => {
+  test('on by default, with the documented sizes; RATE_LIMIT_ENABLED=false turns them off', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ enabled: true, ...RATE_LIMIT_DEFAULTS });
+    expect(RATE_LIMIT_DEFAULTS).toEqual({ user: { burst: 60, perSecond: 10 }, tenant: { burst: 2000, perSecond: 200 }, anonymous: { burst: 100, perSecond: 20 } });
+    expect(loadConfig({ RATE_LIMIT_ENABLED: 'false' }).rateLimit.enabled).toBe(false);
+  });
+
+  test('each bucket is sized by its own pair of variables; a rate may be a fraction', () => {
+    const r = loadConfig({
+      RATE_LIMIT_USER_BURST: '120',
+      RATE_LIMIT_USER_PER_SECOND: '0.5',
+      RATE_LIMIT_TENANT_BURST: '5000',
+      RATE_LIMIT_TENANT_PER_SECOND: '500',
+      RATE_LIMIT_ANONYMOUS_BURST: '10',
+      RATE_LIMIT_ANONYMOUS_PER_SECOND: '1',
+    }).rateLimit;
+    expect(r).toEqual({ enabled: true, user: { burst: 120, perSecond: 0.5 }, tenant: { burst: 5000, perSecond: 500 }, anonymous: { burst: 10, perSecond: 1 } });
+  });
+
+  test.each([
+    ['RATE_LIMIT_USER_BURST', '0', 'RATE_LIMIT_USER_BURST must be an integer from 1 to 1000000, got "0"'],
+    ['RATE_LIMIT_TENANT_BURST', '1.5', 'RATE_LIMIT_TENANT_BURST must be an integer from 1 to 1000000, got "1.5"'],
+    ['RATE_LIMIT_USER_PER_SECOND', '-1', 'RATE_LIMIT_USER_PER_SECOND must be a number from 0.01 to 1000000, got "-1"'],
+    ['RATE_LIMIT_ANONYMOUS_PER_SECOND', 'fast', 'RATE_LIMIT_ANONYMOUS_PER_SECOND must be a number from 0.01 to 1000000, got "fast"'],
+    ['RATE_LIMIT_ENABLED', 'off', 'RATE_LIMIT_ENABLED must be true or false, got "off"'],
+  ])('refused: %s=%s', (name, value, message) => {
+    expect(configError(() => loadConfig({ [name]: value })).message).toBe(message);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { ApolloServer } from '@apollo/server';
 import { GraphQLObjectType } from 'graphql';
+import { getMetadataStorage } from 'type-graphql';
 import { Viewer } from '../../src/domain/viewer';
 import { Context, createLoaders, Services } from '../../src/graphql/context';
 import { formatError } from '../../src/graphql/errors';
@@ -155,4 +156,26 @@ test('eraseMyData needs no role', async () => {
   await s.svc.start(alice, LINGER.id, false);
   const result = await s.run(alice, 'mutation { eraseMyData { sessionsDeleted } }');
   expect(result).toEqual({ data: { eraseMyData: { sessionsDeleted: 1 } } });
+});
+
+describe('roles are checked on the root fields, once', () => {
+  test('every query and mutation is @Authorized (a role, or at least a verified token)', () => {
+    buildSchema();
+    const roots = [...getMetadataStorage().queries, ...getMetadataStorage().mutations];
+    expect(roots.length).toBeGreaterThan(10);
+    expect(roots.filter((r) => r.roles === undefined).map((r) => r.methodName)).toEqual([]);
+  });
+
+  test('a caller without a token gets UNAUTHENTICATED from every root field that takes no argument', async () => {
+    const s = stack();
+    const schema = buildSchema();
+    const roots = [schema.getQueryType()!, schema.getMutationType()!];
+    for (const root of roots) {
+      for (const field of Object.values(root.getFields()).filter((f) => f.args.every((a) => !String(a.type).endsWith('!')))) {
+        const keyword = root === schema.getMutationType() ? 'mutation' : 'query';
+        const result = await s.run(null, `${keyword} { ${field.name} { __typename } }`);
+        expect({ field: field.name, codes: result.errors?.map((e) => e.extensions?.code) }).toEqual({ field: field.name, codes: ['UNAUTHENTICATED'] });
+      }
+    }
+  });
 });

@@ -14,6 +14,7 @@ import {
   Topic,
 } from '../types';
 import { MessageReply, MessageReplyStatus, PostMessagePayload } from '../coach-types';
+import type { SessionView } from '../../sessions/session-view';
 
 @ArgsType()
 class MessagePageArgs {
@@ -23,21 +24,27 @@ class MessagePageArgs {
   @Field(() => String, { nullable: true }) before?: string | null;
 }
 
-/** Thin: each operation is one service call; the viewer always comes from the token. */
-@Authorized()
+/**
+ * Thin: each operation is one service call; the viewer always comes from the token. Every
+ * root field is @Authorized; the field resolvers below are reached only through them, so they
+ * do not check again (a check would make each field of each node a chain of promises).
+ */
 @Resolver(() => CoachingSession)
 export class SessionResolver {
+  @Authorized()
   @Query(() => SessionCheck, { description: 'Does the caller have a session to resume, or does another user hold the topic? One read, no side effects' })
   async sessionCheck(@Arg('topicId', () => ID) topicId: string, @Ctx() ctx: Context): Promise<SessionCheck> {
     return toGqlSessionCheck(await ctx.services.sessions.check(ctx.viewer!, topicId));
   }
 
+  @Authorized()
   @Query(() => CoachingSession, { nullable: true, description: 'Null when unknown, expired or not yours' })
   async session(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<CoachingSession | null> {
     const view = await ctx.loaders.session.load(id);
     return view ? toGqlSession(view) : null;
   }
 
+  @Authorized()
   @Query(() => CoachingSessionConnection, { description: "The caller's sessions, most recent activity first" })
   async mySessions(
     @Arg('status', () => [SessionStatus], { nullable: true }) status: DomainSessionStatus[] | null,
@@ -50,6 +57,7 @@ export class SessionResolver {
     return toSessionConnection(page, after);
   }
 
+  @Authorized()
   @Mutation(() => CoachingSession, { description: 'Resume your live session for the topic, or start one; restart abandons yours and starts afresh' })
   async startSession(
     @Arg('topicId', () => ID) topicId: string,
@@ -59,6 +67,7 @@ export class SessionResolver {
     return toGqlSession(await ctx.services.sessions.start(ctx.viewer!, topicId, restart ?? false));
   }
 
+  @Authorized()
   @Mutation(() => SendMessagePayload, { description: 'Send a message and get the coach\'s reply. A repeated clientMessageId returns the first result' })
   async sendMessage(
     @Arg('sessionId', () => ID) sessionId: string,
@@ -70,6 +79,7 @@ export class SessionResolver {
     return { session: toGqlSession(r.session), message: toGqlMessage(r.message), reply: toGqlMessage(r.reply) };
   }
 
+  @Authorized()
   @Mutation(() => PostMessagePayload, {
     description: "Store a message and return at once; the coach's reply follows in the background (poll messageReply). A repeated clientMessageId writes nothing new",
   })
@@ -83,6 +93,7 @@ export class SessionResolver {
     return { session: toGqlSession(r.session), message: toGqlMessage(r.message), clientMessageId: r.clientMessageId, replyPending: r.replyPending };
   }
 
+  @Authorized()
   @Query(() => MessageReply, { description: "Where the coach's reply to one of your messages stands (after postMessage): a few reads" })
   async messageReply(
     @Arg('sessionId', () => ID) sessionId: string,
@@ -93,36 +104,40 @@ export class SessionResolver {
     return { status: r.status as MessageReplyStatus, reply: r.reply ? toGqlMessage(r.reply) : null };
   }
 
+  @Authorized()
   @Mutation(() => CoachingSession)
   async pauseSession(@Arg('sessionId', () => ID) sessionId: string, @Ctx() ctx: Context): Promise<CoachingSession> {
     return toGqlSession(await ctx.services.sessions.pause(ctx.viewer!, sessionId));
   }
 
+  @Authorized()
   @Mutation(() => CoachingSession)
   async resumeSession(@Arg('sessionId', () => ID) sessionId: string, @Ctx() ctx: Context): Promise<CoachingSession> {
     return toGqlSession(await ctx.services.sessions.resume(ctx.viewer!, sessionId));
   }
 
+  @Authorized()
   @Mutation(() => CoachingSession)
   async completeSession(@Arg('sessionId', () => ID) sessionId: string, @Ctx() ctx: Context): Promise<CoachingSession> {
     return toGqlSession(await ctx.services.sessions.complete(ctx.viewer!, sessionId));
   }
 
+  @Authorized()
   @Mutation(() => CoachingSession)
   async cancelSession(@Arg('sessionId', () => ID) sessionId: string, @Ctx() ctx: Context): Promise<CoachingSession> {
     return toGqlSession(await ctx.services.sessions.cancel(ctx.viewer!, sessionId));
   }
 
+  /** From the catalogue the session's view was made with: no read, no promise per node. */
   @FieldResolver(() => Topic)
-  async topic(@Root() session: CoachingSession, @Ctx() ctx: Context): Promise<Topic> {
-    const topic = await ctx.loaders.topic.load(session.topicId);
-    if (!topic) throw notFound('Topic');
-    return toGqlTopic(topic);
+  topic(@Root('view') view: SessionView): Topic {
+    if (!view.topic) throw notFound('Topic');
+    return toGqlTopic(view.topic);
   }
 
   @FieldResolver(() => MessageConnection, { description: 'Relay pages: first/after from the start, last/before from the newest' })
-  async messages(@Root() session: CoachingSession, @Args(() => MessagePageArgs) args: MessagePageArgs, @Ctx() ctx: Context): Promise<MessageConnection> {
-    const page = await ctx.services.sessions.messages(ctx.viewer!, session.view, {
+  async messages(@Root('view') view: SessionView, @Args(() => MessagePageArgs) args: MessagePageArgs, @Ctx() ctx: Context): Promise<MessageConnection> {
+    const page = await ctx.services.sessions.messages(ctx.viewer!, view, {
       first: args.first ?? null,
       after: parseMessageCursor(args.after, 'after'),
       last: args.last ?? null,

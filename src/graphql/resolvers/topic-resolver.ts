@@ -5,10 +5,14 @@ import { Context } from '../context';
 import { toGqlTopic } from '../mappers';
 import { Topic, TopicStatus } from '../types';
 
-/** A topic's instructions and result schema are the tenant's configuration: shown to its admins only. */
-@Authorized()
+/**
+ * A topic's instructions and result schema are the tenant's configuration: shown to its
+ * admins only. The root field is @Authorized; the field resolvers are reached only through
+ * an authorized root (here or a session's `topic`), so they do not check again.
+ */
 @Resolver(() => Topic)
 export class TopicResolver {
+  @Authorized()
   @Query(() => [Topic], { description: "Your tenant's topic catalogue, with the caller's progress in each" })
   async topics(
     @Arg('includeArchived', () => Boolean, { nullable: true, defaultValue: false, description: 'Admin: archived topics too' }) includeArchived: boolean,

@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * CORS for /graphql, so that a browser frontend on another origin (a dev server, the web
+ * app's own domain) can call the API. Only origins on the allow-list (CORS_ORIGINS) get CORS
+ * headers; any other origin gets none, and the browser keeps its same-origin rule. No
+ * credentials are allowed: the API uses bearer tokens, never cookies. The preflight allows
+ * the headers a GraphQL client sends (`authorization`, `content-type`, Apollo's CSRF
+ * prevention headers, `x-request-id`) and is cached by the browser for 10 minutes.
+ *
+ * An allow-list entry is an exact origin (`https://app.example.com`), or an origin with any
+ * port (`http://localhost:*`, the development default).
+ */
+const ALLOW_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id';
+const EXPOSE_HEADERS = 'retry-after, x-request-id';
+const MAX_AGE_SECONDS = '600';
+
+/** The origins of an allow-list entry, or null when it is not one (a path, a trailing slash, `*`, ...). */
+export function parseOriginRule(entry: string): { origin: string; anyPort: boolean } | null {
+  const anyPort = entry.endsWith(':*');
+  const base = anyPort ? entry.slice(0, -2) : entry;
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    return null;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== base || (anyPort && url.port !== '')) return null;
+  return { origin: base, anyPort };
+}
+
+/**
+ * `(req, res) => handled`: adds the CORS response headers an allowed origin needs, and
+ * answers a preflight itself (204, true). Other requests go on (false).
+ */
+export function corsHandler(entries: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const rules = entries.map((e) => parseOriginRule(e)).filter((r) => r !== null);
+  if (!rules.length) return () => false;
+  const exact = new Set(rules.filter((r) => !r.anyPort).map((r) => r.origin));
+  const anyPort = rules.filter((r) => r.anyPort).map((r) => r.origin);
+  const allowed = (origin: string) => {
+    if (exact.has(origin)) return true;
+    const colon = origin.lastIndexOf(':');
+    // `http://localhost:5173` -> `http://localhost`; an origin without a port is allowed by `:*` too.
+    const host = colon > origin.indexOf('//') && /^:\d{1,5}$/.test(origin.slice(colon)) ? origin.slice(0, colon) : origin;
+    return anyPort.includes(host);
+  };
+  return (req, res) => {
+    const origin = req.headers.origin;
+    // The answer depends on the Origin: caches must keep one per origin.
+    res.setHeader('vary', 'Origin');
+    const ok = typeof origin === 'string' && allowed(origin);
+    const preflight = req.method === 'OPTIONS' && typeof origin === 'string' && req.headers['access-control-request-method'] !== undefined;
+    if (ok) res.setHeader('access-control-allow-origin', origin);
+    if (!preflight) {
+      if (ok) res.setHeader('access-control-expose-headers', EXPOSE_HEADERS);
+      return false;
+    }
+    if (ok) {
+      res.setHeader('access-control-allow-methods', 'GET, POST');
+      res.setHeader('access-control-allow-headers', ALLOW_HEADERS);
+      res.setHeader('access-control-max-age', MAX_AGE_SECONDS);
+    }
+    res.statusCode = 204;
+    res.setHeader('content-length', '0');
+    res.end();
+    return true;
+  };
+}

@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer, ApolloServerPlugin, BaseContext, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import type { Logger } from '../logger';
+import { bodyError, jsonBodyReader, reply } from './json-body';
+
+/**
+ * /graphql on node:http, straight into Apollo's HTTP handler (`executeHTTPGraphQLRequest`):
+ * no Express router on the hot path. What Express gave is kept: the JSON body (json-body.ts:
+ * size limit, gzip/deflate/br, charset, strict JSON), refusal of bodies that are not UTF-8,
+ * and JSON errors for bodies a client must fix.
+ * Responses are written as Apollo makes them (no ETag: POST responses are not cached).
+ * Used by the server and, unchanged, by the bench's framework floor.
+ */
+export interface GraphqlHandlerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  bodyLimitBytes: number;
+  context: (req: IncomingMessage, res: ServerResponse) => Promise<TContext>;
+  log?: Logger;
+}
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export function graphqlHandler<TContext extends BaseContext>(opts: GraphqlHandlerOptions<TContext>): NodeHandler {
+  opts.apollo.assertStarted('graphqlHandler()');
+  const readBody = jsonBodyReader(opts.bodyLimitBytes);
+
+  return async (req, res) => {
+    let body: unknown;
+    try {
+      body = await readBody(req, res);
+    } catch (e) {
+      return bodyError(res, e, opts.log);
+    }
+    try {
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      const response = await opts.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: q < 0 ? '' : url.slice(q), body },
+        context: () => opts.context(req, res),
+      });
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+        return;
+      }
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (e) {
+      opts.log?.error('unhandled HTTP error', { error: (e as Error).message });
+      if (!res.headersSent) reply(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+      else res.destroy();
+    }
+  };
+}
+
+/**
+ * Apollo plugins that would cost per field and that no client of this API uses: cache
+ * control (cache hints through every resolver; the API's answers are per user, never
+ * cached) is off. Every server built on this handler takes these.
+ */
+export const leanPlugins = <TContext extends BaseContext>(): ApolloServerPlugin<TContext>[] => [ApolloServerPluginCacheControlDisabled()];
