@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { Viewer } from '../domain/viewer';
 import { TopicStatus } from '../domain/topic';
 import { SessionService, SessionView } from '../sessions/session-service';
+import type { SessionCheck as SessionCheckResult } from '../sessions/session-service';
 import { TopicSource } from '../topics/catalog';
 import { AdminService } from '../sessions/admin-service';
 import { TopicAdminService } from '../topics/topic-admin-service';
@@ -27,6 +28,8 @@ export interface Context {
 export interface Loaders {
   session: DataLoader<string, SessionView | null>;
   topicStatus: DataLoader<string, TopicStatus>;
+  /** sessionCheck by topic: aliases of one topic in one request make one read. */
+  sessionCheck: DataLoader<string, SessionCheckResult>;
 }
 
 /**
@@ -45,5 +48,6 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
       const statuses = await services.sessions.topicStatuses(me());
       return topicIds.map((id) => statuses.get(id) ?? 'NOT_STARTED');
     }),
+    sessionCheck: new DataLoader((topicIds) => Promise.all(topicIds.map((id) => services.sessions.check(me(), id).catch((e: Error) => e)))),
   };
 }

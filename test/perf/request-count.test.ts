@@ -93,6 +93,16 @@ test('sessionCheck is one consistent GetItem, whether the topic is free, yours o
   expect(await cost(() => gql(server.url, SessionCheckDocument, { topicId: 'vision' }, bob))).toMatchObject(oneGet);
 });
 
+test('aliases of one sessionCheck in one request make one read; another topic one more', async () => {
+  const alice = await tokenFor('rc-check-alias', 'alice');
+  await warmTopics(alice);
+  const query = '{ a: sessionCheck(topicId: "vision") { hasSession } b: sessionCheck(topicId: "vision") { hasSession } c: sessionCheck(topicId: "purpose") { hasSession } }';
+  let data: Record<string, unknown> | undefined;
+  const counted = await cost(async () => (data = (await rawGql(server.url, query, {}, alice)).data));
+  expect(counted).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 2 } });
+  expect(data).toEqual({ a: { hasSession: false }, b: { hasSession: false }, c: { hasSession: false } });
+});
+
 test('startSession: creating is 2 requests; resuming ACTIVE 2 and PAUSED 3; the frontend page of messages adds one Query', async () => {
   const token = await tokenFor('rc-start', 'alice');
   await warmTopics(token);

@@ -34,7 +34,7 @@ export class SessionResolver {
   @Authorized()
   @Query(() => SessionCheck, { description: 'Does the caller have a session to resume, or does another user hold the topic? One read, no side effects' })
   async sessionCheck(@Arg('topicId', () => ID) topicId: string, @Ctx() ctx: Context): Promise<SessionCheck> {
-    return toGqlSessionCheck(await ctx.services.sessions.check(ctx.viewer!, topicId));
+    return toGqlSessionCheck(await ctx.loaders.sessionCheck.load(topicId));
   }
 
   @Authorized()
