@@ -98,7 +98,7 @@ test('aliases of one sessionCheck in one request make one read; another topic on
   await warmTopics(alice);
   const query = '{ a: sessionCheck(topicId: "vision") { hasSession } b: sessionCheck(topicId: "vision") { hasSession } c: sessionCheck(topicId: "purpose") { hasSession } }';
   let data: Record<string, unknown> | undefined;
-  const counted = await cost(async () => (data = (await rawGql(server.url, query, {}, alice)).data));
+  const counted = await cost(async () => (data = (await rawGql(server.url, query, {}, alice)).data ?? undefined));
   expect(counted).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 2 } });
   expect(data).toEqual({ a: { hasSession: false }, b: { hasSession: false }, c: { hasSession: false } });
 });
