@@ -72,7 +72,9 @@ export interface RunningServer {
  */
 export async function startHttpServer(opts: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const app = express();
-  const httpServer = http.createServer();
+  // Idle keep-alive connections live longer than a load balancer's (AWS ALB: 60 s), so the
+  // balancer, not the server, closes them: else a request racing the close is reset (a 502).
+  const httpServer = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(),
     introspection: !opts.production,
