@@ -86,8 +86,8 @@ export class FakeCoach implements Coach {
 
   welcomeBackCalls = 0;
   lastWelcomeBack: WelcomeBackTurn | null = null;
-  /** Errors, hangs ('hang') or texts the next welcomeBack() calls produce, in order. */
-  readonly welcomeOutcomes: (Error | string | 'hang')[] = [];
+  /** Errors, hangs ('hang'), texts, or answers the test releases later (a promise), the next welcomeBack() calls produce, in order. */
+  readonly welcomeOutcomes: (Error | string | 'hang' | Promise<string>)[] = [];
 
   async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
     this.welcomeBackCalls++;
@@ -95,7 +95,7 @@ export class FakeCoach implements Coach {
     const outcome = this.welcomeOutcomes.shift();
     if (outcome === 'hang') return new Promise<string>(() => undefined);
     if (outcome instanceof Error) throw outcome;
-    if (typeof outcome === 'string') return outcome;
+    if (typeof outcome === 'string' || outcome instanceof Promise) return outcome;
     return this.inner.welcomeBack(turn);
   }
 
@@ -145,3 +145,14 @@ export async function expectDomainError(
 
 /** expiresAt for a write at `now` with `seconds` of ttl: whole seconds, as DynamoDB's `ttl`. */
 export const expiry = (now: number, seconds: number) => (Math.floor(now / 1000) + seconds) * 1000;
+
+/** A promise the test settles when it chooses (a slow coach's answer). */
+export function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
