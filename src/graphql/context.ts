@@ -39,6 +39,7 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
     if (!viewer) throw new Error('loader used without a viewer');
     return viewer;
   };
+  let statuses: Promise<Map<string, TopicStatus>> | null = null;
   return {
     session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
     // The caller's tenant's catalogue (archived topics included: a session's topic still resolves).
@@ -46,10 +47,15 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
       const catalog = await services.topics.catalogFor(me().tenantId);
       return ids.map((id) => catalog.get(id) ?? null);
     }),
-    // All topics' statuses come from one query of the caller's sessions.
+    // All topics' statuses come from one query of the caller's sessions, made once per request
+    // however many batches ask (the topics list for archived topics, then myStatus).
     topicStatus: new DataLoader(async (topicIds) => {
-      const statuses = await services.sessions.topicStatuses(me());
-      return topicIds.map((id) => statuses.get(id) ?? 'NOT_STARTED');
+      statuses ??= services.sessions.topicStatuses(me()).catch((e: unknown) => {
+        statuses = null;
+        throw e;
+      });
+      const byTopic = await statuses;
+      return topicIds.map((id) => byTopic.get(id) ?? 'NOT_STARTED');
     }),
   };
 }
