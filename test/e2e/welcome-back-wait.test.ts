@@ -6,9 +6,6 @@
  * same table, stopped before the end so that their background work has finished
  * (app.stop waits for it).
  */
-import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
-import { Topic } from '../../src/domain/topic';
 import {
   CompleteSessionDocument,
   PauseSessionDocument,
@@ -19,35 +16,9 @@ import {
 } from '../generated/graphql/graphql';
 import { eventually } from '../support/e2e-helpers';
 import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
+import { SlowWelcomeCoach } from '../support/slow-welcome-coach';
 
 const DAY = 86_400_000;
-
-/** The embedded coach, whose welcome backs wait for `release()` while `held`. */
-class SlowWelcomeCoach implements Coach {
-  readonly name = 'slow-welcome';
-  private readonly inner = new EmbeddedCoach();
-  held = true;
-  calls = 0;
-  private waiting: (() => void)[] = [];
-
-  release(): void {
-    for (const go of this.waiting.splice(0)) go();
-  }
-  opening(topic: Topic) {
-    return this.inner.opening(topic);
-  }
-  reply(turn: CoachTurn) {
-    return this.inner.reply(turn);
-  }
-  async welcomeBack(turn: WelcomeBackTurn) {
-    this.calls++;
-    if (this.held) await new Promise<void>((go) => this.waiting.push(go));
-    return this.inner.welcomeBack(turn);
-  }
-  extractResult(request: ResultRequest) {
-    return this.inner.extractResult(request);
-  }
-}
 
 const clock = { offset: 0, now: () => Date.now() + clock.offset };
 const coach = new SlowWelcomeCoach();
