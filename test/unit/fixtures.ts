@@ -4,7 +4,8 @@ import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { Topic } from '../../src/domain/topic';
 import { Viewer } from '../../src/domain/viewer';
 import { silentLogger } from '../../src/logger';
-import { SessionService } from '../../src/sessions/session-service';
+import { DEFAULT_LIMITS, ServiceLimits } from '../../src/sessions/service-context';
+import { ResumedEvent, SessionService } from '../../src/sessions/session-service';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { FakeClock } from '../support/clock';
@@ -122,6 +123,18 @@ export function setup(topics: Topic[] = [...BUILTIN_TOPICS, FOCUS, FLASH, LINGER
   const catalog = new TopicCatalog(topics);
   const svc = new SessionService(repo, catalog, coach, clock, silentLogger);
   return { repo, clock, coach, catalog, svc };
+}
+
+/** setup() with other limits, recording the resumed events the service emits. */
+export function setupRecordingResumes(topics: Topic[], limits: Partial<ServiceLimits> = {}) {
+  const repo = new MemorySessionRepository();
+  const clock = new FakeClock();
+  const coach = new FakeCoach();
+  const events: ResumedEvent[] = [];
+  const svc = new SessionService(repo, new TopicCatalog(topics), coach, clock, silentLogger, { ...DEFAULT_LIMITS, ...limits }, {
+    events: { resumed: (e) => events.push(e) },
+  });
+  return { repo, clock, coach, svc, events };
 }
 
 /** Awaits a rejection and checks that it is a DomainError with this code (and, optionally, these details). */

@@ -4,32 +4,13 @@
  * the seq the resume kept, exactly once, never after the session ended or expired.
  * The coach's answers are released by the test (deferred); the clock is a FakeClock.
  */
-import { silentLogger } from '../../src/logger';
-import { ResumedEvent, SessionService } from '../../src/sessions/session-service';
-import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
-import { DAY, FakeClock } from '../support/clock';
-import { MemorySessionRepository } from '../support/memory-repository';
-import { alice, deferred, FakeCoach, LINGER } from './fixtures';
+import { DAY } from '../support/clock';
+import { alice, deferred, LINGER, setupRecordingResumes } from './fixtures';
 
 const WELCOME = 'Welcome back! Where were we?';
 
-function setup(welcomeBackWaitMs = 5) {
-  const repo = new MemorySessionRepository();
-  const clock = new FakeClock();
-  const coach = new FakeCoach();
-  const events: ResumedEvent[] = [];
-  const svc = new SessionService(
-    repo,
-    new TopicCatalog([...BUILTIN_TOPICS, LINGER]),
-    coach,
-    clock,
-    silentLogger,
-    { maxMessageChars: 4000, maxPageSize: 100, defaultPageSize: 20, coachTimeoutMs: 30_000, welcomeBackWaitMs },
-    { events: { resumed: (e) => events.push(e) } },
-  );
-  return { repo, clock, coach, svc, events };
-}
+const setup = (welcomeBackWaitMs = 5) => setupRecordingResumes([...BUILTIN_TOPICS, LINGER], { welcomeBackWaitMs });
 type Ctx = ReturnType<typeof setup>;
 
 /** A paused linger session with one exchange (messages 1-3), idle for two days. */
@@ -39,6 +20,15 @@ async function idleSession(ctx: Ctx) {
   const paused = await ctx.svc.pause(alice, s.id);
   ctx.clock.advance(2 * DAY);
   return paused;
+}
+
+/** An idle session resumed while the coach's welcome back is still on its way (`slow`, resolved by the test). */
+async function resumedWithSlowWelcome(ctx: Ctx) {
+  const paused = await idleSession(ctx);
+  const slow = deferred<string>();
+  ctx.coach.welcomeOutcomes.push(slow.promise);
+  await ctx.svc.resume(alice, paused.id);
+  return { paused, slow };
 }
 
 const stored = (ctx: Ctx, id: string) => ctx.repo.storedMessages('t1', id).map((m) => ({ seq: m.seq, role: m.role, content: m.content }));
@@ -71,10 +61,7 @@ describe('a welcome back slower than WELCOME_BACK_WAIT_MS', () => {
 
   test('the user writes before it arrives: the welcome back reads where the session was resumed, before their message', async () => {
     const ctx = setup();
-    const paused = await idleSession(ctx);
-    const slow = deferred<string>();
-    ctx.coach.welcomeOutcomes.push(slow.promise);
-    await ctx.svc.resume(alice, paused.id);
+    const { paused, slow } = await resumedWithSlowWelcome(ctx);
     const sent = await ctx.svc.sendMessage(alice, paused.id, 'Back again.', null);
     expect(sent.message.seq).toBe(5);
     expect(sent.reply).toMatchObject({ seq: 6, replyTo: 5 });
@@ -96,10 +83,7 @@ describe('a welcome back slower than WELCOME_BACK_WAIT_MS', () => {
 
   test.each(['complete', 'cancel', 'restart'] as const)('never after the session ended (%s): nothing is stored', async (how) => {
     const ctx = setup();
-    const paused = await idleSession(ctx);
-    const slow = deferred<string>();
-    ctx.coach.welcomeOutcomes.push(slow.promise);
-    await ctx.svc.resume(alice, paused.id);
+    const { paused, slow } = await resumedWithSlowWelcome(ctx);
     if (how === 'complete') await ctx.svc.complete(alice, paused.id);
     else if (how === 'cancel') await ctx.svc.cancel(alice, paused.id);
     else await ctx.svc.start(alice, 'linger', true);
@@ -111,10 +95,7 @@ describe('a welcome back slower than WELCOME_BACK_WAIT_MS', () => {
 
   test('never after the session expired: nothing is revived', async () => {
     const ctx = setup();
-    const paused = await idleSession(ctx);
-    const slow = deferred<string>();
-    ctx.coach.welcomeOutcomes.push(slow.promise);
-    await ctx.svc.resume(alice, paused.id);
+    const { paused, slow } = await resumedWithSlowWelcome(ctx);
     ctx.clock.advance(31 * DAY);
     const before = ctx.repo.snapshot();
     slow.resolve(WELCOME);
@@ -125,10 +106,7 @@ describe('a welcome back slower than WELCOME_BACK_WAIT_MS', () => {
 
   test('a coach that fails after the wait stores nothing; the kept seq stays empty and the conversation goes on', async () => {
     const ctx = setup();
-    const paused = await idleSession(ctx);
-    const slow = deferred<string>();
-    ctx.coach.welcomeOutcomes.push(slow.promise);
-    await ctx.svc.resume(alice, paused.id);
+    const { paused, slow } = await resumedWithSlowWelcome(ctx);
     slow.reject(new Error('model is down'));
     await ctx.svc.settled();
     expect(stored(ctx, paused.id)).toHaveLength(3);
