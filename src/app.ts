@@ -94,6 +94,7 @@ export async function startApp({
       defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
       coachTimeoutMs: config.limits.coachTimeoutMs,
       sessionQueue: { ...DEFAULT_QUEUE_LIMITS, maxWaitingPerSession: config.limits.sessionQueueLimit },
+      welcomeBackWaitMs: config.limits.welcomeBackWaitMs,
     },
     {
       events: {
@@ -160,7 +161,7 @@ export async function startApp({
     rateLimiter,
     stop: async () => {
       await server.stop();
-      // Replies still being produced in the background (postMessage) are stored before the store goes away.
+      // Replies (postMessage) and welcome backs still on their way are stored before the store goes away.
       await sessions.settled();
     },
   };

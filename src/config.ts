@@ -3,6 +3,7 @@ import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
+import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
@@ -43,6 +44,8 @@ export interface Config {
     coachTimeoutMs: number;
     /** Sends one process lets wait behind the running one for a session; past it, SESSION_BUSY. */
     sessionQueueLimit: number;
+    /** How long a resume waits for the coach's welcome back before answering without it (it follows as a message). */
+    welcomeBackWaitMs: number;
   };
   /** CORS_ORIGINS: the browser origins allowed to call /graphql (exact, or `scheme://host:*`). */
   corsOrigins: string[];
@@ -157,6 +160,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       maxCoachFields: int(env.MAX_COACH_FIELDS, 'MAX_COACH_FIELDS', DEFAULT_MAX_COACH_FIELDS, 1, 100),
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
       sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
+      welcomeBackWaitMs: int(env.WELCOME_BACK_WAIT_MS, 'WELCOME_BACK_WAIT_MS', DEFAULT_WELCOME_BACK_WAIT_MS, 0, 60_000),
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     rateLimit: {

@@ -31,9 +31,32 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
-/** GET /demo (the reference client) and, in development without JWT configuration, POST /demo/token. */
+/** What GET /demo/sign-in-options tells the page: whether POST /demo/token will sign it a token, and if not, why. */
+export interface SignInOptions {
+  devTokens: boolean;
+  reason: string | null;
+}
+
+/** Why there are no development tokens for this caller (null: there are). */
+export function noDevTokensReason(devTokens: boolean, remoteAddress: string | undefined): string | null {
+  if (!devTokens) {
+    return 'This server verifies tokens from an identity provider (JWT_SECRET or JWT_JWKS_URL is configured), so it signs none itself: paste a token from your sign-in.';
+  }
+  if (!isLoopback(remoteAddress)) return 'Development tokens are issued only to a browser on the server\'s own machine: paste a token instead.';
+  return null;
+}
+
+/**
+ * GET /demo (the reference client), GET /demo/sign-in-options (may it ask for a development
+ * token?) and, in development without JWT configuration, POST /demo/token.
+ */
 export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
   const dir = opts.staticDir ?? DEMO_STATIC_DIR;
+  app.get('/demo/sign-in-options', (req, res) => {
+    const reason = noDevTokensReason(opts.devToken !== undefined, req.socket.remoteAddress);
+    const body: SignInOptions = { devTokens: reason === null, reason };
+    res.set('cache-control', 'no-store').json(body);
+  });
   if (opts.devToken) {
     const { secret, tenantClaim, maxLifetimeSeconds } = opts.devToken;
     app.post('/demo/token', express.json({ limit: 2048 }), async (req, res) => {

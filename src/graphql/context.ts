@@ -41,12 +41,18 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
     if (!viewer) throw new Error('loader used without a viewer');
     return viewer;
   };
+  let statuses: Promise<Map<string, TopicStatus>> | null = null;
   return {
     session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
-    // All topics' statuses come from one query of the caller's sessions.
+    // All topics' statuses come from one query of the caller's sessions, made once per request
+    // however many batches ask (the topics list for archived topics, then myStatus).
     topicStatus: new DataLoader(async (topicIds) => {
-      const statuses = await services.sessions.topicStatuses(me());
-      return topicIds.map((id) => statuses.get(id) ?? 'NOT_STARTED');
+      statuses ??= services.sessions.topicStatuses(me()).catch((e: unknown) => {
+        statuses = null;
+        throw e;
+      });
+      const byTopic = await statuses;
+      return topicIds.map((id) => byTopic.get(id) ?? 'NOT_STARTED');
     }),
     sessionCheck: new DataLoader((topicIds) => Promise.all(topicIds.map((id) => services.sessions.check(me(), id).catch((e: Error) => e)))),
   };

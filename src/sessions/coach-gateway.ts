@@ -1,6 +1,6 @@
 import { coachUnavailable, DomainError } from '../domain/errors';
 import { validateResult } from '../domain/result-schema';
-import { Message, Session } from '../domain/session';
+import { lastSeqOf, Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
 import { Coach } from '../coach/port';
 import { CoachTimeoutError, withCoachTimeout } from '../coach/timeout';
@@ -10,7 +10,7 @@ import { ServiceContext } from './service-context';
 export const RESULT_MESSAGES = 200;
 /** A result larger than this (as JSON) is not stored: `resultError` says so. */
 const MAX_RESULT_CHARS = 100_000;
-/** The longest a resume waits for a welcome back (bounded further by the coach timeout). */
+/** The longest a welcome back may take (bounded further by the coach timeout); a resume waits only WELCOME_BACK_WAIT_MS of it (welcome-back.ts). */
 const WELCOME_BACK_TIMEOUT_MS = 10_000;
 
 /** completeSession's extraction: a result or why there is none. */
@@ -65,16 +65,17 @@ export class CoachGateway {
     }
   }
 
-  /** The coach's welcome back, or null when it failed or took too long (logged; the resume goes on without it). */
+  /** The coach's welcome back, or null when it failed or took too long (logged; the session goes on without it). */
   async welcomeBack(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
     try {
       const text = await withCoachTimeout(Math.min(this.ctx.coachTimeoutMs, WELCOME_BACK_TIMEOUT_MS), (signal) =>
-        this.coach.welcomeBack({ topic, session, idleMs, recentMessages: (limit) => this.recent(session, limit), signal }),
+        // The conversation as the resume found it, even when the coach reads it later than that.
+        this.coach.welcomeBack({ topic, session, idleMs, recentMessages: (limit) => this.recent(session, limit, lastSeqOf(session)), signal }),
       );
       if (typeof text !== 'string' || !text.trim()) throw new Error('the coach returned no text');
       return text.trim().slice(0, this.ctx.limits.maxMessageChars);
     } catch (e) {
-      this.ctx.log.warn('coach welcome back failed; resuming without it', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      this.ctx.log.warn('coach welcome back failed; the session goes on without it', { coach: this.coach.name, sessionId: session.id, error: String(e) });
       return null;
     }
   }

@@ -40,7 +40,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { assertActive, isLive, Message, Session } from '../domain/session';
-import { badInput, DomainError, notFound } from '../domain/errors';
+import { badInput, notFound } from '../domain/errors';
 import { parseMessageId } from '../domain/ids';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
@@ -87,13 +87,6 @@ export class Conversation {
     this.writes = new TurnWrites(ctx, queue);
   }
 
-  /** Replies being produced in the background (postMessage). */
-  private readonly background = new Set<Promise<void>>();
-
-  /** Resolves once every background reply started so far has been stored or has failed (tests, shutdown). */
-  async settled(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
-  }
 
   /** Store the user's message, ask the coach, store the reply. Idle never blocks it. */
   async sendMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<SendMessageResult> {
@@ -205,15 +198,9 @@ export class Conversation {
 
   /** postMessage's reply: coach, then the usual reply write; a failure is noted on the record for pollers. */
   private replyInBackground(viewer: Viewer, session: Session, message: Message, catalog: TopicCatalog): void {
-    const task = (async () => {
-      try {
-        await this.answer(viewer, session, message, catalog);
-      } catch (e) {
-        if (!(e instanceof DomainError)) this.ctx.log.error('background reply failed', { sessionId: session.id, error: String(e) });
-      }
-    })();
-    this.background.add(task);
-    void task.finally(() => this.background.delete(task));
+    this.ctx.background.run('background reply', { sessionId: session.id }, async () => {
+      await this.answer(viewer, session, message, catalog);
+    });
   }
 
   /** Sets `replyFailed` on the record; a store error here is only logged (the caller's own outcome stands). */

@@ -10,6 +10,7 @@ import { StaleSessionError, TopicHeldError } from './repository';
 import { backoff, busyRetryAfterMs, MAX_ATTEMPTS, retryOnStale } from './retry';
 import { ServiceContext, withMessage } from './service-context';
 import { SessionView, topicOf } from './session-view';
+import { LATE, WelcomeBacks } from './welcome-back';
 
 /** A live session resumed (startSession or resumeSession) after being idle. */
 export interface ResumedEvent {
@@ -30,8 +31,8 @@ export interface SessionServiceOptions {
 interface ResumeState {
   /** The session's last activity when this call first read it: later activity means someone else resumed it. */
   seenActivity: number | null;
-  /** The welcome back, once asked for (null: the coach failed; undefined: not asked yet). */
-  welcome: string | null | undefined;
+  /** The welcome back, once asked for (resolves to null when the coach failed; undefined: not asked yet). */
+  welcome: Promise<string | null> | undefined;
 }
 
 /**
@@ -39,11 +40,15 @@ interface ResumeState {
  * a versioned write of what was read; a lost race reads again (see retry.ts).
  */
 export class SessionLifecycle {
+  private readonly welcomes: WelcomeBacks;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly coach: CoachGateway,
     private readonly options: SessionServiceOptions,
-  ) {}
+  ) {
+    this.welcomes = new WelcomeBacks(ctx, coach);
+  }
 
   /**
    * Resume the caller's live session for the topic or create one, atomically across
@@ -103,7 +108,7 @@ export class SessionLifecycle {
 
   /**
    * ACTIVE: returned as is; PAUSED: made ACTIVE. After being idle, the coach's welcome back
-   * is stored with the resume in one write (see resumeOnce).
+   * is stored with the resume in one write, or after it when it is slow (see resumeOnce).
    */
   async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
@@ -151,10 +156,12 @@ export class SessionLifecycle {
    * caller re-reads and calls again with the same `state`).
    *
    * Not idle: ACTIVE is returned as is (no write), PAUSED becomes ACTIVE. Idle (as first
-   * read by this call, with no activity since): the coach writes a welcome back, stored
-   * with the resume in one versioned write, so of two tabs resuming at once exactly one
-   * adds it; the other re-reads a session that moved on (activity after what it first
-   * saw) and resumes it as not idle. A failing or slow coach never fails the resume.
+   * read by this call, with no activity since): the coach writes a welcome back. Within
+   * WELCOME_BACK_WAIT_MS it is stored with the resume in one versioned write; past it the
+   * resume is written at once with the next seq kept, and the welcome back follows into
+   * that seq (welcome-back.ts). Either way, of two tabs resuming at once exactly one wins
+   * the versioned write; the other re-reads a session that moved on (activity after what
+   * it first saw) and resumes it as not idle. A failing or slow coach never fails the resume.
    */
   private async resumeOnce(
     catalog: TopicCatalog,
@@ -174,11 +181,17 @@ export class SessionLifecycle {
       return this.ctx.view(next, now, catalog);
     }
     const idleMs = Math.max(0, now - session.lastActivityAt);
-    if (state.welcome === undefined) state.welcome = await this.coach.welcomeBack(topic, session, idleMs);
+    state.welcome ??= this.welcomes.ask(topic, session, idleMs);
+    const welcome = await this.welcomes.within(state.welcome);
+    const seq = lastSeqOf(session) + 1;
     let next = session;
-    if (state.welcome !== null) {
-      const seq = lastSeqOf(session) + 1;
-      const message: Message = { sessionId: session.id, seq, role: 'ASSISTANT', content: state.welcome, createdAt: now };
+    if (welcome === LATE) {
+      // Resumed now; the welcome back takes the kept seq when it comes (counted then, in messageCount).
+      next = { ...touched(session, 'ACTIVE', now, topic.settings), lastSeq: seq };
+      await this.ctx.repo.updateSession(session, next, now);
+      this.welcomes.deliverLater(next, seq, state.welcome);
+    } else if (welcome !== null) {
+      const message: Message = { sessionId: session.id, seq, role: 'ASSISTANT', content: welcome, createdAt: now };
       next = { ...withMessage(session, 'ACTIVE', now, catalog), lastSeq: seq };
       await this.ctx.repo.appendMessage(session, next, message, null, now);
     } else if (session.status === 'PAUSED') {

@@ -6,6 +6,7 @@ import { Viewer } from '../domain/viewer';
 import { DEFAULT_COACH_TIMEOUT_MS } from '../coach/timeout';
 import { Logger } from '../logger';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
+import { BackgroundWork } from './background';
 import { SessionRepository } from './repository';
 import type { SessionQueueLimits } from './session-queue';
 import { SessionView, sessionView, topicOf } from './session-view';
@@ -18,6 +19,8 @@ export interface ServiceLimits {
   coachTimeoutMs?: number;
   /** Bounds of the per-session write queue (session-queue.ts); the defaults when absent. */
   sessionQueue?: SessionQueueLimits;
+  /** Longest a resume waits for the welcome back before answering without it (welcome-back.ts; default 2 s). */
+  welcomeBackWaitMs?: number;
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
@@ -32,6 +35,9 @@ export const DEFAULT_LIMITS: ServiceLimits = {
  * share: their dependencies and limits, and the reads they all make the same way.
  */
 export class ServiceContext {
+  /** What this process still writes after answering (background replies, late welcome backs). */
+  readonly background: BackgroundWork;
+
   constructor(
     readonly repo: SessionRepository,
     /** A fixed catalogue, or TenantTopics (each tenant's, cached): read once per operation. */
@@ -39,7 +45,9 @@ export class ServiceContext {
     readonly clock: Clock,
     readonly log: Logger,
     readonly limits: ServiceLimits,
-  ) {}
+  ) {
+    this.background = new BackgroundWork(log);
+  }
 
   get coachTimeoutMs(): number {
     return this.limits.coachTimeoutMs ?? DEFAULT_COACH_TIMEOUT_MS;

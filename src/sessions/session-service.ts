@@ -118,9 +118,9 @@ export class SessionService {
     return this.conversation.messageReply(viewer, sessionId, messageId);
   }
 
-  /** Resolves once every background reply started so far has been stored or has failed (tests, shutdown). */
+  /** Resolves once every background write started so far (postMessage's replies, late welcome backs) has been stored or has failed (tests, shutdown). */
   settled(): Promise<void> {
-    return this.conversation.settled();
+    return this.context.background.settled();
   }
 
   // ---- the view (session-view.ts) ----------------------------------------------

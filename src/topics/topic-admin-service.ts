@@ -40,10 +40,23 @@ export class TopicAdminService {
     private readonly clock: Clock,
   ) {}
 
-  /** The tenant's topics; archived ones too when asked for (by an admin). */
-  async list(viewer: Viewer, includeArchived: boolean): Promise<readonly Topic[]> {
+  /**
+   * The tenant's topics: every one when asked for (by an admin); else the offered ones, and
+   * the archived ones the caller still has a live session of (`liveOf` says which; asked only
+   * when the catalogue has archived topics), so a session in progress keeps its topic in the
+   * holder's list. In catalogue order.
+   */
+  async list(
+    viewer: Viewer,
+    includeArchived: boolean,
+    liveOf?: (topicIds: readonly string[]) => Promise<ReadonlySet<string>>,
+  ): Promise<readonly Topic[]> {
     if (includeArchived) return (await this.tenantTopics.catalogFor(viewer.tenantId)).all;
-    return (await this.tenantTopics.catalogOrLastKnown(viewer.tenantId)).topics;
+    const catalog = await this.tenantTopics.catalogOrLastKnown(viewer.tenantId);
+    const archived = catalog.all.filter((t) => t.archived).map((t) => t.id);
+    if (!archived.length || !liveOf) return catalog.topics;
+    const live = await liveOf(archived);
+    return catalog.all.filter((t) => !t.archived || live.has(t.id));
   }
 
   async create(viewer: Viewer, input: TopicFields & { id: string }): Promise<Topic> {

@@ -107,14 +107,20 @@ test('archive blocks new sessions; a live one continues', async () => {
   ok(await gql(server.url, CreateTopicDocument, { input: { id: 'retiring', name: 'Retiring' } }, adminA));
   const live = ok(await gql(server.url, StartSessionDocument, { topicId: 'retiring' }, alice)).startSession;
   ok(await gql(server.url, ArchiveTopicDocument, { id: 'retiring' }, adminA));
+  // Still in alice's list while her session is in progress (marked archived); nobody else's.
+  const listed = async (token: string) => ok(await gql(server.url, TopicsDocument, {}, token)).topics.find((t) => t.id === 'retiring');
+  expect(await listed(alice)).toMatchObject({ archived: true, myStatus: 'IN_PROGRESS' });
+  expect(await listed(bob)).toBeUndefined();
 
   const refused = await gql(server.url, StartSessionDocument, { topicId: 'retiring' }, bob);
   expect(codeOf(refused)).toBe('SESSION_CONFLICT'); // alice still holds it
   expect(ok(await gql(server.url, StartSessionDocument, { topicId: 'retiring' }, alice)).startSession.id).toBe(live.id);
   ok(await gql(server.url, PauseSessionDocument, { sessionId: live.id }, alice));
+  expect(await listed(alice)).toMatchObject({ archived: true, myStatus: 'PAUSED' });
   ok(await gql(server.url, ResumeSessionDocument, { sessionId: live.id }, alice));
   ok(await gql(server.url, SendMessageDocument, { sessionId: live.id, content: 'Still going.' }, alice));
   expect(ok(await gql(server.url, CompleteSessionDocument, { sessionId: live.id }, alice)).completeSession.status).toBe('COMPLETED');
+  expect(await listed(alice)).toBeUndefined();
 
   const blocked = await gql(server.url, StartSessionDocument, { topicId: 'retiring' }, bob);
   expect(codeOf(blocked)).toBe('BAD_USER_INPUT');

@@ -24,6 +24,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const signInOptions = async (server: TestServer) => {
+  const res = await fetch(`${baseOf(server.url)}/demo/sign-in-options`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  return res.json();
+};
+
 const requestToken = (server: TestServer, body: unknown) =>
   fetch(`${baseOf(server.url)}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -46,7 +53,8 @@ test('development without JWT configuration: the page, and tokens for any tenant
     const script = await fetch(`${baseOf(server.url)}/demo/demo.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
-    expect(await script.text()).toContain('./generated/graphql.js');
+    expect(await script.text()).toMatch(/from '\.\/[a-z-]+\.js'/);
+    expect(await signInOptions(server)).toEqual({ devTokens: true, reason: null });
 
     const res = await requestToken(server, { tenantId: 'acme', userId: 'alice' });
     expect(res.status).toBe(200);
@@ -71,6 +79,8 @@ test('with JWT_SECRET (or JWKS) configured there are no development tokens; the 
       expect(res.status).toBe(404);
       await res.arrayBuffer();
       expect((await fetch(`${baseOf(server.url)}/demo/`)).status).toBe(200);
+      // The page asks first, and says why it shows a token field instead of "Sign in".
+      expect(await signInOptions(server)).toEqual({ devTokens: false, reason: expect.stringMatching(/JWT_SECRET or JWT_JWKS_URL is configured/) });
     });
   }
 });
@@ -81,6 +91,7 @@ test('production: neither the page nor tokens; metrics stay', async () => {
       ['GET', '/demo/'],
       ['GET', '/demo/demo.js'],
       ['POST', '/demo/token'],
+      ['GET', '/demo/sign-in-options'],
     ]) {
       const res = await fetch(`${baseOf(server.url)}${path}`, {
         method,
@@ -141,6 +152,9 @@ describe('development is for this machine only (issue #9)', () => {
           expect(await res.text()).not.toMatch(/eyJ/);
         }
       }
+      peer = '203.0.113.7';
+      const options = await fetch(url.replace(/token$/, 'sign-in-options'), { headers: { connection: 'close', 'x-forwarded-for': '127.0.0.1' } });
+      expect(await options.json()).toEqual({ devTokens: false, reason: expect.stringMatching(/server's own machine/) });
       peer = undefined; // the real loopback peer (control)
       const res = await ask();
       expect(res.status).toBe(200);

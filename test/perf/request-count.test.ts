@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  ArchiveTopicDocument,
   MySessionsDocument,
   PauseSessionDocument,
   SendMessageDocument,
@@ -159,6 +160,25 @@ test('a page of messages reads only that page: one Query besides the session, ho
   const last = await cost(async () => ok(await gql(server.url, SessionDocument, { id, last: 50 }, token)));
   expect(last).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 1, QueryCommand: 1 } });
   expect(last.readCapacity).toBeLessThanOrEqual(8);
+});
+
+test("an archived topic kept in its holder's topics list costs no extra read: topics { myStatus } is still one Query", async () => {
+  const [alice, admin] = [await tokenFor('rc-archived', 'alice'), await tokenFor('rc-archived', 'ada', { roles: ['admin'] })];
+  await start(alice, 't3');
+  ok(await gql(server.url, ArchiveTopicDocument, { id: 't3' }, admin));
+  await warmTopics(alice);
+  const listed = await cost(async () => {
+    const topics = ok(await gql(server.url, TopicsDocument, {}, alice)).topics;
+    expect(topics.find((t) => t.id === 't3')).toMatchObject({ archived: true, myStatus: 'IN_PROGRESS' });
+    expect(topics).toHaveLength(TOPICS + 5);
+  });
+  expect(listed).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+  // Without myStatus, the list itself asks: one Query, only in a tenant with archived topics.
+  const bare = await cost(async () => expect((await rawGql(server.url, '{ topics { id } }', {}, alice)).data!.topics).toHaveLength(TOPICS + 5));
+  expect(bare).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+  const other = await tokenFor('rc-plain', 'bob');
+  await warmTopics(other);
+  expect(await cost(async () => rawGql(server.url, '{ topics { id } }', {}, other))).toMatchObject({ requests: 0 });
 });
 
 test('mySessions { topic { name } } costs the same with first: 5 and first: 50 (no N+1)', async () => {

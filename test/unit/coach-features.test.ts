@@ -1,5 +1,5 @@
 import { silentLogger } from '../../src/logger';
-import { ResumedEvent, SessionService } from '../../src/sessions/session-service';
+import { SessionService } from '../../src/sessions/session-service';
 import { TopicCatalog, parseTopics } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { Topic } from '../../src/domain/topic';
@@ -7,7 +7,7 @@ import { parseResultSchema, validateResult } from '../../src/domain/result-schem
 import { DomainError } from '../../src/domain/errors';
 import { FakeClock, DAY, MINUTE } from '../support/clock';
 import { MemorySessionRepository } from '../support/memory-repository';
-import { alice, expectDomainError, FakeCoach, FOCUS, LINGER } from './fixtures';
+import { alice, expectDomainError, FakeCoach, FOCUS, LINGER, setupRecordingResumes } from './fixtures';
 
 /** Two turns at most, idle after 5 minutes, with a small result schema. */
 const SHORT: Topic = {
@@ -25,22 +25,8 @@ const SHORT: Topic = {
   },
 };
 
-function setup(opts: { coachTimeoutMs?: number } = {}) {
-  const repo = new MemorySessionRepository();
-  const clock = new FakeClock();
-  const coach = new FakeCoach();
-  const events: ResumedEvent[] = [];
-  const svc = new SessionService(
-    repo,
-    new TopicCatalog([...BUILTIN_TOPICS, FOCUS, LINGER, SHORT]),
-    coach,
-    clock,
-    silentLogger,
-    { maxMessageChars: 4000, maxPageSize: 100, defaultPageSize: 20, coachTimeoutMs: opts.coachTimeoutMs ?? 30_000 },
-    { events: { resumed: (e) => events.push(e) } },
-  );
-  return { repo, clock, coach, svc, events };
-}
+const setup = (opts: { coachTimeoutMs?: number } = {}) =>
+  setupRecordingResumes([...BUILTIN_TOPICS, FOCUS, LINGER, SHORT], { coachTimeoutMs: opts.coachTimeoutMs ?? 30_000 });
 
 type Ctx = ReturnType<typeof setup>;
 const stored = (ctx: Ctx, id: string) => ctx.repo.storedMessages('t1', id);

@@ -146,6 +146,17 @@ describe('rate limits', () => {
   });
 });
 
+describe('the welcome back wait', () => {
+  test('WELCOME_BACK_WAIT_MS: 2 s by default, 0 to 60000 ms, anything else a ConfigError', () => {
+    expect(loadConfig({}).limits.welcomeBackWaitMs).toBe(2000);
+    expect(loadConfig({ WELCOME_BACK_WAIT_MS: '0' }).limits.welcomeBackWaitMs).toBe(0);
+    expect(loadConfig({ WELCOME_BACK_WAIT_MS: '60000' }).limits.welcomeBackWaitMs).toBe(60_000);
+    for (const bad of ['-1', '60001', '1.5', 'soon']) {
+      expect(configError(() => loadConfig({ WELCOME_BACK_WAIT_MS: bad })).message).toBe(`WELCOME_BACK_WAIT_MS must be an integer from 0 to 60000, got "${bad}"`);
+    }
+  });
+});
+
 describe('notify-idle settings', () => {
   const env = { WEBHOOK_URL: 'https://hooks.example.test/idle', WEBHOOK_SECRET: 'sixteen-chars-ok' };
 

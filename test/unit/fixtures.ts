@@ -4,7 +4,8 @@ import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { Topic } from '../../src/domain/topic';
 import { Viewer } from '../../src/domain/viewer';
 import { silentLogger } from '../../src/logger';
-import { SessionService } from '../../src/sessions/session-service';
+import { DEFAULT_LIMITS, ServiceLimits } from '../../src/sessions/service-context';
+import { ResumedEvent, SessionService } from '../../src/sessions/session-service';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { FakeClock } from '../support/clock';
@@ -86,8 +87,8 @@ export class FakeCoach implements Coach {
 
   welcomeBackCalls = 0;
   lastWelcomeBack: WelcomeBackTurn | null = null;
-  /** Errors, hangs ('hang') or texts the next welcomeBack() calls produce, in order. */
-  readonly welcomeOutcomes: (Error | string | 'hang')[] = [];
+  /** Errors, hangs ('hang'), texts, or answers the test releases later (a promise), the next welcomeBack() calls produce, in order. */
+  readonly welcomeOutcomes: (Error | string | 'hang' | Promise<string>)[] = [];
 
   async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
     this.welcomeBackCalls++;
@@ -95,7 +96,7 @@ export class FakeCoach implements Coach {
     const outcome = this.welcomeOutcomes.shift();
     if (outcome === 'hang') return new Promise<string>(() => undefined);
     if (outcome instanceof Error) throw outcome;
-    if (typeof outcome === 'string') return outcome;
+    if (typeof outcome === 'string' || outcome instanceof Promise) return outcome;
     return this.inner.welcomeBack(turn);
   }
 
@@ -124,6 +125,18 @@ export function setup(topics: Topic[] = [...BUILTIN_TOPICS, FOCUS, FLASH, LINGER
   return { repo, clock, coach, catalog, svc };
 }
 
+/** setup() with other limits, recording the resumed events the service emits. */
+export function setupRecordingResumes(topics: Topic[], limits: Partial<ServiceLimits> = {}) {
+  const repo = new MemorySessionRepository();
+  const clock = new FakeClock();
+  const coach = new FakeCoach();
+  const events: ResumedEvent[] = [];
+  const svc = new SessionService(repo, new TopicCatalog(topics), coach, clock, silentLogger, { ...DEFAULT_LIMITS, ...limits }, {
+    events: { resumed: (e) => events.push(e) },
+  });
+  return { repo, clock, coach, svc, events };
+}
+
 /** Awaits a rejection and checks that it is a DomainError with this code (and, optionally, these details). */
 export async function expectDomainError(
   promise: Promise<unknown>,
@@ -145,3 +158,14 @@ export async function expectDomainError(
 
 /** expiresAt for a write at `now` with `seconds` of ttl: whole seconds, as DynamoDB's `ttl`. */
 export const expiry = (now: number, seconds: number) => (Math.floor(now / 1000) + seconds) * 1000;
+
+/** A promise the test settles when it chooses (a slow coach's answer). */
+export function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -165,6 +165,22 @@ describe('TopicAdminService', () => {
     ]);
     expect((await topicAdmin.list(carol, false)).map((t) => t.id)).toEqual(['focus', 'linger']);
   });
+
+  test('list: an archived topic stays, in catalogue order, for a caller with a live session of it; asked only when one is archived', async () => {
+    const { topicAdmin } = stack();
+    const asked: string[][] = [];
+    const liveOf = async (ids: readonly string[]) => {
+      asked.push([...ids]);
+      return new Set(['linger']);
+    };
+    expect((await topicAdmin.list(alice, false, liveOf)).map((t) => t.id)).toEqual(['focus', 'linger']);
+    expect(asked).toEqual([]);
+    await topicAdmin.archive(admin, 'focus', true);
+    expect((await topicAdmin.list(alice, false, liveOf)).map((t) => t.id)).toEqual(['linger']);
+    await topicAdmin.archive(admin, 'linger', true);
+    expect((await topicAdmin.list(alice, false, liveOf)).map((t) => [t.id, t.archived])).toEqual([['linger', true]]);
+    expect(asked).toEqual([['focus'], ['focus', 'linger']]);
+  });
 });
 
 describe('sessions of administered topics', () => {

@@ -5,6 +5,12 @@ import { Context } from '../context';
 import { toGqlTopic } from '../mappers';
 import { Topic, TopicStatus } from '../types';
 
+/** Of these topics, those the caller has a live (ACTIVE or PAUSED) session of; none when that cannot be read. */
+async function liveTopics(ctx: Context, topicIds: readonly string[]): Promise<ReadonlySet<string>> {
+  const statuses = await ctx.loaders.topicStatus.loadMany(topicIds);
+  return new Set(topicIds.filter((_, i) => statuses[i] === TopicStatus.IN_PROGRESS || statuses[i] === TopicStatus.PAUSED));
+}
+
 /**
  * A topic's instructions and result schema are the tenant's configuration: shown to its
  * admins only. The root field is @Authorized; the field resolvers are reached only through
@@ -19,7 +25,8 @@ export class TopicResolver {
     @Ctx() ctx: Context,
   ): Promise<Topic[]> {
     if (includeArchived) requireRoles(ctx.viewer, [ADMIN_ROLE]);
-    return (await ctx.services.topicAdmin.list(ctx.viewer!, includeArchived)).map(toGqlTopic);
+    // An archived topic stays listed for whoever still has a session of it in progress: the same one Query myStatus uses.
+    return (await ctx.services.topicAdmin.list(ctx.viewer!, includeArchived, (ids) => liveTopics(ctx, ids))).map(toGqlTopic);
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Admin: the coach's instructions (its system prompt); null for others" })

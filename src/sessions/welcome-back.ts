@@ -1,0 +1,82 @@
+import { sessionBusy } from '../domain/errors';
+import { isLive, Message, Session } from '../domain/session';
+import { Topic } from '../domain/topic';
+import { CoachGateway } from './coach-gateway';
+import { DuplicateReplyError } from './repository';
+import { busyRetryAfterMs, retryOnStale } from './retry';
+import { ServiceContext } from './service-context';
+
+/** WELCOME_BACK_WAIT_MS: how long a resume waits for the coach's welcome back before answering without it. */
+export const DEFAULT_WELCOME_BACK_WAIT_MS = 2000;
+
+/** A welcome back still on its way when the wait ran out. */
+export const LATE = Symbol('late');
+
+/**
+ * The welcome back of a resume after idle, with a bounded wait. A resume asks the coach
+ * once (coach-gateway.ts bounds the call itself at 10 s), waits at most WELCOME_BACK_WAIT_MS,
+ * and then either stores the text with the resume in one write (lifecycle.ts), or resumes
+ * at once, keeping the next seq for the welcome back, which this process stores there when
+ * it arrives: like a reply, into its own seq without a version, so it never races the
+ * user's next message and reads where the conversation was resumed. Nothing is stored
+ * when the coach fails or is late past its own bound, or when the session has ended,
+ * expired or changed hands meanwhile; only the resume that won the versioned write
+ * delivers, so two tabs resuming at once produce one welcome back.
+ */
+export class WelcomeBacks {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly coach: CoachGateway,
+  ) {}
+
+  /** Asks the coach (resolves to null when it failed or timed out; never rejects). */
+  ask(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
+    return this.coach.welcomeBack(topic, session, idleMs);
+  }
+
+  /** The welcome back if it is there within the wait, else LATE. */
+  within(pending: Promise<string | null>): Promise<string | null | typeof LATE> {
+    const ms = this.ctx.limits.welcomeBackWaitMs ?? DEFAULT_WELCOME_BACK_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof LATE>((resolve) => {
+      timer = setTimeout(() => resolve(LATE), ms);
+      timer.unref?.();
+    });
+    return Promise.race([pending, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** After a resume that kept `seq` for it (`resumed`: the session as written): stores the welcome back when it comes. */
+  deliverLater(resumed: Session, seq: number, pending: Promise<string | null>): void {
+    this.ctx.background.run('late welcome back', { sessionId: resumed.id }, async () => {
+      const text = await pending;
+      // The coach failed or gave up (logged by the gateway): the kept seq stays empty, like a failed reply's.
+      if (text !== null) await this.store(resumed, seq, text);
+    });
+  }
+
+  private async store(resumed: Session, seq: number, content: string): Promise<void> {
+    let session = resumed;
+    await retryOnStale(
+      async (attempt) => {
+        const now = this.ctx.clock.now();
+        if (attempt > 0) {
+          const fresh = await this.ctx.repo.getSession(resumed.tenantId, resumed.id, now);
+          // Ended, expired or transferred since the resume: nothing follows.
+          if (!fresh || !isLive(fresh.status) || fresh.userId !== resumed.userId) return;
+          session = fresh;
+        }
+        const message: Message = { sessionId: resumed.id, seq, role: 'ASSISTANT', content, createdAt: now };
+        try {
+          // Live and unexpired are the write's own conditions (a StaleSessionError here reads again).
+          await this.ctx.repo.appendReply(session, message, now);
+        } catch (e) {
+          if (!(e instanceof DuplicateReplyError)) throw e;
+        }
+      },
+      () => {
+        this.ctx.log.warn('late welcome back not stored: the session kept changing', { sessionId: resumed.id });
+        return sessionBusy(busyRetryAfterMs());
+      },
+    );
+  }
+}
