@@ -16,7 +16,8 @@ import { loadCatalog } from './topics/catalog';
 import { TenantTopics } from './topics/tenant-topics';
 import { TopicAdminService } from './topics/topic-admin-service';
 import { DynamoTopicRepository } from './store/dynamo-topic-repository';
-import { RunningServer, startHttpServer } from './http/server';
+import { MAX_TOKENS, RunningServer, startHttpServer } from './http/server';
+import { attachSubscriptions, SubscribeLimiter } from './http/subscriptions';
 import { instrumentClient, RequestStats } from './store/request-stats';
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
@@ -34,6 +35,8 @@ export interface AppDeps {
   sandbox?: { document?: string; headers?: Record<string, string> };
   /** The folder served at /demo in development (default: dist/web). */
   demoDir?: string;
+  /** Rate limits for subscribe (the HTTP layer's limiter, when there is one). */
+  subscribeLimiter?: SubscribeLimiter;
 }
 
 export interface App {
@@ -60,6 +63,7 @@ export async function startApp({
   coach,
   sandbox,
   demoDir,
+  subscribeLimiter,
 }: AppDeps): Promise<App> {
   const { observability } = config;
   const topics = loadCatalog(config.topicsFile);
@@ -107,14 +111,15 @@ export async function startApp({
   const verifier = createVerifier(config.auth, secret);
   const observer = createOperationObserver({ log, metrics, logMessageContent: observability.logMessageContent });
   const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
+  const services = {
+    sessions,
+    topics: tenantTopics,
+    admin: new AdminService(repo, tenantTopics, clock, (s, now, catalog) => sessions.view(s, now, catalog)),
+    topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock),
+  };
   const server = await startHttpServer(
     {
-      services: {
-        sessions,
-        topics: tenantTopics,
-        admin: new AdminService(repo, tenantTopics, clock, (s, now, catalog) => sessions.view(s, now, catalog)),
-        topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock),
-      },
+      services,
       verifier,
       log,
       production: config.production,
@@ -125,6 +130,28 @@ export async function startApp({
       ready: () => repo.ping().then(() => true),
       sandbox,
       plugins: [observer.plugin],
+      // sendMessageStream over graphql-ws, on the same port and path (docs/streaming.md).
+      attach: (httpServer, schema) =>
+        attachSubscriptions(httpServer, {
+          schema,
+          verifier,
+          services,
+          log,
+          config: config.subscriptions,
+          limits: {
+            maxQueryDepth: config.limits.maxQueryDepth,
+            maxCost: config.limits.maxQueryCost,
+            maxCoachFields: config.limits.maxCoachFields,
+            maxPageSize: DEFAULT_LIMITS.maxPageSize,
+            defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
+            maxTokens: MAX_TOKENS,
+            production: config.production,
+          },
+          maxPayloadBytes: config.limits.bodyLimitBytes,
+          limiter: subscribeLimiter,
+          report: observer.report,
+          gauges: { sockets: (n) => metrics.websockets.set(n), subscriptions: (n) => metrics.subscriptions.set(n) },
+        }).plugin,
       routes: (app) => {
         app.use('/graphql', observer.middleware);
         if (observability.metricsEnabled) {

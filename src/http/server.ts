@@ -6,7 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express, { NextFunction, Request, Response } from 'express';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, GraphQLSchema } from 'graphql';
 import { bearerToken, TokenVerifier } from '../auth/verifier';
 import { DomainError } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
@@ -40,6 +40,8 @@ export interface ServerOptions {
   plugins?: ApolloServerPlugin<Context>[];
   /** More routes, mounted before /graphql (metrics, demo page, ...). */
   routes?: (app: express.Express) => void;
+  /** Serves more on the same HTTP server before it listens (subscriptions over WebSocket), with the same schema; its plugin drains it. */
+  attach?: (httpServer: http.Server, schema: GraphQLSchema) => ApolloServerPlugin<Context>;
 }
 
 export interface RunningServer {
@@ -53,8 +55,10 @@ export interface RunningServer {
 export async function startHttpServer(opts: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const app = express();
   const httpServer = http.createServer(app);
+  const schema = buildSchema();
+  const attached = opts.attach?.(httpServer, schema);
   const apollo = new ApolloServer<Context>({
-    schema: buildSchema(),
+    schema,
     introspection: !opts.production,
     // With introspection off, "Did you mean ...?" suggestions would still reveal the schema.
     hideSchemaDetailsFromClientErrors: opts.production,
@@ -79,6 +83,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
         defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
       }),
       ...(opts.plugins ?? []),
+      ...(attached ? [attached] : []),
       opts.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({
