@@ -58,6 +58,8 @@ export class OpenAICoach implements Coach {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) yield delta;
     }
+    // The SDK ends an aborted stream quietly: a cut-off reply must not pass for a whole one.
+    if (turn.signal?.aborted) throw turn.signal.reason ?? new Error('the stream was aborted');
   }
 
   private async replyRequest(turn: CoachTurn) {

@@ -125,5 +125,6 @@ async function streamed(pieces: AsyncIterable<string>, signal: AbortSignal, onPi
     text += piece;
     onPiece(piece);
   }
+  if (signal.aborted) throw signal.reason;
   return text;
 }
