@@ -17,7 +17,7 @@ import { TenantTopics } from './topics/tenant-topics';
 import { TopicAdminService } from './topics/topic-admin-service';
 import { DynamoTopicRepository } from './store/dynamo-topic-repository';
 import { MAX_TOKENS, RunningServer, startHttpServer } from './http/server';
-import { attachSubscriptions, SubscribeLimiter } from './http/subscriptions';
+import { attachSubscriptions } from './http/subscriptions';
 import { instrumentClient, RequestStats } from './store/request-stats';
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
@@ -35,8 +35,6 @@ export interface AppDeps {
   sandbox?: { document?: string; headers?: Record<string, string> };
   /** The folder served at /demo in development (default: dist/web). */
   demoDir?: string;
-  /** Rate limits for subscribe (the HTTP layer's limiter, when there is one). */
-  subscribeLimiter?: SubscribeLimiter;
 }
 
 export interface App {
@@ -63,7 +61,6 @@ export async function startApp({
   coach,
   sandbox,
   demoDir,
-  subscribeLimiter,
 }: AppDeps): Promise<App> {
   const { observability } = config;
   const topics = loadCatalog(config.topicsFile);
@@ -148,7 +145,7 @@ export async function startApp({
             production: config.production,
           },
           maxPayloadBytes: config.limits.bodyLimitBytes,
-          limiter: subscribeLimiter,
+          // admit: the rate limiter's place (issue #9), e.g. (viewer) => limiter.take(viewer) refused ? rateLimited(...) : undefined.
           report: observer.report,
           gauges: { sockets: (n) => metrics.websockets.set(n), subscriptions: (n) => metrics.subscriptions.set(n) },
         }).plugin,

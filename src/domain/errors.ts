@@ -13,8 +13,6 @@ export type ErrorCode =
   | 'MAX_TURNS_REACHED'
   /** A write refused under contention (the session was too busy): retry after `retryAfterMs`. */
   | 'SESSION_BUSY'
-  /** Too many requests from one caller: retry after `retryAfterSeconds`. */
-  | 'RATE_LIMITED'
   /** sendMessageStream when the caller already has SUBSCRIPTIONS_PER_USER streams open. */
   | 'TOO_MANY_SUBSCRIPTIONS';
 
@@ -77,10 +75,6 @@ export function sessionBusy(retryAfterMs: number, messageStored = false) {
     : 'The session is busy with other writes; nothing was stored. Retry after retryAfterMs';
   return new DomainError('SESSION_BUSY', message, { retryAfterMs: Math.round(retryAfterMs), messageStored });
 }
-
-/** Too many requests from this caller (a rate limiter's refusal). */
-export const rateLimited = (retryAfterSeconds: number) =>
-  new DomainError('RATE_LIMITED', 'Too many requests; retry after retryAfterSeconds', { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
 
 /** One more concurrent subscription than a user may hold (SUBSCRIPTIONS_PER_USER); nothing was started. */
 export const tooManySubscriptions = (maxSubscriptions: number) =>

@@ -9,7 +9,7 @@ import { decodeJwt } from 'jose';
 import { WebSocket, WebSocketServer } from 'ws';
 import { bearerToken, TokenVerifier, unauthenticated } from '../auth/verifier';
 import type { SubscriptionConfig } from '../config';
-import { DomainError, rateLimited, tooManySubscriptions } from '../domain/errors';
+import { DomainError, tooManySubscriptions } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
 import { Context, createLoaders, Services } from '../graphql/context';
 import { formatError } from '../graphql/errors';
@@ -18,11 +18,6 @@ import { loggableVariables } from '../observability/loggable-variables';
 import type { OperationLine } from '../observability/plugin';
 import { emptyStats, RequestStats, withRequestStats } from '../store/request-stats';
 import { checkOperation, OperationLimits } from './subscription-checks';
-
-/** The rate limiter's face for subscriptions (the HTTP layer's limiter): one `take` per subscribe. */
-export interface SubscribeLimiter {
-  take(viewer: Viewer): { ok: true } | { ok: false; retryAfterSeconds: number };
-}
 
 export interface SubscriptionOptions {
   schema: GraphQLSchema;
@@ -33,7 +28,12 @@ export interface SubscriptionOptions {
   limits: OperationLimits;
   /** The largest WebSocket message accepted (BODY_LIMIT_BYTES); a larger one closes the socket (1009). */
   maxPayloadBytes: number;
-  limiter?: SubscribeLimiter;
+  /**
+   * The rate limit's place (issue #9's limiter, wired by the app): asked once per subscribe,
+   * after the checks and the per-user bound; an error it returns refuses the subscription
+   * with that error (e.g. RATE_LIMITED), and nothing is started.
+   */
+  admit?: (viewer: Viewer) => DomainError | undefined;
   /** One report per subscription when it ends, like an HTTP operation's (log line, metrics). */
   report?: (line: OperationLine) => void;
   /** Open sockets and active subscriptions, whenever they change (metrics). */
@@ -205,8 +205,8 @@ export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionO
         if (Array.isArray(checked)) return refuse(checked);
         const count = perUser.get(userKey(viewer)) ?? 0;
         if (count >= config.perUser) return refuse([refusal(tooManySubscriptions(config.perUser))]);
-        const taken = opts.limiter?.take(viewer);
-        if (taken && !taken.ok) return refuse([refusal(rateLimited(taken.retryAfterSeconds))]);
+        const refused = opts.admit?.(viewer);
+        if (refused) return refuse([refusal(refused)]);
 
         const op: Operation = {
           started,
