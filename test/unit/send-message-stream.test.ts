@@ -1,5 +1,3 @@
-import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { Coach, CoachTurn } from '../../src/coach/port';
 import { Topic } from '../../src/domain/topic';
 import { Message } from '../../src/domain/session';
 import { silentLogger } from '../../src/logger';
@@ -9,42 +7,8 @@ import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { FakeClock } from '../support/clock';
 import { MemorySessionRepository } from '../support/memory-repository';
+import { StreamCoach } from '../support/stream-coach';
 import { alice, expectDomainError, FOCUS } from './fixtures';
-
-/** The embedded coach, streaming; it can stop after its first piece until released, or fail there. */
-class StreamCoach implements Coach {
-  readonly name = 'stream';
-  private readonly inner = new EmbeddedCoach({ pieceDelayMs: 0 });
-  streams = 0;
-  hold: Promise<void> | null = null;
-  failAfterFirst: Error | null = null;
-  opening = (topic: Topic) => this.inner.opening(topic);
-  reply = (turn: CoachTurn) => this.inner.reply(turn);
-  welcomeBack = this.inner.welcomeBack.bind(this.inner);
-  extractResult = this.inner.extractResult.bind(this.inner);
-
-  async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
-    this.streams++;
-    let first = true;
-    for await (const piece of this.inner.replyStream(turn)) {
-      yield piece;
-      if (!first) continue;
-      first = false;
-      if (this.failAfterFirst) throw this.failAfterFirst;
-      if (this.hold) await this.hold;
-    }
-  }
-
-  /** Streams stop after their first piece until the returned function is called. */
-  holdAfterFirst(): () => void {
-    let release!: () => void;
-    this.hold = new Promise<void>((r) => (release = r));
-    return () => {
-      this.hold = null;
-      release();
-    };
-  }
-}
 
 const BRIEF: Topic = { ...FOCUS, id: 'brief', settings: { ...FOCUS.settings, maxTurns: 1 } };
 
