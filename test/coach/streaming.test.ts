@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { BedrockCoach } from '../../src/coach/bedrock-coach';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { OpenAICoach } from '../../src/coach/openai-coach';
-import { CoachTurn } from '../../src/coach/port';
+import { Coach, CoachTurn } from '../../src/coach/port';
 import { replyPieces, textPieces, trimmedPieces } from '../../src/coach/stream';
 import { BEDROCK_STREAM_HEADERS, bedrockEvent, bedrockException, bedrockStream, SSE_DONE, SSE_HEADERS, sseChunk } from '../support/model-streams';
 import { startRawStub } from '../support/stub-http';
@@ -27,6 +27,20 @@ function writeSlowly(res: http.ServerResponse, chunks: (string | Buffer)[], gapM
     } else if (end) res.end();
   };
   step();
+}
+
+/** Aborts the turn's signal on the first piece: the stream must fail, with nothing after that piece. */
+async function expectAbortAfterFirstPiece(coach: Coach) {
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const reading = (async () => {
+    for await (const p of coach.replyStream!({ ...turnOf(conversation(3)).turn, signal: controller.signal })) {
+      seen.push(p);
+      if (seen.length === 1) controller.abort();
+    }
+  })();
+  await expect(reading).rejects.toThrow();
+  expect(seen).toEqual(['one ']);
 }
 
 describe('OpenAI-compatible: stream: true', () => {
@@ -78,16 +92,7 @@ describe('OpenAI-compatible: stream: true', () => {
       writeSlowly(res, [sseChunk('one '), sseChunk('two '), sseChunk('three '), sseChunk('four')], 200, false);
     });
     try {
-      const controller = new AbortController();
-      const seen: string[] = [];
-      const reading = (async () => {
-        for await (const p of coachFor(stub.url, 60_000).replyStream({ ...turnOf(conversation(3)).turn, signal: controller.signal })) {
-          seen.push(p);
-          if (seen.length === 1) controller.abort();
-        }
-      })();
-      await expect(reading).rejects.toThrow();
-      expect(seen).toEqual(['one ']);
+      await expectAbortAfterFirstPiece(coachFor(stub.url, 60_000));
     } finally {
       await stub.close();
     }
@@ -180,16 +185,7 @@ describe('Bedrock: ConverseStream', () => {
       writeSlowly(res, bedrockStream(['one ', 'two ', 'three ', 'four']), 200, false);
     });
     try {
-      const controller = new AbortController();
-      const seen: string[] = [];
-      const reading = (async () => {
-        for await (const p of coachFor(stub.url, 60_000).replyStream({ ...turnOf(conversation(3)).turn, signal: controller.signal })) {
-          seen.push(p);
-          if (seen.length === 1) controller.abort();
-        }
-      })();
-      await expect(reading).rejects.toThrow();
-      expect(seen).toEqual(['one ']);
+      await expectAbortAfterFirstPiece(coachFor(stub.url, 60_000));
     } finally {
       await stub.close();
     }

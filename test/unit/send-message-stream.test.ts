@@ -25,6 +25,14 @@ function setup(coachTimeoutMs?: number) {
   return { repo, clock, ...processOn(repo, clock, coachTimeoutMs) };
 }
 
+/** Two "processes" on one store, and a session started on the first. */
+async function twoProcesses() {
+  const { repo, clock, svc: a, coach: coachA } = setup();
+  const b = processOn(repo, clock);
+  const session = await a.start(alice, 'focus', false);
+  return { repo, clock, a, coachA, b, session };
+}
+
 type Event = { message: Message } | { delta: string };
 
 /** A listener that records what it is told, in order. */
@@ -157,9 +165,7 @@ test('a retry while this process still writes the reply follows it: the pieces s
 });
 
 test("a retry on another process waits for the reply the first one is writing, and writes nothing", async () => {
-  const { repo, clock, svc: a, coach: coachA } = setup();
-  const b = processOn(repo, clock);
-  const session = await a.start(alice, 'focus', false);
+  const { repo, clock, a, coachA, b, session } = await twoProcesses();
   const release = coachA.holdAfterFirst();
   const first = recorder();
   const firstDone = a.sendMessageStream(alice, session.id, 'Two tabs, one thought.', 'c-1', first.listener);
@@ -179,9 +185,7 @@ test("a retry on another process waits for the reply the first one is writing, a
 });
 
 test('a retry after the first writer died (no reply within the coach timeout and the margin) produces the reply now, once', async () => {
-  const { repo, clock, svc: a, coach: coachA } = setup();
-  const b = processOn(repo, clock);
-  const session = await a.start(alice, 'focus', false);
+  const { repo, clock, a, coachA, b, session } = await twoProcesses();
   const release = coachA.holdAfterFirst(); // "dies": never writes its reply in time
   const first = recorder();
   const firstDone = a.sendMessageStream(alice, session.id, 'Is anyone there?', 'c-1', first.listener);
@@ -199,9 +203,7 @@ test('a retry after the first writer died (no reply within the coach timeout and
 });
 
 test('a retry waiting for another process stops when its listener leaves; the first writer still stores the reply', async () => {
-  const { repo, clock, svc: a, coach: coachA } = setup();
-  const b = processOn(repo, clock);
-  const session = await a.start(alice, 'focus', false);
+  const { repo, clock, a, coachA, b, session } = await twoProcesses();
   const release = coachA.holdAfterFirst();
   const firstDone = a.sendMessageStream(alice, session.id, 'Dropped tab.', 'c-1', recorder(() => true).listener);
   await until(() => replies(repo, session.id).length === 0 && userMessages(repo, session.id).length === 1);
