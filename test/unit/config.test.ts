@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, loadConfig, loadNotifyConfig } from '../../src/config';
+import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, DEFAULT_SUBSCRIPTIONS, loadConfig, loadNotifyConfig } from '../../src/config';
 import { EmbeddedStoreError, jarDir, javaCommand } from '../../src/store/embedded';
 
 const SECRET = 'a-production-secret-of-at-least-32-bytes';
@@ -77,6 +77,18 @@ describe('observability settings, in the same Config', () => {
       metricsEnabled: false,
       demoEnabled: false,
     });
+  });
+});
+
+describe('subscription settings (WebSocket)', () => {
+  test('defaults, values, and a value out of range refused naming the variable', () => {
+    expect(loadConfig({}, false).subscriptions).toEqual(DEFAULT_SUBSCRIPTIONS);
+    expect(DEFAULT_SUBSCRIPTIONS).toEqual({ perUser: 4, maxSockets: 10_000, keepAliveMs: 15_000, idleTimeoutMs: 60_000, initTimeoutMs: 3_000 });
+    const env = { SUBSCRIPTIONS_PER_USER: '2', SUBSCRIPTION_MAX_SOCKETS: '50', SUBSCRIPTION_KEEPALIVE_MS: '0', SUBSCRIPTION_IDLE_TIMEOUT_MS: '1000', SUBSCRIPTION_INIT_TIMEOUT_MS: '500' };
+    expect(loadConfig(env, false).subscriptions).toEqual({ perUser: 2, maxSockets: 50, keepAliveMs: 0, idleTimeoutMs: 1000, initTimeoutMs: 500 });
+    for (const [name, value] of [['SUBSCRIPTIONS_PER_USER', '0'], ['SUBSCRIPTION_MAX_SOCKETS', 'many'], ['SUBSCRIPTION_KEEPALIVE_MS', '-1'], ['SUBSCRIPTION_IDLE_TIMEOUT_MS', '10'], ['SUBSCRIPTION_INIT_TIMEOUT_MS', '1.5']]) {
+      expect(configError(() => loadConfig({ [name]: value }, false)).message).toMatch(new RegExp(`^${name} must be`));
+    }
   });
 });
 
