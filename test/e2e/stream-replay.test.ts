@@ -147,3 +147,24 @@ test('two tabs on two processes send the same message at once: one message, one 
   for (const sub of [a, b]) expect(deltas(sub.events).join('')).toBe(lastOf(sub.events).reply!.content);
   expect((await messagesOf(token, id)).map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
 });
+
+test('a process shutting down closes its sockets (1001) but stores the replies being streamed; the client replays them from another', async () => {
+  const coachC = new StreamCoach();
+  const leaving = await startTestServer({ table: first.table, coach: coachC });
+  const { token, id } = await sessionOf('erin');
+  const send = { sessionId: id, content: 'Deploy day.', clientMessageId: 'c-3' };
+  const release = coachC.holdAfterFirst();
+  const ws = connect(leaving, token);
+  const sub = subscribeTo(ws, SendMessageStreamDocument, send);
+  await sub.after(2);
+  const stopped = leaving.stop();
+  expect((await ws.closed).code).toBe(1001);
+  release();
+  await stopped; // shutdown waits for the reply to be stored
+  const replay = subscribeTo(connect(second, token), SendMessageStreamDocument, send);
+  expect(await replay.ended).toEqual({});
+  const reply = lastOf(replay.events).reply!;
+  expect(reply.content.startsWith(deltas(sub.events)[0])).toBe(true);
+  expect((await messagesOf(token, id)).slice(1)).toEqual([replay.events[0].sendMessageStream.message, reply]);
+  expect(coachB.streams).toBe(0);
+});
