@@ -265,6 +265,17 @@ export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionO
       async serverWillStart() {
         return { drainServer: close };
       },
+      // Over HTTP a subscription would run once, without its events: refused, before anything runs.
+      async requestDidStart() {
+        return {
+          async didResolveOperation(rc) {
+            if (rc.operation?.operation !== 'subscription') return;
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at /graphql, not over HTTP POST', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          },
+        };
+      },
     },
   };
 }

@@ -189,3 +189,12 @@ test('at most SUBSCRIPTIONS_PER_USER active streams per user: one more is TOO_MA
   expect(await again.ended).toEqual({});
   expect((await messagesOf(a.token, a.id)).filter((m) => m.role === 'USER').map((m) => m.content)).toEqual(['One.', 'Three.']);
 });
+
+test('the subscription sent as an HTTP POST is refused with a clear code, and nothing is stored', async () => {
+  const { token, id } = await sessionOf('ivan');
+  const res = await gql(server.url, SendMessageStreamDocument, { sessionId: id, content: 'Over HTTP?', clientMessageId: 'c-1' }, token);
+  expect(res.status).toBe(400);
+  expect(res.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  expect(res.errors?.[0].message).toMatch(/WebSocket/);
+  expect(await messagesOf(token, id)).toHaveLength(1);
+});
