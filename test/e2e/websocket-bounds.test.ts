@@ -105,3 +105,31 @@ test('keep-alive: the server pings every SUBSCRIPTION_KEEPALIVE_MS; a socket tha
     await pinging.stop();
   }
 });
+
+test('hostile frames: malformed or out-of-order messages close the socket with graphql-ws codes; odd payloads get coded errors, never internal ones', async () => {
+  for (const [frame, code] of [
+    ['not json', 4400],
+    [JSON.stringify({ type: 'nonsense' }), 4400],
+    [JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { x }' } }), 4401], // before connection_init
+  ] as const) {
+    const { ws } = (await open()) as { ws: WebSocket };
+    const closed = closeOf(ws);
+    ws.send(frame);
+    expect((await closed).code).toBe(code);
+  }
+  const ws = await acknowledged();
+  const replies: { id: string; type: string; payload?: { extensions?: { code?: string } }[] }[] = [];
+  ws.on('message', (m) => replies.push(JSON.parse(String(m))));
+  const payloads = [
+    { query: 'subscription($s: ID!) { sendMessageStream(sessionId: $s, content: "x", clientMessageId: "c") { delta } }', variables: { s: { nested: true } } },
+    { query: 'subscription S { sendMessageStream(sessionId: "s", content: "x", clientMessageId: "c") { delta } }', operationName: 'Other' },
+    { query: '{ __typename }'.repeat(2000) },
+    { query: 'subscription { sendMessageStream(sessionId: "ses_x", content: "x", clientMessageId: "' + 'c'.repeat(500) + '") { delta } }' },
+  ];
+  payloads.forEach((payload, i) => ws.send(JSON.stringify({ id: String(i), type: 'subscribe', payload })));
+  const deadline = Date.now() + 5000;
+  while (replies.filter((r) => r.type === 'error' || r.type === 'next').length < payloads.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const errors = replies.filter((r) => r.type === 'error');
+  expect(errors).toHaveLength(payloads.length);
+  expect([...errors].sort((a, b) => Number(a.id) - Number(b.id)).map((e) => e.payload?.[0]?.extensions?.code)).toEqual(['BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE', 'GRAPHQL_PARSE_FAILED', 'BAD_USER_INPUT']);
+});
