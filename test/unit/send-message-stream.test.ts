@@ -1,6 +1,7 @@
 import { Topic } from '../../src/domain/topic';
 import { Message } from '../../src/domain/session';
 import { silentLogger } from '../../src/logger';
+import { StaleSessionError } from '../../src/sessions/repository';
 import { ListenerGone, SessionService, TurnListener } from '../../src/sessions/session-service';
 import { DEFAULT_LIMITS } from '../../src/sessions/service-context';
 import { TopicCatalog } from '../../src/topics/catalog';
@@ -217,4 +218,16 @@ test('a retry waiting for another process stops when its listener leaves; the fi
   await firstDone; // nobody listens to the first stream either: its reply is stored all the same
   expect(replies(repo, session.id)).toHaveLength(1);
   await a.settled();
+});
+
+test('losing every race to other processes: SESSION_BUSY, as sendMessage, with nothing stored and nothing reported', async () => {
+  const { svc, repo } = setup();
+  const session = await svc.start(alice, 'focus', false);
+  const before = repo.snapshot();
+  for (let i = 0; i < 12; i++) repo.failNext('appendMessage', new StaleSessionError(session.id));
+  const rec = recorder();
+  const e = await expectDomainError(svc.sendMessageStream(alice, session.id, 'Busy?', 'busy-1', rec.listener), 'SESSION_BUSY');
+  expect(e.details).toMatchObject({ messageStored: false, retryAfterMs: expect.any(Number) });
+  expect(rec.events).toEqual([]);
+  expect(repo.snapshot()).toEqual(before);
 });
