@@ -198,3 +198,19 @@ test('the subscription sent as an HTTP POST is refused with a clear code, and no
   expect(res.errors?.[0].message).toMatch(/WebSocket/);
   expect(await messagesOf(token, id)).toHaveLength(1);
 });
+
+test('streams are counted like HTTP operations, by outcome, and the socket gauges are on /metrics', async () => {
+  const { token, id } = await sessionOf('judy');
+  const ws = connect(bearer(token));
+  expect(await subscribeTo(ws, SendMessageStreamDocument, { sessionId: id, content: 'Count me.', clientMessageId: 'j-1' }).ended).toEqual({});
+  await subscribeTo(ws, SendMessageStreamDocument, { sessionId: id, content: ' ', clientMessageId: 'j-2' }).ended;
+  const scrape = async () => (await fetch(server.url.replace(/\/graphql$/, '/metrics'))).text();
+  let metrics = await scrape();
+  // The ended streams stop counting as the server finishes them, just after the client hears the end.
+  for (let i = 0; i < 50 && !/^graphql_ws_subscriptions 0$/m.test(metrics); i++) metrics = await new Promise((r) => setTimeout(r, 40)).then(scrape);
+  expect(metrics).toMatch(/graphql_operations_total\{operation="SendMessageStream",code="OK"\} [1-9]/);
+  expect(metrics).toMatch(/graphql_operations_total\{operation="SendMessageStream",code="BAD_USER_INPUT"\} [1-9]/);
+  expect(metrics).toMatch(/^graphql_ws_connections \d+$/m);
+  expect(metrics).toMatch(/^graphql_ws_subscriptions 0$/m);
+  expect(metrics).toMatch(/coach_first_piece_seconds_count\{coach="stream"\} [1-9]/);
+});
