@@ -16,8 +16,10 @@ import { loadCatalog } from './topics/catalog';
 import { TenantTopics } from './topics/tenant-topics';
 import { TopicAdminService } from './topics/topic-admin-service';
 import { DynamoTopicRepository } from './store/dynamo-topic-repository';
-import { RunningServer, startHttpServer } from './http/server';
+import { MAX_TOKENS, RunningServer, startHttpServer } from './http/server';
 import { RateLimiter } from './http/rate-limit';
+import { rateLimited } from './domain/errors';
+import { attachSubscriptions } from './http/subscriptions';
 import { instrumentClient, RequestStats } from './store/request-stats';
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
@@ -113,14 +115,15 @@ export async function startApp({
   // One limiter for every transport of this process (HTTP now; a WebSocket transport takes it from App).
   const rateLimiter = new RateLimiter(config.rateLimit, () => clock.now());
   const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
+  const services = {
+    sessions,
+    topics: tenantTopics,
+    admin: new AdminService(repo, tenantTopics, clock, (s, now, catalog) => sessions.view(s, now, catalog)),
+    topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock),
+  };
   const server = await startHttpServer(
     {
-      services: {
-        sessions,
-        topics: tenantTopics,
-        admin: new AdminService(repo, tenantTopics, clock, (s, now, catalog) => sessions.view(s, now, catalog)),
-        topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock),
-      },
+      services,
       verifier,
       log,
       production: config.production,
@@ -135,6 +138,32 @@ export async function startApp({
       corsOrigins: config.corsOrigins,
       rateLimiter,
       dynamoCostEvery: observability.dynamoCostEvery,
+      // sendMessageStream over graphql-ws, on the same port and path (docs/streaming.md).
+      attach: (httpServer, schema) =>
+        attachSubscriptions(httpServer, {
+          schema,
+          verifier,
+          services,
+          log,
+          config: config.subscriptions,
+          limits: {
+            maxQueryDepth: config.limits.maxQueryDepth,
+            maxCost: config.limits.maxQueryCost,
+            maxCoachFields: config.limits.maxCoachFields,
+            maxPageSize: DEFAULT_LIMITS.maxPageSize,
+            defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
+            maxTokens: MAX_TOKENS,
+            production: config.production,
+          },
+          maxPayloadBytes: config.limits.bodyLimitBytes,
+          // The same buckets as HTTP: a subscription is one request of its user and tenant.
+          admit: (viewer) => {
+            const decision = rateLimiter.take(viewer);
+            return decision.ok ? undefined : rateLimited(decision.retryAfterSeconds);
+          },
+          report: observer.report,
+          gauges: { sockets: (n) => metrics.websockets.set(n), subscriptions: (n) => metrics.subscriptions.set(n) },
+        }).plugin,
       routes: (app) => {
         if (observability.metricsEnabled) {
           app.get('/metrics', async (_req, res) => {

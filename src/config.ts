@@ -32,6 +32,8 @@ export interface Config {
   coach: CoachConfig;
   logLevel: LogLevel;
   observability: ObservabilityConfig;
+  /** GraphQL subscriptions over WebSocket (graphql-ws) at /graphql. */
+  subscriptions: SubscriptionConfig;
   limits: {
     maxMessageChars: number;
     bodyLimitBytes: number;
@@ -74,6 +76,22 @@ export interface AuthConfig {
   /** JWT_MAX_LIFETIME_SECONDS: longer-lived tokens (exp - iat, or exp - now) are refused. */
   maxTokenLifetimeSeconds: number;
 }
+
+/** The WebSocket side of /graphql (src/http/subscriptions.ts); every bound is per process. */
+export interface SubscriptionConfig {
+  /** SUBSCRIPTIONS_PER_USER: active subscriptions of one user; one more is refused (TOO_MANY_SUBSCRIPTIONS). */
+  perUser: number;
+  /** SUBSCRIPTION_MAX_SOCKETS: open WebSockets; one more upgrade is refused with HTTP 503. */
+  maxSockets: number;
+  /** SUBSCRIPTION_KEEPALIVE_MS: ping interval; a socket that misses a pong for as long is dropped (0: no pings). */
+  keepAliveMs: number;
+  /** SUBSCRIPTION_IDLE_TIMEOUT_MS: a socket without an active subscription for this long is closed. */
+  idleTimeoutMs: number;
+  /** SUBSCRIPTION_INIT_TIMEOUT_MS: how long a new socket may take to send connection_init (then 4408). */
+  initTimeoutMs: number;
+}
+
+export const DEFAULT_SUBSCRIPTIONS: SubscriptionConfig = { perUser: 4, maxSockets: 10_000, keepAliveMs: 15_000, idleTimeoutMs: 60_000, initTimeoutMs: 3_000 };
 
 /** Logging, metrics and demo switches. */
 export interface ObservabilityConfig {
@@ -151,6 +169,13 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       metricsEnabled: bool(env, 'METRICS_ENABLED', true),
       demoEnabled: bool(env, 'DEMO_ENABLED', true),
       dynamoCostEvery: int(env.LOG_DYNAMO_COST_EVERY, 'LOG_DYNAMO_COST_EVERY', DEFAULT_DYNAMO_COST_EVERY, 0, 1_000_000),
+    },
+    subscriptions: {
+      perUser: int(env.SUBSCRIPTIONS_PER_USER, 'SUBSCRIPTIONS_PER_USER', DEFAULT_SUBSCRIPTIONS.perUser, 1, 1000),
+      maxSockets: int(env.SUBSCRIPTION_MAX_SOCKETS, 'SUBSCRIPTION_MAX_SOCKETS', DEFAULT_SUBSCRIPTIONS.maxSockets, 1, 1_000_000),
+      keepAliveMs: int(env.SUBSCRIPTION_KEEPALIVE_MS, 'SUBSCRIPTION_KEEPALIVE_MS', DEFAULT_SUBSCRIPTIONS.keepAliveMs, 0, 600_000),
+      idleTimeoutMs: int(env.SUBSCRIPTION_IDLE_TIMEOUT_MS, 'SUBSCRIPTION_IDLE_TIMEOUT_MS', DEFAULT_SUBSCRIPTIONS.idleTimeoutMs, 100, 86_400_000),
+      initTimeoutMs: int(env.SUBSCRIPTION_INIT_TIMEOUT_MS, 'SUBSCRIPTION_INIT_TIMEOUT_MS', DEFAULT_SUBSCRIPTIONS.initTimeoutMs, 100, 60_000),
     },
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),

@@ -1,4 +1,4 @@
-import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseCommandInput, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
 import { Topic } from '../domain/topic';
@@ -47,51 +47,72 @@ export class BedrockCoach implements Coach {
   }
 
   async reply(turn: CoachTurn): Promise<string> {
+    return this.converse(await this.replyRequest(turn), turn.signal);
+  }
+
+  /** ConverseStream: the text deltas as the model writes them (an AWS event stream). */
+  async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
+    const out = await this.client.send(new ConverseStreamCommand(await this.replyRequest(turn)), { abortSignal: this.deadline(turn.signal) });
+    let stopReason: string | undefined;
+    // Exception events (throttling, a model error mid-stream) are thrown by the SDK while iterating.
+    for await (const event of out.stream ?? []) {
+      const text = event.contentBlockDelta?.delta && 'text' in event.contentBlockDelta.delta ? event.contentBlockDelta.delta.text : undefined;
+      if (typeof text === 'string' && text) yield text;
+      stopReason = event.messageStop?.stopReason ?? stopReason;
+    }
+    if (stopReason === undefined) throw new Error('the model stream ended without a stop reason');
+  }
+
+  private async replyRequest(turn: CoachTurn): Promise<ConverseCommandInput> {
     const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
-    return this.converse(
-      systemPrompt(turn.topic),
-      alternating(history),
-      { maxTokens: this.opts.maxTokens ?? 400, temperature: this.opts.temperature ?? 0.7 },
-      turn.signal,
-    );
+    return this.request(systemPrompt(turn.topic), alternating(history), { maxTokens: this.opts.maxTokens ?? 400, temperature: this.opts.temperature ?? 0.7 });
   }
 
   async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
     const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
     // Converse wants the conversation to end with the user: the return is the user's turn.
     const turns = alternating([...history, { sessionId: '', seq: 0, role: 'USER', content: '(I am back after a break.)', createdAt: 0 }]);
-    return this.converse(welcomeBackPrompt(turn.topic, turn.idleMs), turns, { maxTokens: 200, temperature: this.opts.temperature ?? 0.7 }, turn.signal);
+    return this.converse(this.request(welcomeBackPrompt(turn.topic, turn.idleMs), turns, { maxTokens: 200, temperature: this.opts.temperature ?? 0.7 }), turn.signal);
   }
 
   /** Converse has no JSON mode: the instruction asks for JSON only, and the answer is parsed leniently. */
   async extractResult(request: ResultRequest): Promise<unknown> {
     const history = withinBudget(request.messages, extractionBudget(this.opts.budget));
     const text = await this.converse(
-      resultPrompt(request.topic),
-      [{ role: 'user', text: `Transcript:\n\n${transcript(history)}\n\nAnswer with the JSON object only.` }],
-      { maxTokens: Math.max(this.opts.maxTokens ?? 0, 800), temperature: 0 },
+      this.request(
+        resultPrompt(request.topic),
+        [{ role: 'user', text: `Transcript:\n\n${transcript(history)}\n\nAnswer with the JSON object only.` }],
+        { maxTokens: Math.max(this.opts.maxTokens ?? 0, 800), temperature: 0 },
+      ),
       request.signal,
     );
     return parseJsonReply(text);
   }
 
-  private async converse(
+  private request(
     system: string,
     turns: { role: 'user' | 'assistant'; text: string }[],
     inferenceConfig: { maxTokens: number; temperature: number },
-    signal: AbortSignal | undefined,
-  ): Promise<string> {
-    const out = await this.client.send(
-      new ConverseCommand({
-        modelId: this.opts.modelId,
-        system: [{ text: system }],
-        messages: turns.map((t) => ({ role: t.role, content: [{ text: t.text }] })),
-        inferenceConfig,
-      }),
-      // A deadline for the whole call, retries included (the handler's timeout is per socket).
-      // The service's own deadline (signal) aborts it too.
-      { abortSignal: signal ? AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), signal]) : AbortSignal.timeout(this.opts.timeoutMs) },
-    );
+  ): ConverseCommandInput {
+    return {
+      modelId: this.opts.modelId,
+      system: [{ text: system }],
+      messages: turns.map((t) => ({ role: t.role, content: [{ text: t.text }] })),
+      inferenceConfig,
+    };
+  }
+
+  /**
+   * A deadline for the whole call, retries (and a stream) included: the handler's timeout is
+   * per socket. The service's own deadline (signal) aborts it too.
+   */
+  private deadline(signal: AbortSignal | undefined): AbortSignal {
+    const own = AbortSignal.timeout(this.opts.timeoutMs);
+    return signal ? AbortSignal.any([own, signal]) : own;
+  }
+
+  private async converse(input: ConverseCommandInput, signal: AbortSignal | undefined): Promise<string> {
+    const out = await this.client.send(new ConverseCommand(input), { abortSignal: this.deadline(signal) });
     const text = (out.output?.message?.content ?? [])
       .map((c) => ('text' in c && typeof c.text === 'string' ? c.text : ''))
       .join('')

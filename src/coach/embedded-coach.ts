@@ -3,7 +3,10 @@ import { Topic } from '../domain/topic';
 import { Message } from '../domain/session';
 import { ResultSchema } from '../domain/result-schema';
 import { idleDuration } from './prompt';
+import { pause, textPieces } from './stream';
 
+/** The pause between two pieces of a streamed reply: enough for a frontend to show it being written. */
+export const EMBEDDED_PIECE_DELAY_MS = 30;
 
 /**
  * A deterministic coach that works offline. It follows a simple, real coaching
@@ -12,6 +15,8 @@ import { idleDuration } from './prompt';
  */
 export class EmbeddedCoach implements Coach {
   readonly name = 'embedded';
+
+  constructor(private readonly opts: { pieceDelayMs?: number } = {}) {}
 
   async opening(topic: Topic): Promise<string> {
     return topic.openingMessage;
@@ -25,6 +30,16 @@ export class EmbeddedCoach implements Coach {
     const question = questions[(turn - 1) % questions.length];
     const reflection = echo ? `You said "${echo}". ${stage}` : stage;
     return `${reflection} ${question}`;
+  }
+
+  /** The same reply, a few words at a time, paced like a model writing it (offline and deterministic). */
+  async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
+    const delay = this.opts.pieceDelayMs ?? EMBEDDED_PIECE_DELAY_MS;
+    const pieces = textPieces(await this.reply(turn));
+    for (let i = 0; i < pieces.length; i++) {
+      if (i > 0 && delay > 0) await pause(delay, turn.signal);
+      yield pieces[i];
+    }
   }
 
   /** "Welcome back! It has been 5 days. Last time you told me: '...'. Shall we pick up from there?" */

@@ -45,19 +45,31 @@ export class OpenAICoach implements Coach {
   }
 
   async reply(turn: CoachTurn): Promise<string> {
-    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
-    const completion = await this.client.chat.completions.create({
-      model: this.opts.model,
-      messages: [
-        { role: 'system', content: systemPrompt(turn.topic) },
-        ...history.map((m) => ({ role: m.role === 'USER' ? ('user' as const) : ('assistant' as const), content: m.content })),
-      ],
-      temperature: this.opts.temperature ?? 0.7,
-      max_tokens: this.opts.maxTokens ?? 400,
-    }, { signal: turn.signal });
+    const completion = await this.client.chat.completions.create(await this.replyRequest(turn), { signal: turn.signal });
     const text = completion.choices[0]?.message?.content?.trim();
     if (!text) throw new Error('the model returned no text');
     return text;
+  }
+
+  /** The same request with `stream: true`: the text deltas as the model writes them (server-sent events). */
+  async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
+    const stream = await this.client.chat.completions.create({ ...(await this.replyRequest(turn)), stream: true }, { signal: turn.signal });
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta?.content;
+      if (delta) yield delta;
+    }
+    // The SDK ends an aborted stream quietly: a cut-off reply must not pass for a whole one.
+    if (turn.signal?.aborted) throw turn.signal.reason ?? new Error('the stream was aborted');
+  }
+
+  private async replyRequest(turn: CoachTurn) {
+    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
+    return {
+      model: this.opts.model,
+      messages: [{ role: 'system' as const, content: systemPrompt(turn.topic) }, ...chat(history)],
+      temperature: this.opts.temperature ?? 0.7,
+      max_tokens: this.opts.maxTokens ?? 400,
+    };
   }
 
   async welcomeBack(turn: WelcomeBackTurn): Promise<string> {

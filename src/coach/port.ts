@@ -46,6 +46,13 @@ export interface Coach {
   opening(topic: Topic, signal?: AbortSignal): Promise<string>;
   reply(turn: CoachTurn): Promise<string>;
   /**
+   * The same reply as it is written: pieces of text whose concatenation is the reply
+   * (sendMessageStream). Optional: an adapter without a native stream is served by reply(),
+   * as one piece (replyPieces in stream.ts). The whole stream is bounded by COACH_TIMEOUT_MS;
+   * `turn.signal` fires when the service stops reading.
+   */
+  replyStream?(turn: CoachTurn): AsyncIterable<string>;
+  /**
    * A brief "welcome back" recalling where the conversation stood. A failure (or no answer
    * within COACH_TIMEOUT_MS) never fails the resume: the session resumes without it.
    */

@@ -14,7 +14,9 @@ export type ErrorCode =
   /** A write refused under contention (the session was too busy): retry after `retryAfterMs`. */
   | 'SESSION_BUSY'
   /** Too many requests from this caller or tenant (HTTP 429, `Retry-After`); `retryAfterSeconds`. */
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  /** sendMessageStream when the caller already has SUBSCRIPTIONS_PER_USER streams open. */
+  | 'TOO_MANY_SUBSCRIPTIONS';
 
 /**
  * An error the client caused or can act on. Everything that is not a DomainError is
@@ -78,3 +80,11 @@ export function sessionBusy(retryAfterMs: number, messageStored = false) {
 /** A request over the caller's (or their tenant's) rate limit: wait `retryAfterSeconds`, then retry. */
 export const rateLimited = (retryAfterSeconds: number) =>
   new DomainError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+
+/** One more concurrent subscription than a user may hold (SUBSCRIPTIONS_PER_USER); nothing was started. */
+export const tooManySubscriptions = (maxSubscriptions: number) =>
+  new DomainError(
+    'TOO_MANY_SUBSCRIPTIONS',
+    `You already have ${maxSubscriptions} streams open; wait for one to complete (or unsubscribe one) and subscribe again`,
+    { maxSubscriptions },
+  );

@@ -49,8 +49,8 @@ interface FieldCost {
  * The fields that reach the store or the coach, by "Type.field"; others cost 1 each. The
  * coach-calling ones are every field that may call a model: sendMessage and postMessage (the
  * reply), startSession (a new session's opening, an idle one's welcome back), resumeSession
- * (welcome back) and completeSession (result extraction); sendMessageStream, the streamed
- * reply, counts once it exists.
+ * (welcome back), completeSession (result extraction) and sendMessageStream (the streamed
+ * reply).
  */
 const FIELD_COSTS = new Map<string, FieldCost>([
   ['Query.sessionCheck', { store: 1 }],

@@ -7,15 +7,26 @@ import { SessionResolver } from './resolvers/session-resolver';
 import { TopicResolver } from './resolvers/topic-resolver';
 import { AdminResolver } from './resolvers/admin-resolver';
 import { TopicAdminResolver } from './resolvers/topic-admin-resolver';
+import { StreamResolver } from './resolvers/stream-resolver';
 
 let built: GraphQLSchema | undefined;
+
+const NO_PUBSUB = {
+  publish: () => undefined,
+  subscribe: () => {
+    throw new Error('no subscription here uses topics');
+  },
+};
 
 /** Built once per process (never per request). */
 export function buildSchema(): GraphQLSchema {
   built ??= buildSchemaSync({
-    resolvers: [SessionResolver, TopicResolver, AdminResolver, TopicAdminResolver],
+    resolvers: [SessionResolver, TopicResolver, AdminResolver, TopicAdminResolver, StreamResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     authChecker,
+    // type-graphql insists on a PubSub once there are subscriptions; sendMessageStream makes its
+    // own events (its `subscribe`), so nothing is ever published.
+    pubSub: NO_PUBSUB,
     // Inputs are validated by the service, which owns the rules and their error codes; type-graphql's
     // own validation (class-validator, not installed) stays off, as by default.
     validate: false,

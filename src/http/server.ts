@@ -4,7 +4,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, GraphQLSchema } from 'graphql';
 import { bearerToken, TokenVerifier } from '../auth/verifier';
 import { DomainError, rateLimited } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
@@ -53,6 +53,8 @@ export interface ServerOptions {
    * the process while a counted operation runs (docs/performance.md).
    */
   dynamoCostEvery?: number;
+  /** Serves more on the same HTTP server before it listens (subscriptions over WebSocket), with the same schema; its plugin drains it. */
+  attach?: (httpServer: http.Server, schema: GraphQLSchema) => ApolloServerPlugin<Context>;
 }
 
 /** A /graphql response, with this request's DynamoDB stats (logs, metrics, the bench read them). */
@@ -75,8 +77,10 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   // Idle keep-alive connections live longer than a load balancer's (AWS ALB: 60 s), so the
   // balancer, not the server, closes them: else a request racing the close is reset (a 502).
   const httpServer = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
+  const schema = buildSchema();
+  const attached = opts.attach?.(httpServer, schema);
   const apollo = new ApolloServer<Context>({
-    schema: buildSchema(),
+    schema,
     introspection: !opts.production,
     // With introspection off, "Did you mean ...?" suggestions would still reveal the schema.
     hideSchemaDetailsFromClientErrors: opts.production,
@@ -102,6 +106,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
       }),
       ...leanPlugins(),
       ...(opts.plugins ?? []),
+      ...(attached ? [attached] : []),
       opts.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../coach/port';
+import { replyPieces } from '../coach/stream';
 import type { Topic } from '../domain/topic';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
@@ -10,29 +11,62 @@ import type { Metrics } from './metrics';
  * rethrown unchanged, so the service still turns them into COACH_UNAVAILABLE.
  */
 export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coach {
-  const measure = async <T>(call: 'opening' | 'reply' | 'welcomeBack' | 'extractResult', topicId: string, fn: () => Promise<T>): Promise<T> => {
+  type Call = 'opening' | 'reply' | 'replyStream' | 'welcomeBack' | 'extractResult';
+  /** One call's sample when it ends: its duration (of the whole stream, for replyStream) and outcome. */
+  const timer = (call: Call, topicId: string) => {
     const started = performance.now();
-    try {
-      const text = await fn();
-      observe('ok');
-      return text;
-    } catch (e) {
-      observe('error');
-      log.warn('coach call failed', { coach: inner.name, call, topic: topicId, error: e instanceof Error ? e.name + ': ' + e.message : String(e) });
-      throw e;
-    }
+    return {
+      ok: () => observe('ok'),
+      failed: (e: unknown) => {
+        observe('error');
+        log.warn('coach call failed', { coach: inner.name, call, topic: topicId, error: e instanceof Error ? e.name + ': ' + e.message : String(e) });
+      },
+      firstPiece: () => metrics.coachFirstPiece.observe({ coach: inner.name }, (performance.now() - started) / 1000),
+    };
     function observe(outcome: 'ok' | 'error') {
       const labels = { coach: inner.name, call, outcome };
       metrics.coachRequests.inc(labels);
       metrics.coachDuration.observe(labels, (performance.now() - started) / 1000);
     }
   };
+  const measure = async <T>(call: Call, topicId: string, fn: () => Promise<T>): Promise<T> => {
+    const sample = timer(call, topicId);
+    try {
+      const text = await fn();
+      sample.ok();
+      return text;
+    } catch (e) {
+      sample.failed(e);
+      throw e;
+    }
+  };
+  /** A streamed reply: the time to its first piece, and the whole stream as one call (a stream left unread counts as an error). */
+  async function* measureStream(turn: CoachTurn): AsyncGenerator<string> {
+    const sample = timer('replyStream', turn.topic.id);
+    let pieces = 0;
+    let ended = false;
+    try {
+      for await (const piece of replyPieces(inner, turn)) {
+        if (pieces++ === 0) sample.firstPiece();
+        yield piece;
+      }
+      ended = true;
+      sample.ok();
+    } catch (e) {
+      ended = true;
+      sample.failed(e);
+      throw e;
+    } finally {
+      if (!ended) sample.failed(new Error('the stream was abandoned before its end'));
+    }
+  }
   return {
     get name() {
       return inner.name;
     },
     opening: (topic: Topic) => measure('opening', topic.id, () => inner.opening(topic)),
     reply: (turn: CoachTurn) => measure('reply', turn.topic.id, () => inner.reply(turn)),
+    replyStream: measureStream,
     welcomeBack: (turn: WelcomeBackTurn) => measure('welcomeBack', turn.topic.id, () => inner.welcomeBack(turn)),
     extractResult: (request: ResultRequest) => measure('extractResult', request.topic.id, () => inner.extractResult(request)),
   };

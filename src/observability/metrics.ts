@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The service's Prometheus metrics, in a registry of its own per app instance (never
@@ -47,7 +47,7 @@ export class Metrics {
 
   readonly coachRequests = new Counter({
     name: 'coach_requests_total',
-    help: 'Calls to the coach by adapter, call (opening, reply, welcomeBack or extractResult) and outcome (ok or error)',
+    help: 'Calls to the coach by adapter, call (opening, reply, replyStream, welcomeBack or extractResult) and outcome (ok or error)',
     labelNames: ['coach', 'call', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -57,6 +57,26 @@ export class Metrics {
     help: 'Coach latency by adapter, call and outcome',
     labelNames: ['coach', 'call', 'outcome'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly coachFirstPiece = new Histogram({
+    name: 'coach_first_piece_seconds',
+    help: "Streamed replies (sendMessageStream): time to the reply's first piece, by adapter",
+    labelNames: ['coach'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly websockets = new Gauge({
+    name: 'graphql_ws_connections',
+    help: 'Open WebSocket connections (graphql-ws, for subscriptions) on this process',
+    registers: [this.registry],
+  });
+
+  readonly subscriptions = new Gauge({
+    name: 'graphql_ws_subscriptions',
+    help: 'Active GraphQL subscriptions (sendMessageStream) on this process',
     registers: [this.registry],
   });
 

@@ -19,6 +19,22 @@ export interface OperationLogOptions {
 const SERVICE_SIDE = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'COACH_UNAVAILABLE']);
 
 
+/** What is reported of one operation (over HTTP, or a subscription over WebSocket). */
+export interface OperationLine {
+  requestId?: string;
+  operation: string | null;
+  /** An authenticated caller's operation that validated: its name may become a metrics label. */
+  known: boolean;
+  operationType?: string;
+  tenant?: string;
+  user?: string;
+  durationMs: number;
+  httpStatus?: number;
+  code: string;
+  stats?: RequestStats;
+  variables?: Record<string, unknown>;
+}
+
 /**
  * One log line and one metrics sample per GraphQL operation: request id, operation name,
  * tenant and user, duration, DynamoDB requests and consumed capacity, outcome code (the
@@ -29,20 +45,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
   const label = operationLabeler();
   const seen = new WeakSet<RequestStats>();
 
-  const report = (line: {
-    requestId?: string;
-    operation: string | null;
-    /** An authenticated caller's operation that validated: its name may become a metrics label. */
-    known: boolean;
-    operationType?: string;
-    tenant?: string;
-    user?: string;
-    durationMs: number;
-    httpStatus?: number;
-    code: string;
-    stats?: RequestStats;
-    variables?: Record<string, unknown>;
-  }) => {
+  const report = (line: OperationLine) => {
     const op = label(line.operation, line.known);
     const seconds = line.durationMs / 1000;
     opts.metrics?.operations.inc({ operation: op, code: line.code });
@@ -127,7 +130,8 @@ export function createOperationObserver(opts: OperationLogOptions) {
     });
   };
 
-  return { plugin, observe };
+  // `report`: for operations served elsewhere (subscriptions, src/http/subscriptions.ts).
+  return { plugin, observe, report };
 }
 
 function codeOfStatus(status: number): string {

@@ -25,6 +25,16 @@ export class BackgroundWork {
     void task.finally(() => this.tasks.delete(task));
   }
 
+  /** Waits for work whose outcome its caller handles (a stream runs on after its listener left). */
+  track(work: Promise<unknown>): void {
+    const task = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
   /** Resolves once every task started so far (and any it started) has finished. */
   async settled(): Promise<void> {
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);

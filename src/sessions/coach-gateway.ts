@@ -3,6 +3,7 @@ import { validateResult } from '../domain/result-schema';
 import { lastSeqOf, Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
 import { Coach } from '../coach/port';
+import { replyPieces, trimmedPieces } from '../coach/stream';
 import { CoachTimeoutError, withCoachTimeout } from '../coach/timeout';
 import { ServiceContext } from './service-context';
 
@@ -36,13 +37,16 @@ export class CoachGateway {
    * The coach's reply to the user's (stored) message; COACH_UNAVAILABLE when it fails, is
    * blank or is late. The coach sees the conversation up to and including that message,
    * never what came after it (a later message, or a later message's reply): a retried or
-   * slow reply answers its own message.
+   * slow reply answers its own message. With `onPiece`, the reply streams: each piece is
+   * passed on as it comes (trimmed as a whole; the pieces concatenate to the returned text),
+   * and the coach timeout bounds the whole stream.
    */
-  async askCoach(topic: Topic, session: Session, userMessage: Message): Promise<string> {
+  async askCoach(topic: Topic, session: Session, userMessage: Message, onPiece?: (text: string) => void): Promise<string> {
     try {
-      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) =>
-        this.coach.reply({ topic, session, userMessage, recentMessages: (limit) => this.recent(session, limit, userMessage.seq), signal }),
-      );
+      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => {
+        const turn = { topic, session, userMessage, recentMessages: (limit: number) => this.recent(session, limit, userMessage.seq), signal };
+        return onPiece ? streamed(replyPieces(this.coach, turn), signal, onPiece) : this.coach.reply(turn);
+      });
       if (typeof text !== 'string') throw new Error('the coach returned no text');
       if (!text.trim()) throw new Error('empty reply');
       return text;
@@ -113,3 +117,15 @@ export class CoachGateway {
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3)}...`);
+
+/** A streamed reply, read to its end: each piece passed on, none after the deadline; the whole text. */
+async function streamed(pieces: AsyncIterable<string>, signal: AbortSignal, onPiece: (text: string) => void): Promise<string> {
+  let text = '';
+  for await (const piece of trimmedPieces(pieces)) {
+    if (signal.aborted) throw signal.reason;
+    text += piece;
+    onPiece(piece);
+  }
+  if (signal.aborted) throw signal.reason;
+  return text;
+}

@@ -37,21 +37,30 @@
  *   session no longer live, or no reply within the coach timeout and a minute (retry with
  *   sendMessage and the same id); else PENDING. A message sent without an id has no record:
  *   its reply, if any, is the next message.
+ * - sendMessageStream (streamMessage) always has an id. A retry reports the first message,
+ *   then the reply: the stored one's text as one piece; or, while it is still being written,
+ *   its pieces as this process streams them (live-replies.ts), or the stored text once
+ *   another process has stored it (polled until the coach timeout and a margin have passed
+ *   since the message was stored); with no reply by then, or a failed one, it asks the coach
+ *   now, as sendMessage does. A stream runs to its end whether or not anyone still listens.
  */
 import { randomUUID } from 'node:crypto';
 import { assertActive, isLive, Message, Session } from '../domain/session';
-import { badInput, notFound } from '../domain/errors';
+import { badInput, DomainError, notFound } from '../domain/errors';
 import { parseMessageId } from '../domain/ids';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import { CoachGateway } from './coach-gateway';
 import { validateMessage } from './input-checks';
-import { ClientMessageRecord } from './repository';
-import { sleep } from './retry';
+import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
+import { liveKey, RetriedSends } from './replay';
 import { ServiceContext } from './service-context';
 import { SessionQueue } from './session-queue';
 import { SessionView, topicOf } from './session-view';
-import { isReplyTo, StoredReply, TurnWrites } from './turn-writes';
+import { StoredReply, TurnWrites } from './turn-writes';
+
+export type { TurnListener } from './live-replies';
+export { ListenerGone } from './live-replies';
 
 export interface SendMessageResult {
   session: SessionView;
@@ -79,12 +88,17 @@ export interface MessageReplyResult {
 export class Conversation {
   private readonly writes: TurnWrites;
 
+  /** Replies this process is producing, for a stream re-subscribed here. */
+  private readonly live = new LiveReplies<SendMessageResult>();
+  private readonly retried: RetriedSends;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly coach: CoachGateway,
     queue = new SessionQueue(ctx.limits.sessionQueue),
   ) {
     this.writes = new TurnWrites(ctx, queue);
+    this.retried = new RetriedSends(ctx, this.live, (...args) => this.answer(...args));
   }
 
 
@@ -93,8 +107,33 @@ export class Conversation {
     validateMessage(this.ctx.limits, content, clientMessageId);
     const catalog = await this.ctx.catalog(viewer);
     const sent = await this.writes.appendUserMessage(viewer, sessionId, content, clientMessageId, catalog);
-    if ('duplicate' in sent) return this.replay(viewer, sessionId, sent.duplicate.record, clientMessageId!, content, catalog);
+    if ('duplicate' in sent) return this.retried.replay(viewer, sessionId, sent.duplicate.record, clientMessageId!, content, catalog);
     return this.answer(viewer, sent.session, sent.message, catalog);
+  }
+
+  /**
+   * sendMessage, streamed to `listener`: the stored message, the reply's pieces as the coach
+   * writes them, then the stored reply (returned). A retried id replays (see the top comment).
+   * It runs to its end (the reply stored) even when the listener has gone, and shutdown waits for it.
+   */
+  streamMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string, listener: TurnListener): Promise<SendMessageResult> {
+    const run = (async () => {
+      validateMessage(this.ctx.limits, content, clientMessageId);
+      const catalog = await this.ctx.catalog(viewer);
+      const sent = await this.writes.appendUserMessage(viewer, sessionId, content, clientMessageId, catalog);
+      if ('duplicate' in sent) return this.retried.replay(viewer, sessionId, sent.duplicate.record, clientMessageId, content, catalog, listener);
+      listener.message(sent.message, this.ctx.view(sent.session, this.ctx.clock.now(), catalog));
+      return this.answer(viewer, sent.session, sent.message, catalog, listener);
+    })();
+    this.ctx.background.track(run);
+    void run
+      .catch((e) => {
+        // With nobody listening any more, an unexpected failure would go unseen: log it.
+        if (listener.gone?.() && !(e instanceof DomainError) && !(e instanceof ListenerGone)) {
+          this.ctx.log.error('streamed reply failed', { sessionId, error: String(e) });
+        }
+      });
+    return run;
   }
 
   /** Stores the user's message and returns at once; this process produces the reply in the background. */
@@ -105,7 +144,7 @@ export class Conversation {
     const sent = await this.writes.appendUserMessage(viewer, sessionId, content, id, catalog);
     if ('duplicate' in sent) {
       const { record } = sent.duplicate;
-      const { now, latest, message, reply } = await this.recorded(viewer, sessionId, record, content);
+      const { now, latest, message, reply } = await this.retried.recorded(viewer, sessionId, record, content);
       const canReply = latest.status === 'ACTIVE';
       if (!reply && record.replyFailed && canReply) this.replyInBackground(viewer, latest, message, catalog);
       return { session: this.ctx.view(latest, now, catalog), message, clientMessageId: id, replyPending: !reply && (!record.replyFailed || canReply) };
@@ -140,60 +179,32 @@ export class Conversation {
     return { status: 'PENDING', reply: null };
   }
 
-  /** The coach's reply to a stored user message, stored; a coach failure is noted on the record. */
-  private async answer(viewer: Viewer, session: Session, message: Message, catalog: TopicCatalog): Promise<SendMessageResult> {
+  /**
+   * The coach's reply to a stored user message, stored; a coach failure is noted on the record.
+   * With a listener, the reply streams to it (and to streams following this one here).
+   */
+  private async answer(viewer: Viewer, session: Session, message: Message, catalog: TopicCatalog, listener?: TurnListener): Promise<SendMessageResult> {
+    const feed = message.clientMessageId ? this.live.open(liveKey(viewer, session.id, message.clientMessageId)) : null;
     const noteFailure = async (e: unknown) => {
       if (message.clientMessageId) await this.noteReplyFailed(viewer, session.id, message.clientMessageId);
       throw e;
     };
-    const text = await this.coach.askCoach(topicOf(catalog, session), session, message).catch(noteFailure);
-    const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text).catch(noteFailure);
-    return { session: this.ctx.view(stored.session, this.ctx.clock.now(), catalog), message, reply: stored.reply };
-  }
-
-  /** sendMessage's answer to a retried id: the first result, waited for or produced now (see above). */
-  private async replay(
-    viewer: Viewer,
-    sessionId: string,
-    record: ClientMessageRecord,
-    clientMessageId: string,
-    content: string,
-    catalog: TopicCatalog,
-  ): Promise<SendMessageResult> {
-    let found = await this.recorded(viewer, sessionId, record, content);
-    let current = record;
-    for (let i = 0; i < 10 && !found.reply && !current.replyFailed; i++) {
-      await sleep(50 * (i + 1));
-      current = (await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, this.ctx.clock.now())) ?? current;
-      found = await this.recorded(viewer, sessionId, current, content);
+    const onPiece = listener
+      ? (text: string) => {
+          feed?.piece(text);
+          listener.delta(text);
+        }
+      : undefined;
+    try {
+      const text = await this.coach.askCoach(topicOf(catalog, session), session, message, onPiece).catch(noteFailure);
+      const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text).catch(noteFailure);
+      const result = { session: this.ctx.view(stored.session, this.ctx.clock.now(), catalog), message, reply: stored.reply };
+      feed?.end({ ok: true, result });
+      return result;
+    } catch (error) {
+      feed?.end({ ok: false, error });
+      throw error;
     }
-    const { now, latest, message, reply } = found;
-    if (reply) return { session: this.ctx.view(latest, now, catalog), message, reply };
-    assertActive(latest);
-    return this.answer(viewer, latest, message, catalog);
-  }
-
-  /**
-   * A record's user message and its reply (if stored), with the session as it is now. The
-   * message must be the one retried: other content under the same id is refused.
-   */
-  private async recorded(viewer: Viewer, sessionId: string, record: ClientMessageRecord, content: string) {
-    const now = this.ctx.clock.now();
-    const replySeq = record.replySeq ?? record.userSeq + 1;
-    const [messages, latest] = await Promise.all([
-      this.ctx.repo.getMessages(viewer.tenantId, sessionId, [record.userSeq, replySeq], now),
-      this.ctx.owned(viewer, sessionId, now),
-    ]);
-    const message = messages.find((m) => m.seq === record.userSeq);
-    if (!message) throw notFound('Message');
-    if (message.content !== content) {
-      throw badInput('This clientMessageId was already used for a message with other content; use a new id for a new message', {
-        argumentName: 'clientMessageId',
-      });
-    }
-    const candidate = messages.find((m) => m.seq === replySeq);
-    const reply = candidate && (record.replySeq !== null || isReplyTo(candidate, message)) ? candidate : undefined;
-    return { now, latest, message, reply };
   }
 
   /** postMessage's reply: coach, then the usual reply write; a failure is noted on the record for pollers. */

@@ -6,7 +6,7 @@ import { Coach } from '../coach/port';
 import { Logger } from '../logger';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
 import { CoachGateway } from './coach-gateway';
-import { Conversation, MessageReplyResult, PostMessageResult, SendMessageResult } from './conversation';
+import { Conversation, MessageReplyResult, PostMessageResult, SendMessageResult, TurnListener } from './conversation';
 import { SessionLifecycle, SessionServiceOptions } from './lifecycle';
 import { SessionCheck, SessionQueries } from './queries';
 import { SessionRepository } from './repository';
@@ -14,7 +14,8 @@ import { DEFAULT_LIMITS, ServiceContext, ServiceLimits } from './service-context
 import { SessionView } from './session-view';
 
 export { RESULT_MESSAGES } from './coach-gateway';
-export type { MessageReplyResult, MessageReplyStatus, PostMessageResult, SendMessageResult } from './conversation';
+export type { MessageReplyResult, MessageReplyStatus, PostMessageResult, SendMessageResult, TurnListener } from './conversation';
+export { ListenerGone } from './conversation';
 export type { ResumedEvent, SessionServiceOptions } from './lifecycle';
 export type { SessionCheck } from './queries';
 export { DEFAULT_LIMITS } from './service-context';
@@ -108,6 +109,11 @@ export class SessionService {
 
   sendMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<SendMessageResult> {
     return this.conversation.sendMessage(viewer, sessionId, content, clientMessageId);
+  }
+
+  /** sendMessage as a stream (sendMessageStream): the stored message, the reply's pieces, then the stored reply. */
+  sendMessageStream(viewer: Viewer, sessionId: string, content: string, clientMessageId: string, listener: TurnListener): Promise<SendMessageResult> {
+    return this.conversation.streamMessage(viewer, sessionId, content, clientMessageId, listener);
   }
 
   postMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null): Promise<PostMessageResult> {

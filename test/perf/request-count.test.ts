@@ -7,6 +7,7 @@ import {
   MySessionsDocument,
   PauseSessionDocument,
   SendMessageDocument,
+  SendMessageStreamDocument,
   SessionCheckDocument,
   SessionDocument,
   StartSessionDocument,
@@ -16,6 +17,7 @@ import { messageItem } from '../../src/store/items';
 import { sessionKey } from '../../src/store/keys';
 import { rawGql } from '../support/e2e-helpers';
 import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
+import { bearer, subscribeTo, wsClient } from '../support/ws-client';
 
 // DynamoDB round trips per operation, counted by the SDK middleware (src/store/request-stats.ts).
 // They are deterministic, so they are asserted exactly; speed is only measured by `npm run bench`.
@@ -142,6 +144,25 @@ test('sendMessage is 3 requests besides the coach, on a 10- or a 300-message con
   ]) {
     const c = await cost(async () => ok(await gql(server.url, SendMessageDocument, { sessionId: sessionId!, content: 'Hello there.', clientMessageId }, token)));
     expect(c).toMatchObject(expected);
+  }
+});
+
+test('sendMessageStream costs what sendMessage does (3); a replay of the stored reply is 4, its one write refused by its condition', async () => {
+  const token = await tokenFor('rc-stream', 'alice');
+  await warmTopics(token);
+  const sessionId = await start(token, 'goals');
+  await grow('rc-stream', sessionId, 300);
+  const ws = wsClient(server.url, bearer(token));
+  try {
+    const stream = async () => {
+      const sub = subscribeTo(ws, SendMessageStreamDocument, { sessionId, content: 'Streamed, please.', clientMessageId: 's-1' });
+      expect(await sub.ended).toEqual({});
+    };
+    expect(await cost(stream)).toMatchObject({ requests: 3, byCommand: { GetItemCommand: 1, TransactWriteItemsCommand: 2 } });
+    // The message's write finds its clientMessageId taken (nothing written); then the record, the message and reply, the session.
+    expect(await cost(stream)).toMatchObject({ requests: 4, byCommand: { TransactWriteItemsCommand: 1, GetItemCommand: 2, BatchGetItemCommand: 1 } });
+  } finally {
+    await ws.dispose();
   }
 });
 

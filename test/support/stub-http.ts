@@ -11,6 +11,23 @@ export type StubHandler = (req: StubRequest) => { status?: number; body?: unknow
 
 /** A local HTTP server speaking whatever wire protocol the handler answers; records every request. */
 export async function startStub(handler: StubHandler) {
+  return startRawStub((request, res) => {
+    const answer = handler(request);
+    const send = () => {
+      if (res.destroyed) return;
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body ?? {}));
+    };
+    if (answer.delayMs) setTimeout(send, answer.delayMs).unref();
+    else send();
+  });
+}
+
+/**
+ * The same, with the response written by the handler itself: streamed answers (server-sent
+ * events, AWS event streams) piece by piece, held back, or cut off mid-way.
+ */
+export async function startRawStub(handler: (req: StubRequest, res: http.ServerResponse) => void) {
   const requests: StubRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
@@ -19,14 +36,7 @@ export async function startStub(handler: StubHandler) {
     req.on('end', () => {
       const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw ? JSON.parse(raw) : undefined };
       requests.push(request);
-      const answer = handler(request);
-      const send = () => {
-        if (res.destroyed) return;
-        res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body ?? {}));
-      };
-      if (answer.delayMs) setTimeout(send, answer.delayMs).unref();
-      else send();
+      handler(request, res);
     });
   });
   server.on('connection', (s) => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, loadConfig, loadNotifyConfig, RATE_LIMIT_DEFAULTS } from '../../src/config';
+import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, DEFAULT_SUBSCRIPTIONS, loadConfig, loadNotifyConfig, RATE_LIMIT_DEFAULTS } from '../../src/config';
 import { EmbeddedStoreError, jarDir, javaCommand } from '../../src/store/embedded';
 
 const SECRET = 'a-production-secret-of-at-least-32-bytes';
@@ -153,6 +153,18 @@ describe('the welcome back wait', () => {
     expect(loadConfig({ WELCOME_BACK_WAIT_MS: '60000' }).limits.welcomeBackWaitMs).toBe(60_000);
     for (const bad of ['-1', '60001', '1.5', 'soon']) {
       expect(configError(() => loadConfig({ WELCOME_BACK_WAIT_MS: bad })).message).toBe(`WELCOME_BACK_WAIT_MS must be an integer from 0 to 60000, got "${bad}"`);
+    }
+  });
+});
+
+describe('subscription settings (WebSocket)', () => {
+  test('defaults, values, and a value out of range refused naming the variable', () => {
+    expect(loadConfig({}, false).subscriptions).toEqual(DEFAULT_SUBSCRIPTIONS);
+    expect(DEFAULT_SUBSCRIPTIONS).toEqual({ perUser: 4, maxSockets: 10_000, keepAliveMs: 15_000, idleTimeoutMs: 60_000, initTimeoutMs: 3_000 });
+    const env = { SUBSCRIPTIONS_PER_USER: '2', SUBSCRIPTION_MAX_SOCKETS: '50', SUBSCRIPTION_KEEPALIVE_MS: '0', SUBSCRIPTION_IDLE_TIMEOUT_MS: '1000', SUBSCRIPTION_INIT_TIMEOUT_MS: '500' };
+    expect(loadConfig(env, false).subscriptions).toEqual({ perUser: 2, maxSockets: 50, keepAliveMs: 0, idleTimeoutMs: 1000, initTimeoutMs: 500 });
+    for (const [name, value] of [['SUBSCRIPTIONS_PER_USER', '0'], ['SUBSCRIPTION_MAX_SOCKETS', 'many'], ['SUBSCRIPTION_KEEPALIVE_MS', '-1'], ['SUBSCRIPTION_IDLE_TIMEOUT_MS', '10'], ['SUBSCRIPTION_INIT_TIMEOUT_MS', '1.5']]) {
+      expect(configError(() => loadConfig({ [name]: value }, false)).message).toMatch(new RegExp(`^${name} must be`));
     }
   });
 });

@@ -15,7 +15,7 @@ function wrappedFields(schema: GraphQLSchema): string[] {
   const fieldResolvers = new Set(getMetadataStorage().fieldResolvers.map((f) => f.methodName));
   const wrapped: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__') || type === schema.getQueryType() || type === schema.getMutationType()) continue;
+    if (!isObjectType(type) || type.name.startsWith('__') || type === schema.getQueryType() || type === schema.getMutationType() || type === schema.getSubscriptionType()) continue;
     for (const field of Object.values(type.getFields())) {
       if (field.resolve && field.resolve !== defaultFieldResolver && !fieldResolvers.has(field.name)) wrapped.push(`${type.name}.${field.name}`);
     }

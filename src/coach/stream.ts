@@ -1,0 +1,55 @@
+import { Coach, CoachTurn } from './port';
+
+/** The coach's reply as pieces: its own stream, or its whole reply as one piece when it has none. */
+export function replyPieces(coach: Coach, turn: CoachTurn): AsyncIterable<string> {
+  if (coach.replyStream) return coach.replyStream(turn);
+  return (async function* () {
+    yield await coach.reply(turn);
+  })();
+}
+
+/**
+ * The pieces of a reply, trimmed as a whole while it streams: leading whitespace is dropped,
+ * and whitespace is held back until more text follows it, so the pieces concatenate to the
+ * trimmed reply (what is stored) and none of them is empty.
+ */
+export async function* trimmedPieces(source: AsyncIterable<string>): AsyncGenerator<string> {
+  let started = false;
+  let pending = '';
+  for await (const piece of source) {
+    if (typeof piece !== 'string') throw new Error('the coach streamed something other than text');
+    let text = pending + piece;
+    if (!started) {
+      text = text.trimStart();
+      if (!text) continue;
+      started = true;
+    }
+    const body = text.trimEnd();
+    pending = text.slice(body.length);
+    if (body) yield body;
+  }
+}
+
+/** `text` in pieces of about `words` words each, whitespace kept: they concatenate to `text`. */
+export function textPieces(text: string, words = 3): string[] {
+  const tokens = text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
+  const pieces: string[] = [];
+  for (let i = 0; i < tokens.length; i += words) pieces.push(tokens.slice(i, i + words).join(''));
+  return pieces;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it fires. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}

@@ -1,0 +1,16 @@
+import { Field } from 'type-graphql';
+import { ObjectType } from './object-type';
+import { CoachingSession, Message } from './types';
+
+/** One event of sendMessageStream (docs/streaming.md): exactly one of message, delta or reply is set. */
+@ObjectType({ description: 'One event of sendMessageStream: first `message`, then `delta` pieces, then `reply`' })
+export class SendMessageStreamEvent {
+  @Field(() => Message, { nullable: true, description: "The first event: the caller's message as stored" })
+  message!: Message | null;
+  @Field(() => String, { nullable: true, description: "The middle events: a piece of the coach's reply; the pieces concatenate to reply.content" })
+  delta!: string | null;
+  @Field(() => Message, { nullable: true, description: "The last event: the coach's reply as stored (the stream then completes)" })
+  reply!: Message | null;
+  @Field(() => CoachingSession, { nullable: true, description: 'With message and with reply: the session after that write (turnCount, messageCount, ...)' })
+  session!: CoachingSession | null;
+}

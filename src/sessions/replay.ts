@@ -1,0 +1,108 @@
+import { assertActive, Message, Session } from '../domain/session';
+import { badInput, notFound } from '../domain/errors';
+import { Viewer } from '../domain/viewer';
+import { TopicCatalog } from '../topics/catalog';
+import type { SendMessageResult } from './conversation';
+import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
+import { ClientMessageRecord } from './repository';
+import { sleep } from './retry';
+import { ServiceContext } from './service-context';
+import { isReplyTo } from './turn-writes';
+
+/** sendMessage's retry waits this long for the first call's reply before asking the coach itself. */
+const RETRY_WAIT_MS = 2750;
+/** A stream's retry waits for another process's reply until the coach timeout and this margin (the reply's writes) have passed. */
+const STREAM_WAIT_MARGIN_MS = 5000;
+
+/** The conversation's own reply production (Conversation.answer), which a retry falls back on. */
+export type Answer = (viewer: Viewer, session: Session, message: Message, catalog: TopicCatalog, listener?: TurnListener) => Promise<SendMessageResult>;
+
+/** The key of a reply in progress: one user message, by its clientMessageId. */
+export const liveKey = (viewer: Viewer, sessionId: string, clientMessageId: string) => `${viewer.tenantId}\u0000${sessionId}\u0000${clientMessageId}`;
+
+/**
+ * Retried sends (the same clientMessageId again), by the record rules at the top of
+ * conversation.ts: the first message, checked against the retry's content, and its reply,
+ * stored, followed, waited for or produced now.
+ */
+export class RetriedSends {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly live: LiveReplies<SendMessageResult>,
+    private readonly answer: Answer,
+  ) {}
+
+  /** The answer to a retried id: the first result, waited for or produced now (see the top comment). */
+  async replay(
+    viewer: Viewer,
+    sessionId: string,
+    record: ClientMessageRecord,
+    clientMessageId: string,
+    content: string,
+    catalog: TopicCatalog,
+    listener?: TurnListener,
+  ): Promise<SendMessageResult> {
+    let found = await this.recorded(viewer, sessionId, record, content);
+    listener?.message(found.message, this.ctx.view(found.latest, found.now, catalog));
+    if (listener && !found.reply) {
+      const followed = this.follow(viewer, sessionId, clientMessageId, listener);
+      if (followed) return followed;
+    }
+    const waitMs = listener ? found.message.createdAt + this.ctx.coachTimeoutMs + STREAM_WAIT_MARGIN_MS - found.now : RETRY_WAIT_MS;
+    const started = Date.now();
+    let current = record;
+    for (let i = 0; !found.reply && !current.replyFailed && Date.now() - started < waitMs; i++) {
+      if (listener?.gone?.()) throw new ListenerGone();
+      await sleep(Math.min(50 * (i + 1), 1000));
+      current = (await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, this.ctx.clock.now())) ?? current;
+      found = await this.recorded(viewer, sessionId, current, content);
+    }
+    const { now, latest, message, reply } = found;
+    if (reply) {
+      listener?.delta(reply.content);
+      return { session: this.ctx.view(latest, now, catalog), message, reply };
+    }
+    assertActive(latest);
+    return this.answer(viewer, latest, message, catalog, listener);
+  }
+
+  /** A stream's retry following the reply this process is still producing: its pieces, then its outcome. */
+  private follow(viewer: Viewer, sessionId: string, clientMessageId: string, listener: TurnListener): Promise<SendMessageResult> | null {
+    let streamed = '';
+    const ended = this.live.follow(liveKey(viewer, sessionId, clientMessageId), (text) => {
+      streamed += text;
+      listener.delta(text);
+    });
+    return (
+      ended?.then((outcome) => {
+        if (!outcome.ok) throw outcome.error;
+        // A reply produced without streaming (sendMessage) arrives whole.
+        if (!streamed) listener.delta(outcome.result.reply.content);
+        return outcome.result;
+      }) ?? null
+    );
+  }
+
+  /**
+   * A record's user message and its reply (if stored), with the session as it is now. The
+   * message must be the one retried: other content under the same id is refused.
+   */
+  async recorded(viewer: Viewer, sessionId: string, record: ClientMessageRecord, content: string) {
+    const now = this.ctx.clock.now();
+    const replySeq = record.replySeq ?? record.userSeq + 1;
+    const [messages, latest] = await Promise.all([
+      this.ctx.repo.getMessages(viewer.tenantId, sessionId, [record.userSeq, replySeq], now),
+      this.ctx.owned(viewer, sessionId, now),
+    ]);
+    const message = messages.find((m) => m.seq === record.userSeq);
+    if (!message) throw notFound('Message');
+    if (message.content !== content) {
+      throw badInput('This clientMessageId was already used for a message with other content; use a new id for a new message', {
+        argumentName: 'clientMessageId',
+      });
+    }
+    const candidate = messages.find((m) => m.seq === replySeq);
+    const reply = candidate && (record.replySeq !== null || isReplyTo(candidate, message)) ? candidate : undefined;
+    return { now, latest, message, reply };
+  }
+}
