@@ -1,4 +1,6 @@
-import { SessionCheckDocument, TopicsDocument } from '../generated/graphql/graphql';
+import { SendMessageStreamDocument, SessionCheckDocument, StartSessionDocument, TopicsDocument } from '../generated/graphql/graphql';
+import { bearer, subscribeTo, wsClient } from '../support/ws-client';
+import { scanAll } from '../support/store-helpers';
 import { expectNoInternals } from '../support/e2e-helpers';
 import { FakeClock } from '../support/clock';
 import { gql, ok, post, startTestServer, TestServer, tokenFor } from '../support/server';
@@ -91,4 +93,25 @@ test('a refused request is reported as RATE_LIMITED in the metrics, never as a s
   const metrics = await s.app.metrics.render();
   expect(metrics.body).toMatch(/code="RATE_LIMITED"/);
   expect(metrics.body).not.toMatch(/code="INTERNAL_SERVER_ERROR"/);
+});
+
+test('a subscription spends from the same buckets: over the limit it ends with RATE_LIMITED and stores nothing', async () => {
+  const s = await server({ RATE_LIMIT_USER_BURST: '2' });
+  const token = await tokenFor('rl-ws', 'alice');
+  const session = ok(await gql(s.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession; // 1 of 2
+  const ws = wsClient(s.url, bearer(token));
+  try {
+    const first = subscribeTo(ws, SendMessageStreamDocument, { sessionId: session.id, content: 'first', clientMessageId: 'rl-1' }); // 2 of 2
+    expect(await first.ended).toEqual({});
+    const second = subscribeTo(ws, SendMessageStreamDocument, { sessionId: session.id, content: 'second', clientMessageId: 'rl-2' });
+    const ended = await second.ended;
+    expect(ended.errors?.[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 1 } });
+    expect(second.events).toEqual([]);
+    // And HTTP is refused too: one user, one budget, whatever the transport.
+    await expectRateLimited(s.url, token, 1);
+    const stored = (await scanAll(table)).filter((i) => String(i.pk).includes('rl-ws') && i.content === 'second');
+    expect(stored).toEqual([]);
+  } finally {
+    await ws.dispose();
+  }
 });
