@@ -52,7 +52,7 @@ const session = (i: number) => ({
 
 /** DynamoDB's answers, by operation: the caller's hold, a page of 50 sessions, no tenant topics. */
 function stubAnswer(target: string, input: { IndexName?: string }): object {
-  if (target.endsWith('.GetItem')) return { Item: marshall(holdItem(session(0), 0)), ConsumedCapacity: { TableName: 't', CapacityUnits: 1 } };
+  if (target.endsWith('.GetItem')) return { Item: marshall(holdItem(session(0))), ConsumedCapacity: { TableName: 't', CapacityUnits: 1 } };
   if (target.endsWith('.Query') && input.IndexName) {
     return { Items: Array.from({ length: 51 }, (_, i) => marshall(sessionItem(session(i), 0))), Count: 51, ScannedCount: 51, ConsumedCapacity: { TableName: 't', CapacityUnits: 4 } };
   }
