@@ -97,7 +97,7 @@ test('aliases of one sessionCheck in one request make one read; another topic on
   const alice = await tokenFor('rc-check-alias', 'alice');
   await warmTopics(alice);
   const query = '{ a: sessionCheck(topicId: "vision") { hasSession } b: sessionCheck(topicId: "vision") { hasSession } c: sessionCheck(topicId: "purpose") { hasSession } }';
-  let data: Record<string, unknown> | undefined;
+  let data: Record<string, unknown> | null | undefined;
   const counted = await cost(async () => (data = (await rawGql(server.url, query, {}, alice)).data));
   expect(counted).toMatchObject({ requests: 2, byCommand: { GetItemCommand: 2 } });
   expect(data).toEqual({ a: { hasSession: false }, b: { hasSession: false }, c: { hasSession: false } });
