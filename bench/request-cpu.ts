@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -23,6 +24,7 @@ import { body, DOCS, SECRET, token } from './seed';
  *
  * Usage: node dist/bench/request-cpu.js [--only sessionCheck,mySessions] [--requests 4000] [--rounds 5]
  *        [--variant "<label> K=V ..."] (ours again, with more environment variables)
+ *        [--cpu-prof <dir>] (a CPU profile of each side's first measured run, for bench/profile.ts)
  */
 type Kind = 'ours' | 'framework';
 const READS = {
@@ -52,7 +54,7 @@ const session = (i: number) => ({
 
 /** DynamoDB's answers, by operation: the caller's hold, a page of 50 sessions, no tenant topics. */
 function stubAnswer(target: string, input: { IndexName?: string }): object {
-  if (target.endsWith('.GetItem')) return { Item: marshall(holdItem(session(0), 0)), ConsumedCapacity: { TableName: 't', CapacityUnits: 1 } };
+  if (target.endsWith('.GetItem')) return { Item: marshall(holdItem(session(0))), ConsumedCapacity: { TableName: 't', CapacityUnits: 1 } };
   if (target.endsWith('.Query') && input.IndexName) {
     return { Items: Array.from({ length: 51 }, (_, i) => marshall(sessionItem(session(i), 0))), Count: 51, ScannedCount: 51, ConsumedCapacity: { TableName: 't', CapacityUnits: 4 } };
   }
@@ -121,9 +123,18 @@ async function drive(url: string, read: Read, requests: number, concurrency = 16
 
 async function child() {
   const url = await serve(process.env.REQUEST_CPU_KIND as Kind);
-  process.on('message', async (m: { read: Read; requests: number }) => {
+  process.on('message', async (m: { read: Read; requests: number; profile?: string }) => {
     try {
-      process.send!({ us: await drive(url, m.read, m.requests) });
+      if (!m.profile) return void process.send!({ us: await drive(url, m.read, m.requests) });
+      const session = new inspector.Session();
+      session.connect();
+      const post = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (e, r) => (e ? reject(e) : resolve(r))));
+      await post('Profiler.enable');
+      await post('Profiler.start');
+      const us = await drive(url, m.read, m.requests);
+      writeFileSync(m.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: object }).profile));
+      session.disconnect();
+      process.send!({ us });
     } catch (e) {
       process.send!({ error: String(e) });
     }
@@ -139,6 +150,8 @@ async function main() {
   const reads = arg('only', 'sessionCheck,mySessions').split(',') as Read[];
   const requests = Number(arg('requests', '4000'));
   const rounds = Number(arg('rounds', '5'));
+  const cpuProf = arg('cpu-prof', '');
+  if (cpuProf) mkdirSync(cpuProf, { recursive: true });
   const sides: { label: string; kind: Kind; env: Record<string, string> }[] = [
     { label: 'ours', kind: 'ours', env: {} },
     { label: 'framework floor', kind: 'framework', env: {} },
@@ -165,15 +178,16 @@ async function main() {
       return proc;
     }),
   );
-  const ask = (i: number, read: Read, n: number) =>
+  const ask = (i: number, read: Read, n: number, profile?: string) =>
     new Promise<number>((resolve, reject) => {
       procs[i].once('message', (m: { us?: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m.us!)));
-      procs[i].send({ read, requests: n });
+      procs[i].send({ read, requests: n, profile });
     });
+  const profileOf = (k: number, read: Read, r: number) => (cpuProf && r === 0 ? join(cpuProf, `${sides[k].label.replace(/\W+/g, '-')}-${read}.cpuprofile`) : undefined);
   for (const read of reads) {
     for (let i = 0; i < sides.length; i++) await ask(i, read, Math.ceil(requests / 4)); // warm-up
     const runs = sides.map(() => [] as number[]);
-    for (let r = 0; r < rounds; r++) for (let k = 0; k < sides.length; k++) runs[(k + r) % sides.length].push(await ask((k + r) % sides.length, read, requests));
+    for (let r = 0; r < rounds; r++) for (let k = 0; k < sides.length; k++) runs[(k + r) % sides.length].push(await ask((k + r) % sides.length, read, requests, profileOf((k + r) % sides.length, read, r)));
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     const fw = median(runs[1]);
     console.log(`\n${read}: CPU µs per request (server + client + stub, one process), median of ${rounds}`);

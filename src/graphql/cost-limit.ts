@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import { operationCost, PageSizes } from './cost';
+import { CostOf, memoOperationCost, operationCost, PageSizes } from './cost';
 
 export interface CostLimits extends PageSizes {
   /** MAX_QUERY_COST: the most an operation may cost (see cost.ts for the units). */
@@ -22,8 +22,9 @@ export function costErrors(
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> | undefined,
   limits: CostLimits,
+  costOf: CostOf = (...a) => operationCost(...a, limits),
 ): GraphQLError[] {
-  const { cost, coachFields, coachFieldNames } = operationCost(schema, document, operation, variables, limits);
+  const { cost, coachFields, coachFieldNames } = costOf(schema, document, operation, variables);
   const errors: GraphQLError[] = [];
   const refuse = (message: string, details: Record<string, number>) =>
     errors.push(new GraphQLError(message, { nodes: [operation], extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...details, http: { status: 400 } } }));
@@ -46,13 +47,14 @@ export function costErrors(
 
 /** Refuses, before anything runs, operations over the cost or coach-call limits (GRAPHQL_VALIDATION_FAILED, HTTP 400). */
 export function costLimit<T extends object>(limits: CostLimits): ApolloServerPlugin<T> {
+  const costOf = memoOperationCost(limits);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
           // No operation: graphql-js reports that itself when it executes.
           if (!rc.operation) return;
-          const errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits);
+          const errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits, costOf);
           // Apollo sends what didResolveOperation throws as the response; one error is enough to say why.
           if (errors.length) throw errors[0];
         },

@@ -25,6 +25,8 @@ export interface OperationCost {
   coachFields: number;
   /** The coach-calling fields selected, by name (for the error message). */
   coachFieldNames: string[];
+  /** The variables whose values the cost depends on (the rest do not change it). */
+  variablesRead: string[];
 }
 
 /** A store call costs like this many returned fields (one GetItem, Query, or transaction). */
@@ -108,11 +110,13 @@ export function operationCost(
   // A fragment costs the same wherever it is spread under the same multiplier: measured once
   // (a document whose fragments spread other fragments twice, level after level, stays linear).
   const memo = new Map<string, { cost: number; coach: number }>();
+  const variablesRead = new Set<string>();
 
   /** An argument's value: a literal, or a variable's value or default (undefined when absent). */
   const valueOf = (value: ValueNode | undefined): unknown => {
     if (value?.kind !== Kind.VARIABLE) return value && literal(value);
     const name = value.name.value;
+    variablesRead.add(name);
     if (variables && Object.hasOwn(variables, name)) return variables[name];
     const fallback = defaults.get(name);
     return fallback && literal(fallback);
@@ -194,9 +198,42 @@ export function operationCost(
   };
 
   const root = schema.getRootType(operation.operation);
-  if (!root) return { cost: 0, coachFields: 0, coachFieldNames: [] };
+  if (!root) return { cost: 0, coachFields: 0, coachFieldNames: [], variablesRead: [] };
   const { cost, coach } = walk(operation.selectionSet, root, 1, undefined, new Set());
-  return { cost: cost + batched.size * STORE_CALL_COST, coachFields: coach, coachFieldNames: [...coachFieldNames] };
+  return { cost: cost + batched.size * STORE_CALL_COST, coachFields: coach, coachFieldNames: [...coachFieldNames], variablesRead: [...variablesRead] };
+}
+
+export type CostOf = (
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+) => OperationCost;
+
+/** Costs kept per operation: at most this many sets of the variables it reads (page sizes). */
+const MEMO_VALUES_PER_OPERATION = 32;
+
+/**
+ * operationCost, remembered per operation node and the values of the variables it read: the
+ * walk is a pure function of those, and Apollo hands every request of one document string the
+ * same parsed document (its document store), so a repeated operation is walked once. Weakly
+ * held: a document Apollo forgets is forgotten here too. Variables that vary without bound
+ * (a page size per request) are walked each time once their slots are full.
+ */
+export function memoOperationCost(pages: PageSizes): CostOf {
+  const memo = new WeakMap<OperationDefinitionNode, { variablesRead: string[]; byValues: Map<string, OperationCost> }>();
+  return (schema, document, operation, variables) => {
+    const known = memo.get(operation);
+    // Absent and null differ (an absent variable takes its default), so absent has its own mark.
+    const keyOf = (names: string[]) => names.map((n) => (variables && Object.hasOwn(variables, n) ? JSON.stringify(variables[n]) : '-')).join(',');
+    const hit = known?.byValues.get(keyOf(known.variablesRead));
+    if (hit) return hit;
+    const result = operationCost(schema, document, operation, variables, pages);
+    const entry = known ?? { variablesRead: result.variablesRead, byValues: new Map<string, OperationCost>() };
+    if (!known) memo.set(operation, entry);
+    if (entry.byValues.size < MEMO_VALUES_PER_OPERATION) entry.byValues.set(keyOf(entry.variablesRead), result);
+    return result;
+  };
 }
 
 /** A literal scalar argument value (lists and input objects: undefined, no cost depends on them). */

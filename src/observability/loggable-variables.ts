@@ -23,6 +23,13 @@ const SAFE_ARGUMENTS = new Set([
 ]);
 const MAX_LOGGED_STRING = 128;
 
+/**
+ * The names of the variables of `operation` that may be logged: a function of the document
+ * alone, remembered per parsed operation (Apollo reuses it for every request of one query
+ * string), so a repeated operation is not walked again.
+ */
+const safeByOperation = new WeakMap<OperationDefinitionNode, string[]>();
+
 /** The variables of `operation` that may be logged (see SAFE_ARGUMENTS); undefined when none. */
 export function loggableVariables(
   document: DocumentNode | undefined,
@@ -30,6 +37,18 @@ export function loggableVariables(
   variables: Readonly<Record<string, unknown>> | undefined,
 ): Record<string, unknown> | undefined {
   if (!document || !operation || !variables) return undefined;
+  let safe = safeByOperation.get(operation);
+  if (!safe) safeByOperation.set(operation, (safe = safeVariables(document, operation)));
+  const out: Record<string, unknown> = {};
+  for (const name of safe) {
+    if (!Object.hasOwn(variables, name)) continue;
+    const v = variables[name];
+    if (v !== undefined && (typeof v !== 'string' || v.length <= MAX_LOGGED_STRING)) out[name] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function safeVariables(document: DocumentNode, operation: OperationDefinitionNode): string[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const safe = new Set<string>();
@@ -58,12 +77,5 @@ export function loggableVariables(
     }
   };
   walk(operation.selectionSet);
-
-  const out: Record<string, unknown> = {};
-  for (const name of safe) {
-    if (unsafe.has(name) || !Object.hasOwn(variables, name)) continue;
-    const v = variables[name];
-    if (v !== undefined && (typeof v !== 'string' || v.length <= MAX_LOGGED_STRING)) out[name] = v;
-  }
-  return Object.keys(out).length ? out : undefined;
+  return [...safe].filter((name) => !unsafe.has(name));
 }

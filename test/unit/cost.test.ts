@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DocumentNode, getIntrospectionQuery, Kind, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
 import { buildSchema } from '../../src/graphql/schema';
 import { costErrors, CostLimits } from '../../src/graphql/cost-limit';
-import { COACH_CALL_COST, COACH_FIELDS, operationCost, STORE_CALL_COST } from '../../src/graphql/cost';
+import { COACH_CALL_COST, COACH_FIELDS, memoOperationCost, operationCost, STORE_CALL_COST } from '../../src/graphql/cost';
 import { depthLimit } from '../../src/graphql/depth-limit';
 import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, loadConfig } from '../../src/config';
 
@@ -127,6 +127,40 @@ describe('what counts', () => {
     const doc = parse(`{ ...F0 } ${frags}`);
     const [refused] = costErrors(schema, doc, operationOf(doc), {}, DEFAULTS);
     expect(refused.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+  });
+});
+
+describe('remembered per operation (the plugin walks a repeated operation once)', () => {
+  const query = `query Q($first: Int = 30, $topicId: ID!, $status: [SessionStatus!]) {
+    mySessions(first: $first, status: $status) { edges { node { id messages(last: 5) { edges { node { text } } } } } }
+    sessionCheck(topicId: $topicId) { hasSession }
+  }`;
+  const doc = parse(query);
+  const op = operationOf(doc);
+
+  test('the same cost as a fresh walk for every set of values of the variables it reads, absent and null apart', () => {
+    const memo = memoOperationCost(DEFAULTS);
+    const cases = [{ first: 10 }, { first: 50 }, {}, { first: null }, { first: 10 }, { first: 1000 }, {}, { first: 'x' }];
+    for (const values of cases) {
+      const variables = { topicId: 'purpose', ...values };
+      expect(memo(schema, doc, op, variables)).toEqual(operationCost(schema, doc, op, variables, DEFAULTS));
+    }
+    expect(operationCost(schema, doc, op, {}, DEFAULTS).cost).not.toBe(operationCost(schema, doc, op, { first: null }, DEFAULTS).cost);
+  });
+
+  test('keyed by the variables the cost reads only: another topic or status filter is a hit', () => {
+    const memo = memoOperationCost(DEFAULTS);
+    const first = memo(schema, doc, op, { first: 10, topicId: 'purpose' });
+    expect(first.variablesRead.sort()).toEqual(['first']);
+    expect(memo(schema, doc, op, { first: 10, topicId: 'vision', status: ['ACTIVE'] })).toBe(first);
+    expect(memo(schema, doc, op, { first: 11, topicId: 'purpose' })).not.toBe(first);
+  });
+
+  test('bounded: page sizes that vary without end are walked each time, still right', () => {
+    const memo = memoOperationCost(DEFAULTS);
+    for (let first = 1; first <= 100; first++) {
+      expect(memo(schema, doc, op, { first, topicId: 't' }).cost).toBe(operationCost(schema, doc, op, { first, topicId: 't' }, DEFAULTS).cost);
+    }
   });
 });
 
