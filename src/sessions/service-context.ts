@@ -18,6 +18,8 @@ export interface ServiceLimits {
   coachTimeoutMs?: number;
   /** Bounds of the per-session write queue (session-queue.ts); the defaults when absent. */
   sessionQueue?: SessionQueueLimits;
+  /** How long a user's outcome of a topic is kept after its completion; null or absent: kept (OUTCOME_RETENTION_DAYS). */
+  outcomeRetentionSeconds?: number | null;
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
