@@ -91,6 +91,7 @@ export async function startApp({
       defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
       coachTimeoutMs: config.limits.coachTimeoutMs,
       sessionQueue: { ...DEFAULT_QUEUE_LIMITS, maxWaitingPerSession: config.limits.sessionQueueLimit },
+      outcomeRetentionSeconds: config.outcomeRetentionDays === null ? null : config.outcomeRetentionDays * 86_400,
     },
     {
       events: {

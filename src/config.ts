@@ -30,6 +30,8 @@ export interface Config {
   coach: CoachConfig;
   logLevel: LogLevel;
   observability: ObservabilityConfig;
+  /** OUTCOME_RETENTION_DAYS: how long a user's outcome of a topic is kept after completion; null (unset): kept. */
+  outcomeRetentionDays: number | null;
   limits: {
     maxMessageChars: number;
     bodyLimitBytes: number;
@@ -128,6 +130,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       metricsEnabled: bool(env, 'METRICS_ENABLED', true),
       demoEnabled: bool(env, 'DEMO_ENABLED', true),
     },
+    outcomeRetentionDays: nonEmpty(env.OUTCOME_RETENTION_DAYS) === undefined ? null : int(env.OUTCOME_RETENTION_DAYS, 'OUTCOME_RETENTION_DAYS', 0, 1, 36_500),
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),

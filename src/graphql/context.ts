@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { Viewer } from '../domain/viewer';
 import { Topic as DomainTopic, TopicStatus } from '../domain/topic';
-import { SessionService, SessionView } from '../sessions/session-service';
+import { SessionService, SessionView, TopicProgress } from '../sessions/session-service';
 import { TopicSource } from '../topics/catalog';
 import { AdminService } from '../sessions/admin-service';
 import { TopicAdminService } from '../topics/topic-admin-service';
@@ -28,6 +28,8 @@ export interface Loaders {
   session: DataLoader<string, SessionView | null>;
   topic: DataLoader<string, DomainTopic | null>;
   topicStatus: DataLoader<string, TopicStatus>;
+  /** Status and outcome per topic (myStatus, myResult): the same two queries for every topic of a request. */
+  topicProgress: DataLoader<string, TopicProgress>;
 }
 
 /**
@@ -39,6 +41,12 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
     if (!viewer) throw new Error('loader used without a viewer');
     return viewer;
   };
+  const notStarted: TopicProgress = { status: 'NOT_STARTED', result: null };
+  // All topics' progress comes from one query of the caller's sessions and one of their outcomes.
+  const topicProgress = new DataLoader<string, TopicProgress>(async (topicIds) => {
+    const progress = await services.sessions.topicProgress(me());
+    return topicIds.map((id) => progress.get(id) ?? notStarted);
+  });
   return {
     session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
     // The caller's tenant's catalogue (archived topics included: a session's topic still resolves).
@@ -46,10 +54,7 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
       const catalog = await services.topics.catalogFor(me().tenantId);
       return ids.map((id) => catalog.get(id) ?? null);
     }),
-    // All topics' statuses come from one query of the caller's sessions.
-    topicStatus: new DataLoader(async (topicIds) => {
-      const statuses = await services.sessions.topicStatuses(me());
-      return topicIds.map((id) => statuses.get(id) ?? 'NOT_STARTED');
-    }),
+    topicStatus: new DataLoader(async (topicIds) => (await topicProgress.loadMany(topicIds)).map((p) => (p instanceof Error ? p : p.status))),
+    topicProgress,
   };
 }
