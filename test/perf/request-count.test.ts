@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  CompleteSessionDocument,
   MySessionsDocument,
   PauseSessionDocument,
   SendMessageDocument,
@@ -160,7 +161,9 @@ test('mySessions { topic { name } } costs the same with first: 5 and first: 50 (
   expect(large).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
 });
 
-test('topics { myStatus } is one Query however many topics (and sessions) there are', async () => {
+// Two Queries, in parallel: the caller's sessions (byUser) and their outcomes (their own partition),
+// which keep a completed topic COMPLETED with its result after the session expired.
+test('topics { myStatus myResult } is two Queries however many topics, sessions and outcomes there are', async () => {
   const token = await tokenFor('rc-topics', 'alice');
   await warmTopics(token);
   const none = await cost(async () => expect(ok(await gql(server.url, TopicsDocument, {}, token)).topics).toHaveLength(TOPICS + 5));
@@ -169,6 +172,15 @@ test('topics { myStatus } is one Query however many topics (and sessions) there 
     const topics = ok(await gql(server.url, TopicsDocument, {}, token)).topics;
     expect(topics.filter((t) => t.myStatus === 'IN_PROGRESS')).toHaveLength(30);
   });
-  expect(none).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
-  expect(some).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+  for (let i = 30; i < 40; i++) {
+    const id = await start(token, `t${i}`);
+    ok(await gql(server.url, CompleteSessionDocument, { sessionId: id }, token));
+  }
+  const more = await cost(async () => {
+    const topics = ok(await gql(server.url, TopicsDocument, {}, token)).topics;
+    expect(topics.filter((t) => t.myStatus === 'COMPLETED' && t.myResult !== null)).toHaveLength(10);
+  });
+  expect(none).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
+  expect(some).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
+  expect(more).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
 });
