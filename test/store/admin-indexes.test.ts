@@ -13,7 +13,7 @@ import { AdminService } from '../../src/sessions/admin-service';
 import { Viewer } from '../../src/domain/viewer';
 import { DAY, FakeClock, HOUR, MINUTE } from '../support/clock';
 import { createTestTable, TestTable } from '../support/dynamo';
-import { catalog, Item, partition, scanAll, stackOn, topic, viewer } from '../support/store-helpers';
+import { adminStackOn, catalog, Item, partition, scanAll, topic, viewer } from '../support/store-helpers';
 
 const ADMIN_KEYS = ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'];
 const topics = catalog(topic('alpha'), topic('beta'), topic('gamma'), topic('brief', { activeTtlSeconds: 3600, terminalTtlSeconds: 600 }));
@@ -23,10 +23,7 @@ let table: TestTable;
 beforeAll(async () => (table = await createTestTable()));
 afterAll(() => table.drop());
 
-function stack(t: TestTable, clock: FakeClock) {
-  const { repo, service } = stackOn(t, clock, topics);
-  return { repo, service, admins: new AdminService(repo, topics, clock, (s, now) => service.view(s, now)) };
-}
+const stack = (t: TestTable, clock: FakeClock) => adminStackOn(t, clock, topics);
 
 test('index keys: live sessions in all three admin indexes, ended ones only in byTenantTopic, never holds or children', async () => {
   const own = await createTestTable();

@@ -8,7 +8,6 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../src/domain/errors';
 import { Viewer } from '../../src/domain/viewer';
 import { ERASED_CONTENT, ERASED_RESULT } from '../../src/domain/user-data';
-import { AdminService } from '../../src/sessions/admin-service';
 import { SessionService } from '../../src/sessions/session-service';
 import { DEFAULT_LIMITS } from '../../src/sessions/service-context';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
@@ -17,7 +16,7 @@ import { sessionKey } from '../../src/store/keys';
 import { BUILTIN_RESULT_SCHEMAS } from '../../src/topics/builtin';
 import { DAY, FakeClock, HOUR } from '../support/clock';
 import { createTestTable, TestTable } from '../support/dynamo';
-import { catalog, Item, partition, scanAll, stackOn, topic, viewer } from '../support/store-helpers';
+import { adminStackOn, catalog, Item, partition, scanAll, stackOn, topic, viewer } from '../support/store-helpers';
 
 // 'noted' has a result schema: the embedded coach fills it from the user's own words (a result quotes them).
 const noted = { ...topic('noted'), resultSchema: BUILTIN_RESULT_SCHEMAS.purpose };
@@ -28,10 +27,7 @@ let table: TestTable;
 beforeAll(async () => (table = await createTestTable()));
 afterAll(() => table.drop());
 
-function stack(t: TestTable, clock: FakeClock) {
-  const { repo, service } = stackOn(t, clock, topics);
-  return { repo, service, admins: new AdminService(repo, topics, clock, (s, now) => service.view(s, now)) };
-}
+const stack = (t: TestTable, clock: FakeClock) => adminStackOn(t, clock, topics);
 
 const text = (i: Item) => JSON.stringify(i);
 
