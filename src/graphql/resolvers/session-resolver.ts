@@ -1,5 +1,4 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
 import { SessionStatus as DomainSessionStatus } from '../../domain/session';
 import { notFound } from '../../domain/errors';
 import { Context } from '../context';
@@ -119,24 +118,6 @@ export class SessionResolver {
     const topic = await ctx.loaders.topic.load(session.topicId);
     if (!topic) throw notFound('Topic');
     return toGqlTopic(topic);
-  }
-
-  // A result quotes the conversation: its owner's only, like the messages. Admin listings and
-  // transferSession already show metadata only (admin-service.ts); this holds for any path.
-  @FieldResolver(() => GraphQLJSONObject, {
-    nullable: true,
-    description: "What completeSession extracted, valid against the topic's result schema; null for anyone but the session's owner",
-  })
-  result(@Root() session: CoachingSession, @Ctx() ctx: Context): Record<string, unknown> | null {
-    return session.userId === ctx.viewer?.userId ? session.result : null;
-  }
-
-  @FieldResolver(() => String, {
-    nullable: true,
-    description: "Why a completed session has no result (extraction failed, timed out or did not validate); null for anyone but the session's owner",
-  })
-  resultError(@Root() session: CoachingSession, @Ctx() ctx: Context): string | null {
-    return session.userId === ctx.viewer?.userId ? session.resultError : null;
   }
 
   @FieldResolver(() => MessageConnection, { description: 'Relay pages: first/after from the start, last/before from the newest' })

@@ -7,11 +7,12 @@ import { DataExportPage, SessionTransferConnection, TopicResultConnection } from
 
 /**
  * A user's data beyond one session (docs/administration.md): their outcomes, their right of
- * access (exportMyData), and a session's transfer history for admins. Thin: one service call each.
+ * access (exportMyData), and a session's transfer history for admins. Thin: one service call
+ * each; every root field is @Authorized.
  */
-@Authorized()
 @Resolver()
 export class UserDataResolver {
+  @Authorized()
   @Query(() => TopicResultConnection, { description: 'Your outcomes, one per completed topic (the latest completion), in topic id order' })
   async myResults(
     @Arg('first', () => Int, { nullable: true }) first: number | null,
@@ -22,6 +23,7 @@ export class UserDataResolver {
     return toTopicResultConnection(page, after);
   }
 
+  @Authorized()
   @Query(() => DataExportPage, {
     description: 'Everything stored about you, a page at a time (first: 1-100 records, default 100); follow endCursor until hasNextPage is false',
   })
