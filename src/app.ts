@@ -97,6 +97,7 @@ export async function startApp({
       coachTimeoutMs: config.limits.coachTimeoutMs,
       sessionQueue: { ...DEFAULT_QUEUE_LIMITS, maxWaitingPerSession: config.limits.sessionQueueLimit },
       welcomeBackWaitMs: config.limits.welcomeBackWaitMs,
+      outcomeRetentionSeconds: config.outcomeRetentionDays === null ? null : config.outcomeRetentionDays * 86_400,
     },
     {
       events: {

@@ -34,6 +34,8 @@ export interface Config {
   observability: ObservabilityConfig;
   /** GraphQL subscriptions over WebSocket (graphql-ws) at /graphql. */
   subscriptions: SubscriptionConfig;
+  /** OUTCOME_RETENTION_DAYS: how long a user's outcome of a topic is kept after completion; null (unset): kept. */
+  outcomeRetentionDays: number | null;
   limits: {
     maxMessageChars: number;
     bodyLimitBytes: number;
@@ -177,6 +179,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       idleTimeoutMs: int(env.SUBSCRIPTION_IDLE_TIMEOUT_MS, 'SUBSCRIPTION_IDLE_TIMEOUT_MS', DEFAULT_SUBSCRIPTIONS.idleTimeoutMs, 100, 86_400_000),
       initTimeoutMs: int(env.SUBSCRIPTION_INIT_TIMEOUT_MS, 'SUBSCRIPTION_INIT_TIMEOUT_MS', DEFAULT_SUBSCRIPTIONS.initTimeoutMs, 100, 60_000),
     },
+    outcomeRetentionDays: nonEmpty(env.OUTCOME_RETENTION_DAYS) === undefined ? null : int(env.OUTCOME_RETENTION_DAYS, 'OUTCOME_RETENTION_DAYS', 0, 1, 36_500),
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),

@@ -41,6 +41,11 @@ export interface Session {
   result?: Record<string, unknown> | null;
   /** Why no result was stored (extraction failed, timed out or did not validate). */
   resultError?: string | null;
+  /**
+   * How many times an erasure removed another user's messages from this session; absent: 0.
+   * A completion whose extraction read the messages before such a change extracts again.
+   */
+  redactions?: number;
 }
 
 /** Audit of an admin transfer: when, by which admin, from which user. */

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { Viewer } from '../domain/viewer';
 import { TopicStatus } from '../domain/topic';
-import { SessionService, SessionView } from '../sessions/session-service';
+import { SessionService, SessionView, TopicProgress } from '../sessions/session-service';
 import type { SessionCheck as SessionCheckResult } from '../sessions/session-service';
 import { TopicSource } from '../topics/catalog';
 import { AdminService } from '../sessions/admin-service';
@@ -30,6 +30,8 @@ export interface Loaders {
   topicStatus: DataLoader<string, TopicStatus>;
   /** sessionCheck by topic: aliases of one topic in one request make one read. */
   sessionCheck: DataLoader<string, SessionCheckResult>;
+  /** Status and outcome per topic (myStatus, myResult): the same two queries for every topic of a request. */
+  topicProgress: DataLoader<string, TopicProgress>;
 }
 
 /**
@@ -41,19 +43,22 @@ export function createLoaders(services: Services, viewer: Viewer | null): Loader
     if (!viewer) throw new Error('loader used without a viewer');
     return viewer;
   };
-  let statuses: Promise<Map<string, TopicStatus>> | null = null;
+  const notStarted: TopicProgress = { status: 'NOT_STARTED', result: null };
+  // All topics' progress comes from one query of the caller's sessions and one of their outcomes,
+  // made once per request however many batches ask (the topics list for archived topics, then myStatus).
+  let progress: Promise<Map<string, TopicProgress>> | null = null;
+  const topicProgress = new DataLoader<string, TopicProgress>(async (topicIds) => {
+    progress ??= services.sessions.topicProgress(me()).catch((e: unknown) => {
+      progress = null;
+      throw e;
+    });
+    const byTopic = await progress;
+    return topicIds.map((id) => byTopic.get(id) ?? notStarted);
+  });
   return {
     session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
-    // All topics' statuses come from one query of the caller's sessions, made once per request
-    // however many batches ask (the topics list for archived topics, then myStatus).
-    topicStatus: new DataLoader(async (topicIds) => {
-      statuses ??= services.sessions.topicStatuses(me()).catch((e: unknown) => {
-        statuses = null;
-        throw e;
-      });
-      const byTopic = await statuses;
-      return topicIds.map((id) => byTopic.get(id) ?? 'NOT_STARTED');
-    }),
+    topicStatus: new DataLoader(async (topicIds) => (await topicProgress.loadMany(topicIds)).map((p) => (p instanceof Error ? p : p.status))),
+    topicProgress,
     sessionCheck: new DataLoader((topicIds) => Promise.all(topicIds.map((id) => services.sessions.check(me(), id).catch((e: Error) => e)))),
   };
 }

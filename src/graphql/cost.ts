@@ -64,7 +64,13 @@ const FIELD_COSTS = new Map<string, FieldCost>([
   ['Query.topics', { store: 1, batched: true }],
   ['CoachingSession.messages', { store: 1 }],
   ['CoachingSession.topic', { store: 1, batched: true }],
+  // myStatus and myResult share one loader: a query of the caller's sessions and one of their outcomes.
   ['Topic.myStatus', { store: 1, batched: true }],
+  ['Topic.myResult', { store: 1, batched: true }],
+  ['Query.myResults', { store: 1 }],
+  // A page reads at most 20 times (EXPORT_CALLS_PER_PAGE, src/store/user-export.ts), plus the check of a resumed cursor.
+  ['Query.exportMyData', { store: 21 }],
+  ['Query.sessionTransfers', { store: 2 }],
   ['Mutation.startSession', { store: 3, coach: true }],
   ['Mutation.sendMessage', { store: 3, coach: true }],
   ['Mutation.postMessage', { store: 3, coach: true }],
@@ -72,9 +78,10 @@ const FIELD_COSTS = new Map<string, FieldCost>([
   ['Mutation.completeSession', { store: 3, coach: true }],
   ['Mutation.pauseSession', { store: 2 }],
   ['Mutation.cancelSession', { store: 2 }],
-  ['Mutation.transferSession', { store: 3 }],
-  ['Mutation.eraseMyData', { store: 10 }],
-  ['Mutation.eraseUserData', { store: 10 }],
+  // The session, whether the tenant knows the user (up to 3 queries), the transaction.
+  ['Mutation.transferSession', { store: 5 }],
+  ['Mutation.eraseMyData', { store: 20 }],
+  ['Mutation.eraseUserData', { store: 20 }],
   ['Mutation.createTopic', { store: 2 }],
   ['Mutation.updateTopic', { store: 2 }],
   ['Mutation.archiveTopic', { store: 2 }],

@@ -1,11 +1,39 @@
 import { badInput } from '../domain/errors';
+import { isTopicId } from '../domain/ids';
 
-/** Opaque message cursors: base64url of "msg:<seq>". */
-export const messageCursor = (seq: number) => Buffer.from(`msg:${seq}`).toString('base64url');
+/**
+ * Opaque cursors of the lists that page by a key of their own: base64url of "<kind>:<key>".
+ * Anything else is BAD_USER_INPUT naming the argument.
+ */
+const cursorOf = (kind: string, key: string | number) => Buffer.from(`${kind}:${key}`).toString('base64url');
+
+function keyOf(cursor: string | null | undefined, kind: string, valid: (key: string) => boolean, argumentName: string): string | null {
+  if (cursor === null || cursor === undefined) return null;
+  const text = cursor.length <= 128 ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const key = text.startsWith(`${kind}:`) ? text.slice(kind.length + 1) : '';
+  if (!valid(key)) throw badInput('Invalid cursor', { argumentName });
+  return key;
+}
+
+const isSeq = (key: string) => /^\d{1,8}$/.test(key);
+
+/** A message's cursor: its place in the conversation. */
+export const messageCursor = (seq: number) => cursorOf('msg', seq);
 
 export function parseMessageCursor(cursor: string | null | undefined, argumentName: string): number | null {
-  if (cursor === null || cursor === undefined) return null;
-  const match = /^msg:(\d{1,8})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match || cursor.length > 32) throw badInput('Invalid cursor', { argumentName });
-  return Number(match[1]);
+  const key = keyOf(cursor, 'msg', isSeq, argumentName);
+  return key === null ? null : Number(key);
 }
+
+/** A transfer history entry's cursor: its place in the history. */
+export const transferCursor = (seq: number) => cursorOf('xfer', seq);
+
+export function parseTransferCursor(cursor: string | null | undefined): number | null {
+  const key = keyOf(cursor, 'xfer', isSeq, 'after');
+  return key === null ? null : Number(key);
+}
+
+/** An outcome's cursor (myResults): its topic. */
+export const outcomeCursor = (topicId: string) => cursorOf('out', topicId);
+
+export const parseOutcomeCursor = (cursor: string | null | undefined): string | null => keyOf(cursor, 'out', isTopicId, 'after');

@@ -5,6 +5,9 @@ import { SessionCheck as SessionCheckResult, SessionView } from '../sessions/ses
 import { messageCursor } from './cursors';
 import { toConnection } from './relay';
 import { CoachingSession, CoachingSessionConnection, Message, MessageConnection, MessageRole, SessionCheck, Topic } from './types';
+import { Outcome, TransferEntry } from '../domain/user-data';
+import { outcomeCursor, transferCursor } from './cursors';
+import { SessionTransfer, SessionTransferConnection, TopicResult, TopicResultConnection } from './user-data-types';
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -91,4 +94,25 @@ export function toSessionConnection(
 /** A Relay connection of messages; a message's cursor is its place in the conversation. */
 export function toMessageConnection(page: { messages: DomainMessage[]; hasNextPage: boolean; hasPreviousPage: boolean }): MessageConnection {
   return toConnection(page.messages, (m) => ({ cursor: messageCursor(m.seq), node: toGqlMessage(m) }), page);
+}
+
+export function toGqlTopicResult(o: Outcome): TopicResult {
+  return { topicId: o.topicId, sessionId: o.sessionId, completedAt: new Date(o.completedAt), result: o.result, resultError: o.resultError };
+}
+
+/** myResults: a Relay connection of outcomes; an outcome's cursor is its topic. */
+export function toTopicResultConnection(page: { outcomes: Outcome[]; hasNextPage: boolean }, after: string | null | undefined): TopicResultConnection {
+  return toConnection(page.outcomes, (o) => ({ cursor: outcomeCursor(o.topicId), node: toGqlTopicResult(o) }), {
+    hasNextPage: page.hasNextPage,
+    hasPreviousPage: after !== null && after !== undefined,
+  });
+}
+
+/** sessionTransfers: a Relay connection of history entries; an entry's cursor is its place in the history. */
+export function toSessionTransferConnection(page: { transfers: TransferEntry[]; hasNextPage: boolean }, after: string | null | undefined): SessionTransferConnection {
+  const node = (t: TransferEntry): SessionTransfer => ({ sessionId: t.sessionId, at: new Date(t.at), fromUserId: t.from, toUserId: t.to, byUserId: t.by });
+  return toConnection(page.transfers, (t) => ({ cursor: transferCursor(t.seq), node: node(t) }), {
+    hasNextPage: page.hasNextPage,
+    hasPreviousPage: after !== null && after !== undefined,
+  });
 }

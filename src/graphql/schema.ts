@@ -8,6 +8,7 @@ import { TopicResolver } from './resolvers/topic-resolver';
 import { AdminResolver } from './resolvers/admin-resolver';
 import { TopicAdminResolver } from './resolvers/topic-admin-resolver';
 import { StreamResolver } from './resolvers/stream-resolver';
+import { UserDataResolver } from './resolvers/user-data-resolver';
 
 let built: GraphQLSchema | undefined;
 
@@ -21,7 +22,7 @@ const NO_PUBSUB = {
 /** Built once per process (never per request). */
 export function buildSchema(): GraphQLSchema {
   built ??= buildSchemaSync({
-    resolvers: [SessionResolver, TopicResolver, AdminResolver, TopicAdminResolver, StreamResolver],
+    resolvers: [SessionResolver, TopicResolver, AdminResolver, TopicAdminResolver, StreamResolver, UserDataResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     authChecker,
     // type-graphql insists on a PubSub once there are subscriptions; sendMessageStream makes its

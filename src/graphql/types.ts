@@ -97,9 +97,15 @@ export class CoachingSession {
   // Coach features (docs/coach.md).
   @Field(() => Int, { description: 'User messages so far (a turn is one user message)' }) turnCount!: number;
   @Field(() => Int, { nullable: true, description: "The topic's limit on turns; null: unlimited" }) maxTurns!: number | null;
-  @Field(() => GraphQLJSONObject, { nullable: true, description: "What completeSession extracted, valid against the topic's result schema" })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: "What completeSession extracted, valid against the topic's result schema; null for anyone but the session's owner (it quotes them)",
+  })
   result!: Record<string, unknown> | null;
-  @Field(() => String, { nullable: true, description: 'Why a completed session has no result (extraction failed, timed out or did not validate)' })
+  @Field(() => String, {
+    nullable: true,
+    description: "Why a completed session has no result (extraction failed, timed out or did not validate); null for anyone but the session's owner",
+  })
   resultError!: string | null;
   // Transfer audit (admin transferSession; docs/administration.md): null until transferred.
   @Field(() => Date, { nullable: true, description: 'When a tenant admin last transferred the session to its current owner' })

@@ -1,10 +1,11 @@
 import { Clock } from '../domain/clock';
-import { badInput, notFound, sessionNotLive } from '../domain/errors';
+import { badInput, forbidden, notFound, sessionNotLive } from '../domain/errors';
 import { isSessionId, isTopicId } from '../domain/ids';
 import { DEFAULT_SETTINGS, idleSince, isLive, LiveStatus, Session, SessionStatus, touched } from '../domain/session';
+import { ExportPage, TransferEntry } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
-import { AdminRepository, ErasureCounts } from './admin-repository';
+import { AdminRepository, ErasureCounts, TransferPage } from './admin-repository';
 import { SessionPage } from './repository';
 import { retryOnStale } from './retry';
 import type { SessionView } from './session-service';
@@ -14,6 +15,9 @@ export interface AdminLimits {
   defaultPageSize: number;
 }
 
+/** exportMyData's pages: as many records as the largest page of anything else, by default. */
+export const EXPORT_PAGE = { max: 100, default: 100 };
+
 export type AdminSessionPage = Omit<SessionPage, 'sessions'> & { sessions: SessionView[] };
 
 const MAX_USER_ID = 256;
@@ -21,10 +25,13 @@ const MAX_USER_ID = 256;
 const MAX_IDLE_MINUTES = 10 * 366 * 24 * 60;
 
 /**
- * Tenant administration (docs/administration.md): transfer, idle and per-topic listings, erasure.
+ * Tenant administration (docs/administration.md): transfer and its history, idle and
+ * per-topic listings, erasure; and a user's own data rights (eraseMyData, exportMyData).
  * Another tenant's ids behave like unknown ones because every read and write is keyed by
  * the caller's own tenant. Who may call what is decided before: the GraphQL layer lets only
- * admins reach everything but eraseMyData (`@Authorized(ADMIN_ROLE)`, src/graphql/auth.ts).
+ * admins reach everything but eraseMyData and exportMyData (`@Authorized(ADMIN_ROLE)`,
+ * src/graphql/auth.ts). Admins manage sessions but never read their content: every session
+ * shown here is metadata (no result, see `metadata`), and messages stay the owner's.
  */
 export class AdminService {
   constructor(
@@ -39,27 +46,48 @@ export class AdminService {
 
   /**
    * Moves a live session, and its hold on the topic, to another user of the tenant in one
-   * versioned write. The transfer counts as activity: the new owner starts with a fresh
-   * idle clock and a full active TTL, and a new idle period begins.
+   * versioned write that appends the hop to the session's history. Never to the acting admin
+   * (they would read and write the conversation as its owner: FORBIDDEN), and only to a user
+   * the tenant knows (has or had a session, or keeps an outcome: BAD_USER_INPUT otherwise).
+   * The transfer counts as activity: the new owner starts with a fresh idle clock and a full
+   * active TTL, and a new idle period begins. Messages keep their author.
    */
   async transfer(viewer: Viewer, sessionId: string, toUserId: string): Promise<SessionView> {
     validateUserId(toUserId, 'toUserId');
     if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
+    if (toUserId === viewer.userId) throw forbidden('An admin cannot transfer a session to themselves');
     const catalog = await this.topics.catalogFor(viewer.tenantId);
+    let known = false;
     return retryOnStale(async () => {
       const now = this.clock.now();
       const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
       if (!session) throw notFound('Session');
       if (!isLive(session.status)) throw sessionNotLive(session.status);
-      if (session.userId === toUserId) return this.view(session, now, catalog);
+      if (session.userId === toUserId) return this.metadata(session, now, catalog);
+      known ||= await this.repo.isKnownUser(viewer.tenantId, toUserId, now);
+      if (!known) {
+        throw badInput('"toUserId" is not a user of your tenant: a session can only go to someone who has or had a session here', {
+          argumentName: 'toUserId',
+        });
+      }
       const next: Session = {
         ...touched(session, session.status as LiveStatus, now, settingsOf(catalog, session)),
         userId: toUserId,
         transfer: { at: now, by: viewer.userId, from: session.userId },
       };
-      await this.repo.updateSession(session, next, now);
-      return this.view(next, now, catalog);
+      const entry: TransferEntry = { sessionId, seq: next.version, at: now, from: session.userId, to: toUserId, by: viewer.userId };
+      await this.repo.transferSession(session, next, entry, now);
+      return this.metadata(next, now, catalog);
     });
+  }
+
+  /** A session's transfer history, oldest first (any status, until the session's TTL). */
+  async sessionTransfers(viewer: Viewer, sessionId: string, first: number | null, afterSeq: number | null): Promise<TransferPage> {
+    if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
+    const limit = this.pageSize(first);
+    const now = this.clock.now();
+    if (!(await this.repo.getSession(viewer.tenantId, sessionId, now))) throw notFound('Session');
+    return this.repo.listTransfers(viewer.tenantId, sessionId, { limit, afterSeq }, now);
   }
 
   /** The tenant's live sessions idle for at least `minIdleMinutes`, oldest activity first. */
@@ -71,7 +99,7 @@ export class AdminService {
     const catalog = await this.topics.catalogFor(viewer.tenantId);
     const now = this.clock.now();
     const page = await this.repo.listIdleSessions(viewer.tenantId, now - minIdleMinutes * 60_000, { limit, cursor: after }, now);
-    return { ...page, sessions: page.sessions.map((s) => this.view(s, now, catalog)) };
+    return { ...page, sessions: page.sessions.map((s) => this.metadata(s, now, catalog)) };
   }
 
   /**
@@ -97,30 +125,41 @@ export class AdminService {
       { statuses: statuses && statuses.length ? statuses : null, limit, cursor: after },
       now,
     );
-    return { ...page, sessions: page.sessions.map((s) => this.view(s, now, catalog)) };
+    return { ...page, sessions: page.sessions.map((s) => this.metadata(s, now, catalog)) };
   }
 
-  /** Right to erasure, for the caller: every session of theirs with everything it owns. */
+  /** Right to erasure, for the caller: everything of theirs, now (docs/administration.md). */
   async eraseMyData(viewer: Viewer): Promise<ErasureCounts> {
-    return this.erase(viewer.tenantId, viewer.userId);
+    return this.erase(viewer.tenantId, viewer.userId, viewer.userId);
   }
 
   /** Right to erasure, by a tenant admin, for a user of the same tenant. */
   async eraseUserData(viewer: Viewer, userId: string): Promise<ErasureCounts> {
     validateUserId(userId, 'userId');
-    return this.erase(viewer.tenantId, userId);
+    return this.erase(viewer.tenantId, userId, viewer.userId);
   }
 
-  private async erase(tenantId: string, userId: string): Promise<ErasureCounts> {
+  /** Right of access: one page of everything stored about the caller (`after`: the previous page's cursor). */
+  async exportMyData(viewer: Viewer, first: number | null, after: string | null): Promise<ExportPage> {
+    const limit = this.pageSize(first, EXPORT_PAGE);
+    return this.repo.exportUserData(viewer.tenantId, viewer.userId, { limit, cursor: after }, this.clock.now());
+  }
+
+  private async erase(tenantId: string, userId: string, actorId: string): Promise<ErasureCounts> {
     // Every topic of the tenant, archived ones included: a live session of one still holds it.
     const catalog = await this.topics.catalogFor(tenantId);
-    return this.repo.eraseUserSessions(tenantId, userId, catalog.all.map((t) => t.id), this.clock.now());
+    return this.repo.eraseUserData(tenantId, userId, actorId, catalog.all.map((t) => t.id), this.clock.now());
   }
 
-  private pageSize(value: number | null): number {
-    if (value === null) return this.limits.defaultPageSize;
-    if (!Number.isInteger(value) || value < 1 || value > this.limits.maxPageSize) {
-      throw badInput(`"first" must be between 1 and ${this.limits.maxPageSize}`, { argumentName: 'first' });
+  /** What an admin sees of a session: its metadata. Its result quotes the conversation, so it is the owner's only. */
+  private metadata(session: Session, now: number, catalog: TopicCatalog): SessionView {
+    return { ...this.view(session, now, catalog), result: null, resultError: null };
+  }
+
+  private pageSize(value: number | null, range = { max: this.limits.maxPageSize, default: this.limits.defaultPageSize }): number {
+    if (value === null) return range.default;
+    if (!Number.isInteger(value) || value < 1 || value > range.max) {
+      throw badInput(`"first" must be between 1 and ${range.max}`, { argumentName: 'first' });
     }
     return value;
   }

@@ -2,6 +2,7 @@ import { badInput, sessionBusy, sessionConflict } from '../domain/errors';
 import { newSessionId } from '../domain/ids';
 import { assertTransition, ended, expiryFor, idleSince, isLive, lastSeqOf, Message, Session, TerminalStatus, touched } from '../domain/session';
 import { Topic } from '../domain/topic';
+import { outcomeOf } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import { CoachGateway, Extraction } from './coach-gateway';
@@ -125,24 +126,28 @@ export class SessionLifecycle {
    * Completes the session with its result: the coach extracts it (outside any write), the
    * service validates it against the topic's resultSchema, and one versioned write stores
    * the completion with `result` or, when extraction failed, timed out or did not validate,
-   * with `resultError`: the session completes either way. A lost race re-reads and writes
-   * again, asking the coach again only if the conversation changed meanwhile.
+   * with `resultError`: the session completes either way. The same write records the
+   * user's outcome for the topic (it outlives the session; `Topic.myResult`). A lost race
+   * re-reads and writes again, asking the coach again only if the conversation changed
+   * meanwhile (a message, or an erasure that removed another user's messages).
    */
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
-    let extraction: Extraction | null = null;
+    let extraction: (Extraction & { redactions: number }) | null = null;
     const catalog = await this.ctx.catalog(viewer);
     return retryOnStale(async () => {
       const now = this.ctx.clock.now();
       const session = await this.ctx.owned(viewer, sessionId, now);
       assertTransition(session, 'COMPLETED');
       const topic = topicOf(catalog, session);
-      if (!extraction || extraction.messageCount !== session.messageCount) extraction = await this.coach.extractResult(topic, session);
+      if (!extraction || extraction.messageCount !== session.messageCount || extraction.redactions !== (session.redactions ?? 0)) {
+        extraction = { ...(await this.coach.extractResult(topic, session)), redactions: session.redactions ?? 0 };
+      }
       const next: Session = {
         ...ended(session, 'COMPLETED', this.ctx.clock.now(), topic.settings),
         ...(extraction.result ? { result: extraction.result } : {}),
         ...(extraction.resultError ? { resultError: extraction.resultError } : {}),
       };
-      await this.ctx.repo.updateSession(session, next, next.updatedAt);
+      await this.ctx.repo.completeSession(session, next, outcomeOf(next, this.ctx.limits.outcomeRetentionSeconds ?? null), next.updatedAt);
       return this.ctx.view(next, next.updatedAt, catalog);
     });
   }

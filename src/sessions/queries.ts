@@ -2,8 +2,10 @@ import { badInput, notFound } from '../domain/errors';
 import { isSessionId } from '../domain/ids';
 import { idleSince, lastSeqOf, Message, Session, SessionStatus } from '../domain/session';
 import { TopicStatus } from '../domain/topic';
+import { Outcome } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
 import { knownTopic, pageSize } from './input-checks';
+import { OutcomePage } from './repository';
 import { ServiceContext } from './service-context';
 import { SessionView } from './session-view';
 
@@ -121,9 +123,33 @@ export class SessionQueries {
       : { messages, hasNextPage: more, hasPreviousPage: from !== null && from >= 1 };
   }
 
-  /** The caller's progress per topic, for `topics { myStatus }`: one query whatever the number of topics. */
-  async topicStatuses(viewer: Viewer): Promise<Map<string, TopicStatus>> {
+  /**
+   * The caller's progress per topic, for `topics { myStatus myResult }`: one query of their
+   * sessions and one of their outcomes, whatever the number of topics. A completed topic
+   * stays COMPLETED once its session has expired (the outcome outlives it); a live session
+   * of it says more (IN_PROGRESS, PAUSED) while it lasts, and the outcome is kept.
+   */
+  async topicProgress(viewer: Viewer): Promise<Map<string, TopicProgress>> {
     const now = this.ctx.clock.now();
+    const [statuses, outcomes] = await Promise.all([this.sessionStatuses(viewer, now), this.allOutcomes(viewer, now)]);
+    const progress = new Map<string, TopicProgress>();
+    for (const [topicId, status] of statuses) progress.set(topicId, { status, result: null });
+    for (const o of outcomes) progress.set(o.topicId, { status: strongest(statuses.get(o.topicId), 'COMPLETED'), result: o });
+    return progress;
+  }
+
+  /** The caller's progress per topic (statuses only). */
+  async topicStatuses(viewer: Viewer): Promise<Map<string, TopicStatus>> {
+    return new Map([...(await this.topicProgress(viewer))].map(([id, p]) => [id, p.status]));
+  }
+
+  /** A page of the caller's outcomes (a profile page), in topic id order. */
+  async myResults(viewer: Viewer, first: number | null, afterTopicId: string | null): Promise<OutcomePage> {
+    const limit = pageSize(this.ctx.limits, first, 'first');
+    return this.ctx.repo.listOutcomes(viewer.tenantId, viewer.userId, { limit, afterTopicId }, this.ctx.clock.now());
+  }
+
+  private async sessionStatuses(viewer: Viewer, now: number): Promise<Map<string, TopicStatus>> {
     const statuses = new Map<string, TopicStatus>();
     let cursor: string | null = null;
     do {
@@ -138,6 +164,23 @@ export class SessionQueries {
     } while (cursor);
     return statuses;
   }
+
+  private async allOutcomes(viewer: Viewer, now: number): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    let afterTopicId: string | null = null;
+    do {
+      const page = await this.ctx.repo.listOutcomes(viewer.tenantId, viewer.userId, { limit: 1000, afterTopicId }, now);
+      out.push(...page.outcomes);
+      afterTopicId = page.hasNextPage ? page.outcomes[page.outcomes.length - 1].topicId : null;
+    } while (afterTopicId);
+    return out;
+  }
+}
+
+/** The caller's progress in one topic: its status, and their latest outcome of it (kept past the session's TTL). */
+export interface TopicProgress {
+  status: TopicStatus;
+  result: Outcome | null;
 }
 
 const TOPIC_STATUS_RANK: Record<TopicStatus, number> = { NOT_STARTED: 0, COMPLETED: 1, PAUSED: 2, IN_PROGRESS: 3 };

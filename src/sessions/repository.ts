@@ -1,4 +1,5 @@
 import { LiveStatus, Message, Session, SessionStatus } from '../domain/session';
+import { Outcome } from '../domain/user-data';
 
 /**
  * The persistence port the session service needs (its admin half is admin-repository.ts).
@@ -25,6 +26,11 @@ export interface SessionRepository {
   /** Versioned write of `next` over `previous` (status, activity, expiry); keeps the hold in step. */
   updateSession(previous: Session, next: Session, now: number): Promise<void>;
   /**
+   * Completes `previous` as `next` (a versioned write, like updateSession) and records
+   * `outcome` as its owner's outcome for the topic, replacing an earlier one, atomically.
+   */
+  completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void>;
+  /**
    * Appends `message` at `message.seq` and writes `next` (messageCount, lastSeq, activity,
    * expiry, turns) over `previous`'s version, atomically. A USER message with a
    * clientMessageId records it (DuplicateClientMessageError when already recorded); an
@@ -50,6 +56,9 @@ export interface SessionRepository {
 
   /** The user's sessions, most recent activity first; `cursor` is opaque and store-made. */
   listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage>;
+
+  /** The user's outcomes (kept, or within their retention), in topic id order, after `page.afterTopicId`. */
+  listOutcomes(tenantId: string, userId: string, page: OutcomePageRequest, now: number): Promise<OutcomePage>;
 
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
@@ -91,6 +100,17 @@ export interface SessionPage {
   sessions: Session[];
   /** Cursor of each session, for Relay edges. */
   cursors: string[];
+  hasNextPage: boolean;
+}
+
+export interface OutcomePageRequest {
+  limit: number;
+  /** Exclusive: the page starts after this topic id. */
+  afterTopicId: string | null;
+}
+
+export interface OutcomePage {
+  outcomes: Outcome[];
   hasNextPage: boolean;
 }
 

@@ -21,6 +21,8 @@ export interface ServiceLimits {
   sessionQueue?: SessionQueueLimits;
   /** Longest a resume waits for the welcome back before answering without it (welcome-back.ts; default 2 s). */
   welcomeBackWaitMs?: number;
+  /** How long a user's outcome of a topic is kept after its completion; null or absent: kept (OUTCOME_RETENTION_DAYS). */
+  outcomeRetentionSeconds?: number | null;
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {

@@ -8,8 +8,8 @@ import { TopicCatalog, TopicSource } from '../topics/catalog';
 import { CoachGateway } from './coach-gateway';
 import { Conversation, MessageReplyResult, PostMessageResult, SendMessageResult, TurnListener } from './conversation';
 import { SessionLifecycle, SessionServiceOptions } from './lifecycle';
-import { SessionCheck, SessionQueries } from './queries';
-import { SessionRepository } from './repository';
+import { SessionCheck, SessionQueries, TopicProgress } from './queries';
+import { OutcomePage, SessionRepository } from './repository';
 import { DEFAULT_LIMITS, ServiceContext, ServiceLimits } from './service-context';
 import { SessionView } from './session-view';
 
@@ -17,7 +17,7 @@ export { RESULT_MESSAGES } from './coach-gateway';
 export type { MessageReplyResult, MessageReplyStatus, PostMessageResult, SendMessageResult, TurnListener } from './conversation';
 export { ListenerGone } from './conversation';
 export type { ResumedEvent, SessionServiceOptions } from './lifecycle';
-export type { SessionCheck } from './queries';
+export type { SessionCheck, TopicProgress } from './queries';
 export { DEFAULT_LIMITS } from './service-context';
 export type { ServiceLimits } from './service-context';
 export type { SessionView } from './session-view';
@@ -81,6 +81,15 @@ export class SessionService {
 
   topicStatuses(viewer: Viewer): Promise<Map<string, TopicStatus>> {
     return this.queries.topicStatuses(viewer);
+  }
+
+  /** Status and outcome per topic (`topics { myStatus myResult }`): two queries whatever the number of topics. */
+  topicProgress(viewer: Viewer): Promise<Map<string, TopicProgress>> {
+    return this.queries.topicProgress(viewer);
+  }
+
+  myResults(viewer: Viewer, first: number | null, afterTopicId: string | null): Promise<OutcomePage> {
+    return this.queries.myResults(viewer, first, afterTopicId);
   }
 
   // ---- status changes (lifecycle.ts) -------------------------------------------

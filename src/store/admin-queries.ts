@@ -1,21 +1,16 @@
 import { isLive, Session, SessionStatus } from '../domain/session';
-import { AdminPageRequest, ErasureCounts } from '../sessions/admin-repository';
+import { AdminPageRequest } from '../sessions/admin-repository';
 import { SessionPage, SessionPageRequest } from '../sessions/repository';
 import { cursorOf, decodeCursor, startKeyOf } from './cursor';
-import { holdKey, keyOf, sessionKey, sessionPk, tenantLiveGsiPk, tenantTopicGsiPk, userGsiPk } from './keys';
+import { tenantLiveGsiPk, tenantTopicGsiPk } from './keys';
 import { expr, IndexSpec, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
-import { conditional, TableIO } from './table-io';
-
-/** Erasure re-reads the user's index until nothing new appears (a session started meanwhile); bounded. */
-const ERASURE_ROUNDS = 5;
-
-type SessionRef = { sessionId: string; topicId: string };
+import { TableIO } from './table-io';
 /** A session item found through a keys-only index, with the index entry that found it. */
 type Found = { item: Item; entry: Item };
 
 /**
- * The admin reads and the erasure of DynamoSessionRepository (kept apart from the session
- * write paths). Every query stays in one tenant's index partitions; none scans.
+ * The admin listings of DynamoSessionRepository (kept apart from the session write paths;
+ * erasure is erasure.ts). Every query stays in one tenant's index partitions; none scans.
  */
 export class AdminQueries {
   constructor(
@@ -74,74 +69,4 @@ export class AdminQueries {
       hasNextPage: found.length > limit,
     };
   }
-
-  // ---- erasure ------------------------------------------------------------------
-
-  async eraseUserSessions(tenantId: string, userId: string, topicIds: readonly string[], now: number): Promise<ErasureCounts> {
-    void now; // expired sessions are erased too: nothing here filters on ttl
-    const counts: ErasureCounts = { sessionsDeleted: 0, itemsDeleted: 0 };
-    const erased = new Set<string>();
-    for (let round = 0; round < ERASURE_ROUNDS; round++) {
-      const found = [...(await this.userSessions(tenantId, userId)), ...(await this.heldBy(tenantId, userId, topicIds))];
-      const fresh = new Map(found.filter((s) => !erased.has(s.sessionId)).map((s) => [s.sessionId, s.topicId]));
-      if (!fresh.size) break;
-      for (const [sessionId, topicId] of fresh) {
-        await this.eraseSession(tenantId, sessionId, topicId, counts);
-        erased.add(sessionId);
-      }
-    }
-    return counts;
-  }
-
-  /** Every session of the user in byUser, with no ttl filter: expired-but-undeleted ones too. */
-  private async userSessions(tenantId: string, userId: string): Promise<SessionRef[]> {
-    const index = INDEXES.byUser;
-    const out: SessionRef[] = [];
-    const pages = this.io.queryPages({
-      IndexName: index.name,
-      ...params({ KeyConditionExpression: expr(`${index.pk} = :u`, { ':u': userGsiPk(tenantId, userId) }) }),
-      ProjectionExpression: 'sessionId, topicId',
-    });
-    for await (const page of pages) for (const i of page) out.push(refOf(i));
-    return out;
-  }
-
-  /** Live sessions of the user found through the topics' holds (consistent reads, none missed: table-io.ts). */
-  private async heldBy(tenantId: string, userId: string, topicIds: readonly string[]): Promise<SessionRef[]> {
-    const holds = await this.io.batchGet(topicIds.map((t) => holdKey(tenantId, t)));
-    return holds.filter((h): h is Item => h?.userId === userId).map(refOf);
-  }
-
-  /**
-   * The session item first (any concurrent versioned write then fails its condition), then
-   * the hold only if it still names this session, then the partition's messages and records.
-   */
-  private async eraseSession(tenantId: string, sessionId: string, topicId: string, counts: ErasureCounts): Promise<void> {
-    const old = await this.io.delete({ Key: sessionKey(tenantId, sessionId), ReturnValues: 'ALL_OLD' });
-    if (old.Attributes) {
-      counts.sessionsDeleted++;
-      counts.itemsDeleted++;
-    }
-    // The hold may be someone else's by now, or gone: then it stays as it is.
-    const hold = { Key: holdKey(tenantId, topicId), ...params({ ConditionExpression: expr('sessionId = :id', { ':id': sessionId }) }) };
-    if (await conditional(this.io.delete(hold))) counts.itemsDeleted++;
-    counts.itemsDeleted += await this.deletePartition(sessionPk(tenantId, sessionId));
-  }
-
-  private async deletePartition(pk: string): Promise<number> {
-    let deleted = 0;
-    const pages = this.io.queryPages({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-      ProjectionExpression: 'pk, sk',
-      ConsistentRead: true,
-    });
-    for await (const page of pages) {
-      await this.io.batchWrite(page.map((i) => ({ delete: keyOf(i) })));
-      deleted += page.length;
-    }
-    return deleted;
-  }
 }
-
-const refOf = (i: Item): SessionRef => ({ sessionId: String(i.sessionId), topicId: String(i.topicId) });

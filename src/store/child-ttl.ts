@@ -2,8 +2,9 @@ import { isLive, Session } from '../domain/session';
 import { StaleSessionError } from '../sessions/repository';
 import { keyOf, sessionKey, sessionPk } from './keys';
 import { toSession } from './items';
-import { Item, toTtl, TTL_ATTRIBUTE } from './schema';
-import { TableIO } from './table-io';
+import { Item, toTtl } from './schema';
+import { conditional, TableIO } from './table-io';
+import { MENTION, TRANSFER } from './user-items';
 import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
 
 /**
@@ -12,7 +13,8 @@ import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
  * session's ttl slides forward with every write. So children are written with
  * ttl = session ttl + CHILD_SLACK_SECONDS, and the session item remembers the lowest
  * child ttl (`childTtl`, the floor). When the session's ttl passes the floor (after a day
- * of activity) or drops below it (on ending), all children are rewritten once. A refresh
+ * of activity) or drops below it (on ending), all children are rewritten once. Children are
+ * messages, sendMessage records, transfer entries and mentions (user-items.ts). A refresh
  * thus costs O(messages) at most once a day per live session, and sendMessage stays
  * constant otherwise.
  */
@@ -20,6 +22,11 @@ export const CHILD_SLACK_SECONDS = 24 * 3600;
 
 /** The ttl a child of `session` is written with. */
 export const childTtlOf = (session: Session) => toTtl(session.expiresAt) + CHILD_SLACK_SECONDS;
+
+/** The items of a session's partition that follow its ttl this way: all but the session item itself. */
+const CHILD_TYPES = new Set(['MESSAGE', 'CLIENT_MESSAGE', MENTION, TRANSFER]);
+/** Children settled at once when a session ends. */
+const SETTLE_CONCURRENCY = 10;
 
 /**
  * Keeps the rule for one repository. The floor of every session this process read or
@@ -59,16 +66,16 @@ export class ChildTtlTracker {
 
   /**
    * After a session ends, its children follow its (usually shorter) terminal expiry. No
-   * raise can interleave (the ending moved the version on), and messages never change,
-   * so whole-item batch puts are safe for them; records get targeted updates.
+   * raise can interleave (the ending moved the version on). Each child gets a targeted
+   * update that requires it to exist: an erasure that deleted or redacted a child meanwhile
+   * is never undone (a whole-item put would bring back what it removed).
    */
   async settle(ended: Session): Promise<void> {
     const ttl = childTtlOf(ended);
     for await (const children of this.childPages(ended)) {
-      const messages = children.filter((i) => i.type === 'MESSAGE');
-      await this.io.batchWrite(messages.map((i) => ({ put: { ...i, [TTL_ATTRIBUTE]: ttl } })));
-      for (const record of children.filter((i) => i.type === 'CLIENT_MESSAGE')) {
-        await this.io.update(childTtlUpdate(this.io.table, keyOf(record), ttl));
+      for (let i = 0; i < children.length; i += SETTLE_CONCURRENCY) {
+        const some = children.slice(i, i + SETTLE_CONCURRENCY);
+        await Promise.all(some.map((child) => conditional(this.io.update(childTtlUpdate(this.io.table, keyOf(child), ttl)))));
       }
     }
   }
@@ -89,13 +96,15 @@ export class ChildTtlTracker {
     }
   }
 
-  /** The session's messages and records, a query page at a time. */
+  /** The session's children (messages, records, transfer entries, mentions), a query page at a time. */
   private async *childPages(session: Session): AsyncGenerator<Item[]> {
     const pages = this.io.queryPages({
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': sessionPk(session.tenantId, session.id) },
+      ProjectionExpression: 'pk, sk, #type',
+      ExpressionAttributeNames: { '#type': 'type' },
       ConsistentRead: true,
     });
-    for await (const page of pages) yield page.filter((i) => i.type === 'MESSAGE' || i.type === 'CLIENT_MESSAGE');
+    for await (const page of pages) yield page.filter((i) => CHILD_TYPES.has(String(i.type)));
   }
 }

@@ -1,12 +1,15 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isLive, Message, Session } from '../domain/session';
-import { AdminPageRequest, AdminRepository, ErasureCounts } from '../sessions/admin-repository';
+import { ErasureCounts, ExportPage, Outcome, TransferEntry } from '../domain/user-data';
+import { AdminPageRequest, AdminRepository, TransferPage, TransferPageRequest } from '../sessions/admin-repository';
 import {
   ClientMessageRecord,
   DuplicateClientMessageError,
   DuplicateReplyError,
   Hold,
   MessagePageRequest,
+  OutcomePage,
+  OutcomePageRequest,
   SessionPage,
   SessionPageRequest,
   SessionRepository,
@@ -21,7 +24,20 @@ import { indexedAtOf, nextIndexedAt } from './admin-items';
 import { toClientMessageRecord, toHold, toMessage } from './items';
 import { expr, INDEXES, isUnexpired, Item, params, sessionFilter } from './schema';
 import { conditional, TableIO } from './table-io';
-import { appendMessageTx, appendReplyTx, createSessionTx, markReplyFailedUpdate, replaceSessionTx, SessionWrite, updateSessionTx } from './transactions';
+import {
+  appendMessageTx,
+  appendReplyTx,
+  completeSessionTx,
+  createSessionTx,
+  markReplyFailedUpdate,
+  replaceSessionTx,
+  SessionWrite,
+  transferSessionTx,
+  updateSessionTx,
+} from './transactions';
+import { Erasure } from './erasure';
+import { UserExport } from './user-export';
+import { UserQueries } from './user-queries';
 
 /**
  * The DynamoDB implementation of both repository ports (single table, see keys.ts). One
@@ -33,6 +49,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   private readonly io: TableIO;
   private readonly children: ChildTtlTracker;
   private readonly admin: AdminQueries;
+  private readonly users: UserQueries;
   /** The admin index time of each session this process read or wrote (like the floors: no extra read). */
   private readonly indexed = new WeakMap<Session, number>();
 
@@ -40,6 +57,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     this.io = new TableIO(db, table);
     this.children = new ChildTtlTracker(this.io);
     this.admin = new AdminQueries(this.io, (item) => this.remember(item));
+    this.users = new UserQueries(this.io);
   }
 
   // ---- reads ---------------------------------------------------------------
@@ -111,6 +129,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     };
   }
 
+  listOutcomes(tenantId: string, userId: string, page: OutcomePageRequest, now: number): Promise<OutcomePage> {
+    return this.users.listOutcomes(tenantId, userId, page, now);
+  }
+
   async ping(): Promise<void> {
     await this.io.get({ pk: 'PING', sk: 'PING' }, { consistent: false });
   }
@@ -125,8 +147,22 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     return this.admin.listTenantSessions(tenantId, topicIds, page, now);
   }
 
-  eraseUserSessions(tenantId: string, userId: string, topicIds: readonly string[], now: number): Promise<ErasureCounts> {
-    return this.admin.eraseUserSessions(tenantId, userId, topicIds, now);
+  listTransfers(tenantId: string, sessionId: string, page: TransferPageRequest, now: number): Promise<TransferPage> {
+    return this.users.listTransfers(tenantId, sessionId, page, now);
+  }
+
+  isKnownUser(tenantId: string, userId: string, now: number): Promise<boolean> {
+    return this.users.isKnownUser(tenantId, userId, now);
+  }
+
+  // ---- a user's data rights (erasure.ts, user-export.ts) ----------------------
+
+  eraseUserData(tenantId: string, userId: string, actorId: string, topicIds: readonly string[], now: number): Promise<ErasureCounts> {
+    return new Erasure(this.io).eraseUser(tenantId, userId, actorId, topicIds, now);
+  }
+
+  exportUserData(tenantId: string, userId: string, page: AdminPageRequest, now: number): Promise<ExportPage> {
+    return new UserExport(this.io).page(tenantId, userId, page, now);
   }
 
   // ---- writes (transactions.ts; the ttl floors: child-ttl.ts) ----------------
@@ -152,6 +188,19 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     await this.io.transact(updateSessionTx(this.io.table, w, now), () => new StaleSessionError(previous.id));
     this.wrote(next, w.floor.after, w.indexedAt.after);
     if (!isLive(next.status)) await this.children.settle(next);
+  }
+
+  async completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void> {
+    const w = await this.sessionWrite(previous, next, now);
+    await this.io.transact(completeSessionTx(this.io.table, w, outcome, now), () => new StaleSessionError(previous.id));
+    this.wrote(next, w.floor.after, w.indexedAt.after);
+    await this.children.settle(next);
+  }
+
+  async transferSession(previous: Session, next: Session, entry: TransferEntry, now: number): Promise<void> {
+    const w = await this.sessionWrite(previous, next, now);
+    await this.io.transact(transferSessionTx(this.io.table, w, entry, childTtlOf(next), now), () => new StaleSessionError(previous.id));
+    this.wrote(next, w.floor.after, w.indexedAt.after);
   }
 
   async appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void> {

@@ -8,6 +8,11 @@
  *   T#<tenant>#TOPIC#<topicId> HOLD                the live session holding the topic
  *   T#<tenant>#TOPICS          TOPIC#<topicId>     a tenant's own topic (or override/archive of a default);
  *                                                  configuration, not session data: no ttl
+ *   T#<tenant>#S#<sessionId>   XFER#<seq, 8 digits> one transfer of the session (append-only history)
+ *   T#<tenant>#S#<sessionId>   MENTION#<userId>    the user owns, owned or transferred the session (also in byUser,
+ *                                                  under gsi1pk = T#<tenant>#M#<userId>): how erasure and export find it
+ *   T#<tenant>#USER#<userId>   OUTCOME#<topicId>   the user's outcome for a topic (no session ttl; a retention of its own)
+ *   T#<tenant>#AUDIT           ERASURE#<at>#<id>   that an erasure happened: who, whom, when, counts (no ttl)
  *
  *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO, to the minute>#<sessionId>
  *
@@ -63,6 +68,28 @@ export const MESSAGE_SK_LAST = messageSk(10 ** SEQ_DIGITS - 1);
 export const activitySk = (lastActivityAt: number, sessionId: string) => `${isoTime(lastActivityAt)}#${sessionId}`;
 
 export const userGsiPk = (tenantId: string, userId: string) => `T#${enc(tenantId)}#U#${enc(userId)}`;
+
+// ---- user data: transfer history, mentions, outcomes, erasure audit (user-items.ts) ----
+
+export const TRANSFER_SK_PREFIX = 'XFER#';
+export const transferSk = (seq: number) => `${TRANSFER_SK_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;
+export const transferKey = (tenantId: string, sessionId: string, seq: number): Key => ({ pk: sessionPk(tenantId, sessionId), sk: transferSk(seq) });
+export const TRANSFER_SK_LAST = transferSk(10 ** SEQ_DIGITS - 1);
+export const mentionKey = (tenantId: string, sessionId: string, userId: string): Key => ({
+  pk: sessionPk(tenantId, sessionId),
+  sk: `MENTION#${enc(userId)}`,
+});
+/** byUser's partition of the items that name a user without being their session: mentions and erasure audits they made. */
+export const mentionGsiPk = (tenantId: string, userId: string) => `T#${enc(tenantId)}#M#${enc(userId)}`;
+/** The sort key of a session's mention in mentionGsiPk (a session id sorts and is checked as such). */
+export const mentionGsiSk = (sessionId: string) => `S#${sessionId}`;
+export const userPk = (tenantId: string, userId: string) => `T#${enc(tenantId)}#USER#${enc(userId)}`;
+export const OUTCOME_SK_PREFIX = 'OUTCOME#';
+export const outcomeKey = (tenantId: string, userId: string, topicId: string): Key => ({ pk: userPk(tenantId, userId), sk: `${OUTCOME_SK_PREFIX}${topicId}` });
+export const auditPk = (tenantId: string) => `T#${enc(tenantId)}#AUDIT`;
+export const erasureAuditKey = (tenantId: string, at: number, id: string): Key => ({ pk: auditPk(tenantId), sk: `ERASURE#${isoTime(at)}#${id}` });
+/** The sort key of an erasure audit in its actor's mentionGsiPk partition (an admin who erased someone). */
+export const auditGsiSk = (at: number, id: string) => `A#${isoTime(at)}#${id}`;
 
 // ---- admin indexes --------------------------------------------------------------
 

@@ -19,6 +19,8 @@ import {
   unexpired,
 } from './schema';
 import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io';
+import { Outcome, TransferEntry } from '../domain/user-data';
+import { mentionWrite, outcomeItem, transferItem } from './user-items';
 
 /**
  * The writes of the session repository, as pure functions of what is written (no I/O).
@@ -29,9 +31,11 @@ import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io
  * child-ttl tracker (child-ttl.ts), the admin index time from admin-items.ts.
  */
 
-export type CreatePart = 'hold' | 'session' | 'firstMessage';
-export type ReplacePart = 'ended' | 'hold' | 'session' | 'firstMessage';
+export type CreatePart = 'hold' | 'session' | 'firstMessage' | 'mention';
+export type ReplacePart = 'ended' | 'hold' | 'session' | 'firstMessage' | 'mention';
 export type UpdatePart = 'session' | 'hold';
+export type CompletePart = UpdatePart | 'outcome';
+export type TransferPart = UpdatePart | 'transfer' | 'mentionFrom' | 'mentionTo' | 'mentionBy';
 export type AppendPart = 'session' | 'hold' | 'message' | 'clientMessage';
 export type ReplyPart = 'reply' | 'session';
 export type RaisePart = 'guard' | 'child';
@@ -55,6 +59,7 @@ export function createSessionTx(table: string, session: Session, first: Message,
     hold: put(table, holdItem(session), or(ITEM_ABSENT, expired(now)), true),
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
+    mention: ownerMention(table, session, childTtl),
   });
 }
 
@@ -66,6 +71,7 @@ export function replaceSessionTx(table: string, ended: SessionWrite, session: Se
     hold: put(table, holdItem(session), and(expr('sessionId = :old', { ':old': old.id }), unexpired(now))),
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
+    mention: ownerMention(table, session, childTtl),
   });
 }
 
@@ -74,6 +80,34 @@ export function updateSessionTx(table: string, w: SessionWrite, now: number): Tr
   return transaction<UpdatePart>({
     session: versionedSessionUpdate(table, w, {}, now),
     hold: holdWrite(table, w.previous, w.next, now),
+  });
+}
+
+/** Completes the session (a versioned write that ends it) and records its owner's outcome for the topic (the latest completion wins). */
+export function completeSessionTx(table: string, w: SessionWrite, outcome: Outcome, now: number): Transaction<CompletePart> {
+  return transaction<CompletePart>({
+    session: versionedSessionUpdate(table, w, {}, now),
+    hold: holdWrite(table, w.previous, w.next, now),
+    outcome: { Put: { TableName: table, Item: outcomeItem(outcome) } },
+  });
+}
+
+/**
+ * Moves the session to `entry.to` and appends the hop to its history: an entry at the version
+ * this write makes, which only ever gets added (ITEM_ABSENT), with the session in one
+ * transaction. The users it names get a mention (childTtl: the children's ttl for `next`).
+ */
+export function transferSessionTx(table: string, w: SessionWrite, entry: TransferEntry, childTtl: number, now: number): Transaction<TransferPart> {
+  const ref = { sessionId: w.next.id, topicId: w.next.topicId };
+  const tenant = w.next.tenantId;
+  return transaction<TransferPart>({
+    session: versionedSessionUpdate(table, w, {}, now),
+    hold: holdWrite(table, w.previous, w.next, now),
+    transfer: put(table, transferItem(tenant, entry, childTtl), ITEM_ABSENT),
+    mentionFrom: mentionWrite(table, tenant, ref, entry.from, true, childTtl),
+    mentionTo: mentionWrite(table, tenant, ref, entry.to, true, childTtl),
+    // An admin moving their own session is its previous owner: one mention (a transaction names an item once).
+    mentionBy: entry.by !== entry.from ? mentionWrite(table, tenant, ref, entry.by, false, childTtl) : undefined,
   });
 }
 
@@ -160,6 +194,9 @@ export function markReplyFailedUpdate(key: Key, now: number) {
 const versionIs = (previous: Session, now: number) => and(expr('version = :v', { ':v': previous.version }), unexpired(now));
 
 const noReplyYet = expr('attribute_not_exists(replySeq)');
+
+/** A new session's owner: erasure and export find the session through this, even after TTL removed its item. */
+const ownerMention = (table: string, s: Session, childTtl: number) => mentionWrite(table, s.tenantId, { sessionId: s.id, topicId: s.topicId }, s.userId, true, childTtl);
 
 function put(table: string, item: Item, condition: Expression, returnOld = false): TransactItem {
   return { Put: { TableName: table, Item: item, ...params({ ConditionExpression: condition }), ...(returnOld ? ALL_OLD : {}) } };

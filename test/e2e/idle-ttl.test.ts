@@ -40,7 +40,7 @@ const check = async (token: string, topicId = 'quick') => ok(await gql(server.ur
 test("the topics query serves the file's topic with its settings, and a file entry replaces the built-in with its id", async () => {
   const topics = ok(await gql(server.url, TopicsDocument, {}, await tokenFor('ttl-topics', 'u'))).topics;
   const quick = topics.find((t) => t.id === 'quick');
-  expect(quick).toEqual({ id: 'quick', name: 'Quick', description: null, myStatus: 'NOT_STARTED', archived: false, settings: QUICK });
+  expect(quick).toEqual({ id: 'quick', name: 'Quick', description: null, myStatus: 'NOT_STARTED', archived: false, myResult: null, settings: QUICK });
   const purposes = topics.filter((t) => t.id === 'purpose');
   expect(purposes).toHaveLength(1);
   expect(purposes[0]).toMatchObject({

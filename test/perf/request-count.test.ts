@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ArchiveTopicDocument,
+  CompleteSessionDocument,
   MySessionsDocument,
   PauseSessionDocument,
   SendMessageDocument,
@@ -183,7 +184,7 @@ test('a page of messages reads only that page: one Query besides the session, ho
   expect(last.readCapacity).toBeLessThanOrEqual(8);
 });
 
-test("an archived topic kept in its holder's topics list costs no extra read: topics { myStatus } is still one Query", async () => {
+test("an archived topic kept in its holder's topics list costs no extra read: topics { myStatus } is still the two progress Queries", async () => {
   const [alice, admin] = [await tokenFor('rc-archived', 'alice'), await tokenFor('rc-archived', 'ada', { roles: ['admin'] })];
   await start(alice, 't3');
   ok(await gql(server.url, ArchiveTopicDocument, { id: 't3' }, admin));
@@ -193,10 +194,11 @@ test("an archived topic kept in its holder's topics list costs no extra read: to
     expect(topics.find((t) => t.id === 't3')).toMatchObject({ archived: true, myStatus: 'IN_PROGRESS' });
     expect(topics).toHaveLength(TOPICS + 5);
   });
-  expect(listed).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
-  // Without myStatus, the list itself asks: one Query, only in a tenant with archived topics.
+  // The caller's sessions and outcomes, in parallel, as for any topics { myStatus }.
+  expect(listed).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
+  // Without myStatus, the list itself asks the same two, only in a tenant with archived topics.
   const bare = await cost(async () => expect((await rawGql(server.url, '{ topics { id } }', {}, alice)).data!.topics).toHaveLength(TOPICS + 5));
-  expect(bare).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+  expect(bare).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
   const other = await tokenFor('rc-plain', 'bob');
   await warmTopics(other);
   expect(await cost(async () => rawGql(server.url, '{ topics { id } }', {}, other))).toMatchObject({ requests: 0 });
@@ -211,7 +213,9 @@ test('mySessions { topic { name } } costs the same with first: 5 and first: 50 (
   expect(large).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
 });
 
-test('topics { myStatus } is one Query however many topics (and sessions) there are', async () => {
+// Two Queries, in parallel: the caller's sessions (byUser) and their outcomes (their own partition),
+// which keep a completed topic COMPLETED with its result after the session expired.
+test('topics { myStatus myResult } is two Queries however many topics, sessions and outcomes there are', async () => {
   const token = await tokenFor('rc-topics', 'alice');
   await warmTopics(token);
   const none = await cost(async () => expect(ok(await gql(server.url, TopicsDocument, {}, token)).topics).toHaveLength(TOPICS + 5));
@@ -220,6 +224,15 @@ test('topics { myStatus } is one Query however many topics (and sessions) there 
     const topics = ok(await gql(server.url, TopicsDocument, {}, token)).topics;
     expect(topics.filter((t) => t.myStatus === 'IN_PROGRESS')).toHaveLength(30);
   });
-  expect(none).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
-  expect(some).toMatchObject({ requests: 1, byCommand: { QueryCommand: 1 } });
+  for (let i = 30; i < 40; i++) {
+    const id = await start(token, `t${i}`);
+    ok(await gql(server.url, CompleteSessionDocument, { sessionId: id }, token));
+  }
+  const more = await cost(async () => {
+    const topics = ok(await gql(server.url, TopicsDocument, {}, token)).topics;
+    expect(topics.filter((t) => t.myStatus === 'COMPLETED' && t.myResult !== null)).toHaveLength(10);
+  });
+  expect(none).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
+  expect(some).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
+  expect(more).toMatchObject({ requests: 2, byCommand: { QueryCommand: 2 } });
 });

@@ -111,11 +111,13 @@ test('postMessage, sessionCheck and the lifecycle operations', async () => {
     // Session (+ its byUser entry) and hold, changed attributes only: was 20.
     pause: { wcu: 6, rcu: 1 },
     resume: { wcu: 6, rcu: 1 },
-    // The session leaves the two sparse indexes, its hold goes, and its 3 messages and record
-    // take its terminal expiry (one write each): grows with the conversation, once per session.
-    complete: { wcu: 14, rcu: 3 },
-    cancel: { wcu: 11, rcu: 2 },
-    // Hold, session with its four index entries, opening message: what a new session needs.
-    startCreate: { wcu: 12, rcu: 1 },
+    // The session leaves the two sparse indexes, its hold goes, and its 3 messages, record and
+    // owner's mention (with its byUser entry) take its terminal expiry (one write each): grows
+    // with the conversation, once per session. Completing also records the user's outcome.
+    complete: { wcu: 16, rcu: 3 },
+    cancel: { wcu: 13, rcu: 2 },
+    // Hold, session with its four index entries, opening message, and the owner's mention with
+    // its byUser entry (how erasure and export find the session after its TTL): what a new session needs.
+    startCreate: { wcu: 16, rcu: 1 },
   });
 });

@@ -115,8 +115,10 @@ test('nothing malformed was stored', async () => {
   const bad: string[] = [];
   for (const i of items) {
     const sk = String(i.sk);
-    if (typeof i.ttl !== 'number' || !Number.isInteger(i.ttl)) bad.push(`${i.pk}/${sk}: ttl ${i.ttl}`);
-    if (sk === 'SESSION' || sk === 'HOLD') {
+    // Outcomes are kept (no ttl) unless OUTCOME_RETENTION_DAYS is set; everything else expires.
+    const kept = sk.startsWith('OUTCOME#') && i.ttl === undefined;
+    if (!kept && (typeof i.ttl !== 'number' || !Number.isInteger(i.ttl))) bad.push(`${i.pk}/${sk}: ttl ${i.ttl}`);
+    if (sk === 'SESSION' || sk === 'HOLD' || sk.startsWith('OUTCOME#') || sk.startsWith('MENTION#')) {
       if (!TOPICS.includes(i.topicId as string)) bad.push(`${i.pk}/${sk}: topic ${String(i.topicId)}`);
       if (i.userId !== 'fuzzer') bad.push(`${i.pk}/${sk}: user ${String(i.userId)}`);
       if (!isSessionId(String(i.sessionId))) bad.push(`${i.pk}/${sk}: session id ${String(i.sessionId)}`);

@@ -33,7 +33,8 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
 
   /** Last known ttl of every session (kept after the item itself is reaped). */
   const sessionTtl = new Map<string, number>();
-  const sessionOf = (i: Item) => /#S#(ses_\w+)$/.exec(String(i.pk))?.[1] ?? (i.sessionId as string | undefined);
+  // An outcome names its session but is the user's (no session ttl): not part of the session.
+  const sessionOf = (i: Item) => (i.type === 'OUTCOME' ? undefined : (/#S#(ses_\w+)$/.exec(String(i.pk))?.[1] ?? (i.sessionId as string | undefined)));
   const figures = { days: 0, reaped: 0, maxExpiredVisibleItems: 0, longMessages: 0, orphanViolations: [] as string[] };
   let idleGoneAt: number | null = null;
   let endedGoneAt: number | null = null;
@@ -105,6 +106,8 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
   const final = await scanAll(table);
   expect(final.filter((i) => sessionOf(i) === idle.id)).toEqual([]);
   expect(final.filter((i) => sessionOf(i) === ended.id)).toEqual([]);
+  // ...while the user's outcome of the completed one is kept (Topic.myResult outlives the session).
+  expect(final.filter((i) => i.type === 'OUTCOME' && i.sessionId === ended.id)).toHaveLength(1);
   expect(idleGoneAt).not.toBeNull();
   expect(idleGoneAt! * DAY).toBeLessThanOrEqual(idleExpiry - Date.UTC(2026, 2, 1, 8, 0, 0) + DAY + MAX_LATENESS + 3 * DAY);
   expect(endedGoneAt).not.toBeNull();

@@ -13,7 +13,7 @@ import { AdminService } from '../../src/sessions/admin-service';
 import { Viewer } from '../../src/domain/viewer';
 import { DAY, FakeClock, HOUR, MINUTE } from '../support/clock';
 import { createTestTable, TestTable } from '../support/dynamo';
-import { catalog, Item, partition, scanAll, stackOn, topic, viewer } from '../support/store-helpers';
+import { adminStackOn, catalog, Item, partition, scanAll, topic, viewer } from '../support/store-helpers';
 
 const ADMIN_KEYS = ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk'];
 const topics = catalog(topic('alpha'), topic('beta'), topic('gamma'), topic('brief', { activeTtlSeconds: 3600, terminalTtlSeconds: 600 }));
@@ -23,10 +23,7 @@ let table: TestTable;
 beforeAll(async () => (table = await createTestTable()));
 afterAll(() => table.drop());
 
-function stack(t: TestTable, clock: FakeClock) {
-  const { repo, service } = stackOn(t, clock, topics);
-  return { repo, service, admins: new AdminService(repo, topics, clock, (s, now) => service.view(s, now)) };
-}
+const stack = (t: TestTable, clock: FakeClock) => adminStackOn(t, clock, topics);
 
 test('index keys: live sessions in all three admin indexes, ended ones only in byTenantTopic, never holds or children', async () => {
   const own = await createTestTable();
@@ -122,13 +119,14 @@ test('transfer rewrites byUser, the hold and the idle indexes in one versioned w
   const { service, admins } = stack(table, clock);
   const s = await service.start(viewer('xfer-t', 'alice'), 'alpha', false);
   clock.advance(3 * DAY);
+  const bobs = await service.start(viewer('xfer-t', 'bob'), 'beta', false); // a user the tenant knows
   const moved = await admins.transfer(admin('xfer-t'), s.id, 'bob');
   expect(moved).toMatchObject({ userId: 'bob', transfer: { by: 'ada', from: 'alice', at: clock.now() } });
   const item = (await partition(table, 'xfer-t', s.id)).find((i) => i.sk === 'SESSION')!;
   expect(item).toMatchObject({ userId: 'bob', gsi1pk: 'T#xfer-t#U#bob', transferredBy: 'ada', transferredFrom: 'alice' });
   expect(await service.get(viewer('xfer-t', 'alice'), s.id)).toBeNull();
   expect(await service.check(viewer('xfer-t', 'bob'), 'alpha')).toMatchObject({ hasSession: true, sessionId: s.id });
-  expect((await service.mySessions(viewer('xfer-t', 'bob'), null, null, null)).sessions.map((x) => x.id)).toEqual([s.id]);
+  expect((await service.mySessions(viewer('xfer-t', 'bob'), null, null, null)).sessions.map((x) => x.id).sort()).toEqual([s.id, bobs.id].sort());
   // The audit survives the new owner's next write (a resume from the hold copy too).
   await service.pause(viewer('xfer-t', 'bob'), s.id);
   const resumed = await service.start(viewer('xfer-t', 'bob'), 'alpha', false);
@@ -154,12 +152,16 @@ test('erasure deletes every item of the user, expired-but-undeleted sessions inc
 
     const result = await admins.eraseMyData(me);
     expect(result.sessionsDeleted).toBe(3);
-    const after = await scanAll(own);
+    const scanned = await scanAll(own);
+    // What stays of her: the audit entry that the erasure happened (counts only, nothing she wrote).
+    const audits = scanned.filter((i) => i.type === 'ERASURE');
+    expect(audits).toEqual([expect.objectContaining({ pk: 'T#erase-t#AUDIT', userId: 'alice', erasedBy: 'alice', sessionsDeleted: 3 })]);
+    const after = scanned.filter((i) => i.type !== 'ERASURE');
     const mine = (i: Item) => [gone.id, live.id, done.id].some((id) => String(i.pk).includes(id)) || (i.userId === 'alice' && i.tenantId === 'erase-t');
     expect(after.filter(mine)).toEqual([]);
     expect(result.itemsDeleted).toBe(before.length - after.length);
     expect(after.map((i) => i.sessionId).filter(Boolean).sort()).toEqual(
-      [bobs.id, bobs.id, elsewhere.id, elsewhere.id].sort(), // each: session + hold
+      [bobs.id, bobs.id, bobs.id, elsewhere.id, elsewhere.id, elsewhere.id].sort(), // each: session, hold, owner's mention
     );
     expect(await service.check(me, 'alpha')).toMatchObject({ hasSession: false });
     expect((await service.mySessions(me, null, null, null)).sessions).toEqual([]);

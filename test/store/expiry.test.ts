@@ -78,7 +78,10 @@ async function expectGone(stack: Stack, clock: FakeClock, tenantId: string, user
   expect(await service.get(me, sessionId)).toBeNull();
   expect(await service.getMany(me, [sessionId])).toEqual([null]);
   expect((await service.mySessions(me, null, 10, null)).sessions.map((s) => s.id)).not.toContain(sessionId);
-  expect((await service.topicStatuses(me)).get('brief')).toBeUndefined();
+  // No expired session shows in the topic's progress; only a completion's outcome (kept, the
+  // user's own item) keeps it COMPLETED, and then it names a completed session.
+  const progress = (await service.topicProgress(me)).get('brief');
+  if (progress) expect(progress).toMatchObject({ status: 'COMPLETED', result: { topicId: 'brief' } });
 }
 
 async function expectChildrenGone(stack: Stack, now: number, tenantId: string, sessionId: string) {
@@ -251,7 +254,8 @@ test('a late sweep deleting expired items in random order never makes reads inco
   const nowSec = sec(clock.now());
   const everything = await scanAll(table);
   const expired = everything.filter((i) => String(i.pk).startsWith(`T#${tenant}#`) && (i.ttl as number) <= nowSec);
-  expect(expired.length).toBe(3 * 5 + 1); // 3 x (session, 3 messages, 1 record) + c's hold
+  // 3 x (session, 3 messages, 1 record, the owner's mention) + c's hold; a's outcome has no ttl (kept).
+  expect(expired.length).toBe(3 * 6 + 1);
 
   const consistent = async () => {
     for (const id of expiredIds) await expectGone(stack, clock, tenant, 'alice', id, true);
@@ -286,10 +290,12 @@ test('a late sweep deleting expired items in random order never makes reads inco
   expect(deleted).toBe(order.length - half - (holdWasOverwritten ? 1 : 0));
   await freshIsIntact();
 
-  // Nothing of the three old sessions is left; the new session is complete.
+  // Nothing of the three old sessions is left but the user's kept outcome of the completed one;
+  // the new session is complete (with its owner's mention).
   const left = (await scanAll(table)).filter((i) => String(i.pk).startsWith(`T#${tenant}#`));
   expect(left.filter((i) => expiredIds.some((id) => String(i.pk).endsWith(id)))).toEqual([]);
-  expect(left.map((i) => i.sk).sort()).toEqual(['CMID#k1', 'HOLD', 'MSG#00000001', 'MSG#00000002', 'MSG#00000003', 'SESSION']);
+  expect(left.map((i) => i.sk).sort()).toEqual(['CMID#k1', 'HOLD', 'MENTION#alice', 'MSG#00000001', 'MSG#00000002', 'MSG#00000003', 'OUTCOME#brief', 'SESSION']);
+  expect(left.find((i) => i.sk === 'OUTCOME#brief')).toMatchObject({ sessionId: a.id });
 });
 
 test('partial sweeps: a session item gone but its hold and messages left (and the reverse) read as absent', async () => {

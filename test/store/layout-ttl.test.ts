@@ -57,6 +57,7 @@ describe('key layout', () => {
           `${spk}|MSG#00000004`,
           `${spk}|MSG#00000005`,
           `${spk}|CMID#c-1`,
+          `${spk}|MENTION#u%23x%2Fy`,
           `T#acme%231#TOPIC#layout|HOLD`,
         ].sort(),
       );
@@ -99,9 +100,16 @@ describe('key layout', () => {
         ttl: last.session.expiresAt / 1000,
       });
 
-      // Only the session item is in the byUser index.
+      // In the byUser index: the session under the user's sessions, its owner's mention under their mentions.
+      expect(byKey.get(`${spk}|MENTION#u%23x%2Fy`)).toMatchObject({
+        type: 'MENTION',
+        userId: 'u#x/y',
+        owner: true,
+        gsi1pk: 'T#acme%231#M#u%23x%2Fy',
+        gsi1sk: `S#${s.id}`,
+      });
       for (const i of items) {
-        if (i.sk === 'SESSION') continue;
+        if (i.sk === 'SESSION' || String(i.sk).startsWith('MENTION#')) continue;
         expect(i).not.toHaveProperty('gsi1pk');
         expect(i).not.toHaveProperty('gsi1sk');
       }
@@ -127,10 +135,10 @@ describe('key layout', () => {
       const record = byKey.get(`${spk}|CMID#c-1`)!;
       expect(record).toEqual({ pk: spk, sk: 'CMID#c-1', type: 'CLIENT_MESSAGE', userSeq: 2, ttl: expect.any(Number) });
 
-      // Ending the session removes the hold and nothing else.
+      // Completing the session removes the hold and records the user's outcome (in their own partition).
       await service.complete(me, s.id);
       const after = (await scanAll(own)).map((i) => `${i.pk}|${i.sk}`).sort();
-      expect(after).toEqual(keys.filter((k) => !k.endsWith('|HOLD')));
+      expect(after).toEqual([...keys.filter((k) => !k.endsWith('|HOLD')), 'T#acme%231#USER#u%23x%2Fy|OUTCOME#layout'].sort());
     } finally {
       await own.drop();
     }

@@ -1,5 +1,6 @@
 import { isExpired, isLive, Message, Session } from '../../src/domain/session';
-import { AdminPageRequest, AdminRepository, ErasureCounts } from '../../src/sessions/admin-repository';
+import { Outcome, TransferEntry } from '../../src/domain/user-data';
+import { AdminPageRequest, AdminRepository } from '../../src/sessions/admin-repository';
 import {
   ClientMessageRecord,
   DuplicateClientMessageError,
@@ -15,7 +16,8 @@ import {
 import { decodeCursor, encodeCursor } from '../../src/store/cursor';
 import { activitySk } from '../../src/store/keys';
 import { minuteOf } from '../../src/store/schema';
-import { clientMessageKey, copy, holdKey, MemoryState, messageKey, sessionKey } from './memory-state';
+import { clientMessageKey, copy, holdKey, mentionKey, messageKey, outcomeKey, sessionKey, transferKey } from './memory-state';
+import { MemoryUserData } from './memory-user-data';
 
 export type { MemorySnapshot, RepositoryMethod } from './memory-state';
 export { CHILD_SLACK_MS } from './memory-state';
@@ -31,13 +33,14 @@ export { CHILD_SLACK_MS } from './memory-state';
  *   message records) live until their session's expiry plus a day, like the ttl slack
  *   of the DynamoDB implementation;
  * - listings are in index order and page with the store's own cursors (src/store/cursor.ts);
- * - callers only ever get copies, so they cannot change stored state.
+ * - callers only ever get copies, so they cannot change stored state;
+ * - outcomes, transfer histories, mentions, erasure and export: memory-user-data.ts.
  *
  * Each call yields to the event loop once before it acts (atomically), so concurrent
  * service calls interleave between repository calls as they would against a real store.
  * The test hooks (failNext, beforeNext, calls, snapshot, seed) are in memory-state.ts.
  */
-export class MemorySessionRepository extends MemoryState implements SessionRepository, AdminRepository {
+export class MemorySessionRepository extends MemoryUserData implements SessionRepository, AdminRepository {
   // ---- reads -----------------------------------------------------------------
 
   async findHolder(tenantId: string, topicId: string, now: number): Promise<Hold | null> {
@@ -147,31 +150,6 @@ export class MemorySessionRepository extends MemoryState implements SessionRepos
     return this.adminPage(found, page.limit);
   }
 
-  async eraseUserSessions(tenantId: string, userId: string, _topicIds: readonly string[], _now: number): Promise<ErasureCounts> {
-    await this.enter('eraseUserSessions');
-    const counts: ErasureCounts = { sessionsDeleted: 0, itemsDeleted: 0 };
-    for (const [key, s] of [...this.sessions]) {
-      if (s.tenantId !== tenantId || s.userId !== userId) continue;
-      this.sessions.delete(key);
-      counts.sessionsDeleted++;
-      counts.itemsDeleted++;
-      const hk = holdKey(tenantId, s.topicId);
-      if (this.holds.get(hk)?.session.id === s.id) {
-        this.holds.delete(hk);
-        counts.itemsDeleted++;
-      }
-      const prefix = `${key}|`;
-      for (const children of [this.messages, this.clientMessages] as Map<string, unknown>[]) {
-        for (const k of [...children.keys()]) {
-          if (!k.startsWith(prefix)) continue;
-          children.delete(k);
-          counts.itemsDeleted++;
-        }
-      }
-    }
-    return counts;
-  }
-
   private adminPage(found: Session[], limit: number): SessionPage {
     const items = found.slice(0, limit);
     return { sessions: items.map(copy), cursors: items.map(cursorOf), hasNextPage: found.length > limit };
@@ -190,6 +168,7 @@ export class MemorySessionRepository extends MemoryState implements SessionRepos
     this.holds.set(hk, { session: copy(session) });
     this.sessions.set(sk, copy(session));
     this.messages.set(mk, copy(first));
+    this.mention(session, session.userId, true);
   }
 
   async replaceSession(previous: Session, ended: Session, session: Session, first: Message, now: number): Promise<void> {
@@ -202,12 +181,33 @@ export class MemorySessionRepository extends MemoryState implements SessionRepos
     this.holds.set(holdKey(session.tenantId, session.topicId), { session: copy(session) });
     this.sessions.set(sk, copy(session));
     this.messages.set(mk, copy(first));
+    this.mention(session, session.userId, true);
   }
 
   async updateSession(previous: Session, next: Session, now: number): Promise<void> {
     await this.enter('updateSession');
     this.assertCurrent(previous, now);
     this.writeSession(previous, next);
+  }
+
+  async completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void> {
+    await this.enter('completeSession');
+    this.assertCurrent(previous, now);
+    this.writeSession(previous, next);
+    this.outcomes.set(outcomeKey(outcome.tenantId, outcome.userId, outcome.topicId), copy(outcome));
+  }
+
+  async transferSession(previous: Session, next: Session, entry: TransferEntry, now: number): Promise<void> {
+    await this.enter('transferSession');
+    this.assertCurrent(previous, now);
+    // DynamoDB: the entry is put only if absent (append-only), in the same transaction.
+    const key = transferKey(next.tenantId, next.id, entry.seq);
+    if (this.transfers.has(key)) throw new StaleSessionError(previous.id);
+    this.writeSession(previous, next);
+    this.transfers.set(key, copy(entry));
+    this.mention(next, entry.from, true);
+    this.mention(next, entry.to, true);
+    this.mention(next, entry.by, entry.by === entry.from);
   }
 
   async appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void> {
@@ -248,6 +248,12 @@ export class MemorySessionRepository extends MemoryState implements SessionRepos
   }
 
   // ---- internals -------------------------------------------------------------
+
+  /** As DynamoDB's mention items: an admin's mention never clears `owner`. */
+  private mention(s: Session, userId: string, owner: boolean): void {
+    const key = mentionKey(s.tenantId, s.id, userId);
+    this.mentions.set(key, { tenantId: s.tenantId, userId, sessionId: s.id, owner: owner || this.mentions.get(key)?.owner === true });
+  }
 
   /** The conditions of DynamoDB's versioned session put and hold write. */
   private assertCurrent(previous: Session, now: number): void {

@@ -1,4 +1,5 @@
 import { isExpired, isLive, Message, Session } from '../../src/domain/session';
+import type { ErasureCounts, Outcome, TransferEntry } from '../../src/domain/user-data';
 import type { AdminRepository } from '../../src/sessions/admin-repository';
 import type { ClientMessageRecord, SessionRepository } from '../../src/sessions/repository';
 
@@ -16,7 +17,24 @@ export type RepositoryMethod = keyof SessionRepository | Exclude<keyof AdminRepo
 /** Children outlive their session by at most this (DynamoDB's CHILD_SLACK_SECONDS). */
 export const CHILD_SLACK_MS = 24 * 3600 * 1000;
 
-const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'appendMessage', 'appendReply'];
+const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply'];
+
+/** That a user owns, owned or transferred a session (DynamoDB's mention items). */
+export interface Mention {
+  tenantId: string;
+  userId: string;
+  sessionId: string;
+  owner: boolean;
+}
+
+/** That an erasure happened (DynamoDB's audit item). */
+export interface Audit {
+  tenantId: string;
+  userId: string;
+  by: string;
+  at: number;
+  counts: ErasureCounts;
+}
 
 export interface Hold {
   /** Mirror of the holding session, as DynamoDB's hold item copies its attributes. */
@@ -28,6 +46,10 @@ export interface MemorySnapshot {
   holds: Record<string, Session>;
   messages: Record<string, Message>;
   clientMessages: Record<string, ClientMessageRecord>;
+  outcomes: Record<string, Outcome>;
+  transfers: Record<string, TransferEntry>;
+  mentions: Record<string, Mention>;
+  audits: Audit[];
 }
 
 export class MemoryState {
@@ -35,6 +57,10 @@ export class MemoryState {
   protected readonly holds = new Map<string, Hold>();
   protected readonly messages = new Map<string, Message>();
   protected readonly clientMessages = new Map<string, ClientMessageRecord>();
+  protected readonly outcomes = new Map<string, Outcome>();
+  protected readonly transfers = new Map<string, TransferEntry>();
+  protected readonly mentions = new Map<string, Mention>();
+  protected readonly audits: Audit[] = [];
 
   private readonly faults = new Map<RepositoryMethod, Error[]>();
   private readonly hooks = new Map<RepositoryMethod, (() => unknown)[]>();
@@ -45,6 +71,8 @@ export class MemoryState {
     createSession: 0,
     replaceSession: 0,
     updateSession: 0,
+    completeSession: 0,
+    transferSession: 0,
     appendMessage: 0,
     appendReply: 0,
     getClientMessage: 0,
@@ -52,10 +80,14 @@ export class MemoryState {
     getMessages: 0,
     listMessages: 0,
     listUserSessions: 0,
+    listOutcomes: 0,
     ping: 0,
     listIdleSessions: 0,
     listTenantSessions: 0,
-    eraseUserSessions: 0,
+    listTransfers: 0,
+    isKnownUser: 0,
+    eraseUserData: 0,
+    exportUserData: 0,
   };
 
   /** The next call of `method` throws `error` and changes nothing. Queues when called repeatedly. */
@@ -90,6 +122,10 @@ export class MemoryState {
       holds: Object.fromEntries([...this.holds].map(([k, h]) => [k, h.session])),
       messages: Object.fromEntries(this.messages),
       clientMessages: Object.fromEntries(this.clientMessages),
+      outcomes: Object.fromEntries(this.outcomes),
+      transfers: Object.fromEntries(this.transfers),
+      mentions: Object.fromEntries(this.mentions),
+      audits: this.audits,
     });
   }
 
@@ -141,5 +177,8 @@ export const holdKey = (tenantId: string, topicId: string) => `${JSON.stringify(
 export const messageKey = (tenantId: string, sessionId: string, seq: number) => `${sessionKey(tenantId, sessionId)}|${seq}`;
 export const clientMessageKey = (tenantId: string, sessionId: string, clientMessageId: string) =>
   `${sessionKey(tenantId, sessionId)}|C|${clientMessageId}`;
+export const transferKey = (tenantId: string, sessionId: string, seq: number) => `${sessionKey(tenantId, sessionId)}|X|${String(seq).padStart(8, '0')}`;
+export const mentionKey = (tenantId: string, sessionId: string, userId: string) => `${sessionKey(tenantId, sessionId)}|M|${JSON.stringify(userId)}`;
+export const outcomeKey = (tenantId: string, userId: string, topicId: string) => `${JSON.stringify(tenantId)}|U|${JSON.stringify(userId)}|${topicId}`;
 
 export const copy = <T>(value: T): T => structuredClone(value);

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { SessionService } from '../../src/sessions/session-service';
+import { AdminService } from '../../src/sessions/admin-service';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { silentLogger } from '../../src/logger';
@@ -48,6 +49,12 @@ export function stackOn(table: TestTable, clock: Clock, topics: TopicCatalog): S
   const repo = new DynamoSessionRepository(table.doc, table.tableName);
   const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);
   return { repo, service, doc: table.doc, client: null, close: () => undefined };
+}
+
+/** A stack with the admin service on the same repository (transfers, listings, erasure, export). */
+export function adminStackOn(table: TestTable, clock: Clock, topics: TopicCatalog) {
+  const { repo, service } = stackOn(table, clock, topics);
+  return { repo, service, admins: new AdminService(repo, topics, clock, (s, now) => service.view(s, now)) };
 }
 
 /** A second "process": its own DynamoDB client (own sockets), same endpoint and table. */

@@ -19,11 +19,15 @@ describe('tenant isolation', () => {
     const s = await svc.start(alice, LINGER.id, false);
     clock.advance(DAY);
     const before = repo.snapshot();
-    await expectDomainError(admins.transfer(otherAdmin, s.id, 'oz'), 'NOT_FOUND');
+    await expectDomainError(admins.transfer(otherAdmin, s.id, 'bob'), 'NOT_FOUND');
+    await expectDomainError(admins.sessionTransfers(otherAdmin, s.id, null, null), 'NOT_FOUND');
     expect((await admins.idleSessions(otherAdmin, 0, null, null)).sessions).toEqual([]);
     expect((await admins.tenantSessions(otherAdmin, LINGER.id, null, null, null)).sessions).toEqual([]);
-    expect(await admins.eraseUserData(otherAdmin, 'alice')).toEqual({ sessionsDeleted: 0, itemsDeleted: 0 });
-    expect(repo.snapshot()).toEqual(before);
+    expect(await admins.eraseUserData(otherAdmin, 'alice')).toEqual({ sessionsDeleted: 0, itemsDeleted: 0, itemsRedacted: 0 });
+    // Only the other tenant's audit of its (empty) erasure was written.
+    const after = repo.snapshot();
+    expect(after.audits.map((a) => a.tenantId)).toEqual(['t2']);
+    expect({ ...after, audits: [] }).toEqual({ ...before, audits: [] });
   });
 });
 
@@ -32,6 +36,7 @@ describe('transferSession', () => {
     const { admins, svc, clock } = adminSetup();
     const s = await svc.start(alice, LINGER.id, false);
     clock.advance(2 * DAY);
+    await svc.start(bob, FOCUS.id, false); // bob is a user of the tenant
     const moved = await admins.transfer(admin, s.id, 'bob');
     expect(moved).toMatchObject({ id: s.id, userId: 'bob', status: 'ACTIVE', transfer: { at: clock.now(), by: 'ada', from: 'alice' } });
     expect(moved.lastActivityAt).toBe(clock.now());
@@ -39,7 +44,7 @@ describe('transferSession', () => {
     await expectDomainError(svc.pause(alice, s.id), 'NOT_FOUND');
     expect(await svc.check(bob, LINGER.id)).toMatchObject({ hasSession: true, sessionId: s.id });
     expect(await svc.check(alice, LINGER.id)).toMatchObject({ conflict: true, conflictUserId: 'bob' });
-    expect((await svc.mySessions(bob, null, null, null)).sessions.map((x) => x.id)).toEqual([s.id]);
+    expect((await svc.mySessions(bob, null, null, null)).sessions.map((x) => x.id)).toContain(s.id);
     // The new owner keeps going; the audit stays on the session.
     const paused = await svc.pause(bob, s.id);
     expect(paused.transfer).toEqual({ at: moved.transfer!.at, by: 'ada', from: 'alice' });
@@ -47,6 +52,7 @@ describe('transferSession', () => {
 
   test('a paused session stays paused; transferring to the owner is a no-op', async () => {
     const { admins, svc, repo } = adminSetup();
+    await svc.start(bob, FOCUS.id, false);
     const s = await svc.start(alice, LINGER.id, false);
     await svc.pause(alice, s.id);
     repo.resetCalls();
@@ -71,10 +77,72 @@ describe('transferSession', () => {
 
   test('a lost race with the owner is retried over the fresh version', async () => {
     const { admins, svc, repo } = adminSetup();
+    await svc.start(bob, FOCUS.id, false);
     const s = await svc.start(alice, LINGER.id, false);
-    repo.beforeNext('updateSession', () => svc.pause(alice, s.id));
+    repo.beforeNext('transferSession', () => svc.pause(alice, s.id));
     const moved = await admins.transfer(admin, s.id, 'bob');
     expect(moved).toMatchObject({ userId: 'bob', status: 'PAUSED' });
+    // The lost attempt left no history entry: one hop, at the version the winning write made.
+    const history = await admins.sessionTransfers(admin, s.id, null, null);
+    expect(history.transfers).toEqual([{ sessionId: s.id, seq: moved.version, at: moved.transfer!.at, from: 'alice', to: 'bob', by: 'ada' }]);
+  });
+
+  test('never to the acting admin, and only to a user the tenant knows; refusals change nothing', async () => {
+    const { admins, svc, repo, clock } = adminSetup();
+    const s = await svc.start(alice, LINGER.id, false);
+    await svc.start({ tenantId: 't2', userId: 'carol', roles: [] }, FOCUS.id, false);
+    const before = repo.snapshot();
+    await expectDomainError(admins.transfer(admin, s.id, 'ada'), 'FORBIDDEN');
+    await expectDomainError(admins.transfer(admin, s.id, 'made-up-user'), 'BAD_USER_INPUT', { argumentName: 'toUserId' });
+    // A user of another tenant is not known here either.
+    await expectDomainError(admins.transfer(admin, s.id, 'carol'), 'BAD_USER_INPUT');
+    expect(repo.snapshot()).toEqual(before);
+    // Someone who had a session (now ended, until its TTL) is known; so is someone with a kept outcome.
+    const dave = { tenantId: 't1', userId: 'dave', roles: [] };
+    const daves = await svc.start(dave, FOCUS.id, false);
+    await svc.cancel(dave, daves.id);
+    expect((await admins.transfer(admin, s.id, 'dave')).userId).toBe('dave');
+    const erin = { tenantId: 't1', userId: 'erin', roles: [] };
+    const erins = await svc.start(erin, 'purpose', false);
+    await svc.complete(erin, erins.id);
+    clock.advance(400 * DAY); // the completed session expired; the outcome is kept
+    const t = await svc.start(alice, 'vision', false);
+    expect((await admins.transfer(admin, t.id, 'erin')).userId).toBe('erin');
+  });
+
+  test('an append-only history of every hop (from, to, by, at), paged, readable after the session ended', async () => {
+    const { admins, svc, clock } = adminSetup();
+    await svc.start(bob, FOCUS.id, false);
+    const s = await svc.start(alice, LINGER.id, false);
+    await admins.transfer(admin, s.id, 'bob');
+    clock.advance(MINUTE);
+    const back = await admins.transfer({ ...admin, userId: 'ann' }, s.id, 'alice');
+    // The session's audit keeps only the last hop; the history keeps them all.
+    expect(back.transfer).toMatchObject({ by: 'ann', from: 'bob' });
+    const first = await admins.sessionTransfers(admin, s.id, 1, null);
+    expect(first.transfers.map((t) => [t.from, t.to, t.by])).toEqual([['alice', 'bob', 'ada']]);
+    expect(first.hasNextPage).toBe(true);
+    const rest = await admins.sessionTransfers(admin, s.id, 1, first.transfers[0].seq);
+    expect(rest.transfers.map((t) => [t.from, t.to, t.by, t.at])).toEqual([['bob', 'alice', 'ann', clock.now()]]);
+    expect(rest.hasNextPage).toBe(false);
+    await svc.cancel(alice, s.id);
+    expect((await admins.sessionTransfers(admin, s.id, null, null)).transfers).toHaveLength(2);
+    await expectDomainError(admins.sessionTransfers(admin, 'nope', null, null), 'BAD_USER_INPUT');
+    await expectDomainError(admins.sessionTransfers(admin, UNKNOWN_SESSION_ID, null, null), 'NOT_FOUND');
+  });
+
+  test("what an admin sees of a session is metadata: never its result, which quotes the user", async () => {
+    const { admins, svc } = adminSetup();
+    await svc.start(bob, FOCUS.id, false);
+    const done = await svc.start(alice, 'purpose', false);
+    await svc.sendMessage(alice, done.id, 'I value honesty', null);
+    const completed = await svc.complete(alice, done.id);
+    expect(completed.result ?? completed.resultError).toBeTruthy(); // the owner sees it
+    const listed = await admins.tenantSessions(admin, 'purpose', null, null, null);
+    expect(listed.sessions.map((s) => [s.id, s.result, s.resultError])).toEqual([[done.id, null, null]]);
+    const live = await svc.start(alice, LINGER.id, false);
+    const moved = await admins.transfer(admin, live.id, 'bob');
+    expect(moved.result).toBeNull();
   });
 });
 
@@ -145,7 +213,7 @@ describe('erasure', () => {
     const { admins, svc } = adminSetup();
     await svc.start(bob, 'goals', false);
     await expectDomainError(admins.eraseUserData(admin, ''), 'BAD_USER_INPUT');
-    expect(await admins.eraseUserData(otherAdmin, 'bob')).toEqual({ sessionsDeleted: 0, itemsDeleted: 0 });
+    expect(await admins.eraseUserData(otherAdmin, 'bob')).toEqual({ sessionsDeleted: 0, itemsDeleted: 0, itemsRedacted: 0 });
     expect((await admins.eraseUserData(admin, 'bob')).sessionsDeleted).toBe(1);
     expect((await svc.mySessions(bob, null, null, null)).sessions).toEqual([]);
   });

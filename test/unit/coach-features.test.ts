@@ -260,7 +260,7 @@ describe('results', () => {
     const ctx = setup();
     const s = await conversation(ctx);
     // Another tab pauses and resumes between the extraction and the write (no new message).
-    ctx.repo.beforeNext('updateSession', async () => {
+    ctx.repo.beforeNext('completeSession', async () => {
       await ctx.svc.pause(alice, s.id);
     });
     const done = await ctx.svc.complete(alice, s.id);
@@ -272,7 +272,7 @@ describe('results', () => {
   test('a message that gets in first makes the extraction run again on the longer conversation', async () => {
     const ctx = setup();
     const s = await conversation(ctx);
-    ctx.repo.beforeNext('updateSession', async () => {
+    ctx.repo.beforeNext('completeSession', async () => {
       await ctx.svc.sendMessage(alice, s.id, 'And courage, too.', null);
     });
     const done = await ctx.svc.complete(alice, s.id);

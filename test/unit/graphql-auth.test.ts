@@ -17,14 +17,15 @@ import { emptyStats } from '../../src/store/request-stats';
 import { TenantTopics } from '../../src/topics/tenant-topics';
 import { TopicAdminService } from '../../src/topics/topic-admin-service';
 import { MemoryTopicRepository } from '../support/memory-topic-repository';
+import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { alice, FOCUS, LINGER, setup } from './fixtures';
 
 const admin: Viewer = { tenantId: 't1', userId: 'ada', roles: ['admin'] };
 /** Another role is no admin role. */
 const editor: Viewer = { tenantId: 't1', userId: 'ed', roles: ['editor'] };
 
-function stack() {
-  const base = setup([FOCUS, LINGER]);
+function stack(topics = [FOCUS, LINGER]) {
+  const base = setup(topics);
   const topicRepo = new MemoryTopicRepository();
   const tenantTopics = new TenantTopics(base.catalog, topicRepo);
   const admins = new AdminService(base.repo, base.catalog, base.clock);
@@ -47,6 +48,10 @@ const ADMIN_OPERATIONS: Record<string, { query: string; spy: (s: Stack) => jest.
   transferSession: {
     query: 'mutation($s: ID!) { transferSession(sessionId: $s, toUserId: "bob") { id userId } }',
     spy: (s) => jest.spyOn(s.admins, 'transfer'),
+  },
+  sessionTransfers: {
+    query: 'query($s: ID!) { sessionTransfers(sessionId: $s) { edges { node { fromUserId toUserId byUserId at } } } }',
+    spy: (s) => jest.spyOn(s.admins, 'sessionTransfers'),
   },
   idleSessions: { query: '{ idleSessions(minIdleMinutes: 0) { edges { node { id } } } }', spy: (s) => jest.spyOn(s.admins, 'idleSessions') },
   tenantSessions: { query: '{ tenantSessions { edges { node { id } } } }', spy: (s) => jest.spyOn(s.admins, 'tenantSessions') },
@@ -96,6 +101,7 @@ describe.each(Object.entries(ADMIN_OPERATIONS))('%s', (name, { query, spy: spyOn
 
   test('an admin gets through', async () => {
     const s = stack();
+    await s.svc.start({ tenantId: 't1', userId: 'bob', roles: [] }, FOCUS.id, false); // a user the tenant knows
     const live = await s.svc.start(alice, LINGER.id, false);
     const result = await s.run(admin, query, { s: live.id });
     expect(result.errors).toBeUndefined();
@@ -178,4 +184,22 @@ describe('roles are checked on the root fields, once', () => {
       }
     }
   });
+});
+
+test("an admin's session listings never carry a result (it quotes the user) nor messages; the owner's do", async () => {
+  const purpose = BUILTIN_TOPICS.find((t) => t.id === 'purpose')!; // a topic with a result schema
+  const s = stack([FOCUS, LINGER, purpose]);
+  const done = await s.svc.start(alice, purpose.id, false);
+  await s.svc.sendMessage(alice, done.id, 'My goal is to run a marathon', null);
+  await s.svc.complete(alice, done.id);
+  const listed = await s.run(admin, '{ tenantSessions { edges { node { id userId result resultError } } } }');
+  const nodes = (listed.data as { tenantSessions: { edges: { node: Record<string, unknown> }[] } } | null)?.tenantSessions.edges.map((e) => e.node) ?? [];
+  expect(nodes.map((n) => [n.id, n.result, n.resultError])).toEqual([[done.id, null, null]]);
+  expect(JSON.stringify(listed)).not.toContain('marathon');
+  const messages = await s.run(admin, '{ tenantSessions { edges { node { messages(first: 5) { edges { node { content } } } } } } }');
+  expect(messages.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+  expect(JSON.stringify(messages)).not.toContain('marathon');
+  const own = await s.run(alice, 'query($id: ID!) { session(id: $id) { result resultError } }', { id: done.id });
+  const mine = (own.data as { session: { result: unknown; resultError: unknown } }).session;
+  expect(mine.result ?? mine.resultError).toBeTruthy();
 });

@@ -238,6 +238,26 @@ describe('topicStatuses', () => {
     expect((await ctx.svc.topicStatuses(alice)).get('goals')).toBe('COMPLETED');
   });
 
+  test('a completed topic stays COMPLETED with its outcome after the session expired, until it is started again', async () => {
+    const ctx = setup();
+    const s = await ctx.svc.start(alice, 'vision', false);
+    const done = await ctx.svc.complete(alice, s.id);
+    ctx.clock.set(done.expiresAt + DAY * 400);
+    expect(await ctx.svc.get(alice, s.id)).toBeNull();
+    ctx.repo.resetCalls();
+    const progress = (await ctx.svc.topicProgress(alice)).get('vision');
+    expect(progress).toMatchObject({ status: 'COMPLETED', result: { sessionId: s.id, completedAt: done.endedAt } });
+    // One query of the sessions and one of the outcomes, whatever the number of topics.
+    expect([ctx.repo.calls.listUserSessions, ctx.repo.calls.listOutcomes]).toEqual([1, 1]);
+    const again = await ctx.svc.start(alice, 'vision', false);
+    expect((await ctx.svc.topicProgress(alice)).get('vision')).toMatchObject({ status: 'IN_PROGRESS', result: { sessionId: s.id } });
+    await ctx.svc.cancel(alice, again.id);
+    expect((await ctx.svc.topicStatuses(alice)).get('vision')).toBe('COMPLETED');
+    // Only the owner's: another user of the tenant has no outcome of it.
+    expect((await ctx.svc.topicProgress(bob)).has('vision')).toBe(false);
+    expect((await ctx.svc.myResults(alice, null, null)).outcomes.map((o) => o.topicId)).toEqual(['vision']);
+  });
+
   test('expired sessions no longer count', async () => {
     const ctx = setup();
     const s = await ctx.svc.start(alice, 'focus', false);

@@ -4,17 +4,19 @@
  * items are updated by their changed attributes only. No I/O.
  */
 import { ended, Message, Session, touched } from '../../src/domain/session';
-import { clientMessageKey, holdKey, Key, messageKey, sessionKey } from '../../src/store/keys';
+import { clientMessageKey, holdKey, Key, mentionKey, messageKey, outcomeKey, sessionKey, transferKey } from '../../src/store/keys';
 import { TransactItem, Transaction } from '../../src/store/table-io';
 import {
   appendMessageTx,
   appendReplyTx,
   childTtlUpdate,
+  completeSessionTx,
   createSessionTx,
   markReplyFailedUpdate,
   raiseChildTtlTxs,
   replaceSessionTx,
   SessionWrite,
+  transferSessionTx,
   updateSessionTx,
 } from '../../src/store/transactions';
 import { diffUpdate } from '../../src/store/schema';
@@ -57,9 +59,11 @@ function setsOf(item: TransactItem): Record<string, unknown> {
 test('createSession: hold, session, first message; the hold is taken only if absent or expired, and names its holder when not', () => {
   const s = session(1);
   const tx = createSessionTx(TABLE, s, message(s, 1, 'ASSISTANT'), 999, NOW);
-  expect(names(tx)).toEqual(['hold', 'session', 'firstMessage']);
-  expect(tx.map(([, item]) => item.Put!.TableName)).toEqual([TABLE, TABLE, TABLE]);
-  expect(tx.map(([, item]) => keyOf(item))).toMatchObject([holdKey('t1', 'focus'), sessionKey('t1', s.id), messageKey('t1', s.id, 1)]);
+  expect(names(tx)).toEqual(['hold', 'session', 'firstMessage', 'mention']);
+  expect(tx.map(([, item]) => (item.Put ?? item.Update)!.TableName)).toEqual([TABLE, TABLE, TABLE, TABLE]);
+  expect(tx.map(([, item]) => keyOf(item))).toMatchObject([holdKey('t1', 'focus'), sessionKey('t1', s.id), messageKey('t1', s.id, 1), mentionKey('t1', s.id, s.userId)]);
+  // The owner's mention: how erasure and export find the session after TTL removed its item.
+  expect(setsOf(part(tx, 'mention'))).toMatchObject({ type: 'MENTION', sessionId: s.id, userId: s.userId, owner: true, ttl: 999, gsi1pk: `T#t1#M#${s.userId}` });
   expect(part(tx, 'hold').Put).toMatchObject({
     ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :now',
     ExpressionAttributeNames: { '#ttl': 'ttl' },
@@ -80,7 +84,7 @@ test('replaceSession: the ended session over its version, then the hold handed o
   const done = ended(old, 'ABANDONED', T0 + 1000, settings);
   const next = session(2);
   const tx = replaceSessionTx(TABLE, { ...write(old, done, 111), floor: { before: 500, after: 111 } }, next, message(next, 1, 'ASSISTANT'), 222, NOW);
-  expect(names(tx)).toEqual(['ended', 'hold', 'session', 'firstMessage']);
+  expect(names(tx)).toEqual(['ended', 'hold', 'session', 'firstMessage', 'mention']);
   expect(part(tx, 'ended').Update).toMatchObject({ Key: sessionKey('t1', old.id), ExpressionAttributeValues: expect.objectContaining({ ':v': 3, ':now': NOW_SEC }) });
   // Ending: over the version and the message count read (a reply adds to the count without a version).
   expect(part(tx, 'ended').Update!.ConditionExpression).toBe('version = :v AND #ttl > :now AND messageCount = :mc');
@@ -117,6 +121,37 @@ test('updateSession: only the changed attributes; a live session keeps its hold 
   expect(part(gone, 'session').Update!.UpdateExpression).toMatch(/REMOVE .*#u\d+/);
   const removed = Object.values(part(gone, 'session').Update!.ExpressionAttributeNames!);
   for (const k of ['gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']) expect(removed).toContain(k);
+});
+
+test('transferSession: the versioned move, an append-only history entry, and mentions of the users it names', () => {
+  const s = session(1);
+  const moved = { ...touched(s, 'ACTIVE', T0 + 1000, settings), userId: 'bob', transfer: { at: T0 + 1000, by: 'ada', from: s.userId } };
+  const entry = { sessionId: s.id, seq: moved.version, at: T0 + 1000, from: s.userId, to: 'bob', by: 'ada' };
+  const tx = transferSessionTx(TABLE, write(s, moved), entry, 777, NOW);
+  expect(names(tx)).toEqual(['session', 'hold', 'transfer', 'mentionFrom', 'mentionTo', 'mentionBy']);
+  expect(part(tx, 'transfer').Put).toMatchObject({
+    Item: { ...transferKey('t1', s.id, moved.version), type: 'TRANSFER', fromUserId: s.userId, toUserId: 'bob', byUserId: 'ada', ttl: 777 },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  expect(keyOf(part(tx, 'mentionTo'))).toEqual(mentionKey('t1', s.id, 'bob'));
+  // The admin who moved it is mentioned without becoming an owner (erasing them reaches the history, not the session).
+  expect(part(tx, 'mentionBy').Update!.UpdateExpression).toContain('#owner = if_not_exists(#owner, :owner)');
+  expect(setsOf(part(tx, 'mentionFrom'))).toMatchObject({ owner: true, userId: s.userId });
+  // An admin moving their own session: one mention of them (a transaction names an item once).
+  const own = transferSessionTx(TABLE, write(s, moved), { ...entry, by: s.userId }, 777, NOW);
+  expect(names(own)).toEqual(['session', 'hold', 'transfer', 'mentionFrom', 'mentionTo']);
+});
+
+test('completeSession: the ending write and the outcome, which has no ttl unless a retention is configured', () => {
+  const s = session(1);
+  const done = ended(s, 'COMPLETED', T0 + 1000, settings);
+  const outcome = { tenantId: 't1', userId: s.userId, topicId: s.topicId, sessionId: s.id, completedAt: T0 + 1000, result: { a: 1 }, resultError: null, expiresAt: null };
+  const tx = completeSessionTx(TABLE, write(s, done), outcome, NOW);
+  expect(names(tx)).toEqual(['session', 'hold', 'outcome']);
+  expect(part(tx, 'outcome').Put!.Item).toMatchObject({ ...outcomeKey('t1', s.userId, s.topicId), type: 'OUTCOME', result: '{"a":1}' });
+  expect(part(tx, 'outcome').Put!.Item).not.toHaveProperty('ttl');
+  const kept = completeSessionTx(TABLE, write(s, done), { ...outcome, expiresAt: T0 + 86_400_000 }, NOW);
+  expect(part(kept, 'outcome').Put!.Item).toMatchObject({ ttl: (T0 + 86_400_000) / 1000 });
 });
 
 test('a write that moves the children floor up also requires the message count it read (a reply since was not raised)', () => {

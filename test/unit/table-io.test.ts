@@ -186,12 +186,14 @@ test('erasure finds a live session through its hold even when the hold key comes
         (input) => ({ UnprocessedKeys: { [TABLE]: { Keys: input.RequestItems[TABLE].Keys } } }),
         () => ({ Responses: { [TABLE]: [hold] } }),
       ],
-      DeleteCommand: [() => ({ Attributes: { pk: 'x' } }), () => ({})],
+      // The session item: still u1's, so it is deleted whole.
+      GetCommand: [() => ({ Item: { pk: `T#t1#S#${sessionId}`, sk: 'SESSION', sessionId, userId: 'u1', topicId: 'focus', ttl: 10 } })],
+      DeleteCommand: [() => ({}), () => ({})],
     },
-    { QueryCommand: () => ({ Items: [] }), BatchGetCommand: () => ({ Responses: { [TABLE]: [] } }) },
+    { QueryCommand: () => ({ Items: [] }), BatchGetCommand: () => ({ Responses: { [TABLE]: [] } }), PutCommand: () => ({}) },
   );
-  const counts = await new DynamoSessionRepository(db, TABLE).eraseUserSessions('t1', 'u1', ['focus'], 0);
-  expect(counts).toEqual({ sessionsDeleted: 1, itemsDeleted: 2 });
+  const counts = await new DynamoSessionRepository(db, TABLE).eraseUserData('t1', 'u1', 'u1', ['focus'], 0);
+  expect(counts).toEqual({ sessionsDeleted: 1, itemsDeleted: 2, itemsRedacted: 0 });
   const deletes = sent.filter((s) => s.name === 'DeleteCommand').map((s) => s.input.Key);
   expect(deletes).toEqual([{ pk: `T#t1#S#${sessionId}`, sk: 'SESSION' }, { pk: 'T#t1#TOPIC#focus', sk: 'HOLD' }]);
 });

@@ -2,7 +2,8 @@ import { Arg, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { ADMIN_ROLE, isAdmin, requireRoles } from '../auth';
 import { Context } from '../context';
-import { toGqlTopic } from '../mappers';
+import { toGqlTopic, toGqlTopicResult } from '../mappers';
+import { TopicResult } from '../user-data-types';
 import { Topic, TopicStatus } from '../types';
 
 /** Of these topics, those the caller has a live (ACTIVE or PAUSED) session of; none when that cannot be read. */
@@ -39,8 +40,16 @@ export class TopicResolver {
     return isAdmin(ctx.viewer) ? ((topic.source.resultSchema as Record<string, unknown> | null | undefined) ?? null) : null;
   }
 
-  @FieldResolver(() => TopicStatus, { description: "The caller's progress: NOT_STARTED, IN_PROGRESS, PAUSED, COMPLETED" })
+  @FieldResolver(() => TopicStatus, {
+    description: "The caller's progress: NOT_STARTED, IN_PROGRESS, PAUSED, COMPLETED (kept after the completed session expires, until they start the topic again)",
+  })
   async myStatus(@Root() topic: Topic, @Ctx() ctx: Context): Promise<TopicStatus> {
     return (await ctx.loaders.topicStatus.load(topic.id)) as TopicStatus;
+  }
+
+  @FieldResolver(() => TopicResult, { nullable: true, description: "The caller's outcome of the topic (their latest completion); kept after the session expires" })
+  async myResult(@Root() topic: Topic, @Ctx() ctx: Context): Promise<TopicResult | null> {
+    const { result } = await ctx.loaders.topicProgress.load(topic.id);
+    return result ? toGqlTopicResult(result) : null;
   }
 }

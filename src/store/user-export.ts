@@ -1,0 +1,235 @@
+import { badInput } from '../domain/errors';
+import { isSessionId, isTopicId, messageId } from '../domain/ids';
+import { ExportPage } from '../domain/user-data';
+import { AdminPageRequest } from '../sessions/admin-repository';
+import { toMessage, toSession } from './items';
+import { mentionGsiPk, mentionKey, MESSAGE_SK_LAST, messageSk, OUTCOME_SK_PREFIX, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, userGsiPk, userPk } from './keys';
+import { expr, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
+import { TableIO } from './table-io';
+import { ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
+
+/**
+ * Where an export stands, as its opaque cursor carries it: the phase (o: outcomes, s: the
+ * user's sessions in byUser, m: their mentions, i.e. sessions transferred away from them or
+ * moved by them, and audits of erasures they made), the outer position in that phase, and,
+ * inside one session, which part (messages, then transfers) and the last seq done.
+ */
+interface State {
+  p: 'o' | 's' | 'm';
+  o?: string;
+  s?: string;
+  part?: 'msg' | 'xfer';
+  seq?: number;
+}
+
+/** Store calls one page may make: a page ends early rather than grow (a long history is many pages). */
+export const EXPORT_CALLS_PER_PAGE = 20;
+/** Sessions read per outer query (each is then walked, message page by message page). */
+const OUTER_BATCH = 10;
+/** Message items read per query of a session the user does not own (most are not theirs). */
+const FOREIGN_BATCH = 100;
+const MAX_CURSOR_LENGTH = 600;
+const POSITION = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#ses_[0-9A-Z]{26}$/;
+const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16})$/;
+
+/**
+ * exportMyData, one bounded page at a time: everything stored about the user (their outcomes;
+ * their sessions with every message and transfer entry; in sessions transferred away from
+ * them, their own messages and the entries naming them; audits of erasures they made), as
+ * typed records. A page reads at most EXPORT_CALLS_PER_PAGE times and holds at most `limit`
+ * records, so a history of any length is exported in constant memory per request.
+ */
+export class UserExport {
+  constructor(private readonly io: TableIO) {}
+
+  async page(tenantId: string, userId: string, request: AdminPageRequest, now: number): Promise<ExportPage> {
+    const run = new Run(this.io, tenantId, userId, request.limit, now);
+    const state = request.cursor === null ? { p: 'o' as const } : decode(request.cursor);
+    if (state.s) await run.checkResume(state);
+    const done = await run.fill(state);
+    return { records: run.records, cursor: done ? null : encode(state) };
+  }
+}
+
+class Run {
+  readonly records: Record<string, unknown>[] = [];
+  private calls = 0;
+
+  constructor(
+    private readonly io: TableIO,
+    private readonly tenantId: string,
+    private readonly userId: string,
+    private readonly limit: number,
+    private readonly now: number,
+  ) {}
+
+  private get full() {
+    return this.records.length >= this.limit || this.calls >= EXPORT_CALLS_PER_PAGE;
+  }
+
+  /** A cursor inside a session names one of the user's own (phase s) or one that mentions them (phase m); anything else is forged. */
+  async checkResume(state: State): Promise<void> {
+    this.calls++;
+    const ok =
+      state.p === 's'
+        ? (await this.io.get(sessionKey(this.tenantId, state.s!)))?.userId === this.userId
+        : state.p === 'm' && (await this.io.get(mentionKey(this.tenantId, state.s!, this.userId))) !== undefined;
+    if (!ok) throw invalidCursor();
+  }
+
+  /** Advances `state` until the page is full; true when everything has been exported. */
+  async fill(state: State): Promise<boolean> {
+    while (!this.full) {
+      if (state.s) {
+        await this.sessionChildren(state);
+        continue;
+      }
+      if (state.p === 'o') {
+        if (await this.outcomes(state)) Object.assign(state, { p: 's', o: undefined });
+      } else if (await this.outer(state)) {
+        if (state.p === 'm') return true;
+        Object.assign(state, { p: 'm', o: undefined });
+      }
+    }
+    return false;
+  }
+
+  /** Outcomes after state.o; true when they are all done. */
+  private async outcomes(state: State): Promise<boolean> {
+    const lo = state.o === undefined ? OUTCOME_SK_PREFIX : `${OUTCOME_SK_PREFIX}${state.o}#`;
+    const want = this.limit - this.records.length;
+    const items = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': userPk(this.tenantId, this.userId), ':lo': lo, ':hi': 'OUTCOME$' }), want);
+    for (const item of items) {
+      state.o = String(item.topicId);
+      if (!outcomeIsLive(item, this.now)) continue;
+      const o = toOutcome(item);
+      this.records.push({ type: 'outcome', topicId: o.topicId, sessionId: o.sessionId, completedAt: isoTime(o.completedAt), result: o.result, resultError: o.resultError, expiresAt: time(o.expiresAt) });
+    }
+    return items.length < want;
+  }
+
+  /** The next sessions (phase s) or mentions (phase m) after state.o; true when the phase is done. */
+  private async outer(state: State): Promise<boolean> {
+    const index = INDEXES.byUser;
+    const partition = state.p === 's' ? userGsiPk(this.tenantId, this.userId) : mentionGsiPk(this.tenantId, this.userId);
+    const keys = state.o === undefined ? expr(`${index.pk} = :p`, { ':p': partition }) : expr(`${index.pk} = :p AND ${index.sk} > :o`, { ':p': partition, ':o': state.o });
+    const items = await this.query(keys, OUTER_BATCH, index.name);
+    for (const item of items) {
+      if (this.full) return false;
+      state.o = String(item[index.sk]);
+      if (state.p === 's') {
+        if (!isUnexpired(item, this.now)) continue;
+        this.records.push(sessionRecord(item));
+        Object.assign(state, { s: String(item.sessionId), part: 'msg', seq: 0 });
+        await this.sessionChildren(state);
+      } else if (item.type === ERASURE) {
+        this.records.push({ type: 'erasure', at: item.at, sessionsDeleted: item.sessionsDeleted, itemsDeleted: item.itemsDeleted, itemsRedacted: item.itemsRedacted });
+      } else if (item.type === MENTION) {
+        // A session the user does not own (any more): only what is theirs, and only while it is readable.
+        this.calls++;
+        const session = await this.io.get(sessionKey(this.tenantId, String(item.sessionId)));
+        if (!isUnexpired(session, this.now) || session.userId === this.userId) continue;
+        Object.assign(state, { s: String(item.sessionId), part: 'msg', seq: 0 });
+        await this.sessionChildren(state);
+      }
+    }
+    // Stopped inside a session: the phase goes on from it.
+    return !state.s && items.length < OUTER_BATCH;
+  }
+
+  /** Messages, then transfer entries, of state.s after state.seq; clears state.s when the session is done. */
+  private async sessionChildren(state: State): Promise<void> {
+    const own = state.p === 's';
+    const pk = sessionPk(this.tenantId, state.s!);
+    while (!this.full && state.s) {
+      const msg = state.part === 'msg';
+      const lo = msg ? messageSk(state.seq! + 1) : transferSk(state.seq! + 1);
+      const want = own ? this.limit - this.records.length : FOREIGN_BATCH;
+      const items = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': lo, ':hi': msg ? MESSAGE_SK_LAST : TRANSFER_SK_LAST }), want);
+      for (const item of items) {
+        if (this.records.length >= this.limit) return;
+        state.seq = Number(item.seq);
+        if (!isUnexpired(item, this.now)) continue;
+        const record = msg ? messageRecord(item, state.s) : transferRecord(item);
+        if (own || (msg ? item.authorId === this.userId : [item.fromUserId, item.toUserId, item.byUserId].includes(this.userId))) this.records.push(record);
+      }
+      if (items.length < want) Object.assign(state, msg ? { part: 'xfer', seq: 0 } : { s: undefined, part: undefined, seq: undefined });
+    }
+  }
+
+  private async query(keys: ReturnType<typeof expr>, limit: number, indexName?: string): Promise<Item[]> {
+    this.calls++;
+    return this.io.query({ ...(indexName ? { IndexName: indexName } : { ConsistentRead: true }), ...params({ KeyConditionExpression: keys }), Limit: limit });
+  }
+}
+
+const time = (ms: number | null) => (ms === null ? null : isoTime(ms));
+
+function sessionRecord(item: Item): Record<string, unknown> {
+  const s = toSession(item);
+  return {
+    type: 'session',
+    sessionId: s.id,
+    topicId: s.topicId,
+    userId: s.userId,
+    status: s.status,
+    createdAt: isoTime(s.createdAt),
+    updatedAt: isoTime(s.updatedAt),
+    lastActivityAt: isoTime(s.lastActivityAt),
+    endedAt: time(s.endedAt),
+    expiresAt: isoTime(s.expiresAt),
+    messageCount: s.messageCount,
+    turnCount: s.turnCount ?? 0,
+    result: s.result ?? null,
+    resultError: s.resultError ?? null,
+    transferredAt: time(s.transfer?.at ?? null),
+    transferredBy: s.transfer?.by ?? null,
+    transferredFrom: s.transfer?.from ?? null,
+    // The idle notice marker: an idle notification was sent for the idle period that began then.
+    idleNotifiedFor: typeof item.idleNotifiedFor === 'string' ? item.idleNotifiedFor : null,
+  };
+}
+
+function messageRecord(item: Item, sessionId: string): Record<string, unknown> {
+  const m = toMessage(item, sessionId);
+  return {
+    type: 'message',
+    sessionId,
+    id: messageId(sessionId, m.seq),
+    role: m.role,
+    content: m.content,
+    createdAt: isoTime(m.createdAt),
+    authorId: m.authorId ?? null,
+    inReplyTo: m.replyTo !== undefined ? messageId(sessionId, m.replyTo) : null,
+    clientMessageId: m.clientMessageId ?? null,
+  };
+}
+
+function transferRecord(item: Item): Record<string, unknown> {
+  const t = toTransfer(item);
+  return { type: 'transfer', sessionId: t.sessionId, at: isoTime(t.at), fromUserId: t.from, toUserId: t.to, byUserId: t.by };
+}
+
+// ---- the cursor: base64url JSON of State, checked field by field --------------------
+
+const encode = (state: State) => Buffer.from(JSON.stringify(state)).toString('base64url');
+const invalidCursor = () => badInput('Invalid cursor', { argumentName: 'after' });
+
+function decode(cursor: string): State {
+  let raw: unknown;
+  try {
+    raw = cursor.length <= MAX_CURSOR_LENGTH ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
+  } catch {
+    throw invalidCursor();
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidCursor();
+  const { p, o, s, part, seq, ...rest } = raw as Record<string, unknown>;
+  const position = p === 'o' ? isTopicIdString : p === 's' ? matches(POSITION) : p === 'm' ? matches(MENTION_POSITION) : null;
+  const inside = s === undefined ? part === undefined && seq === undefined : typeof s === 'string' && isSessionId(s) && (part === 'msg' || part === 'xfer') && isSeq(seq);
+  if (!position || Object.keys(rest).length || (o !== undefined && !position(o)) || !inside || (s !== undefined && p === 'o')) throw invalidCursor();
+  return raw as State;
+}
+
+const isTopicIdString = (v: unknown) => typeof v === 'string' && isTopicId(v);
+const matches = (re: RegExp) => (v: unknown) => typeof v === 'string' && re.test(v);
+const isSeq = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 10 ** 8;
