@@ -15,7 +15,8 @@ let alice: string;
 let sessionId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ log: createLogger({ level: 'info', destination: { write: (s) => lines.push(JSON.parse(s)) } }) });
+  // 300 anonymous requests from one address: a burst above them, so each is judged on its token (rate limits: test/e2e/rate-limit.test.ts).
+  server = await startTestServer({ log: createLogger({ level: 'info', destination: { write: (s) => lines.push(JSON.parse(s)) } }), env: { RATE_LIMIT_ANONYMOUS_BURST: '1000' } });
   alice = await tokenFor('hygiene', 'alice');
   sessionId = ok(await gql(server.url, StartSessionDocument, { topicId: 'purpose' }, alice)).startSession.id;
 });
