@@ -27,6 +27,9 @@ let token: string | null = sessionStorage.getItem(TOKEN_KEY);
 
 export const hasToken = () => token !== null;
 
+/** The Authorization value the API expects (HTTP header, and graphql-ws connection_init). */
+export const authorization = () => (token ? `Bearer ${token}` : null);
+
 export function useToken(value: string): void {
   token = value.trim();
   sessionStorage.setItem(TOKEN_KEY, token);
@@ -56,7 +59,7 @@ export async function run<R, V>(doc: TypedDocumentString<R, V>, variables: V): P
   try {
     res = await fetch(API_URL, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: authorization()! } : {}) },
       body: JSON.stringify({ query: doc.toString(), variables }),
     });
   } catch {

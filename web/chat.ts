@@ -65,7 +65,7 @@ async function refreshSession(): Promise<void> {
   renderChat();
 }
 
-/** One turn: the message, the reply (streamed in pieces once send.ts streams), and the session after it. */
+/** One turn: the message, the reply as it streams (send.ts), and the session after it. */
 export async function send(): Promise<void> {
   const input = $<HTMLTextAreaElement>('#message');
   const content = input.value.trim();
@@ -79,7 +79,8 @@ export async function send(): Promise<void> {
       message: (m) => {
         input.value = '';
         mergeMessages(m);
-        if (state.sending) state.sending.content = '';
+        // After a reconnect the turn is replayed from its message: the reply's text starts again.
+        if (state.sending) Object.assign(state.sending, { content: '', replySoFar: '' });
         renderMessages();
       },
       delta: (text) => {

@@ -1,0 +1,171 @@
+/**
+ * The reference client's streamed turn in headless Chromium against the whole server on
+ * DynamoDB Local: the reply grows piece by piece (sendMessageStream over graphql-ws), then
+ * the stored reply takes its place; a socket that drops mid-stream is resubscribed once and
+ * the server's replay writes nothing new; without a WebSocket the mutation does the turn;
+ * an error of the stream keeps its code.
+ */
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { CompleteSessionDocument, SessionDocument } from '../generated/graphql/graphql';
+import { gql, ok } from '../support/server';
+import { EmbeddedCoach } from '../../src/coach/embedded-coach';
+import { byTest, DemoRig, expectText, messages, shot, signIn, startDemoRig } from './demo-helpers';
+
+let rig: DemoRig;
+
+beforeAll(async () => {
+  // The embedded coach, paced slowly enough that a screenshot catches the reply half written.
+  rig = await startDemoRig({ coach: new EmbeddedCoach({ pieceDelayMs: 150 }) });
+});
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+const pageErrors = new WeakMap<Page, string[]>();
+
+/** No page errors, then closed. */
+async function done(page: Page): Promise<void> {
+  expect(pageErrors.get(page)).toEqual([]);
+  await page.close();
+}
+
+/** Signs in as a fresh user (of a tenant of their own: one live session per tenant and topic) and starts a session of core_values: the chat with the opening message. */
+async function openChat(user: string): Promise<Page> {
+  const page = await (await rig.browser.newContext()).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  pageErrors.set(page, errors);
+  await signIn(page, rig.demoUrl, `t-${user}`, user);
+  await byTest(page, 'topic-core_values').click();
+  await byTest(page, 'start').click();
+  await expectText(page, 'session-status', 'active');
+  return page;
+}
+
+/** Every text the streamed reply bubble showed, recorded in the page by a MutationObserver (window.replyTexts). */
+const recordReplyTexts = (page: Page) =>
+  page.evaluate(`{
+    const seen = (window.replyTexts = []);
+    new MutationObserver(() => {
+      const bubble = document.querySelector('[data-testid="reply-pending"][data-streaming="true"]');
+      if (bubble?.textContent && seen[seen.length - 1] !== bubble.textContent) seen.push(bubble.textContent);
+    }).observe(document.querySelector('#pending'), { childList: true, subtree: true, characterData: true });
+  }`);
+const replyTexts = (page: Page) => page.evaluate('window.replyTexts') as Promise<string[]>;
+
+/** The session as the server stored it, read with the page's own token. */
+async function stored(page: Page) {
+  const token = (await page.evaluate('sessionStorage.getItem("demo.token")')) as string;
+  // A message id is `<sessionId>:<seq>`.
+  const id = (await page.locator('#messages li').first().getAttribute('data-message-id'))!.replace(/:\d+$/, '');
+  return { token, session: ok(await gql(rig.server.url, SessionDocument, { id, last: 50 }, token)).session! };
+}
+
+async function sendAndWaitForReply(page: Page, text: string): Promise<void> {
+  await byTest(page, 'message-input').fill(text);
+  await byTest(page, 'send').click();
+  await page.locator('#messages li').nth(2).waitFor();
+  await expectText(page, 'session-meta', /^3 messages/);
+}
+
+/** Lets the page's sockets to /graphql through, counting them; `onServerMessage` may act on what the server sends. */
+async function countSockets(page: Page, onServerMessage?: (route: WebSocketRoute, message: string, n: number) => void) {
+  const count = { sockets: 0 };
+  await page.routeWebSocket(/\/graphql$/, (route) => {
+    const n = ++count.sockets;
+    const server = route.connectToServer();
+    server.onMessage((m) => {
+      route.send(m);
+      onServerMessage?.(route, String(m), n);
+    });
+  });
+  return count;
+}
+
+test('the reply grows piece by piece, then the stored reply takes its place', async () => {
+  const page = await openChat('stream-alice');
+  await recordReplyTexts(page);
+  await byTest(page, 'message-input').fill('I feel most myself when I help a colleague grow.');
+  await byTest(page, 'send').click();
+  // Half written: the bubble shows the text so far, marked as streaming.
+  const bubble = page.locator('[data-testid="reply-pending"][data-streaming="true"]');
+  while (((await bubble.textContent({ timeout: 10_000 })) ?? '').length < 40) await page.waitForTimeout(20);
+  await shot(page, 'streaming');
+  await page.locator('#messages li').nth(2).waitFor();
+  expect(await byTest(page, 'reply-pending').count()).toBe(0);
+
+  const { session } = await stored(page);
+  const reply = session.messages.edges.map((e) => e.node).find((m) => m.role === 'ASSISTANT' && m.inReplyTo)!;
+  const shown = await messages(page);
+  expect(shown).toEqual([
+    { role: 'ASSISTANT', content: expect.any(String) },
+    { role: 'USER', content: 'I feel most myself when I help a colleague grow.' },
+    { role: 'ASSISTANT', content: reply.content },
+  ]);
+  // At least two partial states, each a growing beginning of the stored reply and shorter than it.
+  const partial = await replyTexts(page);
+  expect(partial.length).toBeGreaterThanOrEqual(2);
+  for (const [i, text] of partial.entries()) {
+    expect(reply.content.startsWith(text)).toBe(true);
+    expect(text.length).toBeLessThan(reply.content.length + (i === partial.length - 1 ? 1 : 0));
+    if (i > 0) expect(text.length).toBeGreaterThan(partial[i - 1].length);
+  }
+  expect(partial[0].length).toBeLessThan(reply.content.length);
+  expect(session.messageCount).toBe(3);
+  await done(page);
+});
+
+test('a socket that drops mid-stream is resubscribed once: the replay shows the reply, nothing is written twice', async () => {
+  const page = await openChat('stream-bob');
+  // The first socket is cut after the first piece of the reply.
+  const count = await countSockets(page, (route, message, n) => {
+    if (n === 1 && /"delta":"/.test(message)) void route.close({ code: 4000, reason: 'cut by the test' });
+  });
+  await recordReplyTexts(page);
+  await sendAndWaitForReply(page, 'Honesty matters to me more than comfort.');
+
+  expect(count.sockets).toBe(2);
+  const { session } = await stored(page);
+  const stored3 = session.messages.edges.map((e) => e.node);
+  expect(session.messageCount).toBe(3);
+  expect((await messages(page)).map((m) => m.content)).toEqual(stored3.map((m) => m.content));
+  expect(stored3.filter((m) => m.role === 'USER')).toHaveLength(1);
+  expect(await byTest(page, 'error').isVisible()).toBe(false);
+  await done(page);
+});
+
+test('without a WebSocket the turn goes as the sendMessage mutation, and the page says nothing of it', async () => {
+  const page = await openChat('stream-carol');
+  let attempts = 0;
+  // Every socket to /graphql is refused (a proxy without WebSocket upgrades).
+  await page.routeWebSocket(/\/graphql$/, (route) => {
+    attempts++;
+    void route.close({ code: 1011, reason: 'no upgrades here' });
+  });
+  await recordReplyTexts(page);
+  await sendAndWaitForReply(page, 'Fairness is what I notice first.');
+
+  expect(attempts).toBe(1);
+  expect(await replyTexts(page)).toEqual([]); // no pieces: the mutation brings the whole reply
+  const { session } = await stored(page);
+  expect(session.messageCount).toBe(3);
+  expect((await messages(page)).map((m) => m.content)).toEqual(session.messages.edges.map((e) => e.node.content));
+  expect(await byTest(page, 'error').isVisible()).toBe(false);
+  await done(page);
+});
+
+test("a stream's error keeps its code, as the mutation shows it", async () => {
+  const page = await openChat('stream-dave');
+  const count = await countSockets(page);
+  // Completed in another tab: the page still offers the send box.
+  const { token, session } = await stored(page);
+  ok(await gql(rig.server.url, CompleteSessionDocument, { sessionId: session.id }, token));
+  await byTest(page, 'message-input').fill('Still there?');
+  await byTest(page, 'send').click();
+  await expectText(page, 'error', /\(SESSION_NOT_LIVE\)$/);
+  expect(count.sockets).toBe(1);
+  await expectText(page, 'session-status', 'completed');
+  expect((await stored(page)).session.messageCount).toBe(1);
+  await done(page);
+});
