@@ -37,6 +37,8 @@ export class WelcomeBacks {
   /** The welcome back if it is there within the wait, else LATE. */
   within(pending: Promise<string | null>): Promise<string | null | typeof LATE> {
     const ms = this.ctx.limits.welcomeBackWaitMs ?? DEFAULT_WELCOME_BACK_WAIT_MS;
+    // 0: never wait, not even for a coach that answers within the same tick of the timers.
+    if (ms === 0) return Promise.resolve(LATE);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<typeof LATE>((resolve) => {
       timer = setTimeout(() => resolve(LATE), ms);
