@@ -45,9 +45,14 @@ export class Floor {
     await this.get(holdKey(tenantId, topicId));
   }
 
-  /** startSession of an ACTIVE session + messages(last: 20): the hold, then the page. */
+  /**
+   * startSession of an ACTIVE session + messages(last: 20): the hold (which session), the
+   * session (the hold carries only what sessionCheck needs, so that replies never write it),
+   * then the page.
+   */
   async resume(tenantId: string, topicId: string) {
     const hold = (await this.get(holdKey(tenantId, topicId))).Item!;
+    await this.get(sessionKey(tenantId, String(hold.sessionId)));
     await this.lastMessages(sessionPk(tenantId, String(hold.sessionId)), 21, false);
   }
 

@@ -166,7 +166,9 @@ class BareResolver {
   @Mutation(() => CoachingSession)
   async startSession(@Arg('topicId', () => ID) topicId: string, @Arg('restart', () => Boolean, { nullable: true }) _restart: boolean, @Ctx() ctx: BareContext) {
     const hold = (await ctx.db.send(new GetCommand({ TableName: ctx.table, Key: holdKey(ctx.tenantId, topicId), ConsistentRead: true }))).Item!;
-    return session(hold);
+    // The hold names the session; the session itself has the fields (as the server reads them).
+    const item = (await ctx.db.send(new GetCommand({ TableName: ctx.table, Key: sessionKey(ctx.tenantId, hold.sessionId), ConsistentRead: true }))).Item!;
+    return session(item);
   }
 
   @Query(() => CoachingSession, { nullable: true })
