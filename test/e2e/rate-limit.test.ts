@@ -40,7 +40,7 @@ async function expectRateLimited(url: string, token: string | undefined, retryAf
 }
 
 test('default limits: a burst of 60 requests at once passes; the 61st and later get 429 RATE_LIMITED with Retry-After, until tokens come back', async () => {
-  const s = await server();
+  const s = await server({ RATE_LIMIT_ENABLED: 'true' }); // the defaults
   const token = await tokenFor('rl-burst', 'alice');
   const burst = await Promise.all(Array.from({ length: RATE_LIMIT_DEFAULTS.user.burst }, () => check(s.url, token)));
   for (const r of burst) expect(ok(r).sessionCheck.hasSession).toBe(false);
