@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { LogLevel } from './logger';
 import { CoachConfig, parseCoachConfig } from './coach/factory';
 import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
+import { bool, ConfigError, decimal, Env, int, nonEmpty, tableName, url } from './config-values';
 import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
 
@@ -109,22 +110,14 @@ export interface ObservabilityConfig {
   dynamoCostEvery: number;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 // Defaults shared with the layers that apply them when a caller passes none.
 /** Every operation in operations/ at page size 100 costs at most about 1,800 (test/unit/cost.test.ts). */
 export const DEFAULT_MAX_QUERY_COST = 3000;
 export const DEFAULT_MAX_COACH_FIELDS = 1;
 /** One operation in 100 logs its DynamoDB cost: counting every one costs about a quarter of a read's CPU on Node 20. */
 export const DEFAULT_DYNAMO_COST_EVERY = 100;
-export { DEFAULT_COACH_TIMEOUT_MS };
+export { DEFAULT_COACH_TIMEOUT_MS, ConfigError };
 
-type Env = Record<string, string | undefined>;
 
 /** `stderrIsTty` decides the LOG_PRETTY default. */
 export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)): Config {
@@ -251,47 +244,6 @@ function minIdleMinutes(argv: readonly string[]): number {
   if (value === undefined) return DEFAULT_MIN_IDLE_MINUTES;
   if (!/^\d{1,7}$/.test(value)) throw new ConfigError('--min-idle-minutes must be a whole number of minutes');
   return Number(value);
-}
-
-// ---- value parsers --------------------------------------------------------------------
-
-const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
-
-function int(v: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (nonEmpty(v) === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
-  return n;
-}
-
-function decimal(v: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (nonEmpty(v) === undefined) return fallback;
-  const n = Number(v);
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(v!) || n < min || n > max) throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${v}"`);
-  return n;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const v = env[name]?.trim().toLowerCase();
-  if (v === undefined || v === '') return fallback;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
-}
-
-function url(v: string, name: string): string {
-  try {
-    const u = new URL(v);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-    return v;
-  } catch {
-    throw new ConfigError(`${name} must be an http(s) URL (or "aws" for DYNAMODB_ENDPOINT), got "${v}"`);
-  }
-}
-
-function tableName(v: string): string {
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(v)) throw new ConfigError(`TABLE_NAME must be 3-255 characters of a-z, A-Z, 0-9, "_", "-", "."`);
-  return v;
 }
 
 function bucket(env: Env, who: string, fallback: { burst: number; perSecond: number }) {

@@ -28,11 +28,7 @@ export interface SubscriptionOptions {
   limits: OperationLimits;
   /** The largest WebSocket message accepted (BODY_LIMIT_BYTES); a larger one closes the socket (1009). */
   maxPayloadBytes: number;
-  /**
-   * The rate limit's place (issue #9's limiter, wired by the app): asked once per subscribe,
-   * after the checks and the per-user bound; an error it returns refuses the subscription
-   * with that error (e.g. RATE_LIMITED), and nothing is started.
-   */
+  /** Asked once per subscribe after the checks and the per-user bound (the app's rate limiter); an error refuses it, nothing started. */
   admit?: (viewer: Viewer) => DomainError | undefined;
   /** One report per subscription when it ends, like an HTTP operation's (log line, metrics). */
   report?: (line: OperationLine) => void;
