@@ -1,8 +1,6 @@
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { growConversation as grow } from '../src/store/seed-conversation';
 import { signToken } from '../src/auth/dev-token';
-import { Message } from '../src/domain/session';
-import { messageItem } from '../src/store/items';
-import { sessionKey } from '../src/store/keys';
 
 export const SECRET = 'bench-secret-that-is-at-least-32-bytes-long!!';
 export const token = (tenantId: string, userId = 'u') => signToken(SECRET, { tenantId, userId, expiresIn: '24h' });
@@ -39,40 +37,9 @@ export const USER_TEXT = 'I feel most myself when I help a colleague grow and se
 export const COACH_TEXT =
   'You said "I feel most myself when I help a colleague grow and see them take on something new". There is a pattern forming in what you describe. What value was being honoured in that moment?';
 
-/**
- * Grows a conversation to `total` messages without going through the API (seeding 1000s
- * of messages over HTTP would take minutes): messages are batch-written with the
- * repository's own item layout and ttl, then the session and its hold are moved on.
- */
-export async function growConversation(doc: DynamoDBDocumentClient, table: string, tenantId: string, sessionId: string, total: number) {
-  const session = (await doc.send(new GetCommand({ TableName: table, Key: sessionKey(tenantId, sessionId), ConsistentRead: true }))).Item!;
-  const from = Number(session.messageCount) + 1;
-  const childTtl = Number(session.childTtl);
-  const now = Date.now();
-  const items = [];
-  for (let seq = from; seq <= total; seq++) {
-    const m: Message = { sessionId, seq, role: seq % 2 === 0 ? 'USER' : 'ASSISTANT', content: seq % 2 === 0 ? USER_TEXT : COACH_TEXT, createdAt: now };
-    items.push(messageItem(tenantId, m, childTtl));
-  }
-  const chunks = [];
-  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
-  await parallel(chunks, 8, async (chunk) => {
-    let pending: Record<string, unknown>[] = chunk.map((Item) => ({ PutRequest: { Item } }));
-    while (pending.length) {
-      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending as never } }));
-      pending = (out.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
-    }
-  });
-  // The hold shows no count: only the session moves on.
-  await doc.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: sessionKey(tenantId, sessionId),
-      UpdateExpression: 'SET messageCount = :n, lastSeq = :n, version = version + :one',
-      ExpressionAttributeValues: { ':n': total, ':one': 1 },
-    }),
-  );
-}
+/** A conversation grown to `total` messages of the bench's texts (src/store/seed-conversation.ts). */
+export const growConversation = (doc: DynamoDBDocumentClient, table: string, tenantId: string, sessionId: string, total: number) =>
+  grow(doc, table, { tenantId, sessionId }, total, (seq) => (seq % 2 === 0 ? USER_TEXT : COACH_TEXT));
 
 export async function parallel<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
   let next = 0;

@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ArchiveTopicDocument,
   CompleteSessionDocument,
@@ -14,8 +13,7 @@ import {
   StartSessionDocument,
   TopicsDocument,
 } from '../generated/graphql/graphql';
-import { messageItem } from '../../src/store/items';
-import { sessionKey } from '../../src/store/keys';
+import { growConversation } from '../../src/store/seed-conversation';
 import { rawGql } from '../support/e2e-helpers';
 import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { bearer, subscribeTo, wsClient } from '../support/ws-client';
@@ -58,33 +56,9 @@ async function start(token: string, topicId: string): Promise<string> {
   return (res.data!.startSession as { id: string }).id;
 }
 
-/** Grows a conversation to `total` messages with the repository's own item layout (fast, no coach). */
-async function grow(tenantId: string, sessionId: string, total: number) {
-  const { doc, tableName } = server.table;
-  const session = (await doc.send(new GetCommand({ TableName: tableName, Key: sessionKey(tenantId, sessionId), ConsistentRead: true }))).Item!;
-  const items = [];
-  for (let seq = Number(session.messageCount) + 1; seq <= total; seq++) {
-    items.push(
-      messageItem(tenantId, { sessionId, seq, role: seq % 2 === 0 ? 'USER' : 'ASSISTANT', content: `message ${seq} `.repeat(20), createdAt: Date.now() }, Number(session.childTtl)),
-    );
-  }
-  for (let i = 0; i < items.length; i += 25) {
-    let pending: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (pending.length) {
-      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
-      pending = (out.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
-    }
-  }
-  // The hold shows no count: only the session moves on.
-  await doc.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: sessionKey(tenantId, sessionId),
-      UpdateExpression: 'SET messageCount = :n, lastSeq = :n, version = version + :one',
-      ExpressionAttributeValues: { ':n': total, ':one': 1 },
-    }),
-  );
-}
+/** Grows a conversation to `total` messages of ~400 bytes with the store's own item layout (fast, no coach). */
+const grow = (tenantId: string, sessionId: string, total: number) =>
+  growConversation(server.table.doc, server.table.tableName, { tenantId, sessionId }, total, (seq) => `message ${seq} `.repeat(20));
 
 test('sessionCheck is one consistent GetItem, whether the topic is free, yours or held by another user', async () => {
   const alice = await tokenFor('rc-check', 'alice');

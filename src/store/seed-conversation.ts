@@ -1,0 +1,34 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { messageItem } from './items';
+import { sessionKey } from './keys';
+import { TableIO } from './table-io';
+
+/**
+ * Grows a stored conversation to `total` messages in the store's own item layout, without the
+ * coach or the write path: seeding for the benchmark and the request-count tests (a long
+ * conversation in a second). Messages alternate USER / ASSISTANT; `content(seq)` writes them.
+ * Only the session's count moves on: the hold shows no count.
+ */
+export async function growConversation(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  at: { tenantId: string; sessionId: string },
+  total: number,
+  content: (seq: number) => string,
+): Promise<void> {
+  const io = new TableIO(doc, table, { guard: false });
+  const { tenantId, sessionId } = at;
+  const session = (await io.get(sessionKey(tenantId, sessionId)))!;
+  const now = Date.now();
+  const puts = [];
+  for (let seq = Number(session.messageCount) + 1; seq <= total; seq++) {
+    const role = seq % 2 === 0 ? 'USER' : 'ASSISTANT';
+    puts.push({ put: messageItem(tenantId, { sessionId, seq, role, content: content(seq), createdAt: now }, Number(session.childTtl)) });
+  }
+  await io.batchWrite(puts);
+  await io.update({
+    Key: sessionKey(tenantId, sessionId),
+    UpdateExpression: 'SET messageCount = :n, lastSeq = :n, version = version + :one',
+    ExpressionAttributeValues: { ':n': total, ':one': 1 },
+  });
+}
