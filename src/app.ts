@@ -16,7 +16,7 @@ import { loadCatalog } from './topics/catalog';
 import { TenantTopics } from './topics/tenant-topics';
 import { TopicAdminService } from './topics/topic-admin-service';
 import { DynamoTopicRepository } from './store/dynamo-topic-repository';
-import { MAX_TOKENS, RunningServer, startHttpServer } from './http/server';
+import { RunningServer, startHttpServer } from './http/server';
 import { RateLimiter } from './http/rate-limit';
 import { rateLimited } from './domain/errors';
 import { attachSubscriptions } from './http/subscriptions';
@@ -140,22 +140,14 @@ export async function startApp({
       rateLimiter,
       dynamoCostEvery: observability.dynamoCostEvery,
       // sendMessageStream over graphql-ws, on the same port and path (docs/streaming.md).
-      attach: (httpServer, schema) =>
+      attach: (httpServer, schema, limits) =>
         attachSubscriptions(httpServer, {
           schema,
           verifier,
           services,
           log,
           config: config.subscriptions,
-          limits: {
-            maxQueryDepth: config.limits.maxQueryDepth,
-            maxCost: config.limits.maxQueryCost,
-            maxCoachFields: config.limits.maxCoachFields,
-            maxPageSize: DEFAULT_LIMITS.maxPageSize,
-            defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
-            maxTokens: MAX_TOKENS,
-            production: config.production,
-          },
+          limits,
           maxPayloadBytes: config.limits.bodyLimitBytes,
           // The same buckets as HTTP: a subscription is one request of its user and tenant.
           admit: (viewer) => {

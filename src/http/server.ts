@@ -6,6 +6,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import express from 'express';
 import { GraphQLError, GraphQLSchema } from 'graphql';
 import { bearerToken, TokenVerifier } from '../auth/verifier';
+import type { OperationLimits } from './subscription-checks';
 import { DomainError, rateLimited } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
 import { Context, createLoaders, Services } from '../graphql/context';
@@ -54,7 +55,7 @@ export interface ServerOptions {
    */
   dynamoCostEvery?: number;
   /** Serves more on the same HTTP server before it listens (subscriptions over WebSocket), with the same schema; its plugin drains it. */
-  attach?: (httpServer: http.Server, schema: GraphQLSchema) => ApolloServerPlugin<Context>;
+  attach?: (httpServer: http.Server, schema: GraphQLSchema, limits: OperationLimits) => ApolloServerPlugin<Context>;
 }
 
 /** A /graphql response, with this request's DynamoDB stats (logs, metrics, the bench read them). */
@@ -78,7 +79,17 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   // balancer, not the server, closes them: else a request racing the close is reset (a 502).
   const httpServer = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
   const schema = buildSchema();
-  const attached = opts.attach?.(httpServer, schema);
+  // The checks an operation passes before it runs, whatever transport brings it.
+  const limits: OperationLimits = {
+    maxQueryDepth: opts.maxQueryDepth,
+    maxCost: opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST,
+    maxCoachFields: opts.maxCoachFields ?? DEFAULT_MAX_COACH_FIELDS,
+    maxPageSize: DEFAULT_LIMITS.maxPageSize,
+    defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
+    maxTokens: MAX_TOKENS,
+    production: opts.production,
+  };
+  const attached = opts.attach?.(httpServer, schema, limits);
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: !opts.production,
@@ -88,9 +99,9 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     // main.ts owns the signals: it drains this server, then stops the store.
     stopOnTerminationSignals: false,
     formatError: formatError(opts.log),
-    validationRules: [depthLimit(opts.maxQueryDepth)],
+    validationRules: [depthLimit(limits.maxQueryDepth)],
     // A document of more tokens than any real operation is refused while parsing, before validation.
-    parseOptions: { maxTokens: MAX_TOKENS },
+    parseOptions: { maxTokens: limits.maxTokens },
     // Said out loud although both are Apollo's defaults: a JSON array of operations is refused
     // (no batch floods), and CSRF prevention refuses GETs and simple POSTs without a preflight.
     allowBatchedHttpRequests: false,
@@ -98,12 +109,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Cost needs the request's variables (page sizes): checked once the operation is known, before it runs.
-      costLimit<Context>({
-        maxCost: opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST,
-        maxCoachFields: opts.maxCoachFields ?? DEFAULT_MAX_COACH_FIELDS,
-        maxPageSize: DEFAULT_LIMITS.maxPageSize,
-        defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
-      }),
+      costLimit<Context>(limits),
       ...leanPlugins(),
       ...(opts.plugins ?? []),
       ...(attached ? [attached] : []),
