@@ -15,6 +15,9 @@ const MAX_CURSOR_LENGTH = 100;
 
 export const encodeCursor = (position: string) => Buffer.from(position).toString('base64url');
 
+/** Whether `v` is a session's position in an activity index (`activitySk`): what a listing cursor names. */
+export const isActivityPosition = (v: unknown): v is string => typeof v === 'string' && POSITION.test(v);
+
 /** The cursor of a listed item: its sort key in `index`. */
 export const cursorOf = (item: Item, index: IndexSpec) => encodeCursor(String(item[index.sk]));
 

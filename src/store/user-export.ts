@@ -6,6 +6,7 @@ import { toMessage, toSession } from './items';
 import { mentionGsiPk, mentionKey, MESSAGE_SK_LAST, messageSk, OUTCOME_SK_PREFIX, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, userGsiPk, userPk } from './keys';
 import { expr, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
 import { TableIO } from './table-io';
+import { isActivityPosition } from './cursor';
 import { ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
 
 /**
@@ -29,7 +30,6 @@ const OUTER_BATCH = 10;
 /** Message items read per query of a session the user does not own (most are not theirs). */
 const FOREIGN_BATCH = 100;
 const MAX_CURSOR_LENGTH = 600;
-const POSITION = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#ses_[0-9A-Z]{26}$/;
 const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16})$/;
 
 /**
@@ -224,7 +224,7 @@ function decode(cursor: string): State {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalidCursor();
   const { p, o, s, part, seq, ...rest } = raw as Record<string, unknown>;
-  const position = p === 'o' ? isTopicIdString : p === 's' ? matches(POSITION) : p === 'm' ? matches(MENTION_POSITION) : null;
+  const position = p === 'o' ? isTopicIdString : p === 's' ? isActivityPosition : p === 'm' ? matches(MENTION_POSITION) : null;
   const inside = s === undefined ? part === undefined && seq === undefined : typeof s === 'string' && isSessionId(s) && (part === 'msg' || part === 'xfer') && isSeq(seq);
   if (!position || Object.keys(rest).length || (o !== undefined && !position(o)) || !inside || (s !== undefined && p === 'o')) throw invalidCursor();
   return raw as State;
