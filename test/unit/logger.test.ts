@@ -1,4 +1,4 @@
-import { createLogger, jsonLogger, silentLogger } from '../../src/logger';
+import { censored, createLogger, jsonLogger, silentLogger } from '../../src/logger';
 import { loadConfig } from '../../src/config';
 
 const capture = (level: 'info' | 'warn' | 'error' | 'silent' = 'info') => {
@@ -35,6 +35,15 @@ test('tokens and secrets are redacted wherever a caller puts them', () => {
   const text = lines.join('');
   expect(text).not.toMatch(/abc\.def\.ghi|x\.y\.z|s3cr3t/);
   expect(text).toContain('[redacted]');
+});
+
+test('the censor reaches one level down, leaves deeper levels and arrays, and never changes the caller\'s objects', () => {
+  const fields = { token: 't', headers: { cookie: 'c', accept: 'json' }, deep: { a: { secret: 'kept' } }, list: [{ password: 'p' }], n: 1 };
+  const before = JSON.stringify(fields);
+  expect(censored(fields)).toEqual({ token: '[redacted]', headers: { cookie: '[redacted]', accept: 'json' }, deep: { a: { secret: 'kept' } }, list: [{ password: 'p' }], n: 1 });
+  expect(JSON.stringify(fields)).toBe(before);
+  const clean = { operation: 'SessionCheck', dynamo: { requests: 1 } };
+  expect(censored(clean)).toBe(clean);
 });
 
 test('jsonLogger keeps its old shape: one line per write, without the newline', () => {
