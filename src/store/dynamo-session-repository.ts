@@ -21,7 +21,7 @@ import { ChildTtlTracker, childTtlOf } from './child-ttl';
 import { cursorOf, startKeyOf } from './cursor';
 import { clientMessageKey, holdKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, messageKey, messageSk, sessionKey, sessionPk, userGsiPk } from './keys';
 import { indexedAtOf, nextIndexedAt } from './admin-items';
-import { toClientMessageRecord, toHold, toMessage } from './items';
+import { toClientMessageRecord, toHold, toMessage, toSession } from './items';
 import { expr, INDEXES, isUnexpired, Item, params, sessionFilter } from './schema';
 import { conditional, TableIO } from './table-io';
 import {
@@ -123,7 +123,11 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     );
     const items = found.slice(0, page.limit);
     return {
-      sessions: items.map((i) => this.remember(i)),
+      // A listing is only shown, never written back: its sessions skip the write-path bookkeeping
+      // (two WeakMap entries each, about a quarter of a 50-session page's own CPU, issue #13). A
+      // write that ever got one would still be right: it reads an unknown floor from the store
+      // (ChildTtlTracker.current) and rewrites unknown admin keys (nextIndexedAt).
+      sessions: items.map(toSession),
       cursors: items.map((i) => cursorOf(i, index)),
       hasNextPage: found.length > page.limit,
     };

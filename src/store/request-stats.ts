@@ -16,7 +16,7 @@ export interface RequestStats {
 export const emptyStats = (): RequestStats => ({ requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, throttles: 0 });
 
 /** The stats of an operation whose DynamoDB calls are not counted. */
-export const uncountedStats = (): RequestStats => ({ ...emptyStats(), counted: false });
+export const uncountedStats = (): RequestStats => ({ requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, throttles: 0, counted: false });
 
 const scope = new AsyncLocalStorage<RequestStats>();
 
