@@ -29,36 +29,76 @@ export interface Loaders {
   session: DataLoader<string, SessionView | null>;
   topicStatus: DataLoader<string, TopicStatus>;
   /** sessionCheck by topic: aliases of one topic in one request make one read. */
-  sessionCheck: DataLoader<string, SessionCheckResult>;
+  sessionCheck: Memo<SessionCheckResult>;
   /** Status and outcome per topic (myStatus, myResult): the same two queries for every topic of a request. */
   topicProgress: DataLoader<string, TopicProgress>;
 }
 
+/** Each key's answer, asked once per request: what a DataLoader gives for reads that are never batched, without its scheduling. */
+export interface Memo<V> {
+  load(key: string): Promise<V>;
+}
+
+const memo = <V>(fetch: (key: string) => Promise<V>): Memo<V> => {
+  const asked = new Map<string, Promise<V>>();
+  return {
+    load: (key) => {
+      let answer = asked.get(key);
+      if (!answer) asked.set(key, (answer = fetch(key)));
+      return answer;
+    },
+  };
+};
+
 /**
- * Made per request, so nothing cached outlives it or crosses users. Loaders without a
+ * Made per request, so nothing cached outlives it or crosses users; each loader is built on
+ * first use, so a request pays only for the ones its fields ask for. Loaders without a
  * viewer are never reached: every field is behind @Authorized.
  */
 export function createLoaders(services: Services, viewer: Viewer | null): Loaders {
-  const me = () => {
-    if (!viewer) throw new Error('loader used without a viewer');
-    return viewer;
-  };
-  const notStarted: TopicProgress = { status: 'NOT_STARTED', result: null };
+  return new RequestLoaders(services, viewer);
+}
+
+const NOT_STARTED: TopicProgress = { status: 'NOT_STARTED', result: null };
+
+class RequestLoaders implements Loaders {
+  private loaded: Partial<Loaders> = {};
   // All topics' progress comes from one query of the caller's sessions and one of their outcomes,
   // made once per request however many batches ask (the topics list for archived topics, then myStatus).
-  let progress: Promise<Map<string, TopicProgress>> | null = null;
-  const topicProgress = new DataLoader<string, TopicProgress>(async (topicIds) => {
-    progress ??= services.sessions.topicProgress(me()).catch((e: unknown) => {
-      progress = null;
-      throw e;
-    });
-    const byTopic = await progress;
-    return topicIds.map((id) => byTopic.get(id) ?? notStarted);
-  });
-  return {
-    session: new DataLoader((ids) => services.sessions.getMany(me(), ids), { maxBatchSize: 100 }),
-    topicStatus: new DataLoader(async (topicIds) => (await topicProgress.loadMany(topicIds)).map((p) => (p instanceof Error ? p : p.status))),
-    topicProgress,
-    sessionCheck: new DataLoader((topicIds) => Promise.all(topicIds.map((id) => services.sessions.check(me(), id).catch((e: Error) => e)))),
-  };
+  private progress: Promise<Map<string, TopicProgress>> | null = null;
+
+  constructor(
+    private readonly services: Services,
+    private readonly viewer: Viewer | null,
+  ) {}
+
+  private me(): Viewer {
+    if (!this.viewer) throw new Error('loader used without a viewer');
+    return this.viewer;
+  }
+
+  get session() {
+    return (this.loaded.session ??= new DataLoader((ids) => this.services.sessions.getMany(this.me(), ids), { maxBatchSize: 100 }));
+  }
+
+  get topicProgress() {
+    return (this.loaded.topicProgress ??= new DataLoader<string, TopicProgress>(async (topicIds) => {
+      this.progress ??= this.services.sessions.topicProgress(this.me()).catch((e: unknown) => {
+        this.progress = null;
+        throw e;
+      });
+      const byTopic = await this.progress;
+      return topicIds.map((id) => byTopic.get(id) ?? NOT_STARTED);
+    }));
+  }
+
+  get topicStatus() {
+    return (this.loaded.topicStatus ??= new DataLoader(async (topicIds) =>
+      (await this.topicProgress.loadMany(topicIds)).map((p) => (p instanceof Error ? p : p.status)),
+    ));
+  }
+
+  get sessionCheck() {
+    return (this.loaded.sessionCheck ??= memo((topicId) => this.services.sessions.check(this.me(), topicId)));
+  }
 }
