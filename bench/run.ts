@@ -35,7 +35,8 @@ import { readScenarios } from './scenarios/read';
  * Options: --quick, --duration <s>, --concurrency 1,16,64, --memory <total requests>,
  * --out <file>, --only <scenario,...>, --skip growth,peer,memory,
  * --cpu-prof <dir> (a CPU profile of each server for each measured point),
- * --rounds <n> (measure each read point n times, the sides interleaved; report the median),
+ * --rounds <n> (measure each read point n times, the sides interleaved; report the median; default
+ * 3 in the full run, 1 in the quick one),
  * --framework node|express|express,node (how the framework floor serves /graphql; default
  * node, as the server does), --baseline <dir> (also measure the server of another built
  * tree, e.g. main's, as an extra side: <dir>/dist/bench/child.js), --variant "<label> K=V ..."
@@ -82,7 +83,9 @@ function options(argv: string[]): Options {
     only: arg('only')?.split(',') ?? null,
     cpuProf: arg('cpu-prof') ?? null,
     skip: new Set((arg('skip') ?? '').split(',').filter(Boolean)),
-    rounds: Number(arg('rounds') ?? 1),
+    // Three interleaved rounds (median) in the full run: one 5 s pass per side moved the read
+    // ratios by 15-20% between identical runs on this 2-core machine (docs/performance.md).
+    rounds: Number(arg('rounds') ?? (quick ? 1 : 3)),
     framework: (arg('framework') ?? 'node').split(',').filter(Boolean) as Transport[],
     baseline: arg('baseline') ?? null,
     variants: argv.flatMap((a, i) => (a === '--variant' ? [variant(argv[i + 1])] : [])),
