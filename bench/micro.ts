@@ -47,7 +47,7 @@ async function main() {
     dynamo: { requests: 1, readCapacity: 1, writeCapacity: 0, throttles: 0 },
     variables: { topicId: 'core_values' },
   };
-  await time('per-operation log line (pino, redact, sync file write)', 50000, () => log.info('graphql operation', fields));
+  await time('per-operation log line (pino, censor formatter, sync file write)', 50000, () => log.info('graphql operation', fields));
 
   const chain = async () => {
     for (let i = 0; i < 50; i++) await Promise.resolve(i);
