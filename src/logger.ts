@@ -86,6 +86,7 @@ function stderr(): pino.DestinationStream {
   const out = pino.destination({ dest: 2, sync: true });
   let pending: string[] = [];
   let scheduled = false;
+  let exiting = false;
   const flush = () => {
     scheduled = false;
     if (!pending.length) return;
@@ -93,9 +94,14 @@ function stderr(): pino.DestinationStream {
     pending = [];
     out.write(text);
   };
-  process.on('exit', flush);
+  process.on('exit', () => {
+    exiting = true;
+    flush();
+  });
   stderrStream = {
     write(line: string) {
+      // Past the flush on exit no turn ends any more: a line logged then (another exit listener's) goes out at once.
+      if (exiting) return void out.write(line);
       pending.push(line);
       if (!scheduled) {
         scheduled = true;

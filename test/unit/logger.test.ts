@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { censored, createLogger, jsonLogger, silentLogger } from '../../src/logger';
 import { loadConfig } from '../../src/config';
 
@@ -44,6 +46,25 @@ test('the censor reaches one level down, leaves deeper levels and arrays, and ne
   expect(JSON.stringify(fields)).toBe(before);
   const clean = { operation: 'SessionCheck', dynamo: { requests: 1 } };
   expect(censored(clean)).toBe(clean);
+});
+
+test('stderr: the lines of one turn go out together and in order, nothing is lost at process.exit, and a line logged by a later exit listener still goes out', () => {
+  // The built logger (npm test builds first), in a process of its own: stderr and exit are process-wide.
+  const logger = join(__dirname, '..', '..', 'dist', 'src', 'logger.js');
+  const script = `
+    const { createLogger } = require(${JSON.stringify(logger)});
+    const log = createLogger({ level: 'info' });
+    log.info('first'); log.info('second');
+    setImmediate(() => {
+      log.info('next turn');
+      process.on('exit', () => log.info('from a later exit listener'));
+      log.info('right before exit');
+      process.exit(0);
+    });`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(run.status).toBe(0);
+  const messages = run.stderr.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+  expect(messages).toEqual(['first', 'second', 'next turn', 'right before exit', 'from a later exit listener']);
 });
 
 test('jsonLogger keeps its old shape: one line per write, without the newline', () => {
