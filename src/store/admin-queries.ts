@@ -1,7 +1,8 @@
-import { isLive, Session, SessionStatus } from '../domain/session';
+import { isLive, SessionStatus } from '../domain/session';
 import { AdminPageRequest } from '../sessions/admin-repository';
 import { SessionPage, SessionPageRequest } from '../sessions/repository';
 import { cursorOf, decodeCursor, startKeyOf } from './cursor';
+import { toSession } from './items';
 import { tenantLiveGsiPk, tenantTopicGsiPk } from './keys';
 import { expr, IndexSpec, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
 import { TableIO } from './table-io';
@@ -13,11 +14,7 @@ type Found = { item: Item; entry: Item };
  * erasure is erasure.ts). Every query stays in one tenant's index partitions; none scans.
  */
 export class AdminQueries {
-  constructor(
-    private readonly io: TableIO,
-    /** Turns an item into a session (the repository's, so it remembers childTtl). */
-    private readonly toSession: (item: Item) => Session,
-  ) {}
+  constructor(private readonly io: TableIO) {}
 
   /**
    * byTenantIdle: live sessions only (sparse), key condition gsi2sk < cutoff, oldest first.
@@ -63,7 +60,7 @@ export class AdminQueries {
   private page(found: Found[], limit: number, index: IndexSpec): SessionPage {
     const items = found.slice(0, limit);
     return {
-      sessions: items.map((f) => this.toSession(f.item)),
+      sessions: items.map((f) => toSession(f.item)),
       // The index entry's position, not the item's: the item may have moved on since.
       cursors: items.map((f) => cursorOf(f.entry, index)),
       hasNextPage: found.length > limit,

@@ -56,7 +56,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   constructor(db: DynamoDBDocumentClient, table: string) {
     this.io = new TableIO(db, table);
     this.children = new ChildTtlTracker(this.io);
-    this.admin = new AdminQueries(this.io, (item) => this.remember(item));
+    this.admin = new AdminQueries(this.io);
     this.users = new UserQueries(this.io);
   }
 
@@ -123,10 +123,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     );
     const items = found.slice(0, page.limit);
     return {
-      // A listing is only shown, never written back: its sessions skip the write-path bookkeeping
-      // (two WeakMap entries each, about a quarter of a 50-session page's own CPU, issue #13). A
-      // write that ever got one would still be right: it reads an unknown floor from the store
-      // (ChildTtlTracker.current) and rewrites unknown admin keys (nextIndexedAt).
+      // A listing, never written back: see `remember`.
       sessions: items.map(toSession),
       cursors: items.map((i) => cursorOf(i, index)),
       hasNextPage: found.length > page.limit,
@@ -232,7 +229,14 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     return { previous, next, floor, indexedAt: { before, after } };
   }
 
-  /** A session item read from the table, its floor and index time remembered for the next write. */
+  /**
+   * A session item read from the table, its floor and index time remembered for the next write.
+   * Only for the single-session reads that writes start from: listings (the caller's and the
+   * admins') are only shown, never written back, so they skip these two WeakMap entries per
+   * session (about a quarter of a 50-session page's own CPU, issue #13). A write that ever got
+   * a listed session would still be right: it reads an unknown floor from the store
+   * (ChildTtlTracker.current) and rewrites unknown admin keys (nextIndexedAt).
+   */
   private remember(item: Item): Session {
     const session = this.children.remember(item);
     const at = indexedAtOf(item);
