@@ -1,6 +1,7 @@
 import { createVerifier, TokenCache } from '../../src/auth/verifier';
 import { signToken } from '../../src/auth/dev-token';
 import { DomainError } from '../../src/domain/errors';
+import { forgeSignature } from '../support/forge';
 
 const secret = 'a-test-secret-that-is-at-least-32-bytes';
 const config = { secret, jwksUrl: undefined, issuer: undefined, audience: undefined, tenantClaim: 'tenant_id', rolesClaim: 'roles', maxTokenLifetimeSeconds: 86400 };
@@ -22,9 +23,17 @@ test('failed verifications are never cached; a forged variant of a cached token 
   const verifier = createVerifier(config, secret, cache);
   const token = await signToken(secret, { tenantId: 't', userId: 'u' });
   await verifier.verify(token);
-  const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
+  const forged = forgeSignature(token);
   await expect(verifier.verify(forged)).rejects.toBeInstanceOf(DomainError);
   expect(cache.size).toBe(1);
+});
+
+test('the forged-token helper the tests use always breaks the signature (never only its padding bits)', async () => {
+  const verifier = createVerifier(config, secret, new TokenCache());
+  for (let i = 0; i < 200; i++) {
+    const token = await signToken(secret, { tenantId: 't', userId: `u-${i}` });
+    await expect(verifier.verify(forgeSignature(token))).rejects.toBeInstanceOf(DomainError);
+  }
 });
 
 test('the cache is bounded and evicts the least recently used token', () => {
