@@ -23,7 +23,14 @@ export interface ScenarioPoint {
   /** ours / DynamoDB floor, throughput. */
   ratio: number;
   /** More HTTP sides measured in the same run: the framework floor(s), a baseline build. */
-  others?: { label: string; framework: boolean; primary?: boolean; side: Side }[];
+  others?: { label: string; framework: boolean; primary?: boolean; side: Side; paired?: PairedRatios }[];
+}
+
+/** Ours / another side, round by round (bench/run.ts `paired`): the median ratio and the range. */
+export interface PairedRatios {
+  rounds: number;
+  rps: { median: number; min: number; max: number };
+  p99: { median: number; min: number; max: number };
 }
 
 export interface ScenarioReport {
@@ -179,7 +186,8 @@ function printWritePath(w: WritePathReport): string {
   return out + '\n';
 }
 
-const frameworkOf = (p: ScenarioPoint) => (p.others?.find((o) => o.primary) ?? p.others?.find((o) => o.framework))?.side;
+const primaryFramework = (p: ScenarioPoint) => p.others?.find((o) => o.primary) ?? p.others?.find((o) => o.framework);
+const frameworkOf = (p: ScenarioPoint) => primaryFramework(p)?.side;
 
 /** A scenario measured against both floors: one row per side and concurrency. */
 function sideBySide(s: ScenarioReport): string {
@@ -217,17 +225,31 @@ function readTargets(r: Report): string {
   const rows: (string | number)[][] = [];
   for (const s of r.scenarios) {
     for (const p of s.points) {
-      const fw = frameworkOf(p);
-      if (!fw || p.concurrency < 16) continue;
-      const rps = round2(p.server.rps / fw.rps);
-      const p99 = round2(p.server.p99 / fw.p99);
-      rows.push([s.name, p.concurrency, rps, p99, p.ratio, round2(fw.rps / p.floor.rps), rps >= 0.9 && p99 <= 1.3 ? 'met' : 'missed']);
+      const framework = primaryFramework(p);
+      if (!framework || p.concurrency < 16) continue;
+      const fw = framework.side;
+      // With several rounds the target reads the paired ratios (median of the rounds' ratios).
+      const pr = framework.paired;
+      const rps = pr ? pr.rps.median : round2(p.server.rps / fw.rps);
+      const p99 = pr ? pr.p99.median : round2(p.server.p99 / fw.p99);
+      const range = (x: { min: number; max: number }) => (pr ? ` (${x.min}-${x.max})` : '');
+      rows.push([
+        s.name,
+        p.concurrency,
+        `${rps}${pr ? range(pr.rps) : ''}`,
+        `${p99}${pr ? range(pr.p99) : ''}`,
+        pr ? `${round2(p.server.rps / fw.rps)} / ${round2(p.server.p99 / fw.p99)}` : '',
+        p.ratio,
+        round2(fw.rps / p.floor.rps),
+        rps >= 0.9 && p99 <= 1.3 ? 'met' : 'missed',
+      ]);
     }
   }
   if (!rows.length) return '';
   return (
     '## Read path against the framework floor (targets: req/s >= 0.9x, p99 <= 1.3x, at concurrency 16 and 64)\n\n' +
-    table(['read', 'conc', 'req/s ours / framework', 'p99 ours / framework', 'ours / DynamoDB floor', 'framework / DynamoDB floor', 'target'], rows) +
+    'With several rounds, a ratio is the median of the rounds\' ratios (ours and the framework floor measured a few seconds apart), with their range; the ratio of the two median rounds follows.\n\n' +
+    table(['read', 'conc', 'req/s ours / framework', 'p99 ours / framework', 'median rounds: req/s / p99', 'ours / DynamoDB floor', 'framework / DynamoDB floor', 'target'], rows) +
     '\n'
   );
 }

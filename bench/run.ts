@@ -16,7 +16,7 @@ import type { Transport } from './framework/server';
 import { httpLoad, HttpCall, LoadResult, loop, round } from './load';
 import { createPeerTable, PeerPoint, runPeer, seedLangchain } from './peer';
 import { body, DOCS, growConversation, parallel, startSession, token, USER_TEXT } from './seed';
-import { printReport, Report, ScenarioPoint, ScenarioReport, Side } from './report';
+import { PairedRatios, printReport, Report, ScenarioPoint, ScenarioReport, Side } from './report';
 import { Child, startServer } from './server';
 import { contention, operationCosts } from './write-path';
 import type { Scenario } from './scenario';
@@ -351,10 +351,30 @@ async function measurePoint(
     }
   }
   const median = (list: Side[]) => [...list].sort((a, b) => a.rps - b.rps)[Math.floor((list.length - 1) / 2)];
-  const server = median(runs.get(sides[0])!);
+  const ours = runs.get(sides[0])!;
+  const server = median(ours);
   const floor = median(runs.get('floor')!);
-  const others = sides.slice(1).map((o) => ({ label: o.label, framework: o.framework, primary: o.primary ?? false, side: median(runs.get(o)!) }));
+  const others = sides.slice(1).map((o) => ({
+    label: o.label,
+    framework: o.framework,
+    primary: o.primary ?? false,
+    side: median(runs.get(o)!),
+    ...(rounds > 1 ? { paired: paired(ours, runs.get(o)!) } : {}),
+  }));
   return { concurrency: c, server, floor, ratio: round(server.rps / floor.rps), ...(others.length ? { others } : {}) };
+}
+
+/**
+ * Ours against another side round by round: each round's ratio compares two measurements a
+ * few seconds apart, so a drift in the machine's load between rounds cancels out; the median
+ * of those ratios, and their range, are reported next to the ratio of the two median rounds.
+ */
+function paired(ours: Side[], other: Side[]): PairedRatios {
+  const stat = (f: (s: Side) => number) => {
+    const list = ours.map((o, r) => round(f(o) / f(other[r]))).sort((a, b) => a - b);
+    return { median: list[Math.floor((list.length - 1) / 2)], min: list[0], max: list[list.length - 1] };
+  };
+  return { rounds: ours.length, rps: stat((s) => s.rps), p99: stat((s) => s.p99) };
 }
 
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
