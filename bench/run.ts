@@ -27,7 +27,8 @@ import { readScenarios } from './scenarios/read';
  * the server in a child process (as `npm start` builds it, NODE_ENV=production), seeds data,
  * then per scenario and concurrency: autocannon against the server, and the floor (the
  * same DynamoDB calls straight from the SDK) at the same concurrency. Prints the tables and
- * writes them as JSON under bench/results/.
+ * writes them as JSON under bench/results/. An HTTP point is measured once all of autocannon's
+ * connections are open and answered (bench/load.ts: the steady state), for its duration.
  *
  * The read scenarios are also measured against the framework floor (bench/framework: the
  * bare stack in a server process of its own), side by side in the same run.
@@ -151,7 +152,7 @@ async function main() {
       rounds: opts.rounds,
       server: 'child process, NODE_ENV=production, LOG_LEVEL=info, RATE_LIMIT_ENABLED=false',
       frameworkFloor: opts.framework.map((t) => (t === 'node' ? 'served as the server serves /graphql (node:http + Apollo HTTP handler)' : 'served as main served /graphql (Express 5 + expressMiddleware)')).join('; '),
-      loadGenerator: 'autocannon in the bench process',
+      loadGenerator: 'autocannon in the bench process, measured from the first response of its last connection (steady state)',
     },
     scenarios: [],
     growth: [],
@@ -389,11 +390,11 @@ function perOp(requests: number, byCommand: Record<string, number>, rcu: number,
   };
 }
 
-async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string }>, profile: string | null = null): Promise<Side> {
+async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string; total?: number }>, profile: string | null = null): Promise<Side> {
   await child.call('reset');
   if (profile) await child.call({ type: 'profile-start' });
   const cpu0 = process.cpuUsage();
-  const r = await run();
+  const { total, ...r } = await run();
   const cpu = process.cpuUsage(cpu0);
   if (profile) await child.call({ type: 'profile-stop', file: profile });
   // autocannon stops counting at the deadline; wait until the server has finished what was in flight.
@@ -409,7 +410,8 @@ async function measureServer(child: Child, run: () => Promise<LoadResult & { fir
     rps: round(r.rps, 0),
     ...perOp(s.requests, s.byCommand, s.readCapacity, s.writeCapacity, s.ops),
     cpuMicrosPerOp: round(s.cpuMicros / Math.max(s.ops, 1), 0),
-    loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(r.requests, 1), 0),
+    // The server's counters and the load generator's CPU cover the whole run, settling included.
+    loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(total ?? r.requests, 1), 0),
   };
 }
 
