@@ -106,7 +106,7 @@ export interface ObservabilityConfig {
   metricsEnabled: boolean;
   /** DEMO_ENABLED=false: no /demo page in development (it never exists in production). */
   demoEnabled: boolean;
-  /** LOG_DYNAMO_COST_EVERY: one operation in this many logs its DynamoDB requests and capacity (0: none, 1: all). */
+  /** LOG_DYNAMO_COST_EVERY: one operation in this many logs its DynamoDB requests and capacity, at most a tenth of the time (0: none, 1: all; store/cost-sampler.ts). */
   dynamoCostEvery: number;
 }
 
@@ -114,7 +114,7 @@ export interface ObservabilityConfig {
 /** Every operation in operations/ at page size 100 costs at most about 1,800 (test/unit/cost.test.ts). */
 export const DEFAULT_MAX_QUERY_COST = 3000;
 export const DEFAULT_MAX_COACH_FIELDS = 1;
-/** One operation in 100 logs its DynamoDB cost: counting every one costs about a quarter of a read's CPU on Node 20. */
+/** One operation in 100 logs its DynamoDB cost (at most a tenth of the time): counting every one costs about a quarter of a read's CPU on Node 20. */
 export const DEFAULT_DYNAMO_COST_EVERY = 100;
 export { DEFAULT_COACH_TIMEOUT_MS, ConfigError };
 

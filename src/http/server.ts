@@ -18,6 +18,7 @@ import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
 import { Logger } from '../logger';
 import { emptyStats, RequestStats, uncountedStats, withRequestStats } from '../store/request-stats';
+import { CostSampler } from '../store/cost-sampler';
 import { corsHandler } from './cors';
 import { graphqlHandler, leanPlugins } from './graphql-handler';
 import { RateDecision, RateLimiter } from './rate-limit';
@@ -50,8 +51,9 @@ export interface ServerOptions {
   rateLimiter?: RateLimiter;
   /**
    * Count the DynamoDB calls of one operation in this many, for its log line (0: none; default
-   * 1: every one). Counting needs AsyncLocalStorage, whose promise hooks slow every promise of
-   * the process while a counted operation runs (docs/performance.md).
+   * 1: every one), at most a tenth of the time (cost-sampler.ts). Counting needs
+   * AsyncLocalStorage, whose promise hooks slow every promise of the process while a counted
+   * operation runs (docs/performance.md).
    */
   dynamoCostEvery?: number;
   /** Serves more on the same HTTP server before it listens (subscriptions over WebSocket), with the same schema; its plugin drains it. */
@@ -150,16 +152,16 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
       };
     },
   });
-  const every = opts.dynamoCostEvery ?? 1;
-  let operations = 0;
+  const sampler = new CostSampler(opts.dynamoCostEvery ?? 1);
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!isGraphqlPath(req.url ?? '')) return void app(req, res);
-    const stats = every > 0 && operations++ % every === 0 ? emptyStats() : uncountedStats();
+    const counted = sampler.next();
+    const stats = counted ? emptyStats() : uncountedStats();
     const gres = Object.assign(res, { locals: { dynamoStats: stats } });
     opts.observe?.(req, gres);
-    if (cors(req, res)) return;
-    // The DynamoDB calls of one operation in `every` are counted in its own stats, for its log line.
-    if (stats.counted !== false) void withRequestStats(() => graphql(req, res), stats);
+    if (cors(req, res)) return counted?.();
+    // The DynamoDB calls of a sampled operation are counted in its own stats, for its log line.
+    if (counted) void withRequestStats(() => graphql(req, res), stats).finally(counted);
     else void graphql(req, res);
   });
 

@@ -101,14 +101,21 @@ describe('DynamoDB cost per operation in the log: one operation in LOG_DYNAMO_CO
     return operationLines(r).map((l) => l.dynamo as { requests: number } | undefined);
   };
 
-  test('by default one in 100: the first, the 101st, ...; the others carry no dynamo field (never a wrong one)', async () => {
+  test('by default one in 100 (the first, the 101st, ...; a turn that comes within the time budget passes to the next); the others carry no dynamo field', async () => {
     const r = await start();
     try {
-      const costs = await run(r, 201);
-      expect(costs.map((c, i) => (c ? i : -1)).filter((i) => i >= 0)).toEqual([0, 100, 200]);
+      const costs = await run(r, 301);
+      const counted = costs.map((c, i) => (c ? i : -1)).filter((i) => i >= 0);
+      // The first operation counts. A slow one (the first also loads its tenant's topic
+      // catalogue) holds the next back for nine times as long (store/cost-sampler.ts), so the
+      // k-th counted one is the 100k-th or one after it, never one before.
+      expect(counted[0]).toBe(0);
+      expect(counted.length).toBeGreaterThanOrEqual(3);
+      counted.forEach((i, k) => expect(i).toBeGreaterThanOrEqual(100 * k));
+      counted.slice(1).forEach((i, k) => expect(i).toBeLessThan(100 * (k + 2)));
       // The first operation of a tenant also loads its topic catalogue (one Query).
       expect(costs[0]!.requests).toBe(2);
-      expect(costs[100]!.requests).toBe(1);
+      for (const i of counted.slice(1)) expect(costs[i]!.requests).toBe(1);
     } finally {
       await r.stop();
     }
