@@ -61,7 +61,7 @@ export async function httpLoad(opts: HttpLoad): Promise<LoadResult & { firstErro
         },
       } as autocannon.Request)
     : base;
-  // Node accepts one new connection per event-loop turn, so a saturated server takes seconds to
+  // Node accepted a saturated server's new connections one at a time here, so it took seconds to
   // accept all of autocannon's fresh connections (64: 3-4 s here, measured with `ss` and in a
   // bare node:http server). A duration run is therefore measured in its steady state: the
   // window starts once every connection has had its first response, as a load balancer's

@@ -230,15 +230,16 @@ function readTargets(r: Report): string {
       const fw = framework.side;
       // With several rounds the target reads the paired ratios (median of the rounds' ratios).
       const pr = framework.paired;
-      const rps = pr ? pr.rps.median : round2(p.server.rps / fw.rps);
-      const p99 = pr ? pr.p99.median : round2(p.server.p99 / fw.p99);
-      const range = (x: { min: number; max: number }) => (pr ? ` (${x.min}-${x.max})` : '');
+      const ofMedians = { rps: round2(p.server.rps / fw.rps), p99: round2(p.server.p99 / fw.p99) };
+      const rps = pr?.rps.median ?? ofMedians.rps;
+      const p99 = pr?.p99.median ?? ofMedians.p99;
+      const cell = (x: number, range?: { min: number; max: number }) => (range ? `${x} (${range.min}-${range.max})` : `${x}`);
       rows.push([
         s.name,
         p.concurrency,
-        `${rps}${pr ? range(pr.rps) : ''}`,
-        `${p99}${pr ? range(pr.p99) : ''}`,
-        pr ? `${round2(p.server.rps / fw.rps)} / ${round2(p.server.p99 / fw.p99)}` : '',
+        cell(rps, pr?.rps),
+        cell(p99, pr?.p99),
+        pr ? `${ofMedians.rps} / ${ofMedians.p99}` : '',
         p.ratio,
         round2(fw.rps / p.floor.rps),
         rps >= 0.9 && p99 <= 1.3 ? 'met' : 'missed',
