@@ -155,14 +155,14 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   const sampler = new CostSampler(opts.dynamoCostEvery ?? 1);
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!isGraphqlPath(req.url ?? '')) return void app(req, res);
-    const counted = sampler.next();
-    const stats = counted ? emptyStats() : uncountedStats();
-    const gres = Object.assign(res, { locals: { dynamoStats: stats } });
+    const gres = Object.assign(res, { locals: { dynamoStats: uncountedStats() } });
     opts.observe?.(req, gres);
-    if (cors(req, res)) return counted?.();
+    if (cors(req, res)) return;
     // The DynamoDB calls of a sampled operation are counted in its own stats, for its log line.
-    if (counted) void withRequestStats(() => graphql(req, res), stats).finally(counted);
-    else void graphql(req, res);
+    const counted = sampler.next();
+    if (!counted) return void graphql(req, res);
+    const stats = (gres.locals.dynamoStats = emptyStats());
+    void withRequestStats(() => graphql(req, res), stats).finally(counted);
   });
 
   await new Promise<void>((resolve, reject) => {
