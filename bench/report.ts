@@ -82,7 +82,7 @@ const cmds = (s: Side) =>
 export function printReport(r: Report): string {
   let out = `\n# Benchmark (${r.kind}), ${r.startedAt}\n\n`;
   out += `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GB, ${r.machine.os}, Node ${r.machine.node}, ${r.machine.java}, ${r.machine.dynamodbLocal}\n`;
-  out += `Each point: ${r.settings.durationSec} s${Number(r.settings.rounds) > 1 ? `, read points ${r.settings.rounds} times with the sides interleaved (median)` : ''}. Server: ${r.settings.server}; load: ${r.settings.loadGenerator}. Floor: the same DynamoDB calls from the SDK, same client config, same concurrency.\n\n`;
+  out += `Each point: ${r.settings.durationSec} s${Number(r.settings.rounds) > 1 ? `, read points ${r.settings.rounds} times with the sides interleaved (median)` : ''}. Server: ${r.settings.server}; load: ${r.settings.loadGenerator}.${r.settings.pinned ? ` Pinned: ${r.settings.pinned}.` : ''} Floor: the same DynamoDB calls from the SDK, same client config, same concurrency.\n\n`;
   for (const s of r.scenarios) {
     out += `## ${s.title}\n\n`;
     if (s.points[0]?.others?.length) {

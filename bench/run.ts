@@ -12,6 +12,7 @@ import { emptyStats, instrumentClient, RequestStats } from '../src/store/request
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
 import type { OpStats } from './child';
 import { Floor } from './floor';
+import { pinProcesses } from './pin';
 import type { Transport } from './framework/server';
 import { httpLoad, HttpCall, LoadResult, loop, round } from './load';
 import { createPeerTable, PeerPoint, runPeer, seedLangchain } from './peer';
@@ -42,7 +43,8 @@ import { readScenarios } from './scenarios/read';
  * node, as the server does), --baseline <dir> (also measure the server of another built
  * tree, e.g. main's, as an extra side: <dir>/dist/bench/child.js), --variant "<label> K=V ..."
  * (also measure this server with more environment variables, as an extra side; repeatable),
- * e.g. --variant "no log line LOG_LEVEL=warn" for an A/B within one run.
+ * e.g. --variant "no log line LOG_LEVEL=warn" for an A/B within one run,
+ * --pin (with --only: the servers on one CPU of their own, the rest on the others; bench/pin.ts).
  */
 interface Options {
   quick: boolean;
@@ -58,6 +60,7 @@ interface Options {
   framework: Transport[];
   baseline: string | null;
   variants: { label: string; env: Record<string, string> }[];
+  pin: boolean;
 }
 
 /** "<label words> K=V K=V": the words before the first K=V name the side. */
@@ -90,6 +93,7 @@ function options(argv: string[]): Options {
     framework: (arg('framework') ?? 'node').split(',').filter(Boolean) as Transport[],
     baseline: arg('baseline') ?? null,
     variants: argv.flatMap((a, i) => (a === '--variant' ? [variant(argv[i + 1])] : [])),
+    pin: argv.includes('--pin'),
   };
 }
 
@@ -99,6 +103,8 @@ const GROWTH_SIZES = [10, 100, 1000];
 async function main() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const opts = options(process.argv.slice(2));
+  // The growth and contention points start servers of their own later (two for contention), which would share the one CPU.
+  if (opts.pin && !opts.only) throw new Error('--pin measures read points: use it with --only');
   // Growth and peer: one conversation per worker; fewer in the quick run (seeding 1000-message conversations takes a while).
   const GROWTH_CONCURRENCY = opts.quick ? 4 : 16;
   const PEER_CONCURRENCY = GROWTH_CONCURRENCY;
@@ -141,6 +147,7 @@ async function main() {
   for (const v of opts.variants) {
     others.push({ label: v.label, framework: false, child: await startServer(join(__dirname, 'child.js'), { ...serverEnv, ...v.env }, serverLog) });
   }
+  const pinned = opts.pin ? pinProcesses([child.pid, ...others.map((o) => o.child.pid)], [process.pid, ...(dynamo.pid ? [dynamo.pid] : [])]) : null;
   if (opts.cpuProf) mkdirSync(opts.cpuProf, { recursive: true });
   const report: Report = {
     kind: opts.quick ? 'quick' : 'full',
@@ -150,6 +157,7 @@ async function main() {
       durationSec: opts.duration,
       concurrency: opts.concurrency,
       rounds: opts.rounds,
+      ...(pinned ? { pinned } : {}),
       server: 'child process, NODE_ENV=production, LOG_LEVEL=info, RATE_LIMIT_ENABLED=false',
       frameworkFloor: opts.framework.map((t) => (t === 'node' ? 'served as the server serves /graphql (node:http + Apollo HTTP handler)' : 'served as main served /graphql (Express 5 + expressMiddleware)')).join('; '),
       loadGenerator: 'autocannon in the bench process, measured from the first response of its last connection (steady state)',

@@ -9,6 +9,7 @@ type Message = ChildRequest extends infer R ? (R extends { id: number } ? Omit<R
 /** A bench server process (bench/child.ts), and how to talk to it over IPC. */
 export interface Child {
   url: string;
+  pid: number;
   call(message: Message['type'] | Message): Promise<ChildReply>;
   stop(): Promise<void>;
 }
@@ -37,7 +38,7 @@ export async function startServer(script: string, env: Record<string, string>, l
     },
     stdio: ['ignore', logFd, logFd, 'ipc'],
   });
-  const ready = await new Promise<{ url: string }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`the bench server ${script} exited (${code}) before it was ready`)));
     proc.on('message', (m: ChildReply) => m.type === 'ready' && resolve(m));
   });
@@ -57,6 +58,7 @@ export async function startServer(script: string, env: Record<string, string>, l
     });
   return {
     url: ready.url.replace('localhost', '127.0.0.1'),
+    pid: ready.pid,
     call,
     stop: async () => {
       if (proc.exitCode !== null) return;

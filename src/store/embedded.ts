@@ -6,6 +6,8 @@ import { ensurePrivateDir, withPrivateUmask } from '../private-dir';
 export interface EmbeddedDynamo {
   endpoint: string;
   port: number;
+  /** The Java process's id (the bench pins it to a CPU). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
   return {
     endpoint,
     port,
+    pid: child.pid,
     stop: async () => {
       process.removeListener('exit', killOnExit);
       await stopChild(child);
