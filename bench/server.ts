@@ -38,7 +38,7 @@ export async function startServer(script: string, env: Record<string, string>, l
     },
     stdio: ['ignore', logFd, logFd, 'ipc'],
   });
-  const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string }>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`the bench server ${script} exited (${code}) before it was ready`)));
     proc.on('message', (m: ChildReply) => m.type === 'ready' && resolve(m));
   });
@@ -58,7 +58,7 @@ export async function startServer(script: string, env: Record<string, string>, l
     });
   return {
     url: ready.url.replace('localhost', '127.0.0.1'),
-    pid: ready.pid,
+    pid: proc.pid!,
     call,
     stop: async () => {
       if (proc.exitCode !== null) return;
