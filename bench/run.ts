@@ -398,7 +398,7 @@ function perOp(requests: number, byCommand: Record<string, number>, rcu: number,
   };
 }
 
-async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string; total?: number }>, profile: string | null = null): Promise<Side> {
+async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string; total: number }>, profile: string | null = null): Promise<Side> {
   await child.call('reset');
   if (profile) await child.call({ type: 'profile-start' });
   const cpu0 = process.cpuUsage();
@@ -419,7 +419,7 @@ async function measureServer(child: Child, run: () => Promise<LoadResult & { fir
     ...perOp(s.requests, s.byCommand, s.readCapacity, s.writeCapacity, s.ops),
     cpuMicrosPerOp: round(s.cpuMicros / Math.max(s.ops, 1), 0),
     // The server's counters and the load generator's CPU cover the whole run, settling included.
-    loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(total ?? r.requests, 1), 0),
+    loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(total, 1), 0),
   };
 }
 
