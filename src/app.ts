@@ -169,6 +169,7 @@ export async function startApp({
             log,
             staticDir: demoDir,
             devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim, maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds } : undefined,
+            apiOrigins: config.corsOrigins,
           });
         }
       },
