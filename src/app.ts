@@ -81,7 +81,7 @@ export async function startApp({
     seen.read = totals.readCapacity;
     seen.write = totals.writeCapacity;
   });
-  const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName);
+  const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName, { erasureAuditRetentionDays: config.erasureAuditRetentionDays });
   // The catalogue is every tenant's default; a tenant's own topics (in the table) extend and override it.
   const topicRepo = new DynamoTopicRepository(documentClient(dynamo), config.tableName);
   const tenantTopics = new TenantTopics(topics, topicRepo);
@@ -172,6 +172,7 @@ export async function startApp({
             log,
             staticDir: demoDir,
             devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim, maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds } : undefined,
+            apiOrigins: config.corsOrigins,
           });
         }
       },

@@ -5,6 +5,7 @@ import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 import { bool, ConfigError, decimal, Env, int, nonEmpty, tableName, url } from './config-values';
 import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
+import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from './store/user-items';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
@@ -38,6 +39,8 @@ export interface Config {
   subscriptions: SubscriptionConfig;
   /** OUTCOME_RETENTION_DAYS: how long a user's outcome of a topic is kept after completion; null (unset): kept. */
   outcomeRetentionDays: number | null;
+  /** ERASURE_AUDIT_RETENTION_DAYS: how long the audit entry of an erasure is kept. */
+  erasureAuditRetentionDays: number;
   limits: {
     maxMessageChars: number;
     bodyLimitBytes: number;
@@ -205,6 +208,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       },
     },
     outcomeRetentionDays: nonEmpty(env.OUTCOME_RETENTION_DAYS) === undefined ? null : int(env.OUTCOME_RETENTION_DAYS, 'OUTCOME_RETENTION_DAYS', 0, 1, 36_500),
+    erasureAuditRetentionDays: int(env.ERASURE_AUDIT_RETENTION_DAYS, 'ERASURE_AUDIT_RETENTION_DAYS', DEFAULT_ERASURE_AUDIT_RETENTION_DAYS, 1, 36_500),
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),

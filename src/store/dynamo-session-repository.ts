@@ -53,7 +53,12 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   /** The admin index time of each session this process read or wrote (like the floors: no extra read). */
   private readonly indexed = new WeakMap<Session, number>();
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  /** `erasureAuditRetentionDays`: ERASURE_AUDIT_RETENTION_DAYS (default 365). */
+  constructor(
+    db: DynamoDBDocumentClient,
+    table: string,
+    private readonly options: { erasureAuditRetentionDays?: number } = {},
+  ) {
     this.io = new TableIO(db, table);
     this.children = new ChildTtlTracker(this.io);
     this.admin = new AdminQueries(this.io);
@@ -159,7 +164,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   // ---- a user's data rights (erasure.ts, user-export.ts) ----------------------
 
   eraseUserData(tenantId: string, userId: string, actorId: string, topicIds: readonly string[], now: number): Promise<ErasureCounts> {
-    return new Erasure(this.io).eraseUser(tenantId, userId, actorId, topicIds, now);
+    return new Erasure(this.io, this.options.erasureAuditRetentionDays).eraseUser(tenantId, userId, actorId, topicIds, now);
   }
 
   exportUserData(tenantId: string, userId: string, page: AdminPageRequest, now: number): Promise<ExportPage> {

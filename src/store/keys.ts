@@ -12,7 +12,7 @@
  *   T#<tenant>#S#<sessionId>   MENTION#<userId>    the user owns, owned or transferred the session (also in byUser,
  *                                                  under gsi1pk = T#<tenant>#M#<userId>): how erasure and export find it
  *   T#<tenant>#USER#<userId>   OUTCOME#<topicId>   the user's outcome for a topic (no session ttl; a retention of its own)
- *   T#<tenant>#AUDIT           ERASURE#<at>#<id>   that an erasure happened: who, whom, when, counts (no ttl)
+ *   T#<tenant>#AUDIT           ERASURE#<at>#<id>   that an erasure happened: who, whom, when, counts (ttl: the audit retention)
  *
  *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO, to the minute>#<sessionId>
  *

@@ -7,7 +7,7 @@ import { mentionGsiPk, mentionKey, MESSAGE_SK_LAST, messageSk, OUTCOME_SK_PREFIX
 import { expr, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
 import { TableIO } from './table-io';
 import { isActivityPosition } from './cursor';
-import { ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
+import { auditIsLive, ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
 
 /**
  * Where an export stands, as its opaque cursor carries it: the phase (o: outcomes, s: the
@@ -123,6 +123,8 @@ class Run {
         Object.assign(state, { s: String(item.sessionId), part: 'msg', seq: 0 });
         await this.sessionChildren(state);
       } else if (item.type === ERASURE) {
+        // Past its retention it counts as absent, like every item.
+        if (!auditIsLive(item, this.now)) continue;
         this.records.push({ type: 'erasure', at: item.at, sessionsDeleted: item.sessionsDeleted, itemsDeleted: item.itemsDeleted, itemsRedacted: item.itemsRedacted });
       } else if (item.type === MENTION) {
         // A session the user does not own (any more): only what is theirs, and only while it is readable.

@@ -9,7 +9,7 @@ import { TransactItem } from './table-io';
  * The items of a user's data that are not a session's conversation (docs/data-model.md):
  * transfer history entries and mentions (children of a session: they carry its children's
  * ttl, child-ttl.ts), outcomes (in the user's own partition, no session ttl) and the audit
- * of an erasure (no ttl). Every item here has a `type`, which child-ttl.ts and erasure.ts go by.
+ * of an erasure (its own retention, ERASURE_AUDIT_RETENTION_DAYS). Every item here has a `type`, which child-ttl.ts and erasure.ts go by.
  */
 
 /** The types of a session's children, besides its messages and sendMessage records. */
@@ -119,7 +119,15 @@ export interface ErasureAudit {
   by: string;
   at: number;
   counts: ErasureCounts;
+  /** When the entry goes (ms): the audit is a record that the request was carried out, not kept forever. */
+  expiresAt: number;
 }
+
+/** An erasure audit within its retention; one written before audits had a ttl is kept. */
+export const auditIsLive = (item: Item | undefined, now: number): item is Item => outcomeIsLive(item, now);
+
+/** ERASURE_AUDIT_RETENTION_DAYS' default: a year of records that erasures were carried out. */
+export const DEFAULT_ERASURE_AUDIT_RETENTION_DAYS = 365;
 
 /**
  * That an erasure happened: whom, who, when and the counts, nothing of the content. The one
@@ -136,6 +144,7 @@ export function erasureAuditItem(a: ErasureAudit): Item {
     erasedBy: a.by,
     at: isoTime(a.at),
     ...a.counts,
+    [TTL_ATTRIBUTE]: toTtl(a.expiresAt),
     ...(a.by !== a.userId ? { [byUser.pk]: mentionGsiPk(a.tenantId, a.by), [byUser.sk]: auditGsiSk(a.at, a.id) } : {}),
   };
 }

@@ -63,6 +63,14 @@ describe('the store', () => {
   });
 });
 
+test('ERASURE_AUDIT_RETENTION_DAYS: 365 by default, 1-36500 days', () => {
+  expect(loadConfig({}).erasureAuditRetentionDays).toBe(365);
+  expect(loadConfig({ ERASURE_AUDIT_RETENTION_DAYS: '30' }).erasureAuditRetentionDays).toBe(30);
+  for (const bad of ['0', '36501', 'forever', '1.5']) {
+    expect(configError(() => loadConfig({ ERASURE_AUDIT_RETENTION_DAYS: bad })).message).toMatch(/ERASURE_AUDIT_RETENTION_DAYS/);
+  }
+});
+
 describe('observability settings, in the same Config', () => {
   test('a malformed switch is a ConfigError naming the variable and the value', () => {
     for (const name of ['LOG_PRETTY', 'LOG_MESSAGE_CONTENT', 'METRICS_ENABLED', 'DEMO_ENABLED']) {
