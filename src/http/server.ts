@@ -25,6 +25,8 @@ import { graphqlHandler, leanPlugins } from './graphql-handler';
 import { admitCaller, documentRefusal } from './admission';
 import { RateLimiter } from './rate-limit';
 import { requestIdOf } from './request-id';
+import { reply } from './json-body';
+import { hasLoopbackHostHeader } from '../demo/loopback';
 
 export interface ServerOptions {
   services: Services;
@@ -188,8 +190,14 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     },
   });
   const sampler = new CostSampler(opts.dynamoCostEvery ?? 1);
+  const tokenInSandbox = !opts.production && Boolean(opts.sandbox?.headers);
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!isGraphqlPath(req.url ?? '')) return void app(req, res);
+    // Sandbox's page carries the development token: only for a page that names this server by a
+    // loopback name (a DNS-rebinding page on the same address sends its own name).
+    if (tokenInSandbox && req.method === 'GET' && !hasLoopbackHostHeader(req) && String(req.headers.accept).includes('text/html')) {
+      return void reply(res, 403, 'Apollo Sandbox with the development token is served at localhost or 127.0.0.1 only', 'FORBIDDEN');
+    }
     const gres = Object.assign(res, { locals: { dynamoStats: uncountedStats() } });
     opts.observe?.(req, gres);
     if (cors(req, res)) return;

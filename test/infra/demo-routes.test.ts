@@ -251,4 +251,27 @@ describe('development tokens stay on this machine (issue #19)', () => {
     expect(sandboxFor('0.0.0.0', token).document).toBe(sandboxFor('localhost', token).document);
     expect(sandboxFor('localhost', undefined).headers).toBeUndefined();
   });
+
+  test('Sandbox with the token is refused to a page that names the server otherwise (DNS rebinding): 403, no token', async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vLXVzZXIifQ.c2lnbmF0dXJlLW9mLXRoZS1kZXYtdG9rZW4';
+    const server = await startTestServer({ env: { DATA_DIR: dir, JWT_SECRET: '' }, sandbox: sandboxFor('127.0.0.1', token) });
+    try {
+      const { port } = new URL(server.url);
+      const page = (host: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.get({ host: '127.0.0.1', port, path: '/graphql', headers: { host, accept: 'text/html' } }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+        });
+      const rebound = await page(`attacker.example:${port}`);
+      expect(rebound.status).toBe(403);
+      expect(rebound.body).not.toContain(token);
+      expect((await page(`localhost:${port}`)).body).toContain(token);
+    } finally {
+      await server.stop();
+    }
+  });
 });
