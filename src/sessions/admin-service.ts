@@ -4,6 +4,7 @@ import { isSessionId, isTopicId } from '../domain/ids';
 import { DEFAULT_SETTINGS, idleSince, isLive, LiveStatus, Session, SessionStatus, touched } from '../domain/session';
 import { ExportPage, TransferEntry } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
+import { ownershipsAfterTransfer, sharedBy } from '../domain/visibility';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
 import { AdminRepository, ErasureCounts, TransferPage } from './admin-repository';
 import { SessionPage } from './repository';
@@ -50,7 +51,9 @@ export class AdminService {
    * (they would read and write the conversation as its owner: FORBIDDEN), and only to a user
    * the tenant knows (has or had a session, or keeps an outcome: BAD_USER_INPUT otherwise).
    * The transfer counts as activity: the new owner starts with a fresh idle clock and a full
-   * active TTL, and a new idle period begins. Messages keep their author.
+   * active TTL, and a new idle period begins. Messages keep their author. A new ownership
+   * starts after every seq handed out so far: what came before stays readable only to its
+   * authors, or to the next owners of an author who consented (src/domain/visibility.ts).
    */
   async transfer(viewer: Viewer, sessionId: string, toUserId: string): Promise<SessionView> {
     validateUserId(toUserId, 'toUserId');
@@ -74,8 +77,18 @@ export class AdminService {
         ...touched(session, session.status as LiveStatus, now, settingsOf(catalog, session)),
         userId: toUserId,
         transfer: { at: now, by: viewer.userId, from: session.userId },
+        owners: ownershipsAfterTransfer(session, toUserId),
       };
-      const entry: TransferEntry = { sessionId, seq: next.version, at: now, from: session.userId, to: toUserId, by: viewer.userId };
+      const entry: TransferEntry = {
+        sessionId,
+        seq: next.version,
+        at: now,
+        from: session.userId,
+        to: toUserId,
+        by: viewer.userId,
+        topicId: session.topicId,
+        withContent: sharedBy(session, session.userId),
+      };
       await this.repo.transferSession(session, next, entry, now);
       return this.metadata(next, now, catalog);
     });
@@ -86,8 +99,11 @@ export class AdminService {
     if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
     const limit = this.pageSize(first);
     const now = this.clock.now();
-    if (!(await this.repo.getSession(viewer.tenantId, sessionId, now))) throw notFound('Session');
-    return this.repo.listTransfers(viewer.tenantId, sessionId, { limit, afterSeq }, now);
+    const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
+    if (!session) throw notFound('Session');
+    const page = await this.repo.listTransfers(viewer.tenantId, sessionId, { limit, afterSeq }, now);
+    // Entries stored before they recorded the topic: the session's (it never changes topic).
+    return { ...page, transfers: page.transfers.map((t) => ({ ...t, topicId: t.topicId ?? session.topicId })) };
   }
 
   /** The tenant's live sessions idle for at least `minIdleMinutes`, oldest activity first. */
