@@ -28,7 +28,7 @@ const SESSION_ATTEMPTS = 5;
  * - the session's result and its owner's outcome, when extracted from a conversation with
  *   their messages (a result quotes the conversation verbatim): `resultError` says why;
  * - their id in the transfer history (and its copies: theirs go), the session's transfer
- *   audit and its ownerships: the pseudonym; their consent to moving their part;
+ *   audit, its ownerships and its consents: the pseudonym;
  * - their mention of the session.
  *
  * The other users' own messages, and the coach's replies to them, stay. Returns false when
@@ -120,7 +120,7 @@ async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, r
       sets.push(`${attribute} = :p`);
       values[':p'] = job.pseudonym;
     }
-    // Their ownerships name the pseudonym (what they owned stays hidden from everyone); their consent goes.
+    // Their ownerships and consent name the pseudonym: who may see the (redacted) turns stays as it was.
     const owners = Array.isArray(s.owners) ? (s.owners as Item[]) : [];
     if (owners.some((o) => o.userId === job.userId)) {
       sets.push('#owners = :owners');
@@ -129,7 +129,7 @@ async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, r
     const shared = Array.isArray(s.sharedBy) ? (s.sharedBy as unknown[]) : [];
     if (shared.includes(job.userId)) {
       sets.push('sharedBy = :shared');
-      values[':shared'] = shared.filter((u) => u !== job.userId);
+      values[':shared'] = shared.map((u) => (u === job.userId ? job.pseudonym : u));
     }
     const dropResult = redacted && s.status === 'COMPLETED' && typeof s.result === 'string';
     if (dropResult) {

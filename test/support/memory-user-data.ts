@@ -147,9 +147,9 @@ export class MemoryUserData extends MemoryState {
       counts.itemsRedacted++;
     }
     const next: Session = copy(s);
-    // Their ownerships name the pseudonym (hidden from everyone); their consent goes.
+    // Their ownerships and consent name the pseudonym: who may see the (redacted) turns stays as it was.
     if (next.owners?.some((o) => o.userId === userId)) next.owners = next.owners.map((o) => (o.userId === userId ? { ...o, userId: pseudonym } : o));
-    if (next.sharedBy?.includes(userId)) next.sharedBy = next.sharedBy.filter((u) => u !== userId);
+    if (next.sharedBy?.includes(userId)) next.sharedBy = next.sharedBy.map((u) => (u === userId ? pseudonym : u));
     if (next.transfer && (next.transfer.from === userId || next.transfer.by === userId)) {
       next.transfer = { ...next.transfer, from: next.transfer.from === userId ? pseudonym : next.transfer.from, by: next.transfer.by === userId ? pseudonym : next.transfer.by };
     }

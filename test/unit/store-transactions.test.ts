@@ -139,7 +139,7 @@ test('transferSession: the versioned move, an append-only history entry, and men
   expect(setsOf(part(tx, 'mentionFrom'))).toMatchObject({ owner: true, userId: s.userId });
   // An admin moving their own session: one mention of them (a transaction names an item once).
   const own = transferSessionTx(TABLE, write(s, moved), { ...entry, by: s.userId }, 777, NOW);
-  expect(names(own)).toEqual(['session', 'hold', 'transfer', 'mentionFrom', 'mentionTo']);
+  expect(names(own)).toEqual(['session', 'hold', 'transfer', 'listedFrom', 'listedTo', 'mentionFrom', 'mentionTo']);
 });
 
 test('completeSession: the ending write and the outcome, which has no ttl unless a retention is configured', () => {
