@@ -7,6 +7,7 @@
 import {
   CancelSessionDocument,
   CompleteSessionWithResultDocument,
+  ExportMyDataDocument,
   MessageReplyDocument,
   MyTransfersDocument,
   PauseSessionDocument,
@@ -115,6 +116,12 @@ describe('a transfer without consent', () => {
     expect(coach.textOf(s.id)).not.toContain('PLAIN-SECRET');
     expect(JSON.stringify(done)).not.toContain('PLAIN-SECRET');
     expect((await readable(s.id, val)).text).not.toContain('PLAIN-SECRET');
+    // Right of access: the author's export has her words, the new owner's has none of them.
+    const exported = async (token: string) => JSON.stringify(ok(await gql(server.url, ExportMyDataDocument, { first: 100 }, token)).exportMyData.records);
+    expect(await exported(uma)).toContain('PLAIN-SECRET');
+    const valExport = await exported(val);
+    expect(valExport).toContain('my own words');
+    expect(valExport).not.toContain('PLAIN-SECRET');
   });
 });
 
