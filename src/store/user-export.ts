@@ -32,7 +32,8 @@ const OUTER_BATCH = 10;
 /** Message items read per query of a session the user does not own (most are not theirs). */
 const FOREIGN_BATCH = 100;
 const MAX_CURSOR_LENGTH = 600;
-const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16})$/;
+/** A position in the user's mention partition: a session's mention, an audit, or a transfer copy (myTransfers; skipped here). */
+const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16}|X#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#ses_[0-9A-Z]{26}#\d{8})$/;
 
 /**
  * exportMyData, one bounded page at a time: everything stored about the user (their outcomes;

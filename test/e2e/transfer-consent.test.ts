@@ -202,6 +202,17 @@ describe('myTransfers and setAllowTransferWithContent', () => {
     const history = ok(await gql(server.url, SessionTransfersDocument, { sessionId: s.id }, ad1)).sessionTransfers.edges.map((e) => e.node);
     expect(history).toEqual([expect.objectContaining(hop1), expect.objectContaining(hop2)]);
     expect(codeOf(await gql(server.url, MyTransfersDocument, { after: 'bogus' }, uma))).toBe('BAD_USER_INPUT');
+    // The export pages through the partition that also lists these transfers, one record at a time.
+    for (const token of [uma, val]) {
+      const records: unknown[] = [];
+      let after: string | null = null;
+      do {
+        const page: { records: unknown[]; endCursor?: string | null } = ok(await gql(server.url, ExportMyDataDocument, { first: 1, after }, token)).exportMyData;
+        records.push(...page.records);
+        after = page.endCursor ?? null;
+      } while (after);
+      expect(records.filter((r) => (r as { type: string }).type === 'transfer').length).toBeGreaterThan(0);
+    }
   });
 
   test("an unknown session and another user's are NOT_FOUND, a malformed id BAD_USER_INPUT, and nothing changes", async () => {
