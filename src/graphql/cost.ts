@@ -71,6 +71,8 @@ const FIELD_COSTS = new Map<string, FieldCost>([
   // A page reads at most 20 times (EXPORT_CALLS_PER_PAGE, src/store/user-export.ts), plus the check of a resumed cursor.
   ['Query.exportMyData', { store: 21 }],
   ['Query.sessionTransfers', { store: 2 }],
+  ['Query.myTransfers', { store: 1 }],
+  ['Mutation.setAllowTransferWithContent', { store: 2 }],
   ['Mutation.startSession', { store: 3, coach: true }],
   ['Mutation.sendMessage', { store: 3, coach: true }],
   ['Mutation.postMessage', { store: 3, coach: true }],

@@ -8,6 +8,7 @@ import { knownTopic, pageSize } from './input-checks';
 import { OutcomePage } from './repository';
 import { ServiceContext } from './service-context';
 import { SessionView } from './session-view';
+import { listVisibleMessages } from './visible-messages';
 
 export interface SessionCheck {
   hasSession: boolean;
@@ -95,7 +96,8 @@ export class SessionQueries {
 
   /**
    * A page of a session's messages, Relay-style: `first`/`after` forward, `last`/`before`
-   * backward (the newest messages). Reads only the page.
+   * backward (the newest messages). Reads only the page, of the messages the owner may
+   * read (messageCount still counts every stored message).
    */
   async messages(
     viewer: Viewer,
@@ -108,12 +110,8 @@ export class SessionQueries {
     const limit = pageSize(this.ctx.limits, backward ? args.last : args.first, backward ? 'last' : 'first', 50);
     const from = backward ? args.before : args.after;
     const now = this.ctx.clock.now();
-    const rows = await this.ctx.repo.listMessages(
-      viewer.tenantId,
-      session.id,
-      { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 },
-      now,
-    );
+    // Only what the owner may read (visibility.ts): a transfer without consent hides what came before it.
+    const rows = await listVisibleMessages(this.ctx.repo, session, { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 }, now);
     const more = rows.length > limit;
     const messages = backward ? rows.slice(rows.length > limit ? 1 : 0) : rows.slice(0, limit);
     // The other side of the page: messages exist before `after` / after `before` when the bound is inside the conversation.

@@ -88,6 +88,8 @@ export interface MessagePageRequest {
   /** Exclusive bound: after this seq (forward) or before it (backward). */
   from: number | null;
   limit: number;
+  /** Inclusive bound on the far side: up to this seq (forward) or down to it (backward); absent: none. */
+  until?: number | null;
 }
 
 export interface SessionPageRequest {

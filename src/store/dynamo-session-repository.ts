@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isLive, Message, Session } from '../domain/session';
 import { ErasureCounts, ExportPage, Outcome, TransferEntry } from '../domain/user-data';
-import { AdminPageRequest, AdminRepository, TransferPage, TransferPageRequest } from '../sessions/admin-repository';
+import { AdminPageRequest, AdminRepository, TransferPage, TransferPageRequest, UserTransferPageRequest } from '../sessions/admin-repository';
 import {
   ClientMessageRecord,
   DuplicateClientMessageError,
@@ -101,8 +101,9 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
 
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {
     const forward = page.direction === 'forward';
-    const lo = forward && page.from !== null ? messageSk(page.from + 1) : MESSAGE_SK_FIRST;
-    const hi = !forward && page.from !== null ? messageSk(Math.max(page.from - 1, 0)) : MESSAGE_SK_LAST;
+    const until = page.until ?? null;
+    const lo = forward ? (page.from !== null ? messageSk(page.from + 1) : MESSAGE_SK_FIRST) : until !== null ? messageSk(Math.max(until, 0)) : MESSAGE_SK_FIRST;
+    const hi = !forward ? (page.from !== null ? messageSk(Math.max(page.from - 1, 0)) : MESSAGE_SK_LAST) : until !== null && until < 10 ** 8 ? messageSk(Math.max(until, 0)) : MESSAGE_SK_LAST;
     if (lo > hi) return [];
     const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': sessionPk(tenantId, sessionId), ':lo': lo, ':hi': hi });
     const items = await this.io.query({
@@ -155,6 +156,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
 
   listTransfers(tenantId: string, sessionId: string, page: TransferPageRequest, now: number): Promise<TransferPage> {
     return this.users.listTransfers(tenantId, sessionId, page, now);
+  }
+
+  listUserTransfers(tenantId: string, userId: string, page: UserTransferPageRequest, now: number): Promise<TransferPage> {
+    return this.users.listUserTransfers(tenantId, userId, page, now);
   }
 
   isKnownUser(tenantId: string, userId: string, now: number): Promise<boolean> {

@@ -1,6 +1,8 @@
 import { badInput } from '../domain/errors';
 import { isSessionId, isTopicId, messageId } from '../domain/ids';
+import { Session } from '../domain/session';
 import { ExportPage } from '../domain/user-data';
+import { visibleToOwner } from '../domain/visibility';
 import { AdminPageRequest } from '../sessions/admin-repository';
 import { toMessage, toSession } from './items';
 import { mentionGsiPk, mentionKey, MESSAGE_SK_LAST, messageSk, OUTCOME_SK_PREFIX, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, userGsiPk, userPk } from './keys';
@@ -30,11 +32,13 @@ const OUTER_BATCH = 10;
 /** Message items read per query of a session the user does not own (most are not theirs). */
 const FOREIGN_BATCH = 100;
 const MAX_CURSOR_LENGTH = 600;
-const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16})$/;
+/** A position in the user's mention partition: a session's mention, an audit, or a transfer copy (myTransfers; skipped here). */
+const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16}|X#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#ses_[0-9A-Z]{26}#\d{8})$/;
 
 /**
  * exportMyData, one bounded page at a time: everything stored about the user (their outcomes;
- * their sessions with every message and transfer entry; in sessions transferred away from
+ * their sessions with every transfer entry and the messages they may read there (not what a
+ * transfer without consent hid, visibility.ts); in sessions transferred away from
  * them, their own messages and the entries naming them; audits of erasures they made), as
  * typed records. A page reads at most EXPORT_CALLS_PER_PAGE times and holds at most `limit`
  * records, so a history of any length is exported in constant memory per request.
@@ -54,6 +58,8 @@ export class UserExport {
 class Run {
   readonly records: Record<string, unknown>[] = [];
   private calls = 0;
+  /** The user's own session being exported: of its conversation, what they may read (visibility.ts). */
+  private owned: Session | null = null;
 
   constructor(
     private readonly io: TableIO,
@@ -70,11 +76,10 @@ class Run {
   /** A cursor inside a session names one of the user's own (phase s) or one that mentions them (phase m); anything else is forged. */
   async checkResume(state: State): Promise<void> {
     this.calls++;
-    const ok =
-      state.p === 's'
-        ? (await this.io.get(sessionKey(this.tenantId, state.s!)))?.userId === this.userId
-        : state.p === 'm' && (await this.io.get(mentionKey(this.tenantId, state.s!, this.userId))) !== undefined;
+    const own = state.p === 's' ? await this.io.get(sessionKey(this.tenantId, state.s!)) : undefined;
+    const ok = state.p === 's' ? own?.userId === this.userId : state.p === 'm' && (await this.io.get(mentionKey(this.tenantId, state.s!, this.userId))) !== undefined;
     if (!ok) throw invalidCursor();
+    if (own) this.owned = toSession(own);
   }
 
   /** Advances `state` until the page is full; true when everything has been exported. */
@@ -120,6 +125,7 @@ class Run {
       if (state.p === 's') {
         if (!isUnexpired(item, this.now)) continue;
         this.records.push(sessionRecord(item));
+        this.owned = toSession(item);
         Object.assign(state, { s: String(item.sessionId), part: 'msg', seq: 0 });
         await this.sessionChildren(state);
       } else if (item.type === ERASURE) {
@@ -153,7 +159,8 @@ class Run {
         state.seq = Number(item.seq);
         if (!isUnexpired(item, this.now)) continue;
         const record = msg ? messageRecord(item, state.s) : transferRecord(item);
-        if (own || (msg ? item.authorId === this.userId : [item.fromUserId, item.toUserId, item.byUserId].includes(this.userId))) this.records.push(record);
+        const mine = msg ? (own ? visibleToOwner(this.owned!, toMessage(item, state.s)) : item.authorId === this.userId) : own || [item.fromUserId, item.toUserId, item.byUserId].includes(this.userId);
+        if (mine) this.records.push(record);
       }
       if (items.length < want) Object.assign(state, msg ? { part: 'xfer', seq: 0 } : { s: undefined, part: undefined, seq: undefined });
     }

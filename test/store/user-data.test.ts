@@ -54,6 +54,8 @@ test('erasure reaches messages the TTL sweep orphaned and what the user wrote in
     await service.sendMessage(bob, bobsOwn.id, 'bobWordsOwn in his own session', 'b-0');
     const moved = await service.start(alice, 'noted', false);
     await service.sendMessage(alice, moved.id, 'I exist to aliceSecretMoved every day', 'c-moved');
+    // She lets her words move with it (without her consent bob would never see them).
+    await admins.setAllowTransferWithContent(alice, moved.id, true);
     await admins.transfer(admin('er-t'), moved.id, 'bob');
     await service.sendMessage(bob, moved.id, 'I exist to bobWordsMoved for my team', 'b-1');
     const completed = await service.complete(bob, moved.id);

@@ -92,7 +92,8 @@ export class MemorySessionRepository extends MemoryUserData implements SessionRe
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {
     await this.enter('listMessages');
     if (!this.childrenVisible(tenantId, sessionId, now)) return [];
-    const all = this.storedMessages(tenantId, sessionId);
+    const until = page.until ?? null;
+    const all = this.storedMessages(tenantId, sessionId).filter((m) => until === null || (page.direction === 'forward' ? m.seq <= until : m.seq >= until));
     if (page.direction === 'forward') {
       const from = page.from ?? 0;
       return all.filter((m) => m.seq > from).slice(0, page.limit);
