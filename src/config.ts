@@ -240,8 +240,8 @@ export const RATE_LIMIT_DEFAULTS = {
   anonymous: { burst: 100, perSecond: 20 },
 } as const;
 
-/** Development: any port of http://localhost (a frontend dev server); production: none. */
-export const DEV_CORS_ORIGINS = ['http://localhost:*'];
+/** Development: any port of http://localhost or http://127.0.0.1 (a frontend dev server); production: none. */
+export const DEV_CORS_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'];
 
 // ---- `npm run notify-idle` ------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * prevention headers, `x-request-id`) and is cached by the browser for 10 minutes.
  *
  * An allow-list entry is an exact origin (`https://app.example.com`), or an origin with any
- * port (`http://localhost:*`, the development default).
+ * port (`http://localhost:*` and `http://127.0.0.1:*`, the development defaults).
  */
 const ALLOW_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id';
 const EXPOSE_HEADERS = 'retry-after, x-request-id';

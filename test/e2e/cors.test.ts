@@ -85,11 +85,12 @@ test('an origin not on the list gets no CORS headers at all', async () => {
   }
 });
 
-test('development default: a frontend dev server on any port of http://localhost works; other hosts and https do not', async () => {
+test('development default: a frontend dev server on any port of http://localhost or http://127.0.0.1 works; other hosts and https do not', async () => {
   const s = await server({});
   await expectAllowed(s.url, 'http://localhost:5173');
   await expectAllowed(s.url, 'http://localhost:3000');
-  for (const origin of ['http://localhost.evil.com:5173', 'https://localhost:5173', 'http://127.0.0.1:5173', 'http://evil.example.com']) {
+  await expectAllowed(s.url, 'http://127.0.0.1:5173');
+  for (const origin of ['http://localhost.evil.com:5173', 'https://localhost:5173', 'http://127.0.0.2:5173', 'http://127.0.0.1.evil.com:5173', 'http://evil.example.com']) {
     await expectNoCors(s.url, origin);
   }
 });

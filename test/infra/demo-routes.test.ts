@@ -55,7 +55,7 @@ test('development without JWT configuration: the page, and tokens for any tenant
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     expect(await script.text()).toMatch(/from '\.\/[a-z-]+\.js'/);
-    expect(await signInOptions(server)).toEqual({ devTokens: true, reason: null, apiOrigins: ['http://localhost:*'] });
+    expect(await signInOptions(server)).toEqual({ devTokens: true, reason: null, apiOrigins: ['http://localhost:*', 'http://127.0.0.1:*'] });
 
     const res = await requestToken(server, { tenantId: 'acme', userId: 'alice' });
     expect(res.status).toBe(200);
@@ -81,7 +81,7 @@ test('with JWT_SECRET (or JWKS) configured there are no development tokens; the 
       await res.arrayBuffer();
       expect((await fetch(`${baseOf(server.url)}/demo/`)).status).toBe(200);
       // The page asks first, and says why it shows a token field instead of "Sign in".
-      expect(await signInOptions(server)).toEqual({ devTokens: false, reason: expect.stringMatching(/JWT_SECRET or JWT_JWKS_URL is configured/), apiOrigins: ['http://localhost:*'] });
+      expect(await signInOptions(server)).toEqual({ devTokens: false, reason: expect.stringMatching(/JWT_SECRET or JWT_JWKS_URL is configured/), apiOrigins: ['http://localhost:*', 'http://127.0.0.1:*'] });
     });
   }
 });

@@ -100,7 +100,7 @@ describe('CORS_ORIGINS', () => {
   const prod = { NODE_ENV: 'production', JWT_SECRET: SECRET, DYNAMODB_ENDPOINT: 'aws' };
 
   test('default: any port of http://localhost in development, none in production; "none" says none', () => {
-    expect(loadConfig({}).corsOrigins).toEqual(['http://localhost:*']);
+    expect(loadConfig({}).corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
     expect(loadConfig(prod).corsOrigins).toEqual([]);
     expect(loadConfig({ CORS_ORIGINS: 'none' }).corsOrigins).toEqual([]);
   });
