@@ -9,6 +9,9 @@ export interface CostLimits extends PageSizes {
   maxCoachFields: number;
 }
 
+/** Erasing fields (eraseMyData, eraseUserData) per operation: each is a whole erasure, so one at a time. */
+export const MAX_ERASURE_FIELDS = 1;
+
 /**
  * The operation's cost against the limits; the errors to refuse it with, or [] when it may
  * run. Needs the request's variables (page sizes often come from them), so it runs once the
@@ -24,7 +27,7 @@ export function costErrors(
   limits: CostLimits,
   costOf: CostOf = (...a) => operationCost(...a, limits),
 ): GraphQLError[] {
-  const { cost, coachFields, coachFieldNames } = costOf(schema, document, operation, variables);
+  const { cost, coachFields, coachFieldNames, erasureFields } = costOf(schema, document, operation, variables);
   const errors: GraphQLError[] = [];
   const refuse = (message: string, details: Record<string, number>) =>
     errors.push(new GraphQLError(message, { nodes: [operation], extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...details, http: { status: 400 } } }));
@@ -35,17 +38,23 @@ export function costErrors(
       maxCoachFields: limits.maxCoachFields,
     });
   }
+  if (erasureFields > MAX_ERASURE_FIELDS) {
+    refuse(`The operation erases ${erasureFields} times; at most ${MAX_ERASURE_FIELDS} erasure (eraseMyData or eraseUserData) per request`, {
+      erasureFields,
+      maxErasureFields: MAX_ERASURE_FIELDS,
+    });
+  }
   if (cost > limits.maxCost) {
     const shown = Number.isFinite(cost) && cost < 1e15 ? Math.round(cost) : Number.MAX_SAFE_INTEGER;
     refuse(
-      `The operation costs ${shown}, more than the limit of ${limits.maxCost}: every field returned counts, multiplied by the page sizes (first/last) of the lists it is in, and every store or coach call counts more`,
+      `The operation costs ${shown}, more than the limit of ${limits.maxCost}: every field returned counts, multiplied by the page sizes (first/last) of the lists it is in, and every store or coach call and every byte it may read or return counts more`,
       { cost: shown, maxCost: limits.maxCost },
     );
   }
   return errors;
 }
 
-/** Refuses, before anything runs, operations over the cost or coach-call limits (GRAPHQL_VALIDATION_FAILED, HTTP 400). */
+/** Refuses, before anything runs, operations over the cost, coach-call or erasure limits (GRAPHQL_VALIDATION_FAILED, HTTP 400). */
 export function costLimit<T extends object>(limits: CostLimits): ApolloServerPlugin<T> {
   const costOf = memoOperationCost(limits);
   return {
