@@ -5,6 +5,7 @@ import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 import { bool, ConfigError, decimal, Env, int, nonEmpty, tableName, url } from './config-values';
 import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
+import { DEFAULT_MAX_TOPICS_PER_TENANT } from './domain/page-budget';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
@@ -51,6 +52,8 @@ export interface Config {
     sessionQueueLimit: number;
     /** How long a resume waits for the coach's welcome back before answering without it (it follows as a message). */
     welcomeBackWaitMs: number;
+    /** MAX_TOPICS_PER_TENANT: the most topics a tenant's catalogue holds (createTopic refuses more). */
+    maxTopicsPerTenant: number;
   };
   /** CORS_ORIGINS: the browser origins allowed to call /graphql (exact, or `scheme://host:*`). */
   corsOrigins: string[];
@@ -117,6 +120,7 @@ export const DEFAULT_MAX_COACH_FIELDS = 1;
 /** One operation in 100 logs its DynamoDB cost (at most a tenth of the time): counting every one costs about a quarter of a read's CPU on Node 20. */
 export const DEFAULT_DYNAMO_COST_EVERY = 100;
 export { DEFAULT_COACH_TIMEOUT_MS, ConfigError };
+export { DEFAULT_MAX_TOPICS_PER_TENANT };
 
 
 /** `stderrIsTty` decides the LOG_PRETTY default. */
@@ -182,6 +186,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
       sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
       welcomeBackWaitMs: int(env.WELCOME_BACK_WAIT_MS, 'WELCOME_BACK_WAIT_MS', DEFAULT_WELCOME_BACK_WAIT_MS, 0, 60_000),
+      maxTopicsPerTenant: int(env.MAX_TOPICS_PER_TENANT, 'MAX_TOPICS_PER_TENANT', DEFAULT_MAX_TOPICS_PER_TENANT, 1, 1000),
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     rateLimit: {

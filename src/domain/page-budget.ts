@@ -18,3 +18,6 @@ export const maxMessageBytes = (maxMessageChars: number) => 3 * maxMessageChars 
 
 /** The most a text field of at most `chars` UTF-16 units takes in a response (see maxMessageBytes). */
 export const maxTextBytes = (chars: number) => 3 * chars + 2;
+
+/** MAX_TOPICS_PER_TENANT's default: createTopic refuses more, and the cost model prices `topics` by it. */
+export const DEFAULT_MAX_TOPICS_PER_TENANT = 20;

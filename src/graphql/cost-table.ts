@@ -1,4 +1,6 @@
-import { maxMessageBytes, maxTextBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
+import { DEFAULT_MAX_TOPICS_PER_TENANT, maxMessageBytes, maxTextBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
+
+export { DEFAULT_MAX_TOPICS_PER_TENANT };
 
 /** A store call costs like this many returned fields (one GetItem, Query, or transaction). */
 export const STORE_CALL_COST = 25;
@@ -6,8 +8,6 @@ export const STORE_CALL_COST = 25;
 export const COACH_CALL_COST = 250;
 /** Bytes read or returned cost one unit per this many: the default budget (3000) then holds at most 750 KiB. */
 export const BYTES_PER_COST_UNIT = 256;
-/** The default cap on a tenant's topics (MAX_TOPICS_PER_TENANT): `topics` and tenantSessions without a topic are priced by it. */
-export const DEFAULT_MAX_TOPICS_PER_TENANT = 20;
 /** A topic's texts at most (src/topics/catalog.ts); a result schema at most a DynamoDB item. */
 const TOPIC_TEXT_CHARS = { name: 200, description: 2000, instructions: 20_000, openingMessage: 4000 };
 const ITEM_MAX_BYTES = 400 * 1024;
