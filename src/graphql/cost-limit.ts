@@ -1,6 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { CostOf, memoOperationCost, operationCost, PageSizes } from './cost';
+import type { CostBounds } from './cost-table';
+import type { Context } from './context';
+import type { Topic } from '../domain/topic';
 
 export interface CostLimits extends PageSizes {
   /** MAX_QUERY_COST: the most an operation may cost (see cost.ts for the units). */
@@ -63,11 +66,33 @@ export function costLimit<T extends object>(limits: CostLimits): ApolloServerPlu
         async didResolveOperation(rc) {
           // No operation: graphql-js reports that itself when it executes.
           if (!rc.operation) return;
-          const errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits, costOf);
+          let errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits, costOf);
+          // Priced with the most topics and the longest texts a tenant may have; the caller's
+          // own catalogue (cached) may hold less: priced again by it before refusing.
+          const bounds = errors.some((e) => e.extensions.maxCost !== undefined) ? await catalogBounds(rc.contextValue) : null;
+          if (bounds) errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, { ...limits, ...bounds });
           // Apollo sends what didResolveOperation throws as the response; one error is enough to say why.
           if (errors.length) throw errors[0];
         },
       };
+    },
+  };
+}
+
+/** What the caller's tenant's catalogue really holds: how many topics, and the longest of each text. */
+async function catalogBounds(context: object): Promise<Pick<CostBounds, 'maxTopics' | 'topicBytes'> | null> {
+  const ctx = context as Partial<Context>;
+  if (!ctx.viewer || !ctx.services?.topics) return null;
+  const { all } = await ctx.services.topics.catalogFor(ctx.viewer.tenantId);
+  const longest = (text: (t: Topic) => unknown) => Math.max(0, ...all.map((t) => Buffer.byteLength(JSON.stringify(text(t) ?? null))));
+  return {
+    maxTopics: all.length,
+    topicBytes: {
+      name: longest((t) => t.name),
+      description: longest((t) => t.description),
+      instructions: longest((t) => t.instructions),
+      openingMessage: longest((t) => t.openingMessage),
+      resultSchema: longest((t) => t.resultSchema),
     },
   };
 }

@@ -20,7 +20,11 @@ export interface CostBounds {
   maxMessageChars?: number;
   /** The most topics a tenant's catalogue holds (MAX_TOPICS_PER_TENANT, or TOPICS_FILE's count if more). */
   maxTopics?: number;
+  /** The longest of each topic text in the tenant's catalogue, in bytes; absent: the largest allowed. */
+  topicBytes?: Partial<Record<TopicText, number>>;
 }
+
+export type TopicText = 'name' | 'description' | 'instructions' | 'openingMessage' | 'resultSchema';
 
 export const bytesCost = (bytes: number) => Math.ceil(bytes / BYTES_PER_COST_UNIT);
 export const messageCharsOf = (b: CostBounds) => b.maxMessageChars ?? 4000;
@@ -101,11 +105,11 @@ export const FIELD_BYTES = new Map<string, (b: CostBounds) => number>([
   ['Message.content', (b) => maxTextBytes(messageCharsOf(b))],
   // The pieces of one reply add up to at most a message.
   ['SendMessageStreamEvent.delta', (b) => maxTextBytes(messageCharsOf(b))],
-  ['Topic.name', () => maxTextBytes(TOPIC_TEXT_CHARS.name)],
-  ['Topic.description', () => maxTextBytes(TOPIC_TEXT_CHARS.description)],
-  ['Topic.instructions', () => maxTextBytes(TOPIC_TEXT_CHARS.instructions)],
-  ['Topic.openingMessage', () => maxTextBytes(TOPIC_TEXT_CHARS.openingMessage)],
-  ['Topic.resultSchema', () => ITEM_MAX_BYTES],
+  ['Topic.name', (b) => b.topicBytes?.name ?? maxTextBytes(TOPIC_TEXT_CHARS.name)],
+  ['Topic.description', (b) => b.topicBytes?.description ?? maxTextBytes(TOPIC_TEXT_CHARS.description)],
+  ['Topic.instructions', (b) => b.topicBytes?.instructions ?? maxTextBytes(TOPIC_TEXT_CHARS.instructions)],
+  ['Topic.openingMessage', (b) => b.topicBytes?.openingMessage ?? maxTextBytes(TOPIC_TEXT_CHARS.openingMessage)],
+  ['Topic.resultSchema', (b) => b.topicBytes?.resultSchema ?? ITEM_MAX_BYTES],
   ['DataExportPage.records', () => PAGE_BYTE_BUDGET],
 ]);
 
