@@ -114,7 +114,7 @@ export interface ObservabilityConfig {
 }
 
 // Defaults shared with the layers that apply them when a caller passes none.
-/** Every operation in operations/ at page size 100 costs at most about 1,800 (test/unit/cost.test.ts). */
+/** Every operation in operations/ at page size 100 costs at most about 2,950 (test/unit/cost.test.ts); a request within it reads under 200 read units and returns under 1 MB. */
 export const DEFAULT_MAX_QUERY_COST = 3000;
 export const DEFAULT_MAX_COACH_FIELDS = 1;
 /** One operation in 100 logs its DynamoDB cost (at most a tenth of the time): counting every one costs about a quarter of a read's CPU on Node 20. */
