@@ -49,6 +49,11 @@ export class TopicAdminService {
    * when the catalogue has archived topics), so a session in progress keeps its topic in the
    * holder's list. In catalogue order.
    */
+  /** The most topics any tenant's catalogue may hold: the cap, or the defaults if they are more. */
+  get catalogueBound(): number {
+    return Math.max(this.maxTopics, this.tenantTopics.defaults.all.length);
+  }
+
   async list(
     viewer: Viewer,
     includeArchived: boolean,
