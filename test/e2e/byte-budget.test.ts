@@ -92,6 +92,21 @@ test('a page of 100 big messages stops early at the byte budget with hasNextPage
   expect(forward).toHaveLength(MESSAGES);
 });
 
+test('an export of big messages pages at the byte budget: each page under 1 MB and 200 read units, every message once', async () => {
+  const contents: string[] = [];
+  let after: string | null = null;
+  for (let pages = 0; pages < 50; pages++) {
+    const { res, rcu, bytes } = await measured('query($after: String) { exportMyData(first: 100, after: $after) { records hasNextPage endCursor } }', { after }, alice);
+    expect(res.errors).toBeUndefined();
+    expect({ bytes: bytes < MB, rcu: rcu < MAX_RCU }).toEqual({ bytes: true, rcu: true });
+    const page = res.data!.exportMyData as { records: { type: string; content?: string }[]; hasNextPage: boolean; endCursor: string | null };
+    contents.push(...page.records.filter((r) => r.type === 'message').map((r) => r.content!));
+    if (!page.hasNextPage) break;
+    after = page.endCursor;
+  }
+  expect(contents.slice(1)).toEqual(Array.from({ length: MESSAGES - 1 }, (_, i) => big(i + 2)));
+});
+
 test('a streamed reply with the session\'s messages(first: 100) (22.9 MB in the review: session rides on two events) is refused before anything is stored', async () => {
   const query = `subscription($s: ID!) { sendMessageStream(sessionId: $s, content: "hi", clientMessageId: "c-1") { delta session { ${page100('m')} } } }`;
   expect(query.length).toBeLessThan(2048);
