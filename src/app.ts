@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Config } from './config';
 import { Clock, systemClock } from './domain/clock';
@@ -18,8 +19,8 @@ import { TopicAdminService } from './topics/topic-admin-service';
 import { DynamoTopicRepository } from './store/dynamo-topic-repository';
 import { RunningServer, startHttpServer } from './http/server';
 import { RateLimiter } from './http/rate-limit';
-import { rateLimited } from './domain/errors';
 import { attachSubscriptions } from './http/subscriptions';
+import { clientAddress } from './http/client-address';
 import { instrumentClient, RequestStats } from './store/request-stats';
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
@@ -80,7 +81,7 @@ export async function startApp({
     seen.read = totals.readCapacity;
     seen.write = totals.writeCapacity;
   });
-  const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName);
+  const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName, { erasureAuditRetentionDays: config.erasureAuditRetentionDays });
   // The catalogue is every tenant's default; a tenant's own topics (in the table) extend and override it.
   const topicRepo = new DynamoTopicRepository(documentClient(dynamo), config.tableName);
   const tenantTopics = new TenantTopics(topics, topicRepo);
@@ -115,6 +116,8 @@ export async function startApp({
   const observer = createOperationObserver({ log, metrics, logMessageContent: observability.logMessageContent });
   // One limiter for every transport of this process (HTTP now; a WebSocket transport takes it from App).
   const rateLimiter = new RateLimiter(config.rateLimit, () => clock.now());
+  // Every per-address bound (rate limits, sockets) sees the client behind TRUST_PROXY_HOPS proxies.
+  const addressOf = (req: IncomingMessage) => clientAddress(req, config.trustProxyHops);
   const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
   const services = {
     sessions,
@@ -139,21 +142,21 @@ export async function startApp({
       corsOrigins: config.corsOrigins,
       rateLimiter,
       dynamoCostEvery: observability.dynamoCostEvery,
+      shape: { maxSelections: config.limits.maxQuerySelections, maxAliases: config.limits.maxQueryAliases },
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+      addressOf,
       // sendMessageStream over graphql-ws, on the same port and path (docs/streaming.md).
-      attach: (httpServer, schema, limits) =>
+      attach: (httpServer, checks) =>
         attachSubscriptions(httpServer, {
-          schema,
+          checks,
           verifier,
           services,
           log,
           config: config.subscriptions,
-          limits,
           maxPayloadBytes: config.limits.bodyLimitBytes,
+          addressOf,
           // The same buckets as HTTP: a subscription is one request of its user and tenant.
-          admit: (viewer) => {
-            const decision = rateLimiter.take(viewer);
-            return decision.ok ? undefined : rateLimited(decision.retryAfterSeconds);
-          },
+          limits: rateLimiter,
           report: observer.report,
           gauges: { sockets: (n) => metrics.websockets.set(n), subscriptions: (n) => metrics.subscriptions.set(n) },
         }).plugin,
@@ -169,6 +172,7 @@ export async function startApp({
             log,
             staticDir: demoDir,
             devToken: devAuth && secret ? { secret, tenantClaim: config.auth.tenantClaim, maxLifetimeSeconds: config.auth.maxTokenLifetimeSeconds } : undefined,
+            apiOrigins: config.corsOrigins,
           });
         }
       },

@@ -6,10 +6,12 @@ import { bool, ConfigError, decimal, Env, int, nonEmpty, tableName, url } from '
 import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
 import { DEFAULT_MAX_TOPICS_PER_TENANT } from './domain/page-budget';
+import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from './store/user-items';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 import { parseOriginRule } from './http/cors';
+import { DEFAULT_SHAPE_LIMITS } from './graphql/document-shape';
 
 /**
  * The one reader of the environment: every variable the server and its commands use is
@@ -38,6 +40,8 @@ export interface Config {
   subscriptions: SubscriptionConfig;
   /** OUTCOME_RETENTION_DAYS: how long a user's outcome of a topic is kept after completion; null (unset): kept. */
   outcomeRetentionDays: number | null;
+  /** ERASURE_AUDIT_RETENTION_DAYS: how long the audit entry of an erasure is kept. */
+  erasureAuditRetentionDays: number;
   limits: {
     maxMessageChars: number;
     bodyLimitBytes: number;
@@ -54,10 +58,17 @@ export interface Config {
     welcomeBackWaitMs: number;
     /** MAX_TOPICS_PER_TENANT: the most topics a tenant's catalogue holds (createTopic refuses more). */
     maxTopicsPerTenant: number;
+    /** MAX_QUERY_SELECTIONS, MAX_QUERY_ALIASES: the shape a document may have before it is validated (document-shape.ts). */
+    maxQuerySelections: number;
+    maxQueryAliases: number;
+    /** REQUEST_TIMEOUT_MS: the longest an HTTP request (headers and body) may take to arrive; then 408. */
+    requestTimeoutMs: number;
   };
   /** CORS_ORIGINS: the browser origins allowed to call /graphql (exact, or `scheme://host:*`). */
   corsOrigins: string[];
   rateLimit: RateLimitConfig;
+  /** TRUST_PROXY_HOPS: proxies in front whose X-Forwarded-For is believed; every per-address bound uses the address behind them. */
+  trustProxyHops: number;
 }
 
 /** Requests per caller (docs/security.md#rate-limits): a token bucket each. */
@@ -95,9 +106,25 @@ export interface SubscriptionConfig {
   idleTimeoutMs: number;
   /** SUBSCRIPTION_INIT_TIMEOUT_MS: how long a new socket may take to send connection_init (then 4408). */
   initTimeoutMs: number;
+  /** SUBSCRIPTION_SOCKETS_PER_USER: one user's authenticated sockets; one more is closed with 4429. */
+  socketsPerUser: number;
+  /** SUBSCRIPTION_SOCKETS_PER_ADDRESS: open sockets from one client address; one more upgrade is refused with HTTP 429. */
+  socketsPerAddress: number;
+  /** SUBSCRIPTION_FRAMES_BURST / _PER_SECOND: messages one socket may send (a token bucket); past it the socket is closed with 4429. */
+  frames: { burst: number; perSecond: number };
 }
 
-export const DEFAULT_SUBSCRIPTIONS: SubscriptionConfig = { perUser: 4, maxSockets: 10_000, keepAliveMs: 15_000, idleTimeoutMs: 60_000, initTimeoutMs: 3_000 };
+export const DEFAULT_SUBSCRIPTIONS: SubscriptionConfig = {
+  perUser: 4,
+  maxSockets: 10_000,
+  keepAliveMs: 15_000,
+  idleTimeoutMs: 60_000,
+  initTimeoutMs: 3_000,
+  socketsPerUser: 8,
+  // A company behind one NAT: a thousand people streaming at once from one address.
+  socketsPerAddress: 1000,
+  frames: { burst: 50, perSecond: 10 },
+};
 
 /** Logging, metrics and demo switches. */
 export interface ObservabilityConfig {
@@ -119,6 +146,8 @@ export const DEFAULT_MAX_QUERY_COST = 3000;
 export const DEFAULT_MAX_COACH_FIELDS = 1;
 /** One operation in 100 logs its DynamoDB cost (at most a tenth of the time): counting every one costs about a quarter of a read's CPU on Node 20. */
 export const DEFAULT_DYNAMO_COST_EVERY = 100;
+/** A request's headers and body must arrive within this (a slow client holds a connection no longer). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export { DEFAULT_COACH_TIMEOUT_MS, ConfigError };
 export { DEFAULT_MAX_TOPICS_PER_TENANT };
 
@@ -175,8 +204,15 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       keepAliveMs: int(env.SUBSCRIPTION_KEEPALIVE_MS, 'SUBSCRIPTION_KEEPALIVE_MS', DEFAULT_SUBSCRIPTIONS.keepAliveMs, 0, 600_000),
       idleTimeoutMs: int(env.SUBSCRIPTION_IDLE_TIMEOUT_MS, 'SUBSCRIPTION_IDLE_TIMEOUT_MS', DEFAULT_SUBSCRIPTIONS.idleTimeoutMs, 100, 86_400_000),
       initTimeoutMs: int(env.SUBSCRIPTION_INIT_TIMEOUT_MS, 'SUBSCRIPTION_INIT_TIMEOUT_MS', DEFAULT_SUBSCRIPTIONS.initTimeoutMs, 100, 60_000),
+      socketsPerUser: int(env.SUBSCRIPTION_SOCKETS_PER_USER, 'SUBSCRIPTION_SOCKETS_PER_USER', DEFAULT_SUBSCRIPTIONS.socketsPerUser, 1, 1000),
+      socketsPerAddress: int(env.SUBSCRIPTION_SOCKETS_PER_ADDRESS, 'SUBSCRIPTION_SOCKETS_PER_ADDRESS', DEFAULT_SUBSCRIPTIONS.socketsPerAddress, 1, 1_000_000),
+      frames: {
+        burst: int(env.SUBSCRIPTION_FRAMES_BURST, 'SUBSCRIPTION_FRAMES_BURST', DEFAULT_SUBSCRIPTIONS.frames.burst, 1, 100_000),
+        perSecond: decimal(env.SUBSCRIPTION_FRAMES_PER_SECOND, 'SUBSCRIPTION_FRAMES_PER_SECOND', DEFAULT_SUBSCRIPTIONS.frames.perSecond, 0.01, 100_000),
+      },
     },
     outcomeRetentionDays: nonEmpty(env.OUTCOME_RETENTION_DAYS) === undefined ? null : int(env.OUTCOME_RETENTION_DAYS, 'OUTCOME_RETENTION_DAYS', 0, 1, 36_500),
+    erasureAuditRetentionDays: int(env.ERASURE_AUDIT_RETENTION_DAYS, 'ERASURE_AUDIT_RETENTION_DAYS', DEFAULT_ERASURE_AUDIT_RETENTION_DAYS, 1, 36_500),
     limits: {
       maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
       bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
@@ -187,6 +223,9 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
       welcomeBackWaitMs: int(env.WELCOME_BACK_WAIT_MS, 'WELCOME_BACK_WAIT_MS', DEFAULT_WELCOME_BACK_WAIT_MS, 0, 60_000),
       maxTopicsPerTenant: int(env.MAX_TOPICS_PER_TENANT, 'MAX_TOPICS_PER_TENANT', DEFAULT_MAX_TOPICS_PER_TENANT, 1, 1000),
+      maxQuerySelections: int(env.MAX_QUERY_SELECTIONS, 'MAX_QUERY_SELECTIONS', DEFAULT_SHAPE_LIMITS.maxSelections, 10, 10_000),
+      maxQueryAliases: int(env.MAX_QUERY_ALIASES, 'MAX_QUERY_ALIASES', DEFAULT_SHAPE_LIMITS.maxAliases, 0, 1000),
+      requestTimeoutMs: int(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000),
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     rateLimit: {
@@ -195,6 +234,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       tenant: bucket(env, 'TENANT', RATE_LIMIT_DEFAULTS.tenant),
       anonymous: bucket(env, 'ANONYMOUS', RATE_LIMIT_DEFAULTS.anonymous),
     },
+    trustProxyHops: int(env.TRUST_PROXY_HOPS, 'TRUST_PROXY_HOPS', 0, 0, 10),
   };
 }
 

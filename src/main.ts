@@ -8,7 +8,8 @@ import { startReaper } from './store/embedded-reaper';
 import { TopicsFileError } from './topics/catalog';
 import { hsSecret, startApp } from './app';
 import { devTokenLifetime, signToken } from './auth/dev-token';
-import { SANDBOX_EXAMPLE } from './sandbox-example';
+import { sandboxFor } from './sandbox-example';
+import { isLoopbackHost } from './demo/loopback';
 
 /** Composition root: config -> DynamoDB (embedded by default) -> app -> signals. */
 async function main() {
@@ -44,8 +45,9 @@ async function main() {
       config,
       dynamo,
       log,
-      // The example operations always (in development); the header only when the server signs its own tokens.
-      sandbox: { document: SANDBOX_EXAMPLE, headers: token ? { Authorization: `Bearer ${token}` } : undefined },
+      // The example operations always (in development); the header only when the server signs its
+      // own tokens and no other machine can open the page.
+      sandbox: sandboxFor(config.host, token),
     });
     log.info('listening', { url: app.server.url, store: target.endpoint ?? 'aws', table: config.tableName });
     printBanner(app.server.url, config, token);
@@ -96,6 +98,9 @@ function printBanner(url: string, config: Config, token: string | undefined) {
   if (token) {
     lines.push('Development token (tenant demo-tenant, user demo-user; others: npm run token -- --tenant T --user U):');
     lines.push(`  Authorization: Bearer ${token}`);
+    if (!isLoopbackHost(config.host)) {
+      lines.push(`  (HOST=${config.host ?? ''} lets other machines open Sandbox, so its page does not carry this token: paste it there.)`);
+    }
   }
   process.stdout.write(lines.join('\n') + '\n\n');
 }

@@ -8,6 +8,9 @@ const params = new URLSearchParams(location.search);
 /** The GraphQL endpoint: ?api=<url>, or /graphql next to /demo/ when the server serves the page. */
 export const API_URL = params.get('api') ?? new URL('../graphql', location.href).toString();
 const DEMO_URL = new URL('/demo/', API_URL);
+const API_ORIGIN = DEMO_URL.origin;
+/** The page's own server answers here (when it serves the page): its dev tokens and its CORS_ORIGINS. */
+const OWN_OPTIONS_URL = new URL('sign-in-options', location.href);
 
 export class ApiError extends Error {
   constructor(
@@ -22,17 +25,31 @@ export class ApiError extends Error {
 // ---- the token ----------------------------------------------------------------
 
 const TOKEN_KEY = 'demo.token';
-/** Kept per tab (sessionStorage), so two windows can be two users. */
-let token: string | null = sessionStorage.getItem(TOKEN_KEY);
+/** In use; kept per tab (sessionStorage) when the API is trusted, so two windows can be two users. */
+let token: string | null = null;
 
-export const hasToken = () => token !== null;
+/**
+ * Whether a stored or development token may go to the API: it is the page's own origin, or
+ * one its server lists in CORS_ORIGINS (apiOrigins of sign-in-options). Any other `?api=`
+ * (a link anyone can make) gets only a token pasted for it, never one kept in this tab.
+ */
+let trustedApi = API_ORIGIN === location.origin;
+
+/** The token kept in this tab, put to use if the API may have it; false when there is none to use. */
+export function restoreToken(): boolean {
+  const stored = sessionStorage.getItem(TOKEN_KEY);
+  if (!stored || !trustedApi) return false;
+  token = stored;
+  return true;
+}
 
 /** The Authorization value the API expects (HTTP header, and graphql-ws connection_init). */
 export const authorization = () => (token ? `Bearer ${token}` : null);
 
 export function useToken(value: string): void {
   token = value.trim();
-  sessionStorage.setItem(TOKEN_KEY, token);
+  // A token pasted for an untrusted API is used, not kept: a later ?api= could name another.
+  if (trustedApi) sessionStorage.setItem(TOKEN_KEY, token);
 }
 
 export function dropToken(): void {
@@ -82,21 +99,52 @@ export interface SignInOptions {
   devTokens: boolean;
   /** Why not, in words for the person at the page. */
   reason: string | null;
+  /** Origins besides the page's own that may get a stored or development token (the server's CORS_ORIGINS). */
+  apiOrigins?: string[];
 }
 
-/** Asks the server whether it issues development tokens to this page (never for a server with JWT configuration). */
-export async function signInOptions(): Promise<SignInOptions> {
+async function fetchOptions(url: URL): Promise<SignInOptions | null> {
   try {
-    const res = await fetch(new URL('sign-in-options', DEMO_URL));
+    const res = await fetch(url);
     if (res.ok) return (await res.json()) as SignInOptions;
   } catch {
     // Unreachable, or another origin without CORS: the same answer as a server without the route.
   }
-  return { devTokens: false, reason: `The API at ${DEMO_URL.origin} issues no development tokens (production, or not this server's page): paste a token.` };
+  return null;
+}
+
+/** A CORS_ORIGINS entry: an exact origin, or `scheme://host:*` for any port of that host. */
+export function originAllowed(entries: readonly string[], origin: string): boolean {
+  return entries.some((e) => e === origin || (e.endsWith(':*') && withoutPort(origin) === e.slice(0, -2)));
+}
+
+const withoutPort = (origin: string) => {
+  const url = new URL(origin);
+  return `${url.protocol}//${url.hostname}`;
+};
+
+/**
+ * Asks the page's own server which APIs it may hand a stored or development token to, then
+ * the API's server whether it issues development tokens to this page (never with JWT
+ * configuration). An API outside that list gets neither: the page asks for a token to paste.
+ */
+export async function signInOptions(): Promise<SignInOptions> {
+  const own = await fetchOptions(OWN_OPTIONS_URL);
+  trustedApi = API_ORIGIN === location.origin || originAllowed(own?.apiOrigins ?? [], API_ORIGIN);
+  if (!trustedApi) {
+    return {
+      devTokens: false,
+      reason: `The API at ${API_ORIGIN} (?api=) is neither this page's origin nor listed in its server's CORS_ORIGINS, so the page sends it no kept or development token: paste a token for that API.`,
+    };
+  }
+  const apiOptions = new URL('sign-in-options', DEMO_URL);
+  const options = apiOptions.href === OWN_OPTIONS_URL.href ? own : await fetchOptions(apiOptions);
+  return options ?? { devTokens: false, reason: `The API at ${API_ORIGIN} issues no development tokens (production, or not this server's page): paste a token.` };
 }
 
 /** A development token for this tenant and user (POST /demo/token). */
 export async function requestDevToken(tenantId: string, userId: string): Promise<string> {
+  if (!trustedApi) throw new ApiError('This page sends development tokens only to its own origin or its server\'s CORS_ORIGINS: paste a token instead', 'NO_DEV_TOKENS');
   const res = await fetch(new URL('token', DEMO_URL), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -2,7 +2,7 @@
  * Signing in: with a development token when the server issues them (development without
  * JWT configuration, to a browser on its machine), else with a pasted token, saying why.
  */
-import { ApiError, claims, dropToken, hasToken, requestDevToken, signInOptions, useToken } from './api.js';
+import { ApiError, claims, dropToken, requestDevToken, restoreToken, signInOptions, useToken } from './api.js';
 import { resetState, state } from './state.js';
 import { loadTopics } from './topics.js';
 import { $, byTest, say, show, showError } from './ui.js';
@@ -51,9 +51,12 @@ export function signOut(): void {
   showError(null);
 }
 
-/** At load: a token kept from before a reload is used, or dropped (back to sign in, with the reason) when the server refuses it. */
+/**
+ * At load (after prepareSignIn): a token kept from before a reload is used if the API may
+ * have it, or dropped (back to sign in, with the reason) when the server refuses it.
+ */
 export async function resumeSignIn(): Promise<void> {
-  if (!hasToken()) return;
+  if (!restoreToken()) return;
   try {
     await enter();
   } catch (e) {

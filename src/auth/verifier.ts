@@ -1,7 +1,8 @@
-import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
 import { AuthConfig } from '../config';
 import { DomainError } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
+import { Lru } from '../lru';
 
 export interface TokenVerifier {
   /** The caller named by a bearer token; throws UNAUTHENTICATED for anything short of a valid token. */
@@ -59,13 +60,22 @@ export function createVerifier(config: AuthConfig, secret = config.secret, cache
 
 /**
  * A token may be used for at most `max` seconds: from its `iat` to its `exp`, and from now to its
- * `exp` (so a token without `iat`, or with an `iat` in the future, is bounded too). A stolen
- * long-lived token is then refused, whoever issued it.
+ * `exp` (so a token without `iat` is bounded too). An `iat` in the future (beyond the clock
+ * tolerance) is refused. A stolen long-lived token is then refused, whoever issued it.
  */
 function checkLifetime(payload: JWTPayload, max: number, nowSec: number): void {
   const exp = payload.exp!; // required and checked by jose
+  if (typeof payload.iat === 'number' && payload.iat > nowSec + CLOCK_TOLERANCE) throw unauthenticated('The token was issued in the future (iat)');
   const longest = Math.max(exp - nowSec, typeof payload.iat === 'number' ? exp - payload.iat : 0);
   if (longest > max + CLOCK_TOLERANCE) throw unauthenticated(`The token's lifetime exceeds the maximum of ${max} seconds`);
+}
+
+/**
+ * When a verified token stops being accepted, ms: its `exp` plus the clock tolerance, the one
+ * rule for both transports (HTTP checks each request; a WebSocket closes at that time).
+ */
+export function acceptedUntil(token: string): number {
+  return ((decodeJwt(token).exp ?? 0) + CLOCK_TOLERANCE) * 1000;
 }
 
 /**
@@ -75,13 +85,15 @@ function checkLifetime(payload: JWTPayload, max: number, nowSec: number): void {
  * Only successful verifications are kept.
  */
 export class TokenCache {
-  private readonly entries = new Map<string, { viewer: Viewer; until: number }>();
+  private readonly entries: Lru<{ viewer: Viewer; until: number }>;
 
   constructor(
-    private readonly maxEntries = 10_000,
+    maxEntries = 10_000,
     private readonly maxAgeMs = 300_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.entries = new Lru(maxEntries);
+  }
 
   get size() {
     return this.entries.size;
@@ -90,18 +102,14 @@ export class TokenCache {
   get(token: string): Viewer | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
+    if (entry.until > this.now()) return entry.viewer;
     this.entries.delete(token);
-    if (entry.until <= this.now()) return undefined;
-    this.entries.set(token, entry); // most recently used last
-    return entry.viewer;
+    return undefined;
   }
 
   set(token: string, viewer: Viewer, expiresAtMs: number): void {
     const until = Math.min(expiresAtMs, this.now() + this.maxAgeMs);
-    if (until <= this.now() || this.maxEntries === 0) return;
-    this.entries.delete(token);
-    this.entries.set(token, { viewer, until });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    if (until > this.now()) this.entries.set(token, { viewer, until });
   }
 }
 

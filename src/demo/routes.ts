@@ -3,6 +3,9 @@ import { dirname, join } from 'node:path';
 import express from 'express';
 import { devTokenLifetime, signToken } from '../auth/dev-token';
 import type { Logger } from '../logger';
+import { hasLoopbackHostHeader, isLoopback } from './loopback';
+
+export { isLoopback, isLoopbackHost, hasLoopbackHostHeader } from './loopback';
 
 /** Where `npm run build:web` puts the reference client (index.html, demo.js, style.css). */
 export const DEMO_STATIC_DIR = join(projectRoot(), 'dist', 'web');
@@ -16,33 +19,36 @@ export interface DemoRouteOptions {
    * Without it there is no POST /demo/token (the page then asks for a token to paste).
    */
   devToken?: { secret: string; tenantClaim: string; maxLifetimeSeconds: number };
+  /**
+   * CORS_ORIGINS: besides its own origin, the only APIs the page (given `?api=`) sends a stored
+   * or development token to. Entries as in CORS_ORIGINS (`http://localhost:*`: any port).
+   */
+  apiOrigins?: readonly string[];
   log: Logger;
 }
 
 const ID = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 /**
- * A caller on this machine: the socket's peer is a loopback address (127.0.0.0/8, ::1, or
- * 127.x mapped into IPv6). Headers such as X-Forwarded-For are never consulted: anyone can send them.
+ * What GET /demo/sign-in-options tells the page: whether POST /demo/token will sign it a
+ * token, and if not, why; and the API origins (CORS_ORIGINS entries) other than its own that
+ * it may send a stored or development token to.
  */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
-
-/** What GET /demo/sign-in-options tells the page: whether POST /demo/token will sign it a token, and if not, why. */
 export interface SignInOptions {
   devTokens: boolean;
   reason: string | null;
+  apiOrigins: string[];
 }
 
-/** Why there are no development tokens for this caller (null: there are). */
-export function noDevTokensReason(devTokens: boolean, remoteAddress: string | undefined): string | null {
+/** Why there are no development tokens for this request (null: there are). */
+export function noDevTokensReason(devTokens: boolean, req: express.Request): string | null {
   if (!devTokens) {
     return 'This server verifies tokens from an identity provider (JWT_SECRET or JWT_JWKS_URL is configured), so it signs none itself: paste a token from your sign-in.';
   }
-  if (!isLoopback(remoteAddress)) return 'Development tokens are issued only to a browser on the server\'s own machine: paste a token instead.';
+  if (!isLoopback(req.socket.remoteAddress)) return 'Development tokens are issued only to a browser on the server\'s own machine: paste a token instead.';
+  if (!hasLoopbackHostHeader(req)) {
+    return `Development tokens are issued only to pages opened as localhost, 127.0.0.1 or [::1] with this server's port (this page is ${JSON.stringify((req.headers.host ?? '').slice(0, 100))}): paste a token instead.`;
+  }
   return null;
 }
 
@@ -52,9 +58,14 @@ export function noDevTokensReason(devTokens: boolean, remoteAddress: string | un
  */
 export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
   const dir = opts.staticDir ?? DEMO_STATIC_DIR;
+  app.use('/demo', (_req, res, next) => {
+    // Nobody may frame the page (clickjacking its sign-in or its buttons); X-Frame-Options for older browsers.
+    res.set('x-frame-options', 'DENY');
+    next();
+  });
   app.get('/demo/sign-in-options', (req, res) => {
-    const reason = noDevTokensReason(opts.devToken !== undefined, req.socket.remoteAddress);
-    const body: SignInOptions = { devTokens: reason === null, reason };
+    const reason = noDevTokensReason(opts.devToken !== undefined, req);
+    const body: SignInOptions = { devTokens: reason === null, reason, apiOrigins: [...(opts.apiOrigins ?? [])] };
     res.set('cache-control', 'no-store').json(body);
   });
   if (opts.devToken) {
@@ -64,6 +75,13 @@ export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
       if (!isLoopback(req.socket.remoteAddress)) {
         opts.log.warn('development token refused to a remote caller', { remoteAddress: req.socket.remoteAddress });
         res.status(403).json({ error: 'Development tokens are issued only to callers on this machine (loopback)' });
+        return;
+      }
+      // DNS rebinding: a page of another site whose name now resolves to 127.0.0.1 has a loopback
+      // peer too, but sends its own name as Host.
+      if (!hasLoopbackHostHeader(req)) {
+        opts.log.warn('development token refused to a request for another host name', { host: (req.headers.host ?? '').slice(0, 100) });
+        res.status(403).json({ error: "Development tokens are issued only to requests for localhost, 127.0.0.1 or [::1] with this server's port (Host header)" });
         return;
       }
       const body = (req.body ?? {}) as { tenantId?: unknown; userId?: unknown };
@@ -80,7 +98,7 @@ export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
   }
   app.use('/demo', (_req, res, next) => {
     // The page talks only to its own origin (or the API named by ?api=) and runs only its own script.
-    res.set('content-security-policy', "default-src 'self'; connect-src *; img-src 'self' data:; style-src 'self'; script-src 'self'");
+    res.set('content-security-policy', "default-src 'self'; connect-src *; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
     if (!existsSync(join(dir, 'index.html'))) {
       res.status(503).type('text/plain').send('The demo client is not built: run `npm run build:web` (npm start and npm test do).\n');
       return;

@@ -38,11 +38,21 @@ const KEYS = new Map<string, readonly string[]>([
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 const MAX_DEPTH = 6;
 const MAX_PROPERTIES = 50;
+/** A property name: 1-64 characters, one line, clean text (the rules of other names, src/domain/text.ts). */
+export const MAX_PROPERTY_NAME_CHARS = 64;
+/**
+ * The whole schema as JSON: depth and per-object bounds alone allow 50^6 nodes, and the schema
+ * is stored on the topic item and sent to the model with every extraction.
+ */
+export const MAX_SCHEMA_JSON_CHARS = 20_000;
 const MAX_ITEMS_BOUND = 1000;
 const MAX_LENGTH_BOUND = 100_000;
 
 /** Reads a schema from TOPICS_FILE; `fail` names the problem (with its path). The root must be an object schema. */
 export function parseResultSchema(raw: unknown, fail: (problem: string) => Error): ResultObjectSchema {
+  // Measured before the walk, so a huge schema costs one stringify, not a walk of every node.
+  // A cycle cannot come from JSON (TOPICS_FILE or GraphQL); stringify would throw on one.
+  if (JSON.stringify(raw)?.length > MAX_SCHEMA_JSON_CHARS) throw fail(`"resultSchema" is longer than ${MAX_SCHEMA_JSON_CHARS} characters as JSON`);
   const schema = parseNode(raw, 'resultSchema', 0, fail);
   if (schema.type !== 'object') throw fail('"resultSchema" must have "type": "object" at its root');
   return schema;
@@ -74,6 +84,12 @@ function parseNode(raw: unknown, path: string, depth: number, fail: (problem: st
       if (!isObject(raw.properties)) throw fail(`"${path}.properties" must be an object`);
       const names = Object.keys(raw.properties);
       if (names.length > MAX_PROPERTIES) throw fail(`"${path}.properties" has more than ${MAX_PROPERTIES} entries`);
+      const bad = names.find((name) => !isPropertyName(name));
+      if (bad !== undefined) {
+        throw fail(
+          `"${path}.properties" has a name that is empty, longer than ${MAX_PROPERTY_NAME_CHARS} characters, or has control characters or invalid Unicode: ${JSON.stringify(bad.slice(0, MAX_PROPERTY_NAME_CHARS))}`,
+        );
+      }
       const reserved = names.find((name) => RESERVED_NAMES.has(name));
       if (reserved !== undefined) throw fail(`"${path}.properties" has "${reserved}", a name every JavaScript object has already: choose another`);
       const props = raw.properties;
@@ -166,6 +182,10 @@ function check(schema: ResultSchema, value: unknown, path: string, problems: str
       return;
   }
 }
+
+/** Non-empty (not only spaces), at most MAX_PROPERTY_NAME_CHARS, one line without control characters, well-formed. */
+export const isPropertyName = (name: string): boolean =>
+  name.trim() !== '' && name.length <= MAX_PROPERTY_NAME_CHARS && isCleanText(name, { multiline: false });
 
 const join = (path: string, name: string) => (path ? `${path}.${name}` : name);
 

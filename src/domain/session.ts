@@ -46,6 +46,20 @@ export interface Session {
    * A completion whose extraction read the messages before such a change extracts again.
    */
   redactions?: number;
+  /**
+   * Who owned which part of the conversation (visibility.ts): each owner since the first
+   * transfer made under this rule, with the first seq of their ownership, oldest first.
+   * Absent: never transferred since (or transferred before the rule existed: `transfer` set).
+   */
+  owners?: Ownership[];
+  /** Authors who let their part of the conversation move with a transfer (setAllowTransferWithContent). */
+  sharedBy?: string[];
+}
+
+/** One ownership of a session: `userId` owned the messages from seq `fromSeq` on (until the next one's). */
+export interface Ownership {
+  userId: string;
+  fromSeq: number;
 }
 
 /** Audit of an admin transfer: when, by which admin, from which user. */

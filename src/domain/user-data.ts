@@ -44,6 +44,10 @@ export interface TransferEntry {
   from: string;
   to: string;
   by: string;
+  /** The session's topic (null on entries stored before it was recorded). */
+  topicId: string | null;
+  /** The previous owner had allowed their part of the conversation to move with it (false on older entries). */
+  withContent: boolean;
 }
 
 /** What an erased user's message (and the coach's answer to it) reads in another user's session. */

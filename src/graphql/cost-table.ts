@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_TOPICS_PER_TENANT, maxMessageBytes, maxTextBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
+import { MAX_SCHEMA_JSON_CHARS } from '../domain/result-schema';
 
 export { DEFAULT_MAX_TOPICS_PER_TENANT };
 
@@ -8,9 +9,8 @@ export const STORE_CALL_COST = 25;
 export const COACH_CALL_COST = 250;
 /** Bytes read or returned cost one unit per this many: the default budget (3000) then holds at most 750 KiB. */
 export const BYTES_PER_COST_UNIT = 256;
-/** A topic's texts at most (src/topics/catalog.ts); a result schema at most a DynamoDB item. */
-const TOPIC_TEXT_CHARS = { name: 200, description: 2000, instructions: 20_000, openingMessage: 4000 };
-const ITEM_MAX_BYTES = 400 * 1024;
+/** A topic's texts at most (src/topics/catalog.ts, src/domain/result-schema.ts). */
+const TOPIC_TEXT_CHARS = { name: 200, description: 2000, instructions: 20_000, openingMessage: 4000, resultSchema: MAX_SCHEMA_JSON_CHARS };
 
 /** What the cost model needs to know of the service's bounds. */
 export interface CostBounds {
@@ -77,6 +77,8 @@ export const FIELD_COSTS = new Map<string, FieldCost>([
   // A page reads at most 20 times (EXPORT_CALLS_PER_PAGE, src/store/user-export.ts), plus the check of a resumed cursor, and at most the byte budget.
   ['Query.exportMyData', { store: 21, pageBytes: () => PAGE_BYTE_BUDGET }],
   ['Query.sessionTransfers', { store: 2 }],
+  ['Query.myTransfers', { store: 1 }],
+  ['Mutation.setAllowTransferWithContent', { store: 2 }],
   ['Mutation.startSession', { store: 3, coach: true }],
   ['Mutation.sendMessage', { store: 3, coach: true }],
   ['Mutation.postMessage', { store: 3, coach: true }],
@@ -109,7 +111,7 @@ export const FIELD_BYTES = new Map<string, (b: CostBounds) => number>([
   ['Topic.description', (b) => b.topicBytes?.description ?? maxTextBytes(TOPIC_TEXT_CHARS.description)],
   ['Topic.instructions', (b) => b.topicBytes?.instructions ?? maxTextBytes(TOPIC_TEXT_CHARS.instructions)],
   ['Topic.openingMessage', (b) => b.topicBytes?.openingMessage ?? maxTextBytes(TOPIC_TEXT_CHARS.openingMessage)],
-  ['Topic.resultSchema', (b) => b.topicBytes?.resultSchema ?? ITEM_MAX_BYTES],
+  ['Topic.resultSchema', (b) => b.topicBytes?.resultSchema ?? maxTextBytes(TOPIC_TEXT_CHARS.resultSchema)],
   ['DataExportPage.records', () => PAGE_BYTE_BUDGET],
 ]);
 

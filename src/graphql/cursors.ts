@@ -37,3 +37,15 @@ export function parseTransferCursor(cursor: string | null | undefined): number |
 export const outcomeCursor = (topicId: string) => cursorOf('out', topicId);
 
 export const parseOutcomeCursor = (cursor: string | null | undefined): string | null => keyOf(cursor, 'out', isTopicId, 'after');
+
+/** A myTransfers entry's cursor: its place in the caller's list (time, session, seq). */
+export const userTransferCursor = (t: { at: number; sessionId: string; seq: number }) => cursorOf('myx', `${t.at}:${t.sessionId}:${t.seq}`);
+
+const USER_TRANSFER_KEY = /^(\d{1,15}):(ses_[0-9A-Z]{26}):(\d{1,8})$/;
+
+export function parseUserTransferCursor(cursor: string | null | undefined): { at: number; sessionId: string; seq: number } | null {
+  const key = keyOf(cursor, 'myx', (k) => USER_TRANSFER_KEY.test(k), 'after');
+  if (key === null) return null;
+  const [, at, sessionId, seq] = USER_TRANSFER_KEY.exec(key)!;
+  return { at: Number(at), sessionId, seq: Number(seq) };
+}

@@ -17,9 +17,11 @@ const PASS_THROUGH = new Set([
 
 /**
  * The one place errors become what clients see: domain errors keep their code and
- * message, request errors pass through, everything else is masked and logged.
+ * message, request errors pass through, everything else is masked and logged. In
+ * production, request errors lose their "Did you mean ...?" suggestions (they name the schema).
  */
-export function formatError(log: Logger) {
+export function formatError(log: Logger, production = false) {
+  const shown = (message: string) => (production ? withoutSuggestions(message) : message);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const unwrapped = unwrapResolverError(error);
     // A domain error thrown before execution (building the context) arrives wrapped, without a path.
@@ -35,7 +37,7 @@ export function formatError(log: Logger) {
     const code = formatted.extensions?.code;
     const fromRequest = !(original instanceof Error) || original instanceof GraphQLError;
     if (fromRequest && typeof code === 'string' && PASS_THROUGH.has(code)) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...numbers(formatted.extensions), code } };
+      return { message: shown(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { ...numbers(formatted.extensions), code } };
     }
     log.error('unexpected error', { error: describe(original), path: formatted.path });
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
@@ -49,4 +51,22 @@ function numbers(extensions: Record<string, unknown> | undefined): Record<string
 
 function describe(e: unknown) {
   return e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e);
+}
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/g;
+const SUGGESTION = 'Did you mean';
+
+/**
+ * What `message.replace(/ ?Did you mean(.+)\?$/, '')` gives (graphql-js's suggestions, as
+ * Apollo strips them), in linear time: that regex backtracks quadratically on a message that
+ * echoes a long literal full of " Did you mean". The suggestion is the first "Did you mean"
+ * on the last line, followed by at least one character, of a message ending in "?".
+ */
+export function withoutSuggestions(message: string): string {
+  if (!message.endsWith('?')) return message;
+  let lastLine = 0;
+  for (const m of message.matchAll(LINE_BREAK)) lastLine = m.index + 1;
+  const at = message.indexOf(SUGGESTION, lastLine);
+  if (at < 0 || at + SUGGESTION.length >= message.length - 1) return message;
+  return message.slice(0, message[at - 1] === ' ' && at - 1 >= lastLine ? at - 1 : at);
 }

@@ -6,8 +6,9 @@ import { messageCursor } from './cursors';
 import { toConnection } from './relay';
 import { CoachingSession, CoachingSessionConnection, Message, MessageConnection, MessageRole, SessionCheck, Topic } from './types';
 import { Outcome, TransferEntry } from '../domain/user-data';
-import { outcomeCursor, transferCursor } from './cursors';
+import { outcomeCursor, transferCursor, userTransferCursor } from './cursors';
 import { SessionTransfer, SessionTransferConnection, TopicResult, TopicResultConnection } from './user-data-types';
+import { sharedBy } from '../domain/visibility';
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -32,6 +33,7 @@ export function toGqlSession(v: SessionView): CoachingSession {
     transferredAt: date(v.transfer?.at ?? null),
     transferredBy: v.transfer?.by ?? null,
     transferredFrom: v.transfer?.from ?? null,
+    allowTransferWithContent: sharedBy(v, v.userId),
     view: v,
   };
 }
@@ -110,9 +112,26 @@ export function toTopicResultConnection(page: { outcomes: Outcome[]; hasNextPage
 
 /** sessionTransfers: a Relay connection of history entries; an entry's cursor is its place in the history. */
 export function toSessionTransferConnection(page: { transfers: TransferEntry[]; hasNextPage: boolean }, after: string | null | undefined): SessionTransferConnection {
-  const node = (t: TransferEntry): SessionTransfer => ({ sessionId: t.sessionId, at: new Date(t.at), fromUserId: t.from, toUserId: t.to, byUserId: t.by });
-  return toConnection(page.transfers, (t) => ({ cursor: transferCursor(t.seq), node: node(t) }), {
+  return toConnection(page.transfers, (t) => ({ cursor: transferCursor(t.seq), node: toGqlTransfer(t) }), {
     hasNextPage: page.hasNextPage,
     hasPreviousPage: after !== null && after !== undefined,
   });
 }
+
+/** myTransfers: newest first; an entry's cursor is its place in the caller's list (time, session, seq). */
+export function toUserTransferConnection(page: { transfers: TransferEntry[]; hasNextPage: boolean }, after: string | null | undefined): SessionTransferConnection {
+  return toConnection(page.transfers, (t) => ({ cursor: userTransferCursor(t), node: toGqlTransfer(t) }), {
+    hasNextPage: page.hasNextPage,
+    hasPreviousPage: after !== null && after !== undefined,
+  });
+}
+
+const toGqlTransfer = (t: TransferEntry): SessionTransfer => ({
+  sessionId: t.sessionId,
+  topicId: t.topicId ?? '',
+  at: new Date(t.at),
+  fromUserId: t.from,
+  toUserId: t.to,
+  byUserId: t.by,
+  withContent: t.withContent,
+});

@@ -93,7 +93,8 @@ export class CoachingSession {
   isIdle!: boolean;
   @Field(() => Date, { nullable: true, description: 'Last activity, when the session is idle' })
   idleSince!: Date | null;
-  @Field(() => Int) messageCount!: number;
+  @Field(() => Int, { description: 'Messages stored, also those a transfer without consent hides from the current owner (messages lists only what they may read)' })
+  messageCount!: number;
   // Coach features (docs/coach.md).
   @Field(() => Int, { description: 'User messages so far (a turn is one user message)' }) turnCount!: number;
   @Field(() => Int, { nullable: true, description: "The topic's limit on turns; null: unlimited" }) maxTurns!: number | null;
@@ -114,6 +115,11 @@ export class CoachingSession {
   transferredBy!: string | null;
   @Field(() => ID, { nullable: true, description: 'The previous owner, before the last transfer' })
   transferredFrom!: string | null;
+  @Field({
+    description:
+      'The current owner lets what they wrote here (and the coach\'s messages to them) move with a transfer (setAllowTransferWithContent); default false: a transfer hands over the session without it',
+  })
+  allowTransferWithContent!: boolean;
   /** The service's view, for field resolvers. */
   view!: SessionView;
 }

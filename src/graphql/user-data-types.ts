@@ -23,10 +23,13 @@ export class TopicResultConnection extends ConnectionType(TopicResultEdge) {}
 @ObjectType({ description: "One hop of a session's transfer history: append-only, kept until the session's TTL" })
 export class SessionTransfer {
   @Field(() => ID) sessionId!: string;
+  @Field(() => ID) topicId!: string;
   @Field() at!: Date;
   @Field(() => ID, { description: 'The owner before this transfer ("erased:..." once their data was erased)' }) fromUserId!: string;
   @Field(() => ID, { description: 'The owner after it' }) toUserId!: string;
   @Field(() => ID, { description: 'The admin who made it' }) byUserId!: string;
+  @Field({ description: 'The previous owner had allowed their part of the conversation to move with it (setAllowTransferWithContent)' })
+  withContent!: boolean;
 }
 
 @ObjectType()

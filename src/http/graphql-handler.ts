@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, ApolloServerPlugin, BaseContext, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from '../logger';
+import type { Refusal } from './admission';
 import { bodyError, jsonBodyReader, reply } from './json-body';
 
 /**
@@ -16,6 +17,8 @@ export interface GraphqlHandlerOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
   bodyLimitBytes: number;
   context: (req: IncomingMessage, res: ServerResponse) => Promise<TContext>;
+  /** Runs once the body is read, before Apollo: a refusal is answered here and Apollo never sees the request. */
+  admit?: (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<Refusal | undefined>;
   log?: Logger;
 }
 
@@ -33,6 +36,8 @@ export function graphqlHandler<TContext extends BaseContext>(opts: GraphqlHandle
       return bodyError(res, e, opts.log);
     }
     try {
+      const refused = await opts.admit?.(req, res, body);
+      if (refused) return sendRefusal(res, refused);
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -65,3 +70,8 @@ export function graphqlHandler<TContext extends BaseContext>(opts: GraphqlHandle
  * cached) is off. Every server built on this handler takes these.
  */
 export const leanPlugins = <TContext extends BaseContext>(): ApolloServerPlugin<TContext>[] => [ApolloServerPluginCacheControlDisabled()];
+
+function sendRefusal(res: ServerResponse, refusal: Refusal): void {
+  res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', ...refusal.headers });
+  res.end(JSON.stringify({ errors: refusal.errors }));
+}

@@ -43,7 +43,7 @@ export class RateLimiter {
     return OK;
   }
 
-  /** One request without a valid token, from `address` (the socket's remote address). */
+  /** One request without a valid token, from `address` (the client address, client-address.ts). */
   takeAnonymous(address: string | undefined): RateDecision {
     if (!this.config.enabled) return OK;
     const key = addressKey(address ?? 'unknown');

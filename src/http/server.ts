@@ -5,14 +5,15 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
 import { GraphQLError, GraphQLSchema } from 'graphql';
-import { bearerToken, TokenVerifier } from '../auth/verifier';
-import type { OperationLimits } from './subscription-checks';
-import { DomainError, rateLimited } from '../domain/errors';
+import { TokenVerifier } from '../auth/verifier';
+import type { OperationChecks } from './subscription-checks';
 import { Viewer } from '../domain/viewer';
 import { Context, createLoaders, Services } from '../graphql/context';
 import { depthLimit } from '../graphql/depth-limit';
-import { costLimit } from '../graphql/cost-limit';
-import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST } from '../config';
+import { costLimit, CostLimits } from '../graphql/cost-limit';
+import { DocumentGate } from '../graphql/document-gate';
+import { DEFAULT_SHAPE_LIMITS, ShapeLimits } from '../graphql/document-shape';
+import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, DEFAULT_REQUEST_TIMEOUT_MS } from '../config';
 import { DEFAULT_LIMITS } from '../sessions/service-context';
 import { formatError } from '../graphql/errors';
 import { buildSchema } from '../graphql/schema';
@@ -21,8 +22,11 @@ import { emptyStats, RequestStats, uncountedStats, withRequestStats } from '../s
 import { CostSampler } from '../store/cost-sampler';
 import { corsHandler } from './cors';
 import { graphqlHandler, leanPlugins } from './graphql-handler';
-import { RateDecision, RateLimiter } from './rate-limit';
+import { admitCaller, documentRefusal } from './admission';
+import { RateLimiter } from './rate-limit';
 import { requestIdOf } from './request-id';
+import { reply } from './json-body';
+import { hasLoopbackHostHeader } from '../demo/loopback';
 
 export interface ServerOptions {
   services: Services;
@@ -56,12 +60,18 @@ export interface ServerOptions {
    * operation runs (docs/performance.md).
    */
   dynamoCostEvery?: number;
-  /** Serves more on the same HTTP server before it listens (subscriptions over WebSocket), with the same schema; its plugin drains it. */
-  attach?: (httpServer: http.Server, schema: GraphQLSchema, limits: OperationLimits) => ApolloServerPlugin<Context>;
+  /** Serves more on the same HTTP server before it listens (subscriptions over WebSocket), with the same checks; its plugin drains it. */
+  attach?: (httpServer: http.Server, checks: OperationChecks) => ApolloServerPlugin<Context>;
+  /** MAX_QUERY_SELECTIONS / MAX_QUERY_ALIASES (document-shape.ts); the defaults when absent. */
+  shape?: ShapeLimits;
+  /** REQUEST_TIMEOUT_MS: headers and body must arrive within this (default DEFAULT_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
+  /** The client address of a request (TRUST_PROXY_HOPS); the socket's peer by default. */
+  addressOf?: (req: IncomingMessage) => string;
 }
 
 /** A /graphql response, with this request's DynamoDB stats (logs, metrics, the bench read them). */
-export type GraphqlResponse = ServerResponse & { locals: { dynamoStats: RequestStats } };
+export type GraphqlResponse = ServerResponse & { locals: { dynamoStats: RequestStats; viewer?: Viewer | null; code?: string } };
 
 export interface RunningServer {
   url: string;
@@ -79,31 +89,47 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   const app = express();
   // Idle keep-alive connections live longer than a load balancer's (AWS ALB: 60 s), so the
   // balancer, not the server, closes them: else a request racing the close is reset (a 502).
-  const httpServer = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
+  // A request (headers and body) must arrive within the timeout: a client sending a byte now
+  // and then holds a connection no longer (408). Idle keep-alive is the keepAliveTimeout's.
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const httpServer = http.createServer({
+    keepAliveTimeout: 65_000,
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeout / 4)),
+  });
   const schema = buildSchema();
   // The checks an operation passes before it runs, whatever transport brings it.
-  const limits: OperationLimits = {
-    maxQueryDepth: opts.maxQueryDepth,
+  const limits: CostLimits = {
     maxCost: opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST,
     maxCoachFields: opts.maxCoachFields ?? DEFAULT_MAX_COACH_FIELDS,
     maxPageSize: DEFAULT_LIMITS.maxPageSize,
     defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
-    maxTokens: MAX_TOKENS,
-    production: opts.production,
   };
-  const attached = opts.attach?.(httpServer, schema, limits);
+  const gate = new DocumentGate(schema, {
+    maxTokens: MAX_TOKENS,
+    maxQueryDepth: opts.maxQueryDepth,
+    shape: opts.shape ?? DEFAULT_SHAPE_LIMITS,
+    production: opts.production,
+  });
+  const format = formatError(opts.log, opts.production);
+  const attached = opts.attach?.(httpServer, { schema, gate, limits, format });
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: !opts.production,
-    // With introspection off, "Did you mean ...?" suggestions would still reveal the schema.
-    hideSchemaDetailsFromClientErrors: opts.production,
+    // Documents are parsed and validated once, by the gate (admission.ts); Apollo reads them
+    // from it. Its own validation runs only for a persisted query the gate has forgotten.
+    documentStore: gate.documentStore,
+    // With introspection off, "Did you mean ...?" suggestions would still reveal the schema:
+    // validation makes none, and formatError strips any other (linearly; Apollo's plugin for
+    // this, hideSchemaDetailsFromClientErrors, uses a quadratic regex).
+    validationOptions: { hideSuggestions: opts.production, maxErrors: 10 },
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it drains this server, then stops the store.
     stopOnTerminationSignals: false,
-    formatError: formatError(opts.log),
-    validationRules: [depthLimit(limits.maxQueryDepth)],
-    // A document of more tokens than any real operation is refused while parsing, before validation.
-    parseOptions: { maxTokens: limits.maxTokens },
+    formatError: format,
+    validationRules: [depthLimit(opts.maxQueryDepth)],
+    parseOptions: { maxTokens: MAX_TOKENS },
     // Said out loud although both are Apollo's defaults: a JSON array of operations is refused
     // (no batch floods), and CSRF prevention refuses GETs and simple POSTs without a preflight.
     allowBatchedHttpRequests: false,
@@ -137,12 +163,23 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   opts.routes?.(app);
 
   const cors = corsHandler(opts.corsOrigins ?? []);
+  const addressOf = opts.addressOf ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
   const graphql = graphqlHandler<Context>({
     apollo,
     bodyLimitBytes: opts.bodyLimitBytes,
     log: opts.log,
+    // The caller and the rate limits first, then the document: a refused request spends no parse.
+    admit: async (req, res, body) => {
+      const gres = res as GraphqlResponse;
+      const admitted = await admitCaller(req, opts.verifier, opts.rateLimiter, () => addressOf(req));
+      const refusal = 'viewer' in admitted ? documentRefusal(gate, req, body) : admitted;
+      if ('viewer' in admitted) gres.locals.viewer = admitted.viewer;
+      const code = refusal?.errors[0]?.extensions?.code;
+      if (typeof code === 'string') gres.locals.code = code;
+      return refusal;
+    },
     context: async (req, res) => {
-      const viewer = await admit(req, opts.verifier, opts.rateLimiter);
+      const viewer = (res as GraphqlResponse).locals.viewer ?? null;
       return {
         viewer,
         services: opts.services,
@@ -153,8 +190,14 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     },
   });
   const sampler = new CostSampler(opts.dynamoCostEvery ?? 1);
+  const tokenInSandbox = !opts.production && Boolean(opts.sandbox?.headers);
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!isGraphqlPath(req.url ?? '')) return void app(req, res);
+    // Sandbox's page carries the development token: only for a page that names this server by a
+    // loopback name (a DNS-rebinding page on the same address sends its own name).
+    if (tokenInSandbox && req.method === 'GET' && !hasLoopbackHostHeader(req) && String(req.headers.accept).includes('text/html')) {
+      return void reply(res, 403, 'Apollo Sandbox with the development token is served at localhost or 127.0.0.1 only', 'FORBIDDEN');
+    }
     const gres = Object.assign(res, { locals: { dynamoStats: uncountedStats() } });
     opts.observe?.(req, gres);
     if (cors(req, res)) return;
@@ -180,36 +223,6 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
 
 /** `/graphql`, with or without a trailing slash and a query string. */
 const isGraphqlPath = (url: string) => /^\/graphql\/?(\?|$)/.test(url);
-
-/**
- * The caller (null without a token), once their request is within the rate limits: a bad
- * token is 401 UNAUTHENTICATED, a request over a limit 429 RATE_LIMITED with Retry-After.
- * Requests without a valid token count against their client address.
- */
-async function admit(req: IncomingMessage, verifier: TokenVerifier, limiter: RateLimiter | undefined): Promise<Viewer | null> {
-  let viewer: Viewer | null;
-  try {
-    const token = bearerToken(req.headers.authorization);
-    viewer = token ? await verifier.verify(token) : null;
-  } catch (e) {
-    if (!(e instanceof DomainError)) throw e;
-    limit(limiter?.takeAnonymous(req.socket.remoteAddress));
-    // Refused before execution; 401 tells HTTP clients what GraphQL clients read from the code.
-    throw httpError(e, 401);
-  }
-  limit(viewer ? limiter?.take(viewer) : limiter?.takeAnonymous(req.socket.remoteAddress));
-  return viewer;
-}
-
-function limit(decision: RateDecision | undefined) {
-  if (decision && !decision.ok) {
-    throw httpError(rateLimited(decision.retryAfterSeconds), 429, new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]));
-  }
-}
-
-/** A domain error refused before execution, with its HTTP status (formatError shows it as a domain error). */
-const httpError = (e: DomainError, status: number, headers?: HeaderMap) =>
-  new GraphQLError(e.message, { originalError: e, extensions: { code: e.code, http: { status, ...(headers ? { headers } : {}) } } });
 
 /** Far above the largest operation this API's clients send (about 200 tokens) or the introspection query (about 300). */
 export const MAX_TOKENS = 5000;

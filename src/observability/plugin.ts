@@ -108,7 +108,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
    * Called by the HTTP layer first for every /graphql request (its `observe` option): reports
    * the requests that failed before any plugin saw them, with a code from the HTTP status.
    */
-  const observe = (req: IncomingMessage & { body?: unknown }, res: ServerResponse & { locals: { dynamoStats?: RequestStats } }) => {
+  const observe = (req: IncomingMessage & { body?: unknown }, res: ServerResponse & { locals: { dynamoStats?: RequestStats; code?: string } }) => {
     const started = performance.now();
     // One id per request, echoed to the client; written back so that the server's context takes the same one.
     const requestId = requestIdOf(req);
@@ -124,7 +124,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
         known: false, // refused before Apollo ran it: no authenticated, validated operation
         durationMs: performance.now() - started,
         httpStatus: res.statusCode,
-        code: codeOfStatus(res.statusCode),
+        code: res.locals.code ?? codeOfStatus(res.statusCode),
         stats,
       });
     });

@@ -8,7 +8,7 @@ export type { ErasureCounts } from '../domain/user-data';
  * The persistence port of tenant administration and of a user's data rights
  * (docs/administration.md): always within one tenant, never a scan.
  */
-export interface AdminRepository extends Pick<SessionRepository, 'getSession'> {
+export interface AdminRepository extends Pick<SessionRepository, 'getSession' | 'updateSession'> {
   /**
    * Moves `previous` to `next` (its new owner) in one versioned write that also appends
    * `entry` to the session's transfer history (never rewriting an entry) and keeps the hold
@@ -17,6 +17,11 @@ export interface AdminRepository extends Pick<SessionRepository, 'getSession'> {
   transferSession(previous: Session, next: Session, entry: TransferEntry, now: number): Promise<void>;
   /** The session's transfer history, oldest first, after `page.afterSeq`. */
   listTransfers(tenantId: string, sessionId: string, page: TransferPageRequest, now: number): Promise<TransferPage>;
+  /**
+   * The transfers that moved a session from or to the user (myTransfers), newest first, before
+   * `page.before`; kept as long as their session's other children (until its TTL).
+   */
+  listUserTransfers(tenantId: string, userId: string, page: UserTransferPageRequest, now: number): Promise<TransferPage>;
   /**
    * Whether the tenant holds data of the user: a session of theirs (any status, until its
    * TTL), a session they owned before a transfer, or a kept outcome.
@@ -53,4 +58,16 @@ export interface TransferPageRequest {
 export interface TransferPage {
   transfers: TransferEntry[];
   hasNextPage: boolean;
+}
+
+/** Where a user's transfer listing stands: the last entry shown (newest first). */
+export interface UserTransferPosition {
+  at: number;
+  sessionId: string;
+  seq: number;
+}
+
+export interface UserTransferPageRequest {
+  limit: number;
+  before: UserTransferPosition | null;
 }

@@ -4,8 +4,9 @@ import { isSessionId, isTopicId } from '../domain/ids';
 import { DEFAULT_SETTINGS, idleSince, isLive, LiveStatus, Session, SessionStatus, touched } from '../domain/session';
 import { ExportPage, TransferEntry } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
+import { ownershipsAfterTransfer, sharedBy } from '../domain/visibility';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
-import { AdminRepository, ErasureCounts, TransferPage } from './admin-repository';
+import { AdminRepository, ErasureCounts, TransferPage, UserTransferPosition } from './admin-repository';
 import { SessionPage } from './repository';
 import { retryOnStale } from './retry';
 import type { SessionView } from './session-service';
@@ -50,7 +51,9 @@ export class AdminService {
    * (they would read and write the conversation as its owner: FORBIDDEN), and only to a user
    * the tenant knows (has or had a session, or keeps an outcome: BAD_USER_INPUT otherwise).
    * The transfer counts as activity: the new owner starts with a fresh idle clock and a full
-   * active TTL, and a new idle period begins. Messages keep their author.
+   * active TTL, and a new idle period begins. Messages keep their author. A new ownership
+   * starts after every seq handed out so far: what came before stays readable only to its
+   * authors, or to the next owners of an author who consented (src/domain/visibility.ts).
    */
   async transfer(viewer: Viewer, sessionId: string, toUserId: string): Promise<SessionView> {
     validateUserId(toUserId, 'toUserId');
@@ -74,8 +77,18 @@ export class AdminService {
         ...touched(session, session.status as LiveStatus, now, settingsOf(catalog, session)),
         userId: toUserId,
         transfer: { at: now, by: viewer.userId, from: session.userId },
+        owners: ownershipsAfterTransfer(session, toUserId),
       };
-      const entry: TransferEntry = { sessionId, seq: next.version, at: now, from: session.userId, to: toUserId, by: viewer.userId };
+      const entry: TransferEntry = {
+        sessionId,
+        seq: next.version,
+        at: now,
+        from: session.userId,
+        to: toUserId,
+        by: viewer.userId,
+        topicId: session.topicId,
+        withContent: sharedBy(session, session.userId),
+      };
       await this.repo.transferSession(session, next, entry, now);
       return this.metadata(next, now, catalog);
     });
@@ -86,8 +99,39 @@ export class AdminService {
     if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
     const limit = this.pageSize(first);
     const now = this.clock.now();
-    if (!(await this.repo.getSession(viewer.tenantId, sessionId, now))) throw notFound('Session');
-    return this.repo.listTransfers(viewer.tenantId, sessionId, { limit, afterSeq }, now);
+    const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
+    if (!session) throw notFound('Session');
+    const page = await this.repo.listTransfers(viewer.tenantId, sessionId, { limit, afterSeq }, now);
+    // Entries stored before they recorded the topic: the session's (it never changes topic).
+    return { ...page, transfers: page.transfers.map((t) => ({ ...t, topicId: t.topicId ?? session.topicId })) };
+  }
+
+  /**
+   * The owner's consent that their part of the conversation (what they wrote, and the coach's
+   * messages to them) moves with a later transfer, or its withdrawal. Covers only the caller's
+   * own part, whatever the session's history; a live session only (only those move).
+   * NOT_FOUND for an unknown session or someone else's.
+   */
+  async setAllowTransferWithContent(viewer: Viewer, sessionId: string, allow: boolean): Promise<SessionView> {
+    if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
+    const catalog = await this.topics.catalogFor(viewer.tenantId);
+    return retryOnStale(async () => {
+      const now = this.clock.now();
+      const session = await this.repo.getSession(viewer.tenantId, sessionId, now);
+      if (!session || session.userId !== viewer.userId) throw notFound('Session');
+      if (sharedBy(session, viewer.userId) === allow) return this.view(session, now, catalog);
+      if (!isLive(session.status)) throw sessionNotLive(session.status);
+      const others = (session.sharedBy ?? []).filter((u) => u !== viewer.userId);
+      const next: Session = { ...session, sharedBy: allow ? [...others, viewer.userId] : others, updatedAt: now, version: session.version + 1 };
+      await this.repo.updateSession(session, next, now);
+      return this.view(next, now, catalog);
+    });
+  }
+
+  /** The transfers of the caller's sessions, from or to them, newest first (`before`: the last one shown). */
+  async myTransfers(viewer: Viewer, first: number | null, before: UserTransferPosition | null): Promise<TransferPage> {
+    const limit = this.pageSize(first);
+    return this.repo.listUserTransfers(viewer.tenantId, viewer.userId, { limit, before }, this.clock.now());
   }
 
   /** The tenant's live sessions idle for at least `minIdleMinutes`, oldest activity first. */

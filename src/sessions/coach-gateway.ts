@@ -6,6 +6,7 @@ import { Coach } from '../coach/port';
 import { replyPieces, trimmedPieces } from '../coach/stream';
 import { CoachTimeoutError, withCoachTimeout } from '../coach/timeout';
 import { ServiceContext } from './service-context';
+import { listVisibleMessages } from './visible-messages';
 
 /** The conversation completeSession hands the coach for extraction: at most this many newest messages. */
 export const RESULT_MESSAGES = 200;
@@ -109,10 +110,14 @@ export class CoachGateway {
     return { ...base, result: value as Record<string, unknown> };
   }
 
-  /** The session's newest `limit` messages (oldest first), up to and including seq `upTo` when given, read when the coach asks. */
+  /**
+   * The session's newest `limit` messages (oldest first), up to and including seq `upTo` when
+   * given, read when the coach asks: only those its owner may read (visibility.ts), so the
+   * coach can never repeat what a transfer without consent hid.
+   */
   private recent(session: Session, limit: number, upTo: number | null = null): Promise<Message[]> {
     const from = upTo === null ? null : upTo + 1;
-    return this.ctx.repo.listMessages(session.tenantId, session.id, { direction: 'backward', from, limit }, this.ctx.clock.now());
+    return listVisibleMessages(this.ctx.repo, session, { direction: 'backward', from, limit }, this.ctx.clock.now());
   }
 }
 

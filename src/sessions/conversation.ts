@@ -48,6 +48,7 @@ import { randomUUID } from 'node:crypto';
 import { assertActive, isLive, Message, Session } from '../domain/session';
 import { badInput, DomainError, notFound } from '../domain/errors';
 import { parseMessageId } from '../domain/ids';
+import { visibleToOwner } from '../domain/visibility';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import { CoachGateway } from './coach-gateway';
@@ -162,17 +163,18 @@ export class Conversation {
       this.ctx.repo.getMessages(viewer.tenantId, sessionId, [seq, seq + 1], now),
     ]);
     const message = found.find((m) => m.seq === seq);
-    if (!message || message.role !== 'USER') throw notFound('Message');
+    // A message from before a transfer its owner may not read (visibility.ts) is not there for them.
+    if (!message || message.role !== 'USER' || !visibleToOwner(session, message)) throw notFound('Message');
     const next = found.find((m) => m.seq === seq + 1);
     // An earlier version stored replies without replyTo, right after their message.
-    if (next?.role === 'ASSISTANT' && (next.replyTo ?? seq) === seq) return { status: 'READY', reply: next };
+    if (next?.role === 'ASSISTANT' && (next.replyTo ?? seq) === seq && visibleToOwner(session, next)) return { status: 'READY', reply: next };
     const overdue = now - message.createdAt > this.ctx.coachTimeoutMs + 60_000;
     // The next seq holds another message: stored by an earlier version, which kept no seq for the reply.
     const displaced = next !== undefined;
     const record = message.clientMessageId ? await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, message.clientMessageId, now) : null;
     if (record?.replySeq != null) {
       const [reply] = await this.ctx.repo.getMessages(viewer.tenantId, sessionId, [record.replySeq], now);
-      if (reply) return { status: 'READY', reply };
+      if (reply && visibleToOwner(session, reply)) return { status: 'READY', reply };
     }
     const failed = message.clientMessageId ? !record || record.replyFailed : displaced;
     if (failed || overdue || !isLive(session.status)) return { status: 'FAILED', reply: null };

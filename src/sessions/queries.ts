@@ -9,6 +9,7 @@ import { knownTopic, pageSize } from './input-checks';
 import { OutcomePage } from './repository';
 import { ServiceContext } from './service-context';
 import { SessionView } from './session-view';
+import { listVisibleMessagePage } from './visible-messages';
 
 export interface SessionCheck {
   hasSession: boolean;
@@ -96,7 +97,8 @@ export class SessionQueries {
 
   /**
    * A page of a session's messages, Relay-style: `first`/`after` forward, `last`/`before`
-   * backward (the newest messages). Reads only the page, and stops early at the byte budget
+   * backward (the newest messages). Reads only the page, of the messages the owner may
+   * read (messageCount still counts every stored message), and stops early at the byte budget
    * (src/domain/page-budget.ts): then the page is shorter and says there is more on its far side.
    */
   async messages(
@@ -111,7 +113,8 @@ export class SessionQueries {
     const from = backward ? args.before : args.after;
     const now = this.ctx.clock.now();
     const budget = { bytes: PAGE_BYTE_BUDGET, itemBytes: maxMessageBytes(this.ctx.limits.maxMessageChars) };
-    const read = await this.ctx.repo.listMessagePage(viewer.tenantId, session.id, { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 }, budget, now);
+    // Only what the owner may read (visibility.ts): a transfer without consent hides what came before it.
+    const read = await listVisibleMessagePage(this.ctx.repo, session, { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 }, budget, now);
     const rows = read.messages;
     const lastSeq = lastSeqOf(session);
     const messages = backward ? rows.slice(rows.length > limit ? 1 : 0) : rows.slice(0, limit);

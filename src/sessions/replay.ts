@@ -1,5 +1,6 @@
 import { assertActive, Message, Session } from '../domain/session';
 import { badInput, notFound } from '../domain/errors';
+import { visibleToOwner } from '../domain/visibility';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import type { SendMessageResult } from './conversation';
@@ -96,13 +97,17 @@ export class RetriedSends {
     ]);
     const message = messages.find((m) => m.seq === record.userSeq);
     if (!message) throw notFound('Message');
+    // Another owner's message (before a transfer): its id is taken, but nothing of it is told, not even whether the content matches.
+    if (!visibleToOwner(latest, message)) {
+      throw badInput('This clientMessageId was already used in this session; use a new id for a new message', { argumentName: 'clientMessageId' });
+    }
     if (message.content !== content) {
       throw badInput('This clientMessageId was already used for a message with other content; use a new id for a new message', {
         argumentName: 'clientMessageId',
       });
     }
     const candidate = messages.find((m) => m.seq === replySeq);
-    const reply = candidate && (record.replySeq !== null || isReplyTo(candidate, message)) ? candidate : undefined;
+    const reply = candidate && (record.replySeq !== null || isReplyTo(candidate, message)) && visibleToOwner(latest, candidate) ? candidate : undefined;
     return { now, latest, message, reply };
   }
 }

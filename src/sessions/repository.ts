@@ -53,8 +53,8 @@ export interface SessionRepository {
   getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]>;
   /** A page of messages strictly after/before a seq, ascending in the result. */
   listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]>;
-  /** listMessages that stops once the items read would pass `budget` (cut: stopped so, more may follow). */
-  listMessagePage(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget, now: number): Promise<{ messages: Message[]; cut: boolean }>;
+  /** listMessages that stops once the items read would pass `budget` (cut: stopped so, more may follow; bytes: what it read). */
+  listMessagePage(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget, now: number): Promise<MessagePage>;
 
   /** The user's sessions, most recent activity first; `cursor` is opaque and store-made. */
   listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage>;
@@ -91,11 +91,20 @@ export interface ByteBudget {
   itemBytes: number;
 }
 
+/** A byte-budgeted page of messages, ascending. */
+export interface MessagePage {
+  messages: Message[];
+  cut: boolean;
+  bytes: number;
+}
+
 export interface MessagePageRequest {
   direction: 'forward' | 'backward';
   /** Exclusive bound: after this seq (forward) or before it (backward). */
   from: number | null;
   limit: number;
+  /** Inclusive bound on the far side: up to this seq (forward) or down to it (backward); absent: none. */
+  until?: number | null;
 }
 
 export interface SessionPageRequest {

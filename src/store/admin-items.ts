@@ -1,4 +1,4 @@
-import { isLive, Session, SessionTransfer } from '../domain/session';
+import { isLive, Ownership, Session, SessionTransfer } from '../domain/session';
 import { activitySk, idleGsiPk, idleGsiSk, idleShard, tenantLiveGsiPk, tenantTopicGsiPk } from './keys';
 import { INDEXES, isoTime, Item } from './schema';
 
@@ -63,3 +63,29 @@ export function readTransfer(item: Item): SessionTransfer | null {
   if (Number.isNaN(at) || typeof item.transferredBy !== 'string' || typeof item.transferredFrom !== 'string') return null;
   return { at, by: item.transferredBy, from: item.transferredFrom };
 }
+
+/**
+ * Who owned which seqs, and who consented to their part moving with a transfer
+ * (src/domain/visibility.ts): `owners` as a list of { userId, fromSeq }, `sharedBy` as a
+ * list of user ids; both absent until they have something.
+ */
+export function ownershipAttributes(s: Session): Item {
+  return {
+    ...(s.owners?.length ? { owners: s.owners.map((o) => ({ userId: o.userId, fromSeq: o.fromSeq })) } : {}),
+    ...(s.sharedBy?.length ? { sharedBy: [...s.sharedBy] } : {}),
+  };
+}
+
+/** Reads them back. A malformed ownership list reads as one of nobody's from seq 1: everything hidden, the safe side. */
+export function readOwnership(item: Item): Pick<Session, 'owners' | 'sharedBy'> {
+  const out: Pick<Session, 'owners' | 'sharedBy'> = {};
+  if (item.owners !== undefined) {
+    const valid = Array.isArray(item.owners) && item.owners.length > 0 && item.owners.every(isOwnership);
+    out.owners = valid ? (item.owners as Ownership[]).map((o) => ({ userId: o.userId, fromSeq: o.fromSeq })) : [{ userId: '', fromSeq: 1 }];
+  }
+  if (Array.isArray(item.sharedBy)) out.sharedBy = item.sharedBy.filter((u): u is string => typeof u === 'string');
+  return out;
+}
+
+const isOwnership = (o: unknown): o is Ownership =>
+  typeof o === 'object' && o !== null && typeof (o as Ownership).userId === 'string' && Number.isInteger((o as Ownership).fromSeq);

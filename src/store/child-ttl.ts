@@ -4,7 +4,7 @@ import { keyOf, sessionKey, sessionPk } from './keys';
 import { toSession } from './items';
 import { Item, toTtl } from './schema';
 import { conditional, TableIO } from './table-io';
-import { MENTION, TRANSFER } from './user-items';
+import { MENTION, TRANSFER, USER_TRANSFER } from './user-items';
 import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
 
 /**
@@ -14,7 +14,7 @@ import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
  * ttl = session ttl + CHILD_SLACK_SECONDS, and the session item remembers the lowest
  * child ttl (`childTtl`, the floor). When the session's ttl passes the floor (after a day
  * of activity) or drops below it (on ending), all children are rewritten once. Children are
- * messages, sendMessage records, transfer entries and mentions (user-items.ts). A refresh
+ * messages, sendMessage records, transfer entries (and their users' copies) and mentions (user-items.ts). A refresh
  * thus costs O(messages) at most once a day per live session, and sendMessage stays
  * constant otherwise.
  */
@@ -24,7 +24,7 @@ export const CHILD_SLACK_SECONDS = 24 * 3600;
 export const childTtlOf = (session: Session) => toTtl(session.expiresAt) + CHILD_SLACK_SECONDS;
 
 /** The items of a session's partition that follow its ttl this way: all but the session item itself. */
-const CHILD_TYPES = new Set(['MESSAGE', 'CLIENT_MESSAGE', MENTION, TRANSFER]);
+const CHILD_TYPES = new Set(['MESSAGE', 'CLIENT_MESSAGE', MENTION, TRANSFER, USER_TRANSFER]);
 /** Children settled at once when a session ends. */
 const SETTLE_CONCURRENCY = 10;
 

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isLive, Message, Session } from '../domain/session';
 import { ErasureCounts, ExportPage, Outcome, TransferEntry } from '../domain/user-data';
-import { AdminPageRequest, AdminRepository, TransferPage, TransferPageRequest } from '../sessions/admin-repository';
+import { AdminPageRequest, AdminRepository, TransferPage, TransferPageRequest, UserTransferPageRequest } from '../sessions/admin-repository';
 import {
   ByteBudget,
   ClientMessageRecord,
@@ -54,7 +54,12 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   /** The admin index time of each session this process read or wrote (like the floors: no extra read). */
   private readonly indexed = new WeakMap<Session, number>();
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  /** `erasureAuditRetentionDays`: ERASURE_AUDIT_RETENTION_DAYS (default 365). */
+  constructor(
+    db: DynamoDBDocumentClient,
+    table: string,
+    private readonly options: { erasureAuditRetentionDays?: number } = {},
+  ) {
     this.io = new TableIO(db, table);
     this.children = new ChildTtlTracker(this.io);
     this.admin = new AdminQueries(this.io);
@@ -105,14 +110,15 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
 
   private async readMessages(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget | null, now: number) {
     const forward = page.direction === 'forward';
-    const lo = forward && page.from !== null ? messageSk(page.from + 1) : MESSAGE_SK_FIRST;
-    const hi = !forward && page.from !== null ? messageSk(Math.max(page.from - 1, 0)) : MESSAGE_SK_LAST;
-    if (lo > hi) return { messages: [], cut: false };
+    const until = page.until ?? null;
+    const lo = forward ? (page.from !== null ? messageSk(page.from + 1) : MESSAGE_SK_FIRST) : until !== null ? messageSk(Math.max(until, 0)) : MESSAGE_SK_FIRST;
+    const hi = !forward ? (page.from !== null ? messageSk(Math.max(page.from - 1, 0)) : MESSAGE_SK_LAST) : until !== null && until < 10 ** 8 ? messageSk(Math.max(until, 0)) : MESSAGE_SK_LAST;
+    if (lo > hi) return { messages: [], cut: false, bytes: 0 };
     const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': sessionPk(tenantId, sessionId), ':lo': lo, ':hi': hi });
     const input = { ...params({ KeyConditionExpression: range }), ScanIndexForward: forward, ConsistentRead: true };
-    const { items, cut } = budget ? await this.io.queryBudgetedPage(input, page.limit, budget) : { items: await this.io.query({ ...input, Limit: page.limit }), cut: false };
+    const { items, cut, bytes } = budget ? await this.io.queryBudgetedPage(input, page.limit, budget) : { items: await this.io.query({ ...input, Limit: page.limit }), cut: false, bytes: 0 };
     const messages = items.filter((i) => isUnexpired(i, now)).map((i) => toMessage(i, sessionId));
-    return { messages: forward ? messages : messages.reverse(), cut };
+    return { messages: forward ? messages : messages.reverse(), cut, bytes };
   }
 
   async listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage> {
@@ -157,6 +163,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     return this.users.listTransfers(tenantId, sessionId, page, now);
   }
 
+  listUserTransfers(tenantId: string, userId: string, page: UserTransferPageRequest, now: number): Promise<TransferPage> {
+    return this.users.listUserTransfers(tenantId, userId, page, now);
+  }
+
   isKnownUser(tenantId: string, userId: string, now: number): Promise<boolean> {
     return this.users.isKnownUser(tenantId, userId, now);
   }
@@ -164,7 +174,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   // ---- a user's data rights (erasure.ts, user-export.ts) ----------------------
 
   eraseUserData(tenantId: string, userId: string, actorId: string, topicIds: readonly string[], now: number): Promise<ErasureCounts> {
-    return new Erasure(this.io).eraseUser(tenantId, userId, actorId, topicIds, now);
+    return new Erasure(this.io, this.options.erasureAuditRetentionDays).eraseUser(tenantId, userId, actorId, topicIds, now);
   }
 
   exportUserData(tenantId: string, userId: string, page: AdminPageRequest, now: number): Promise<ExportPage> {

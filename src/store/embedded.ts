@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ensurePrivateDir, withPrivateUmask } from '../private-dir';
+import { launcherArgs, launcherDir, READY_LINE } from './embedded-launcher';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -63,25 +64,20 @@ export interface EmbeddedDynamoOptions {
 }
 
 /**
- * Starts DynamoDB Local on a free port (or `port`), reached at 127.0.0.1, and resolves once it
- * answers. It listens on every interface: DynamoDB Local cannot be bound to one (docs/security.md).
+ * Starts DynamoDB Local on a free port (or `port`), listening on 127.0.0.1 only (through the
+ * launcher, see embedded-launcher.ts), and resolves once it answers there.
  */
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   const dir = jarDir();
+  const launcher = launcherDir();
+  if (!launcher) throw new EmbeddedStoreError('The embedded store needs java/LoopbackDynamoDBLocal.class from this project, which is missing: run "npm run build:java" (needs a JDK 17+).');
   const java = javaCommand(opts.javaHome);
   if (spawnSync(java, ['-version'], { stdio: 'ignore' }).status !== 0) throw new JavaMissingError(java);
   const port = opts.port ?? (await freePort());
-  // No usage telemetry from a developer's machine to AWS.
-  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-Xms64m', '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
-  if (opts.dataDir) {
-    const dataDir = resolve(opts.dataDir);
-    ensurePrivateDir(dataDir);
-    args.push('-dbPath', dataDir);
-  } else {
-    args.push('-inMemory');
-  }
-  // DynamoDB Local has no option to bind an address: it listens on every interface (Jetty's
-  // default), on a free port. Its files, at least, are the owner's only (umask 077).
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  if (dataDir) ensurePrivateDir(dataDir);
+  const args = launcherArgs({ jarDir: dir, launcherDir: launcher, port, dataDir });
+  // Whatever DynamoDB Local writes is the owner's only (umask 077).
   const child = withPrivateUmask(() => spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   const collect = (b: Buffer) => {
@@ -97,9 +93,11 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilListening(endpoint, child, () => output);
+    await waitUntilListening(endpoint, port, child, () => output);
   } catch (e) {
+    process.removeListener('exit', killOnExit);
     child.kill('SIGKILL');
+    watchdog?.kill('SIGKILL');
     throw e;
   }
   return {
@@ -114,17 +112,26 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
   };
 }
 
-async function waitUntilListening(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
+/**
+ * Waits for the launcher's line saying its listener is up on 127.0.0.1:port (it exits instead
+ * if it could not bind there), then for an HTTP answer.
+ */
+async function waitUntilListening(endpoint: string, port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}): ${output().slice(-2000)}`);
-    try {
-      const res = await fetch(endpoint, { method: 'GET', signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      return; // any HTTP answer (DynamoDB Local says 400 to a bare GET) means it is up
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode ?? child.signalCode}): ${output().slice(-2000)}`);
+    const ready = READY_LINE.exec(output());
+    if (ready && Number(ready[1]) !== port) throw new Error(`DynamoDB Local listens on port ${ready[1]}, not ${port}`);
+    if (ready) {
+      try {
+        const res = await fetch(endpoint, { method: 'GET', signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        return; // any HTTP answer (DynamoDB Local says 400 to a bare GET) means it is up
+      } catch {
+        // not answering yet
+      }
     }
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`DynamoDB Local did not start within 60 s: ${output().slice(-2000)}`);
 }

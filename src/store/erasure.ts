@@ -4,7 +4,7 @@ import { holdKey, keyOf, mentionGsiPk, sessionKey, sessionPk, tenantTopicsPk, us
 import { ErasureJob, redactSession } from './redaction';
 import { expired, expr, INDEXES, isUnexpired, Item, or, params } from './schema';
 import { conditional, TableIO } from './table-io';
-import { ERASURE, erasureAuditItem, MENTION } from './user-items';
+import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS, ERASURE, erasureAuditItem, MENTION } from './user-items';
 
 /** Erasure re-reads the user's index partitions until nothing new appears (a session started meanwhile); bounded. */
 const ERASURE_ROUNDS = 5;
@@ -18,10 +18,15 @@ type SessionRef = { sessionId: string; topicId: string | null };
  * index does not list yet) and their mentions (byUser under T#<tenant>#M#<user>: sessions
  * they own or owned, also after TTL removed the session item, and sessions they moved as an
  * admin). Their outcomes are their own partition; their name in tenant topics and earlier
- * audits is rewritten. Last, an audit item records that the erasure happened.
+ * audits is rewritten (expired-but-undeleted audits too). Last, an audit item records that the
+ * erasure happened, kept for the audit retention.
  */
 export class Erasure {
-  constructor(private readonly io: TableIO) {}
+  /** `auditRetentionDays`: how long the audit entry of an erasure is kept (ERASURE_AUDIT_RETENTION_DAYS). */
+  constructor(
+    private readonly io: TableIO,
+    private readonly auditRetentionDays = DEFAULT_ERASURE_AUDIT_RETENTION_DAYS,
+  ) {}
 
   async eraseUser(tenantId: string, userId: string, actorId: string, topicIds: readonly string[], now: number): Promise<ErasureCounts> {
     const job: ErasureJob = {
@@ -49,7 +54,15 @@ export class Erasure {
     job.counts.itemsDeleted += await this.deleteAll({ pk: userPk(tenantId, userId) });
     await this.redactTopicAuthor(job);
     await this.io.put({
-      Item: erasureAuditItem({ id: randomBytes(8).toString('hex'), tenantId, userId, by: actorId, at: now, counts: job.counts }),
+      Item: erasureAuditItem({
+        id: randomBytes(8).toString('hex'),
+        tenantId,
+        userId,
+        by: actorId,
+        at: now,
+        counts: job.counts,
+        expiresAt: now + this.auditRetentionDays * 86_400_000,
+      }),
     });
     return job.counts;
   }

@@ -2,7 +2,7 @@ import { Message, Session, SESSION_STATUSES, SessionStatus } from '../domain/ses
 import { ClientMessageRecord, Hold } from '../sessions/repository';
 import { activitySk, clientMessageKey, holdKey, messageKey, sessionKey, userGsiPk } from './keys';
 import { INDEXES, isoTime as iso, Item, minuteOf, toTtl, TTL_ATTRIBUTE } from './schema';
-import { adminIndexAttributes, readTransfer, transferAttributes } from './admin-items';
+import { adminIndexAttributes, ownershipAttributes, readOwnership, readTransfer, transferAttributes } from './admin-items';
 import { coachAttributes, coachFieldsOf } from './coach-items';
 import { CorruptItemError, num, str, time } from './item-check';
 
@@ -22,6 +22,7 @@ export function sessionAttributes(s: Session): Item {
     version: s.version,
     [TTL_ATTRIBUTE]: toTtl(s.expiresAt),
     ...transferAttributes(s),
+    ...ownershipAttributes(s),
     ...coachAttributes(s),
   };
 }
@@ -120,6 +121,7 @@ export function toSession(item: Item): Session {
     ...(typeof item.lastSeq === 'number' ? { lastSeq: item.lastSeq } : {}),
     version: num(item.version, fail),
     ...transferOf(item),
+    ...readOwnership(item),
     ...coachFieldsOf(item),
   };
 }

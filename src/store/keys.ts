@@ -9,10 +9,13 @@
  *   T#<tenant>#TOPICS          TOPIC#<topicId>     a tenant's own topic (or override/archive of a default);
  *                                                  configuration, not session data: no ttl
  *   T#<tenant>#S#<sessionId>   XFER#<seq, 8 digits> one transfer of the session (append-only history)
+ *   T#<tenant>#S#<sessionId>   XFERU#<userId>#<seq, 8 digits> that transfer, as its previous or new owner lists it
+ *                                                  (myTransfers: in byUser under gsi1pk = T#<tenant>#M#<userId>,
+ *                                                  gsi1sk = X#<at ISO>#<sessionId>#<seq, 8 digits>)
  *   T#<tenant>#S#<sessionId>   MENTION#<userId>    the user owns, owned or transferred the session (also in byUser,
  *                                                  under gsi1pk = T#<tenant>#M#<userId>): how erasure and export find it
  *   T#<tenant>#USER#<userId>   OUTCOME#<topicId>   the user's outcome for a topic (no session ttl; a retention of its own)
- *   T#<tenant>#AUDIT           ERASURE#<at>#<id>   that an erasure happened: who, whom, when, counts (no ttl)
+ *   T#<tenant>#AUDIT           ERASURE#<at>#<id>   that an erasure happened: who, whom, when, counts (ttl: the audit retention)
  *
  *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO, to the minute>#<sessionId>
  *
@@ -75,6 +78,16 @@ export const TRANSFER_SK_PREFIX = 'XFER#';
 export const transferSk = (seq: number) => `${TRANSFER_SK_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;
 export const transferKey = (tenantId: string, sessionId: string, seq: number): Key => ({ pk: sessionPk(tenantId, sessionId), sk: transferSk(seq) });
 export const TRANSFER_SK_LAST = transferSk(10 ** SEQ_DIGITS - 1);
+/** A transfer as one of the users it moved the session from or to lists it (myTransfers). */
+export const USER_TRANSFER_SK_PREFIX = 'XFERU#';
+export const userTransferKey = (tenantId: string, sessionId: string, userId: string, seq: number): Key => ({
+  pk: sessionPk(tenantId, sessionId),
+  sk: `${USER_TRANSFER_SK_PREFIX}${enc(userId)}#${String(seq).padStart(SEQ_DIGITS, '0')}`,
+});
+/** Its sort key in the user's mentionGsiPk partition: by time, then session and seq (unique). */
+export const USER_TRANSFER_GSI_PREFIX = 'X#';
+export const userTransferGsiSk = (at: number, sessionId: string, seq: number) =>
+  `${USER_TRANSFER_GSI_PREFIX}${isoTime(at)}#${sessionId}#${String(seq).padStart(SEQ_DIGITS, '0')}`;
 export const mentionKey = (tenantId: string, sessionId: string, userId: string): Key => ({
   pk: sessionPk(tenantId, sessionId),
   sk: `MENTION#${enc(userId)}`,

@@ -1,7 +1,8 @@
 import { ERASED_CONTENT, ERASED_RESULT, ErasureCounts } from '../domain/user-data';
-import { clientMessageKey, keyOf, mentionKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, outcomeKey, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk } from './keys';
-import { and, expr, isUnexpired, Item, ITEM_PRESENT, params } from './schema';
+import { clientMessageKey, keyOf, mentionGsiPk, mentionKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, outcomeKey, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, USER_TRANSFER_SK_PREFIX } from './keys';
+import { and, expr, INDEXES, isUnexpired, Item, ITEM_PRESENT, params } from './schema';
 import { conditional, TableIO } from './table-io';
+import { USER_TRANSFER } from './user-items';
 
 /** One erasure run: whose data, under which pseudonym their name is replaced, and what it did so far. */
 export interface ErasureJob {
@@ -26,7 +27,8 @@ const SESSION_ATTEMPTS = 5;
  *   nearest preceding user message is theirs (it sums up their words);
  * - the session's result and its owner's outcome, when extracted from a conversation with
  *   their messages (a result quotes the conversation verbatim): `resultError` says why;
- * - their id in the transfer history and the session's transfer audit: the pseudonym;
+ * - their id in the transfer history (and its copies: theirs go), the session's transfer
+ *   audit, its ownerships and its consents: the pseudonym;
  * - their mention of the session.
  *
  * The other users' own messages, and the coach's replies to them, stay. Returns false when
@@ -74,11 +76,21 @@ async function redactMessage(io: TableIO, job: ErasureJob, sessionId: string, m:
   }
 }
 
-/** Every transfer entry that names the user names the pseudonym instead (the entry stays: the history is append-only). */
+/**
+ * Every transfer entry that names the user names the pseudonym instead (the entry stays: the
+ * history is append-only); so do the other owner's copies (myTransfers), and the user's own
+ * copies go (they list the user in byUser).
+ */
 async function redactTransfers(io: TableIO, job: ErasureJob, pk: string): Promise<void> {
   const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': transferSk(0), ':hi': TRANSFER_SK_LAST });
-  for await (const page of io.queryPages({ ...params({ KeyConditionExpression: range }), ConsistentRead: true })) {
+  const copies = expr('pk = :pk AND begins_with(sk, :prefix)', { ':pk': pk, ':prefix': USER_TRANSFER_SK_PREFIX });
+  const theirs = mentionGsiPk(job.tenantId, job.userId);
+  for (const keys of [range, copies]) for await (const page of io.queryPages({ ...params({ KeyConditionExpression: keys }), ConsistentRead: true })) {
     for (const entry of page) {
+      if (entry.type === USER_TRANSFER && entry[INDEXES.byUser.pk] === theirs) {
+        if (await conditional(io.delete({ Key: keyOf(entry), ...params({ ConditionExpression: ITEM_PRESENT }) }))) job.counts.itemsDeleted++;
+        continue;
+      }
       const names = (['fromUserId', 'toUserId', 'byUserId'] as const).filter((a) => entry[a] === job.userId);
       if (!names.length) continue;
       const update = expr(`SET ${names.map((a) => `${a} = :p`).join(', ')}`, { ':p': job.pseudonym });
@@ -108,6 +120,17 @@ async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, r
       sets.push(`${attribute} = :p`);
       values[':p'] = job.pseudonym;
     }
+    // Their ownerships and consent name the pseudonym: who may see the (redacted) turns stays as it was.
+    const owners = Array.isArray(s.owners) ? (s.owners as Item[]) : [];
+    if (owners.some((o) => o.userId === job.userId)) {
+      sets.push('#owners = :owners');
+      values[':owners'] = owners.map((o) => (o.userId === job.userId ? { ...o, userId: job.pseudonym } : o));
+    }
+    const shared = Array.isArray(s.sharedBy) ? (s.sharedBy as unknown[]) : [];
+    if (shared.includes(job.userId)) {
+      sets.push('sharedBy = :shared');
+      values[':shared'] = shared.map((u) => (u === job.userId ? job.pseudonym : u));
+    }
     const dropResult = redacted && s.status === 'COMPLETED' && typeof s.result === 'string';
     if (dropResult) {
       sets.push('resultError = :why');
@@ -115,7 +138,8 @@ async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, r
     }
     if (!sets.length && !redacted) return true;
     const clauses = [sets.length ? `SET ${sets.join(', ')}` : '', dropResult ? 'REMOVE #result' : '', `ADD version :one${redacted ? ', redactions :one' : ''}`];
-    const update = expr(clauses.filter(Boolean).join(' '), values, dropResult ? { '#result': 'result' } : undefined);
+    const names = { ...(dropResult ? { '#result': 'result' } : {}), ...(sets.some((x) => x.startsWith('#owners')) ? { '#owners': 'owners' } : {}) };
+    const update = expr(clauses.filter(Boolean).join(' '), values, Object.keys(names).length ? names : undefined);
     const condition = expr('version = :v', { ':v': s.version });
     const written = await conditional(io.update({ Key: key, ...params({ UpdateExpression: update, ConditionExpression: condition }) }));
     if (!written) continue;

@@ -193,19 +193,19 @@ export class TableIO {
    * exhausted, or the next item could pass `budget.bytes`. Each Query asks for no more items
    * than the room left holds at `budget.itemBytes` (the largest an item can be), so the items
    * read never pass the budget (and at least one is read). `cut`: stopped by the budget with
-   * more items possibly left.
+   * more items possibly left; `bytes`: what the items read count against it.
    */
   async queryBudgetedPage(
     input: Input<Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>>,
     limit: number,
     budget: ByteBudget,
-  ): Promise<{ items: Item[]; cut: boolean }> {
+  ): Promise<{ items: Item[]; cut: boolean; bytes: number }> {
     const items: Item[] = [];
     let used = 0;
     let startKey: Item | undefined;
     for (;;) {
       const room = Math.floor((budget.bytes - used) / budget.itemBytes);
-      if (items.length && room < 1) return { items, cut: true };
+      if (items.length && room < 1) return { items, cut: true, bytes: used };
       const request: QueryCommandInput = { TableName: this.table, ...input, Limit: Math.min(limit - items.length, Math.max(room, 1)), ExclusiveStartKey: startKey };
       const out = await this.send(() => this.db.send(new QueryCommand(request)));
       for (const item of out.Items ?? []) {
@@ -213,7 +213,7 @@ export class TableIO {
         used += itemBytes(item);
       }
       startKey = out.LastEvaluatedKey;
-      if (!startKey || items.length >= limit) return { items, cut: false };
+      if (!startKey || items.length >= limit) return { items, cut: false, bytes: used };
     }
   }
 

@@ -20,7 +20,7 @@ import {
 } from './schema';
 import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io';
 import { Outcome, TransferEntry } from '../domain/user-data';
-import { mentionWrite, outcomeItem, transferItem } from './user-items';
+import { mentionWrite, outcomeItem, transferItem, userTransferItem } from './user-items';
 
 /**
  * The writes of the session repository, as pure functions of what is written (no I/O).
@@ -35,7 +35,7 @@ export type CreatePart = 'hold' | 'session' | 'firstMessage' | 'mention';
 export type ReplacePart = 'ended' | 'hold' | 'session' | 'firstMessage' | 'mention';
 export type UpdatePart = 'session' | 'hold';
 export type CompletePart = UpdatePart | 'outcome';
-export type TransferPart = UpdatePart | 'transfer' | 'mentionFrom' | 'mentionTo' | 'mentionBy';
+export type TransferPart = UpdatePart | 'transfer' | 'listedFrom' | 'listedTo' | 'mentionFrom' | 'mentionTo' | 'mentionBy';
 export type AppendPart = 'session' | 'hold' | 'message' | 'clientMessage';
 export type ReplyPart = 'reply' | 'session';
 export type RaisePart = 'guard' | 'child';
@@ -95,7 +95,8 @@ export function completeSessionTx(table: string, w: SessionWrite, outcome: Outco
 /**
  * Moves the session to `entry.to` and appends the hop to its history: an entry at the version
  * this write makes, which only ever gets added (ITEM_ABSENT), with the session in one
- * transaction. The users it names get a mention (childTtl: the children's ttl for `next`).
+ * transaction, and a copy for each of the two owners' myTransfers. The users it names get a
+ * mention (childTtl: the children's ttl for `next`).
  */
 export function transferSessionTx(table: string, w: SessionWrite, entry: TransferEntry, childTtl: number, now: number): Transaction<TransferPart> {
   const ref = { sessionId: w.next.id, topicId: w.next.topicId };
@@ -104,6 +105,9 @@ export function transferSessionTx(table: string, w: SessionWrite, entry: Transfe
     session: versionedSessionUpdate(table, w, {}, now),
     hold: holdWrite(table, w.previous, w.next, now),
     transfer: put(table, transferItem(tenant, entry, childTtl), ITEM_ABSENT),
+    // The entry as each owner lists it (myTransfers); never the same user (a transfer to the owner writes nothing).
+    listedFrom: put(table, userTransferItem(tenant, entry, entry.from, childTtl), ITEM_ABSENT),
+    listedTo: put(table, userTransferItem(tenant, entry, entry.to, childTtl), ITEM_ABSENT),
     mentionFrom: mentionWrite(table, tenant, ref, entry.from, true, childTtl),
     mentionTo: mentionWrite(table, tenant, ref, entry.to, true, childTtl),
     // An admin moving their own session is its previous owner: one mention (a transaction names an item once).

@@ -1,14 +1,16 @@
 import { badInput } from '../domain/errors';
 import { isSessionId, isTopicId, messageId } from '../domain/ids';
+import { Session } from '../domain/session';
 import { ExportPage } from '../domain/user-data';
 import { maxMessageBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
+import { visibleToOwner } from '../domain/visibility';
 import { AdminPageRequest } from '../sessions/admin-repository';
 import { toMessage, toSession } from './items';
 import { mentionGsiPk, mentionKey, MESSAGE_SK_LAST, messageSk, OUTCOME_SK_PREFIX, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, userGsiPk, userPk } from './keys';
 import { expr, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
 import { itemBytes, TableIO } from './table-io';
 import { isActivityPosition } from './cursor';
-import { ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
+import { auditIsLive, ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
 
 /**
  * Where an export stands, as its opaque cursor carries it: the phase (o: outcomes, s: the
@@ -33,11 +35,13 @@ const OUTER_BATCH = 10;
 /** Message items read per query of a session the user does not own (most are not theirs). */
 const FOREIGN_BATCH = 100;
 const MAX_CURSOR_LENGTH = 600;
-const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16})$/;
+/** A position in the user's mention partition: a session's mention, an audit, or a transfer copy (myTransfers; skipped here). */
+const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16}|X#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#ses_[0-9A-Z]{26}#\d{8})$/;
 
 /**
  * exportMyData, one bounded page at a time: everything stored about the user (their outcomes;
- * their sessions with every message and transfer entry; in sessions transferred away from
+ * their sessions with every transfer entry and the messages they may read there (not what a
+ * transfer without consent hid, visibility.ts); in sessions transferred away from
  * them, their own messages and the entries naming them; audits of erasures they made), as
  * typed records. A page reads at most EXPORT_CALLS_PER_PAGE times and PAGE_BYTE_BUDGET bytes
  * and holds at most `limit` records, so a history of any length is exported in constant
@@ -59,6 +63,8 @@ class Run {
   readonly records: Record<string, unknown>[] = [];
   private calls = 0;
   private bytes = 0;
+  /** The user's own session being exported: of its conversation, what they may read (visibility.ts). */
+  private owned: Session | null = null;
 
   constructor(
     private readonly io: TableIO,
@@ -80,11 +86,10 @@ class Run {
   /** A cursor inside a session names one of the user's own (phase s) or one that mentions them (phase m); anything else is forged. */
   async checkResume(state: State): Promise<void> {
     this.calls++;
-    const ok =
-      state.p === 's'
-        ? (await this.io.get(sessionKey(this.tenantId, state.s!)))?.userId === this.userId
-        : state.p === 'm' && (await this.io.get(mentionKey(this.tenantId, state.s!, this.userId))) !== undefined;
+    const own = state.p === 's' ? await this.io.get(sessionKey(this.tenantId, state.s!)) : undefined;
+    const ok = state.p === 's' ? own?.userId === this.userId : state.p === 'm' && (await this.io.get(mentionKey(this.tenantId, state.s!, this.userId))) !== undefined;
     if (!ok) throw invalidCursor();
+    if (own) this.owned = toSession(own);
   }
 
   /** Advances `state` until the page is full; true when everything has been exported. */
@@ -130,9 +135,12 @@ class Run {
       if (state.p === 's') {
         if (!isUnexpired(item, this.now)) continue;
         this.records.push(sessionRecord(item));
+        this.owned = toSession(item);
         Object.assign(state, { s: String(item.sessionId), part: 'msg', seq: 0 });
         await this.sessionChildren(state);
       } else if (item.type === ERASURE) {
+        // Past its retention it counts as absent, like every item.
+        if (!auditIsLive(item, this.now)) continue;
         this.records.push({ type: 'erasure', at: item.at, sessionsDeleted: item.sessionsDeleted, itemsDeleted: item.itemsDeleted, itemsRedacted: item.itemsRedacted });
       } else if (item.type === MENTION) {
         // A session the user does not own (any more): only what is theirs, and only while it is readable.
@@ -161,7 +169,8 @@ class Run {
         state.seq = Number(item.seq);
         if (!isUnexpired(item, this.now)) continue;
         const record = msg ? messageRecord(item, state.s) : transferRecord(item);
-        if (own || (msg ? item.authorId === this.userId : [item.fromUserId, item.toUserId, item.byUserId].includes(this.userId))) this.records.push(record);
+        const mine = msg ? (own ? visibleToOwner(this.owned!, toMessage(item, state.s)) : item.authorId === this.userId) : own || [item.fromUserId, item.toUserId, item.byUserId].includes(this.userId);
+        if (mine) this.records.push(record);
       }
       if (done) Object.assign(state, msg ? { part: 'xfer', seq: 0 } : { s: undefined, part: undefined, seq: undefined });
     }

@@ -1,7 +1,7 @@
 import { ErasureCounts, Outcome, TransferEntry } from '../domain/user-data';
 import { storedResultOf } from './coach-items';
 import { CorruptItemError, num, str, time } from './item-check';
-import { auditGsiSk, erasureAuditKey, mentionGsiPk, mentionGsiSk, mentionKey, outcomeKey, transferKey } from './keys';
+import { auditGsiSk, erasureAuditKey, mentionGsiPk, mentionGsiSk, mentionKey, outcomeKey, transferKey, userTransferGsiSk, userTransferKey } from './keys';
 import { expr, INDEXES, isoTime, Item, params, toTtl, TTL_ATTRIBUTE } from './schema';
 import { TransactItem } from './table-io';
 
@@ -9,12 +9,14 @@ import { TransactItem } from './table-io';
  * The items of a user's data that are not a session's conversation (docs/data-model.md):
  * transfer history entries and mentions (children of a session: they carry its children's
  * ttl, child-ttl.ts), outcomes (in the user's own partition, no session ttl) and the audit
- * of an erasure (no ttl). Every item here has a `type`, which child-ttl.ts and erasure.ts go by.
+ * of an erasure (its own retention, ERASURE_AUDIT_RETENTION_DAYS). Every item here has a `type`, which child-ttl.ts and erasure.ts go by.
  */
 
 /** The types of a session's children, besides its messages and sendMessage records. */
 export const MENTION = 'MENTION';
 export const TRANSFER = 'TRANSFER';
+/** A transfer as the user it moved the session from or to lists it (myTransfers). */
+export const USER_TRANSFER = 'USER_TRANSFER';
 export const OUTCOME = 'OUTCOME';
 export const ERASURE = 'ERASURE';
 
@@ -57,6 +59,25 @@ export function transferItem(tenantId: string, t: TransferEntry, ttl: number): I
     fromUserId: t.from,
     toUserId: t.to,
     byUserId: t.by,
+    ...(t.topicId !== null ? { topicId: t.topicId } : {}),
+    withContent: t.withContent,
+    [TTL_ATTRIBUTE]: ttl,
+  };
+}
+
+/**
+ * The copy of a transfer entry that `userId` (its previous or new owner) lists in myTransfers:
+ * a child of the session (its ttl follows the session's, child-ttl.ts) that byUser lists
+ * under the user's mention partition, newest last.
+ */
+export function userTransferItem(tenantId: string, t: TransferEntry, userId: string, ttl: number): Item {
+  const { [TTL_ATTRIBUTE]: _ttl, ...fields } = transferItem(tenantId, t, ttl);
+  return {
+    ...fields,
+    ...userTransferKey(tenantId, t.sessionId, userId, t.seq),
+    type: USER_TRANSFER,
+    [byUser.pk]: mentionGsiPk(tenantId, userId),
+    [byUser.sk]: userTransferGsiSk(t.at, t.sessionId, t.seq),
     [TTL_ATTRIBUTE]: ttl,
   };
 }
@@ -70,6 +91,8 @@ export function toTransfer(item: Item): TransferEntry {
     from: str(item.fromUserId, fail),
     to: str(item.toUserId, fail),
     by: str(item.byUserId, fail),
+    topicId: typeof item.topicId === 'string' ? item.topicId : null,
+    withContent: item.withContent === true,
   };
 }
 
@@ -119,7 +142,15 @@ export interface ErasureAudit {
   by: string;
   at: number;
   counts: ErasureCounts;
+  /** When the entry goes (ms): the audit is a record that the request was carried out, not kept forever. */
+  expiresAt: number;
 }
+
+/** An erasure audit within its retention; one written before audits had a ttl is kept. */
+export const auditIsLive = (item: Item | undefined, now: number): item is Item => outcomeIsLive(item, now);
+
+/** ERASURE_AUDIT_RETENTION_DAYS' default: a year of records that erasures were carried out. */
+export const DEFAULT_ERASURE_AUDIT_RETENTION_DAYS = 365;
 
 /**
  * That an erasure happened: whom, who, when and the counts, nothing of the content. The one
@@ -136,6 +167,7 @@ export function erasureAuditItem(a: ErasureAudit): Item {
     erasedBy: a.by,
     at: isoTime(a.at),
     ...a.counts,
+    [TTL_ATTRIBUTE]: toTtl(a.expiresAt),
     ...(a.by !== a.userId ? { [byUser.pk]: mentionGsiPk(a.tenantId, a.by), [byUser.sk]: auditGsiSk(a.at, a.id) } : {}),
   };
 }

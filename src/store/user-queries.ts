@@ -1,6 +1,6 @@
 import { OutcomePage, OutcomePageRequest } from '../sessions/repository';
-import { TransferPage, TransferPageRequest } from '../sessions/admin-repository';
-import { mentionGsiPk, OUTCOME_SK_PREFIX, sessionPk, TRANSFER_SK_LAST, transferSk, userGsiPk, userPk } from './keys';
+import { TransferPage, TransferPageRequest, UserTransferPageRequest } from '../sessions/admin-repository';
+import { mentionGsiPk, OUTCOME_SK_PREFIX, sessionPk, TRANSFER_SK_LAST, transferSk, USER_TRANSFER_GSI_PREFIX, userGsiPk, userPk, userTransferGsiSk } from './keys';
 import { and, expr, Expression, INDEXES, or, params, TTL_ATTRIBUTE, unexpired } from './schema';
 import { TableIO } from './table-io';
 import { toOutcome, toTransfer } from './user-items';
@@ -38,6 +38,25 @@ export class UserQueries {
   }
 
   /**
+   * The transfers from or to the user, newest first: their copies in the user's mention
+   * partition of byUser (sort keys `X#<at>#<session>#<seq>`), one Query. Strictly before
+   * `page.before`: up to just below its sort key (BETWEEN is inclusive; the bound is the key
+   * with its last digit lowered and the highest character appended, below the key itself and
+   * above every key less than it).
+   */
+  async listUserTransfers(tenantId: string, userId: string, page: UserTransferPageRequest, now: number): Promise<TransferPage> {
+    const index = INDEXES.byUser;
+    const b = page.before;
+    const hi = b ? justBelow(userTransferGsiSk(b.at, b.sessionId, b.seq)) : `${USER_TRANSFER_GSI_PREFIX}\uffff`;
+    const keys = expr(`${index.pk} = :p AND ${index.sk} BETWEEN :lo AND :hi`, { ':p': mentionGsiPk(tenantId, userId), ':lo': USER_TRANSFER_GSI_PREFIX, ':hi': hi });
+    const found = await this.io.queryFilteredPage(
+      { IndexName: index.name, ...params({ KeyConditionExpression: keys, FilterExpression: unexpired(now) }), ScanIndexForward: false },
+      page.limit,
+    );
+    return { transfers: found.slice(0, page.limit).map(toTransfer), hasNextPage: found.length > page.limit };
+  }
+
+  /**
    * The tenant holds data of the user: a session of theirs in byUser (also one stored before
    * mentions existed), a session they owned before a transfer (an owner's mention), or an
    * outcome. Stops at the first that answers; expired items do not count.
@@ -58,4 +77,9 @@ export class UserQueries {
   private async any(input: Parameters<TableIO['queryFilteredPage']>[0]): Promise<boolean> {
     return (await this.io.queryFilteredPage({ ...input, ProjectionExpression: 'pk' }, 0)).length > 0;
   }
+}
+
+/** A bound below `key` and above every string less than it: its last character lowered by one, then the highest one. */
+function justBelow(key: string): string {
+  return `${key.slice(0, -1)}${String.fromCharCode(key.charCodeAt(key.length - 1) - 1)}\uffff`;
 }

@@ -95,3 +95,50 @@ describe('control characters in topic texts are refused like in messages', () =>
     expect(updated.description).toBe(text);
   });
 });
+
+// Issue #19 (Low): property names skipped the text rules; "" was a 500, 60,000 characters
+// SERVICE_UNAVAILABLE after three retries, control characters and lone surrogates were stored.
+describe('resultSchema property names follow the text rules of other names', () => {
+  const schemaWith = (name: string) => ({ type: 'object', properties: { [name]: { type: 'string' } } });
+
+  test.each([
+    ['empty', ''],
+    ['only spaces', '   '],
+    ['65 characters', 'x'.repeat(65)],
+    ['60,000 characters', 'x'.repeat(60_000)],
+    ['a NUL', 'a\u0000b'],
+    ['an escape sequence', 'red\u001b[31m'],
+    ['a line break', 'two\nlines'],
+    ['a C1 control', 'csi\u009b'],
+    ['a lone surrogate', 'half\ud800'],
+  ])('a name that is %s: BAD_USER_INPUT naming resultSchema, nothing stored', async (_label, name) => {
+    const before = await tenantItems();
+    const created = await gql(server.url, CreateTopicDocument, { input: { id: 'names', name: 'Names', resultSchema: schemaWith(name) } }, admin);
+    expect(expectCode(created, 'BAD_USER_INPUT').extensions?.argumentName).toBe('resultSchema');
+    // Nested names too, through updateTopic.
+    const nested = { type: 'object', properties: { outer: { type: 'array', items: schemaWith(name) } } };
+    const updated = await gql(server.url, UpdateTopicDocument, { id: 'goals', input: { resultSchema: nested } }, admin);
+    expect(expectCode(updated, 'BAD_USER_INPUT').extensions?.argumentName).toBe('resultSchema');
+    expect(await tenantItems()).toEqual(before);
+  });
+
+  test('64 characters, spaces inside and any script are fine, and come back as given', async () => {
+    const names = ['y'.repeat(64), 'next step', 'Grundwerte äöü', '価値観', 'emoji 🙂'];
+    const resultSchema = { type: 'object', properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])), required: names };
+    ok(await gql(server.url, CreateTopicDocument, { input: { id: 'fine-names', name: 'Fine', resultSchema } }, admin));
+    const read = await rawGql(server.url, '{ topics(includeArchived: true) { id resultSchema } }', {}, admin);
+    const topic = (ok(read).topics as { id: string; resultSchema: { properties: object } }[]).find((t) => t.id === 'fine-names');
+    // A DynamoDB map keeps no order.
+    expect(Object.keys(topic!.resultSchema.properties).sort()).toEqual([...names].sort());
+  });
+
+  test('a schema over 20,000 characters as JSON is refused (within the body limit), nothing stored', async () => {
+    const before = await tenantItems();
+    const properties = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`p${i}`, { type: 'string', description: 'd'.repeat(1000) }]));
+    const res = await gql(server.url, CreateTopicDocument, { input: { id: 'big-schema', name: 'Big', resultSchema: { type: 'object', properties } } }, admin);
+    const error = expectCode(res, 'BAD_USER_INPUT');
+    expect(error.extensions?.argumentName).toBe('resultSchema');
+    expect(error.message).toContain('20000');
+    expect(await tenantItems()).toEqual(before);
+  });
+});

@@ -96,13 +96,13 @@ test('a refused request is reported as RATE_LIMITED in the metrics, never as a s
   expect(metrics.body).not.toMatch(/code="INTERNAL_SERVER_ERROR"/);
 });
 
-test('a subscription spends from the same buckets: over the limit it ends with RATE_LIMITED and stores nothing', async () => {
-  const s = await server({ RATE_LIMIT_USER_BURST: '2' });
+test('connection_init and a subscription spend from the same buckets: over the limit it ends with RATE_LIMITED and stores nothing', async () => {
+  const s = await server({ RATE_LIMIT_USER_BURST: '3' });
   const token = await tokenFor('rl-ws', 'alice');
-  const session = ok(await gql(s.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession; // 1 of 2
-  const ws = wsClient(s.url, bearer(token));
+  const session = ok(await gql(s.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession; // 1 of 3
+  const ws = wsClient(s.url, bearer(token), { lazy: false }); // connection_init: 2 of 3 (one socket for both)
   try {
-    const first = subscribeTo(ws, SendMessageStreamDocument, { sessionId: session.id, content: 'first', clientMessageId: 'rl-1' }); // 2 of 2
+    const first = subscribeTo(ws, SendMessageStreamDocument, { sessionId: session.id, content: 'first', clientMessageId: 'rl-1' }); // 3 of 3
     expect(await first.ended).toEqual({});
     const second = subscribeTo(ws, SendMessageStreamDocument, { sessionId: session.id, content: 'second', clientMessageId: 'rl-2' });
     const ended = await second.ended;

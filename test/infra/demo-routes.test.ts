@@ -13,7 +13,8 @@ import { TopicsDocument } from '../generated/graphql/graphql';
 import { baseOf } from '../support/e2e-helpers';
 import { gql, ok, startTestServer, TEST_SECRET, TestServer } from '../support/server';
 import { loadConfig } from '../../src/config';
-import { isLoopback, mountDemo } from '../../src/demo/routes';
+import { isLoopback, isLoopbackHost, mountDemo } from '../../src/demo/routes';
+import { sandboxFor } from '../../src/sandbox-example';
 import { silentLogger } from '../../src/logger';
 import { ensureWebBuilt } from '../browser/web-build';
 
@@ -54,7 +55,7 @@ test('development without JWT configuration: the page, and tokens for any tenant
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     expect(await script.text()).toMatch(/from '\.\/[a-z-]+\.js'/);
-    expect(await signInOptions(server)).toEqual({ devTokens: true, reason: null });
+    expect(await signInOptions(server)).toEqual({ devTokens: true, reason: null, apiOrigins: ['http://localhost:*'] });
 
     const res = await requestToken(server, { tenantId: 'acme', userId: 'alice' });
     expect(res.status).toBe(200);
@@ -80,7 +81,7 @@ test('with JWT_SECRET (or JWKS) configured there are no development tokens; the 
       await res.arrayBuffer();
       expect((await fetch(`${baseOf(server.url)}/demo/`)).status).toBe(200);
       // The page asks first, and says why it shows a token field instead of "Sign in".
-      expect(await signInOptions(server)).toEqual({ devTokens: false, reason: expect.stringMatching(/JWT_SECRET or JWT_JWKS_URL is configured/) });
+      expect(await signInOptions(server)).toEqual({ devTokens: false, reason: expect.stringMatching(/JWT_SECRET or JWT_JWKS_URL is configured/), apiOrigins: ['http://localhost:*'] });
     });
   }
 });
@@ -154,13 +155,123 @@ describe('development is for this machine only (issue #9)', () => {
       }
       peer = '203.0.113.7';
       const options = await fetch(url.replace(/token$/, 'sign-in-options'), { headers: { connection: 'close', 'x-forwarded-for': '127.0.0.1' } });
-      expect(await options.json()).toEqual({ devTokens: false, reason: expect.stringMatching(/server's own machine/) });
+      expect(await options.json()).toEqual({ devTokens: false, reason: expect.stringMatching(/server's own machine/), apiOrigins: [] });
       peer = undefined; // the real loopback peer (control)
       const res = await ask();
       expect(res.status).toBe(200);
       expect(((await res.json()) as { token: string }).token).toMatch(/^eyJ/);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+// Issue #19 (Low): the development conveniences reached further than this machine.
+describe('development tokens stay on this machine (issue #19)', () => {
+  /** A request with a Host header of our choosing (fetch sets its own). */
+  const raw = (server: TestServer, method: string, path: string, host: string, body?: string) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+      const port = server.app.server.port;
+      const req = http.request({ host: '127.0.0.1', port, method, path, headers: { host, 'content-type': 'application/json', connection: 'close' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  test('POST /demo/token refuses a Host that is not a loopback name with this port (DNS rebinding): 403, JSON, no token', async () => {
+    await withServer({ JWT_SECRET: '' }, async (server) => {
+      const port = server.app.server.port;
+      const body = '{"tenantId":"acme","userId":"alice"}';
+      for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `127.0.0.1:${port + 1}`, `[::2]:${port}`, `192.0.2.1:${port}`, 'localhost']) {
+        const res = await raw(server, 'POST', '/demo/token', host, body);
+        expect({ host, status: res.status }).toEqual({ host, status: 403 });
+        expect(res.headers['content-type']).toMatch(/application\/json/);
+        expect(JSON.parse(res.text)).toEqual({ error: expect.stringMatching(/Host/) });
+        expect(res.text).not.toMatch(/eyJ/);
+        // The page is told so before it offers the form.
+        const options = JSON.parse((await raw(server, 'GET', '/demo/sign-in-options', host)).text);
+        expect({ host, options }).toEqual({ host, options: expect.objectContaining({ devTokens: false, reason: expect.stringMatching(/localhost, 127\.0\.0\.1 or \[::1\]/) }) });
+      }
+      for (const host of [`localhost:${port}`, `LOCALHOST:${port}`, `127.0.0.1:${port}`, `127.1.2.3:${port}`, `[::1]:${port}`]) {
+        const res = await raw(server, 'POST', '/demo/token', host, body);
+        expect({ host, status: res.status }).toEqual({ host, status: 200 });
+        expect(JSON.parse(res.text).token).toMatch(/^eyJ/);
+        expect(JSON.parse((await raw(server, 'GET', '/demo/sign-in-options', host)).text)).toMatchObject({ devTokens: true, reason: null });
+      }
+    });
+  });
+
+  test('/demo cannot be framed: frame-ancestors none and X-Frame-Options DENY on the page and its files', async () => {
+    await withServer({ JWT_SECRET: '' }, async (server) => {
+      for (const path of ['/demo/', '/demo/demo.js', '/demo/style.css']) {
+        const res = await fetch(`${baseOf(server.url)}${path}`);
+        expect({ path, status: res.status }).toEqual({ path, status: 200 });
+        expect(res.headers.get('x-frame-options')).toBe('DENY');
+        expect(res.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+        expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+        await res.arrayBuffer();
+      }
+    });
+  });
+
+  test('sign-in-options names the API origins the page may send a stored or development token to: CORS_ORIGINS', async () => {
+    await withServer({ JWT_SECRET: '', CORS_ORIGINS: 'https://app.example.com,http://127.0.0.1:*' }, async (server) => {
+      expect(await signInOptions(server)).toEqual({ devTokens: true, reason: null, apiOrigins: ['https://app.example.com', 'http://127.0.0.1:*'] });
+    });
+    await withServer({ JWT_SECRET: '', CORS_ORIGINS: 'none' }, async (server) => {
+      expect(((await signInOptions(server)) as { apiOrigins: string[] }).apiOrigins).toEqual([]);
+    });
+  });
+
+  test('loopback listen addresses', () => {
+    for (const h of ['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST', '::1', '[::1]']) expect({ h, loopback: isLoopbackHost(h) }).toEqual({ h, loopback: true });
+    for (const h of ['0.0.0.0', '::', '192.0.2.5', 'example.com', 'localhost.example.com', '', undefined]) expect({ h, loopback: isLoopbackHost(h) }).toEqual({ h, loopback: false });
+  });
+
+  test('Sandbox carries the development token only when the server listens on loopback only (not with HOST=0.0.0.0)', async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vLXVzZXIifQ.c2lnbmF0dXJlLW9mLXRoZS1kZXYtdG9rZW4';
+    const landing = async (host: string) => {
+      const server = await startTestServer({ env: { DATA_DIR: dir, JWT_SECRET: '' }, sandbox: sandboxFor(host, token) });
+      try {
+        const res = await fetch(server.url, { headers: { accept: 'text/html' } });
+        expect(res.status).toBe(200);
+        const html = await res.text();
+        expect(html).toMatch(/sandbox/i);
+        return html;
+      } finally {
+        await server.stop();
+      }
+    };
+    expect(await landing('127.0.0.1')).toContain(token);
+    for (const host of ['0.0.0.0', '::', '192.0.2.5']) expect({ host, embedded: (await landing(host)).includes(token) }).toEqual({ host, embedded: false });
+    expect(sandboxFor('0.0.0.0', token).document).toBe(sandboxFor('localhost', token).document);
+    expect(sandboxFor('localhost', undefined).headers).toBeUndefined();
+  });
+
+  test('Sandbox with the token is refused to a page that names the server otherwise (DNS rebinding): 403, no token', async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vLXVzZXIifQ.c2lnbmF0dXJlLW9mLXRoZS1kZXYtdG9rZW4';
+    const server = await startTestServer({ env: { DATA_DIR: dir, JWT_SECRET: '' }, sandbox: sandboxFor('127.0.0.1', token) });
+    try {
+      const { port } = new URL(server.url);
+      const page = (host: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.get({ host: '127.0.0.1', port, path: '/graphql', headers: { host, accept: 'text/html' } }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+        });
+      const rebound = await page(`attacker.example:${port}`);
+      expect(rebound.status).toBe(403);
+      expect(rebound.body).not.toContain(token);
+      expect((await page(`localhost:${port}`)).body).toContain(token);
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -16,7 +16,9 @@ import { sessionKey } from '../../src/store/keys';
 import { BUILTIN_RESULT_SCHEMAS } from '../../src/topics/builtin';
 import { DAY, FakeClock, HOUR } from '../support/clock';
 import { createTestTable, TestTable } from '../support/dynamo';
-import { adminStackOn, catalog, Item, partition, scanAll, stackOn, topic, viewer } from '../support/store-helpers';
+import { adminStackOn, catalog, Item, partition, scanAll, sec, stackOn, topic, viewer } from '../support/store-helpers';
+import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
+import { AdminService } from '../../src/sessions/admin-service';
 
 // 'noted' has a result schema: the embedded coach fills it from the user's own words (a result quotes them).
 const noted = { ...topic('noted'), resultSchema: BUILTIN_RESULT_SCHEMAS.purpose };
@@ -52,6 +54,8 @@ test('erasure reaches messages the TTL sweep orphaned and what the user wrote in
     await service.sendMessage(bob, bobsOwn.id, 'bobWordsOwn in his own session', 'b-0');
     const moved = await service.start(alice, 'noted', false);
     await service.sendMessage(alice, moved.id, 'I exist to aliceSecretMoved every day', 'c-moved');
+    // She lets her words move with it (without her consent bob would never see them).
+    await admins.setAllowTransferWithContent(alice, moved.id, true);
     await admins.transfer(admin('er-t'), moved.id, 'bob');
     await service.sendMessage(bob, moved.id, 'I exist to bobWordsMoved for my team', 'b-1');
     const completed = await service.complete(bob, moved.id);
@@ -118,6 +122,31 @@ test('erasing the admin who made a transfer pseudonymises them in the history an
   } finally {
     await own.drop();
   }
+});
+
+// Issue #19 (Low): the audit entry of an erasure had no ttl, so it was kept forever.
+test('an erasure audit carries a ttl (365 days by default, or the configured retention) and is hidden from the export past it', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 4, 2, 9, 0, 0));
+  const { admins } = stack(table, clock);
+  const ada = admin('au-t');
+  const audits = async (tenant: string) => (await scanAll(table)).filter((i) => i.type === 'ERASURE' && i.pk === `T#${tenant}#AUDIT`);
+  const erasureRecords = async (v: Viewer) => (await admins.exportMyData(v, 100, null)).records.filter((r) => r.type === 'erasure');
+
+  await admins.eraseUserData(ada, 'carl');
+  const [audit] = await audits('au-t');
+  expect(audit.ttl).toBe(sec(clock.now()) + 365 * 86_400);
+  // The admin's export lists the erasure they made while it is kept, and not after its retention.
+  expect(await erasureRecords(ada)).toHaveLength(1);
+  clock.advance(365 * DAY - 1000);
+  expect(await erasureRecords(ada)).toHaveLength(1);
+  clock.advance(1000);
+  expect(await erasureRecords(ada)).toHaveLength(0);
+
+  // ERASURE_AUDIT_RETENTION_DAYS reaches the repository through its options.
+  const repo = new DynamoSessionRepository(table.doc, table.tableName, { erasureAuditRetentionDays: 30 });
+  await new AdminService(repo, topics, clock, (s, now) => stackOn(table, clock, topics).service.view(s, now)).eraseMyData(viewer('au-30', 'dora'));
+  const [short] = await audits('au-30');
+  expect(short.ttl).toBe(sec(clock.now()) + 30 * 86_400);
 });
 
 test('transfers: refused to the acting admin and to unknown users (nothing written), an append-only history otherwise', async () => {

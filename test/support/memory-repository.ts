@@ -111,12 +111,13 @@ export class MemorySessionRepository extends MemoryUserData implements SessionRe
       used += size;
     }
     const cut = kept.length < inOrder.length;
-    return { messages: page.direction === 'forward' ? kept : kept.reverse(), cut };
+    return { messages: page.direction === 'forward' ? kept : kept.reverse(), cut, bytes: used };
   }
 
   private pageOf(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Message[] {
     if (!this.childrenVisible(tenantId, sessionId, now)) return [];
-    const all = this.storedMessages(tenantId, sessionId);
+    const until = page.until ?? null;
+    const all = this.storedMessages(tenantId, sessionId).filter((m) => until === null || (page.direction === 'forward' ? m.seq <= until : m.seq >= until));
     if (page.direction === 'forward') {
       const from = page.from ?? 0;
       return all.filter((m) => m.seq > from).slice(0, page.limit);

@@ -86,6 +86,7 @@ export class MemoryState {
     listIdleSessions: 0,
     listTenantSessions: 0,
     listTransfers: 0,
+    listUserTransfers: 0,
     isKnownUser: 0,
     eraseUserData: 0,
     exportUserData: 0,

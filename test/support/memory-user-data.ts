@@ -1,7 +1,8 @@
 import { badInput } from '../../src/domain/errors';
 import { isExpired, Session } from '../../src/domain/session';
 import { ERASED_CONTENT, ERASED_RESULT, ErasureCounts, ExportPage, Outcome, TransferEntry } from '../../src/domain/user-data';
-import { AdminPageRequest, TransferPage, TransferPageRequest } from '../../src/sessions/admin-repository';
+import { AdminPageRequest, TransferPage, TransferPageRequest, UserTransferPageRequest } from '../../src/sessions/admin-repository';
+import { visibleToOwner } from '../../src/domain/visibility';
 import { OutcomePage, OutcomePageRequest } from '../../src/sessions/repository';
 import { clientMessageKey, copy, holdKey, MemoryState, mentionKey, outcomeKey, sessionKey } from './memory-state';
 
@@ -24,6 +25,18 @@ export class MemoryUserData extends MemoryState {
     await this.enter('listTransfers');
     if (!this.childrenVisible(tenantId, sessionId, now)) return { transfers: [], hasNextPage: false };
     const found = this.transfersOf(tenantId, sessionId).filter((t) => page.afterSeq === null || t.seq > page.afterSeq);
+    return { transfers: found.slice(0, page.limit).map(copy), hasNextPage: found.length > page.limit };
+  }
+
+  /** As DynamoDB's copies in the user's mention partition: the transfers from or to them, newest first (at, session, seq). */
+  async listUserTransfers(tenantId: string, userId: string, page: UserTransferPageRequest, now: number): Promise<TransferPage> {
+    await this.enter('listUserTransfers');
+    const position = (t: { at: number; sessionId: string; seq: number }) => `${new Date(t.at).toISOString()}#${t.sessionId}#${String(t.seq).padStart(8, '0')}`;
+    const found = [...this.transfers.entries()]
+      .filter(([k, t]) => k.startsWith(`${JSON.stringify(tenantId)}|`) && (t.from === userId || t.to === userId) && this.childrenVisible(tenantId, t.sessionId, now))
+      .map(([, t]) => t)
+      .filter((t) => page.before === null || position(t) < position(page.before))
+      .sort((a, b) => (position(a) < position(b) ? 1 : -1));
     return { transfers: found.slice(0, page.limit).map(copy), hasNextPage: found.length > page.limit };
   }
 
@@ -134,6 +147,9 @@ export class MemoryUserData extends MemoryState {
       counts.itemsRedacted++;
     }
     const next: Session = copy(s);
+    // Their ownerships and consent name the pseudonym: who may see the (redacted) turns stays as it was.
+    if (next.owners?.some((o) => o.userId === userId)) next.owners = next.owners.map((o) => (o.userId === userId ? { ...o, userId: pseudonym } : o));
+    if (next.sharedBy?.includes(userId)) next.sharedBy = next.sharedBy.map((u) => (u === userId ? pseudonym : u));
     if (next.transfer && (next.transfer.from === userId || next.transfer.by === userId)) {
       next.transfer = { ...next.transfer, from: next.transfer.from === userId ? pseudonym : next.transfer.from, by: next.transfer.by === userId ? pseudonym : next.transfer.by };
     }
@@ -165,7 +181,7 @@ export class MemoryUserData extends MemoryState {
       const mine = s.userId === userId;
       if (mine) records.push({ type: 'session', sessionId: s.id, topicId: s.topicId, status: s.status, result: s.result ?? null });
       for (const m of this.storedMessages(tenantId, s.id)) {
-        if (mine || m.authorId === userId) records.push({ type: 'message', sessionId: s.id, seq: m.seq, role: m.role, content: m.content, authorId: m.authorId ?? null });
+        if (mine ? visibleToOwner(s, m) : m.authorId === userId) records.push({ type: 'message', sessionId: s.id, seq: m.seq, role: m.role, content: m.content, authorId: m.authorId ?? null });
       }
       for (const t of this.transfersOf(tenantId, s.id)) {
         if (mine || [t.from, t.to, t.by].includes(userId)) records.push({ type: 'transfer', sessionId: s.id, fromUserId: t.from, toUserId: t.to, byUserId: t.by });

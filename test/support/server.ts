@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { Config, loadConfig } from '../../src/config';
-import { startApp, App } from '../../src/app';
+import { startApp, App, AppDeps } from '../../src/app';
 import { signToken } from '../../src/auth/dev-token';
 import { Clock } from '../../src/domain/clock';
 import { Coach } from '../../src/coach/port';
@@ -29,6 +29,8 @@ export interface TestServerOptions {
   log?: Logger;
   /** A DynamoDB client of its own, as a separate process would have. */
   dynamo?: DynamoDBClient;
+  /** What Apollo Sandbox opens with (main.ts passes sandboxFor(...)). */
+  sandbox?: AppDeps['sandbox'];
 }
 
 /** The whole app (HTTP + Apollo + service + DynamoDB repository) on a free port, against DynamoDB Local. */
@@ -47,7 +49,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   });
   const ownClient = !opts.dynamo;
   const dynamo = opts.dynamo ?? createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint });
-  const app = await startApp({ config, dynamo, log: opts.log ?? silentLogger, clock: opts.clock, coach: opts.coach });
+  const app = await startApp({ config, dynamo, log: opts.log ?? silentLogger, clock: opts.clock, coach: opts.coach, sandbox: opts.sandbox });
   return {
     app,
     url: app.server.url,

@@ -84,7 +84,9 @@ describe('transferSession', () => {
     expect(moved).toMatchObject({ userId: 'bob', status: 'PAUSED' });
     // The lost attempt left no history entry: one hop, at the version the winning write made.
     const history = await admins.sessionTransfers(admin, s.id, null, null);
-    expect(history.transfers).toEqual([{ sessionId: s.id, seq: moved.version, at: moved.transfer!.at, from: 'alice', to: 'bob', by: 'ada' }]);
+    expect(history.transfers).toEqual([
+      { sessionId: s.id, seq: moved.version, at: moved.transfer!.at, from: 'alice', to: 'bob', by: 'ada', topicId: s.topicId, withContent: false },
+    ]);
   });
 
   test('never to the acting admin, and only to a user the tenant knows; refusals change nothing', async () => {

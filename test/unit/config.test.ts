@@ -63,6 +63,14 @@ describe('the store', () => {
   });
 });
 
+test('ERASURE_AUDIT_RETENTION_DAYS: 365 by default, 1-36500 days', () => {
+  expect(loadConfig({}).erasureAuditRetentionDays).toBe(365);
+  expect(loadConfig({ ERASURE_AUDIT_RETENTION_DAYS: '30' }).erasureAuditRetentionDays).toBe(30);
+  for (const bad of ['0', '36501', 'forever', '1.5']) {
+    expect(configError(() => loadConfig({ ERASURE_AUDIT_RETENTION_DAYS: bad })).message).toMatch(/ERASURE_AUDIT_RETENTION_DAYS/);
+  }
+});
+
 describe('observability settings, in the same Config', () => {
   test('a malformed switch is a ConfigError naming the variable and the value', () => {
     for (const name of ['LOG_PRETTY', 'LOG_MESSAGE_CONTENT', 'METRICS_ENABLED', 'DEMO_ENABLED']) {
@@ -160,10 +168,51 @@ describe('the welcome back wait', () => {
 describe('subscription settings (WebSocket)', () => {
   test('defaults, values, and a value out of range refused naming the variable', () => {
     expect(loadConfig({}, false).subscriptions).toEqual(DEFAULT_SUBSCRIPTIONS);
-    expect(DEFAULT_SUBSCRIPTIONS).toEqual({ perUser: 4, maxSockets: 10_000, keepAliveMs: 15_000, idleTimeoutMs: 60_000, initTimeoutMs: 3_000 });
-    const env = { SUBSCRIPTIONS_PER_USER: '2', SUBSCRIPTION_MAX_SOCKETS: '50', SUBSCRIPTION_KEEPALIVE_MS: '0', SUBSCRIPTION_IDLE_TIMEOUT_MS: '1000', SUBSCRIPTION_INIT_TIMEOUT_MS: '500' };
-    expect(loadConfig(env, false).subscriptions).toEqual({ perUser: 2, maxSockets: 50, keepAliveMs: 0, idleTimeoutMs: 1000, initTimeoutMs: 500 });
-    for (const [name, value] of [['SUBSCRIPTIONS_PER_USER', '0'], ['SUBSCRIPTION_MAX_SOCKETS', 'many'], ['SUBSCRIPTION_KEEPALIVE_MS', '-1'], ['SUBSCRIPTION_IDLE_TIMEOUT_MS', '10'], ['SUBSCRIPTION_INIT_TIMEOUT_MS', '1.5']]) {
+    expect(DEFAULT_SUBSCRIPTIONS).toEqual({
+      perUser: 4,
+      maxSockets: 10_000,
+      keepAliveMs: 15_000,
+      idleTimeoutMs: 60_000,
+      initTimeoutMs: 3_000,
+      socketsPerUser: 8,
+      socketsPerAddress: 1000,
+      frames: { burst: 50, perSecond: 10 },
+    });
+    const env = {
+      SUBSCRIPTIONS_PER_USER: '2',
+      SUBSCRIPTION_MAX_SOCKETS: '50',
+      SUBSCRIPTION_KEEPALIVE_MS: '0',
+      SUBSCRIPTION_IDLE_TIMEOUT_MS: '1000',
+      SUBSCRIPTION_INIT_TIMEOUT_MS: '500',
+      SUBSCRIPTION_SOCKETS_PER_USER: '3',
+      SUBSCRIPTION_SOCKETS_PER_ADDRESS: '30',
+      SUBSCRIPTION_FRAMES_BURST: '20',
+      SUBSCRIPTION_FRAMES_PER_SECOND: '2.5',
+    };
+    expect(loadConfig(env, false).subscriptions).toEqual({
+      perUser: 2,
+      maxSockets: 50,
+      keepAliveMs: 0,
+      idleTimeoutMs: 1000,
+      initTimeoutMs: 500,
+      socketsPerUser: 3,
+      socketsPerAddress: 30,
+      frames: { burst: 20, perSecond: 2.5 },
+    });
+    for (const [name, value] of [
+      ['SUBSCRIPTIONS_PER_USER', '0'],
+      ['SUBSCRIPTION_MAX_SOCKETS', 'many'],
+      ['SUBSCRIPTION_KEEPALIVE_MS', '-1'],
+      ['SUBSCRIPTION_IDLE_TIMEOUT_MS', '10'],
+      ['SUBSCRIPTION_INIT_TIMEOUT_MS', '1.5'],
+      ['SUBSCRIPTION_SOCKETS_PER_USER', '0'],
+      ['SUBSCRIPTION_SOCKETS_PER_ADDRESS', 'x'],
+      ['SUBSCRIPTION_FRAMES_BURST', '0'],
+      ['TRUST_PROXY_HOPS', '11'],
+      ['REQUEST_TIMEOUT_MS', '10'],
+      ['MAX_QUERY_ALIASES', '-1'],
+      ['MAX_QUERY_SELECTIONS', '5'],
+    ]) {
       expect(configError(() => loadConfig({ [name]: value }, false)).message).toMatch(new RegExp(`^${name} must be`));
     }
   });

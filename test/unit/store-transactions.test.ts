@@ -126,9 +126,9 @@ test('updateSession: only the changed attributes; a live session keeps its hold 
 test('transferSession: the versioned move, an append-only history entry, and mentions of the users it names', () => {
   const s = session(1);
   const moved = { ...touched(s, 'ACTIVE', T0 + 1000, settings), userId: 'bob', transfer: { at: T0 + 1000, by: 'ada', from: s.userId } };
-  const entry = { sessionId: s.id, seq: moved.version, at: T0 + 1000, from: s.userId, to: 'bob', by: 'ada' };
+  const entry = { sessionId: s.id, seq: moved.version, at: T0 + 1000, from: s.userId, to: 'bob', by: 'ada', topicId: s.topicId, withContent: false };
   const tx = transferSessionTx(TABLE, write(s, moved), entry, 777, NOW);
-  expect(names(tx)).toEqual(['session', 'hold', 'transfer', 'mentionFrom', 'mentionTo', 'mentionBy']);
+  expect(names(tx)).toEqual(['session', 'hold', 'transfer', 'listedFrom', 'listedTo', 'mentionFrom', 'mentionTo', 'mentionBy']);
   expect(part(tx, 'transfer').Put).toMatchObject({
     Item: { ...transferKey('t1', s.id, moved.version), type: 'TRANSFER', fromUserId: s.userId, toUserId: 'bob', byUserId: 'ada', ttl: 777 },
     ConditionExpression: 'attribute_not_exists(pk)',
@@ -139,7 +139,7 @@ test('transferSession: the versioned move, an append-only history entry, and men
   expect(setsOf(part(tx, 'mentionFrom'))).toMatchObject({ owner: true, userId: s.userId });
   // An admin moving their own session: one mention of them (a transaction names an item once).
   const own = transferSessionTx(TABLE, write(s, moved), { ...entry, by: s.userId }, 777, NOW);
-  expect(names(own)).toEqual(['session', 'hold', 'transfer', 'mentionFrom', 'mentionTo']);
+  expect(names(own)).toEqual(['session', 'hold', 'transfer', 'listedFrom', 'listedTo', 'mentionFrom', 'mentionTo']);
 });
 
 test('completeSession: the ending write and the outcome, which has no ttl unless a retention is configured', () => {

@@ -105,6 +105,9 @@ describe('parseTopics', () => {
     ['absurdly large TTL', [{ id: 'focus', name: 'Focus', settings: { activeTtlSeconds: 1e12 } }], /activeTtlSeconds/],
     ['duplicate id', [{ id: 'focus', name: 'A' }, { id: 'focus', name: 'B' }], /entry 1.*duplicate.*focus/],
     ['description of another type', [{ id: 'focus', name: 'Focus', description: ['x'] }], /"description"/],
+    ['an empty resultSchema property name', [{ id: 'focus', name: 'Focus', resultSchema: { type: 'object', properties: { '': { type: 'string' } } } }], /properties" has a name that is empty/],
+    ['a resultSchema property name with a tab', [{ id: 'focus', name: 'Focus', resultSchema: { type: 'object', properties: { 'a\tb': { type: 'string' } } } }], /control characters/],
+    ['a resultSchema over 20000 characters', [{ id: 'focus', name: 'Focus', resultSchema: { type: 'object', properties: {}, description: 'x'.repeat(20_000) } }], /longer than 20000 characters as JSON/],
   ])('rejects %s, naming the problem', (_name, raw, problem) => {
     expect(problemOf(raw)).toMatch(problem);
   });

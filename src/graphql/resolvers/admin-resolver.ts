@@ -3,13 +3,15 @@ import { SessionStatus as DomainSessionStatus } from '../../domain/session';
 import { ErasureResult } from '../admin-types';
 import { ADMIN_ROLE } from '../auth';
 import { Context } from '../context';
-import { toGqlSession, toSessionConnection } from '../mappers';
+import { parseUserTransferCursor } from '../cursors';
+import { toGqlSession, toSessionConnection, toUserTransferConnection } from '../mappers';
+import { SessionTransferConnection } from '../user-data-types';
 import { CoachingSession, CoachingSessionConnection, SessionStatus } from '../types';
 
 /**
  * Tenant administration and erasure (docs/administration.md). Thin: one service call each. Every
- * operation but eraseMyData needs the `admin` role (FORBIDDEN otherwise); the service
- * scopes everything to the caller's tenant.
+ * operation but a user's own (eraseMyData, setAllowTransferWithContent, myTransfers) needs the
+ * `admin` role (FORBIDDEN otherwise); the service scopes everything to the caller's tenant.
  */
 @Authorized()
 @Resolver()
@@ -48,6 +50,28 @@ export class AdminResolver {
   ): Promise<CoachingSessionConnection> {
     const page = await ctx.services.admin.tenantSessions(ctx.viewer!, topicId ?? null, status ?? null, first ?? null, after ?? null);
     return toSessionConnection(page, after);
+  }
+
+  @Mutation(() => CoachingSession, {
+    description:
+      "Your consent (or its withdrawal) that what you wrote in this live session of yours, and the coach's messages to you, move with a later transfer; without it a transfer hands over the session without them",
+  })
+  async setAllowTransferWithContent(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('allow', () => Boolean) allow: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<CoachingSession> {
+    return toGqlSession(await ctx.services.admin.setAllowTransferWithContent(ctx.viewer!, sessionId, allow));
+  }
+
+  @Query(() => SessionTransferConnection, { description: 'Transfers of your sessions, from or to you (with the admin who made each), newest first' })
+  async myTransfers(
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<SessionTransferConnection> {
+    const page = await ctx.services.admin.myTransfers(ctx.viewer!, first ?? null, parseUserTransferCursor(after));
+    return toUserTransferConnection(page, after);
   }
 
   @Mutation(() => ErasureResult, { description: 'Delete all your sessions and everything they own, now' })

@@ -1,0 +1,81 @@
+import type { IncomingMessage } from 'node:http';
+import type { GraphQLFormattedError } from 'graphql';
+import { bearerToken, TokenVerifier } from '../auth/verifier';
+import { DomainError, rateLimited } from '../domain/errors';
+import { Viewer } from '../domain/viewer';
+import { DocumentGate, queryHash } from '../graphql/document-gate';
+import { RateLimiter } from './rate-limit';
+
+/** A request answered before Apollo sees it: status, GraphQL-shaped errors, headers. */
+export interface Refusal {
+  status: number;
+  errors: GraphQLFormattedError[];
+  headers?: Record<string, string>;
+}
+
+/**
+ * The caller (null without a token), once their request is within the rate limits: a bad
+ * token is 401 UNAUTHENTICATED, a request over a limit 429 RATE_LIMITED with Retry-After.
+ * Requests without a valid token spend from their client address's bucket. This runs before
+ * the document is parsed, so a refused caller spends nothing more.
+ */
+export async function admitCaller(
+  req: IncomingMessage,
+  verifier: TokenVerifier,
+  limiter: RateLimiter | undefined,
+  address: () => string,
+): Promise<{ viewer: Viewer | null } | Refusal> {
+  let viewer: Viewer | null;
+  try {
+    const token = bearerToken(req.headers.authorization);
+    viewer = token ? await verifier.verify(token) : null;
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    return overLimit(limiter?.takeAnonymous(address())) ?? domainRefusal(e, 401);
+  }
+  return overLimit(viewer ? limiter?.take(viewer) : limiter?.takeAnonymous(address())) ?? { viewer };
+}
+
+function overLimit(decision: ReturnType<RateLimiter['take']> | undefined): Refusal | undefined {
+  if (!decision || decision.ok) return undefined;
+  return domainRefusal(rateLimited(decision.retryAfterSeconds), 429, { 'retry-after': String(decision.retryAfterSeconds) });
+}
+
+const domainRefusal = (e: DomainError, status: number, headers?: Record<string, string>): Refusal => ({
+  status,
+  errors: [{ message: e.message, extensions: { ...e.details, code: e.code } }],
+  headers,
+});
+
+const badRequest = (message: string): Refusal => ({ status: 400, errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+
+/**
+ * The request's document through the gate (document-gate.ts): a refusal when it does not
+ * parse, is too large in shape, or does not validate; undefined when Apollo may run it (or
+ * when there is no document text: Apollo answers persisted-query lookups and empty requests).
+ */
+export function documentRefusal(gate: DocumentGate, req: IncomingMessage, body: unknown): Refusal | undefined {
+  const { query, extensions } = requestParts(req, body);
+  const persisted = (extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery;
+  if (persisted !== undefined) {
+    const pq = persisted as { version?: unknown; sha256Hash?: unknown } | null;
+    if (pq?.version !== 1 || typeof pq.sha256Hash !== 'string') return badRequest('A persisted query must be { "version": 1, "sha256Hash": "<hex>" }');
+    if (typeof query === 'string' && queryHash(query) !== pq.sha256Hash) return badRequest('The persisted query hash does not match the query');
+  }
+  if (typeof query !== 'string' || query === '') return undefined;
+  const gated = gate.check(query);
+  return gated.ok ? undefined : { status: 400, errors: gated.errors };
+}
+
+/** `query` and `extensions` of a POST body or of a GET's search parameters. */
+function requestParts(req: IncomingMessage, body: unknown): { query?: unknown; extensions?: unknown } {
+  if (req.method !== 'GET') return body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown; extensions?: unknown }) : {};
+  const params = new URL(req.url ?? '', 'http://localhost').searchParams;
+  let extensions: unknown;
+  try {
+    extensions = params.has('extensions') ? JSON.parse(params.get('extensions')!) : undefined;
+  } catch {
+    extensions = undefined; // Apollo answers a malformed one
+  }
+  return { query: params.get('query') ?? undefined, extensions };
+}
