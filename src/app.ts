@@ -123,7 +123,7 @@ export async function startApp({
     sessions,
     topics: tenantTopics,
     admin: new AdminService(repo, tenantTopics, clock, (s, now, catalog) => sessions.view(s, now, catalog)),
-    topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock),
+    topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock, config.limits.maxTopicsPerTenant),
   };
   const server = await startHttpServer(
     {

@@ -5,6 +5,7 @@ import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
 import { bool, ConfigError, decimal, Env, int, nonEmpty, tableName, url } from './config-values';
 import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
+import { DEFAULT_MAX_TOPICS_PER_TENANT } from './domain/page-budget';
 import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from './store/user-items';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
@@ -55,6 +56,8 @@ export interface Config {
     sessionQueueLimit: number;
     /** How long a resume waits for the coach's welcome back before answering without it (it follows as a message). */
     welcomeBackWaitMs: number;
+    /** MAX_TOPICS_PER_TENANT: the most topics a tenant's catalogue holds (createTopic refuses more). */
+    maxTopicsPerTenant: number;
     /** MAX_QUERY_SELECTIONS, MAX_QUERY_ALIASES: the shape a document may have before it is validated (document-shape.ts). */
     maxQuerySelections: number;
     maxQueryAliases: number;
@@ -138,7 +141,7 @@ export interface ObservabilityConfig {
 }
 
 // Defaults shared with the layers that apply them when a caller passes none.
-/** Every operation in operations/ at page size 100 costs at most about 1,800 (test/unit/cost.test.ts). */
+/** Every operation in operations/ at page size 100 costs at most about 2,950 (test/unit/cost.test.ts); a request within it reads under 200 read units and returns under 1 MB. */
 export const DEFAULT_MAX_QUERY_COST = 3000;
 export const DEFAULT_MAX_COACH_FIELDS = 1;
 /** One operation in 100 logs its DynamoDB cost (at most a tenth of the time): counting every one costs about a quarter of a read's CPU on Node 20. */
@@ -146,6 +149,7 @@ export const DEFAULT_DYNAMO_COST_EVERY = 100;
 /** A request's headers and body must arrive within this (a slow client holds a connection no longer). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export { DEFAULT_COACH_TIMEOUT_MS, ConfigError };
+export { DEFAULT_MAX_TOPICS_PER_TENANT };
 
 
 /** `stderrIsTty` decides the LOG_PRETTY default. */
@@ -218,6 +222,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
       sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
       welcomeBackWaitMs: int(env.WELCOME_BACK_WAIT_MS, 'WELCOME_BACK_WAIT_MS', DEFAULT_WELCOME_BACK_WAIT_MS, 0, 60_000),
+      maxTopicsPerTenant: int(env.MAX_TOPICS_PER_TENANT, 'MAX_TOPICS_PER_TENANT', DEFAULT_MAX_TOPICS_PER_TENANT, 1, 1000),
       maxQuerySelections: int(env.MAX_QUERY_SELECTIONS, 'MAX_QUERY_SELECTIONS', DEFAULT_SHAPE_LIMITS.maxSelections, 10, 10_000),
       maxQueryAliases: int(env.MAX_QUERY_ALIASES, 'MAX_QUERY_ALIASES', DEFAULT_SHAPE_LIMITS.maxAliases, 0, 1000),
       requestTimeoutMs: int(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000),

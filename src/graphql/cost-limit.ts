@@ -1,6 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { CostOf, memoOperationCost, operationCost, PageSizes } from './cost';
+import type { CostBounds } from './cost-table';
+import type { Context } from './context';
+import type { Topic } from '../domain/topic';
 
 export interface CostLimits extends PageSizes {
   /** MAX_QUERY_COST: the most an operation may cost (see cost.ts for the units). */
@@ -8,6 +11,9 @@ export interface CostLimits extends PageSizes {
   /** MAX_COACH_FIELDS: the most coach-calling fields one operation may select. */
   maxCoachFields: number;
 }
+
+/** Erasing fields (eraseMyData, eraseUserData) per operation: each is a whole erasure, so one at a time. */
+export const MAX_ERASURE_FIELDS = 1;
 
 /**
  * The operation's cost against the limits; the errors to refuse it with, or [] when it may
@@ -24,7 +30,7 @@ export function costErrors(
   limits: CostLimits,
   costOf: CostOf = (...a) => operationCost(...a, limits),
 ): GraphQLError[] {
-  const { cost, coachFields, coachFieldNames } = costOf(schema, document, operation, variables);
+  const { cost, coachFields, coachFieldNames, erasureFields } = costOf(schema, document, operation, variables);
   const errors: GraphQLError[] = [];
   const refuse = (message: string, details: Record<string, number>) =>
     errors.push(new GraphQLError(message, { nodes: [operation], extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...details, http: { status: 400 } } }));
@@ -35,30 +41,65 @@ export function costErrors(
       maxCoachFields: limits.maxCoachFields,
     });
   }
+  if (erasureFields > MAX_ERASURE_FIELDS) {
+    refuse(`The operation erases ${erasureFields} times; at most ${MAX_ERASURE_FIELDS} erasure (eraseMyData or eraseUserData) per request`, {
+      erasureFields,
+      maxErasureFields: MAX_ERASURE_FIELDS,
+    });
+  }
   if (cost > limits.maxCost) {
     const shown = Number.isFinite(cost) && cost < 1e15 ? Math.round(cost) : Number.MAX_SAFE_INTEGER;
     refuse(
-      `The operation costs ${shown}, more than the limit of ${limits.maxCost}: every field returned counts, multiplied by the page sizes (first/last) of the lists it is in, and every store or coach call counts more`,
+      `The operation costs ${shown}, more than the limit of ${limits.maxCost}: every field returned counts, multiplied by the page sizes (first/last) of the lists it is in, and every store or coach call and every byte it may read or return counts more`,
       { cost: shown, maxCost: limits.maxCost },
     );
   }
   return errors;
 }
 
-/** Refuses, before anything runs, operations over the cost or coach-call limits (GRAPHQL_VALIDATION_FAILED, HTTP 400). */
+/** Refuses, before anything runs, operations over the cost, coach-call or erasure limits (GRAPHQL_VALIDATION_FAILED, HTTP 400). */
 export function costLimit<T extends object>(limits: CostLimits): ApolloServerPlugin<T> {
-  const costOf = memoOperationCost(limits);
+  // The process's bounds (the configured cap on topics) come with the first request's services.
+  let bounds: CostLimits | undefined;
+  let costOf: CostOf | undefined;
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
           // No operation: graphql-js reports that itself when it executes.
           if (!rc.operation) return;
-          const errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits, costOf);
+          if (!bounds || !costOf) {
+            const admin = (rc.contextValue as Partial<Context>).services?.topicAdmin;
+            bounds = { ...limits, ...(admin && limits.maxTopics === undefined ? { maxTopics: admin.catalogueBound } : {}) };
+            costOf = memoOperationCost(bounds);
+          }
+          let errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, bounds, costOf);
+          // Priced with the most topics and the longest texts a tenant may have; the caller's
+          // own catalogue (cached) may hold less: priced again by it before refusing.
+          const own = errors.some((e) => e.extensions.maxCost !== undefined) ? await catalogBounds(rc.contextValue) : null;
+          if (own) errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, { ...bounds, ...own });
           // Apollo sends what didResolveOperation throws as the response; one error is enough to say why.
           if (errors.length) throw errors[0];
         },
       };
+    },
+  };
+}
+
+/** What the caller's tenant's catalogue really holds: how many topics, and the longest of each text. */
+async function catalogBounds(context: object): Promise<Pick<CostBounds, 'maxTopics' | 'topicBytes'> | null> {
+  const ctx = context as Partial<Context>;
+  if (!ctx.viewer || !ctx.services?.topics) return null;
+  const { all } = await ctx.services.topics.catalogFor(ctx.viewer.tenantId);
+  const longest = (text: (t: Topic) => unknown) => Math.max(0, ...all.map((t) => Buffer.byteLength(JSON.stringify(text(t) ?? null))));
+  return {
+    maxTopics: all.length,
+    topicBytes: {
+      name: longest((t) => t.name),
+      description: longest((t) => t.description),
+      instructions: longest((t) => t.instructions),
+      openingMessage: longest((t) => t.openingMessage),
+      resultSchema: longest((t) => t.resultSchema),
     },
   };
 }

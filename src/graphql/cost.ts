@@ -13,90 +13,42 @@ import {
   ValueNode,
 } from 'graphql';
 
+import { bytesCost, CostBounds, FIELD_BYTES, FIELD_COSTS, PAGE_CONTENT, STORE_CALL_COST, COACH_CALL_COST, topicsOf } from './cost-table';
+
+export { BYTES_PER_COST_UNIT, COACH_CALL_COST, STORE_CALL_COST } from './cost-table';
+
 /**
  * What one operation would cost, computed before it runs from the document and the request's
  * variables: every field returned counts 1, multiplied through nested lists by the page size
- * the operation asks for (`first`/`last`: the argument, else the default page size); every
- * store call counts STORE_CALL_COST, every coach call COACH_CALL_COST. Coach-calling fields
- * are also counted on their own (`coachFields`), for the one-per-request limit.
+ * the operation asks for (`first`/`last`: the argument, else the default page size; a list
+ * without paging, `topics`, by the most topics a tenant holds); every store call counts
+ * STORE_CALL_COST, every coach call COACH_CALL_COST, and every BYTES_PER_COST_UNIT bytes a
+ * field may read or return one more (a page of messages by its byte budget, long texts by
+ * their largest size). Coach-calling and erasing fields are also counted on their own, for the
+ * one-per-request limits.
  */
 export interface OperationCost {
   cost: number;
   coachFields: number;
   /** The coach-calling fields selected, by name (for the error message). */
   coachFieldNames: string[];
+  /** eraseMyData and eraseUserData fields selected. */
+  erasureFields: number;
   /** The variables whose values the cost depends on (the rest do not change it). */
   variablesRead: string[];
 }
 
-/** A store call costs like this many returned fields (one GetItem, Query, or transaction). */
-export const STORE_CALL_COST = 25;
-/** A coach call (possibly billed by a model provider) costs like this many returned fields. */
-export const COACH_CALL_COST = 250;
-/** A list without paging arguments (`topics`): assumed this long. Tenants rarely have more topics. */
-export const UNPAGED_LIST_SIZE = 20;
-
-interface FieldCost {
-  /** Store calls per execution of the field. */
-  store?: number;
-  /** Store calls made once per request whatever the number of executions (a per-request DataLoader). */
-  batched?: boolean;
-  /** Calls the coach (a reply, an opening, a welcome back or a result extraction). */
-  coach?: boolean;
-  /** Store calls depend on the arguments (tenantSessions queries every topic when none is given). */
-  storeOf?: (arg: (name: string) => unknown) => number;
-}
-
-/**
- * The fields that reach the store or the coach, by "Type.field"; others cost 1 each. The
- * coach-calling ones are every field that may call a model: sendMessage and postMessage (the
- * reply), startSession (a new session's opening, an idle one's welcome back), resumeSession
- * (welcome back), completeSession (result extraction) and sendMessageStream (the streamed
- * reply).
- */
-const FIELD_COSTS = new Map<string, FieldCost>([
-  ['Query.sessionCheck', { store: 1 }],
-  ['Query.session', { store: 1 }],
-  ['Query.mySessions', { store: 1 }],
-  ['Query.idleSessions', { store: 1 }],
-  ['Query.tenantSessions', { storeOf: (arg) => (typeof arg('topicId') === 'string' ? 1 : UNPAGED_LIST_SIZE) }],
-  ['Query.messageReply', { store: 3 }],
-  ['Query.topics', { store: 1, batched: true }],
-  ['CoachingSession.messages', { store: 1 }],
-  ['CoachingSession.topic', { store: 1, batched: true }],
-  // myStatus and myResult share one loader: a query of the caller's sessions and one of their outcomes.
-  ['Topic.myStatus', { store: 1, batched: true }],
-  ['Topic.myResult', { store: 1, batched: true }],
-  ['Query.myResults', { store: 1 }],
-  // A page reads at most 20 times (EXPORT_CALLS_PER_PAGE, src/store/user-export.ts), plus the check of a resumed cursor.
-  ['Query.exportMyData', { store: 21 }],
-  ['Query.sessionTransfers', { store: 2 }],
-  ['Query.myTransfers', { store: 1 }],
-  ['Mutation.setAllowTransferWithContent', { store: 2 }],
-  ['Mutation.startSession', { store: 3, coach: true }],
-  ['Mutation.sendMessage', { store: 3, coach: true }],
-  ['Mutation.postMessage', { store: 3, coach: true }],
-  ['Mutation.resumeSession', { store: 2, coach: true }],
-  ['Mutation.completeSession', { store: 3, coach: true }],
-  ['Mutation.pauseSession', { store: 2 }],
-  ['Mutation.cancelSession', { store: 2 }],
-  // The session, whether the tenant knows the user (up to 3 queries), the transaction.
-  ['Mutation.transferSession', { store: 5 }],
-  ['Mutation.eraseMyData', { store: 20 }],
-  ['Mutation.eraseUserData', { store: 20 }],
-  ['Mutation.createTopic', { store: 2 }],
-  ['Mutation.updateTopic', { store: 2 }],
-  ['Mutation.archiveTopic', { store: 2 }],
-  ['Mutation.unarchiveTopic', { store: 2 }],
-  ['Subscription.sendMessageStream', { store: 3, coach: true }],
-]);
-
 /** The coach-calling fields, as documented (docs/security.md). */
 export const COACH_FIELDS = [...FIELD_COSTS].filter(([, c]) => c.coach).map(([name]) => name);
 
-export interface PageSizes {
-  defaultPageSize: number;
-  maxPageSize: number;
+export type PageSizes = CostBounds;
+
+/** A byte-budgeted page being walked: read `executions` times, at most `bytes` each; whether a covered field was priced by it yet. */
+interface PageScope {
+  id: number;
+  executions: number;
+  bytes: number;
+  covered: boolean;
 }
 
 /**
@@ -116,6 +68,8 @@ export function operationCost(
   for (const v of operation.variableDefinitions ?? []) if (v.defaultValue) defaults.set(v.variable.name.value, v.defaultValue);
   const batched = new Set<string>();
   const coachFieldNames = new Set<string>();
+  let erasures = 0;
+  let scopes = 0;
   // A fragment costs the same wherever it is spread under the same multiplier: measured once
   // (a document whose fragments spread other fragments twice, level after level, stays linear).
   const memo = new Map<string, { cost: number; coach: number }>();
@@ -144,7 +98,14 @@ export function operationCost(
    * Cost of a selection set on `type`, executed `times` times; `listSize`: how many items a
    * list field directly below holds (the page size of the paged field above), when known.
    */
-  const walk = (set: SelectionSetNode, type: GraphQLCompositeType, times: number, listSize: number | undefined, visiting: Set<string>) => {
+  const walk = (
+    set: SelectionSetNode,
+    type: GraphQLCompositeType,
+    times: number,
+    listSize: number | undefined,
+    visiting: Set<string>,
+    scope: PageScope | undefined,
+  ): { cost: number; coach: number } => {
     let cost = 0;
     let coach = 0;
     for (const sel of set.selections) {
@@ -153,11 +114,11 @@ export function operationCost(
         // Unknown fragments and cycles are refused by graphql-js's validation before this runs.
         if (!frag || visiting.has(frag.name.value)) continue;
         const on = schema.getType(frag.typeCondition.name.value);
-        const key = `${frag.name.value}:${times}:${listSize}`;
+        const key = `${frag.name.value}:${times}:${listSize}:${scope?.id ?? '-'}`;
         let part = memo.get(key);
         if (!part) {
           visiting.add(frag.name.value);
-          part = isCompositeType(on) ? walk(frag.selectionSet, on, times, listSize, visiting) : { cost: 0, coach: 0 };
+          part = isCompositeType(on) ? walk(frag.selectionSet, on, times, listSize, visiting, scope) : { cost: 0, coach: 0 };
           visiting.delete(frag.name.value);
           memo.set(key, part);
         }
@@ -167,7 +128,7 @@ export function operationCost(
       }
       if (sel.kind === Kind.INLINE_FRAGMENT) {
         const on = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
-        const part = isCompositeType(on) ? walk(sel.selectionSet, on, times, listSize, visiting) : { cost: 0, coach: 0 };
+        const part = isCompositeType(on) ? walk(sel.selectionSet, on, times, listSize, visiting, scope) : { cost: 0, coach: 0 };
         cost += part.cost;
         coach += part.coach;
         continue;
@@ -182,8 +143,12 @@ export function operationCost(
       const coordinate = `${type.name}.${name}`;
       const args = new Map((sel.arguments ?? []).map((a) => [a.name.value, a.value] as const));
       const known = FIELD_COSTS.get(coordinate);
+      const paged = field.args.some((a) => a.name === 'first' || a.name === 'last');
+      const page = paged ? Math.max(pageArg(args.get('first')) ?? 0, pageArg(args.get('last')) ?? 0) || pages.defaultPageSize : undefined;
+      let inner = isListType(getNullableType(field.type)) ? times * (listSize ?? topicsOf(pages)) : times;
+      let below = scope;
       if (known) {
-        const calls = known.storeOf ? known.storeOf((arg) => valueOf(args.get(arg))) : (known.store ?? 0);
+        const calls = known.storeOf ? known.storeOf((arg) => valueOf(args.get(arg)), page ?? pages.defaultPageSize, pages) : (known.store ?? 0);
         if (known.batched) batched.add(coordinate);
         else cost += times * calls * STORE_CALL_COST;
         if (known.coach) {
@@ -191,14 +156,27 @@ export function operationCost(
           coachFieldNames.add(name);
           cost += times * COACH_CALL_COST;
         }
+        if (known.erasure) erasures += times;
+        if (known.pageBytes) {
+          const bytes = known.pageBytes(page ?? pages.defaultPageSize, pages);
+          cost += times * bytesCost(bytes);
+          below = { id: ++scopes, executions: times, bytes, covered: false };
+        }
+        inner *= known.executions ?? 1;
       }
-      const paged = field.args.some((a) => a.name === 'first' || a.name === 'last');
-      const list = isListType(getNullableType(field.type));
-      const inner = list ? times * (listSize ?? UNPAGED_LIST_SIZE) : times;
-      const page = paged ? Math.max(pageArg(args.get('first')) ?? 0, pageArg(args.get('last')) ?? 0) || pages.defaultPageSize : undefined;
+      const sized = FIELD_BYTES.get(coordinate);
+      if (sized) {
+        let bytes = times * sized(pages);
+        if (scope && PAGE_CONTENT.has(coordinate)) {
+          // The page's price covers one copy of its contents; an alias is another copy.
+          bytes = scope.covered ? Math.min(bytes, scope.executions * scope.bytes) : 0;
+          scope.covered = true;
+        }
+        cost += bytesCost(bytes);
+      }
       const named = getNamedType(field.type);
       if (sel.selectionSet && isCompositeType(named)) {
-        const part = walk(sel.selectionSet, named, inner, page, visiting);
+        const part = walk(sel.selectionSet, named, inner, page, visiting, below);
         cost += part.cost;
         coach += part.coach;
       }
@@ -207,9 +185,15 @@ export function operationCost(
   };
 
   const root = schema.getRootType(operation.operation);
-  if (!root) return { cost: 0, coachFields: 0, coachFieldNames: [], variablesRead: [] };
-  const { cost, coach } = walk(operation.selectionSet, root, 1, undefined, new Set());
-  return { cost: cost + batched.size * STORE_CALL_COST, coachFields: coach, coachFieldNames: [...coachFieldNames], variablesRead: [...variablesRead] };
+  if (!root) return { cost: 0, coachFields: 0, coachFieldNames: [], erasureFields: 0, variablesRead: [] };
+  const { cost, coach } = walk(operation.selectionSet, root, 1, undefined, new Set(), undefined);
+  return {
+    cost: cost + batched.size * STORE_CALL_COST,
+    coachFields: coach,
+    coachFieldNames: [...coachFieldNames],
+    erasureFields: erasures,
+    variablesRead: [...variablesRead],
+  };
 }
 
 export type CostOf = (

@@ -1,5 +1,6 @@
 import { badInput, notFound } from '../domain/errors';
 import { isSessionId } from '../domain/ids';
+import { maxMessageBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
 import { idleSince, lastSeqOf, Message, Session, SessionStatus } from '../domain/session';
 import { TopicStatus } from '../domain/topic';
 import { Outcome } from '../domain/user-data';
@@ -8,7 +9,7 @@ import { knownTopic, pageSize } from './input-checks';
 import { OutcomePage } from './repository';
 import { ServiceContext } from './service-context';
 import { SessionView } from './session-view';
-import { listVisibleMessages } from './visible-messages';
+import { listVisibleMessagePage } from './visible-messages';
 
 export interface SessionCheck {
   hasSession: boolean;
@@ -97,7 +98,8 @@ export class SessionQueries {
   /**
    * A page of a session's messages, Relay-style: `first`/`after` forward, `last`/`before`
    * backward (the newest messages). Reads only the page, of the messages the owner may
-   * read (messageCount still counts every stored message).
+   * read (messageCount still counts every stored message), and stops early at the byte budget
+   * (src/domain/page-budget.ts): then the page is shorter and says there is more on its far side.
    */
   async messages(
     viewer: Viewer,
@@ -110,12 +112,16 @@ export class SessionQueries {
     const limit = pageSize(this.ctx.limits, backward ? args.last : args.first, backward ? 'last' : 'first', 50);
     const from = backward ? args.before : args.after;
     const now = this.ctx.clock.now();
+    const budget = { bytes: PAGE_BYTE_BUDGET, itemBytes: maxMessageBytes(this.ctx.limits.maxMessageChars) };
     // Only what the owner may read (visibility.ts): a transfer without consent hides what came before it.
-    const rows = await listVisibleMessages(this.ctx.repo, session, { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 }, now);
-    const more = rows.length > limit;
-    const messages = backward ? rows.slice(rows.length > limit ? 1 : 0) : rows.slice(0, limit);
-    // The other side of the page: messages exist before `after` / after `before` when the bound is inside the conversation.
+    const read = await listVisibleMessagePage(this.ctx.repo, session, { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 }, budget, now);
+    const rows = read.messages;
     const lastSeq = lastSeqOf(session);
+    const messages = backward ? rows.slice(rows.length > limit ? 1 : 0) : rows.slice(0, limit);
+    // Cut by the budget: more lies beyond the page's far end unless it reached the conversation's edge.
+    const cut = read.cut && messages.length > 0 && (backward ? messages[0].seq > 1 : messages[messages.length - 1].seq < lastSeq);
+    const more = rows.length > limit || cut;
+    // The other side of the page: messages exist before `after` / after `before` when the bound is inside the conversation.
     return backward
       ? { messages, hasPreviousPage: more, hasNextPage: from !== null && from <= lastSeq }
       : { messages, hasNextPage: more, hasPreviousPage: from !== null && from >= 1 };

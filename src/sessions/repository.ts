@@ -53,6 +53,8 @@ export interface SessionRepository {
   getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]>;
   /** A page of messages strictly after/before a seq, ascending in the result. */
   listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]>;
+  /** listMessages that stops once the items read would pass `budget` (cut: stopped so, more may follow; bytes: what it read). */
+  listMessagePage(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget, now: number): Promise<MessagePage>;
 
   /** The user's sessions, most recent activity first; `cursor` is opaque and store-made. */
   listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage>;
@@ -81,6 +83,19 @@ export interface ClientMessageRecord {
   replySeq: number | null;
   /** The first call's coach failed: no reply is on its way. */
   replyFailed: boolean;
+}
+
+/** A read's byte budget: at most `bytes` in all, items of at most `itemBytes` each (src/domain/page-budget.ts). */
+export interface ByteBudget {
+  bytes: number;
+  itemBytes: number;
+}
+
+/** A byte-budgeted page of messages, ascending. */
+export interface MessagePage {
+  messages: Message[];
+  cut: boolean;
+  bytes: number;
 }
 
 export interface MessagePageRequest {

@@ -1,6 +1,6 @@
 import { Message, Session } from '../domain/session';
 import { visibleRanges, visibleToOwner } from '../domain/visibility';
-import { MessagePageRequest, SessionRepository } from './repository';
+import { ByteBudget, MessagePage, MessagePageRequest, SessionRepository } from './repository';
 
 /**
  * A page of the messages the session's current owner may read (src/domain/visibility.ts),
@@ -16,19 +16,50 @@ export async function listVisibleMessages(
   page: Omit<MessagePageRequest, 'until'>,
   now: number,
 ): Promise<Message[]> {
+  const read = async (request: MessagePageRequest) => ({ messages: await repo.listMessages(session.tenantId, session.id, request, now), cut: false, bytes: 0 });
+  return (await visiblePage(read, session, page, null)).messages;
+}
+
+/**
+ * listVisibleMessages within a byte budget (src/domain/page-budget.ts) over all its reads: it
+ * stops once the next read could pass it, and says so (`cut`: more may follow).
+ */
+export async function listVisibleMessagePage(
+  repo: Pick<SessionRepository, 'listMessagePage'>,
+  session: Session,
+  page: Omit<MessagePageRequest, 'until'>,
+  budget: ByteBudget,
+  now: number,
+): Promise<{ messages: Message[]; cut: boolean }> {
+  const read = (request: MessagePageRequest, left: ByteBudget) => repo.listMessagePage(session.tenantId, session.id, request, left, now);
+  return visiblePage(read, session, page, budget);
+}
+
+async function visiblePage(
+  read: (request: MessagePageRequest, left: ByteBudget) => Promise<MessagePage>,
+  session: Session,
+  page: Omit<MessagePageRequest, 'until'>,
+  budget: ByteBudget | null,
+): Promise<{ messages: Message[]; cut: boolean }> {
   const ranges = visibleRanges(session);
   const backward = page.direction === 'backward';
   const out: Message[] = [];
   let from = page.from;
+  let used = 0;
   while (out.length < page.limit) {
     const range = ranges ? nextRange(ranges, from, backward) : null;
     if (ranges && !range) break;
+    // No room left for one more message of the largest size: the page ends here.
+    if (budget && used > 0 && budget.bytes - used < budget.itemBytes) return { messages: out, cut: true };
     if (range) from = range.from;
     const want = page.limit - out.length;
-    const rows = await repo.listMessages(session.tenantId, session.id, { direction: page.direction, from, limit: want, until: range?.until ?? null }, now);
+    const got = await read({ direction: page.direction, from, limit: want, until: range?.until ?? null }, { bytes: (budget?.bytes ?? 0) - used, itemBytes: budget?.itemBytes ?? 1 });
+    used += got.bytes;
+    const rows = got.messages;
     const visible = ranges ? rows : rows.filter((m) => visibleToOwner(session, m));
     if (backward) out.unshift(...visible);
     else out.push(...visible);
+    if (got.cut) return { messages: out, cut: true };
     if (!ranges && backward && visible.length < rows.length) break;
     if (rows.length < want) {
       // This range is done: the next read starts past it.
@@ -38,7 +69,7 @@ export async function listVisibleMessages(
     }
     from = backward ? rows[0].seq : rows[rows.length - 1].seq;
   }
-  return out;
+  return { messages: out, cut: false };
 }
 
 /**

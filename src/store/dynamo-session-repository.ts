@@ -3,6 +3,7 @@ import { isLive, Message, Session } from '../domain/session';
 import { ErasureCounts, ExportPage, Outcome, TransferEntry } from '../domain/user-data';
 import { AdminPageRequest, AdminRepository, TransferPage, TransferPageRequest, UserTransferPageRequest } from '../sessions/admin-repository';
 import {
+  ByteBudget,
   ClientMessageRecord,
   DuplicateClientMessageError,
   DuplicateReplyError,
@@ -100,20 +101,24 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   }
 
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {
+    return (await this.readMessages(tenantId, sessionId, page, null, now)).messages;
+  }
+
+  listMessagePage(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget, now: number) {
+    return this.readMessages(tenantId, sessionId, page, budget, now);
+  }
+
+  private async readMessages(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget | null, now: number) {
     const forward = page.direction === 'forward';
     const until = page.until ?? null;
     const lo = forward ? (page.from !== null ? messageSk(page.from + 1) : MESSAGE_SK_FIRST) : until !== null ? messageSk(Math.max(until, 0)) : MESSAGE_SK_FIRST;
     const hi = !forward ? (page.from !== null ? messageSk(Math.max(page.from - 1, 0)) : MESSAGE_SK_LAST) : until !== null && until < 10 ** 8 ? messageSk(Math.max(until, 0)) : MESSAGE_SK_LAST;
-    if (lo > hi) return [];
+    if (lo > hi) return { messages: [], cut: false, bytes: 0 };
     const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': sessionPk(tenantId, sessionId), ':lo': lo, ':hi': hi });
-    const items = await this.io.query({
-      ...params({ KeyConditionExpression: range }),
-      ScanIndexForward: forward,
-      Limit: page.limit,
-      ConsistentRead: true,
-    });
+    const input = { ...params({ KeyConditionExpression: range }), ScanIndexForward: forward, ConsistentRead: true };
+    const { items, cut, bytes } = budget ? await this.io.queryBudgetedPage(input, page.limit, budget) : { items: await this.io.query({ ...input, Limit: page.limit }), cut: false, bytes: 0 };
     const messages = items.filter((i) => isUnexpired(i, now)).map((i) => toMessage(i, sessionId));
-    return forward ? messages : messages.reverse();
+    return { messages: forward ? messages : messages.reverse(), cut, bytes };
   }
 
   async listUserSessions(tenantId: string, userId: string, page: SessionPageRequest, now: number): Promise<SessionPage> {

@@ -21,6 +21,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { guarded } from './errors';
 import { Key, keyOf } from './keys';
+import type { ByteBudget } from '../sessions/repository';
 import { Item } from './schema';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -188,6 +189,35 @@ export class TableIO {
   }
 
   /**
+   * A page that stops at a byte budget: reads on until `limit` items are found, the query is
+   * exhausted, or the next item could pass `budget.bytes`. Each Query asks for no more items
+   * than the room left holds at `budget.itemBytes` (the largest an item can be), so the items
+   * read never pass the budget (and at least one is read). `cut`: stopped by the budget with
+   * more items possibly left; `bytes`: what the items read count against it.
+   */
+  async queryBudgetedPage(
+    input: Input<Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>>,
+    limit: number,
+    budget: ByteBudget,
+  ): Promise<{ items: Item[]; cut: boolean; bytes: number }> {
+    const items: Item[] = [];
+    let used = 0;
+    let startKey: Item | undefined;
+    for (;;) {
+      const room = Math.floor((budget.bytes - used) / budget.itemBytes);
+      if (items.length && room < 1) return { items, cut: true, bytes: used };
+      const request: QueryCommandInput = { TableName: this.table, ...input, Limit: Math.min(limit - items.length, Math.max(room, 1)), ExclusiveStartKey: startKey };
+      const out = await this.send(() => this.db.send(new QueryCommand(request)));
+      for (const item of out.Items ?? []) {
+        items.push(item);
+        used += itemBytes(item);
+      }
+      startKey = out.LastEvaluatedKey;
+      if (!startKey || items.length >= limit) return { items, cut: false, bytes: used };
+    }
+  }
+
+  /**
    * A page of a keys-only index: each Query page of index entries is followed by one
    * consistent BatchGetItem of the items they point at, kept where `keep` says (the
    * index only finds candidates; the item decides), until `limit + 1` are kept (the extra
@@ -258,3 +288,17 @@ export async function conditional(write: Promise<unknown>): Promise<boolean> {
 }
 
 const keyId = (k: Key) => `${k.pk}|${k.sk}`;
+
+
+/**
+ * An item's size, at least as DynamoDB counts it (attribute names and values) and as a
+ * response carries its strings: strings by their JSON text, numbers at their largest (21 bytes).
+ */
+export function itemBytes(item: Item): number {
+  let n = 0;
+  for (const [name, value] of Object.entries(item)) {
+    n += Buffer.byteLength(name);
+    n += typeof value === 'number' ? 21 : Buffer.byteLength(JSON.stringify(value) ?? '');
+  }
+  return n;
+}

@@ -2,12 +2,13 @@ import { badInput } from '../domain/errors';
 import { isSessionId, isTopicId, messageId } from '../domain/ids';
 import { Session } from '../domain/session';
 import { ExportPage } from '../domain/user-data';
+import { maxMessageBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
 import { visibleToOwner } from '../domain/visibility';
 import { AdminPageRequest } from '../sessions/admin-repository';
 import { toMessage, toSession } from './items';
 import { mentionGsiPk, mentionKey, MESSAGE_SK_LAST, messageSk, OUTCOME_SK_PREFIX, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, userGsiPk, userPk } from './keys';
 import { expr, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
-import { TableIO } from './table-io';
+import { itemBytes, TableIO } from './table-io';
 import { isActivityPosition } from './cursor';
 import { auditIsLive, ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
 
@@ -27,6 +28,8 @@ interface State {
 
 /** Store calls one page may make: a page ends early rather than grow (a long history is many pages). */
 export const EXPORT_CALLS_PER_PAGE = 20;
+/** The largest item a page expects (a message at the default MAX_MESSAGE_CHARS); a larger one (a long result) may pass the budget by its size. */
+const EXPORT_ITEM_BYTES = maxMessageBytes(4000);
 /** Sessions read per outer query (each is then walked, message page by message page). */
 const OUTER_BATCH = 10;
 /** Message items read per query of a session the user does not own (most are not theirs). */
@@ -40,8 +43,9 @@ const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\
  * their sessions with every transfer entry and the messages they may read there (not what a
  * transfer without consent hid, visibility.ts); in sessions transferred away from
  * them, their own messages and the entries naming them; audits of erasures they made), as
- * typed records. A page reads at most EXPORT_CALLS_PER_PAGE times and holds at most `limit`
- * records, so a history of any length is exported in constant memory per request.
+ * typed records. A page reads at most EXPORT_CALLS_PER_PAGE times and PAGE_BYTE_BUDGET bytes
+ * and holds at most `limit` records, so a history of any length is exported in constant
+ * memory and bounded reads per request.
  */
 export class UserExport {
   constructor(private readonly io: TableIO) {}
@@ -58,6 +62,7 @@ export class UserExport {
 class Run {
   readonly records: Record<string, unknown>[] = [];
   private calls = 0;
+  private bytes = 0;
   /** The user's own session being exported: of its conversation, what they may read (visibility.ts). */
   private owned: Session | null = null;
 
@@ -70,7 +75,12 @@ class Run {
   ) {}
 
   private get full() {
-    return this.records.length >= this.limit || this.calls >= EXPORT_CALLS_PER_PAGE;
+    return this.records.length >= this.limit || this.calls >= EXPORT_CALLS_PER_PAGE || this.room < 1;
+  }
+
+  /** Items of the largest expected size the byte budget still has room for. */
+  private get room() {
+    return Math.floor((PAGE_BYTE_BUDGET - this.bytes) / EXPORT_ITEM_BYTES);
   }
 
   /** A cursor inside a session names one of the user's own (phase s) or one that mentions them (phase m); anything else is forged. */
@@ -103,14 +113,14 @@ class Run {
   private async outcomes(state: State): Promise<boolean> {
     const lo = state.o === undefined ? OUTCOME_SK_PREFIX : `${OUTCOME_SK_PREFIX}${state.o}#`;
     const want = this.limit - this.records.length;
-    const items = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': userPk(this.tenantId, this.userId), ':lo': lo, ':hi': 'OUTCOME$' }), want);
+    const { items, done } = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': userPk(this.tenantId, this.userId), ':lo': lo, ':hi': 'OUTCOME$' }), want);
     for (const item of items) {
       state.o = String(item.topicId);
       if (!outcomeIsLive(item, this.now)) continue;
       const o = toOutcome(item);
       this.records.push({ type: 'outcome', topicId: o.topicId, sessionId: o.sessionId, completedAt: isoTime(o.completedAt), result: o.result, resultError: o.resultError, expiresAt: time(o.expiresAt) });
     }
-    return items.length < want;
+    return done;
   }
 
   /** The next sessions (phase s) or mentions (phase m) after state.o; true when the phase is done. */
@@ -118,7 +128,7 @@ class Run {
     const index = INDEXES.byUser;
     const partition = state.p === 's' ? userGsiPk(this.tenantId, this.userId) : mentionGsiPk(this.tenantId, this.userId);
     const keys = state.o === undefined ? expr(`${index.pk} = :p`, { ':p': partition }) : expr(`${index.pk} = :p AND ${index.sk} > :o`, { ':p': partition, ':o': state.o });
-    const items = await this.query(keys, OUTER_BATCH, index.name);
+    const { items, done } = await this.query(keys, OUTER_BATCH, index.name);
     for (const item of items) {
       if (this.full) return false;
       state.o = String(item[index.sk]);
@@ -142,7 +152,7 @@ class Run {
       }
     }
     // Stopped inside a session: the phase goes on from it.
-    return !state.s && items.length < OUTER_BATCH;
+    return !state.s && done;
   }
 
   /** Messages, then transfer entries, of state.s after state.seq; clears state.s when the session is done. */
@@ -153,7 +163,7 @@ class Run {
       const msg = state.part === 'msg';
       const lo = msg ? messageSk(state.seq! + 1) : transferSk(state.seq! + 1);
       const want = own ? this.limit - this.records.length : FOREIGN_BATCH;
-      const items = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': lo, ':hi': msg ? MESSAGE_SK_LAST : TRANSFER_SK_LAST }), want);
+      const { items, done } = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': lo, ':hi': msg ? MESSAGE_SK_LAST : TRANSFER_SK_LAST }), want);
       for (const item of items) {
         if (this.records.length >= this.limit) return;
         state.seq = Number(item.seq);
@@ -162,13 +172,17 @@ class Run {
         const mine = msg ? (own ? visibleToOwner(this.owned!, toMessage(item, state.s)) : item.authorId === this.userId) : own || [item.fromUserId, item.toUserId, item.byUserId].includes(this.userId);
         if (mine) this.records.push(record);
       }
-      if (items.length < want) Object.assign(state, msg ? { part: 'xfer', seq: 0 } : { s: undefined, part: undefined, seq: undefined });
+      if (done) Object.assign(state, msg ? { part: 'xfer', seq: 0 } : { s: undefined, part: undefined, seq: undefined });
     }
   }
 
-  private async query(keys: ReturnType<typeof expr>, limit: number, indexName?: string): Promise<Item[]> {
+  /** Up to `want` items, fewer when the byte budget has less room; done: the query has no more. */
+  private async query(keys: ReturnType<typeof expr>, want: number, indexName?: string): Promise<{ items: Item[]; done: boolean }> {
     this.calls++;
-    return this.io.query({ ...(indexName ? { IndexName: indexName } : { ConsistentRead: true }), ...params({ KeyConditionExpression: keys }), Limit: limit });
+    const limit = Math.min(want, Math.max(this.room, 1));
+    const items = await this.io.query({ ...(indexName ? { IndexName: indexName } : { ConsistentRead: true }), ...params({ KeyConditionExpression: keys }), Limit: limit });
+    for (const item of items) this.bytes += itemBytes(item);
+    return { items, done: items.length < limit };
   }
 }
 

@@ -3,6 +3,7 @@ import { badInput, notFound } from '../domain/errors';
 import { isTopicId } from '../domain/ids';
 import { Topic } from '../domain/topic';
 import { Viewer } from '../domain/viewer';
+import { DEFAULT_MAX_TOPICS_PER_TENANT } from '../domain/page-budget';
 import { parseTopic } from './catalog';
 import { TenantTopics } from './tenant-topics';
 import { StoredTopic, TopicRepository, TopicVersionConflictError } from './topic-repository';
@@ -38,6 +39,8 @@ export class TopicAdminService {
     private readonly tenantTopics: TenantTopics,
     private readonly repo: TopicRepository,
     private readonly clock: Clock,
+    /** The most topics a tenant's catalogue may hold, archived ones and TOPICS_FILE's included (createTopic refuses more). */
+    private readonly maxTopics: number = DEFAULT_MAX_TOPICS_PER_TENANT,
   ) {}
 
   /**
@@ -46,6 +49,11 @@ export class TopicAdminService {
    * when the catalogue has archived topics), so a session in progress keeps its topic in the
    * holder's list. In catalogue order.
    */
+  /** The most topics any tenant's catalogue may hold: the cap, or the defaults if they are more. */
+  get catalogueBound(): number {
+    return Math.max(this.maxTopics, this.tenantTopics.defaults.all.length);
+  }
+
   async list(
     viewer: Viewer,
     includeArchived: boolean,
@@ -62,8 +70,13 @@ export class TopicAdminService {
   async create(viewer: Viewer, input: TopicFields & { id: string }): Promise<Topic> {
     const { id, ...fields } = input;
     if (!isTopicId(id)) throw badInput('"id" must be lowercase letters, digits, "_" or "-" (at most 64)', { argumentName: 'id' });
-    return this.write(viewer, id, (current) => {
+    return this.write(viewer, id, (current, count) => {
       if (current) throw badInput(`Topic "${id}" exists already (use updateTopic)`, { argumentName: 'id' });
+      if (count >= this.maxTopics) {
+        throw badInput(`The tenant has ${count} topics, the most it may have (MAX_TOPICS_PER_TENANT: ${this.maxTopics}); archived ones count too`, {
+          argumentName: 'id',
+        });
+      }
       return { topic: validate(id, {}, fields), archived: false };
     });
   }
@@ -94,18 +107,21 @@ export class TopicAdminService {
   private async write(
     viewer: Viewer,
     id: string,
-    decide: (current: { topic: Topic; archived: boolean; version: number | null } | null) => { topic: Topic; archived: boolean },
+    decide: (current: { topic: Topic; archived: boolean; version: number | null } | null, count: number) => { topic: Topic; archived: boolean },
   ): Promise<Topic> {
     const tenantId = viewer.tenantId;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const stored = (await this.tenantTopics.storedFor(tenantId)).get(id);
+      const all = await this.tenantTopics.storedFor(tenantId);
+      const stored = all.get(id);
       const fallback = this.tenantTopics.defaults.get(id);
       const current = stored
         ? { topic: stored.topic, archived: stored.archived, version: stored.version }
         : fallback
           ? { topic: fallback, archived: false, version: null }
           : null;
-      const next = decide(current);
+      // The catalogue's size: the defaults and the tenant's own topics, each id once.
+      const count = new Set([...this.tenantTopics.defaults.all.map((t) => t.id), ...all.keys()]).size;
+      const next = decide(current, count);
       const { archived: _ignored, ...topic } = next.topic;
       const item: StoredTopic = {
         tenantId,

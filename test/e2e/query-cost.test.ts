@@ -73,7 +73,8 @@ test('aliased sendMessage fields in one mutation are refused before any runs: no
 });
 
 test('MAX_COACH_FIELDS and MAX_QUERY_COST are configurable', async () => {
-  const roomy = await startTestServer({ table: server.table, env: { MAX_COACH_FIELDS: '2', MAX_QUERY_COST: '100000' } });
+  // 100 pages of messages are priced at their byte budgets (about 2,000 each): a roomy budget indeed.
+  const roomy = await startTestServer({ table: server.table, env: { MAX_COACH_FIELDS: '2', MAX_QUERY_COST: '1000000' } });
   try {
     const send = (i: number) => `m${i}: postMessage(sessionId: "${sessionId}", content: "again ${i}") { replyPending }`;
     expect((await rawGql(roomy.url, `mutation { ${send(1)} ${send(2)} }`, {}, alice)).errors).toBeUndefined();

@@ -2,6 +2,7 @@ import { isExpired, isLive, Message, Session } from '../../src/domain/session';
 import { Outcome, TransferEntry } from '../../src/domain/user-data';
 import { AdminPageRequest, AdminRepository } from '../../src/sessions/admin-repository';
 import {
+  ByteBudget,
   ClientMessageRecord,
   DuplicateClientMessageError,
   DuplicateReplyError,
@@ -15,7 +16,9 @@ import {
 } from '../../src/sessions/repository';
 import { decodeCursor, encodeCursor } from '../../src/store/cursor';
 import { activitySk } from '../../src/store/keys';
+import { messageItem } from '../../src/store/items';
 import { minuteOf } from '../../src/store/schema';
+import { itemBytes } from '../../src/store/table-io';
 import { clientMessageKey, copy, holdKey, mentionKey, messageKey, outcomeKey, sessionKey, transferKey } from './memory-state';
 import { MemoryUserData } from './memory-user-data';
 
@@ -91,6 +94,27 @@ export class MemorySessionRepository extends MemoryUserData implements SessionRe
 
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {
     await this.enter('listMessages');
+    return this.pageOf(tenantId, sessionId, page, now);
+  }
+
+  /** As the store: messages in the page's order while their items fit the budget (at least one); cut when more were left. */
+  async listMessagePage(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget, now: number) {
+    await this.enter('listMessagePage');
+    const all = this.pageOf(tenantId, sessionId, page, now);
+    const inOrder = page.direction === 'forward' ? all : [...all].reverse();
+    const kept: Message[] = [];
+    let used = 0;
+    for (const m of inOrder) {
+      const size = itemBytes(messageItem(tenantId, m, 0));
+      if (kept.length && used + size > budget.bytes) break;
+      kept.push(m);
+      used += size;
+    }
+    const cut = kept.length < inOrder.length;
+    return { messages: page.direction === 'forward' ? kept : kept.reverse(), cut, bytes: used };
+  }
+
+  private pageOf(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Message[] {
     if (!this.childrenVisible(tenantId, sessionId, now)) return [];
     const until = page.until ?? null;
     const all = this.storedMessages(tenantId, sessionId).filter((m) => until === null || (page.direction === 'forward' ? m.seq <= until : m.seq >= until));

@@ -79,6 +79,7 @@ export class MemoryState {
     markReplyFailed: 0,
     getMessages: 0,
     listMessages: 0,
+    listMessagePage: 0,
     listUserSessions: 0,
     listOutcomes: 0,
     ping: 0,

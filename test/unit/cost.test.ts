@@ -4,6 +4,8 @@ import { DocumentNode, getIntrospectionQuery, Kind, OperationDefinitionNode, par
 import { buildSchema } from '../../src/graphql/schema';
 import { costErrors, CostLimits } from '../../src/graphql/cost-limit';
 import { COACH_CALL_COST, COACH_FIELDS, memoOperationCost, operationCost, STORE_CALL_COST } from '../../src/graphql/cost';
+import { bytesCost, DEFAULT_MAX_TOPICS_PER_TENANT, messagePageBytes } from '../../src/graphql/cost-table';
+import { PAGE_BYTE_BUDGET } from '../../src/domain/page-budget';
 import { depthLimit } from '../../src/graphql/depth-limit';
 import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, loadConfig } from '../../src/config';
 
@@ -102,8 +104,8 @@ describe('what counts', () => {
 
   test('nested lists multiply: sessions x messages', () => {
     const nested = costOf('{ mySessions(first: 10) { edges { node { messages(last: 10) { edges { node { content } } } } } } }');
-    // per session: node 1, messages 1 + its Query, edges 1, 10 x (node, content)
-    expect(nested.cost).toBe(1 + STORE_CALL_COST + 1 + 10 * (1 + 1 + STORE_CALL_COST + 1 + 10 * 2));
+    // per session: node 1, messages 1 + its Query + the bytes its page may read, edges 1, 10 x (node, content: covered by the page)
+    expect(nested.cost).toBe(1 + STORE_CALL_COST + 1 + 10 * (1 + 1 + STORE_CALL_COST + bytesCost(messagePageBytes(10, DEFAULTS)) + 1 + 10 * 2));
   });
 
   test('each store call counts; a per-request loader (topic, myStatus, topics) counts once', () => {
@@ -160,6 +162,79 @@ describe('remembered per operation (the plugin walks a repeated operation once)'
     const memo = memoOperationCost(DEFAULTS);
     for (let first = 1; first <= 100; first++) {
       expect(memo(schema, doc, op, { first, topicId: 't' }).cost).toBe(operationCost(schema, doc, op, { first, topicId: 't' }, DEFAULTS).cost);
+    }
+  });
+});
+
+describe('bytes (issue #19: amplification by bytes)', () => {
+  const page100 = 'messages(first: 100) { edges { node { id content } } pageInfo { hasNextPage } }';
+
+  test('a page of messages is priced by the bytes it may read: its byte budget, or less for a short page', () => {
+    expect(messagePageBytes(100, DEFAULTS)).toBe(PAGE_BYTE_BUDGET);
+    expect(messagePageBytes(2, DEFAULTS)).toBe(3 * (3 * 4000 + 2048));
+    const one = costOf(`{ session(id: "s") { ${page100} } }`).cost;
+    expect(one).toBeGreaterThan(bytesCost(PAGE_BYTE_BUDGET));
+    expect(one).toBeLessThanOrEqual(DEFAULT_MAX_QUERY_COST);
+  });
+
+  test('11 aliases of messages(first: 100) (11.4 MB and 2,828 read units in the review) are refused; so are 2', () => {
+    for (const n of [11, 2]) {
+      const [refused] = refusals(`{ session(id: "s") { ${aliases(n, page100)} } }`);
+      expect(refused).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', maxCost: DEFAULT_MAX_QUERY_COST });
+    }
+    // Small pages stay cheap: what a short page can read is what it costs.
+    expect(refusals(`{ session(id: "s") { ${aliases(4, 'messages(last: 2) { edges { node { content } } }')} } }`)).toEqual([]);
+  });
+
+  test('an alias of content inside a page is another copy of the page: priced', () => {
+    const once = costOf(`{ session(id: "s") { messages(first: 100) { edges { node { content } } } } }`).cost;
+    const twice = costOf(`{ session(id: "s") { messages(first: 100) { edges { node { content again: content } } } } }`).cost;
+    expect(twice - once).toBeGreaterThanOrEqual(bytesCost(PAGE_BYTE_BUDGET));
+  });
+
+  test('long texts outside a page count by their largest size: a message, a topic\'s texts', () => {
+    const bare = costOf('mutation { sendMessage(sessionId: "s", content: "hi") { reply { id } } }').cost;
+    const withContent = costOf('mutation { sendMessage(sessionId: "s", content: "hi") { reply { id content } } }').cost;
+    expect(withContent - bare).toBe(1 + bytesCost(3 * 4000 + 2));
+    const description = costOf('{ topics { description } }').cost - costOf('{ topics { id } }').cost;
+    expect(description).toBe(bytesCost(DEFAULT_MAX_TOPICS_PER_TENANT * (3 * 2000 + 2)));
+    // 155 topics' texts in aliases (18.8 MB in the review): refused.
+    expect(refusals(`{ ${aliases(5, 'topics { name description openingMessage }')} }`)[0]).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+  });
+
+  test('topics are priced by the cap on a tenant\'s topics; tenantSessions without a topic by the calls it makes per topic', () => {
+    expect(costOf('{ topics { id } }').cost).toBe(1 + DEFAULT_MAX_TOPICS_PER_TENANT * 1 + STORE_CALL_COST);
+    const all = costOf('{ tenantSessions(first: 100) { pageInfo { hasNextPage } } }').cost;
+    // Per topic: a Query of its keys and two BatchGetItem (101 keys, 100 a call).
+    expect(all).toBe(1 + DEFAULT_MAX_TOPICS_PER_TENANT * 3 * STORE_CALL_COST + 2);
+    const bigger = operationCost(schema, parse('{ topics { id } }'), operationOf(parse('{ topics { id } }')), {}, { ...DEFAULTS, maxTopics: 50 }).cost;
+    expect(bigger).toBe(1 + 50 + STORE_CALL_COST);
+  });
+
+  test('a subscription\'s payload counts twice: session is resolved on the message and on the reply event', () => {
+    const sub = (fields: string) => costOf(`subscription { sendMessageStream(sessionId: "s", content: "c", clientMessageId: "m") { ${fields} } }`).cost;
+    const withPage = sub(`session { ${page100} }`) - sub('delta');
+    expect(withPage).toBeGreaterThan(2 * bytesCost(PAGE_BYTE_BUDGET));
+    expect(refusals(`subscription { sendMessageStream(sessionId: "s", content: "c", clientMessageId: "m") { session { ${page100} } } }`)[0]).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+    });
+  });
+
+  test('exportMyData is priced by its page\'s byte budget', () => {
+    expect(costOf('{ exportMyData { records } }').cost).toBeGreaterThan(bytesCost(PAGE_BYTE_BUDGET));
+    expect(refusals(`{ ${aliases(2, 'exportMyData(first: 100) { records }')} }`)[0]).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+  });
+});
+
+describe('erasures', () => {
+  test('one per request: aliased eraseMyData or eraseUserData are refused before any runs', () => {
+    expect(refusals('mutation { eraseMyData { itemsDeleted } }')).toEqual([]);
+    for (const doc of [
+      `mutation { ${aliases(5, 'eraseMyData { itemsDeleted }')} }`,
+      'mutation { eraseMyData { itemsDeleted } eraseUserData(userId: "bob") { itemsDeleted } }',
+      `mutation { ${aliases(2, 'eraseUserData(userId: "bob") { itemsDeleted }')} }`,
+    ]) {
+      expect(refusals(doc)).toEqual([expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', maxErasureFields: 1, message: expect.stringMatching(/at most 1 erasure/) })]);
     }
   });
 });
