@@ -145,6 +145,7 @@ export async function startApp({
       shape: { maxSelections: config.limits.maxQuerySelections, maxAliases: config.limits.maxQueryAliases },
       requestTimeoutMs: config.limits.requestTimeoutMs,
       addressOf,
+      costBounds: { maxMessageChars: config.limits.maxMessageChars, maxTopics: services.topicAdmin.catalogueBound },
       // sendMessageStream over graphql-ws, on the same port and path (docs/streaming.md).
       attach: (httpServer, checks) =>
         attachSubscriptions(httpServer, {

@@ -59,25 +59,18 @@ export function costErrors(
 
 /** Refuses, before anything runs, operations over the cost, coach-call or erasure limits (GRAPHQL_VALIDATION_FAILED, HTTP 400). */
 export function costLimit<T extends object>(limits: CostLimits): ApolloServerPlugin<T> {
-  // The process's bounds (the configured cap on topics) come with the first request's services.
-  let bounds: CostLimits | undefined;
-  let costOf: CostOf | undefined;
+  const costOf = memoOperationCost(limits);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
           // No operation: graphql-js reports that itself when it executes.
           if (!rc.operation) return;
-          if (!bounds || !costOf) {
-            const admin = (rc.contextValue as Partial<Context>).services?.topicAdmin;
-            bounds = { ...limits, ...(admin && limits.maxTopics === undefined ? { maxTopics: admin.catalogueBound } : {}) };
-            costOf = memoOperationCost(bounds);
-          }
-          let errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, bounds, costOf);
+          let errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits, costOf);
           // Priced with the most topics and the longest texts a tenant may have; the caller's
           // own catalogue (cached) may hold less: priced again by it before refusing.
           const own = errors.some((e) => e.extensions.maxCost !== undefined) ? await catalogBounds(rc.contextValue) : null;
-          if (own) errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, { ...bounds, ...own });
+          if (own) errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, { ...limits, ...own });
           // Apollo sends what didResolveOperation throws as the response; one error is enough to say why.
           if (errors.length) throw errors[0];
         },

@@ -68,6 +68,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** The client address of a request (TRUST_PROXY_HOPS); the socket's peer by default. */
   addressOf?: (req: IncomingMessage) => string;
+  /** What the cost model prices content and topics by (MAX_MESSAGE_CHARS, the topics cap); its defaults when absent. */
+  costBounds?: Pick<CostLimits, 'maxMessageChars' | 'maxTopics'>;
 }
 
 /** A /graphql response, with this request's DynamoDB stats (logs, metrics, the bench read them). */
@@ -105,6 +107,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     maxCoachFields: opts.maxCoachFields ?? DEFAULT_MAX_COACH_FIELDS,
     maxPageSize: DEFAULT_LIMITS.maxPageSize,
     defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
+    ...opts.costBounds,
   };
   const gate = new DocumentGate(schema, {
     maxTokens: MAX_TOKENS,
