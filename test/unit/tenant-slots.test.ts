@@ -3,6 +3,13 @@ import { CoachBusyError, TenantSlots, tenantBoundCoach, WAITING_PER_SLOT } from 
 import { withCoachTimeout } from '../../src/coach/timeout';
 import { Session } from '../../src/domain/session';
 import { topic } from '../coach/fixtures';
+import { silentLogger } from '../../src/logger';
+import { SessionService } from '../../src/sessions/session-service';
+import { TopicCatalog } from '../../src/topics/catalog';
+import { BUILTIN_TOPICS } from '../../src/topics/builtin';
+import { FakeClock } from '../support/clock';
+import { MemorySessionRepository } from '../support/memory-repository';
+import { alice, aliceElsewhere, bob, expectDomainError, FakeCoach, FOCUS } from './fixtures';
 
 /** A model that answers only when the test says so: every call waits on its own latch. */
 class SlowCoach implements Coach {
@@ -166,4 +173,40 @@ test('openings, welcome backs and extractions count against their tenant too', a
   await expect(coach.opening(topic, undefined, 'other')).resolves.toBe('hello');
   slow.settle('t');
   await running;
+});
+
+test('through the service: a send over its tenant\'s bound is COACH_UNAVAILABLE with the message kept; other tenants go on', async () => {
+  // The fake coach, except that the first reply hangs until the test lets it go.
+  const fake = new FakeCoach();
+  let letGo: () => void = () => undefined;
+  let hung = false;
+  const slow: Coach = {
+    name: 'slow-first',
+    opening: (t) => fake.opening(t),
+    reply: async (turn) => {
+      if (!hung) {
+        hung = true;
+        await new Promise<void>((resolve) => (letGo = resolve));
+      }
+      return fake.reply(turn);
+    },
+    welcomeBack: (turn) => fake.welcomeBack(turn),
+    extractResult: (request) => fake.extractResult(request),
+  };
+  const repo = new MemorySessionRepository();
+  const coach = tenantBoundCoach(slow, new TenantSlots({ perTenant: 1, waitMs: 0 }));
+  const svc = new SessionService(repo, new TopicCatalog([...BUILTIN_TOPICS, FOCUS]), coach, new FakeClock(), silentLogger);
+  const aliceSession = await svc.start(alice, 'focus', false);
+  const bobSession = await svc.start(bob, 'goals', false);
+  const elsewhere = await svc.start(aliceElsewhere, 'focus', false);
+
+  const aliceSend = svc.sendMessage(alice, aliceSession.id, 'This takes the model a while.', null);
+  await settled();
+  await expectDomainError(svc.sendMessage(bob, bobSession.id, 'Me too, same tenant.', null), 'COACH_UNAVAILABLE');
+  const bobView = await svc.get(bob, bobSession.id);
+  expect(bobView?.messageCount).toBe(2); // the opening and bob's message, kept; no reply
+  // Another tenant is not held up by t1's running call.
+  await expect(svc.sendMessage(aliceElsewhere, elsewhere.id, 'Another company.', null)).resolves.toMatchObject({ reply: { role: 'ASSISTANT' } });
+  letGo();
+  await expect(aliceSend).resolves.toMatchObject({ reply: { role: 'ASSISTANT' } });
 });
