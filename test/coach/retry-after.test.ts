@@ -6,6 +6,7 @@ import { CoachRetryAfterError, retryAfterMs } from '../../src/coach/retry';
 import { withCoachTimeout } from '../../src/coach/timeout';
 import { startRawStub } from '../support/stub-http';
 import { conversation, turnOf } from './fixtures';
+import { SSE_DONE, SSE_HEADERS, sseChunk } from '../support/model-streams';
 
 type Answer = { status: number; headers?: OutgoingHttpHeaders; body: unknown };
 
@@ -130,4 +131,28 @@ test('retryAfterMs reads retry-after-ms, retry-after in seconds or as a date, an
   expect(from({ 'x-amz-retry-after': '700' })).toBe(700);
   expect(from({ 'retry-after': 'soon' })).toBeUndefined();
   expect(from({})).toBeUndefined();
+});
+
+test('a streamed reply retries its throttled request after the Retry-After', async () => {
+  let n = 0;
+  const stub = await startRawStub((_req, res) => {
+    if (n++ === 0) {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '1500' });
+      return res.end(JSON.stringify({ error: { message: 'Rate limit reached' } }));
+    }
+    res.writeHead(200, SSE_HEADERS);
+    res.end(sseChunk(null) + sseChunk('Streamed ') + sseChunk('after all', 'stop') + SSE_DONE);
+  });
+  try {
+    const { slept, retry } = recorder(0);
+    const coach = adapters[0].coach(stub.url, { retry });
+    const pieces: string[] = [];
+    for await (const piece of coach.replyStream!(turnOf(conversation(3)).turn)) pieces.push(piece);
+    expect(pieces.join('')).toBe('Streamed after all');
+    expect(stub.requests).toHaveLength(2);
+    expect(stub.requests.every((r) => r.body.stream === true)).toBe(true);
+    expect(slept).toEqual([1500]);
+  } finally {
+    await stub.close();
+  }
 });
