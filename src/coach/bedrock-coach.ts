@@ -13,6 +13,7 @@ import {
   welcomeBackPrompt,
   withinBudget,
 } from './prompt';
+import { deadlineFor, retryAfterMs, RetryTuning, Verdict, withRetries } from './retry';
 
 export interface BedrockCoachOptions {
   modelId: string;
@@ -25,6 +26,7 @@ export interface BedrockCoachOptions {
   budget: HistoryBudget;
   temperature?: number;
   maxTokens?: number;
+  retry?: RetryTuning;
 }
 
 /** The coach on Amazon Bedrock's Converse API (any model Converse supports). */
@@ -37,7 +39,9 @@ export class BedrockCoach implements Coach {
       region: opts.region,
       endpoint: opts.endpoint,
       credentials: opts.credentials,
-      maxAttempts: opts.maxRetries + 1,
+      // Retries are ours (withRetries): the SDK caps a Retry-After at its backoff plus 5 s and
+      // sleeps until the deadline aborts it instead of failing at once.
+      maxAttempts: 1,
       requestHandler: new NodeHttpHandler({ connectionTimeout: Math.min(opts.timeoutMs, 3000), requestTimeout: opts.timeoutMs }),
     });
   }
@@ -52,7 +56,10 @@ export class BedrockCoach implements Coach {
 
   /** ConverseStream: the text deltas as the model writes them (an AWS event stream). */
   async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
-    const out = await this.client.send(new ConverseStreamCommand(await this.replyRequest(turn)), { abortSignal: this.deadline(turn.signal) });
+    const command = new ConverseStreamCommand(await this.replyRequest(turn));
+    const abortSignal = this.deadline(turn.signal);
+    // Only the request is retried: once text has streamed, a failure ends the reply.
+    const out = await this.retried(turn.signal, abortSignal, () => this.client.send(command, { abortSignal }));
     let stopReason: string | undefined;
     // Exception events (throttling, a model error mid-stream) are thrown by the SDK while iterating.
     for await (const event of out.stream ?? []) {
@@ -111,8 +118,14 @@ export class BedrockCoach implements Coach {
     return signal ? AbortSignal.any([own, signal]) : own;
   }
 
+  private retried<T>(signal: AbortSignal | undefined, abortSignal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+    const { maxRetries, timeoutMs, retry } = this.opts;
+    return withRetries({ maxRetries, deadline: deadlineFor(signal, timeoutMs), signal: abortSignal, tuning: retry }, verdict, attempt);
+  }
+
   private async converse(input: ConverseCommandInput, signal: AbortSignal | undefined): Promise<string> {
-    const out = await this.client.send(new ConverseCommand(input), { abortSignal: this.deadline(signal) });
+    const abortSignal = this.deadline(signal);
+    const out = await this.retried(signal, abortSignal, () => this.client.send(new ConverseCommand(input), { abortSignal }));
     const text = (out.output?.message?.content ?? [])
       .map((c) => ('text' in c && typeof c.text === 'string' ? c.text : ''))
       .join('')
@@ -120,4 +133,20 @@ export class BedrockCoach implements Coach {
     if (!text) throw new Error(`the model returned no text (stopReason ${out.stopReason ?? 'unknown'})`);
     return text;
   }
+}
+
+const RETRYABLE = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalServerException', 'ModelNotReadyException', 'TooManyRequestsException']);
+const TRANSIENT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'TimeoutError']);
+
+/** Throttling, server errors and dropped connections are retried, honouring Retry-After. */
+function verdict(e: unknown): Verdict {
+  const error = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
+  if (error?.name === 'AbortError') return { retry: false };
+  const status = error?.$metadata?.httpStatusCode;
+  const headers = error?.$response?.headers ?? {};
+  const header = (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+  if (status === 408 || status === 429 || (status !== undefined && status >= 500) || RETRYABLE.has(error?.name ?? '')) {
+    return { retry: true, afterMs: retryAfterMs(header) };
+  }
+  return { retry: status === undefined && (TRANSIENT.has(error?.code ?? '') || TRANSIENT.has(error?.name ?? '')) };
 }

@@ -193,7 +193,14 @@ function keyPhrase(content: string): string {
   const clean = content.replace(/\s+/g, ' ').trim();
   const first = clean.split(/(?<=[.!?])\s/)[0] ?? clean;
   const words = first.split(' ');
-  const phrase = words.length > 14 ? `${words.slice(0, 14).join(" ")}...` : first.replace(/[.!?]+$/, "");
+  const phrase = words.length > 14 ? `${words.slice(0, 14).join(" ")}...` : withoutEndPunctuation(first);
   return phrase.replace(/"/g, "'");
 }
 
+
+/** `text` without its closing run of . ! ?, by a scan: /[.!?]+$/ backtracks quadratically over a long run elsewhere. */
+function withoutEndPunctuation(text: string): string {
+  let end = text.length;
+  while (end > 0 && '.!?'.includes(text[end - 1])) end--;
+  return text.slice(0, end);
+}

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
 import { Topic } from '../domain/topic';
 import { Message } from '../domain/session';
@@ -12,6 +12,7 @@ import {
   welcomeBackPrompt,
   withinBudget,
 } from './prompt';
+import { deadlineFor, retryAfterMs, RetryTuning, Verdict, withRetries } from './retry';
 
 export interface OpenAICoachOptions {
   /** Any OpenAI-compatible chat-completions endpoint: OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio. */
@@ -23,6 +24,7 @@ export interface OpenAICoachOptions {
   budget: HistoryBudget;
   temperature?: number;
   maxTokens?: number;
+  retry?: RetryTuning;
 }
 
 /** The coach as a chat-completions model, given the topic's instructions and the recent conversation. */
@@ -36,8 +38,15 @@ export class OpenAICoach implements Coach {
       // Local servers (Ollama, vLLM) accept any key; the SDK insists on one.
       apiKey: opts.apiKey ?? 'not-needed',
       timeout: opts.timeoutMs,
-      maxRetries: opts.maxRetries,
+      // Retries are ours (withRetries): the SDK sleeps through any Retry-After, however long,
+      // without jitter and past the deadline.
+      maxRetries: 0,
     });
+  }
+
+  private retried<T>(signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+    const { maxRetries, timeoutMs, retry } = this.opts;
+    return withRetries({ maxRetries, deadline: deadlineFor(signal, timeoutMs), signal, tuning: retry }, verdict, attempt);
   }
 
   async opening(topic: Topic): Promise<string> {
@@ -45,7 +54,8 @@ export class OpenAICoach implements Coach {
   }
 
   async reply(turn: CoachTurn): Promise<string> {
-    const completion = await this.client.chat.completions.create(await this.replyRequest(turn), { signal: turn.signal });
+    const request = await this.replyRequest(turn);
+    const completion = await this.retried(turn.signal, () => this.client.chat.completions.create(request, { signal: turn.signal }));
     const text = completion.choices[0]?.message?.content?.trim();
     if (!text) throw new Error('the model returned no text');
     return text;
@@ -53,7 +63,9 @@ export class OpenAICoach implements Coach {
 
   /** The same request with `stream: true`: the text deltas as the model writes them (server-sent events). */
   async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
-    const stream = await this.client.chat.completions.create({ ...(await this.replyRequest(turn)), stream: true }, { signal: turn.signal });
+    const request = { ...(await this.replyRequest(turn)), stream: true as const };
+    // Only the request is retried: once text has streamed, a failure ends the reply.
+    const stream = await this.retried(turn.signal, () => this.client.chat.completions.create(request, { signal: turn.signal }));
     for await (const chunk of stream) {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) yield delta;
@@ -74,7 +86,7 @@ export class OpenAICoach implements Coach {
 
   async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
     const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
-    const completion = await this.client.chat.completions.create({
+    const completion = await this.retried(turn.signal, () => this.client.chat.completions.create({
       model: this.opts.model,
       messages: [
         { role: 'system', content: welcomeBackPrompt(turn.topic, turn.idleMs) },
@@ -83,7 +95,7 @@ export class OpenAICoach implements Coach {
       ],
       temperature: this.opts.temperature ?? 0.7,
       max_tokens: 200,
-    }, { signal: turn.signal });
+    }, { signal: turn.signal }));
     const text = completion.choices[0]?.message?.content?.trim();
     if (!text) throw new Error('the model returned no text');
     return text;
@@ -92,7 +104,7 @@ export class OpenAICoach implements Coach {
   /** JSON mode (`response_format: json_object`); the service validates against the topic's schema. */
   async extractResult(request: ResultRequest): Promise<unknown> {
     const history = withinBudget(request.messages, extractionBudget(this.opts.budget));
-    const completion = await this.client.chat.completions.create({
+    const completion = await this.retried(request.signal, () => this.client.chat.completions.create({
       model: this.opts.model,
       messages: [
         { role: 'system', content: resultPrompt(request.topic) },
@@ -101,11 +113,21 @@ export class OpenAICoach implements Coach {
       response_format: { type: 'json_object' },
       temperature: 0,
       max_tokens: this.opts.maxTokens ? Math.max(this.opts.maxTokens, 800) : 800,
-    }, { signal: request.signal });
+    }, { signal: request.signal }));
     const text = completion.choices[0]?.message?.content?.trim();
     if (!text) throw new Error('the model returned no text');
     return parseJsonReply(text);
   }
+}
+
+/** Retried as the SDK would (connection errors, 408, 409, 429, 5xx, `x-should-retry`), honouring Retry-After. */
+function verdict(e: unknown): Verdict {
+  if (e instanceof APIUserAbortError) return { retry: false };
+  if (e instanceof APIConnectionError) return { retry: true };
+  if (!(e instanceof APIError) || e.status === undefined) return { retry: false };
+  const should = e.headers?.get('x-should-retry');
+  const retry = should === 'true' || (should !== 'false' && (e.status === 408 || e.status === 409 || e.status === 429 || e.status >= 500));
+  return { retry, afterMs: retryAfterMs((name) => e.headers?.get(name)) };
 }
 
 const chat = (history: readonly Message[]) =>

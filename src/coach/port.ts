@@ -43,7 +43,8 @@ export interface ResultRequest {
  */
 export interface Coach {
   readonly name: string;
-  opening(topic: Topic, signal?: AbortSignal): Promise<string>;
+  /** `tenantId`: the tenant the session is for (its model calls are bounded per tenant). */
+  opening(topic: Topic, signal?: AbortSignal, tenantId?: string): Promise<string>;
   reply(turn: CoachTurn): Promise<string>;
   /**
    * The same reply as it is written: pieces of text whose concatenation is the reply

@@ -32,11 +32,27 @@ export async function* trimmedPieces(source: AsyncIterable<string>): AsyncGenera
 
 /** `text` in pieces of about `words` words each, whitespace kept: they concatenate to `text`. */
 export function textPieces(text: string, words = 3): string[] {
-  const tokens = text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
+  // A scan, not /\s*\S+\s*/g, which backtracks quadratically over text that is only whitespace.
   const pieces: string[] = [];
-  for (let i = 0; i < tokens.length; i += words) pieces.push(tokens.slice(i, i + words).join(''));
+  let start = 0;
+  let count = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text[i]);
+    // A piece ends where the next word after its `words`-th one begins.
+    if (!space && !inWord && count === words) {
+      pieces.push(text.slice(start, i));
+      start = i;
+      count = 0;
+    }
+    if (!space && !inWord) count++;
+    inWord = !space;
+  }
+  if (start < text.length) pieces.push(text.slice(start));
   return pieces;
 }
+
+const isSpace = (c: string) => c.trim() === '';
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it fires. */
 export function pause(ms: number, signal?: AbortSignal): Promise<void> {

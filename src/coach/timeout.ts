@@ -1,6 +1,14 @@
 /** The default budget of one coach call (COACH_TIMEOUT_MS). */
 export const DEFAULT_COACH_TIMEOUT_MS = 30_000;
 
+import { performance } from 'node:perf_hooks';
+
+/** When each withCoachTimeout signal fires (performance.now()), so an adapter can tell how long it has left. */
+const deadlines = new WeakMap<AbortSignal, number>();
+
+/** The deadline of a signal from withCoachTimeout; undefined for any other signal. */
+export const deadlineOf = (signal: AbortSignal | undefined): number | undefined => (signal ? deadlines.get(signal) : undefined);
+
 /** A coach call that took longer than its budget (COACH_TIMEOUT_MS). */
 export class CoachTimeoutError extends Error {
   constructor(readonly ms: number) {
@@ -16,6 +24,7 @@ export class CoachTimeoutError extends Error {
  */
 export async function withCoachTimeout<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  deadlines.set(controller.signal, performance.now() + ms);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -64,7 +64,7 @@ export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coac
     get name() {
       return inner.name;
     },
-    opening: (topic: Topic) => measure('opening', topic.id, () => inner.opening(topic)),
+    opening: (topic: Topic, signal?: AbortSignal, tenantId?: string) => measure('opening', topic.id, () => inner.opening(topic, signal, tenantId)),
     reply: (turn: CoachTurn) => measure('reply', turn.topic.id, () => inner.reply(turn)),
     replyStream: measureStream,
     welcomeBack: (turn: WelcomeBackTurn) => measure('welcomeBack', turn.topic.id, () => inner.welcomeBack(turn)),

@@ -59,9 +59,9 @@ export class CoachGateway {
   }
 
   /** A new session's first message: the coach's, or the topic's own when the coach fails. */
-  async openingMessage(topic: Topic): Promise<string> {
+  async openingMessage(topic: Topic, tenantId: string): Promise<string> {
     try {
-      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => this.coach.opening(topic, signal));
+      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => this.coach.opening(topic, signal, tenantId));
       return typeof text === 'string' && text.trim() ? text : topic.openingMessage;
     } catch (e) {
       // A new session must not fail because a model is down: the topic's own opening serves.

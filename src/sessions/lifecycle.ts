@@ -78,7 +78,7 @@ export class SessionLifecycle {
         if (hold && (!holder || !isLive(holder.status) || holder.userId !== viewer.userId)) throw new StaleSessionError(hold.sessionId);
         if (holder && !restart) return await this.resumeOnce(catalog, holder, topic, now, 'start', resuming);
         if (topic.archived) throw badInput(`Topic "${topic.id}" is archived: it takes no new sessions`, { argumentName: 'topicId' });
-        opening ??= await this.coach.openingMessage(topic);
+        opening ??= await this.coach.openingMessage(topic, viewer.tenantId);
         const { session, first } = newSession(viewer, topic, opening, now);
         if (holder) {
           await this.ctx.repo.replaceSession(holder, ended(holder, 'ABANDONED', now, topic.settings), session, first, now);
