@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import regexp from 'eslint-plugin-regexp';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/generated/**', '.data/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/generated/**', 'web/generated/**', '.data/**', 'coverage/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser },
