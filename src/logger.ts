@@ -14,7 +14,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export type LogLevel = 'silent' | 'error' | 'warn' | 'info';
+import type { LogLevel } from './config-values';
+
 
 /** Field names that are never written as they are, at the top level or one level down. */
 export const REDACTED = ['authorization', 'token', 'password', 'secret', 'cookie'];

@@ -12,11 +12,11 @@ import { Context, createLoaders, Services } from '../graphql/context';
 import { depthLimit } from '../graphql/depth-limit';
 import { costLimit, CostLimits } from '../graphql/cost-limit';
 import { DocumentGate } from '../graphql/document-gate';
-import { DEFAULT_SHAPE_LIMITS, ShapeLimits } from '../graphql/document-shape';
-import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, DEFAULT_REQUEST_TIMEOUT_MS } from '../config';
-import { DEFAULT_LIMITS } from '../sessions/service-context';
+import { ShapeLimits } from '../graphql/document-shape';
+import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, DEFAULT_REQUEST_TIMEOUT_MS } from '../defaults';
+import { DEFAULT_SESSION_LIMITS, DEFAULT_SHAPE_LIMITS } from '../defaults';
 import { formatError } from '../graphql/errors';
-import { buildSchema } from '../graphql/schema';
+import { buildSchema } from '../schema';
 import { Logger } from '../logger';
 import { emptyStats, RequestStats, uncountedStats, withRequestStats } from '../store/request-stats';
 import { CostSampler } from '../store/cost-sampler';
@@ -105,8 +105,8 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   const limits: CostLimits = {
     maxCost: opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST,
     maxCoachFields: opts.maxCoachFields ?? DEFAULT_MAX_COACH_FIELDS,
-    maxPageSize: DEFAULT_LIMITS.maxPageSize,
-    defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
+    maxPageSize: DEFAULT_SESSION_LIMITS.maxPageSize,
+    defaultPageSize: DEFAULT_SESSION_LIMITS.defaultPageSize,
     ...opts.costBounds,
   };
   const gate = new DocumentGate(schema, {
