@@ -21,7 +21,7 @@ import { CoachGateway } from '../coach/gateway';
 import { validateMessage } from '../sessions/input-checks';
 import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
 import { liveKey, RetriedSends } from './replay';
-import { SessionQueue } from './session-queue';
+import { SessionQueue } from '../sessions/concurrency';
 import { ownSession, SessionView, sessionView, topicOf } from '../sessions/session-view';
 import { StoredReply, TurnWrites } from './turn-writes';
 

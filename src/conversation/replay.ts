@@ -9,7 +9,7 @@ import { ClientMessageRecord, SessionRepository } from '../sessions/repository';
 import { ownSession, sessionView } from '../sessions/session-view';
 import type { Clock } from '../domain/clock';
 import type { SessionLimits } from '../defaults';
-import { sleep } from '../sessions/retry';
+import { sleep } from '../sessions/concurrency';
 import { isReplyTo } from './turn-writes';
 
 /** sendMessage's retry waits this long for the first call's reply before asking the coach itself. */

@@ -2,12 +2,10 @@ import { maxTurnsReached, sessionBusy, sessionNotLive } from '../domain/errors';
 import { assertActive, isLive, lastSeqOf, Message, Session } from '../domain/session';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
-import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError } from '../sessions/repository';
-import { busyRetryAfterMs, retryOnStale } from '../sessions/retry';
-import { ownSession, topicOf, withMessage } from '../sessions/session-view';
 import type { Clock } from '../domain/clock';
-import type { SessionRepository } from '../sessions/repository';
-import { SessionQueue } from './session-queue';
+import { busyRetryAfterMs, retryOnStale, SessionQueue } from '../sessions/concurrency';
+import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError, SessionRepository } from '../sessions/repository';
+import { ownSession, topicOf, withMessage } from '../sessions/session-view';
 
 export type Appended = { session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } };
 

@@ -12,7 +12,7 @@ import type { BackgroundWork } from '../sessions/background';
 import { CoachGateway, Extraction } from '../coach/gateway';
 import { knownTopic } from '../sessions/input-checks';
 import { SessionRepository, StaleSessionError, TopicHeldError } from '../sessions/repository';
-import { backoff, busyRetryAfterMs, MAX_ATTEMPTS, retryOnStale } from '../sessions/retry';
+import { backoff, busyRetryAfterMs, MAX_ATTEMPTS, retryOnStale } from '../sessions/concurrency';
 import { ownSession, SessionView, sessionView, topicOf, withMessage } from '../sessions/session-view';
 import { LATE, WelcomeBacks } from './welcome-back';
 

@@ -7,7 +7,7 @@ import type { Clock } from '../domain/clock';
 import type { SessionLimits } from '../defaults';
 import type { Logger } from '../logger';
 import type { BackgroundWork } from '../sessions/background';
-import { busyRetryAfterMs, retryOnStale } from '../sessions/retry';
+import { busyRetryAfterMs, retryOnStale } from '../sessions/concurrency';
 
 /** A welcome back still on its way when the wait ran out. */
 export const LATE = Symbol('late');

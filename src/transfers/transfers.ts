@@ -9,7 +9,7 @@ import type { SessionLimits } from '../defaults';
 import { TopicSource } from '../topics/catalog';
 import { AdminRepository, TransferPage, UserTransferPosition } from '../sessions/admin-repository';
 import { pageSize } from '../sessions/input-checks';
-import { retryOnStale } from '../sessions/retry';
+import { retryOnStale } from '../sessions/concurrency';
 import { adminView, SessionView, sessionView, topicOf } from '../sessions/session-view';
 
 export interface TransferDeps {

@@ -3,7 +3,7 @@ import { capabilities } from '../support/capabilities';
 // coach's view bounded by the message it answers, contention (the per-session queue, lost
 // races) ending in SESSION_BUSY and never an internal error, and a reused clientMessageId.
 import { silentLogger } from '../../src/logger';
-import { SessionQueue } from '../../src/conversation/session-queue';
+import { SessionQueue } from '../../src/sessions/concurrency';
 import { StaleSessionError } from '../../src/sessions/repository';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
