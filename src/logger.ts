@@ -121,6 +121,8 @@ function stderr(): pino.DestinationStream {
 function prettyStream(destination: pino.DestinationStream, colorize: boolean): pino.DestinationStream | undefined {
   let pinoPretty: typeof import('pino-pretty');
   try {
+    // An optional dependency (development only): loaded when asked for, absent in production images.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     pinoPretty = require('pino-pretty');
   } catch {
     return undefined;

@@ -6,8 +6,8 @@
  * record rules and what each retry returns are in docs/reliability.md#client-message-records.
  */
 import { randomUUID } from 'node:crypto';
-import { assertActive, isLive, Message, Session } from '../domain/session';
-import { badInput, DomainError, notFound } from '../domain/errors';
+import { isLive, Message, Session } from '../domain/session';
+import { DomainError, notFound } from '../domain/errors';
 import { parseMessageId } from '../domain/ids';
 import { visibleToOwner } from '../domain/visibility';
 import { Viewer } from '../domain/viewer';

@@ -1,10 +1,9 @@
 import http, { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
-import { GraphQLError, GraphQLSchema } from 'graphql';
 import { TokenVerifier } from '../auth/verifier';
 import type { OperationChecks } from './subscription-checks';
 import { Viewer } from '../domain/viewer';

@@ -3,7 +3,6 @@ import { capabilities } from '../support/capabilities';
 import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
-import { silentLogger } from '../../src/logger';
 import { Topic } from '../../src/domain/topic';
 import { createTestTable, TestTable } from '../support/dynamo';
 import { bySk, catalog, domainError, isMessage, isRecord, partition, topic, viewer } from '../support/store-helpers';

@@ -122,6 +122,5 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
   expect(view).toMatchObject({ status: 'ACTIVE', messageCount: 81, isIdle: true });
   const page = await service.sessions.messages(talker, view, { first: 100, after: null, last: null, before: null });
   expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 81 }, (_, k) => k + 1));
-  // eslint-disable-next-line no-console
   console.log(`ttl reaper figures: ${JSON.stringify({ ...figures, orphanViolations: figures.orphanViolations.length, idleGoneAt, endedGoneAt })}`);
 });

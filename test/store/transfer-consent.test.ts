@@ -13,7 +13,7 @@ import { adminStackOn, catalog, partition, topic, viewer } from '../support/stor
 
 const topics = catalog(topic('alpha'), topic('beta'));
 const admin: Viewer = { tenantId: 'tc', userId: 'ada', roles: ['admin'] };
-const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((u) => viewer('tc', u));
+const [alice, bob] = ['alice', 'bob'].map((u) => viewer('tc', u));
 const page = { first: 50, after: null, last: null, before: null };
 
 let table: TestTable;

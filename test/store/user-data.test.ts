@@ -10,7 +10,6 @@ import { DomainError } from '../../src/domain/errors';
 import { Viewer } from '../../src/domain/viewer';
 import { ERASED_CONTENT, ERASED_RESULT } from '../../src/domain/user-data';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { silentLogger } from '../../src/logger';
 import { sessionKey } from '../../src/store/keys';
 import { BUILTIN_RESULT_SCHEMAS } from '../../src/topics/builtin';
 import { DAY, FakeClock, HOUR } from '../support/clock';

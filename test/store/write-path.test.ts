@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { CoachTurn } from '../../src/coach/port';
-import { silentLogger } from '../../src/logger';
 import { Message, Session } from '../../src/domain/session';
 import { StaleSessionError } from '../../src/sessions/repository';
 import { createDynamoClient, documentClient } from '../../src/store/client';

@@ -6,7 +6,6 @@ import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { silentLogger } from '../../src/logger';
 import { Clock } from '../../src/domain/clock';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { DEFAULT_SETTINGS, SessionSettings } from '../../src/domain/session';

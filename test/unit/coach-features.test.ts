@@ -1,5 +1,4 @@
 import { capabilities } from '../support/capabilities';
-import { silentLogger } from '../../src/logger';
 import { TopicCatalog, parseTopics } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { Topic } from '../../src/domain/topic';

@@ -4,7 +4,6 @@ import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { Topic } from '../../src/domain/topic';
 import { Viewer } from '../../src/domain/viewer';
-import { silentLogger } from '../../src/logger';
 import type { SessionLimits } from '../../src/defaults';
 import type { ResumedEvent } from '../../src/lifecycle/lifecycle';
 import { TopicCatalog } from '../../src/topics/catalog';

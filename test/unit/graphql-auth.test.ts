@@ -1,4 +1,3 @@
-import { capabilities } from '../support/capabilities';
 /**
  * The admin role, checked once in the GraphQL layer (src/graphql/auth.ts): every admin
  * operation refuses a non-admin with FORBIDDEN before its service is called, so nothing

@@ -2,7 +2,6 @@ import { DEFAULT_SESSION_LIMITS } from '../../src/defaults';
 import { capabilities } from '../support/capabilities';
 import { Topic } from '../../src/domain/topic';
 import { Message } from '../../src/domain/session';
-import { silentLogger } from '../../src/logger';
 import { StaleSessionError } from '../../src/sessions/repository';
 import { ListenerGone, TurnListener } from '../../src/conversation/live-replies';
 import { TopicCatalog } from '../../src/topics/catalog';
@@ -167,7 +166,7 @@ test('a retry while this process still writes the reply follows it: the pieces s
 });
 
 test("a retry on another process waits for the reply the first one is writing, and writes nothing", async () => {
-  const { repo, clock, a, coachA, b, session } = await twoProcesses();
+  const { repo, a, coachA, b, session } = await twoProcesses();
   const release = coachA.holdAfterFirst();
   const first = recorder();
   const firstDone = a.conversation.streamMessage(alice, session.id, 'Two tabs, one thought.', 'c-1', first.listener);
@@ -205,7 +204,7 @@ test('a retry after the first writer died (no reply within the coach timeout and
 });
 
 test('a retry waiting for another process stops when its listener leaves; the first writer still stores the reply', async () => {
-  const { repo, clock, a, coachA, b, session } = await twoProcesses();
+  const { repo, a, coachA, b, session } = await twoProcesses();
   const release = coachA.holdAfterFirst();
   const firstDone = a.conversation.streamMessage(alice, session.id, 'Dropped tab.', 'c-1', recorder(() => true).listener);
   await until(() => replies(repo, session.id).length === 0 && userMessages(repo, session.id).length === 1);

@@ -4,7 +4,6 @@ import { CoachBusyError, TenantSlots, tenantBoundCoach, WAITING_PER_SLOT } from 
 import { withCoachTimeout } from '../../src/coach/timeout';
 import { Session } from '../../src/domain/session';
 import { topic } from '../coach/fixtures';
-import { silentLogger } from '../../src/logger';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { FakeClock } from '../support/clock';

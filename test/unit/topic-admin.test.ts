@@ -7,7 +7,6 @@ import { capabilities } from '../support/capabilities';
  */
 import { serviceUnavailable } from '../../src/domain/errors';
 import { Viewer } from '../../src/domain/viewer';
-import { silentLogger } from '../../src/logger';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { TenantTopics } from '../../src/topics/tenant-topics';
 import { TopicAdminService } from '../../src/topics/topic-admin-service';

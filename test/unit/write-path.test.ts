@@ -2,7 +2,6 @@ import { capabilities } from '../support/capabilities';
 // The conversation write path (issue #10) on the in-memory repository: reply threading, the
 // coach's view bounded by the message it answers, contention (the per-session queue, lost
 // races) ending in SESSION_BUSY and never an internal error, and a reused clientMessageId.
-import { silentLogger } from '../../src/logger';
 import { SessionQueue } from '../../src/sessions/concurrency';
 import { StaleSessionError } from '../../src/sessions/repository';
 import { TopicCatalog } from '../../src/topics/catalog';
