@@ -60,7 +60,7 @@ async function main() {
   const profiler = new Session();
   profiler.connect();
   const post = (method: string, params?: object) =>
-    new Promise<any>((resolve, reject) => profiler.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
+    new Promise<{ profile?: unknown }>((resolve, reject) => profiler.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r as { profile?: unknown }))));
   const send = (m: ChildReply) => process.send!(m);
   process.on('message', async (m: ChildRequest) => {
     switch (m.type) {

@@ -15,7 +15,7 @@ import { Floor } from './floor';
 import { pinProcesses } from './pin';
 import type { Transport } from './framework/server';
 import { httpLoad, HttpCall, LoadResult, loop, round } from './load';
-import { createPeerTable, PeerPoint, runPeer, seedLangchain } from './peer';
+import { createPeerTable, runPeer, seedLangchain } from './peer';
 import { body, DOCS, growConversation, parallel, startSession, token, USER_TEXT } from './seed';
 import { PairedRatios, printReport, Report, ScenarioPoint, ScenarioReport, Side } from './report';
 import { Child, startServer } from './server';

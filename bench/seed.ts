@@ -20,7 +20,7 @@ export const DOCS = {
 
 export const body = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 
-export async function gql<T = Record<string, any>>(url: string, tok: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function gql<T = Record<string, unknown>>(url: string, tok: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tok}` }, body: body(query, variables) });
   const json = (await res.json()) as { data?: T; errors?: unknown[] };
   if (json.errors?.length || !json.data) throw new Error(`GraphQL errors: ${JSON.stringify(json.errors)}`);

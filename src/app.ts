@@ -2,15 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Config } from './config';
 import { Clock, systemClock } from './domain/clock';
-import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { Coach } from './coach/port';
 import { createCoach } from './coach/factory';
 import { createVerifier } from './auth/verifier';
 import { devSecret } from './auth/dev-token';
 import { Logger } from './logger';
-import { SessionService } from './sessions/session-service';
-import { DEFAULT_LIMITS } from './sessions/service-context';
-import { AdminService } from './sessions/admin-service';
+import { composeCapabilities } from './compose';
 import { documentClient } from './store/client';
 import { DynamoSessionRepository } from './store/dynamo-session-repository';
 import { loadCatalog } from './topics/catalog';
@@ -85,32 +82,23 @@ export async function startApp({
   // The catalogue is every tenant's default; a tenant's own topics (in the table) extend and override it.
   const topicRepo = new DynamoTopicRepository(documentClient(dynamo), config.tableName);
   const tenantTopics = new TenantTopics(topics, topicRepo);
-  const sessions = new SessionService(
+  const capabilities = composeCapabilities({
     repo,
-    tenantTopics,
-    measuredCoach(coach ?? createCoach(config.coach, config.limits.coachTimeoutMs), metrics, log),
+    topics: tenantTopics,
+    coach: measuredCoach(coach ?? createCoach(config.coach, config.limits.coachTimeoutMs), metrics, log),
     clock,
     log,
-    {
-      maxMessageChars: config.limits.maxMessageChars,
-      maxPageSize: DEFAULT_LIMITS.maxPageSize,
-      defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
-      coachTimeoutMs: config.limits.coachTimeoutMs,
-      sessionQueue: { ...DEFAULT_QUEUE_LIMITS, maxWaitingPerSession: config.limits.sessionQueueLimit },
-      welcomeBackWaitMs: config.limits.welcomeBackWaitMs,
-      outcomeRetentionSeconds: config.outcomeRetentionDays === null ? null : config.outcomeRetentionDays * 86_400,
-    },
-    {
-      events: {
-        // Every resume of an idle session (startSession or resumeSession), once, from the service itself.
-        resumed: ({ topicId, idleMs }) => {
-          const topic = metrics.topicLabel(topicId);
-          metrics.resumedAfterIdle.inc({ topic });
-          metrics.idleBeforeResume.observe({ topic }, idleMs / 1000);
-        },
+    limits: config.sessionLimits,
+    events: {
+      // Every resume of an idle session (startSession or resumeSession), once, from the use case itself.
+      resumed: ({ topicId, idleMs }) => {
+        const topic = metrics.topicLabel(topicId);
+        metrics.resumedAfterIdle.inc({ topic });
+        metrics.idleBeforeResume.observe({ topic }, idleMs / 1000);
       },
     },
-  );
+  });
+  const { background, ...useCases } = capabilities;
   const secret = hsSecret(config);
   const verifier = createVerifier(config.auth, secret);
   const observer = createOperationObserver({ log, metrics, logMessageContent: observability.logMessageContent });
@@ -120,9 +108,8 @@ export async function startApp({
   const addressOf = (req: IncomingMessage) => clientAddress(req, config.trustProxyHops);
   const devAuth = !config.production && !config.auth.secret && !config.auth.jwksUrl;
   const services = {
-    sessions,
+    ...useCases,
     topics: tenantTopics,
-    admin: new AdminService(repo, tenantTopics, clock, (s, now, catalog) => sessions.view(s, now, catalog)),
     topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock, config.limits.maxTopicsPerTenant),
   };
   const server = await startHttpServer(
@@ -189,7 +176,7 @@ export async function startApp({
     stop: async () => {
       await server.stop();
       // Replies (postMessage) and welcome backs still on their way are stored before the store goes away.
-      await sessions.settled();
+      await background.settled();
     },
   };
 }

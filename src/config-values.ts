@@ -49,3 +49,20 @@ export function tableName(v: string): string {
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(v)) throw new ConfigError(`TABLE_NAME must be 3-255 characters of a-z, A-Z, 0-9, "_", "-", "."`);
   return v;
 }
+
+/** The log levels LOG_LEVEL takes. */
+export type LogLevel = 'silent' | 'error' | 'warn' | 'info';
+
+/** The origins of an allow-list entry, or null when it is not one (a path, a trailing slash, `*`, ...). */
+export function parseOriginRule(entry: string): { origin: string; anyPort: boolean } | null {
+  const anyPort = entry.endsWith(':*');
+  const base = anyPort ? entry.slice(0, -2) : entry;
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    return null;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== base || (anyPort && url.port !== '')) return null;
+  return { origin: base, anyPort };
+}

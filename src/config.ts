@@ -1,17 +1,23 @@
 import { resolve } from 'node:path';
-import { LogLevel } from './logger';
-import { CoachConfig, parseCoachConfig } from './coach/factory';
-import { DEFAULT_COACH_TIMEOUT_MS } from './coach/timeout';
-import { bool, ConfigError, decimal, Env, int, nonEmpty, tableName, url } from './config-values';
-import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
-import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
-import { DEFAULT_MAX_TOPICS_PER_TENANT } from './domain/page-budget';
-import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from './store/user-items';
-
-/** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
-export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
-import { parseOriginRule } from './http/cors';
-import { DEFAULT_SHAPE_LIMITS } from './graphql/document-shape';
+import { CoachConfig, parseCoachConfig } from './config-coach';
+import { bool, ConfigError, decimal, Env, int, LogLevel, nonEmpty, parseOriginRule, tableName, url } from './config-values';
+import {
+  DEFAULT_COACH_TIMEOUT_MS,
+  DEFAULT_DYNAMO_COST_EVERY,
+  DEFAULT_ERASURE_AUDIT_RETENTION_DAYS,
+  DEFAULT_MAX_COACH_FIELDS,
+  DEFAULT_MAX_QUERY_COST,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  DEFAULT_MAX_TOPICS_PER_TENANT,
+  DEFAULT_MIN_IDLE_MINUTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SESSION_LIMITS,
+  DEFAULT_SHAPE_LIMITS,
+  DEFAULT_SUBSCRIPTIONS,
+  DEV_CORS_ORIGINS,
+  RATE_LIMIT_DEFAULTS,
+  SessionLimits,
+} from './defaults';
 
 /**
  * The one reader of the environment: every variable the server and its commands use is
@@ -65,6 +71,8 @@ export interface Config {
     requestTimeoutMs: number;
   };
   /** CORS_ORIGINS: the browser origins allowed to call /graphql (exact, or `scheme://host:*`). */
+  /** What the session use cases are bounded by (from the limits above and OUTCOME_RETENTION_DAYS). */
+  sessionLimits: SessionLimits;
   corsOrigins: string[];
   rateLimit: RateLimitConfig;
   /** TRUST_PROXY_HOPS: proxies in front whose X-Forwarded-For is believed; every per-address bound uses the address behind them. */
@@ -114,18 +122,6 @@ export interface SubscriptionConfig {
   frames: { burst: number; perSecond: number };
 }
 
-export const DEFAULT_SUBSCRIPTIONS: SubscriptionConfig = {
-  perUser: 4,
-  maxSockets: 10_000,
-  keepAliveMs: 15_000,
-  idleTimeoutMs: 60_000,
-  initTimeoutMs: 3_000,
-  socketsPerUser: 8,
-  // A company behind one NAT: a thousand people streaming at once from one address.
-  socketsPerAddress: 1000,
-  frames: { burst: 50, perSecond: 10 },
-};
-
 /** Logging, metrics and demo switches. */
 export interface ObservabilityConfig {
   /** LOG_PRETTY: human-readable log lines (default: only when stderr is a TTY and not production). */
@@ -140,17 +136,7 @@ export interface ObservabilityConfig {
   dynamoCostEvery: number;
 }
 
-// Defaults shared with the layers that apply them when a caller passes none.
-/** Every operation in operations/ at page size 100 costs at most about 2,950 (test/unit/cost.test.ts); a request within it reads under 200 read units and returns under 1 MB. */
-export const DEFAULT_MAX_QUERY_COST = 3000;
-export const DEFAULT_MAX_COACH_FIELDS = 1;
-/** One operation in 100 logs its DynamoDB cost (at most a tenth of the time): counting every one costs about a quarter of a read's CPU on Node 20. */
-export const DEFAULT_DYNAMO_COST_EVERY = 100;
-/** A request's headers and body must arrive within this (a slow client holds a connection no longer). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-export { DEFAULT_COACH_TIMEOUT_MS, ConfigError };
-export { DEFAULT_MAX_TOPICS_PER_TENANT };
-
+export { ConfigError };
 
 /** `stderrIsTty` decides the LOG_PRETTY default. */
 export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)): Config {
@@ -177,6 +163,21 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     throw new ConfigError('NODE_ENV=production needs DYNAMODB_ENDPOINT (aws, or the URL of a DynamoDB-compatible endpoint): the embedded DynamoDB Local is for development only');
   }
   const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1';
+  const limits: Config['limits'] = {
+    maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', DEFAULT_SESSION_LIMITS.maxMessageChars, 1, 100_000),
+    bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
+    maxQueryDepth: int(env.MAX_QUERY_DEPTH, 'MAX_QUERY_DEPTH', 10, 2, 100),
+    maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 100, 10_000_000),
+    maxCoachFields: int(env.MAX_COACH_FIELDS, 'MAX_COACH_FIELDS', DEFAULT_MAX_COACH_FIELDS, 1, 100),
+    coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
+    sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_SESSION_LIMITS.sessionQueue.maxWaitingPerSession, 0, 10_000),
+    welcomeBackWaitMs: int(env.WELCOME_BACK_WAIT_MS, 'WELCOME_BACK_WAIT_MS', DEFAULT_SESSION_LIMITS.welcomeBackWaitMs, 0, 60_000),
+    maxTopicsPerTenant: int(env.MAX_TOPICS_PER_TENANT, 'MAX_TOPICS_PER_TENANT', DEFAULT_MAX_TOPICS_PER_TENANT, 1, 1000),
+    maxQuerySelections: int(env.MAX_QUERY_SELECTIONS, 'MAX_QUERY_SELECTIONS', DEFAULT_SHAPE_LIMITS.maxSelections, 10, 10_000),
+    maxQueryAliases: int(env.MAX_QUERY_ALIASES, 'MAX_QUERY_ALIASES', DEFAULT_SHAPE_LIMITS.maxAliases, 0, 1000),
+    requestTimeoutMs: int(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000),
+  };
+  const outcomeRetentionDays = nonEmpty(env.OUTCOME_RETENTION_DAYS) === undefined ? null : int(env.OUTCOME_RETENTION_DAYS, 'OUTCOME_RETENTION_DAYS', 0, 1, 36_500);
   return {
     production,
     port: int(env.PORT, 'PORT', 4000, 0, 65535),
@@ -211,21 +212,16 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
         perSecond: decimal(env.SUBSCRIPTION_FRAMES_PER_SECOND, 'SUBSCRIPTION_FRAMES_PER_SECOND', DEFAULT_SUBSCRIPTIONS.frames.perSecond, 0.01, 100_000),
       },
     },
-    outcomeRetentionDays: nonEmpty(env.OUTCOME_RETENTION_DAYS) === undefined ? null : int(env.OUTCOME_RETENTION_DAYS, 'OUTCOME_RETENTION_DAYS', 0, 1, 36_500),
+    outcomeRetentionDays,
     erasureAuditRetentionDays: int(env.ERASURE_AUDIT_RETENTION_DAYS, 'ERASURE_AUDIT_RETENTION_DAYS', DEFAULT_ERASURE_AUDIT_RETENTION_DAYS, 1, 36_500),
-    limits: {
-      maxMessageChars: int(env.MAX_MESSAGE_CHARS, 'MAX_MESSAGE_CHARS', 4000, 1, 100_000),
-      bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
-      maxQueryDepth: int(env.MAX_QUERY_DEPTH, 'MAX_QUERY_DEPTH', 10, 2, 100),
-      maxQueryCost: int(env.MAX_QUERY_COST, 'MAX_QUERY_COST', DEFAULT_MAX_QUERY_COST, 100, 10_000_000),
-      maxCoachFields: int(env.MAX_COACH_FIELDS, 'MAX_COACH_FIELDS', DEFAULT_MAX_COACH_FIELDS, 1, 100),
-      coachTimeoutMs: int(env.COACH_TIMEOUT_MS, 'COACH_TIMEOUT_MS', DEFAULT_COACH_TIMEOUT_MS, 1, 600_000),
-      sessionQueueLimit: int(env.SESSION_QUEUE_LIMIT, 'SESSION_QUEUE_LIMIT', DEFAULT_QUEUE_LIMITS.maxWaitingPerSession, 0, 10_000),
-      welcomeBackWaitMs: int(env.WELCOME_BACK_WAIT_MS, 'WELCOME_BACK_WAIT_MS', DEFAULT_WELCOME_BACK_WAIT_MS, 0, 60_000),
-      maxTopicsPerTenant: int(env.MAX_TOPICS_PER_TENANT, 'MAX_TOPICS_PER_TENANT', DEFAULT_MAX_TOPICS_PER_TENANT, 1, 1000),
-      maxQuerySelections: int(env.MAX_QUERY_SELECTIONS, 'MAX_QUERY_SELECTIONS', DEFAULT_SHAPE_LIMITS.maxSelections, 10, 10_000),
-      maxQueryAliases: int(env.MAX_QUERY_ALIASES, 'MAX_QUERY_ALIASES', DEFAULT_SHAPE_LIMITS.maxAliases, 0, 1000),
-      requestTimeoutMs: int(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000),
+    limits,
+    sessionLimits: {
+      ...DEFAULT_SESSION_LIMITS,
+      maxMessageChars: limits.maxMessageChars,
+      coachTimeoutMs: limits.coachTimeoutMs,
+      sessionQueue: { ...DEFAULT_SESSION_LIMITS.sessionQueue, maxWaitingPerSession: limits.sessionQueueLimit },
+      welcomeBackWaitMs: limits.welcomeBackWaitMs,
+      outcomeRetentionSeconds: outcomeRetentionDays === null ? null : outcomeRetentionDays * 86_400,
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     rateLimit: {
@@ -237,16 +233,6 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     trustProxyHops: int(env.TRUST_PROXY_HOPS, 'TRUST_PROXY_HOPS', 0, 0, 10),
   };
 }
-
-/** One user may burst 60 requests and keep up 10 a second: two tabs and a retry never come near. */
-export const RATE_LIMIT_DEFAULTS = {
-  user: { burst: 60, perSecond: 10 },
-  tenant: { burst: 2000, perSecond: 200 },
-  anonymous: { burst: 100, perSecond: 20 },
-} as const;
-
-/** Development: any port of http://localhost or http://127.0.0.1 (a frontend dev server); production: none. */
-export const DEV_CORS_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'];
 
 // ---- `npm run notify-idle` ------------------------------------------------------------
 
@@ -260,8 +246,6 @@ export interface NotifyConfig {
   webhookSecret: string;
   minIdleMinutes: number;
 }
-
-export const DEFAULT_MIN_IDLE_MINUTES = 1440;
 
 export function loadNotifyConfig(env: Env, argv: readonly string[]): NotifyConfig {
   const webhookUrl = env.WEBHOOK_URL?.trim();

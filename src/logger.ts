@@ -14,7 +14,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export type LogLevel = 'silent' | 'error' | 'warn' | 'info';
+import type { LogLevel } from './config-values';
+
 
 /** Field names that are never written as they are, at the top level or one level down. */
 export const REDACTED = ['authorization', 'token', 'password', 'secret', 'cookie'];
@@ -120,6 +121,8 @@ function stderr(): pino.DestinationStream {
 function prettyStream(destination: pino.DestinationStream, colorize: boolean): pino.DestinationStream | undefined {
   let pinoPretty: typeof import('pino-pretty');
   try {
+    // An optional dependency (development only): loaded when asked for, absent in production images.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     pinoPretty = require('pino-pretty');
   } catch {
     return undefined;

@@ -2,56 +2,8 @@ import { Coach } from './port';
 import { EmbeddedCoach } from './embedded-coach';
 import { OpenAICoach } from './openai-coach';
 import { BedrockCoach } from './bedrock-coach';
-import { DEFAULT_BUDGET, HistoryBudget } from './prompt';
-import { DEFAULT_TENANT_SLOTS, TenantSlotOptions, TenantSlots, tenantBoundCoach } from './tenant-slots';
-
-/** What every model adapter shares: retries, the history it sends, and its tenants' slots. */
-interface ModelSettings {
-  maxRetries: number;
-  budget: HistoryBudget;
-  slots: TenantSlotOptions;
-}
-
-export type CoachConfig =
-  | { kind: 'embedded' }
-  | ({ kind: 'openai'; baseURL: string; apiKey: string | undefined; model: string } & ModelSettings)
-  | ({ kind: 'bedrock'; modelId: string; region: string; endpoint: string | undefined } & ModelSettings);
-
-type Env = Record<string, string | undefined>;
-
-/** Reads the coach's settings (called by config.ts, the one reader of the environment). */
-export function parseCoachConfig(env: Env, region: string, fail: (message: string) => Error): CoachConfig {
-  const kind = (env.COACH ?? 'embedded').trim() || 'embedded';
-  if (kind === 'embedded') return { kind };
-  const int = (name: string, fallback: number, min: number, max: number) => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw fail(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-    return n;
-  };
-  const budget = {
-    maxMessages: int('COACH_HISTORY_MESSAGES', DEFAULT_BUDGET.maxMessages, 1, 200),
-    maxChars: int('COACH_HISTORY_CHARS', DEFAULT_BUDGET.maxChars, 100, 1_000_000),
-  };
-  const maxRetries = int('COACH_MAX_RETRIES', 2, 0, 10);
-  const slots = {
-    perTenant: int('COACH_CONCURRENCY_PER_TENANT', DEFAULT_TENANT_SLOTS.perTenant, 1, 10_000),
-    waitMs: int('COACH_CONCURRENCY_WAIT_MS', DEFAULT_TENANT_SLOTS.waitMs, 0, 600_000),
-  };
-  const model = env.COACH_MODEL?.trim();
-  if (kind === 'openai') {
-    if (!model) throw fail('COACH=openai needs COACH_MODEL (e.g. gpt-4o-mini, or llama3.1 on Ollama)');
-    const baseURL = env.OPENAI_BASE_URL?.trim() || 'https://api.openai.com/v1';
-    if (!/^https?:\/\//.test(baseURL)) throw fail(`OPENAI_BASE_URL must be an http(s) URL, got "${baseURL}"`);
-    return { kind, baseURL, apiKey: env.OPENAI_API_KEY?.trim() || undefined, model, maxRetries, budget, slots };
-  }
-  if (kind === 'bedrock') {
-    if (!model) throw fail('COACH=bedrock needs COACH_MODEL (a Bedrock model id, e.g. anthropic.claude-3-5-haiku-20241022-v1:0)');
-    return { kind, modelId: model, region: env.BEDROCK_REGION?.trim() || region, endpoint: env.BEDROCK_ENDPOINT?.trim() || undefined, maxRetries, budget, slots };
-  }
-  throw fail(`COACH must be embedded, openai or bedrock, got "${kind}"`);
-}
+import { TenantSlots, tenantBoundCoach } from './tenant-slots';
+import type { CoachConfig } from '../config-coach';
 
 /** The configured coach; a model adapter's calls are bounded per tenant (the embedded coach calls no provider). */
 export function createCoach(config: CoachConfig, timeoutMs: number): Coach {

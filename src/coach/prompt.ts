@@ -9,7 +9,7 @@ export interface HistoryBudget {
   maxChars: number;
 }
 
-export const DEFAULT_BUDGET: HistoryBudget = { maxMessages: 20, maxChars: 12_000 };
+
 
 export function systemPrompt(topic: Topic): string {
   return [

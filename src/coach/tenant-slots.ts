@@ -9,7 +9,7 @@ export interface TenantSlotOptions {
   waitMs: number;
 }
 
-export const DEFAULT_TENANT_SLOTS: TenantSlotOptions = { perTenant: 8, waitMs: 5_000 };
+
 
 /** Calls waiting for a slot, per tenant, as a multiple of the bound: past it, a call is refused at once. */
 export const WAITING_PER_SLOT = 4;

@@ -1,5 +1,4 @@
 /** The default budget of one coach call (COACH_TIMEOUT_MS). */
-export const DEFAULT_COACH_TIMEOUT_MS = 30_000;
 
 import { performance } from 'node:perf_hooks';
 

@@ -40,3 +40,15 @@ export function parseMessageId(sessionId: string, id: string): number {
   if (!match || match[1] !== sessionId || seq < 1) throw badInput('messageId is not a message of this session', { argumentName: 'messageId' });
   return seq;
 }
+
+const MAX_USER_ID = 256;
+
+/** A user id an admin names in an argument (elsewhere they come from tokens): bounded, clean text. */
+export function assertUserId(userId: string, argumentName: string): void {
+  if (!userId.trim() || userId.length > MAX_USER_ID) {
+    throw badInput(`"${argumentName}" must be 1 to ${MAX_USER_ID} characters`, { argumentName });
+  }
+  if (/[\u0000-\u001F\u007F-\u009F]/.test(userId) || !userId.isWellFormed()) {
+    throw badInput(`"${argumentName}" contains control characters or invalid Unicode`, { argumentName });
+  }
+}

@@ -20,4 +20,4 @@ export const maxMessageBytes = (maxMessageChars: number) => 3 * maxMessageChars 
 export const maxTextBytes = (chars: number) => 3 * chars + 2;
 
 /** MAX_TOPICS_PER_TENANT's default: createTopic refuses more, and the cost model prices `topics` by it. */
-export const DEFAULT_MAX_TOPICS_PER_TENANT = 20;
+

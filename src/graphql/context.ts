@@ -1,18 +1,17 @@
 import DataLoader from 'dataloader';
 import { Viewer } from '../domain/viewer';
 import { TopicStatus } from '../domain/topic';
-import { SessionService, SessionView, TopicProgress } from '../sessions/session-service';
-import type { SessionCheck as SessionCheckResult } from '../sessions/session-service';
+import type { SessionCapabilities } from '../compose';
+import type { SessionCheck as SessionCheckResult, TopicProgress } from '../sessions/queries';
+import type { SessionView } from '../sessions/session-view';
 import { TopicSource } from '../topics/catalog';
-import { AdminService } from '../sessions/admin-service';
 import { TopicAdminService } from '../topics/topic-admin-service';
 import type { RequestStats } from '../store/request-stats';
 
-export interface Services {
-  sessions: SessionService;
+/** Each capability's use cases, as the resolvers call them. */
+export interface Services extends Omit<SessionCapabilities, 'background'> {
   /** Each tenant's catalogue (TenantTopics: cached, one Query per tenant per cache lifetime). */
   topics: TopicSource;
-  admin: AdminService;
   topicAdmin: TopicAdminService;
 }
 

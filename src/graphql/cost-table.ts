@@ -1,7 +1,7 @@
-import { DEFAULT_MAX_TOPICS_PER_TENANT, maxMessageBytes, maxTextBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
+import { DEFAULT_MAX_TOPICS_PER_TENANT } from '../defaults';
+import { maxMessageBytes, maxTextBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
 import { MAX_SCHEMA_JSON_CHARS } from '../domain/result-schema';
 
-export { DEFAULT_MAX_TOPICS_PER_TENANT };
 
 /** A store call costs like this many returned fields (one GetItem, Query, or transaction). */
 export const STORE_CALL_COST = 25;

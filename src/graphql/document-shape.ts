@@ -8,8 +8,6 @@ export interface ShapeLimits {
   maxAliases: number;
 }
 
-/** The default ceilings: far above this API's largest operation (about 40 selections) and the introspection query (about 60). */
-export const DEFAULT_SHAPE_LIMITS: ShapeLimits = { maxSelections: 300, maxAliases: 30 };
 
 /** One response name in one selection set (inline fragments included): validation compares these pairwise. */
 export const MAX_SAME_NAME = 10;

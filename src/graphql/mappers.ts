@@ -1,13 +1,14 @@
 import { messageId } from '../domain/ids';
 import { Message as DomainMessage } from '../domain/session';
 import { Topic as DomainTopic } from '../domain/topic';
-import { SessionCheck as SessionCheckResult, SessionView } from '../sessions/session-service';
+import type { SessionCheck as SessionCheckResult } from '../sessions/queries';
+import type { SessionView } from '../sessions/session-view';
 import { messageCursor } from './cursors';
 import { toConnection } from './relay';
 import { CoachingSession, CoachingSessionConnection, Message, MessageConnection, MessageRole, SessionCheck, Topic } from './types';
 import { Outcome, TransferEntry } from '../domain/user-data';
 import { outcomeCursor, transferCursor, userTransferCursor } from './cursors';
-import { SessionTransfer, SessionTransferConnection, TopicResult, TopicResultConnection } from './user-data-types';
+import { SessionTransfer, SessionTransferConnection, TopicResult, TopicResultConnection } from '../user-data/types';
 import { sharedBy } from '../domain/visibility';
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));

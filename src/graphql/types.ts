@@ -2,7 +2,7 @@ import { Field, ID, Int, registerEnumType } from 'type-graphql';
 import { ObjectType } from './object-type';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { SESSION_STATUSES, SessionStatus as DomainSessionStatus } from '../domain/session';
-import type { SessionView } from '../sessions/session-service';
+import type { SessionView } from '../sessions/session-view';
 import type { Topic as DomainTopic } from '../domain/topic';
 import { ConnectionType, EdgeType } from './relay';
 

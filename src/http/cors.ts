@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseOriginRule } from '../config-values';
 
 /**
  * CORS for /graphql, so that a browser frontend on another origin (a dev server, the web
@@ -15,19 +16,6 @@ const ALLOW_HEADERS = 'authorization, content-type, apollo-require-preflight, x-
 const EXPOSE_HEADERS = 'retry-after, x-request-id';
 const MAX_AGE_SECONDS = '600';
 
-/** The origins of an allow-list entry, or null when it is not one (a path, a trailing slash, `*`, ...). */
-export function parseOriginRule(entry: string): { origin: string; anyPort: boolean } | null {
-  const anyPort = entry.endsWith(':*');
-  const base = anyPort ? entry.slice(0, -2) : entry;
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch {
-    return null;
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== base || (anyPort && url.port !== '')) return null;
-  return { origin: base, anyPort };
-}
 
 /**
  * `(req, res) => handled`: adds the CORS response headers an allowed origin needs, and

@@ -1,10 +1,9 @@
 import http, { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloServer, ApolloServerPlugin, HeaderMap } from '@apollo/server';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
-import { GraphQLError, GraphQLSchema } from 'graphql';
 import { TokenVerifier } from '../auth/verifier';
 import type { OperationChecks } from './subscription-checks';
 import { Viewer } from '../domain/viewer';
@@ -12,11 +11,11 @@ import { Context, createLoaders, Services } from '../graphql/context';
 import { depthLimit } from '../graphql/depth-limit';
 import { costLimit, CostLimits } from '../graphql/cost-limit';
 import { DocumentGate } from '../graphql/document-gate';
-import { DEFAULT_SHAPE_LIMITS, ShapeLimits } from '../graphql/document-shape';
-import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, DEFAULT_REQUEST_TIMEOUT_MS } from '../config';
-import { DEFAULT_LIMITS } from '../sessions/service-context';
+import { ShapeLimits } from '../graphql/document-shape';
+import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, DEFAULT_REQUEST_TIMEOUT_MS } from '../defaults';
+import { DEFAULT_SESSION_LIMITS, DEFAULT_SHAPE_LIMITS } from '../defaults';
 import { formatError } from '../graphql/errors';
-import { buildSchema } from '../graphql/schema';
+import { buildSchema } from '../schema';
 import { Logger } from '../logger';
 import { emptyStats, RequestStats, uncountedStats, withRequestStats } from '../store/request-stats';
 import { CostSampler } from '../store/cost-sampler';
@@ -105,8 +104,8 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   const limits: CostLimits = {
     maxCost: opts.maxQueryCost ?? DEFAULT_MAX_QUERY_COST,
     maxCoachFields: opts.maxCoachFields ?? DEFAULT_MAX_COACH_FIELDS,
-    maxPageSize: DEFAULT_LIMITS.maxPageSize,
-    defaultPageSize: DEFAULT_LIMITS.defaultPageSize,
+    maxPageSize: DEFAULT_SESSION_LIMITS.maxPageSize,
+    defaultPageSize: DEFAULT_SESSION_LIMITS.defaultPageSize,
     ...opts.costBounds,
   };
   const gate = new DocumentGate(schema, {

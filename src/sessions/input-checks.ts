@@ -3,7 +3,7 @@ import { isClientMessageId, isTopicId } from '../domain/ids';
 import { Topic } from '../domain/topic';
 import { isCleanText } from '../domain/text';
 import { TopicCatalog } from '../topics/catalog';
-import type { ServiceLimits } from './service-context';
+import type { SessionLimits } from '../defaults';
 
 // Checks of what the caller passed: each refusal is BAD_USER_INPUT naming the argument, before anything is written.
 
@@ -15,7 +15,7 @@ export function knownTopic(catalog: TopicCatalog, topicId: string): Topic {
 }
 
 /** A page size argument (`first` / `last`): `fallback` when absent, else 1 to maxPageSize. */
-export function pageSize(limits: ServiceLimits, value: number | null, name: string, fallback = limits.defaultPageSize): number {
+export function pageSize(limits: Pick<SessionLimits, 'maxPageSize' | 'defaultPageSize'>, value: number | null, name: string, fallback = limits.defaultPageSize): number {
   if (value === null) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > limits.maxPageSize) {
     throw badInput(`"${name}" must be between 1 and ${limits.maxPageSize}`, { argumentName: name });
@@ -24,7 +24,7 @@ export function pageSize(limits: ServiceLimits, value: number | null, name: stri
 }
 
 /** A user message's content and optional clientMessageId (sendMessage / postMessage). */
-export function validateMessage(limits: ServiceLimits, content: string, clientMessageId: string | null): void {
+export function validateMessage(limits: Pick<SessionLimits, 'maxMessageChars'>, content: string, clientMessageId: string | null): void {
   if (!content.trim()) throw badInput('The message is empty', { argumentName: 'content' });
   if (content.length > limits.maxMessageChars) {
     throw badInput(`The message is longer than ${limits.maxMessageChars} characters`, { argumentName: 'content' });

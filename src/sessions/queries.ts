@@ -6,9 +6,11 @@ import { TopicStatus } from '../domain/topic';
 import { Outcome } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
 import { knownTopic, pageSize } from './input-checks';
-import { OutcomePage } from './repository';
-import { ServiceContext } from './service-context';
-import { SessionView } from './session-view';
+import { OutcomePage, SessionRepository } from './repository';
+import { SessionView, sessionView } from './session-view';
+import type { Clock } from '../domain/clock';
+import type { SessionLimits } from '../defaults';
+import type { TopicSource } from '../topics/catalog';
 import { listVisibleMessagePage } from './visible-messages';
 
 export interface SessionCheck {
@@ -30,15 +32,22 @@ export interface SessionCheck {
   conflictIdleSince: number | null;
 }
 
+export interface QueryDeps {
+  repo: SessionRepository;
+  topics: TopicSource;
+  clock: Clock;
+  limits: Pick<SessionLimits, 'maxPageSize' | 'defaultPageSize' | 'maxMessageChars'>;
+}
+
 /** The caller's reads: no side effects, no coach, and only the caller's own sessions. */
 export class SessionQueries {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly deps: QueryDeps) {}
 
   /** One read, no side effects: does the caller hold the topic, or does someone else? */
   async check(viewer: Viewer, topicId: string): Promise<SessionCheck> {
-    const topic = knownTopic(await this.ctx.catalog(viewer), topicId);
-    const now = this.ctx.clock.now();
-    const holder = await this.ctx.repo.findHolder(viewer.tenantId, topic.id, now);
+    const topic = knownTopic(await this.deps.topics.catalogFor(viewer.tenantId), topicId);
+    const now = this.deps.clock.now();
+    const holder = await this.deps.repo.findHolder(viewer.tenantId, topic.id, now);
     const maxTurns = topic.settings.maxTurns ?? null;
     const none = { hasSession: false, sessionId: null, status: null, isIdle: false, turnCount: 0, maxTurns, lastActivityAt: null, idleSince: null, expiresAt: null };
     if (!holder) return { ...none, conflict: false, conflictUserId: null, conflictIdleSince: null };
@@ -63,36 +72,36 @@ export class SessionQueries {
   /** The caller's session, or null when unknown, expired, malformed or someone else's. */
   async get(viewer: Viewer, sessionId: string): Promise<SessionView | null> {
     if (!isSessionId(sessionId)) return null;
-    const now = this.ctx.clock.now();
-    const catalog = await this.ctx.catalog(viewer);
-    const session = await this.ctx.repo.getSession(viewer.tenantId, sessionId, now);
-    return session && session.userId === viewer.userId ? this.ctx.view(session, now, catalog) : null;
+    const now = this.deps.clock.now();
+    const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
+    const session = await this.deps.repo.getSession(viewer.tenantId, sessionId, now);
+    return session && session.userId === viewer.userId ? sessionView(session, now, catalog) : null;
   }
 
   /** Batch form of `get`, for DataLoader: results in the order of `ids`. */
   async getMany(viewer: Viewer, ids: readonly string[]): Promise<(SessionView | null)[]> {
-    const catalog = await this.ctx.catalog(viewer);
-    const now = this.ctx.clock.now();
+    const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
+    const now = this.deps.clock.now();
     const valid = ids.filter(isSessionId);
-    const found = valid.length ? await this.ctx.repo.getSessions(viewer.tenantId, valid, now) : [];
+    const found = valid.length ? await this.deps.repo.getSessions(viewer.tenantId, valid, now) : [];
     const byId = new Map(found.filter((s): s is Session => s !== null).map((s) => [s.id, s]));
     return ids.map((id) => {
       const s = byId.get(id);
-      return s && s.userId === viewer.userId ? this.ctx.view(s, now, catalog) : null;
+      return s && s.userId === viewer.userId ? sessionView(s, now, catalog) : null;
     });
   }
 
   async mySessions(viewer: Viewer, statuses: readonly SessionStatus[] | null, first: number | null, after: string | null) {
-    const limit = pageSize(this.ctx.limits, first, 'first');
-    const catalog = await this.ctx.catalog(viewer);
-    const now = this.ctx.clock.now();
-    const page = await this.ctx.repo.listUserSessions(
+    const limit = pageSize(this.deps.limits, first, 'first');
+    const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
+    const now = this.deps.clock.now();
+    const page = await this.deps.repo.listUserSessions(
       viewer.tenantId,
       viewer.userId,
       { statuses: statuses && statuses.length ? statuses : null, limit, cursor: after },
       now,
     );
-    return { ...page, sessions: page.sessions.map((s) => this.ctx.view(s, now, catalog)) };
+    return { ...page, sessions: page.sessions.map((s) => sessionView(s, now, catalog)) };
   }
 
   /**
@@ -109,12 +118,12 @@ export class SessionQueries {
     if (session.userId !== viewer.userId || session.tenantId !== viewer.tenantId) throw notFound('Session');
     if (args.first !== null && args.last !== null) throw badInput('Pass either "first" or "last", not both');
     const backward = args.last !== null || (args.before !== null && args.first === null);
-    const limit = pageSize(this.ctx.limits, backward ? args.last : args.first, backward ? 'last' : 'first', 50);
+    const limit = pageSize(this.deps.limits, backward ? args.last : args.first, backward ? 'last' : 'first', 50);
     const from = backward ? args.before : args.after;
-    const now = this.ctx.clock.now();
-    const budget = { bytes: PAGE_BYTE_BUDGET, itemBytes: maxMessageBytes(this.ctx.limits.maxMessageChars) };
+    const now = this.deps.clock.now();
+    const budget = { bytes: PAGE_BYTE_BUDGET, itemBytes: maxMessageBytes(this.deps.limits.maxMessageChars) };
     // Only what the owner may read (visibility.ts): a transfer without consent hides what came before it.
-    const read = await listVisibleMessagePage(this.ctx.repo, session, { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 }, budget, now);
+    const read = await listVisibleMessagePage(this.deps.repo, session, { direction: backward ? 'backward' : 'forward', from, limit: limit + 1 }, budget, now);
     const rows = read.messages;
     const lastSeq = lastSeqOf(session);
     const messages = backward ? rows.slice(rows.length > limit ? 1 : 0) : rows.slice(0, limit);
@@ -134,7 +143,7 @@ export class SessionQueries {
    * of it says more (IN_PROGRESS, PAUSED) while it lasts, and the outcome is kept.
    */
   async topicProgress(viewer: Viewer): Promise<Map<string, TopicProgress>> {
-    const now = this.ctx.clock.now();
+    const now = this.deps.clock.now();
     const [statuses, outcomes] = await Promise.all([this.sessionStatuses(viewer, now), this.allOutcomes(viewer, now)]);
     const progress = new Map<string, TopicProgress>();
     for (const [topicId, status] of statuses) progress.set(topicId, { status, result: null });
@@ -149,15 +158,15 @@ export class SessionQueries {
 
   /** A page of the caller's outcomes (a profile page), in topic id order. */
   async myResults(viewer: Viewer, first: number | null, afterTopicId: string | null): Promise<OutcomePage> {
-    const limit = pageSize(this.ctx.limits, first, 'first');
-    return this.ctx.repo.listOutcomes(viewer.tenantId, viewer.userId, { limit, afterTopicId }, this.ctx.clock.now());
+    const limit = pageSize(this.deps.limits, first, 'first');
+    return this.deps.repo.listOutcomes(viewer.tenantId, viewer.userId, { limit, afterTopicId }, this.deps.clock.now());
   }
 
   private async sessionStatuses(viewer: Viewer, now: number): Promise<Map<string, TopicStatus>> {
     const statuses = new Map<string, TopicStatus>();
     let cursor: string | null = null;
     do {
-      const page = await this.ctx.repo.listUserSessions(
+      const page = await this.deps.repo.listUserSessions(
         viewer.tenantId,
         viewer.userId,
         { statuses: ['ACTIVE', 'PAUSED', 'COMPLETED'], limit: 1000, cursor },
@@ -173,7 +182,7 @@ export class SessionQueries {
     const out: Outcome[] = [];
     let afterTopicId: string | null = null;
     do {
-      const page = await this.ctx.repo.listOutcomes(viewer.tenantId, viewer.userId, { limit: 1000, afterTopicId }, now);
+      const page = await this.deps.repo.listOutcomes(viewer.tenantId, viewer.userId, { limit: 1000, afterTopicId }, now);
       out.push(...page.outcomes);
       afterTopicId = page.hasNextPage ? page.outcomes[page.outcomes.length - 1].topicId : null;
     } while (afterTopicId);

@@ -1,6 +1,10 @@
-import { DEFAULT_SETTINGS, idleSince, Session } from '../domain/session';
+import { badInput, notFound } from '../domain/errors';
+import { isSessionId } from '../domain/ids';
+import { DEFAULT_SETTINGS, idleSince, LiveStatus, Session, touched } from '../domain/session';
 import { Topic } from '../domain/topic';
+import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
+import type { SessionRepository } from './repository';
 
 /** A session as the API shows it: stored fields plus what is derived at read time. */
 export interface SessionView extends Session {
@@ -44,4 +48,26 @@ export function topicOf(catalog: TopicCatalog, session: Session): Topic {
       settings: DEFAULT_SETTINGS,
     }
   );
+}
+
+/** The caller's own session, for a write or a read by id: BAD_USER_INPUT when malformed, else NOT_FOUND. */
+export async function ownSession(repo: Pick<SessionRepository, 'getSession'>, viewer: Viewer, sessionId: string, now: number): Promise<Session> {
+  if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
+  const session = await repo.getSession(viewer.tenantId, sessionId, now);
+  // Another user's or tenant's session is indistinguishable from an unknown one.
+  if (!session || session.userId !== viewer.userId) throw notFound('Session');
+  return session;
+}
+
+/** The session after one more message (user's, reply or welcome back): activity, expiry and count move on. */
+export function withMessage(session: Session, status: LiveStatus, now: number, catalog: TopicCatalog): Session {
+  return { ...touched(session, status, now, topicOf(catalog, session).settings), messageCount: session.messageCount + 1 };
+}
+
+/** What an admin sees of a session: its metadata. Its result quotes the conversation, so it is the owner's only. */
+export function adminView(session: Session, now: number, catalog: TopicCatalog): SessionView {
+  const view = sessionView(session, now, catalog);
+  view.result = null;
+  view.resultError = null;
+  return view;
 }

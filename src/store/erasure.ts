@@ -4,7 +4,8 @@ import { holdKey, keyOf, mentionGsiPk, sessionKey, sessionPk, tenantTopicsPk, us
 import { ErasureJob, redactSession } from './redaction';
 import { expired, expr, INDEXES, isUnexpired, Item, or, params } from './schema';
 import { conditional, TableIO } from './table-io';
-import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS, ERASURE, erasureAuditItem, MENTION } from './user-items';
+import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from '../defaults';
+import { ERASURE, erasureAuditItem, MENTION } from './user-items';
 
 /** Erasure re-reads the user's index partitions until nothing new appears (a session started meanwhile); bounded. */
 const ERASURE_ROUNDS = 5;

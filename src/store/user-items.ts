@@ -149,8 +149,7 @@ export interface ErasureAudit {
 /** An erasure audit within its retention; one written before audits had a ttl is kept. */
 export const auditIsLive = (item: Item | undefined, now: number): item is Item => outcomeIsLive(item, now);
 
-/** ERASURE_AUDIT_RETENTION_DAYS' default: a year of records that erasures were carried out. */
-export const DEFAULT_ERASURE_AUDIT_RETENTION_DAYS = 365;
+
 
 /**
  * That an erasure happened: whom, who, when and the counts, nothing of the content. The one

@@ -3,7 +3,7 @@ import { badInput, notFound } from '../domain/errors';
 import { isTopicId } from '../domain/ids';
 import { Topic } from '../domain/topic';
 import { Viewer } from '../domain/viewer';
-import { DEFAULT_MAX_TOPICS_PER_TENANT } from '../domain/page-budget';
+import { DEFAULT_MAX_TOPICS_PER_TENANT } from '../defaults';
 import { parseTopic } from './catalog';
 import { TenantTopics } from './tenant-topics';
 import { StoredTopic, TopicRepository, TopicVersionConflictError } from './topic-repository';

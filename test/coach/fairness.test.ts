@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { createCoach, parseCoachConfig } from '../../src/coach/factory';
+import { createCoach } from '../../src/coach/factory';
+import { parseCoachConfig } from '../../src/config-coach';
 import { CoachTurn } from '../../src/coach/port';
 import { Session } from '../../src/domain/session';
 import { startRawStub } from '../support/stub-http';

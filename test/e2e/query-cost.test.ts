@@ -2,7 +2,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { MySessionsDocument, SendMessageDocument, SessionDocument, StartSessionDocument, TenantSessionsDocument } from '../generated/graphql/graphql';
 import { expectCode, expectNoInternals, rawGql } from '../support/e2e-helpers';
 import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
-import { DEFAULT_MAX_QUERY_COST } from '../../src/config';
+import { DEFAULT_MAX_QUERY_COST } from '../../src/defaults';
 
 // The cost limit over HTTP (the analysis itself: test/unit/cost.test.ts): an operation over the
 // budget, or with more than one coach-calling field, is refused before anything runs.

@@ -5,7 +5,7 @@ import { expectNoInternals } from '../support/e2e-helpers';
 import { FakeClock } from '../support/clock';
 import { gql, ok, post, startTestServer, TestServer, tokenFor } from '../support/server';
 import { createTestTable, TestTable } from '../support/dynamo';
-import { RATE_LIMIT_DEFAULTS } from '../../src/config';
+import { RATE_LIMIT_DEFAULTS } from '../../src/defaults';
 import { forgeSignature } from '../support/forge';
 
 // Rate limits over real HTTP (docs/security.md#rate-limits): refusals are 429 with Retry-After,

@@ -9,7 +9,7 @@ import {
   GraphQLScalarType,
   GraphQLSchema,
 } from 'graphql';
-import { buildSchema, printSdl } from '../../src/graphql/schema';
+import { buildSchema, printSdl } from '../../src/schema';
 
 const committedFile = join(__dirname, '..', '..', 'schema.graphql');
 

@@ -1,8 +1,8 @@
+import type { SessionCapabilities } from '../../src/compose';
+import { capabilities } from '../support/capabilities';
 import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
-import { SessionService } from '../../src/sessions/session-service';
-import { silentLogger } from '../../src/logger';
 import { Topic } from '../../src/domain/topic';
 import { createTestTable, TestTable } from '../support/dynamo';
 import { bySk, catalog, domainError, isMessage, isRecord, partition, topic, viewer } from '../support/store-helpers';
@@ -52,18 +52,18 @@ const TIMEOUT_MS = 300;
 const topics = catalog(topic('coach'), topic('coach2'));
 let table: TestTable;
 let coach: FaultyCoach;
-let service: SessionService;
+let service: SessionCapabilities;
 
 beforeAll(async () => {
   table = await createTestTable();
   coach = new FaultyCoach();
   const repo = new DynamoSessionRepository(table.doc, table.tableName);
-  service = new SessionService(repo, topics, coach, { now: () => Date.now() }, silentLogger, {
+  service = capabilities(repo, topics, { coach: coach, clock: { now: () => Date.now() }, limits: {
     maxMessageChars: 4000,
     maxPageSize: 100,
     defaultPageSize: 20,
     coachTimeoutMs: TIMEOUT_MS,
-  });
+  } });
 });
 afterAll(() => table.drop());
 
@@ -73,10 +73,10 @@ test.each<[string, Mode]>([
   ['answers with nothing', 'empty'],
 ])('a coach that %s -> COACH_UNAVAILABLE; the message is kept, the session ACTIVE, the next message works', async (_name, mode) => {
   const me = viewer(`coach-${mode}`, 'u');
-  const s = await service.start(me, 'coach', false);
+  const s = await service.lifecycle.start(me, 'coach', false);
   coach.replies = [mode];
   const abortedBefore = coach.aborted;
-  const e = await domainError(() => service.sendMessage(me, s.id, 'Are you there?', 'c-1'), 'COACH_UNAVAILABLE');
+  const e = await domainError(() => service.conversation.sendMessage(me, s.id, 'Are you there?', 'c-1'), 'COACH_UNAVAILABLE');
   expect(e.message).not.toMatch(/secret-internal-detail|502|timeout|ms/i);
   if (mode === 'hang') expect(coach.aborted).toBe(abortedBefore + 1); // the adapter was told to stop
 
@@ -85,18 +85,18 @@ test.each<[string, Mode]>([
     ['ASSISTANT', 'Welcome to coach.'],
     ['USER', 'Are you there?'],
   ]);
-  const session = (await service.get(me, s.id))!;
+  const session = (await service.sessions.get(me, s.id))!;
   expect(session).toMatchObject({ status: 'ACTIVE', messageCount: 2 });
 
   // The next message works, with a reply (seq 3 stays kept for the failed message's reply).
-  const next = await service.sendMessage(me, s.id, 'Trying again.', 'c-2');
+  const next = await service.conversation.sendMessage(me, s.id, 'Trying again.', 'c-2');
   expect(next.message.seq).toBe(4);
   expect(next.reply.seq).toBe(5);
   // The retry of the failed one now gets its reply, stored once, right after its message.
-  const retry = await service.sendMessage(me, s.id, 'Are you there?', 'c-1');
+  const retry = await service.conversation.sendMessage(me, s.id, 'Are you there?', 'c-1');
   expect(retry.message.seq).toBe(2);
   expect(retry.reply).toMatchObject({ seq: 3, replyTo: 2 });
-  const again = await service.sendMessage(me, s.id, 'Are you there?', 'c-1');
+  const again = await service.conversation.sendMessage(me, s.id, 'Are you there?', 'c-1');
   expect([again.message.seq, again.reply.seq]).toEqual([2, 3]);
 
   items = await partition(table, me.tenantId, s.id);
@@ -108,15 +108,15 @@ test.each<[string, Mode]>([
     ['CMID#c-2', 4],
   ]);
   expect(messages.filter((m) => m.role === 'ASSISTANT').map((m) => m.replyTo ?? null)).toEqual([null, 2, 4]);
-  expect((await service.get(me, s.id))!.messageCount).toBe(5);
+  expect((await service.sessions.get(me, s.id))!.messageCount).toBe(5);
 });
 
 test('a coach that hangs on every call: 5 messages in a row, each COACH_UNAVAILABLE, all 5 kept; then it recovers', async () => {
   const me = viewer('coach-down', 'u');
-  const s = await service.start(me, 'coach2', false);
+  const s = await service.lifecycle.start(me, 'coach2', false);
   coach.replies = Array.from({ length: 5 }, () => 'hang' as Mode);
-  for (let i = 0; i < 5; i++) await domainError(() => service.sendMessage(me, s.id, `Hello ${i}?`, null), 'COACH_UNAVAILABLE');
-  const r = await service.sendMessage(me, s.id, 'Back?', null);
+  for (let i = 0; i < 5; i++) await domainError(() => service.conversation.sendMessage(me, s.id, `Hello ${i}?`, null), 'COACH_UNAVAILABLE');
+  const r = await service.conversation.sendMessage(me, s.id, 'Back?', null);
   // Each failed message kept the seq after it for a reply that never came.
   expect([r.message.seq, r.reply.seq]).toEqual([12, 13]);
   const messages = (await partition(table, me.tenantId, s.id)).filter(isMessage).sort(bySk);
@@ -130,14 +130,14 @@ test('a coach that hangs on every call: 5 messages in a row, each COACH_UNAVAILA
     [12, 'USER'],
     [13, 'ASSISTANT'],
   ]);
-  expect((await service.get(me, s.id))!.messageCount).toBe(8);
+  expect((await service.sessions.get(me, s.id))!.messageCount).toBe(8);
 });
 
 test('a coach slower than usual but within the timeout is waited for (control)', async () => {
   const me = viewer('coach-slow', 'u');
-  const s = await service.start(me, 'coach', false);
+  const s = await service.lifecycle.start(me, 'coach', false);
   coach.replies = ['slow-then-ok'];
-  const r = await service.sendMessage(me, s.id, 'Take your time.', null);
+  const r = await service.conversation.sendMessage(me, s.id, 'Take your time.', null);
   expect(r.reply.role).toBe('ASSISTANT');
 });
 
@@ -145,7 +145,7 @@ test('a hung or failing opening does not stop a session from starting: the topic
   for (const mode of ['hang', 'throw', 'empty'] as Mode[]) {
     const me = viewer(`coach-open-${mode}`, 'u');
     coach.openings = [mode];
-    const s = await service.start(me, 'coach', false);
+    const s = await service.lifecycle.start(me, 'coach', false);
     expect(s).toMatchObject({ status: 'ACTIVE', messageCount: 1 });
     const first = (await partition(table, me.tenantId, s.id)).filter(isMessage);
     expect(first.map((m) => m.content)).toEqual(['Welcome to coach.']);

@@ -26,7 +26,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await servers?.stop();
-  // eslint-disable-next-line no-console
   console.log(`contention figures: ${JSON.stringify(figures)}`);
 }, 30_000);
 

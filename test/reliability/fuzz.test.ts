@@ -22,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.stop();
-  // eslint-disable-next-line no-console
   console.log(`fuzz figures: ${JSON.stringify(figures)}`);
 });
 

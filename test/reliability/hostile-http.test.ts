@@ -2,7 +2,7 @@ import { MySessionsDocument, SessionCheckDocument, SessionDocument, StartSession
 import { expectCode, expectNoInternals, rawGql } from '../support/e2e-helpers';
 import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { scanAll } from '../support/store-helpers';
-import { DEFAULT_MAX_QUERY_COST } from '../../src/config';
+import { DEFAULT_MAX_QUERY_COST } from '../../src/defaults';
 import { MAX_TOKENS } from '../../src/http/server';
 
 // Hostile input over HTTP that the e2e tests do not already cover (see docs/reliability.md for

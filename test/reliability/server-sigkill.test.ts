@@ -114,7 +114,6 @@ test('SIGKILL mid-burst, restart: every acknowledged message stored, holds and s
     const r = await trySend(second.url, token, id, `after restart ${w}`, `after-${w}`);
     expect(r.ok).toBe(true);
   }
-  // eslint-disable-next-line no-console
   console.log(`sigkill figures: ${JSON.stringify({ acknowledged: acked.length, inFlightLost: lost, sessions: sessions.length, problems: problems.length })}`);
   expect(await second.stop()).toBe(0);
 }, 150_000);

@@ -63,7 +63,6 @@ afterAll(async () => {
     }
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  // eslint-disable-next-line no-console
   console.log(`store outage figures: ${JSON.stringify(figures)}`);
 }, 60_000);
 

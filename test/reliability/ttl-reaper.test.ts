@@ -24,12 +24,12 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
   const ender = viewer(tenant, 'ender');
   const other = viewer(tenant, 'other');
 
-  const long = await service.start(talker, 'long', false);
-  const idle = await service.start(idler, 'idle', false);
-  await service.sendMessage(idler, idle.id, 'I will be back, maybe.', 'i-1');
-  const ended = await service.start(ender, 'ended', false);
-  await service.sendMessage(ender, ended.id, 'One thing before I go.', 'e-1');
-  await service.complete(ender, ended.id);
+  const long = await service.lifecycle.start(talker, 'long', false);
+  const idle = await service.lifecycle.start(idler, 'idle', false);
+  await service.conversation.sendMessage(idler, idle.id, 'I will be back, maybe.', 'i-1');
+  const ended = await service.lifecycle.start(ender, 'ended', false);
+  await service.conversation.sendMessage(ender, ended.id, 'One thing before I go.', 'e-1');
+  await service.lifecycle.complete(ender, ended.id);
 
   /** Last known ttl of every session (kept after the item itself is reaped). */
   const sessionTtl = new Map<string, number>();
@@ -48,7 +48,7 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
 
     // The talker keeps the conversation alive once a day for 40 days.
     if (day <= 40) {
-      const r = await service.sendMessage(talker, long.id, `Day ${day}: still here.`, day % 5 === 0 ? `d-${day}` : null);
+      const r = await service.conversation.sendMessage(talker, long.id, `Day ${day}: still here.`, day % 5 === 0 ? `d-${day}` : null);
       expect(r.session.messageCount).toBe(1 + 2 * day);
     }
 
@@ -73,9 +73,9 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
 
     // The kept-alive conversation: whole, first message included, every step.
     if (day <= 40) {
-      const view = (await service.get(talker, long.id))!;
+      const view = (await service.sessions.get(talker, long.id))!;
       expect(view.status).toBe('ACTIVE');
-      const page = await service.messages(talker, view, { first: 100, after: null, last: null, before: null });
+      const page = await service.sessions.messages(talker, view, { first: 100, after: null, last: null, before: null });
       expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: view.messageCount }, (_, k) => k + 1));
       expect(page.messages[0]).toMatchObject({ seq: 1, role: 'ASSISTANT', content: 'Welcome to long.' });
       figures.longMessages = page.messages.length;
@@ -83,15 +83,15 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
 
     // The idle session: visible and resumable until its expiry, then absent at once, deleted or not.
     if (now < idleExpiry) {
-      expect(await service.check(idler, 'idle')).toMatchObject({ hasSession: true, sessionId: idle.id });
+      expect(await service.sessions.check(idler, 'idle')).toMatchObject({ hasSession: true, sessionId: idle.id });
     } else {
-      expect(await service.get(idler, idle.id)).toBeNull();
-      expect(await service.check(idler, 'idle')).toMatchObject({ hasSession: false, conflict: false });
-      expect((await service.mySessions(idler, null, 10, null)).sessions).toEqual([]);
+      expect(await service.sessions.get(idler, idle.id)).toBeNull();
+      expect(await service.sessions.check(idler, 'idle')).toMatchObject({ hasSession: false, conflict: false });
+      expect((await service.sessions.mySessions(idler, null, 10, null)).sessions).toEqual([]);
       // A write does not revive it: NOT_FOUND, and no item's ttl moves.
       const before = (await scanAll(table)).filter((i) => sessionOf(i) === idle.id || String(i.pk).includes('#TOPIC#idle'));
-      await domainError(() => service.sendMessage(idler, idle.id, 'Hello again?', 'i-1'), 'NOT_FOUND');
-      await domainError(() => service.resume(idler, idle.id), 'NOT_FOUND');
+      await domainError(() => service.conversation.sendMessage(idler, idle.id, 'Hello again?', 'i-1'), 'NOT_FOUND');
+      await domainError(() => service.lifecycle.resume(idler, idle.id), 'NOT_FOUND');
       const after = (await scanAll(table)).filter((i) => sessionOf(i) === idle.id || String(i.pk).includes('#TOPIC#idle'));
       expect(after.map((i) => `${i.sk}:${i.ttl}`).sort()).toEqual(
         before.filter((b) => after.some((a) => a.pk === b.pk && a.sk === b.sk)).map((i) => `${i.sk}:${i.ttl}`).sort(),
@@ -113,15 +113,14 @@ test('50 simulated days with a late, random reaper: the kept-alive conversation 
   expect(endedGoneAt).not.toBeNull();
   expect(figures.orphanViolations).toEqual([]);
   // After the idle session expired, the topic is free: another user of the tenant gets a new session.
-  const fresh = await service.start(other, 'idle', false);
+  const fresh = await service.lifecycle.start(other, 'idle', false);
   expect(fresh.id).not.toBe(idle.id);
   // The long conversation ended its 40 days with all 81 messages, and 10 idle days later (its
   // 30-day TTL runs from the last activity) it is still whole, first message included.
   expect(figures.longMessages).toBe(81);
-  const view = (await service.get(talker, long.id))!;
+  const view = (await service.sessions.get(talker, long.id))!;
   expect(view).toMatchObject({ status: 'ACTIVE', messageCount: 81, isIdle: true });
-  const page = await service.messages(talker, view, { first: 100, after: null, last: null, before: null });
+  const page = await service.sessions.messages(talker, view, { first: 100, after: null, last: null, before: null });
   expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 81 }, (_, k) => k + 1));
-  // eslint-disable-next-line no-console
   console.log(`ttl reaper figures: ${JSON.stringify({ ...figures, orphanViolations: figures.orphanViolations.length, idleGoneAt, endedGoneAt })}`);
 });

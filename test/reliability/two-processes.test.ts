@@ -28,7 +28,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await servers?.stop();
-  // eslint-disable-next-line no-console
   console.log(`two-process figures: ${JSON.stringify(figures)}`);
 }, 30_000);
 

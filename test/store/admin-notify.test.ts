@@ -38,12 +38,12 @@ function run(clock: FakeClock, store: DynamoIdleNoticeStore, minIdleMinutes = 60
 test('once per idle period across two concurrent runs and a rerun; signed; a new period after activity', async () => {
   const clock = new FakeClock(Date.UTC(2026, 4, 1, 8, 0, 0));
   const { service } = stackOn(table, clock, topics);
-  const a = await service.start(viewer('n-t1', 'alice'), 'alpha', false);
-  const b = await service.start(viewer('n-t2', 'bob'), 'beta', false);
-  const done = await service.start(viewer('n-t1', 'carol'), 'gamma', false);
-  await service.complete(viewer('n-t1', 'carol'), done.id);
+  const a = await service.lifecycle.start(viewer('n-t1', 'alice'), 'alpha', false);
+  const b = await service.lifecycle.start(viewer('n-t2', 'bob'), 'beta', false);
+  const done = await service.lifecycle.start(viewer('n-t1', 'carol'), 'gamma', false);
+  await service.lifecycle.complete(viewer('n-t1', 'carol'), done.id);
   clock.advance(2 * DAY);
-  const fresh = await service.start(viewer('n-t2', 'dan'), 'alpha', false); // active just now
+  const fresh = await service.lifecycle.start(viewer('n-t2', 'dan'), 'alpha', false); // active just now
 
   const clients = [0, 1].map(() => createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint }));
   try {
@@ -76,7 +76,7 @@ test('once per idle period across two concurrent runs and a rerun; signed; a new
     receiver.requests.length = 0;
 
     // Activity drops the mark (whole-item put): the next idle period gets its own event.
-    const sent = await service.sendMessage(viewer('n-t1', 'alice'), a.id, 'back again', null);
+    const sent = await service.conversation.sendMessage(viewer('n-t1', 'alice'), a.id, 'back again', null);
     const item = (await partition(table, 'n-t1', a.id)).find((i) => i.sk === 'SESSION')!;
     expect(item.idleNotifiedFor).toBeUndefined();
     clock.advance(2 * DAY);
@@ -91,7 +91,7 @@ test('once per idle period across two concurrent runs and a rerun; signed; a new
 test('a failed delivery releases the claim and the next run delivers; a held lease keeps others off', async () => {
   const clock = new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0));
   const { service } = stackOn(table, clock, topics);
-  const s = await service.start(viewer('f-t', 'erin'), 'alpha', false);
+  const s = await service.lifecycle.start(viewer('f-t', 'erin'), 'alpha', false);
   clock.advance(DAY);
   const store = new DynamoIdleNoticeStore(table.doc, table.tableName);
   receiver.requests.length = 0;
@@ -110,7 +110,7 @@ test('a failed delivery releases the claim and the next run delivers; a held lea
 
   // A lease taken by a run that never finished keeps the period until it ends.
   clock.advance(DAY);
-  await service.sendMessage(viewer('f-t', 'erin'), s.id, 'hi', null);
+  await service.conversation.sendMessage(viewer('f-t', 'erin'), s.id, 'hi', null);
   clock.advance(DAY);
   const [candidate] = (await collect(store, clock)).filter((c) => c.sessionId === s.id);
   expect(await store.claim(candidate, 'crashed-run', clock.now() + 10 * MINUTE, clock.now())).toBe(true);
@@ -131,7 +131,7 @@ async function collect(store: DynamoIdleNoticeStore, clock: FakeClock) {
 test('the lease is an ISO time like every other time attribute; a lease an older version wrote in epoch ms still counts', async () => {
   const clock = new FakeClock(Date.UTC(2026, 7, 1, 8, 0, 0));
   const { service } = stackOn(table, clock, topics);
-  const s = await service.start(viewer('l-t', 'fay'), 'beta', false);
+  const s = await service.lifecycle.start(viewer('l-t', 'fay'), 'beta', false);
   clock.advance(DAY);
   const store = new DynamoIdleNoticeStore(table.doc, table.tableName);
   const [candidate] = (await collect(store, clock)).filter((c) => c.sessionId === s.id);

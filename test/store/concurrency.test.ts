@@ -19,7 +19,7 @@ import {
 import { DomainError } from '../../src/domain/errors';
 import { Message, Session, touched } from '../../src/domain/session';
 import { StaleSessionError } from '../../src/sessions/repository';
-import { SendMessageResult } from '../../src/sessions/session-service';
+import { SendMessageResult } from '../../src/conversation/conversation';
 
 const topics = catalog(topic('race'), topic('tabs'), topic('other'));
 
@@ -49,7 +49,7 @@ describe('startSession races', () => {
   test('50 users of one tenant, two processes: exactly one session, 49 SESSION_CONFLICT naming the winner', async () => {
     const tenant = 'race-50';
     const users = Array.from({ length: 50 }, (_, i) => `user-${String(i).padStart(2, '0')}`);
-    const results = await Promise.allSettled(users.map((u, i) => pick(i).service.start(viewer(tenant, u), 'race', false)));
+    const results = await Promise.allSettled(users.map((u, i) => pick(i).service.lifecycle.start(viewer(tenant, u), 'race', false)));
 
     const items = await tenantItems(tenant);
     const sessions = sessionsOf(items);
@@ -72,14 +72,14 @@ describe('startSession races', () => {
       expect((e as DomainError).details.conflictUserId).toBe(winner);
     }
     // Everyone now sees the same holder.
-    const check = await two.service.check(viewer(tenant, 'user-99'), 'race');
+    const check = await two.service.sessions.check(viewer(tenant, 'user-99'), 'race');
     expect(check).toMatchObject({ conflict: true, conflictUserId: winner, hasSession: false });
   });
 
   test('20 simultaneous starts by one user: one session, every call returns it', async () => {
     const tenant = 'race-same';
     const me = viewer(tenant, 'solo');
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pick(i).service.start(me, 'race', false)));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pick(i).service.lifecycle.start(me, 'race', false)));
     const sessions = sessionsOf(await tenantItems(tenant));
     expect(sessions).toHaveLength(1);
     expect(new Set(results.map((r) => r.id))).toEqual(new Set([sessions[0].sessionId]));
@@ -93,7 +93,7 @@ describe('startSession races', () => {
     const calls = tenants.flatMap((t, ti) =>
       Array.from({ length: 5 }, (_, ui) => ({ tenant: t, user: `u${ui}`, stack: pick(ti + ui) })),
     );
-    const results = await Promise.allSettled(calls.map((c) => c.stack.service.start(viewer(c.tenant, c.user), 'race', false)));
+    const results = await Promise.allSettled(calls.map((c) => c.stack.service.lifecycle.start(viewer(c.tenant, c.user), 'race', false)));
     for (const t of tenants) {
       const items = await tenantItems(t);
       const sessions = sessionsOf(items);
@@ -115,15 +115,15 @@ describe('message races', () => {
   test('two tabs sending 20 messages each, interleaved: 81 messages, seqs 1..81, each tab in its own order', async () => {
     const tenant = 'tabs';
     const me = viewer(tenant, 'writer');
-    const s = await one.service.start(me, 'tabs', false);
+    const s = await one.service.lifecycle.start(me, 'tabs', false);
     const tab = async (stack: Stack, name: string) => {
       const out: SendMessageResult[] = [];
-      for (let i = 0; i < 20; i++) out.push(await stack.service.sendMessage(me, s.id, `${name} says ${i}.`, null));
+      for (let i = 0; i < 20; i++) out.push(await stack.service.conversation.sendMessage(me, s.id, `${name} says ${i}.`, null));
       return out;
     };
     const [a, b] = await Promise.all([tab(one, 'A'), tab(two, 'B')]);
 
-    const session = (await one.service.get(me, s.id))!;
+    const session = (await one.service.sessions.get(me, s.id))!;
     const items = await partition(table, tenant, s.id);
     const messages = items.filter(isMessage).sort(bySk);
     expect(session.messageCount).toBe(81);
@@ -157,9 +157,9 @@ describe('message races', () => {
   test('one clientMessageId sent 5 times at once: one message, one reply, the same seqs for every call', async () => {
     const tenant = 'cmid';
     const me = viewer(tenant, 'retrier');
-    const s = await one.service.start(me, 'other', false);
+    const s = await one.service.lifecycle.start(me, 'other', false);
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => pick(i).service.sendMessage(me, s.id, 'Did this arrive?', 'net-retry-7')),
+      Array.from({ length: 5 }, (_, i) => pick(i).service.conversation.sendMessage(me, s.id, 'Did this arrive?', 'net-retry-7')),
     );
     const items = await partition(table, tenant, s.id);
     const messages = items.filter(isMessage).sort(bySk);
@@ -177,7 +177,7 @@ describe('message races', () => {
       expect(r.reply).toMatchObject({ seq: 3, role: 'ASSISTANT', content: messages[2].content });
     }
     // A later retry still replays without writing.
-    const again = await two.service.sendMessage(me, s.id, 'Did this arrive?', 'net-retry-7');
+    const again = await two.service.conversation.sendMessage(me, s.id, 'Did this arrive?', 'net-retry-7');
     expect([again.message.seq, again.reply.seq]).toEqual([2, 3]);
     expect((await partition(table, tenant, s.id)).filter(isMessage)).toHaveLength(3);
   });
@@ -187,14 +187,14 @@ describe('complete racing sendMessage', () => {
   test('20 sessions: nothing is stored after the end, and counts agree', async () => {
     const n = 20;
     const viewers = Array.from({ length: n }, (_, i) => viewer(`end-race-${i}`, `u${i}`));
-    const sessions = await Promise.all(viewers.map((v, i) => pick(i).service.start(v, 'race', false)));
+    const sessions = await Promise.all(viewers.map((v, i) => pick(i).service.lifecycle.start(v, 'race', false)));
     // Half of them have been idle for two days, so a message must also refresh the children's ttl.
     clock.advance(2 * DAY);
     const outcomes = await Promise.all(
       viewers.map(async (v, i) => {
         const [send, done] = await Promise.allSettled([
-          pick(i).service.sendMessage(v, sessions[i].id, `Last words ${i}.`, i % 2 ? `last-${i}` : null),
-          pick(i + 1).service.complete(v, sessions[i].id),
+          pick(i).service.conversation.sendMessage(v, sessions[i].id, `Last words ${i}.`, i % 2 ? `last-${i}` : null),
+          pick(i + 1).service.lifecycle.complete(v, sessions[i].id),
         ]);
         return { send, done };
       }),
@@ -203,7 +203,7 @@ describe('complete racing sendMessage', () => {
     for (let i = 0; i < n; i++) {
       const { send, done } = outcomes[i];
       expect(done.status).toBe('fulfilled');
-      const ended = (done as PromiseFulfilledResult<Awaited<ReturnType<typeof one.service.complete>>>).value;
+      const ended = (done as PromiseFulfilledResult<Awaited<ReturnType<typeof one.service.lifecycle.complete>>>).value;
       expect(ended.status).toBe('COMPLETED');
       const items = await partition(table, viewers[i].tenantId, sessions[i].id);
       const session = sessionsOf(items)[0];
@@ -236,7 +236,7 @@ describe('complete racing sendMessage', () => {
         if (t < st || t > st + 86_400) ttlViolations.push(`${c.pk}/${c.sk}: ttl ${t}, session ttl ${st} (+${t - st} s)`);
       }
       // The session is read-only now.
-      await expect(one.service.sendMessage(viewers[i], sessions[i].id, 'More?', null)).rejects.toMatchObject({ code: 'SESSION_NOT_LIVE' });
+      await expect(one.service.conversation.sendMessage(viewers[i], sessions[i].id, 'More?', null)).rejects.toMatchObject({ code: 'SESSION_NOT_LIVE' });
     }
     expect(ttlViolations).toEqual([]);
   });
@@ -246,11 +246,11 @@ describe('complete racing sendMessage', () => {
     const fake = new FakeClock(Date.UTC(2026, 6, 10, 9, 0, 0));
     const stack = stackOn(table, fake, topics);
     const me = viewer('stale-writer', 'w');
-    const s = await stack.service.start(me, 'race', false);
-    await stack.service.sendMessage(me, s.id, 'Hello.', 'h1');
+    const s = await stack.service.lifecycle.start(me, 'race', false);
+    await stack.service.conversation.sendMessage(me, s.id, 'Hello.', 'h1');
     fake.advance(2 * DAY);
     const read = (await stack.repo.getSession(me.tenantId, s.id, fake.now()))!;
-    await stack.service.complete(me, s.id);
+    await stack.service.lifecycle.complete(me, s.id);
 
     const now = fake.now();
     const settings = topics.get('race')!.settings;
@@ -276,18 +276,18 @@ describe('restart', () => {
     const stack = stackOn(table, fake, topics);
     const tenant = 'restart';
     const me = viewer(tenant, 'r');
-    const old = await stack.service.start(me, 'race', false);
-    await stack.service.sendMessage(me, old.id, 'Something.', 'x1');
+    const old = await stack.service.lifecycle.start(me, 'race', false);
+    await stack.service.conversation.sendMessage(me, old.id, 'Something.', 'x1');
     fake.advance(HOUR);
     // Someone else may not restart it.
-    await expect(stack.service.start(viewer(tenant, 'intruder'), 'race', true)).rejects.toMatchObject({
+    await expect(stack.service.lifecycle.start(viewer(tenant, 'intruder'), 'race', true)).rejects.toMatchObject({
       code: 'SESSION_CONFLICT',
       details: { conflictUserId: 'r' },
     });
-    expect((await stack.service.get(me, old.id))!.status).toBe('ACTIVE');
+    expect((await stack.service.sessions.get(me, old.id))!.status).toBe('ACTIVE');
 
     fake.advance(HOUR);
-    const fresh = await stack.service.start(me, 'race', true);
+    const fresh = await stack.service.lifecycle.start(me, 'race', true);
     expect(fresh.id).not.toBe(old.id);
     expect(fresh).toMatchObject({ status: 'ACTIVE', messageCount: 1 });
 
@@ -305,15 +305,15 @@ describe('restart', () => {
     for (const c of items.filter((i) => String(i.pk).endsWith(old.id) && isChild(i))) {
       expect(c.ttl as number).toBeLessThanOrEqual((oldItem.ttl as number) + 86_400);
     }
-    expect(await stack.service.check(me, 'race')).toMatchObject({ hasSession: true, sessionId: fresh.id });
-    await expect(stack.service.sendMessage(me, old.id, 'Hi', null)).rejects.toMatchObject({ code: 'SESSION_NOT_LIVE' });
+    expect(await stack.service.sessions.check(me, 'race')).toMatchObject({ hasSession: true, sessionId: fresh.id });
+    await expect(stack.service.conversation.sendMessage(me, old.id, 'Hi', null)).rejects.toMatchObject({ code: 'SESSION_NOT_LIVE' });
   });
 
   test('concurrent restarts by one user over two processes leave exactly one live session, holding the topic', async () => {
     const tenant = 'restart-race';
     const me = viewer(tenant, 'r');
-    await one.service.start(me, 'race', false);
-    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => pick(i).service.start(me, 'race', true)));
+    await one.service.lifecycle.start(me, 'race', false);
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => pick(i).service.lifecycle.start(me, 'race', true)));
     for (const r of results) expect(r.status).toBe('fulfilled');
     const items = await tenantItems(tenant);
     const now = clock.now();
@@ -322,7 +322,7 @@ describe('restart', () => {
     expect(holdsOf(items)).toHaveLength(1);
     expect(holdsOf(items)[0].sessionId).toBe(live[0].sessionId);
     for (const s of sessionsOf(items)) if (s !== live[0]) expect(s.status).toBe('ABANDONED');
-    expect(await one.service.check(me, 'race')).toMatchObject({ hasSession: true, sessionId: live[0].sessionId });
+    expect(await one.service.sessions.check(me, 'race')).toMatchObject({ hasSession: true, sessionId: live[0].sessionId });
     expect(sec(now)).toBeLessThan(live[0].ttl as number);
   });
 });

@@ -33,9 +33,9 @@ afterAll(() => table.drop());
 /** A session with a couple of messages (one with a clientMessageId), then the clock moved past its expiry. */
 async function expiredSession(stack: Stack, clock: FakeClock, tenantId: string, userId: string) {
   const me = viewer(tenantId, userId);
-  const s = await stack.service.start(me, 'brief', false);
+  const s = await stack.service.lifecycle.start(me, 'brief', false);
   clock.advance(MINUTE);
-  const sent = await stack.service.sendMessage(me, s.id, 'Something on my mind.', 'retry-1');
+  const sent = await stack.service.conversation.sendMessage(me, s.id, 'Something on my mind.', 'retry-1');
   const live = (await stack.repo.getSession(tenantId, s.id, clock.now()))!;
   expect(live).not.toBeNull();
   const before = await partition(table, tenantId, s.id);
@@ -61,7 +61,7 @@ async function expectGone(stack: Stack, clock: FakeClock, tenantId: string, user
   if (children) await expectChildrenGone(stack, now, tenantId, sessionId);
   const page = await repo.listUserSessions(tenantId, userId, { statuses: null, limit: 10, cursor: null }, now);
   expect(page.sessions.map((s) => s.id)).not.toContain(sessionId);
-  expect(await service.check(me, 'brief')).toEqual({
+  expect(await service.sessions.check(me, 'brief')).toEqual({
     hasSession: false,
     sessionId: null,
     status: null,
@@ -75,12 +75,12 @@ async function expectGone(stack: Stack, clock: FakeClock, tenantId: string, user
     expiresAt: null,
     conflictIdleSince: null,
   });
-  expect(await service.get(me, sessionId)).toBeNull();
-  expect(await service.getMany(me, [sessionId])).toEqual([null]);
-  expect((await service.mySessions(me, null, 10, null)).sessions.map((s) => s.id)).not.toContain(sessionId);
+  expect(await service.sessions.get(me, sessionId)).toBeNull();
+  expect(await service.sessions.getMany(me, [sessionId])).toEqual([null]);
+  expect((await service.sessions.mySessions(me, null, 10, null)).sessions.map((s) => s.id)).not.toContain(sessionId);
   // No expired session shows in the topic's progress; only a completion's outcome (kept, the
   // user's own item) keeps it COMPLETED, and then it names a completed session.
-  const progress = (await service.topicProgress(me)).get('brief');
+  const progress = (await service.sessions.topicProgress(me)).get('brief');
   if (progress) expect(progress).toMatchObject({ status: 'COMPLETED', result: { topicId: 'brief' } });
 }
 
@@ -98,13 +98,13 @@ test('an expired session is absent from every read, for its owner and for others
   const { s } = await expiredSession(stack, clock, 'exp-reads', 'alice');
   await expectGone(stack, clock, 'exp-reads', 'alice', s.id);
   // Another user of the tenant sees no conflict.
-  const bob = await stack.service.check(viewer('exp-reads', 'bob'), 'brief');
+  const bob = await stack.service.sessions.check(viewer('exp-reads', 'bob'), 'brief');
   expect(bob.conflict).toBe(false);
   expect(bob.conflictUserId).toBeNull();
   // One millisecond before the ttl it was still there (the boundary is the ttl itself).
   clock.advance(-1);
   expect(await stack.repo.getSession('exp-reads', s.id, clock.now())).not.toBeNull();
-  expect((await stack.service.check(viewer('exp-reads', 'alice'), 'brief')).hasSession).toBe(true);
+  expect((await stack.service.sessions.check(viewer('exp-reads', 'alice'), 'brief')).hasSession).toBe(true);
 
   // Once the children's own ttl (at most a day after the session's) has passed, the
   // repository's child reads return nothing either.
@@ -121,12 +121,12 @@ test('service writes to an expired session are NOT_FOUND and change nothing', as
   const { me, s, before } = await expiredSession(stack, clock, 'exp-svc', 'alice');
   const all = async () => stripVolatile([...(await partition(table, 'exp-svc', s.id)), ...(await holdItems('exp-svc'))]);
   const snapshot = await all();
-  await domainError(() => stack.service.sendMessage(me, s.id, 'Hello?', null), 'NOT_FOUND');
-  await domainError(() => stack.service.sendMessage(me, s.id, 'Hello?', 'retry-1'), 'NOT_FOUND');
-  await domainError(() => stack.service.pause(me, s.id), 'NOT_FOUND');
-  await domainError(() => stack.service.resume(me, s.id), 'NOT_FOUND');
-  await domainError(() => stack.service.complete(me, s.id), 'NOT_FOUND');
-  await domainError(() => stack.service.cancel(me, s.id), 'NOT_FOUND');
+  await domainError(() => stack.service.conversation.sendMessage(me, s.id, 'Hello?', null), 'NOT_FOUND');
+  await domainError(() => stack.service.conversation.sendMessage(me, s.id, 'Hello?', 'retry-1'), 'NOT_FOUND');
+  await domainError(() => stack.service.lifecycle.pause(me, s.id), 'NOT_FOUND');
+  await domainError(() => stack.service.lifecycle.resume(me, s.id), 'NOT_FOUND');
+  await domainError(() => stack.service.lifecycle.complete(me, s.id), 'NOT_FOUND');
+  await domainError(() => stack.service.lifecycle.cancel(me, s.id), 'NOT_FOUND');
   expect(await all()).toEqual(snapshot);
   expect(stripVolatile(await partition(table, 'exp-svc', s.id))).toEqual(stripVolatile(before));
 });
@@ -142,7 +142,7 @@ test('start after expiry creates a new session over the expired hold; the old on
   const { me, s, before } = await expiredSession(stack, clock, 'exp-start', 'alice');
   const oldSession = before.find((i) => i.sk === 'SESSION')!;
 
-  const fresh = await stack.service.start(me, 'brief', false);
+  const fresh = await stack.service.lifecycle.start(me, 'brief', false);
   expect(fresh.id).not.toBe(s.id);
   expect(fresh.status).toBe('ACTIVE');
   expect(fresh.messageCount).toBe(1);
@@ -156,9 +156,9 @@ test('start after expiry creates a new session over the expired hold; the old on
   const oldNow = await partition(table, 'exp-start', s.id);
   expect(stripVolatile(oldNow)).toEqual(stripVolatile(before));
   expect(oldNow.find((i) => i.sk === 'SESSION')).toMatchObject({ ttl: oldSession.ttl, version: oldSession.version, status: 'ACTIVE' });
-  expect(await stack.service.get(me, s.id)).toBeNull();
-  expect((await stack.service.mySessions(me, null, 10, null)).sessions.map((x) => x.id)).toEqual([fresh.id]);
-  expect(await stack.service.check(me, 'brief')).toMatchObject({ hasSession: true, sessionId: fresh.id });
+  expect(await stack.service.sessions.get(me, s.id)).toBeNull();
+  expect((await stack.service.sessions.mySessions(me, null, 10, null)).sessions.map((x) => x.id)).toEqual([fresh.id]);
+  expect(await stack.service.sessions.check(me, 'brief')).toMatchObject({ hasSession: true, sessionId: fresh.id });
 });
 
 test('another user of the tenant may take a topic whose holder expired', async () => {
@@ -166,11 +166,11 @@ test('another user of the tenant may take a topic whose holder expired', async (
   const stack = stackOn(table, clock, topics);
   const { s } = await expiredSession(stack, clock, 'exp-take', 'alice');
   const bob = viewer('exp-take', 'bob');
-  const taken = await stack.service.start(bob, 'brief', false);
+  const taken = await stack.service.lifecycle.start(bob, 'brief', false);
   expect(taken.userId).toBe('bob');
-  const check = await stack.service.check(viewer('exp-take', 'alice'), 'brief');
+  const check = await stack.service.sessions.check(viewer('exp-take', 'alice'), 'brief');
   expect(check).toMatchObject({ hasSession: false, conflict: true, conflictUserId: 'bob' });
-  expect(await stack.service.get(viewer('exp-take', 'alice'), s.id)).toBeNull();
+  expect(await stack.service.sessions.get(viewer('exp-take', 'alice'), s.id)).toBeNull();
 });
 
 describe('repository writes over an expired session fail with StaleSessionError and revive nothing', () => {
@@ -236,17 +236,17 @@ test('a late sweep deleting expired items in random order never makes reads inco
   const tenant = 'exp-sweep';
   // Three generations for alice: completed-and-expired, cancelled-and-expired, live-then-expired.
   const me = viewer(tenant, 'alice');
-  const a = await stack.service.start(me, 'brief', false);
-  await stack.service.sendMessage(me, a.id, 'One.', 'k1');
-  await stack.service.complete(me, a.id);
+  const a = await stack.service.lifecycle.start(me, 'brief', false);
+  await stack.service.conversation.sendMessage(me, a.id, 'One.', 'k1');
+  await stack.service.lifecycle.complete(me, a.id);
   clock.advance(MINUTE);
-  const b = await stack.service.start(me, 'brief', false);
-  await stack.service.sendMessage(me, b.id, 'Two.', 'k2');
-  await stack.service.cancel(me, b.id);
+  const b = await stack.service.lifecycle.start(me, 'brief', false);
+  await stack.service.conversation.sendMessage(me, b.id, 'Two.', 'k2');
+  await stack.service.lifecycle.cancel(me, b.id);
   clock.advance(MINUTE);
-  const c = await stack.service.start(me, 'brief', false);
-  await stack.service.sendMessage(me, c.id, 'Three.', 'k3');
-  await stack.service.pause(me, c.id);
+  const c = await stack.service.lifecycle.start(me, 'brief', false);
+  await stack.service.conversation.sendMessage(me, c.id, 'Three.', 'k3');
+  await stack.service.lifecycle.pause(me, c.id);
   const expiredIds = [a.id, b.id, c.id];
 
   // Past every ttl of the three sessions, children included (those may trail by a day).
@@ -267,21 +267,21 @@ test('a late sweep deleting expired items in random order never makes reads inco
   expect(await sweep(table, order.slice(0, half), nowSec, consistent)).toBe(half);
 
   // Mid-sweep, alice starts again: a new session, whatever of the old hold is left.
-  const fresh = await stack.service.start(me, 'brief', false);
+  const fresh = await stack.service.lifecycle.start(me, 'brief', false);
   expect(expiredIds).not.toContain(fresh.id);
-  await stack.service.sendMessage(me, fresh.id, 'Four.', 'k1'); // same clientMessageId as an old session: independent
+  await stack.service.conversation.sendMessage(me, fresh.id, 'Four.', 'k1'); // same clientMessageId as an old session: independent
 
   const freshIsIntact = async () => {
     for (const id of expiredIds) {
       expect(await stack.repo.getSession(tenant, id, clock.now())).toBeNull();
-      expect(await stack.service.get(me, id)).toBeNull();
+      expect(await stack.service.sessions.get(me, id)).toBeNull();
     }
-    expect(await stack.service.check(me, 'brief')).toMatchObject({ hasSession: true, sessionId: fresh.id, status: 'ACTIVE' });
-    const mine = await stack.service.mySessions(me, null, 10, null);
+    expect(await stack.service.sessions.check(me, 'brief')).toMatchObject({ hasSession: true, sessionId: fresh.id, status: 'ACTIVE' });
+    const mine = await stack.service.sessions.mySessions(me, null, 10, null);
     expect(mine.sessions.map((s) => s.id)).toEqual([fresh.id]);
-    const view = (await stack.service.get(me, fresh.id))!;
+    const view = (await stack.service.sessions.get(me, fresh.id))!;
     expect(view.messageCount).toBe(3);
-    const msgs = await stack.service.messages(me, view, { first: 10, after: null, last: null, before: null });
+    const msgs = await stack.service.sessions.messages(me, view, { first: 10, after: null, last: null, before: null });
     expect(msgs.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
   };
   // Second half: the sweeper must not take the new hold (its ttl is no longer past), and reads stay right.
@@ -313,6 +313,6 @@ test('partial sweeps: a session item gone but its hold and messages left (and th
   await table.doc.send(new PutCommand({ TableName: table.tableName, Item: sessionItem[0] }));
   expect(await sweep(table, items.filter((i) => i.sk === 'HOLD'), sec(clock.now()))).toBe(1);
   await expectGone(stack, clock, tenant, 'alice', s.id, true);
-  const fresh = await stack.service.start(viewer(tenant, 'alice'), 'brief', false);
+  const fresh = await stack.service.lifecycle.start(viewer(tenant, 'alice'), 'brief', false);
   expect(fresh.id).not.toBe(s.id);
 });

@@ -39,11 +39,11 @@ describe('key layout', () => {
       const clock = new FakeClock(Date.UTC(2026, 2, 3, 10, 0, 0, 250));
       const { service } = stackOn(own, clock, topics);
       const me = viewer('acme#1', 'u#x/y');
-      const s = await service.start(me, 'layout', false);
+      const s = await service.lifecycle.start(me, 'layout', false);
       clock.advance(MINUTE);
-      await service.sendMessage(me, s.id, 'First thing.', 'c-1');
+      await service.conversation.sendMessage(me, s.id, 'First thing.', 'c-1');
       clock.advance(MINUTE);
-      const last = await service.sendMessage(me, s.id, 'Second thing.', null);
+      const last = await service.conversation.sendMessage(me, s.id, 'Second thing.', null);
 
       const items = await scanAll(own);
       const spk = `T#acme%231#S#${s.id}`;
@@ -136,7 +136,7 @@ describe('key layout', () => {
       expect(record).toEqual({ pk: spk, sk: 'CMID#c-1', type: 'CLIENT_MESSAGE', userSeq: 2, ttl: expect.any(Number) });
 
       // Completing the session removes the hold and records the user's outcome (in their own partition).
-      await service.complete(me, s.id);
+      await service.lifecycle.complete(me, s.id);
       const after = (await scanAll(own)).map((i) => `${i.pk}|${i.sk}`).sort();
       expect(after).toEqual([...keys.filter((k) => !k.endsWith('|HOLD')), 'T#acme%231#USER#u%23x%2Fy|OUTCOME#layout'].sort());
     } finally {
@@ -150,11 +150,11 @@ describe('key layout', () => {
     // Unencoded, "a" + "#U#b" style ids could collide with a crafted tenant/user pair.
     const one = viewer('t', 'a#U#b');
     const two = viewer('t#U#a', 'b');
-    const s1 = await service.start(one, 'sep-a', false);
-    const s2 = await service.start(two, 'sep-b', false);
-    expect((await service.mySessions(one, null, 10, null)).sessions.map((s) => s.id)).toEqual([s1.id]);
-    expect((await service.mySessions(two, null, 10, null)).sessions.map((s) => s.id)).toEqual([s2.id]);
-    expect(await service.get(one, s2.id)).toBeNull();
+    const s1 = await service.lifecycle.start(one, 'sep-a', false);
+    const s2 = await service.lifecycle.start(two, 'sep-b', false);
+    expect((await service.sessions.mySessions(one, null, 10, null)).sessions.map((s) => s.id)).toEqual([s1.id]);
+    expect((await service.sessions.mySessions(two, null, 10, null)).sessions.map((s) => s.id)).toEqual([s2.id]);
+    expect(await service.sessions.get(one, s2.id)).toBeNull();
   });
 });
 
@@ -187,7 +187,7 @@ describe('ttl attribute values', () => {
       return { items, session, hold };
     };
 
-    const s = await service.start(me, 'layout', false);
+    const s = await service.lifecycle.start(me, 'layout', false);
     let st = await state(s.id);
     expect(st.session.ttl).toBe(Math.floor(t0 / 1000) + ACTIVE_TTL);
     expect(st.hold?.ttl).toBe(st.session.ttl);
@@ -196,7 +196,7 @@ describe('ttl attribute values', () => {
 
     // message
     clock.advance(3 * HOUR + 501);
-    const sent = await service.sendMessage(me, s.id, 'Hello there.', 'cm-1');
+    const sent = await service.conversation.sendMessage(me, s.id, 'Hello there.', 'cm-1');
     st = await state(s.id);
     expect(st.session.ttl).toBe(sec(clock.now()) + ACTIVE_TTL);
     expect(st.hold?.ttl).toBe(st.session.ttl);
@@ -205,7 +205,7 @@ describe('ttl attribute values', () => {
 
     // pause
     clock.advance(2 * DAY + 7);
-    const paused = await service.pause(me, s.id);
+    const paused = await service.lifecycle.pause(me, s.id);
     st = await state(s.id);
     expect(st.session.ttl).toBe(sec(clock.now()) + ACTIVE_TTL);
     expect(st.hold).toMatchObject({ ttl: st.session.ttl, status: 'PAUSED' });
@@ -214,16 +214,16 @@ describe('ttl attribute values', () => {
 
     // resume (after more than a day, so the children have to follow)
     clock.advance(3 * DAY + 123);
-    await service.resume(me, s.id);
+    await service.lifecycle.resume(me, s.id);
     st = await state(s.id);
     expect(st.session.ttl).toBe(sec(clock.now()) + ACTIVE_TTL);
     expect(st.hold).toMatchObject({ ttl: st.session.ttl, status: 'ACTIVE' });
     expectChildrenWithin(st.items, st.session.ttl as number);
 
     // start of a held PAUSED session resumes it and refreshes too
-    await service.pause(me, s.id);
+    await service.lifecycle.pause(me, s.id);
     clock.advance(5 * HOUR);
-    const resumed = await service.start(me, 'layout', false);
+    const resumed = await service.lifecycle.start(me, 'layout', false);
     expect(resumed.id).toBe(s.id);
     st = await state(s.id);
     expect(st.session.ttl).toBe(sec(clock.now()) + ACTIVE_TTL);
@@ -232,7 +232,7 @@ describe('ttl attribute values', () => {
     // complete: terminal ttl from endedAt, hold gone, children follow down
     clock.advance(4 * HOUR + 333);
     const endedAt = clock.now();
-    const done = await service.complete(me, s.id);
+    const done = await service.lifecycle.complete(me, s.id);
     st = await state(s.id);
     expect(st.hold).toBeUndefined();
     expect(st.session.endedAt).toBe(new Date(endedAt).toISOString());
@@ -246,14 +246,14 @@ describe('ttl attribute values', () => {
     const clock = new FakeClock(Date.UTC(2026, 3, 2, 6, 30, 0, 42));
     const { service } = stackOn(table, clock, topics);
     const me = viewer('ttl-tenant-2', 'x');
-    const s = await service.start(me, 'layout', false);
+    const s = await service.lifecycle.start(me, 'layout', false);
     for (let i = 0; i < 3; i++) {
       clock.advance(DAY + 11 * MINUTE);
-      await service.sendMessage(me, s.id, `Note ${i}.`, `n${i}`);
+      await service.conversation.sendMessage(me, s.id, `Note ${i}.`, `n${i}`);
     }
     clock.advance(HOUR);
     const endedAt = clock.now();
-    await service.cancel(me, s.id);
+    await service.lifecycle.cancel(me, s.id);
     const items = await partition(table, 'ttl-tenant-2', s.id);
     const session = items.find((i) => i.sk === 'SESSION')!;
     expect(session.status).toBe('CANCELLED');
@@ -265,13 +265,13 @@ describe('ttl attribute values', () => {
     const clock = new FakeClock(Date.UTC(2026, 4, 1, 9, 0, 0, 500));
     const { service } = stackOn(table, clock, topics);
     const me = viewer('long-tenant', 'talker');
-    const s = await service.start(me, 'long', false);
+    const s = await service.lifecycle.start(me, 'long', false);
     expect(DEFAULT_SETTINGS.activeTtlSeconds).toBe(30 * DAY / 1000);
 
     for (let day = 1; day <= 40; day++) {
       // Uneven steps: a day, sometimes a little more or less.
       clock.advance(DAY + ((day * 37) % 120) * MINUTE - 45 * MINUTE);
-      const r = await service.sendMessage(me, s.id, `Day ${day}: still thinking.`, day % 3 === 0 ? `d${day}` : null);
+      const r = await service.conversation.sendMessage(me, s.id, `Day ${day}: still thinking.`, day % 3 === 0 ? `d${day}` : null);
       expect(r.session.messageCount).toBe(1 + 2 * day);
 
       const items = await partition(table, 'long-tenant', s.id);
@@ -289,13 +289,13 @@ describe('ttl attribute values', () => {
     }
 
     // The whole conversation is still readable on day 40 (more than the 30-day active ttl).
-    const view = (await service.get(me, s.id))!;
-    const page = await service.messages(me, view, { first: 100, after: null, last: null, before: null });
+    const view = (await service.sessions.get(me, s.id))!;
+    const page = await service.sessions.messages(me, view, { first: 100, after: null, last: null, before: null });
     expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 81 }, (_, i) => i + 1));
 
     clock.advance(6 * HOUR);
     const endedAt = clock.now();
-    await service.complete(me, s.id);
+    await service.lifecycle.complete(me, s.id);
     const items = await partition(table, 'long-tenant', s.id);
     const session = items.find((i) => i.sk === 'SESSION')!;
     expect(session.ttl).toBe(Math.floor(endedAt / 1000) + DEFAULT_SETTINGS.terminalTtlSeconds);

@@ -21,21 +21,21 @@ beforeAll(async () => {
   stack = stackOn(table, clock, topics);
   const { service } = stack;
   // An expired one first: it must never show up.
-  await service.start(alice, 'short', false);
+  await service.lifecycle.start(alice, 'short', false);
   // Bob (same tenant) goes first and completes his, so that the topics are free for alice.
   for (const v of [bob, alice, carol]) {
     for (let i = 0; i < (v === alice ? 9 : 3); i++) {
       clock.advance(MINUTE);
-      const s = await service.start(v, `p${i % 3}`, false);
-      if (i % 2 === 0) await service.sendMessage(v, s.id, `Message ${i}.`, null);
-      if (v === bob) await service.complete(v, s.id);
-      if (v === alice && i < 6) await (i % 2 === 0 ? service.complete(v, s.id) : service.cancel(v, s.id));
+      const s = await service.lifecycle.start(v, `p${i % 3}`, false);
+      if (i % 2 === 0) await service.conversation.sendMessage(v, s.id, `Message ${i}.`, null);
+      if (v === bob) await service.lifecycle.complete(v, s.id);
+      if (v === alice && i < 6) await (i % 2 === 0 ? service.lifecycle.complete(v, s.id) : service.lifecycle.cancel(v, s.id));
     }
   }
   clock.advance(MINUTE);
   // Pausing changes activity, so alice's session on p1 moves to the front.
-  const p1 = (await service.check(alice, 'p1')).sessionId!;
-  await service.pause(alice, p1);
+  const p1 = (await service.sessions.check(alice, 'p1')).sessionId!;
+  await service.lifecycle.pause(alice, p1);
   clock.advance(2 * MINUTE);
 
   const items = (await scanAll(table)).filter((i) => i.sk === 'SESSION');
@@ -54,7 +54,7 @@ async function all(v: Viewer, pageSize: number, statuses: SessionStatus[] | null
   const pages: number[] = [];
   let after: string | null = null;
   for (let guard = 0; guard < 50; guard++) {
-    const page: Awaited<ReturnType<Stack['service']['mySessions']>> = await stack.service.mySessions(v, statuses, pageSize, after);
+    const page: Awaited<ReturnType<Stack['service']['sessions']['mySessions']>> = await stack.service.sessions.mySessions(v, statuses, pageSize, after);
     expect(page.cursors).toHaveLength(page.sessions.length);
     for (const s of page.sessions) {
       expect(s.userId).toBe(v.userId);
@@ -79,7 +79,7 @@ test('the fixture is what the tests assume', () => {
 });
 
 test('most recent activity first, one page', async () => {
-  const page = await stack.service.mySessions(alice, null, 20, null);
+  const page = await stack.service.sessions.mySessions(alice, null, 20, null);
   expect(page.sessions.map((s) => s.id)).toEqual(expected(alice));
   expect(page.hasNextPage).toBe(false);
   expect(page.sessions[0].status).toBe('PAUSED'); // the latest write
@@ -95,22 +95,22 @@ test.each([1, 2, 4, 8, 9])('pages of %i cover every session once, in order', asy
 });
 
 test('a cursor from the middle continues right after its session', async () => {
-  const page = await stack.service.mySessions(alice, null, 9, null);
-  const rest = await stack.service.mySessions(alice, null, 9, page.cursors[4]);
+  const page = await stack.service.sessions.mySessions(alice, null, 9, null);
+  const rest = await stack.service.sessions.mySessions(alice, null, 9, page.cursors[4]);
   expect(rest.sessions.map((s) => s.id)).toEqual(expected(alice).slice(5));
   expect(rest.hasNextPage).toBe(false);
 });
 
 test('status filter, also across pages', async () => {
   for (const statuses of [['COMPLETED'], ['CANCELLED', 'PAUSED'], ['ACTIVE'], ['ABANDONED']] as SessionStatus[][]) {
-    const one = await stack.service.mySessions(alice, statuses, 20, null);
+    const one = await stack.service.sessions.mySessions(alice, statuses, 20, null);
     expect(one.sessions.map((s) => s.id)).toEqual(expected(alice, statuses));
     expect(one.sessions.every((s) => statuses.includes(s.status))).toBe(true);
     expect((await all(alice, 1, statuses)).ids).toEqual(expected(alice, statuses));
     expect((await all(alice, 2, statuses)).ids).toEqual(expected(alice, statuses));
   }
   // An empty list means no filter.
-  expect((await stack.service.mySessions(alice, [], 20, null)).sessions.map((s) => s.id)).toEqual(expected(alice));
+  expect((await stack.service.sessions.mySessions(alice, [], 20, null)).sessions.map((s) => s.id)).toEqual(expected(alice));
 });
 
 test('users and tenants see only their own sessions', async () => {
@@ -123,7 +123,7 @@ test('users and tenants see only their own sessions', async () => {
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 test('malformed or tampered cursors are BAD_USER_INPUT', async () => {
-  const valid = (await stack.service.mySessions(alice, null, 1, null)).cursors[0];
+  const valid = (await stack.service.sessions.mySessions(alice, null, 1, null)).cursors[0];
   // The cursor is the index sort key "<lastActivityAt ISO>#<sessionId>", base64url-encoded.
   const gsi1sk = Buffer.from(valid, 'base64url').toString('utf8');
   const [time, sessionId] = gsi1sk.split('#');
@@ -144,7 +144,7 @@ test('malformed or tampered cursors are BAD_USER_INPUT', async () => {
   ];
   for (const cursor of bad) {
     if (cursor === '') continue; // an empty cursor is "no cursor" for the service
-    const e = await domainError(() => stack.service.mySessions(alice, null, 5, cursor), 'BAD_USER_INPUT');
+    const e = await domainError(() => stack.service.sessions.mySessions(alice, null, 5, cursor), 'BAD_USER_INPUT');
     expect(e.details).toMatchObject({ argumentName: 'after' });
   }
   await domainError(() => stack.repo.listUserSessions('paging', 'alice', { statuses: null, limit: 5, cursor: 'garbage' }, clock.now()), 'BAD_USER_INPUT');
@@ -153,9 +153,9 @@ test('malformed or tampered cursors are BAD_USER_INPUT', async () => {
 test("another user's or tenant's cursor does not leak their sessions", async () => {
   const mine = new Set(expected(alice));
   for (const other of [bob, carol]) {
-    const theirs = await stack.service.mySessions(other, null, 3, null);
+    const theirs = await stack.service.sessions.mySessions(other, null, 3, null);
     for (const cursor of theirs.cursors) {
-      const page = await stack.service.mySessions(alice, null, 20, cursor);
+      const page = await stack.service.sessions.mySessions(alice, null, 20, cursor);
       for (const s of page.sessions) {
         expect(mine.has(s.id)).toBe(true);
         expect(s.userId).toBe('alice');
@@ -166,19 +166,19 @@ test("another user's or tenant's cursor does not leak their sessions", async () 
   // A hand-made cursor naming bob's session and position still reads only alice's partition.
   const bobs = (await scanAll(table)).find((i) => i.sk === 'SESSION' && i.userId === 'bob')!;
   const forged = b64(bobs.gsi1sk);
-  const page = await stack.service.mySessions(alice, null, 20, forged);
+  const page = await stack.service.sessions.mySessions(alice, null, 20, forged);
   expect(page.sessions.every((s) => mine.has(s.id))).toBe(true);
 });
 
 test('page size bounds', async () => {
-  await domainError(() => stack.service.mySessions(alice, null, 0, null), 'BAD_USER_INPUT');
-  await domainError(() => stack.service.mySessions(alice, null, 101, null), 'BAD_USER_INPUT');
-  await domainError(() => stack.service.mySessions(alice, null, 2.5, null), 'BAD_USER_INPUT');
-  expect((await stack.service.mySessions(alice, null, null, null)).sessions).toHaveLength(9);
+  await domainError(() => stack.service.sessions.mySessions(alice, null, 0, null), 'BAD_USER_INPUT');
+  await domainError(() => stack.service.sessions.mySessions(alice, null, 101, null), 'BAD_USER_INPUT');
+  await domainError(() => stack.service.sessions.mySessions(alice, null, 2.5, null), 'BAD_USER_INPUT');
+  expect((await stack.service.sessions.mySessions(alice, null, null, null)).sessions).toHaveLength(9);
 });
 
 test('topic statuses come from the same index, hiding expired sessions', async () => {
-  const statuses = await stack.service.topicStatuses(alice);
+  const statuses = await stack.service.sessions.topicStatuses(alice);
   expect(statuses.get('p1')).toBe('PAUSED');
   expect(statuses.get('short')).toBeUndefined();
   expect(statuses.get('p0')).toBe('IN_PROGRESS');
@@ -187,22 +187,22 @@ test('topic statuses come from the same index, hiding expired sessions', async (
 
 test('messages of a session page forward and backward', async () => {
   const me = viewer('paging-msgs', 'm');
-  const s = await stack.service.start(me, 'p0', false);
-  for (let i = 0; i < 5; i++) await stack.service.sendMessage(me, s.id, `Line ${i}.`, null);
-  const view = (await stack.service.get(me, s.id))!;
+  const s = await stack.service.lifecycle.start(me, 'p0', false);
+  for (let i = 0; i < 5; i++) await stack.service.conversation.sendMessage(me, s.id, `Line ${i}.`, null);
+  const view = (await stack.service.sessions.get(me, s.id))!;
   expect(view.messageCount).toBe(11);
   const seqs = (r: { messages: { seq: number }[] }) => r.messages.map((m) => m.seq);
-  const first = await stack.service.messages(me, view, { first: 4, after: null, last: null, before: null });
+  const first = await stack.service.sessions.messages(me, view, { first: 4, after: null, last: null, before: null });
   expect(seqs(first)).toEqual([1, 2, 3, 4]);
   expect(first).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-  const next = await stack.service.messages(me, view, { first: 4, after: 4, last: null, before: null });
+  const next = await stack.service.sessions.messages(me, view, { first: 4, after: 4, last: null, before: null });
   expect(seqs(next)).toEqual([5, 6, 7, 8]);
-  const tail = await stack.service.messages(me, view, { first: null, after: null, last: 2, before: null });
+  const tail = await stack.service.sessions.messages(me, view, { first: null, after: null, last: 2, before: null });
   expect(seqs(tail)).toEqual([10, 11]);
   expect(tail.hasPreviousPage).toBe(true);
-  const before = await stack.service.messages(me, view, { first: null, after: null, last: 3, before: 4 });
+  const before = await stack.service.sessions.messages(me, view, { first: null, after: null, last: 3, before: 4 });
   expect(seqs(before)).toEqual([1, 2, 3]);
   expect(before.hasPreviousPage).toBe(false);
   // Someone else's view of it is refused.
-  await domainError(() => stack.service.messages(viewer('paging-msgs', 'x'), view, { first: 1, after: null, last: null, before: null }), 'NOT_FOUND');
+  await domainError(() => stack.service.sessions.messages(viewer('paging-msgs', 'x'), view, { first: 1, after: null, last: null, before: null }), 'NOT_FOUND');
 });

@@ -1,3 +1,4 @@
+import { capabilities } from '../support/capabilities';
 /**
  * The conversation write path (issue #10) against DynamoDB Local: a transaction whose
  * response is lost after it landed (the SDK retries it with the same ClientRequestToken),
@@ -8,10 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { CoachTurn } from '../../src/coach/port';
-import { silentLogger } from '../../src/logger';
 import { Message, Session } from '../../src/domain/session';
 import { StaleSessionError } from '../../src/sessions/repository';
-import { SessionService } from '../../src/sessions/session-service';
 import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { FakeClock } from '../support/clock';
@@ -59,16 +58,16 @@ test('a transaction that landed but whose response was lost: the SDK retries it 
     const lose = loseResponses(client);
     const clock = new FakeClock(Date.UTC(2026, 5, 1, 9, 0, 0));
     const repo = new DynamoSessionRepository(documentClient(client), table.tableName);
-    const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);
+    const service = capabilities(repo, topics, { coach: new EmbeddedCoach(), clock: clock });
     const me = viewer('lost', 'alice');
     lose.toLose = 1; // the create
-    const s = await service.start(me, 'talk', false);
+    const s = await service.lifecycle.start(me, 'talk', false);
     // No clientMessageId: before tokens, the retry failed its own condition and the message was stored twice.
     for (const clientMessageId of [null, 'c-1']) {
       clock.advance(1000);
       lose.toLose = 2; // the user's message and the reply
       const before = lose.attempts;
-      const r = await service.sendMessage(me, s.id, `Said once (${clientMessageId ?? 'no id'}).`, clientMessageId);
+      const r = await service.conversation.sendMessage(me, s.id, `Said once (${clientMessageId ?? 'no id'}).`, clientMessageId);
       expect(r.reply.replyTo).toBe(r.message.seq);
       // Two transactions, each sent twice: the lost one and its retry with the same token.
       expect(lose.attempts - before).toBe(4);
@@ -94,12 +93,12 @@ test('the control: attempts that are not one request (a new token each) store th
   try {
     const lose = loseResponses(client, { newTokenEachAttempt: true });
     const clock = new FakeClock(Date.UTC(2026, 5, 1, 10, 0, 0));
-    const service = new SessionService(new DynamoSessionRepository(documentClient(client), table.tableName), topics, new EmbeddedCoach(), clock, silentLogger);
+    const service = capabilities(new DynamoSessionRepository(documentClient(client), table.tableName), topics, { coach: new EmbeddedCoach(), clock: clock });
     const me = viewer('lost-control', 'alice');
-    const s = await service.start(me, 'talk', false);
+    const s = await service.lifecycle.start(me, 'talk', false);
     clock.advance(1000);
     lose.toLose = 1; // the user's message: applied, response lost, the retry fails its version condition, the service writes it again
-    await service.sendMessage(me, s.id, 'Said once?', null);
+    await service.conversation.sendMessage(me, s.id, 'Said once?', null);
     const users = (await partition(table, 'lost-control', s.id)).filter((i) => isMessage(i) && i.role === 'USER');
     expect(users.map((m) => m.content)).toEqual(['Said once?', 'Said once?']);
   } finally {
@@ -125,18 +124,18 @@ class RecordingCoach extends EmbeddedCoach {
 test('A and B fail with COACH_UNAVAILABLE and are retried B first: each reply follows its message; the model saw up to that message only', async () => {
   const coach = new RecordingCoach();
   const clock = new FakeClock(Date.UTC(2026, 5, 2, 9, 0, 0));
-  const service = new SessionService(new DynamoSessionRepository(table.doc, table.tableName), topics, coach, clock, silentLogger);
+  const service = capabilities(new DynamoSessionRepository(table.doc, table.tableName), topics, { coach: coach, clock: clock });
   const me = viewer('thread', 'alice');
-  const s = await service.start(me, 'talk', false);
+  const s = await service.lifecycle.start(me, 'talk', false);
   coach.failures = 2;
   clock.advance(1000);
-  await domainError(() => service.sendMessage(me, s.id, 'A: my first thought', 'a'), 'COACH_UNAVAILABLE');
+  await domainError(() => service.conversation.sendMessage(me, s.id, 'A: my first thought', 'a'), 'COACH_UNAVAILABLE');
   clock.advance(1000);
-  await domainError(() => service.sendMessage(me, s.id, 'B: my second thought', 'b'), 'COACH_UNAVAILABLE');
+  await domainError(() => service.conversation.sendMessage(me, s.id, 'B: my second thought', 'b'), 'COACH_UNAVAILABLE');
   clock.advance(1000);
-  const b = await service.sendMessage(me, s.id, 'B: my second thought', 'b');
+  const b = await service.conversation.sendMessage(me, s.id, 'B: my second thought', 'b');
   clock.advance(1000);
-  const a = await service.sendMessage(me, s.id, 'A: my first thought', 'a');
+  const a = await service.conversation.sendMessage(me, s.id, 'A: my first thought', 'a');
 
   expect([a.message.seq, a.reply.seq, a.reply.replyTo]).toEqual([2, 3, 2]);
   expect([b.message.seq, b.reply.seq, b.reply.replyTo]).toEqual([4, 5, 4]);
@@ -153,7 +152,7 @@ test('A and B fail with COACH_UNAVAILABLE and are retried B first: each reply fo
     [4, 'USER', null, 'b'],
     [5, 'ASSISTANT', 4, 'b'],
   ]);
-  expect((await service.get(me, s.id))!.messageCount).toBe(5);
+  expect((await service.sessions.get(me, s.id))!.messageCount).toBe(5);
 });
 
 test('a reply that keeps losing races: SESSION_BUSY with messageStored; the retry with the same id completes the turn, the message stored once', async () => {
@@ -170,15 +169,15 @@ test('a reply that keeps losing races: SESSION_BUSY with messageStored; the retr
   }
   const repo = new ContendedRepository(table.doc, table.tableName);
   const clock = new FakeClock(Date.UTC(2026, 5, 3, 9, 0, 0));
-  const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);
+  const service = capabilities(repo, topics, { coach: new EmbeddedCoach(), clock: clock });
   const me = viewer('busy-reply', 'alice');
-  const s = await service.start(me, 'talk', false);
+  const s = await service.lifecycle.start(me, 'talk', false);
   repo.conflicts = 12;
-  const e = await domainError(() => service.sendMessage(me, s.id, 'Keep this one.', 'keep-1'), 'SESSION_BUSY');
+  const e = await domainError(() => service.conversation.sendMessage(me, s.id, 'Keep this one.', 'keep-1'), 'SESSION_BUSY');
   expect(e.details).toMatchObject({ messageStored: true, retryAfterMs: expect.any(Number) });
   let messages = (await partition(table, 'busy-reply', s.id)).filter(isMessage);
   expect(messages.map((m) => m.content)).toEqual([expect.any(String), 'Keep this one.']);
-  const done = await service.sendMessage(me, s.id, 'Keep this one.', 'keep-1');
+  const done = await service.conversation.sendMessage(me, s.id, 'Keep this one.', 'keep-1');
   expect([done.message.seq, done.reply.seq, done.reply.replyTo]).toEqual([2, 3, 2]);
   messages = (await partition(table, 'busy-reply', s.id)).filter(isMessage);
   expect(messages.filter((m) => m.role === 'USER')).toHaveLength(1);

@@ -1,12 +1,11 @@
+import type { SessionCapabilities } from '../../src/compose';
+import { capabilities } from './capabilities';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
-import { SessionService } from '../../src/sessions/session-service';
-import { AdminService } from '../../src/sessions/admin-service';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { silentLogger } from '../../src/logger';
 import { Clock } from '../../src/domain/clock';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { DEFAULT_SETTINGS, SessionSettings } from '../../src/domain/session';
@@ -38,7 +37,7 @@ export const catalog = (...topics: Topic[]) => new TopicCatalog(topics);
 /** A repository + service pair on one DynamoDB client. */
 export interface Stack {
   repo: DynamoSessionRepository;
-  service: SessionService;
+  service: SessionCapabilities;
   doc: DynamoDBDocumentClient;
   client: DynamoDBClient | null;
   /** Destroys the client if this stack owns it. */
@@ -47,14 +46,14 @@ export interface Stack {
 
 export function stackOn(table: TestTable, clock: Clock, topics: TopicCatalog): Stack {
   const repo = new DynamoSessionRepository(table.doc, table.tableName);
-  const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);
+  const service = capabilities(repo, topics, { coach: new EmbeddedCoach(), clock: clock });
   return { repo, service, doc: table.doc, client: null, close: () => undefined };
 }
 
 /** A stack with the admin service on the same repository (transfers, listings, erasure, export). */
 export function adminStackOn(table: TestTable, clock: Clock, topics: TopicCatalog) {
   const { repo, service } = stackOn(table, clock, topics);
-  return { repo, service, admins: new AdminService(repo, topics, clock, (s, now) => service.view(s, now)) };
+  return { repo, service, admins: capabilities(repo, topics, { clock: clock }) };
 }
 
 /** A second "process": its own DynamoDB client (own sockets), same endpoint and table. */
@@ -62,7 +61,7 @@ export function independentStack(table: TestTable, clock: Clock, topics: TopicCa
   const client = createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint });
   const doc = documentClient(client);
   const repo = new DynamoSessionRepository(doc, table.tableName);
-  const service = new SessionService(repo, topics, new EmbeddedCoach(), clock, silentLogger);
+  const service = capabilities(repo, topics, { coach: new EmbeddedCoach(), clock: clock });
   return { repo, service, doc, client, close: () => client.destroy() };
 }
 

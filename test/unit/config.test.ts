@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_MIN_IDLE_MINUTES, DEFAULT_SUBSCRIPTIONS, loadConfig, loadNotifyConfig, RATE_LIMIT_DEFAULTS } from '../../src/config';
+import { ConfigError, loadConfig, loadNotifyConfig } from '../../src/config';
+import { DEFAULT_MIN_IDLE_MINUTES, DEFAULT_SUBSCRIPTIONS, RATE_LIMIT_DEFAULTS } from '../../src/defaults';
 import { EmbeddedStoreError, jarDir, javaCommand } from '../../src/store/embedded';
 
 const SECRET = 'a-production-secret-of-at-least-32-bytes';

@@ -1,13 +1,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DocumentNode, getIntrospectionQuery, Kind, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/schema';
 import { costErrors, CostLimits } from '../../src/graphql/cost-limit';
 import { COACH_CALL_COST, COACH_FIELDS, memoOperationCost, operationCost, STORE_CALL_COST } from '../../src/graphql/cost';
-import { bytesCost, DEFAULT_MAX_TOPICS_PER_TENANT, messagePageBytes } from '../../src/graphql/cost-table';
+import { bytesCost, messagePageBytes } from '../../src/graphql/cost-table';
+import { DEFAULT_MAX_TOPICS_PER_TENANT } from '../../src/defaults';
 import { PAGE_BYTE_BUDGET } from '../../src/domain/page-budget';
 import { depthLimit } from '../../src/graphql/depth-limit';
-import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST } from '../../src/defaults';
 
 const schema = buildSchema();
 const DEFAULTS: CostLimits = { maxCost: DEFAULT_MAX_QUERY_COST, maxCoachFields: DEFAULT_MAX_COACH_FIELDS, maxPageSize: 100, defaultPageSize: 20 };

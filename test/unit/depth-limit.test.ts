@@ -1,5 +1,5 @@
 import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/schema';
 import { depthLimit } from '../../src/graphql/depth-limit';
 
 const errorsOf = (query: string, max: number) =>

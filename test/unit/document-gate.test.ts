@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/schema';
 import { DocumentGate, GATE_CACHE, queryHash } from '../../src/graphql/document-gate';
-import { DEFAULT_SHAPE_LIMITS, MAX_FRAGMENTS, MAX_NAME_LENGTH, MAX_SAME_NAME, shapeError } from '../../src/graphql/document-shape';
+import { MAX_FRAGMENTS, MAX_NAME_LENGTH, MAX_SAME_NAME, shapeError } from '../../src/graphql/document-shape';
+import { DEFAULT_SHAPE_LIMITS } from '../../src/defaults';
 import { withoutSuggestions } from '../../src/graphql/errors';
 import { parse } from 'graphql';
 

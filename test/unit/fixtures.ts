@@ -1,11 +1,11 @@
+import { capabilities } from '../support/capabilities';
 import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { Topic } from '../../src/domain/topic';
 import { Viewer } from '../../src/domain/viewer';
-import { silentLogger } from '../../src/logger';
-import { DEFAULT_LIMITS, ServiceLimits } from '../../src/sessions/service-context';
-import { ResumedEvent, SessionService } from '../../src/sessions/session-service';
+import type { SessionLimits } from '../../src/defaults';
+import type { ResumedEvent } from '../../src/lifecycle/lifecycle';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { FakeClock } from '../support/clock';
@@ -121,19 +121,17 @@ export function setup(topics: Topic[] = [...BUILTIN_TOPICS, FOCUS, FLASH, LINGER
   const clock = new FakeClock();
   const coach = new FakeCoach();
   const catalog = new TopicCatalog(topics);
-  const svc = new SessionService(repo, catalog, coach, clock, silentLogger);
+  const svc = capabilities(repo, catalog, { coach: coach, clock: clock });
   return { repo, clock, coach, catalog, svc };
 }
 
 /** setup() with other limits, recording the resumed events the service emits. */
-export function setupRecordingResumes(topics: Topic[], limits: Partial<ServiceLimits> = {}) {
+export function setupRecordingResumes(topics: Topic[], limits: Partial<SessionLimits> = {}) {
   const repo = new MemorySessionRepository();
   const clock = new FakeClock();
   const coach = new FakeCoach();
   const events: ResumedEvent[] = [];
-  const svc = new SessionService(repo, new TopicCatalog(topics), coach, clock, silentLogger, { ...DEFAULT_LIMITS, ...limits }, {
-    events: { resumed: (e) => events.push(e) },
-  });
+  const svc = capabilities(repo, new TopicCatalog(topics), { coach: coach, clock: clock, limits: { ...limits }, events: { resumed: (e) => events.push(e) } });
   return { repo, clock, coach, svc, events };
 }
 

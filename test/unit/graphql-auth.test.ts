@@ -10,9 +10,8 @@ import { getMetadataStorage } from 'type-graphql';
 import { Viewer } from '../../src/domain/viewer';
 import { Context, createLoaders, Services } from '../../src/graphql/context';
 import { formatError } from '../../src/graphql/errors';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/schema';
 import { silentLogger } from '../../src/logger';
-import { AdminService } from '../../src/sessions/admin-service';
 import { emptyStats } from '../../src/store/request-stats';
 import { TenantTopics } from '../../src/topics/tenant-topics';
 import { TopicAdminService } from '../../src/topics/topic-admin-service';
@@ -28,9 +27,9 @@ function stack(topics = [FOCUS, LINGER]) {
   const base = setup(topics);
   const topicRepo = new MemoryTopicRepository();
   const tenantTopics = new TenantTopics(base.catalog, topicRepo);
-  const admins = new AdminService(base.repo, base.catalog, base.clock);
   const topicAdmin = new TopicAdminService(tenantTopics, topicRepo, base.clock);
-  const services: Services = { sessions: base.svc, topics: tenantTopics, admin: admins, topicAdmin };
+  const { background: _background, ...useCases } = base.svc;
+  const services: Services = { ...useCases, topics: tenantTopics, topicAdmin };
   const apollo = new ApolloServer<Context>({ schema: buildSchema(), formatError: formatError(silentLogger) });
   const run = async (viewer: Viewer | null, query: string, variables: Record<string, unknown> = {}) => {
     const contextValue: Context = { viewer, services, loaders: createLoaders(services, viewer), requestId: 'test', dynamoStats: emptyStats() };
@@ -38,7 +37,7 @@ function stack(topics = [FOCUS, LINGER]) {
     if (res.body.kind !== 'single') throw new Error('expected a single result');
     return res.body.singleResult;
   };
-  return { ...base, topicRepo, admins, topicAdmin, run };
+  return { ...base, topicRepo, topicAdmin, run };
 }
 
 type Stack = ReturnType<typeof stack>;
@@ -47,15 +46,15 @@ type Stack = ReturnType<typeof stack>;
 const ADMIN_OPERATIONS: Record<string, { query: string; spy: (s: Stack) => jest.SpyInstance }> = {
   transferSession: {
     query: 'mutation($s: ID!) { transferSession(sessionId: $s, toUserId: "bob") { id userId } }',
-    spy: (s) => jest.spyOn(s.admins, 'transfer'),
+    spy: (s) => jest.spyOn(s.svc.transfers, 'transfer'),
   },
   sessionTransfers: {
     query: 'query($s: ID!) { sessionTransfers(sessionId: $s) { edges { node { fromUserId toUserId byUserId at } } } }',
-    spy: (s) => jest.spyOn(s.admins, 'sessionTransfers'),
+    spy: (s) => jest.spyOn(s.svc.transfers, 'sessionTransfers'),
   },
-  idleSessions: { query: '{ idleSessions(minIdleMinutes: 0) { edges { node { id } } } }', spy: (s) => jest.spyOn(s.admins, 'idleSessions') },
-  tenantSessions: { query: '{ tenantSessions { edges { node { id } } } }', spy: (s) => jest.spyOn(s.admins, 'tenantSessions') },
-  eraseUserData: { query: 'mutation { eraseUserData(userId: "alice") { sessionsDeleted } }', spy: (s) => jest.spyOn(s.admins, 'eraseUserData') },
+  idleSessions: { query: '{ idleSessions(minIdleMinutes: 0) { edges { node { id } } } }', spy: (s) => jest.spyOn(s.svc.listings, 'idleSessions') },
+  tenantSessions: { query: '{ tenantSessions { edges { node { id } } } }', spy: (s) => jest.spyOn(s.svc.listings, 'tenantSessions') },
+  eraseUserData: { query: 'mutation { eraseUserData(userId: "alice") { sessionsDeleted } }', spy: (s) => jest.spyOn(s.svc.userData, 'eraseUserData') },
   createTopic: { query: 'mutation { createTopic(input: { id: "sneaky", name: "Sneaky" }) { id } }', spy: (s) => jest.spyOn(s.topicAdmin, 'create') },
   updateTopic: { query: 'mutation { updateTopic(id: "focus", input: { name: "Mine" }) { id } }', spy: (s) => jest.spyOn(s.topicAdmin, 'update') },
   archiveTopic: { query: 'mutation { archiveTopic(id: "focus") { id } }', spy: (s) => jest.spyOn(s.topicAdmin, 'archive') },
@@ -79,7 +78,7 @@ describe.each(Object.entries(ADMIN_OPERATIONS))('%s', (name, { query, spy: spyOn
     ['a user with another role', editor],
   ])('%s gets FORBIDDEN, no data, and the service is never called', async (_who, viewer) => {
     const s = stack();
-    const live = await s.svc.start(alice, LINGER.id, false);
+    const live = await s.svc.lifecycle.start(alice, LINGER.id, false);
     const spy = spyOn(s);
     const before = s.repo.snapshot();
     const result = await s.run(viewer, query, { s: live.id });
@@ -101,8 +100,8 @@ describe.each(Object.entries(ADMIN_OPERATIONS))('%s', (name, { query, spy: spyOn
 
   test('an admin gets through', async () => {
     const s = stack();
-    await s.svc.start({ tenantId: 't1', userId: 'bob', roles: [] }, FOCUS.id, false); // a user the tenant knows
-    const live = await s.svc.start(alice, LINGER.id, false);
+    await s.svc.lifecycle.start({ tenantId: 't1', userId: 'bob', roles: [] }, FOCUS.id, false); // a user the tenant knows
+    const live = await s.svc.lifecycle.start(alice, LINGER.id, false);
     const result = await s.run(admin, query, { s: live.id });
     expect(result.errors).toBeUndefined();
     expect(result.data?.[name]).toBeTruthy();
@@ -159,7 +158,7 @@ describe('topics: for everyone, with admin-only parts', () => {
 
 test('eraseMyData needs no role', async () => {
   const s = stack();
-  await s.svc.start(alice, LINGER.id, false);
+  await s.svc.lifecycle.start(alice, LINGER.id, false);
   const result = await s.run(alice, 'mutation { eraseMyData { sessionsDeleted } }');
   expect(result).toEqual({ data: { eraseMyData: { sessionsDeleted: 1 } } });
 });
@@ -189,9 +188,9 @@ describe('roles are checked on the root fields, once', () => {
 test("an admin's session listings never carry a result (it quotes the user) nor messages; the owner's do", async () => {
   const purpose = BUILTIN_TOPICS.find((t) => t.id === 'purpose')!; // a topic with a result schema
   const s = stack([FOCUS, LINGER, purpose]);
-  const done = await s.svc.start(alice, purpose.id, false);
-  await s.svc.sendMessage(alice, done.id, 'My goal is to run a marathon', null);
-  await s.svc.complete(alice, done.id);
+  const done = await s.svc.lifecycle.start(alice, purpose.id, false);
+  await s.svc.conversation.sendMessage(alice, done.id, 'My goal is to run a marathon', null);
+  await s.svc.lifecycle.complete(alice, done.id);
   const listed = await s.run(admin, '{ tenantSessions { edges { node { id userId result resultError } } } }');
   const nodes = (listed.data as { tenantSessions: { edges: { node: Record<string, unknown> }[] } } | null)?.tenantSessions.edges.map((e) => e.node) ?? [];
   expect(nodes.map((n) => [n.id, n.result, n.resultError])).toEqual([[done.id, null, null]]);

@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { defaultFieldResolver, GraphQLSchema, isObjectType } from 'graphql';
 import { getMetadataStorage } from 'type-graphql';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/schema';
 import { leanPlugins } from '../../src/http/graphql-handler';
 import { createOperationObserver } from '../../src/observability/plugin';
 import { silentLogger } from '../../src/logger';

@@ -1,7 +1,7 @@
-// Status changes (src/sessions/lifecycle.ts) through SessionService: start, pause, resume, complete, cancel, with idle, TTL, conflicts and races.
+import type { SessionCapabilities } from '../../src/compose';
+// Status changes (src/lifecycle/lifecycle.ts): start, pause, resume, complete, cancel, with idle, TTL, conflicts and races.
 import { DEFAULT_SETTINGS, Session } from '../../src/domain/session';
 import { DomainError, serviceUnavailable } from '../../src/domain/errors';
-import { SessionService } from '../../src/sessions/session-service';
 import { DAY, MINUTE } from '../support/clock';
 import {
   alice,
@@ -23,19 +23,19 @@ const HOUR_PLUS = 60 * MINUTE + 123;
 /** Drives a fresh session of alice's into the given status. */
 async function sessionIn(ctx: Ctx, status: Session['status'], topicId = 'core_values') {
   const { svc } = ctx;
-  const s = await svc.start(alice, topicId, false);
+  const s = await svc.lifecycle.start(alice, topicId, false);
   switch (status) {
     case 'ACTIVE':
       return s;
     case 'PAUSED':
-      return svc.pause(alice, s.id);
+      return svc.lifecycle.pause(alice, s.id);
     case 'COMPLETED':
-      return svc.complete(alice, s.id);
+      return svc.lifecycle.complete(alice, s.id);
     case 'CANCELLED':
-      return svc.cancel(alice, s.id);
+      return svc.lifecycle.cancel(alice, s.id);
     case 'ABANDONED': {
-      await svc.start(alice, topicId, true);
-      return (await svc.get(alice, s.id))!;
+      await svc.lifecycle.start(alice, topicId, true);
+      return (await svc.sessions.get(alice, s.id))!;
     }
   }
 }
@@ -45,7 +45,7 @@ describe('lifecycle', () => {
     const ctx = setup();
     ctx.coach.openingText = 'Hello from the coach.';
     const now = ctx.clock.now();
-    const s = await ctx.svc.start(alice, 'core_values', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'core_values', false);
     expect(s).toMatchObject({
       tenantId: 't1',
       userId: 'alice',
@@ -64,13 +64,13 @@ describe('lifecycle', () => {
     expect(stored).toEqual([
       { sessionId: s.id, seq: 1, role: 'ASSISTANT', content: 'Hello from the coach.', createdAt: now },
     ]);
-    expect(await ctx.svc.get(alice, s.id)).toEqual(s);
+    expect(await ctx.svc.sessions.get(alice, s.id)).toEqual(s);
   });
 
   test('a failing coach opening falls back to the topic opening message, and the session is still created', async () => {
     const ctx = setup();
     ctx.coach.openingError = new Error('model down');
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     expect(s.status).toBe('ACTIVE');
     expect(ctx.repo.storedMessages('t1', s.id)[0].content).toBe(FOCUS.openingMessage);
   });
@@ -78,7 +78,7 @@ describe('lifecycle', () => {
   test('a blank coach opening falls back to the topic opening message', async () => {
     const ctx = setup();
     ctx.coach.openingText = '   ';
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     expect(ctx.repo.storedMessages('t1', s.id)[0].content).toBe(FOCUS.openingMessage);
   });
 
@@ -87,7 +87,7 @@ describe('lifecycle', () => {
     const paused = await sessionIn(ctx, 'PAUSED');
     ctx.clock.advance(2 * DAY + 1500);
     const now = ctx.clock.now();
-    const s = op === 'start' ? await ctx.svc.start(alice, 'core_values', false) : await ctx.svc.resume(alice, paused.id);
+    const s = op === 'start' ? await ctx.svc.lifecycle.start(alice, 'core_values', false) : await ctx.svc.lifecycle.resume(alice, paused.id);
     expect(s.id).toBe(paused.id);
     expect(s.status).toBe('ACTIVE');
     expect(s.version).toBe(paused.version + 1);
@@ -97,8 +97,8 @@ describe('lifecycle', () => {
     // Idle for two days: the coach's welcome back is stored with the resume, in the same one write.
     expect(s.messageCount).toBe(paused.messageCount + 1);
     expect(ctx.repo.storedMessages('t1', s.id).pop()).toMatchObject({ role: 'ASSISTANT', content: expect.stringContaining('Welcome back') });
-    expect(await ctx.svc.get(alice, s.id)).toEqual(s);
-    expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: s.id, status: 'ACTIVE' });
+    expect(await ctx.svc.sessions.get(alice, s.id)).toEqual(s);
+    expect(await ctx.svc.sessions.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: s.id, status: 'ACTIVE' });
   });
 
   test.each(['start', 'resume'] as const)('%s on an ACTIVE session returns the same session unchanged and writes nothing', async (op) => {
@@ -107,7 +107,7 @@ describe('lifecycle', () => {
     ctx.clock.advance(3 * MINUTE);
     const before = ctx.repo.snapshot();
     const writes = ctx.repo.writeCalls();
-    const s = op === 'start' ? await ctx.svc.start(alice, 'core_values', false) : await ctx.svc.resume(alice, active.id);
+    const s = op === 'start' ? await ctx.svc.lifecycle.start(alice, 'core_values', false) : await ctx.svc.lifecycle.resume(alice, active.id);
     expect(s.id).toBe(active.id);
     expect(s.version).toBe(active.version);
     expect(s.lastActivityAt).toBe(active.lastActivityAt);
@@ -122,19 +122,19 @@ describe('lifecycle', () => {
     const s = await sessionIn(ctx, 'ACTIVE');
     ctx.clock.advance(MINUTE + 700);
     const now = ctx.clock.now();
-    const p = await ctx.svc.pause(alice, s.id);
+    const p = await ctx.svc.lifecycle.pause(alice, s.id);
     expect(p).toMatchObject({ id: s.id, status: 'PAUSED', version: s.version + 1, lastActivityAt: now, updatedAt: now, endedAt: null });
     expect(p.expiresAt).toBe(expiry(now, DEFAULT_ACTIVE_TTL_S));
-    expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: s.id, status: 'PAUSED' });
+    expect(await ctx.svc.sessions.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: s.id, status: 'PAUSED' });
     // Still held: another user of the tenant is refused.
-    await expectDomainError(ctx.svc.start(bob, 'core_values', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+    await expectDomainError(ctx.svc.lifecycle.start(bob, 'core_values', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
   });
 
   test('pause on a PAUSED session is refused and changes nothing', async () => {
     const ctx = setup();
     const p = await sessionIn(ctx, 'PAUSED');
     const before = ctx.repo.snapshot();
-    await expectDomainError(ctx.svc.pause(alice, p.id), 'SESSION_NOT_ACTIVE');
+    await expectDomainError(ctx.svc.lifecycle.pause(alice, p.id), 'SESSION_NOT_ACTIVE');
     expect(ctx.repo.snapshot()).toEqual(before);
   });
 
@@ -142,8 +142,8 @@ describe('lifecycle', () => {
     const ctx = setup();
     const p = await sessionIn(ctx, 'PAUSED');
     const before = ctx.repo.snapshot();
-    await expectDomainError(ctx.svc.sendMessage(alice, p.id, 'hello?', null), 'SESSION_NOT_ACTIVE');
-    await expectDomainError(ctx.svc.sendMessage(alice, p.id, 'hello?', 'cm-1'), 'SESSION_NOT_ACTIVE');
+    await expectDomainError(ctx.svc.conversation.sendMessage(alice, p.id, 'hello?', null), 'SESSION_NOT_ACTIVE');
+    await expectDomainError(ctx.svc.conversation.sendMessage(alice, p.id, 'hello?', 'cm-1'), 'SESSION_NOT_ACTIVE');
     expect(ctx.repo.snapshot()).toEqual(before);
     expect(ctx.coach.replyCalls).toBe(0);
   });
@@ -157,7 +157,7 @@ describe('lifecycle', () => {
       const s = await sessionIn(ctx, from);
       ctx.clock.advance(5 * DAY + 250);
       const now = ctx.clock.now();
-      const e = await ctx.svc[op](alice, s.id);
+      const e = await ctx.svc.lifecycle[op](alice, s.id);
       expect(e).toMatchObject({
         id: s.id,
         status,
@@ -169,11 +169,11 @@ describe('lifecycle', () => {
         idleSince: null,
       });
       expect(e.expiresAt).toBe(expiry(now, DEFAULT_TERMINAL_TTL_S));
-      expect(await ctx.svc.get(alice, s.id)).toEqual(e);
+      expect(await ctx.svc.sessions.get(alice, s.id)).toEqual(e);
       // The topic is free again: no session to check, and anyone may start.
-      expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: false, conflict: false });
-      expect(await ctx.svc.check(bob, 'core_values')).toMatchObject({ hasSession: false, conflict: false });
-      const fresh = await ctx.svc.start(bob, 'core_values', false);
+      expect(await ctx.svc.sessions.check(alice, 'core_values')).toMatchObject({ hasSession: false, conflict: false });
+      expect(await ctx.svc.sessions.check(bob, 'core_values')).toMatchObject({ hasSession: false, conflict: false });
+      const fresh = await ctx.svc.lifecycle.start(bob, 'core_values', false);
       expect(fresh.id).not.toBe(s.id);
       expect(fresh.userId).toBe('bob');
     });
@@ -182,34 +182,34 @@ describe('lifecycle', () => {
   test('after completing, startSession creates a new session for the same user', async () => {
     const ctx = setup();
     const done = await sessionIn(ctx, 'COMPLETED');
-    const next = await ctx.svc.start(alice, 'core_values', false);
+    const next = await ctx.svc.lifecycle.start(alice, 'core_values', false);
     expect(next.id).not.toBe(done.id);
     expect(next.status).toBe('ACTIVE');
-    expect((await ctx.svc.get(alice, done.id))!.status).toBe('COMPLETED');
+    expect((await ctx.svc.sessions.get(alice, done.id))!.status).toBe('COMPLETED');
   });
 
   test.each(['ACTIVE', 'PAUSED'] as const)('restart on the caller\'s own %s session abandons it and creates a new one', async (from) => {
     const ctx = setup();
     const old = await sessionIn(ctx, from);
-    await ctx.svc.sendMessage(alice, old.id, 'x', null).catch(() => undefined); // PAUSED refuses; ACTIVE grows
-    const before = (await ctx.svc.get(alice, old.id))!;
+    await ctx.svc.conversation.sendMessage(alice, old.id, 'x', null).catch(() => undefined); // PAUSED refuses; ACTIVE grows
+    const before = (await ctx.svc.sessions.get(alice, old.id))!;
     ctx.clock.advance(HOUR_PLUS);
     const now = ctx.clock.now();
-    const fresh = await ctx.svc.start(alice, 'core_values', true);
+    const fresh = await ctx.svc.lifecycle.start(alice, 'core_values', true);
     expect(fresh.id).not.toBe(old.id);
     expect(fresh).toMatchObject({ status: 'ACTIVE', messageCount: 1, version: 1, createdAt: now, userId: 'alice' });
     expect(ctx.repo.storedMessages('t1', fresh.id).map((m) => m.seq)).toEqual([1]);
-    const abandoned = (await ctx.svc.get(alice, old.id))!;
+    const abandoned = (await ctx.svc.sessions.get(alice, old.id))!;
     expect(abandoned).toMatchObject({ status: 'ABANDONED', endedAt: now, version: before.version + 1, messageCount: before.messageCount });
     expect(abandoned.expiresAt).toBe(expiry(now, DEFAULT_TERMINAL_TTL_S));
-    expect(await ctx.svc.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: fresh.id, status: 'ACTIVE' });
+    expect(await ctx.svc.sessions.check(alice, 'core_values')).toMatchObject({ hasSession: true, sessionId: fresh.id, status: 'ACTIVE' });
     // The old session's messages are still readable.
     expect(ctx.repo.storedMessages('t1', old.id).length).toBe(before.messageCount);
   });
 
   test('restart with no live session simply creates one', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'core_values', true);
+    const s = await ctx.svc.lifecycle.start(alice, 'core_values', true);
     expect(s.status).toBe('ACTIVE');
     expect(ctx.repo.calls.replaceSession).toBe(0);
   });
@@ -218,20 +218,20 @@ describe('lifecycle', () => {
     const ctx = setup();
     const s = await sessionIn(ctx, 'ACTIVE');
     const before = ctx.repo.snapshot();
-    const err = await expectDomainError(ctx.svc.start(bob, 'core_values', true), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+    const err = await expectDomainError(ctx.svc.lifecycle.start(bob, 'core_values', true), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
     expect(err.details.conflictUserId).toBe('alice');
     expect(ctx.repo.snapshot()).toEqual(before);
-    expect((await ctx.svc.get(alice, s.id))!.status).toBe('ACTIVE');
+    expect((await ctx.svc.sessions.get(alice, s.id))!.status).toBe('ACTIVE');
   });
 
   describe.each(['COMPLETED', 'CANCELLED', 'ABANDONED'] as const)('a %s session', (status) => {
-    const writes: [string, (svc: SessionService, id: string) => Promise<unknown>][] = [
-      ['pause', (svc, id) => svc.pause(alice, id)],
-      ['resume', (svc, id) => svc.resume(alice, id)],
-      ['complete', (svc, id) => svc.complete(alice, id)],
-      ['cancel', (svc, id) => svc.cancel(alice, id)],
-      ['sendMessage', (svc, id) => svc.sendMessage(alice, id, 'still there?', null)],
-      ['sendMessage with clientMessageId', (svc, id) => svc.sendMessage(alice, id, 'still there?', 'cm-x')],
+    const writes: [string, (svc: SessionCapabilities, id: string) => Promise<unknown>][] = [
+      ['pause', (svc, id) => svc.lifecycle.pause(alice, id)],
+      ['resume', (svc, id) => svc.lifecycle.resume(alice, id)],
+      ['complete', (svc, id) => svc.lifecycle.complete(alice, id)],
+      ['cancel', (svc, id) => svc.lifecycle.cancel(alice, id)],
+      ['sendMessage', (svc, id) => svc.conversation.sendMessage(alice, id, 'still there?', null)],
+      ['sendMessage with clientMessageId', (svc, id) => svc.conversation.sendMessage(alice, id, 'still there?', 'cm-x')],
     ];
     test.each(writes)('refuses %s with SESSION_NOT_LIVE and changes nothing', async (_name, write) => {
       const ctx = setup();
@@ -241,7 +241,7 @@ describe('lifecycle', () => {
       const before = ctx.repo.snapshot();
       await expectDomainError(write(ctx.svc, s.id), 'SESSION_NOT_LIVE');
       expect(ctx.repo.snapshot()).toEqual(before);
-      expect(await ctx.svc.get(alice, s.id)).toMatchObject({ status, version: s.version });
+      expect(await ctx.svc.sessions.get(alice, s.id)).toMatchObject({ status, version: s.version });
     });
   });
 });
@@ -250,50 +250,50 @@ describe('lifecycle', () => {
 describe('idle is information only', () => {
   test('a session past the inactivity timeout reports isIdle and idleSince = lastActivityAt', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     ctx.clock.advance(4 * MINUTE + 59_000);
-    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: false, idleSince: null });
-    expect((await ctx.svc.check(alice, 'focus')).isIdle).toBe(false);
+    expect(await ctx.svc.sessions.get(alice, s.id)).toMatchObject({ isIdle: false, idleSince: null });
+    expect((await ctx.svc.sessions.check(alice, 'focus')).isIdle).toBe(false);
     ctx.clock.advance(2 * MINUTE);
-    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: true, idleSince: s.lastActivityAt, status: 'ACTIVE' });
-    expect(await ctx.svc.check(alice, 'focus')).toMatchObject({ hasSession: true, isIdle: true, sessionId: s.id });
+    expect(await ctx.svc.sessions.get(alice, s.id)).toMatchObject({ isIdle: true, idleSince: s.lastActivityAt, status: 'ACTIVE' });
+    expect(await ctx.svc.sessions.check(alice, 'focus')).toMatchObject({ hasSession: true, isIdle: true, sessionId: s.id });
     // Other users see the conflict, not the idleness.
-    expect(await ctx.svc.check(bob, 'focus')).toMatchObject({ conflict: true, conflictUserId: 'alice', isIdle: false });
+    expect(await ctx.svc.sessions.check(bob, 'focus')).toMatchObject({ conflict: true, conflictUserId: 'alice', isIdle: false });
   });
 
   test('the default timeout is 30 minutes', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'core_values', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'core_values', false);
     ctx.clock.advance(29 * MINUTE);
-    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(false);
+    expect((await ctx.svc.sessions.get(alice, s.id))!.isIdle).toBe(false);
     ctx.clock.advance(2 * MINUTE);
-    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(true);
+    expect((await ctx.svc.sessions.get(alice, s.id))!.isIdle).toBe(true);
   });
 
   test('inactivityTimeoutMinutes 0 makes a session idle as soon as time passes', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'flash', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'flash', false);
     ctx.clock.advance(500);
-    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: true, idleSince: s.lastActivityAt });
+    expect(await ctx.svc.sessions.get(alice, s.id)).toMatchObject({ isIdle: true, idleSince: s.lastActivityAt });
   });
 
   test('a PAUSED session becomes idle too; an ended one never is', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'focus', false);
-    const p = await ctx.svc.pause(alice, s.id);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
+    const p = await ctx.svc.lifecycle.pause(alice, s.id);
     ctx.clock.advance(10 * MINUTE);
-    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ status: 'PAUSED', isIdle: true, idleSince: p.lastActivityAt });
-    const done = await ctx.svc.complete(alice, s.id);
+    expect(await ctx.svc.sessions.get(alice, s.id)).toMatchObject({ status: 'PAUSED', isIdle: true, idleSince: p.lastActivityAt });
+    const done = await ctx.svc.lifecycle.complete(alice, s.id);
     ctx.clock.advance(9 * MINUTE);
     expect(done).toMatchObject({ isIdle: false, idleSince: null });
-    expect(await ctx.svc.get(alice, s.id)).toMatchObject({ isIdle: false, idleSince: null });
+    expect(await ctx.svc.sessions.get(alice, s.id)).toMatchObject({ isIdle: false, idleSince: null });
   });
 
   test('idle never blocks startSession: it resumes the same idle session (with a welcome back)', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'linger', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'linger', false);
     ctx.clock.advance(5 * DAY);
-    const again = await ctx.svc.start(alice, 'linger', false);
+    const again = await ctx.svc.lifecycle.start(alice, 'linger', false);
     expect(again.id).toBe(s.id);
     expect(again.status).toBe('ACTIVE');
     // The welcome back is activity: the session is no longer idle.
@@ -304,36 +304,36 @@ describe('idle is information only', () => {
 
   test('idle never blocks sendMessage, and a message ends the idleness', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'linger', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'linger', false);
     ctx.clock.advance(20 * DAY);
-    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(true);
-    const r = await ctx.svc.sendMessage(alice, s.id, 'I am back after a long break.', null);
+    expect((await ctx.svc.sessions.get(alice, s.id))!.isIdle).toBe(true);
+    const r = await ctx.svc.conversation.sendMessage(alice, s.id, 'I am back after a long break.', null);
     expect(r.session).toMatchObject({ status: 'ACTIVE', isIdle: false, idleSince: null, lastActivityAt: ctx.clock.now() });
     expect(r.reply.role).toBe('ASSISTANT');
   });
 
   test('idle never blocks pause, resume (from PAUSED), complete or cancel', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'linger', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'linger', false);
     ctx.clock.advance(DAY);
-    const p = await ctx.svc.pause(alice, s.id);
+    const p = await ctx.svc.lifecycle.pause(alice, s.id);
     expect(p.status).toBe('PAUSED');
     ctx.clock.advance(DAY);
-    expect((await ctx.svc.get(alice, s.id))!.isIdle).toBe(true);
-    const r = await ctx.svc.start(alice, 'linger', false);
+    expect((await ctx.svc.sessions.get(alice, s.id))!.isIdle).toBe(true);
+    const r = await ctx.svc.lifecycle.start(alice, 'linger', false);
     expect(r).toMatchObject({ id: s.id, status: 'ACTIVE', isIdle: false });
     ctx.clock.advance(DAY);
-    expect((await ctx.svc.complete(alice, s.id)).status).toBe('COMPLETED');
-    const t = await ctx.svc.start(alice, 'linger', false);
+    expect((await ctx.svc.lifecycle.complete(alice, s.id)).status).toBe('COMPLETED');
+    const t = await ctx.svc.lifecycle.start(alice, 'linger', false);
     ctx.clock.advance(DAY);
-    expect((await ctx.svc.cancel(alice, t.id)).status).toBe('CANCELLED');
+    expect((await ctx.svc.lifecycle.cancel(alice, t.id)).status).toBe('CANCELLED');
   });
 
   test('idleness never makes the topic free for another user', async () => {
     const ctx = setup();
-    await ctx.svc.start(alice, 'linger', false);
+    await ctx.svc.lifecycle.start(alice, 'linger', false);
     ctx.clock.advance(50 * MINUTE);
-    await expectDomainError(ctx.svc.start(bob, 'linger', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+    await expectDomainError(ctx.svc.lifecycle.start(bob, 'linger', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
   });
 });
 
@@ -342,28 +342,28 @@ describe('TTL', () => {
     const ctx = setup();
     ctx.clock.advance(1_789); // not on a second boundary
     const now = ctx.clock.now();
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     expect(s.expiresAt).toBe(expiry(now, FOCUS.settings.activeTtlSeconds));
     expect(s.expiresAt % 1000).toBe(0);
-    const d = await ctx.svc.start(alice, 'core_values', false);
+    const d = await ctx.svc.lifecycle.start(alice, 'core_values', false);
     expect(d.expiresAt).toBe(expiry(now, DEFAULT_SETTINGS.activeTtlSeconds));
   });
 
   test('every write of a live session moves expiry forward; ending uses the terminal ttl from endedAt', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     ctx.clock.advance(20 * MINUTE + 300);
-    const r = await ctx.svc.sendMessage(alice, s.id, 'hello', null);
+    const r = await ctx.svc.conversation.sendMessage(alice, s.id, 'hello', null);
     expect(r.session.expiresAt).toBe(expiry(ctx.clock.now(), 3600));
     expect(r.session.expiresAt).toBeGreaterThan(s.expiresAt);
     ctx.clock.advance(40 * MINUTE + 450);
-    const p = await ctx.svc.pause(alice, s.id);
+    const p = await ctx.svc.lifecycle.pause(alice, s.id);
     expect(p.expiresAt).toBe(expiry(ctx.clock.now(), 3600));
     ctx.clock.advance(50 * MINUTE + 999);
-    const a = await ctx.svc.resume(alice, s.id);
+    const a = await ctx.svc.lifecycle.resume(alice, s.id);
     expect(a.expiresAt).toBe(expiry(ctx.clock.now(), 3600));
     ctx.clock.advance(30 * MINUTE + 1);
-    const c = await ctx.svc.complete(alice, s.id);
+    const c = await ctx.svc.lifecycle.complete(alice, s.id);
     expect(c.expiresAt).toBe(expiry(c.endedAt!, 600));
     // The session has been alive for well over its original hour thanks to the writes.
     expect(ctx.clock.now() - s.createdAt).toBeGreaterThan(2 * 3600 * 1000);
@@ -371,14 +371,14 @@ describe('TTL', () => {
 
   test('a live session past expiresAt is gone: get null, check empty, writes NOT_FOUND, start creates a new one', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     ctx.clock.set(s.expiresAt - 1);
-    expect(await ctx.svc.get(alice, s.id)).not.toBeNull();
-    expect((await ctx.svc.check(alice, 'focus')).hasSession).toBe(true);
+    expect(await ctx.svc.sessions.get(alice, s.id)).not.toBeNull();
+    expect((await ctx.svc.sessions.check(alice, 'focus')).hasSession).toBe(true);
     ctx.clock.set(s.expiresAt);
-    expect(await ctx.svc.get(alice, s.id)).toBeNull();
-    expect(await ctx.svc.getMany(alice, [s.id])).toEqual([null]);
-    expect(await ctx.svc.check(alice, 'focus')).toEqual({
+    expect(await ctx.svc.sessions.get(alice, s.id)).toBeNull();
+    expect(await ctx.svc.sessions.getMany(alice, [s.id])).toEqual([null]);
+    expect(await ctx.svc.sessions.check(alice, 'focus')).toEqual({
       hasSession: false,
       sessionId: null,
       status: null,
@@ -392,124 +392,124 @@ describe('TTL', () => {
       expiresAt: null,
       conflictIdleSince: null,
     });
-    expect(await ctx.svc.check(bob, 'focus')).toMatchObject({ conflict: false, conflictUserId: null });
+    expect(await ctx.svc.sessions.check(bob, 'focus')).toMatchObject({ conflict: false, conflictUserId: null });
     const before = ctx.repo.snapshot();
-    await expectDomainError(ctx.svc.sendMessage(alice, s.id, 'hello?', null), 'NOT_FOUND');
-    await expectDomainError(ctx.svc.pause(alice, s.id), 'NOT_FOUND');
-    await expectDomainError(ctx.svc.resume(alice, s.id), 'NOT_FOUND');
-    await expectDomainError(ctx.svc.complete(alice, s.id), 'NOT_FOUND');
-    await expectDomainError(ctx.svc.cancel(alice, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.conversation.sendMessage(alice, s.id, 'hello?', null), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.lifecycle.pause(alice, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.lifecycle.resume(alice, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.lifecycle.complete(alice, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.lifecycle.cancel(alice, s.id), 'NOT_FOUND');
     expect(ctx.repo.snapshot()).toEqual(before); // no write revived it
-    expect((await ctx.svc.mySessions(alice, null, null, null)).sessions).toEqual([]);
-    const fresh = await ctx.svc.start(alice, 'focus', false);
+    expect((await ctx.svc.sessions.mySessions(alice, null, null, null)).sessions).toEqual([]);
+    const fresh = await ctx.svc.lifecycle.start(alice, 'focus', false);
     expect(fresh.id).not.toBe(s.id);
     expect(fresh.messageCount).toBe(1);
-    expect(await ctx.svc.get(alice, s.id)).toBeNull();
+    expect(await ctx.svc.sessions.get(alice, s.id)).toBeNull();
   });
 
   test('an expired hold frees the topic for another user of the tenant', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     ctx.clock.set(s.expiresAt + 1000);
-    const b = await ctx.svc.start(bob, 'focus', false);
+    const b = await ctx.svc.lifecycle.start(bob, 'focus', false);
     expect(b.userId).toBe('bob');
-    await expectDomainError(ctx.svc.start(alice, 'focus', false), 'SESSION_CONFLICT', { conflictUserId: 'bob' });
+    await expectDomainError(ctx.svc.lifecycle.start(alice, 'focus', false), 'SESSION_CONFLICT', { conflictUserId: 'bob' });
   });
 
   test('an ended session disappears terminalTtlSeconds after it ended', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'focus', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
     ctx.clock.advance(1234);
-    const c = await ctx.svc.cancel(alice, s.id);
+    const c = await ctx.svc.lifecycle.cancel(alice, s.id);
     expect(c.expiresAt).toBe(expiry(c.endedAt!, 600));
     ctx.clock.set(c.expiresAt - 1);
-    expect((await ctx.svc.get(alice, s.id))!.status).toBe('CANCELLED');
+    expect((await ctx.svc.sessions.get(alice, s.id))!.status).toBe('CANCELLED');
     ctx.clock.set(c.expiresAt);
-    expect(await ctx.svc.get(alice, s.id)).toBeNull();
-    expect((await ctx.svc.mySessions(alice, null, null, null)).sessions).toEqual([]);
+    expect(await ctx.svc.sessions.get(alice, s.id)).toBeNull();
+    expect((await ctx.svc.sessions.mySessions(alice, null, null, null)).sessions).toEqual([]);
   });
 
   test('TTLs of one second are honoured', async () => {
     const ctx = setup();
     ctx.clock.advance(400);
-    const s = await ctx.svc.start(alice, 'flash', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'flash', false);
     expect(s.expiresAt).toBe(expiry(ctx.clock.now(), 1));
     ctx.clock.advance(600); // exactly the next whole second
-    expect(await ctx.svc.get(alice, s.id)).toBeNull();
+    expect(await ctx.svc.sessions.get(alice, s.id)).toBeNull();
   });
 });
 
 describe('conflicts and tenants', () => {
   test('another user of the tenant gets SESSION_CONFLICT naming the holder; nothing changes', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'core_values', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'core_values', false);
     const before = ctx.repo.snapshot();
-    const err = await expectDomainError(ctx.svc.start(bob, 'core_values', false), 'SESSION_CONFLICT');
+    const err = await expectDomainError(ctx.svc.lifecycle.start(bob, 'core_values', false), 'SESSION_CONFLICT');
     expect(err).toBeInstanceOf(DomainError);
     expect(err.details).toEqual({ conflictUserId: 'alice' });
     expect(ctx.repo.snapshot()).toEqual(before);
-    expect((await ctx.svc.get(alice, s.id))!.version).toBe(s.version);
+    expect((await ctx.svc.sessions.get(alice, s.id))!.version).toBe(s.version);
   });
 
   test('a paused session also holds the topic against other users', async () => {
     const ctx = setup();
     await sessionIn(ctx, 'PAUSED');
-    await expectDomainError(ctx.svc.start(bob, 'core_values', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
+    await expectDomainError(ctx.svc.lifecycle.start(bob, 'core_values', false), 'SESSION_CONFLICT', { conflictUserId: 'alice' });
   });
 
   test('other topics stay free', async () => {
     const ctx = setup();
-    await ctx.svc.start(alice, 'core_values', false);
-    const b = await ctx.svc.start(bob, 'purpose', false);
+    await ctx.svc.lifecycle.start(alice, 'core_values', false);
+    const b = await ctx.svc.lifecycle.start(bob, 'purpose', false);
     expect(b.topicId).toBe('purpose');
   });
 
   test('another user of the same tenant cannot read or modify the session by id', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'core_values', false);
+    const s = await ctx.svc.lifecycle.start(alice, 'core_values', false);
     const before = ctx.repo.snapshot();
-    expect(await ctx.svc.get(bob, s.id)).toBeNull();
-    expect(await ctx.svc.getMany(bob, [s.id])).toEqual([null]);
-    await expectDomainError(ctx.svc.pause(bob, s.id), 'NOT_FOUND');
-    await expectDomainError(ctx.svc.complete(bob, s.id), 'NOT_FOUND');
-    await expectDomainError(ctx.svc.sendMessage(bob, s.id, 'hi', null), 'NOT_FOUND');
-    await expectDomainError(ctx.svc.messages(bob, s, { first: null, after: null, last: null, before: null }), 'NOT_FOUND');
+    expect(await ctx.svc.sessions.get(bob, s.id)).toBeNull();
+    expect(await ctx.svc.sessions.getMany(bob, [s.id])).toEqual([null]);
+    await expectDomainError(ctx.svc.lifecycle.pause(bob, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.lifecycle.complete(bob, s.id), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.conversation.sendMessage(bob, s.id, 'hi', null), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.sessions.messages(bob, s, { first: null, after: null, last: null, before: null }), 'NOT_FOUND');
     expect(ctx.repo.snapshot()).toEqual(before);
   });
 
   test('another tenant never conflicts, and its users cannot see or touch the session (even with the same user id)', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'core_values', false);
-    expect(await ctx.svc.check(aliceElsewhere, 'core_values')).toMatchObject({ hasSession: false, conflict: false, conflictUserId: null });
+    const s = await ctx.svc.lifecycle.start(alice, 'core_values', false);
+    expect(await ctx.svc.sessions.check(aliceElsewhere, 'core_values')).toMatchObject({ hasSession: false, conflict: false, conflictUserId: null });
     const before = ctx.repo.snapshot();
-    expect(await ctx.svc.get(aliceElsewhere, s.id)).toBeNull();
-    expect(await ctx.svc.getMany(aliceElsewhere, [s.id])).toEqual([null]);
+    expect(await ctx.svc.sessions.get(aliceElsewhere, s.id)).toBeNull();
+    expect(await ctx.svc.sessions.getMany(aliceElsewhere, [s.id])).toEqual([null]);
     for (const write of [
-      () => ctx.svc.pause(aliceElsewhere, s.id),
-      () => ctx.svc.resume(aliceElsewhere, s.id),
-      () => ctx.svc.complete(aliceElsewhere, s.id),
-      () => ctx.svc.cancel(aliceElsewhere, s.id),
-      () => ctx.svc.sendMessage(aliceElsewhere, s.id, 'hi', 'cm-1'),
-      () => ctx.svc.messages(aliceElsewhere, s, { first: null, after: null, last: null, before: null }),
+      () => ctx.svc.lifecycle.pause(aliceElsewhere, s.id),
+      () => ctx.svc.lifecycle.resume(aliceElsewhere, s.id),
+      () => ctx.svc.lifecycle.complete(aliceElsewhere, s.id),
+      () => ctx.svc.lifecycle.cancel(aliceElsewhere, s.id),
+      () => ctx.svc.conversation.sendMessage(aliceElsewhere, s.id, 'hi', 'cm-1'),
+      () => ctx.svc.sessions.messages(aliceElsewhere, s, { first: null, after: null, last: null, before: null }),
     ]) {
       await expectDomainError(write(), 'NOT_FOUND');
     }
     // Same answer as for an id that does not exist anywhere.
-    await expectDomainError(ctx.svc.pause(aliceElsewhere, UNKNOWN_SESSION_ID), 'NOT_FOUND');
+    await expectDomainError(ctx.svc.lifecycle.pause(aliceElsewhere, UNKNOWN_SESSION_ID), 'NOT_FOUND');
     expect(ctx.repo.snapshot()).toEqual(before);
-    expect((await ctx.svc.mySessions(aliceElsewhere, null, null, null)).sessions).toEqual([]);
+    expect((await ctx.svc.sessions.mySessions(aliceElsewhere, null, null, null)).sessions).toEqual([]);
     // Its own session for the same topic is independent.
-    const other = await ctx.svc.start(aliceElsewhere, 'core_values', false);
+    const other = await ctx.svc.lifecycle.start(aliceElsewhere, 'core_values', false);
     expect(other.id).not.toBe(s.id);
     expect(other.tenantId).toBe('t2');
-    expect((await ctx.svc.check(alice, 'core_values')).sessionId).toBe(s.id);
+    expect((await ctx.svc.sessions.check(alice, 'core_values')).sessionId).toBe(s.id);
   });
 });
 
 describe('startSession input', () => {
   test.each(['no_such_topic', 'CORE_VALUES', '', 'x'.repeat(65), '../core_values'])('unknown topic %p is BAD_USER_INPUT and writes nothing', async (topicId) => {
     const ctx = setup();
-    await expectDomainError(ctx.svc.start(alice, topicId, false), 'BAD_USER_INPUT');
+    await expectDomainError(ctx.svc.lifecycle.start(alice, topicId, false), 'BAD_USER_INPUT');
     expect(ctx.repo.writeCalls()).toBe(0);
     expect(ctx.repo.snapshot().sessions).toEqual({});
   });
@@ -517,9 +517,9 @@ describe('startSession input', () => {
   test('a store outage is reported as the store error, not swallowed', async () => {
     const ctx = setup();
     ctx.repo.failNext('createSession', serviceUnavailable());
-    await expectDomainError(ctx.svc.start(alice, 'goals', false), 'SERVICE_UNAVAILABLE');
+    await expectDomainError(ctx.svc.lifecycle.start(alice, 'goals', false), 'SERVICE_UNAVAILABLE');
     expect(ctx.repo.snapshot().sessions).toEqual({});
-    expect((await ctx.svc.start(alice, 'goals', false)).status).toBe('ACTIVE');
+    expect((await ctx.svc.lifecycle.start(alice, 'goals', false)).status).toBe('ACTIVE');
   });
 });
 
@@ -527,8 +527,8 @@ describe('concurrency', () => {
   test('many users starting one free topic at once: exactly one session, the rest SESSION_CONFLICT', async () => {
     const ctx = setup();
     const users = Array.from({ length: 12 }, (_, i) => ({ tenantId: 't1', userId: `user${i}`, roles: [] }));
-    const results = await Promise.allSettled(users.map((u) => ctx.svc.start(u, 'vision', false)));
-    const won = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<SessionService['start']>>> => r.status === 'fulfilled');
+    const results = await Promise.allSettled(users.map((u) => ctx.svc.lifecycle.start(u, 'vision', false)));
+    const won = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<SessionCapabilities['lifecycle']['start']>>> => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(users.length - 1);
@@ -543,7 +543,7 @@ describe('concurrency', () => {
 
   test('one user starting a topic many times at once gets one session every time', async () => {
     const ctx = setup();
-    const results = await Promise.all(Array.from({ length: 8 }, () => ctx.svc.start(alice, 'vision', false)));
+    const results = await Promise.all(Array.from({ length: 8 }, () => ctx.svc.lifecycle.start(alice, 'vision', false)));
     expect(new Set(results.map((s) => s.id)).size).toBe(1);
     expect(Object.keys(ctx.repo.snapshot().sessions)).toHaveLength(1);
     expect(results.every((s) => s.status === 'ACTIVE')).toBe(true);
@@ -552,22 +552,22 @@ describe('concurrency', () => {
   test('one user resuming a paused session from many tabs at once: one session, ACTIVE, resumed once', async () => {
     const ctx = setup();
     const p = await sessionIn(ctx, 'PAUSED', 'vision');
-    const results = await Promise.all(Array.from({ length: 6 }, () => ctx.svc.start(alice, 'vision', false)));
+    const results = await Promise.all(Array.from({ length: 6 }, () => ctx.svc.lifecycle.start(alice, 'vision', false)));
     expect(new Set(results.map((s) => s.id))).toEqual(new Set([p.id]));
-    const stored = (await ctx.svc.get(alice, p.id))!;
+    const stored = (await ctx.svc.sessions.get(alice, p.id))!;
     expect(stored).toMatchObject({ status: 'ACTIVE', version: p.version + 1 });
   });
 
   test('one user restarting from several tabs at once: every call gets the one new session, still ACTIVE', async () => {
     // A double-clicked "restart" must not hand a caller a session that a sibling call has already abandoned.
     const ctx = setup();
-    const old = await ctx.svc.start(alice, 'goals', false);
-    const results = await Promise.all(Array.from({ length: 3 }, () => ctx.svc.start(alice, 'goals', true)));
-    const live = (await ctx.svc.check(alice, 'goals')).sessionId;
+    const old = await ctx.svc.lifecycle.start(alice, 'goals', false);
+    const results = await Promise.all(Array.from({ length: 3 }, () => ctx.svc.lifecycle.start(alice, 'goals', true)));
+    const live = (await ctx.svc.sessions.check(alice, 'goals')).sessionId;
     expect(live).not.toBe(old.id);
     for (const r of results) {
       expect(r.id).toBe(live);
-      expect((await ctx.svc.get(alice, r.id))!.status).toBe('ACTIVE');
+      expect((await ctx.svc.sessions.get(alice, r.id))!.status).toBe('ACTIVE');
     }
     const stored = Object.values(ctx.repo.snapshot().sessions).map((s) => s.status).sort();
     expect(stored).toEqual(['ABANDONED', 'ACTIVE']);
@@ -575,18 +575,18 @@ describe('concurrency', () => {
 
   test('a pause that loses a race to a complete re-reads and reports SESSION_NOT_LIVE', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'goals', false);
-    ctx.repo.beforeNext('updateSession', () => ctx.svc.complete(alice, s.id));
-    await expectDomainError(ctx.svc.pause(alice, s.id), 'SESSION_NOT_LIVE');
-    expect((await ctx.svc.get(alice, s.id))!.status).toBe('COMPLETED');
-    expect(await ctx.svc.check(alice, 'goals')).toMatchObject({ hasSession: false });
+    const s = await ctx.svc.lifecycle.start(alice, 'goals', false);
+    ctx.repo.beforeNext('updateSession', () => ctx.svc.lifecycle.complete(alice, s.id));
+    await expectDomainError(ctx.svc.lifecycle.pause(alice, s.id), 'SESSION_NOT_LIVE');
+    expect((await ctx.svc.sessions.get(alice, s.id))!.status).toBe('COMPLETED');
+    expect(await ctx.svc.sessions.check(alice, 'goals')).toMatchObject({ hasSession: false });
   });
 
   test('a pause that loses a race to a message retries on the fresh version', async () => {
     const ctx = setup();
-    const s = await ctx.svc.start(alice, 'goals', false);
-    ctx.repo.beforeNext('updateSession', () => ctx.svc.sendMessage(alice, s.id, 'one more thing', null));
-    const p = await ctx.svc.pause(alice, s.id);
+    const s = await ctx.svc.lifecycle.start(alice, 'goals', false);
+    ctx.repo.beforeNext('updateSession', () => ctx.svc.conversation.sendMessage(alice, s.id, 'one more thing', null));
+    const p = await ctx.svc.lifecycle.pause(alice, s.id);
     // The message is one versioned write (its reply is counted without a version), then the pause.
     expect(p).toMatchObject({ status: 'PAUSED', messageCount: 3, version: s.version + 2 });
   });

@@ -1,7 +1,8 @@
 import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/schema';
 import { depthLimit } from '../../src/graphql/depth-limit';
-import { ConfigError, DEFAULT_COACH_TIMEOUT_MS, DEFAULT_MAX_QUERY_COST, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config';
+import { DEFAULT_COACH_TIMEOUT_MS, DEFAULT_MAX_QUERY_COST } from '../../src/defaults';
 import { CoachTimeoutError, withCoachTimeout } from '../../src/coach/timeout';
 import { createDynamoClient } from '../../src/store/client';
 

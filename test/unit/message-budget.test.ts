@@ -7,12 +7,12 @@ const big = (i: number) => `${i}:`.padEnd(4000, '語');
 
 test('a page of 100 stops at the budget with more on its far side; paging on either way returns every message once', async () => {
   const ctx = setup();
-  const session = await ctx.svc.start(alice, 'goals', false);
-  for (let i = 0; i < 60; i++) await ctx.svc.sendMessage(alice, session.id, big(i), null);
-  const view = (await ctx.svc.get(alice, session.id))!;
+  const session = await ctx.svc.lifecycle.start(alice, 'goals', false);
+  for (let i = 0; i < 60; i++) await ctx.svc.conversation.sendMessage(alice, session.id, big(i), null);
+  const view = (await ctx.svc.sessions.get(alice, session.id))!;
   const total = view.messageCount;
   const page = (args: { first?: number; after?: number; last?: number; before?: number }) =>
-    ctx.svc.messages(alice, view, { first: args.first ?? null, after: args.after ?? null, last: args.last ?? null, before: args.before ?? null });
+    ctx.svc.sessions.messages(alice, view, { first: args.first ?? null, after: args.after ?? null, last: args.last ?? null, before: args.before ?? null });
 
   const first = await page({ first: 100 });
   expect(first.messages.length).toBeLessThan(100);

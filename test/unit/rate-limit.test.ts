@@ -1,4 +1,5 @@
-import { RATE_LIMIT_DEFAULTS, RateLimitConfig } from '../../src/config';
+import { RateLimitConfig } from '../../src/config';
+import { RATE_LIMIT_DEFAULTS } from '../../src/defaults';
 import { addressKey, RateLimiter } from '../../src/http/rate-limit';
 import { TokenBuckets } from '../../src/http/token-buckets';
 import { FakeClock } from '../support/clock';

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the fake client reads and answers the SDK's untyped command inputs */
 /**
  * The table-I/O module (src/store/table-io.ts) against a fake DocumentClient: no I/O.
  * Batch limits, retries of unprocessed keys with backoff (and an error, never silence,
@@ -113,7 +114,7 @@ describe('batchWrite', () => {
 });
 
 describe('transact', () => {
-  const cancelled = (reasons: { Code: string; Item?: Record<string, unknown> }[]) => () => {
+  const cancelled = (reasons: { Code: string; Item?: Record<string, any> }[]) => () => {
     throw new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: reasons as never });
   };
   const tx = transaction<'a' | 'b' | 'c'>({

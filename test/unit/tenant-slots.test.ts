@@ -1,10 +1,9 @@
+import { capabilities } from '../support/capabilities';
 import { Coach, CoachTurn } from '../../src/coach/port';
 import { CoachBusyError, TenantSlots, tenantBoundCoach, WAITING_PER_SLOT } from '../../src/coach/tenant-slots';
 import { withCoachTimeout } from '../../src/coach/timeout';
 import { Session } from '../../src/domain/session';
 import { topic } from '../coach/fixtures';
-import { silentLogger } from '../../src/logger';
-import { SessionService } from '../../src/sessions/session-service';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { FakeClock } from '../support/clock';
@@ -195,18 +194,18 @@ test('through the service: a send over its tenant\'s bound is COACH_UNAVAILABLE 
   };
   const repo = new MemorySessionRepository();
   const coach = tenantBoundCoach(slow, new TenantSlots({ perTenant: 1, waitMs: 0 }));
-  const svc = new SessionService(repo, new TopicCatalog([...BUILTIN_TOPICS, FOCUS]), coach, new FakeClock(), silentLogger);
-  const aliceSession = await svc.start(alice, 'focus', false);
-  const bobSession = await svc.start(bob, 'goals', false);
-  const elsewhere = await svc.start(aliceElsewhere, 'focus', false);
+  const svc = capabilities(repo, new TopicCatalog([...BUILTIN_TOPICS, FOCUS]), { coach: coach, clock: new FakeClock() });
+  const aliceSession = await svc.lifecycle.start(alice, 'focus', false);
+  const bobSession = await svc.lifecycle.start(bob, 'goals', false);
+  const elsewhere = await svc.lifecycle.start(aliceElsewhere, 'focus', false);
 
-  const aliceSend = svc.sendMessage(alice, aliceSession.id, 'This takes the model a while.', null);
+  const aliceSend = svc.conversation.sendMessage(alice, aliceSession.id, 'This takes the model a while.', null);
   await settled();
-  await expectDomainError(svc.sendMessage(bob, bobSession.id, 'Me too, same tenant.', null), 'COACH_UNAVAILABLE');
-  const bobView = await svc.get(bob, bobSession.id);
+  await expectDomainError(svc.conversation.sendMessage(bob, bobSession.id, 'Me too, same tenant.', null), 'COACH_UNAVAILABLE');
+  const bobView = await svc.sessions.get(bob, bobSession.id);
   expect(bobView?.messageCount).toBe(2); // the opening and bob's message, kept; no reply
   // Another tenant is not held up by t1's running call.
-  await expect(svc.sendMessage(aliceElsewhere, elsewhere.id, 'Another company.', null)).resolves.toMatchObject({ reply: { role: 'ASSISTANT' } });
+  await expect(svc.conversation.sendMessage(aliceElsewhere, elsewhere.id, 'Another company.', null)).resolves.toMatchObject({ reply: { role: 'ASSISTANT' } });
   letGo();
   await expect(aliceSend).resolves.toMatchObject({ reply: { role: 'ASSISTANT' } });
 });

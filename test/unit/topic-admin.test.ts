@@ -1,3 +1,4 @@
+import { capabilities } from '../support/capabilities';
 /**
  * Topic administration with in-memory repositories: tenant catalogues (defaults merged with
  * a tenant's items, cached), the admin service's validation, and what archive and a changed
@@ -6,8 +7,6 @@
  */
 import { serviceUnavailable } from '../../src/domain/errors';
 import { Viewer } from '../../src/domain/viewer';
-import { silentLogger } from '../../src/logger';
-import { SessionService } from '../../src/sessions/session-service';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { TenantTopics } from '../../src/topics/tenant-topics';
 import { TopicAdminService } from '../../src/topics/topic-admin-service';
@@ -27,7 +26,7 @@ function stack(cacheMs = 30_000) {
   const tenantTopics = new TenantTopics(new TopicCatalog([FOCUS, LINGER]), topicRepo, { cacheMs, now: () => mono });
   const topicAdmin = new TopicAdminService(tenantTopics, topicRepo, clock);
   const repo = new MemorySessionRepository();
-  const svc = new SessionService(repo, tenantTopics, new FakeCoach(), clock, silentLogger);
+  const svc = capabilities(repo, tenantTopics, { coach: new FakeCoach(), clock: clock });
   return { topicRepo, tenantTopics, topicAdmin, svc, repo, clock, tick: (ms: number) => (mono += ms) };
 }
 
@@ -186,46 +185,46 @@ describe('TopicAdminService', () => {
 describe('sessions of administered topics', () => {
   test('archive blocks new sessions; a live one continues (resume, message, complete); unarchive reopens', async () => {
     const { topicAdmin, svc } = stack();
-    const live = await svc.start(alice, 'focus', false);
+    const live = await svc.lifecycle.start(alice, 'focus', false);
     await topicAdmin.archive(admin, 'focus', true);
     const bobT1: Viewer = { tenantId: 't1', userId: 'bob', roles: [] };
     // Alice still holds it: the usual conflict for others.
-    await expectDomainError(svc.start(bobT1, 'focus', false), 'SESSION_CONFLICT');
+    await expectDomainError(svc.lifecycle.start(bobT1, 'focus', false), 'SESSION_CONFLICT');
     // The holder's own startSession resumes their live session; a restart would be a new one.
-    expect((await svc.start(alice, 'focus', false)).id).toBe(live.id);
-    await expectDomainError(svc.start(alice, 'focus', true), 'BAD_USER_INPUT');
-    await svc.pause(alice, live.id);
-    await svc.resume(alice, live.id);
-    await svc.sendMessage(alice, live.id, 'Still here.', null);
-    expect((await svc.complete(alice, live.id)).status).toBe('COMPLETED');
-    const err = await expectDomainError(svc.start(bobT1, 'focus', false), 'BAD_USER_INPUT', { argumentName: 'topicId' });
+    expect((await svc.lifecycle.start(alice, 'focus', false)).id).toBe(live.id);
+    await expectDomainError(svc.lifecycle.start(alice, 'focus', true), 'BAD_USER_INPUT');
+    await svc.lifecycle.pause(alice, live.id);
+    await svc.lifecycle.resume(alice, live.id);
+    await svc.conversation.sendMessage(alice, live.id, 'Still here.', null);
+    expect((await svc.lifecycle.complete(alice, live.id)).status).toBe('COMPLETED');
+    const err = await expectDomainError(svc.lifecycle.start(bobT1, 'focus', false), 'BAD_USER_INPUT', { argumentName: 'topicId' });
     expect(err.message).toMatch(/archived/);
     // Another tenant is unaffected.
-    expect((await svc.start(carol, 'focus', false)).status).toBe('ACTIVE');
+    expect((await svc.lifecycle.start(carol, 'focus', false)).status).toBe('ACTIVE');
     await topicAdmin.archive(admin, 'focus', false);
-    expect((await svc.start(bobT1, 'focus', false)).status).toBe('ACTIVE');
+    expect((await svc.lifecycle.start(bobT1, 'focus', false)).status).toBe('ACTIVE');
   });
 
   test("a changed TTL applies from the session's next write", async () => {
     const { topicAdmin, svc, clock } = stack();
-    const s = await svc.start(alice, 'focus', false);
+    const s = await svc.lifecycle.start(alice, 'focus', false);
     expect(s.expiresAt).toBe(expiry(clock.now(), FOCUS.settings.activeTtlSeconds));
     await topicAdmin.update(admin, 'focus', { activeTtlSeconds: 86_400, terminalTtlSeconds: 5_000 });
     // Not rewritten by the change itself.
-    expect((await svc.get(alice, s.id))!.expiresAt).toBe(s.expiresAt);
+    expect((await svc.sessions.get(alice, s.id))!.expiresAt).toBe(s.expiresAt);
     clock.advance(MINUTE);
-    const sent = await svc.sendMessage(alice, s.id, 'Hello.', null);
+    const sent = await svc.conversation.sendMessage(alice, s.id, 'Hello.', null);
     expect(sent.session.expiresAt).toBe(expiry(clock.now(), 86_400));
     clock.advance(MINUTE);
-    const done = await svc.cancel(alice, s.id);
+    const done = await svc.lifecycle.cancel(alice, s.id);
     expect(done.expiresAt).toBe(expiry(clock.now(), 5_000));
   });
 
   test('a tenant topic starts sessions with its own opening and settings; others cannot start it', async () => {
     const { topicAdmin, svc, clock } = stack();
     await topicAdmin.create(admin, { id: 'custom', name: 'Custom', openingMessage: 'Hi custom.', activeTtlSeconds: 90, maxTurns: 2 });
-    const s = await svc.start(alice, 'custom', false);
+    const s = await svc.lifecycle.start(alice, 'custom', false);
     expect(s).toMatchObject({ topicId: 'custom', maxTurns: 2, expiresAt: expiry(clock.now(), 90) });
-    await expectDomainError(svc.start(carol, 'custom', false), 'BAD_USER_INPUT', { argumentName: 'topicId' });
+    await expectDomainError(svc.lifecycle.start(carol, 'custom', false), 'BAD_USER_INPUT', { argumentName: 'topicId' });
   });
 });

@@ -1,10 +1,8 @@
+import { capabilities } from '../support/capabilities';
 // The conversation write path (issue #10) on the in-memory repository: reply threading, the
 // coach's view bounded by the message it answers, contention (the per-session queue, lost
 // races) ending in SESSION_BUSY and never an internal error, and a reused clientMessageId.
-import { silentLogger } from '../../src/logger';
-import { SessionService } from '../../src/sessions/session-service';
-import { DEFAULT_LIMITS } from '../../src/sessions/service-context';
-import { SessionQueue } from '../../src/sessions/session-queue';
+import { SessionQueue } from '../../src/sessions/concurrency';
 import { StaleSessionError } from '../../src/sessions/repository';
 import { TopicCatalog } from '../../src/topics/catalog';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
@@ -14,7 +12,7 @@ import { alice, expectDomainError, FakeCoach, FOCUS, setup } from './fixtures';
 
 async function started() {
   const ctx = setup();
-  const session = await ctx.svc.start(alice, 'focus', false);
+  const session = await ctx.svc.lifecycle.start(alice, 'focus', false);
   return { ...ctx, session };
 }
 
@@ -22,17 +20,17 @@ describe('threading', () => {
   test('two failed messages retried in the other order: each reply follows and names its own message; the coach saw up to it only', async () => {
     const ctx = await started();
     ctx.coach.failNextReply().failNextReply();
-    await expectDomainError(ctx.svc.sendMessage(alice, ctx.session.id, 'Message A', 'a'), 'COACH_UNAVAILABLE');
-    await expectDomainError(ctx.svc.sendMessage(alice, ctx.session.id, 'Message B', 'b'), 'COACH_UNAVAILABLE');
+    await expectDomainError(ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Message A', 'a'), 'COACH_UNAVAILABLE');
+    await expectDomainError(ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Message B', 'b'), 'COACH_UNAVAILABLE');
     ctx.coach.peekRecent = 20;
 
-    const b = await ctx.svc.sendMessage(alice, ctx.session.id, 'Message B', 'b');
+    const b = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Message B', 'b');
     expect(b.message.seq).toBe(4);
     expect(b.reply).toMatchObject({ seq: 5, replyTo: 4, clientMessageId: 'b' });
     expect(ctx.coach.recentSeen).toEqual([1, 2, 4]); // A (2) came before B: it is history; nothing after B
     expect(ctx.coach.lastTurn!.userMessage.content).toBe('Message B');
 
-    const a = await ctx.svc.sendMessage(alice, ctx.session.id, 'Message A', 'a');
+    const a = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Message A', 'a');
     expect(a.message.seq).toBe(2);
     expect(a.reply).toMatchObject({ seq: 3, replyTo: 2, clientMessageId: 'a' });
     // The request for A's retry ends with A: neither B nor B's reply is in it.
@@ -47,14 +45,14 @@ describe('threading', () => {
       [4, 'USER', null],
       [5, 'ASSISTANT', 4],
     ]);
-    expect((await ctx.svc.get(alice, ctx.session.id))!.messageCount).toBe(5);
+    expect((await ctx.svc.sessions.get(alice, ctx.session.id))!.messageCount).toBe(5);
   });
 
   test('a reply that raced another call for the same message is stored once; the loser returns the winner\'s', async () => {
     const ctx = await started();
     const [x, y] = await Promise.all([
-      ctx.svc.sendMessage(alice, ctx.session.id, 'Same words', 'dup'),
-      ctx.svc.sendMessage(alice, ctx.session.id, 'Same words', 'dup'),
+      ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Same words', 'dup'),
+      ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Same words', 'dup'),
     ]);
     expect(y.reply).toEqual(x.reply);
     expect(ctx.repo.storedMessages('t1', ctx.session.id)).toHaveLength(3);
@@ -64,17 +62,17 @@ describe('threading', () => {
 describe('a reused clientMessageId', () => {
   test('with other content is BAD_USER_INPUT and stores nothing, the coach not asked; with the same content it replays', async () => {
     const ctx = await started();
-    const first = await ctx.svc.sendMessage(alice, ctx.session.id, 'I want to run a marathon', 'k-1');
+    const first = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'I want to run a marathon', 'k-1');
     const before = ctx.repo.snapshot();
     const calls = ctx.coach.replyCalls;
-    const e = await expectDomainError(ctx.svc.sendMessage(alice, ctx.session.id, 'Something else', 'k-1'), 'BAD_USER_INPUT', {
+    const e = await expectDomainError(ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Something else', 'k-1'), 'BAD_USER_INPUT', {
       argumentName: 'clientMessageId',
     });
     expect(e.message).toMatch(/already used/);
-    await expectDomainError(ctx.svc.postMessage(alice, ctx.session.id, 'Something else', 'k-1'), 'BAD_USER_INPUT');
+    await expectDomainError(ctx.svc.conversation.postMessage(alice, ctx.session.id, 'Something else', 'k-1'), 'BAD_USER_INPUT');
     expect(ctx.repo.snapshot()).toEqual(before);
     expect(ctx.coach.replyCalls).toBe(calls);
-    const again = await ctx.svc.sendMessage(alice, ctx.session.id, 'I want to run a marathon', 'k-1');
+    const again = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'I want to run a marathon', 'k-1');
     expect([again.message, again.reply]).toEqual([first.message, first.reply]);
   });
 });
@@ -84,17 +82,17 @@ describe('contention', () => {
     const repo = new MemorySessionRepository();
     const clock = new FakeClock();
     const coach = new FakeCoach();
-    const svc = new SessionService(repo, new TopicCatalog([...BUILTIN_TOPICS, FOCUS]), coach, clock, silentLogger, {
-      ...DEFAULT_LIMITS,
+    const svc = capabilities(repo, new TopicCatalog([...BUILTIN_TOPICS, FOCUS]), { coach: coach, clock: clock, limits: {
+      ...{},
       sessionQueue: { maxWaitingPerSession, maxWaitingTotal: 1000 },
-    });
+    } });
     return { repo, clock, coach, svc };
   }
 
   test('one process writes a burst of sends to one session in turn; past the queue bound, SESSION_BUSY with nothing stored', async () => {
     const ctx = withQueue(3);
-    const s = await ctx.svc.start(alice, 'focus', false);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => ctx.svc.sendMessage(alice, s.id, `Burst ${i}`, `burst-${i}`)));
+    const s = await ctx.svc.lifecycle.start(alice, 'focus', false);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => ctx.svc.conversation.sendMessage(alice, s.id, `Burst ${i}`, `burst-${i}`)));
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
     // The first runs, three wait; the rest are refused at once.
@@ -114,7 +112,7 @@ describe('contention', () => {
     const ctx = await started();
     const before = ctx.repo.snapshot();
     for (let i = 0; i < 12; i++) ctx.repo.failNext('appendMessage', new StaleSessionError(ctx.session.id));
-    const e = await expectDomainError(ctx.svc.sendMessage(alice, ctx.session.id, 'Busy?', 'busy-1'), 'SESSION_BUSY');
+    const e = await expectDomainError(ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Busy?', 'busy-1'), 'SESSION_BUSY');
     expect(e.details).toMatchObject({ messageStored: false });
     expect(e.message).toMatch(/nothing was stored/);
     expect(ctx.repo.snapshot()).toEqual(before);
@@ -124,21 +122,21 @@ describe('contention', () => {
   test('the message stored but the reply losing every race: SESSION_BUSY saying so; the retry completes the turn, storing the message once', async () => {
     const ctx = await started();
     for (let i = 0; i < 12; i++) ctx.repo.failNext('appendReply', new StaleSessionError(ctx.session.id));
-    const e = await expectDomainError(ctx.svc.sendMessage(alice, ctx.session.id, 'Stored?', 'kept-1'), 'SESSION_BUSY');
+    const e = await expectDomainError(ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Stored?', 'kept-1'), 'SESSION_BUSY');
     expect(e.details).toMatchObject({ messageStored: true, retryAfterMs: expect.any(Number) });
     expect(e.message).toMatch(/message was saved/);
     expect(ctx.repo.storedMessages('t1', ctx.session.id).map((m) => m.content)).toEqual([FOCUS.openingMessage, 'Stored?']);
-    const done = await ctx.svc.sendMessage(alice, ctx.session.id, 'Stored?', 'kept-1');
+    const done = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Stored?', 'kept-1');
     expect(done.message.seq).toBe(2);
     expect(done.reply).toMatchObject({ seq: 3, replyTo: 2 });
     expect(ctx.repo.storedMessages('t1', ctx.session.id).filter((m) => m.role === 'USER')).toHaveLength(1);
-    expect((await ctx.svc.get(alice, ctx.session.id))!.messageCount).toBe(3);
+    expect((await ctx.svc.sessions.get(alice, ctx.session.id))!.messageCount).toBe(3);
   });
 
   test('lifecycle writes that keep losing races end in SESSION_BUSY too, never an internal error', async () => {
     const ctx = await started();
     for (let i = 0; i < 12; i++) ctx.repo.failNext('updateSession', new StaleSessionError(ctx.session.id));
-    await expectDomainError(ctx.svc.pause(alice, ctx.session.id), 'SESSION_BUSY', { messageStored: false });
+    await expectDomainError(ctx.svc.lifecycle.pause(alice, ctx.session.id), 'SESSION_BUSY', { messageStored: false });
   });
 });
 

@@ -1,20 +1,20 @@
 import { sessionBusy } from '../domain/errors';
 import { isLive, Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
-import { CoachGateway } from './coach-gateway';
-import { DuplicateReplyError } from './repository';
-import { busyRetryAfterMs, retryOnStale } from './retry';
-import { ServiceContext } from './service-context';
-
-/** WELCOME_BACK_WAIT_MS: how long a resume waits for the coach's welcome back before answering without it. */
-export const DEFAULT_WELCOME_BACK_WAIT_MS = 2000;
+import { CoachGateway } from '../coach/gateway';
+import { DuplicateReplyError, SessionRepository } from '../sessions/repository';
+import type { Clock } from '../domain/clock';
+import type { SessionLimits } from '../defaults';
+import type { Logger } from '../logger';
+import type { BackgroundWork } from '../sessions/background';
+import { busyRetryAfterMs, retryOnStale } from '../sessions/concurrency';
 
 /** A welcome back still on its way when the wait ran out. */
 export const LATE = Symbol('late');
 
 /**
  * The welcome back of a resume after idle, with a bounded wait. A resume asks the coach
- * once (coach-gateway.ts bounds the call itself at 10 s), waits at most WELCOME_BACK_WAIT_MS,
+ * once (src/coach/gateway.ts bounds the call itself at 10 s), waits at most WELCOME_BACK_WAIT_MS,
  * and then either stores the text with the resume in one write (lifecycle.ts), or resumes
  * at once, keeping the next seq for the welcome back, which this process stores there when
  * it arrives: like a reply, into its own seq without a version, so it never races the
@@ -25,18 +25,24 @@ export const LATE = Symbol('late');
  */
 export class WelcomeBacks {
   constructor(
-    private readonly ctx: ServiceContext,
-    private readonly coach: CoachGateway,
+    private readonly deps: {
+      repo: SessionRepository;
+      coach: CoachGateway;
+      clock: Clock;
+      log: Logger;
+      background: BackgroundWork;
+      limits: Pick<SessionLimits, 'welcomeBackWaitMs'>;
+    },
   ) {}
 
   /** Asks the coach (resolves to null when it failed or timed out; never rejects). */
   ask(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
-    return this.coach.welcomeBack(topic, session, idleMs);
+    return this.deps.coach.welcomeBack(topic, session, idleMs);
   }
 
   /** The welcome back if it is there within the wait, else LATE. */
   within(pending: Promise<string | null>): Promise<string | null | typeof LATE> {
-    const ms = this.ctx.limits.welcomeBackWaitMs ?? DEFAULT_WELCOME_BACK_WAIT_MS;
+    const ms = this.deps.limits.welcomeBackWaitMs;
     // 0: never wait, not even for a coach that answers within the same tick of the timers.
     if (ms === 0) return Promise.resolve(LATE);
     let timer: NodeJS.Timeout | undefined;
@@ -49,7 +55,7 @@ export class WelcomeBacks {
 
   /** After a resume that kept `seq` for it (`resumed`: the session as written): stores the welcome back when it comes. */
   deliverLater(resumed: Session, seq: number, pending: Promise<string | null>): void {
-    this.ctx.background.run('late welcome back', { sessionId: resumed.id }, async () => {
+    this.deps.background.run('late welcome back', { sessionId: resumed.id }, async () => {
       const text = await pending;
       // The coach failed or gave up (logged by the gateway): the kept seq stays empty, like a failed reply's.
       if (text !== null) await this.store(resumed, seq, text);
@@ -60,9 +66,9 @@ export class WelcomeBacks {
     let session = resumed;
     await retryOnStale(
       async (attempt) => {
-        const now = this.ctx.clock.now();
+        const now = this.deps.clock.now();
         if (attempt > 0) {
-          const fresh = await this.ctx.repo.getSession(resumed.tenantId, resumed.id, now);
+          const fresh = await this.deps.repo.getSession(resumed.tenantId, resumed.id, now);
           // Ended, expired or transferred since the resume: nothing follows.
           if (!fresh || !isLive(fresh.status) || fresh.userId !== resumed.userId) return;
           session = fresh;
@@ -70,13 +76,13 @@ export class WelcomeBacks {
         const message: Message = { sessionId: resumed.id, seq, role: 'ASSISTANT', content, createdAt: now };
         try {
           // Live and unexpired are the write's own conditions (a StaleSessionError here reads again).
-          await this.ctx.repo.appendReply(session, message, now);
+          await this.deps.repo.appendReply(session, message, now);
         } catch (e) {
           if (!(e instanceof DuplicateReplyError)) throw e;
         }
       },
       () => {
-        this.ctx.log.warn('late welcome back not stored: the session kept changing', { sessionId: resumed.id });
+        this.deps.log.warn('late welcome back not stored: the session kept changing', { sessionId: resumed.id });
         return sessionBusy(busyRetryAfterMs());
       },
     );

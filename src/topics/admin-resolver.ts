@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { ADMIN_ROLE } from '../auth';
-import { Context } from '../context';
-import { toGqlTopic } from '../mappers';
-import { TopicInput, TopicUpdateInput } from '../topic-admin-types';
-import { Topic } from '../types';
+import { ADMIN_ROLE } from '../graphql/auth';
+import { Context } from '../graphql/context';
+import { toGqlTopic } from '../graphql/mappers';
+import { TopicInput, TopicUpdateInput } from './admin-types';
+import { Topic } from '../graphql/types';
 
 /**
  * Topic administration (docs/administration.md): the `admin` role only (FORBIDDEN

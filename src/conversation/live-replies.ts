@@ -1,5 +1,5 @@
 import type { Message } from '../domain/session';
-import type { SessionView } from './session-view';
+import type { SessionView } from '../sessions/session-view';
 
 /** How a reply in progress ended: the turn's result, or the error its producer got. */
 export type LiveOutcome<R> = { ok: true; result: R } | { ok: false; error: unknown };

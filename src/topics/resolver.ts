@@ -1,10 +1,10 @@
 import { Arg, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { ADMIN_ROLE, isAdmin, requireRoles } from '../auth';
-import { Context } from '../context';
-import { toGqlTopic, toGqlTopicResult } from '../mappers';
-import { TopicResult } from '../user-data-types';
-import { Topic, TopicStatus } from '../types';
+import { ADMIN_ROLE, isAdmin, requireRoles } from '../graphql/auth';
+import { Context } from '../graphql/context';
+import { toGqlTopic, toGqlTopicResult } from '../graphql/mappers';
+import { TopicResult } from '../user-data/types';
+import { Topic, TopicStatus } from '../graphql/types';
 
 /** Of these topics, those the caller has a live (ACTIVE or PAUSED) session of; none when that cannot be read. */
 async function liveTopics(ctx: Context, topicIds: readonly string[]): Promise<ReadonlySet<string>> {

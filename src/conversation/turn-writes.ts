@@ -2,11 +2,10 @@ import { maxTurnsReached, sessionBusy, sessionNotLive } from '../domain/errors';
 import { assertActive, isLive, lastSeqOf, Message, Session } from '../domain/session';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
-import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError } from './repository';
-import { busyRetryAfterMs, retryOnStale } from './retry';
-import { ServiceContext, withMessage } from './service-context';
-import { SessionQueue } from './session-queue';
-import { topicOf } from './session-view';
+import type { Clock } from '../domain/clock';
+import { busyRetryAfterMs, retryOnStale, SessionQueue } from '../sessions/concurrency';
+import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError, SessionRepository } from '../sessions/repository';
+import { ownSession, topicOf, withMessage } from '../sessions/session-view';
 
 export type Appended = { session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } };
 
@@ -28,7 +27,7 @@ export const isReplyTo = (reply: Message, message: Pick<Message, 'seq'>) => repl
  */
 export class TurnWrites {
   constructor(
-    private readonly ctx: ServiceContext,
+    private readonly deps: { repo: SessionRepository; clock: Clock },
     private readonly queue: SessionQueue,
   ) {}
 
@@ -36,13 +35,13 @@ export class TurnWrites {
   appendUserMessage(viewer: Viewer, sessionId: string, content: string, clientMessageId: string | null, catalog: TopicCatalog): Promise<Appended> {
     return this.queue.run(queueKey(viewer, sessionId), () =>
       retryOnStale(async () => {
-        const now = this.ctx.clock.now();
-        const session = await this.ctx.owned(viewer, sessionId, now);
+        const now = this.deps.clock.now();
+        const session = await ownSession(this.deps.repo, viewer, sessionId, now);
         const maxTurns = topicOf(catalog, session).settings.maxTurns ?? null;
         const turns = session.turnCount ?? 0;
         const exhausted = maxTurns !== null && turns >= maxTurns;
         if (clientMessageId && (session.status !== 'ACTIVE' || exhausted)) {
-          const record = await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
+          const record = await this.deps.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
           if (record) return { duplicate: { session, record } };
         }
         assertActive(session);
@@ -53,7 +52,7 @@ export class TurnWrites {
         // seq + 1 is the reply's.
         const next: Session = { ...withMessage(session, 'ACTIVE', now, catalog), turnCount: turns + 1, lastSeq: seq + 1 };
         try {
-          await this.ctx.repo.appendMessage(session, next, message, clientMessageId, now);
+          await this.deps.repo.appendMessage(session, next, message, clientMessageId, now);
           return { session: next, message };
         } catch (e) {
           if (e instanceof DuplicateClientMessageError) return { duplicate: { session, record: e.record } };
@@ -72,15 +71,15 @@ export class TurnWrites {
     let session = afterUser;
     return retryOnStale(
       async (attempt) => {
-        const now = this.ctx.clock.now();
+        const now = this.deps.clock.now();
         if (attempt > 0) {
-          session = await this.ctx.owned(viewer, session.id, now);
+          session = await ownSession(this.deps.repo, viewer, session.id, now);
           // Ended between the user's message and the reply: nothing may follow the end.
           if (!isLive(session.status)) throw sessionNotLive(session.status);
         }
         const reply = replyMessage(message, content, message.seq + 1, now);
         try {
-          await this.ctx.repo.appendReply(session, reply, now);
+          await this.deps.repo.appendReply(session, reply, now);
           return { session: { ...session, messageCount: session.messageCount + 1, updatedAt: now }, reply };
         } catch (e) {
           if (!(e instanceof DuplicateReplyError)) throw e;
@@ -97,18 +96,18 @@ export class TurnWrites {
   private appendLateReply(viewer: Viewer, message: Message, content: string): Promise<StoredReply> {
     return this.queue.run(queueKey(viewer, message.sessionId), () =>
       retryOnStale(async () => {
-        const now = this.ctx.clock.now();
-        const session = await this.ctx.owned(viewer, message.sessionId, now);
+        const now = this.deps.clock.now();
+        const session = await ownSession(this.deps.repo, viewer, message.sessionId, now);
         if (!isLive(session.status)) throw sessionNotLive(session.status);
         const reply = replyMessage(message, content, lastSeqOf(session) + 1, now);
         const next: Session = { ...session, messageCount: session.messageCount + 1, lastSeq: reply.seq, updatedAt: now, version: session.version + 1 };
         try {
-          await this.ctx.repo.appendMessage(session, next, reply, message.clientMessageId ?? null, now);
+          await this.deps.repo.appendMessage(session, next, reply, message.clientMessageId ?? null, now);
           return { session: next, reply };
         } catch (e) {
           // Recorded meanwhile by a racing call: its reply is the one.
           if (!(e instanceof DuplicateClientMessageError) || e.record.replySeq === null) throw e;
-          const [stored] = await this.ctx.repo.getMessages(viewer.tenantId, session.id, [e.record.replySeq], now);
+          const [stored] = await this.deps.repo.getMessages(viewer.tenantId, session.id, [e.record.replySeq], now);
           if (!stored) throw e;
           return { session, reply: stored };
         }

@@ -1,6 +1,6 @@
 import { Field } from 'type-graphql';
-import { ObjectType } from './object-type';
-import { CoachingSession, Message } from './types';
+import { ObjectType } from '../graphql/object-type';
+import { CoachingSession, Message } from '../graphql/types';
 
 /** One event of sendMessageStream (docs/streaming.md): exactly one of message, delta or reply is set. */
 @ObjectType({ description: 'One event of sendMessageStream: first `message`, then `delta` pieces, then `reply`' })

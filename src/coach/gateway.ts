@@ -2,11 +2,14 @@ import { coachUnavailable, DomainError } from '../domain/errors';
 import { validateResult } from '../domain/result-schema';
 import { lastSeqOf, Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
-import { Coach } from '../coach/port';
-import { replyPieces, trimmedPieces } from '../coach/stream';
-import { CoachTimeoutError, withCoachTimeout } from '../coach/timeout';
-import { ServiceContext } from './service-context';
-import { listVisibleMessages } from './visible-messages';
+import { Coach } from './port';
+import { replyPieces, trimmedPieces } from './stream';
+import { CoachTimeoutError, withCoachTimeout } from './timeout';
+import { listVisibleMessages } from '../sessions/visible-messages';
+import type { Clock } from '../domain/clock';
+import type { SessionLimits } from '../defaults';
+import type { Logger } from '../logger';
+import type { SessionRepository } from '../sessions/repository';
 
 /** The conversation completeSession hands the coach for extraction: at most this many newest messages. */
 export const RESULT_MESSAGES = 200;
@@ -23,6 +26,13 @@ export interface Extraction {
   resultError: string | null;
 }
 
+export interface GatewayDeps {
+  repo: Pick<SessionRepository, 'listMessages'>;
+  clock: Clock;
+  log: Logger;
+  limits: Pick<SessionLimits, 'coachTimeoutMs' | 'maxMessageChars'>;
+}
+
 /**
  * Every call the session service makes to the coach, each under the coach timeout, and what
  * a failure means for the operation: a reply fails it (COACH_UNAVAILABLE); an opening, a
@@ -30,8 +40,8 @@ export interface Extraction {
  */
 export class CoachGateway {
   constructor(
-    private readonly ctx: ServiceContext,
     private readonly coach: Coach,
+    private readonly deps: GatewayDeps,
   ) {}
 
   /**
@@ -44,7 +54,7 @@ export class CoachGateway {
    */
   async askCoach(topic: Topic, session: Session, userMessage: Message, onPiece?: (text: string) => void): Promise<string> {
     try {
-      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => {
+      const text = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => {
         const turn = { topic, session, userMessage, recentMessages: (limit: number) => this.recent(session, limit, userMessage.seq), signal };
         return onPiece ? streamed(replyPieces(this.coach, turn), signal, onPiece) : this.coach.reply(turn);
       });
@@ -53,7 +63,7 @@ export class CoachGateway {
       return text;
     } catch (e) {
       if (e instanceof DomainError && e.code !== 'COACH_UNAVAILABLE') throw e;
-      this.ctx.log.warn('coach failed', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      this.deps.log.warn('coach failed', { coach: this.coach.name, sessionId: session.id, error: String(e) });
       throw coachUnavailable();
     }
   }
@@ -61,11 +71,11 @@ export class CoachGateway {
   /** A new session's first message: the coach's, or the topic's own when the coach fails. */
   async openingMessage(topic: Topic, tenantId: string): Promise<string> {
     try {
-      const text = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => this.coach.opening(topic, signal, tenantId));
+      const text = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => this.coach.opening(topic, signal, tenantId));
       return typeof text === 'string' && text.trim() ? text : topic.openingMessage;
     } catch (e) {
       // A new session must not fail because a model is down: the topic's own opening serves.
-      this.ctx.log.warn('coach opening failed, using the topic opening', { coach: this.coach.name, error: String(e) });
+      this.deps.log.warn('coach opening failed, using the topic opening', { coach: this.coach.name, error: String(e) });
       return topic.openingMessage;
     }
   }
@@ -73,14 +83,14 @@ export class CoachGateway {
   /** The coach's welcome back, or null when it failed or took too long (logged; the session goes on without it). */
   async welcomeBack(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
     try {
-      const text = await withCoachTimeout(Math.min(this.ctx.coachTimeoutMs, WELCOME_BACK_TIMEOUT_MS), (signal) =>
+      const text = await withCoachTimeout(Math.min(this.deps.limits.coachTimeoutMs, WELCOME_BACK_TIMEOUT_MS), (signal) =>
         // The conversation as the resume found it, even when the coach reads it later than that.
         this.coach.welcomeBack({ topic, session, idleMs, recentMessages: (limit) => this.recent(session, limit, lastSeqOf(session)), signal }),
       );
       if (typeof text !== 'string' || !text.trim()) throw new Error('the coach returned no text');
-      return text.trim().slice(0, this.ctx.limits.maxMessageChars);
+      return text.trim().slice(0, this.deps.limits.maxMessageChars);
     } catch (e) {
-      this.ctx.log.warn('coach welcome back failed; the session goes on without it', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      this.deps.log.warn('coach welcome back failed; the session goes on without it', { coach: this.coach.name, sessionId: session.id, error: String(e) });
       return null;
     }
   }
@@ -93,15 +103,15 @@ export class CoachGateway {
     const messages = await this.recent(session, RESULT_MESSAGES);
     let value: unknown;
     try {
-      value = await withCoachTimeout(this.ctx.coachTimeoutMs, (signal) => this.coach.extractResult({ topic, session, messages, signal }));
+      value = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => this.coach.extractResult({ topic, session, messages, signal }));
     } catch (e) {
-      this.ctx.log.warn('coach result extraction failed; completing without a result', { coach: this.coach.name, sessionId: session.id, error: String(e) });
+      this.deps.log.warn('coach result extraction failed; completing without a result', { coach: this.coach.name, sessionId: session.id, error: String(e) });
       const why = e instanceof CoachTimeoutError ? `did not answer within ${e.ms} ms` : 'was unavailable';
       return { ...base, resultError: `The coach ${why}, so no result was extracted; the conversation is kept` };
     }
     const problems = validateResult(schema, value);
     if (problems.length) {
-      this.ctx.log.warn('extracted result does not match the topic schema', { sessionId: session.id, problems });
+      this.deps.log.warn('extracted result does not match the topic schema', { sessionId: session.id, problems });
       return { ...base, resultError: clip(`The extracted result does not match the topic's result schema: ${problems.join('; ')}`, 1000) };
     }
     if (JSON.stringify(value).length > MAX_RESULT_CHARS) {
@@ -117,7 +127,7 @@ export class CoachGateway {
    */
   private recent(session: Session, limit: number, upTo: number | null = null): Promise<Message[]> {
     const from = upTo === null ? null : upTo + 1;
-    return listVisibleMessages(this.ctx.repo, session, { direction: 'backward', from, limit }, this.ctx.clock.now());
+    return listVisibleMessages(this.deps.repo, session, { direction: 'backward', from, limit }, this.deps.clock.now());
   }
 }
 

@@ -1,7 +1,7 @@
 import { Field, ID } from 'type-graphql';
-import { ObjectType } from './object-type';
+import { ObjectType } from '../graphql/object-type';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { ConnectionType, EdgeType } from './relay';
+import { ConnectionType, EdgeType } from '../graphql/relay';
 
 @ObjectType({ description: "The caller's outcome of a topic: what their latest completion of it produced. It outlives the session" })
 export class TopicResult {

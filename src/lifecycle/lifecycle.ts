@@ -4,13 +4,16 @@ import { assertTransition, ended, expiryFor, idleSince, isLive, lastSeqOf, Messa
 import { Topic } from '../domain/topic';
 import { outcomeOf } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
-import { TopicCatalog } from '../topics/catalog';
-import { CoachGateway, Extraction } from './coach-gateway';
-import { knownTopic } from './input-checks';
-import { StaleSessionError, TopicHeldError } from './repository';
-import { backoff, busyRetryAfterMs, MAX_ATTEMPTS, retryOnStale } from './retry';
-import { ServiceContext, withMessage } from './service-context';
-import { SessionView, topicOf } from './session-view';
+import { TopicCatalog, TopicSource } from '../topics/catalog';
+import type { Clock } from '../domain/clock';
+import type { SessionLimits } from '../defaults';
+import type { Logger } from '../logger';
+import type { BackgroundWork } from '../sessions/background';
+import { CoachGateway, Extraction } from '../coach/gateway';
+import { knownTopic } from '../sessions/input-checks';
+import { SessionRepository, StaleSessionError, TopicHeldError } from '../sessions/repository';
+import { backoff, busyRetryAfterMs, MAX_ATTEMPTS, retryOnStale } from '../sessions/concurrency';
+import { ownSession, SessionView, sessionView, topicOf, withMessage } from '../sessions/session-view';
 import { LATE, WelcomeBacks } from './welcome-back';
 
 /** A live session resumed (startSession or resumeSession) after being idle. */
@@ -23,11 +26,6 @@ export interface ResumedEvent {
   via: 'start' | 'resume';
 }
 
-export interface SessionServiceOptions {
-  /** Observers (metrics); a throwing observer is logged and never fails the operation. */
-  events?: { resumed?(e: ResumedEvent): void };
-}
-
 /** What one resume call carries across its retries. */
 interface ResumeState {
   /** The session's last activity when this call first read it: later activity means someone else resumed it. */
@@ -36,19 +34,27 @@ interface ResumeState {
   welcome: Promise<string | null> | undefined;
 }
 
+export interface LifecycleDeps {
+  repo: SessionRepository;
+  topics: TopicSource;
+  coach: CoachGateway;
+  clock: Clock;
+  log: Logger;
+  background: BackgroundWork;
+  limits: Pick<SessionLimits, 'welcomeBackWaitMs' | 'outcomeRetentionSeconds'>;
+  /** Observers (metrics); a throwing observer is logged and never fails the operation. */
+  events?: { resumed?(e: ResumedEvent): void };
+}
+
 /**
  * A session's status changes: start (or restart), pause, resume, complete, cancel. Each is
  * a versioned write of what was read; a lost race reads again (see retry.ts).
  */
-export class SessionLifecycle {
+export class Lifecycle {
   private readonly welcomes: WelcomeBacks;
 
-  constructor(
-    private readonly ctx: ServiceContext,
-    private readonly coach: CoachGateway,
-    private readonly options: SessionServiceOptions,
-  ) {
-    this.welcomes = new WelcomeBacks(ctx, coach);
+  constructor(private readonly deps: LifecycleDeps) {
+    this.welcomes = new WelcomeBacks(deps);
   }
 
   /**
@@ -56,15 +62,15 @@ export class SessionLifecycle {
    * processes: the store's conditional hold decides who wins, never a read here.
    */
   async start(viewer: Viewer, topicId: string, restart: boolean): Promise<SessionView> {
-    const catalog = await this.ctx.catalog(viewer);
+    const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     const topic = knownTopic(catalog, topicId);
     // Archived: no new sessions, but the caller's live one (if any) is still resumed below.
     let opening: string | null = null;
     let abandoning: string | null = null;
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const now = this.ctx.clock.now();
-      const hold = await this.ctx.repo.findHolder(viewer.tenantId, topic.id, now);
+      const now = this.deps.clock.now();
+      const hold = await this.deps.repo.findHolder(viewer.tenantId, topic.id, now);
       if (hold && hold.userId !== viewer.userId) throw sessionConflict(hold.userId);
       if (restart && hold) {
         // A restart abandons the session the caller saw; if a simultaneous restart of
@@ -74,18 +80,18 @@ export class SessionLifecycle {
       }
       try {
         // The hold says who holds the topic; the session itself is the caller's to resume or end.
-        const holder = hold ? await this.ctx.repo.getSession(viewer.tenantId, hold.sessionId, now) : null;
+        const holder = hold ? await this.deps.repo.getSession(viewer.tenantId, hold.sessionId, now) : null;
         if (hold && (!holder || !isLive(holder.status) || holder.userId !== viewer.userId)) throw new StaleSessionError(hold.sessionId);
         if (holder && !restart) return await this.resumeOnce(catalog, holder, topic, now, 'start', resuming);
         if (topic.archived) throw badInput(`Topic "${topic.id}" is archived: it takes no new sessions`, { argumentName: 'topicId' });
-        opening ??= await this.coach.openingMessage(topic, viewer.tenantId);
+        opening ??= await this.deps.coach.openingMessage(topic, viewer.tenantId);
         const { session, first } = newSession(viewer, topic, opening, now);
         if (holder) {
-          await this.ctx.repo.replaceSession(holder, ended(holder, 'ABANDONED', now, topic.settings), session, first, now);
+          await this.deps.repo.replaceSession(holder, ended(holder, 'ABANDONED', now, topic.settings), session, first, now);
         } else {
-          await this.ctx.repo.createSession(session, first, now);
+          await this.deps.repo.createSession(session, first, now);
         }
-        return this.ctx.view(session, now, catalog);
+        return sessionView(session, now, catalog);
       } catch (e) {
         if (e instanceof TopicHeldError && e.holder.userId !== viewer.userId) throw sessionConflict(e.holder.userId);
         // Lost a race (our own other tab, or the holder moved on): look again.
@@ -113,10 +119,10 @@ export class SessionLifecycle {
    */
   async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
-    const catalog = await this.ctx.catalog(viewer);
+    const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     return retryOnStale(async () => {
-      const now = this.ctx.clock.now();
-      const session = await this.ctx.owned(viewer, sessionId, now);
+      const now = this.deps.clock.now();
+      const session = await ownSession(this.deps.repo, viewer, sessionId, now);
       assertTransition(session, 'ACTIVE');
       return this.resumeOnce(catalog, session, topicOf(catalog, session), now, 'resume', resuming);
     });
@@ -133,22 +139,22 @@ export class SessionLifecycle {
    */
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
     let extraction: (Extraction & { redactions: number }) | null = null;
-    const catalog = await this.ctx.catalog(viewer);
+    const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     return retryOnStale(async () => {
-      const now = this.ctx.clock.now();
-      const session = await this.ctx.owned(viewer, sessionId, now);
+      const now = this.deps.clock.now();
+      const session = await ownSession(this.deps.repo, viewer, sessionId, now);
       assertTransition(session, 'COMPLETED');
       const topic = topicOf(catalog, session);
       if (!extraction || extraction.messageCount !== session.messageCount || extraction.redactions !== (session.redactions ?? 0)) {
-        extraction = { ...(await this.coach.extractResult(topic, session)), redactions: session.redactions ?? 0 };
+        extraction = { ...(await this.deps.coach.extractResult(topic, session)), redactions: session.redactions ?? 0 };
       }
       const next: Session = {
-        ...ended(session, 'COMPLETED', this.ctx.clock.now(), topic.settings),
+        ...ended(session, 'COMPLETED', this.deps.clock.now(), topic.settings),
         ...(extraction.result ? { result: extraction.result } : {}),
         ...(extraction.resultError ? { resultError: extraction.resultError } : {}),
       };
-      await this.ctx.repo.completeSession(session, next, outcomeOf(next, this.ctx.limits.outcomeRetentionSeconds ?? null), next.updatedAt);
-      return this.ctx.view(next, next.updatedAt, catalog);
+      await this.deps.repo.completeSession(session, next, outcomeOf(next, this.deps.limits.outcomeRetentionSeconds ?? null), next.updatedAt);
+      return sessionView(next, next.updatedAt, catalog);
     });
   }
 
@@ -180,10 +186,10 @@ export class SessionLifecycle {
     const movedOn = session.lastActivityAt > state.seenActivity;
     const since = movedOn ? null : idleSince(session, topic.settings, now);
     if (since === null) {
-      if (session.status === 'ACTIVE') return this.ctx.view(session, now, catalog);
+      if (session.status === 'ACTIVE') return sessionView(session, now, catalog);
       const next = touched(session, 'ACTIVE', now, topic.settings);
-      await this.ctx.repo.updateSession(session, next, now);
-      return this.ctx.view(next, now, catalog);
+      await this.deps.repo.updateSession(session, next, now);
+      return sessionView(next, now, catalog);
     }
     const idleMs = Math.max(0, now - session.lastActivityAt);
     state.welcome ??= this.welcomes.ask(topic, session, idleMs);
@@ -193,25 +199,25 @@ export class SessionLifecycle {
     if (welcome === LATE) {
       // Resumed now; the welcome back takes the kept seq when it comes (counted then, in messageCount).
       next = { ...touched(session, 'ACTIVE', now, topic.settings), lastSeq: seq };
-      await this.ctx.repo.updateSession(session, next, now);
+      await this.deps.repo.updateSession(session, next, now);
       this.welcomes.deliverLater(next, seq, state.welcome);
     } else if (welcome !== null) {
       const message: Message = { sessionId: session.id, seq, role: 'ASSISTANT', content: welcome, createdAt: now };
       next = { ...withMessage(session, 'ACTIVE', now, catalog), lastSeq: seq };
-      await this.ctx.repo.appendMessage(session, next, message, null, now);
+      await this.deps.repo.appendMessage(session, next, message, null, now);
     } else if (session.status === 'PAUSED') {
       next = touched(session, 'ACTIVE', now, topic.settings);
-      await this.ctx.repo.updateSession(session, next, now);
+      await this.deps.repo.updateSession(session, next, now);
     }
     this.emitResumed({ tenantId: session.tenantId, sessionId: session.id, topicId: session.topicId, idleMs, via });
-    return this.ctx.view(next, now, catalog);
+    return sessionView(next, now, catalog);
   }
 
   private emitResumed(e: ResumedEvent): void {
     try {
-      this.options.events?.resumed?.(e);
+      this.deps.events?.resumed?.(e);
     } catch (error) {
-      this.ctx.log.warn('resumed observer failed', { sessionId: e.sessionId, error: String(error) });
+      this.deps.log.warn('resumed observer failed', { sessionId: e.sessionId, error: String(error) });
     }
   }
 
@@ -228,14 +234,14 @@ export class SessionLifecycle {
     sessionId: string,
     decide: (s: Session, now: number, settings: Topic['settings']) => Session | null,
   ): Promise<SessionView> {
-    const catalog = await this.ctx.catalog(viewer);
+    const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     return retryOnStale(async () => {
-      const now = this.ctx.clock.now();
-      const session = await this.ctx.owned(viewer, sessionId, now);
+      const now = this.deps.clock.now();
+      const session = await ownSession(this.deps.repo, viewer, sessionId, now);
       const next = decide(session, now, topicOf(catalog, session).settings);
-      if (!next) return this.ctx.view(session, now, catalog);
-      await this.ctx.repo.updateSession(session, next, now);
-      return this.ctx.view(next, now, catalog);
+      if (!next) return sessionView(session, now, catalog);
+      await this.deps.repo.updateSession(session, next, now);
+      return sessionView(next, now, catalog);
     });
   }
 }

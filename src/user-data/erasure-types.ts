@@ -1,5 +1,5 @@
 import { Field, Int } from 'type-graphql';
-import { ObjectType } from './object-type';
+import { ObjectType } from '../graphql/object-type';
 
 @ObjectType({ description: 'What eraseMyData / eraseUserData deleted' })
 export class ErasureResult {

@@ -2,13 +2,15 @@ import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchemaSync } from 'type-graphql';
-import { authChecker } from './auth';
-import { SessionResolver } from './resolvers/session-resolver';
-import { TopicResolver } from './resolvers/topic-resolver';
-import { AdminResolver } from './resolvers/admin-resolver';
-import { TopicAdminResolver } from './resolvers/topic-admin-resolver';
-import { StreamResolver } from './resolvers/stream-resolver';
-import { UserDataResolver } from './resolvers/user-data-resolver';
+import { authChecker } from './graphql/auth';
+import { AdminResolver } from './admin/resolver';
+import { ConversationResolver, StreamResolver } from './conversation/resolver';
+import { LifecycleResolver } from './lifecycle/resolver';
+import { SessionResolver } from './sessions/resolver';
+import { TopicAdminResolver } from './topics/admin-resolver';
+import { TopicResolver } from './topics/resolver';
+import { TransferResolver } from './transfers/resolver';
+import { UserDataResolver } from './user-data/resolver';
 
 let built: GraphQLSchema | undefined;
 
@@ -22,7 +24,17 @@ const NO_PUBSUB = {
 /** Built once per process (never per request). */
 export function buildSchema(): GraphQLSchema {
   built ??= buildSchemaSync({
-    resolvers: [SessionResolver, TopicResolver, AdminResolver, TopicAdminResolver, StreamResolver, UserDataResolver],
+    resolvers: [
+      SessionResolver,
+      LifecycleResolver,
+      ConversationResolver,
+      StreamResolver,
+      TransferResolver,
+      AdminResolver,
+      UserDataResolver,
+      TopicResolver,
+      TopicAdminResolver,
+    ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     authChecker,
     // type-graphql insists on a PubSub once there are subscriptions; sendMessageStream makes its

@@ -1,6 +1,6 @@
 import { Field, ID, registerEnumType } from 'type-graphql';
-import { ObjectType } from './object-type';
-import { CoachingSession, Message } from './types';
+import { ObjectType } from '../graphql/object-type';
+import { CoachingSession, Message } from '../graphql/types';
 
 /** postMessage and messageReply (docs/coach.md): a reply that does not hold the request open. */
 export enum MessageReplyStatus {

@@ -5,9 +5,11 @@ import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import type { SendMessageResult } from './conversation';
 import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
-import { ClientMessageRecord } from './repository';
-import { sleep } from './retry';
-import { ServiceContext } from './service-context';
+import { ClientMessageRecord, SessionRepository } from '../sessions/repository';
+import { ownSession, sessionView } from '../sessions/session-view';
+import type { Clock } from '../domain/clock';
+import type { SessionLimits } from '../defaults';
+import { sleep } from '../sessions/concurrency';
 import { isReplyTo } from './turn-writes';
 
 /** sendMessage's retry waits this long for the first call's reply before asking the coach itself. */
@@ -28,7 +30,7 @@ export const liveKey = (viewer: Viewer, sessionId: string, clientMessageId: stri
  */
 export class RetriedSends {
   constructor(
-    private readonly ctx: ServiceContext,
+    private readonly deps: { repo: SessionRepository; clock: Clock; limits: Pick<SessionLimits, 'coachTimeoutMs'> },
     private readonly live: LiveReplies<SendMessageResult>,
     private readonly answer: Answer,
   ) {}
@@ -44,24 +46,24 @@ export class RetriedSends {
     listener?: TurnListener,
   ): Promise<SendMessageResult> {
     let found = await this.recorded(viewer, sessionId, record, content);
-    listener?.message(found.message, this.ctx.view(found.latest, found.now, catalog));
+    listener?.message(found.message, sessionView(found.latest, found.now, catalog));
     if (listener && !found.reply) {
       const followed = this.follow(viewer, sessionId, clientMessageId, listener);
       if (followed) return followed;
     }
-    const waitMs = listener ? found.message.createdAt + this.ctx.coachTimeoutMs + STREAM_WAIT_MARGIN_MS - found.now : RETRY_WAIT_MS;
+    const waitMs = listener ? found.message.createdAt + this.deps.limits.coachTimeoutMs + STREAM_WAIT_MARGIN_MS - found.now : RETRY_WAIT_MS;
     const started = Date.now();
     let current = record;
     for (let i = 0; !found.reply && !current.replyFailed && Date.now() - started < waitMs; i++) {
       if (listener?.gone?.()) throw new ListenerGone();
       await sleep(Math.min(50 * (i + 1), 1000));
-      current = (await this.ctx.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, this.ctx.clock.now())) ?? current;
+      current = (await this.deps.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, this.deps.clock.now())) ?? current;
       found = await this.recorded(viewer, sessionId, current, content);
     }
     const { now, latest, message, reply } = found;
     if (reply) {
       listener?.delta(reply.content);
-      return { session: this.ctx.view(latest, now, catalog), message, reply };
+      return { session: sessionView(latest, now, catalog), message, reply };
     }
     assertActive(latest);
     return this.answer(viewer, latest, message, catalog, listener);
@@ -89,11 +91,11 @@ export class RetriedSends {
    * message must be the one retried: other content under the same id is refused.
    */
   async recorded(viewer: Viewer, sessionId: string, record: ClientMessageRecord, content: string) {
-    const now = this.ctx.clock.now();
+    const now = this.deps.clock.now();
     const replySeq = record.replySeq ?? record.userSeq + 1;
     const [messages, latest] = await Promise.all([
-      this.ctx.repo.getMessages(viewer.tenantId, sessionId, [record.userSeq, replySeq], now),
-      this.ctx.owned(viewer, sessionId, now),
+      this.deps.repo.getMessages(viewer.tenantId, sessionId, [record.userSeq, replySeq], now),
+      ownSession(this.deps.repo, viewer, sessionId, now),
     ]);
     const message = messages.find((m) => m.seq === record.userSeq);
     if (!message) throw notFound('Message');
