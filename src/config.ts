@@ -6,7 +6,7 @@ import { bool, ConfigError, decimal, Env, int, nonEmpty, tableName, url } from '
 import { DEFAULT_QUEUE_LIMITS } from './sessions/session-queue';
 import { DEFAULT_WELCOME_BACK_WAIT_MS } from './sessions/welcome-back';
 import { DEFAULT_MAX_TOPICS_PER_TENANT } from './domain/page-budget';
-import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from './store/user-items';
+import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from './domain/user-data';
 
 /** A day: Cognito's longest ID and access tokens; the development tokens last 12 hours. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;

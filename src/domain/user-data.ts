@@ -71,3 +71,6 @@ export interface ExportPage {
   /** Null when this page is the last. */
   cursor: string | null;
 }
+
+/** ERASURE_AUDIT_RETENTION_DAYS' default: a year of records that erasures were carried out. */
+export const DEFAULT_ERASURE_AUDIT_RETENTION_DAYS = 365;

@@ -1,10 +1,13 @@
 import { isLive, Session } from '../domain/session';
 import { StaleSessionError } from '../sessions/repository';
 import { keyOf, sessionKey, sessionPk } from './keys';
-import { toSession } from './items';
-import { Item, toTtl } from './schema';
+import { CHILD_TTL, childTtlOfItem, toSession } from './items/session';
+import { CLIENT_MESSAGE } from './items/client-message';
+import { MENTION } from './items/mention';
+import { MESSAGE } from './items/message';
+import { TRANSFER, USER_TRANSFER } from './items/transfer';
+import { inPartition, Item, params, projection, toTtl, typeOf } from './schema';
 import { conditional, TableIO } from './table-io';
-import { MENTION, TRANSFER, USER_TRANSFER } from './user-items';
 import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
 
 /**
@@ -14,7 +17,7 @@ import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
  * ttl = session ttl + CHILD_SLACK_SECONDS, and the session item remembers the lowest
  * child ttl (`childTtl`, the floor). When the session's ttl passes the floor (after a day
  * of activity) or drops below it (on ending), all children are rewritten once. Children are
- * messages, sendMessage records, transfer entries (and their users' copies) and mentions (user-items.ts). A refresh
+ * messages, sendMessage records, transfer entries (and their users' copies) and mentions (items/). A refresh
  * thus costs O(messages) at most once a day per live session, and sendMessage stays
  * constant otherwise.
  */
@@ -24,7 +27,7 @@ export const CHILD_SLACK_SECONDS = 24 * 3600;
 export const childTtlOf = (session: Session) => toTtl(session.expiresAt) + CHILD_SLACK_SECONDS;
 
 /** The items of a session's partition that follow its ttl this way: all but the session item itself. */
-const CHILD_TYPES = new Set(['MESSAGE', 'CLIENT_MESSAGE', MENTION, TRANSFER, USER_TRANSFER]);
+const CHILD_TYPES = new Set([MESSAGE, CLIENT_MESSAGE, MENTION, TRANSFER, USER_TRANSFER]);
 /** Children settled at once when a session ends. */
 const SETTLE_CONCURRENCY = 10;
 
@@ -41,7 +44,8 @@ export class ChildTtlTracker {
   /** A session (or hold) item as a session, its floor remembered. */
   remember(item: Item): Session {
     const session = toSession(item);
-    if (typeof item.childTtl === 'number') this.floors.set(session, item.childTtl);
+    const floor = childTtlOfItem(item);
+    if (floor !== null) this.floors.set(session, floor);
     return session;
   }
 
@@ -83,8 +87,8 @@ export class ChildTtlTracker {
   private async current(session: Session): Promise<number> {
     const known = this.floors.get(session);
     if (known !== undefined) return known;
-    const item = await this.io.get(sessionKey(session.tenantId, session.id), { projection: 'childTtl' });
-    return typeof item?.childTtl === 'number' ? item.childTtl : 0;
+    const item = await this.io.get(sessionKey(session.tenantId, session.id), { projection: CHILD_TTL });
+    return childTtlOfItem(item) ?? 0;
   }
 
   /** Raises every child's ttl, guarded by `previous` still being current (transactions.ts). */
@@ -99,12 +103,9 @@ export class ChildTtlTracker {
   /** The session's children (messages, records, transfer entries, mentions), a query page at a time. */
   private async *childPages(session: Session): AsyncGenerator<Item[]> {
     const pages = this.io.queryPages({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': sessionPk(session.tenantId, session.id) },
-      ProjectionExpression: 'pk, sk, #type',
-      ExpressionAttributeNames: { '#type': 'type' },
+      ...params({ KeyConditionExpression: inPartition(sessionPk(session.tenantId, session.id)), ProjectionExpression: projection('pk', 'sk', 'type') }),
       ConsistentRead: true,
     });
-    for await (const page of pages) yield page.filter((i) => CHILD_TYPES.has(String(i.type)));
+    for await (const page of pages) yield page.filter((i) => CHILD_TYPES.has(typeOf(i)));
   }
 }

@@ -20,10 +20,13 @@ import {
 import { AdminQueries } from './admin-queries';
 import { ChildTtlTracker, childTtlOf } from './child-ttl';
 import { cursorOf, startKeyOf } from './cursor';
-import { clientMessageKey, holdKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, messageKey, messageSk, sessionKey, sessionPk, userGsiPk } from './keys';
-import { indexedAtOf, nextIndexedAt } from './admin-items';
-import { toClientMessageRecord, toHold, toMessage, toSession } from './items';
-import { expr, INDEXES, isUnexpired, Item, params, sessionFilter } from './schema';
+import { clientMessageKey, holdKey, messageKey, sessionKey, userGsiPk } from './keys';
+import { indexedAtOf, nextIndexedAt } from './items/session-indexes';
+import { isLiveItem, sessionFilter, toSession } from './items/session';
+import { toHold } from './items/hold';
+import { messagesBetween, toMessage } from './items/message';
+import { toClientMessageRecord } from './items/client-message';
+import { INDEXES, indexKeys, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import {
   appendMessageTx,
@@ -70,7 +73,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
 
   async findHolder(tenantId: string, topicId: string, now: number): Promise<Hold | null> {
     const item = await this.io.get(holdKey(tenantId, topicId));
-    return isUnexpired(item, now) && isLive(item.status as never) ? toHold(item) : null;
+    return isUnexpired(item, now) && isLiveItem(item) ? toHold(item) : null;
   }
 
   async getSession(tenantId: string, sessionId: string, now: number): Promise<Session | null> {
@@ -111,10 +114,11 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   private async readMessages(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget | null, now: number) {
     const forward = page.direction === 'forward';
     const until = page.until ?? null;
-    const lo = forward ? (page.from !== null ? messageSk(page.from + 1) : MESSAGE_SK_FIRST) : until !== null ? messageSk(Math.max(until, 0)) : MESSAGE_SK_FIRST;
-    const hi = !forward ? (page.from !== null ? messageSk(Math.max(page.from - 1, 0)) : MESSAGE_SK_LAST) : until !== null && until < 10 ** 8 ? messageSk(Math.max(until, 0)) : MESSAGE_SK_LAST;
-    if (lo > hi) return { messages: [], cut: false, bytes: 0 };
-    const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': sessionPk(tenantId, sessionId), ':lo': lo, ':hi': hi });
+    // Seqs from lo to hi, inclusive (null: the first, the last).
+    const lo = forward ? (page.from !== null ? page.from + 1 : null) : until !== null ? Math.max(until, 0) : null;
+    const hi = !forward ? (page.from !== null ? Math.max(page.from - 1, 0) : null) : until !== null && until < 10 ** 8 ? Math.max(until, 0) : null;
+    const range = messagesBetween(tenantId, sessionId, lo, hi);
+    if (!range) return { messages: [], cut: false, bytes: 0 };
     const input = { ...params({ KeyConditionExpression: range }), ScanIndexForward: forward, ConsistentRead: true };
     const { items, cut, bytes } = budget ? await this.io.queryBudgetedPage(input, page.limit, budget) : { items: await this.io.query({ ...input, Limit: page.limit }), cut: false, bytes: 0 };
     const messages = items.filter((i) => isUnexpired(i, now)).map((i) => toMessage(i, sessionId));
@@ -125,7 +129,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     const index = INDEXES.byUser;
     const partition = userGsiPk(tenantId, userId);
     const startKey = page.cursor ? startKeyOf(page.cursor, tenantId, index, partition) : undefined;
-    const keys = expr(`${index.pk} = :u`, { ':u': partition });
+    const keys = indexKeys(index, partition);
     const filter = sessionFilter(now, page.statuses);
     const found = await this.io.queryFilteredPage(
       { IndexName: index.name, ...params({ KeyConditionExpression: keys, FilterExpression: filter }), ScanIndexForward: false },

@@ -1,8 +1,11 @@
-import { ERASED_CONTENT, ERASED_RESULT, ErasureCounts } from '../domain/user-data';
-import { clientMessageKey, keyOf, mentionGsiPk, mentionKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, outcomeKey, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, USER_TRANSFER_SK_PREFIX } from './keys';
-import { and, expr, INDEXES, isUnexpired, Item, ITEM_PRESENT, params } from './schema';
+import { ERASED_RESULT, ErasureCounts } from '../domain/user-data';
+import { clientMessageKey, keyOf, mentionKey, outcomeKey, sessionKey, sessionPk } from './keys';
+import { isUnexpired, Item, ITEM_PRESENT, params } from './schema';
 import { conditional, TableIO } from './table-io';
-import { USER_TRANSFER } from './user-items';
+import { messageRedaction, messagesBetween } from './items/message';
+import { outcomeResultDropped } from './items/outcome';
+import { sessionRedaction } from './items/session';
+import { isCopyOf, transferRedaction, transfersAfter, userTransferCopies } from './items/transfer';
 
 /** One erasure run: whose data, under which pseudonym their name is replaced, and what it did so far. */
 export interface ErasureJob {
@@ -36,7 +39,7 @@ const SESSION_ATTEMPTS = 5;
  */
 export async function redactSession(io: TableIO, job: ErasureJob, sessionId: string): Promise<boolean> {
   const erased = await redactMessages(io, job, sessionId);
-  await redactTransfers(io, job, sessionPk(job.tenantId, sessionId));
+  await redactTransfers(io, job, sessionId);
   if (!(await rewriteSession(io, job, sessionId, erased > 0))) return false;
   if (await conditional(io.delete({ Key: mentionKey(job.tenantId, sessionId, job.userId), ...params({ ConditionExpression: ITEM_PRESENT }) }))) {
     job.counts.itemsDeleted++;
@@ -46,10 +49,9 @@ export async function redactSession(io: TableIO, job: ErasureJob, sessionId: str
 
 /** Walks the conversation in order; returns how many of the user's messages it redacted. */
 async function redactMessages(io: TableIO, job: ErasureJob, sessionId: string): Promise<number> {
-  const pk = sessionPk(job.tenantId, sessionId);
   const theirs = new Set<number>();
   let lastAuthor: string | null = null;
-  const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': MESSAGE_SK_FIRST, ':hi': MESSAGE_SK_LAST });
+  const range = messagesBetween(job.tenantId, sessionId, null, null)!;
   for await (const page of io.queryPages({ ...params({ KeyConditionExpression: range }), ConsistentRead: true })) {
     for (const m of page) {
       if (m.role === 'USER') {
@@ -67,9 +69,7 @@ async function redactMessages(io: TableIO, job: ErasureJob, sessionId: string): 
 
 async function redactMessage(io: TableIO, job: ErasureJob, sessionId: string, m: Item, written: boolean): Promise<void> {
   // A user message is redacted only while it is still theirs (a rerun finds it redacted already).
-  const condition = written ? and(ITEM_PRESENT, expr('authorId = :u', { ':u': job.userId })) : and(ITEM_PRESENT, expr('attribute_not_exists(redacted)'));
-  const update = expr('SET content = :c, redacted = :yes REMOVE authorId, clientMessageId', { ':c': ERASED_CONTENT, ':yes': true });
-  if (await conditional(io.update({ Key: keyOf(m), ...params({ UpdateExpression: update, ConditionExpression: condition }) }))) job.counts.itemsRedacted++;
+  if (await conditional(io.update({ Key: keyOf(m), ...params(messageRedaction(job.userId, written)) }))) job.counts.itemsRedacted++;
   if (written && typeof m.clientMessageId === 'string') {
     const record = { Key: clientMessageKey(job.tenantId, sessionId, m.clientMessageId), ...params({ ConditionExpression: ITEM_PRESENT }) };
     if (await conditional(io.delete(record))) job.counts.itemsDeleted++;
@@ -81,21 +81,17 @@ async function redactMessage(io: TableIO, job: ErasureJob, sessionId: string, m:
  * history is append-only); so do the other owner's copies (myTransfers), and the user's own
  * copies go (they list the user in byUser).
  */
-async function redactTransfers(io: TableIO, job: ErasureJob, pk: string): Promise<void> {
-  const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': transferSk(0), ':hi': TRANSFER_SK_LAST });
-  const copies = expr('pk = :pk AND begins_with(sk, :prefix)', { ':pk': pk, ':prefix': USER_TRANSFER_SK_PREFIX });
-  const theirs = mentionGsiPk(job.tenantId, job.userId);
+async function redactTransfers(io: TableIO, job: ErasureJob, sessionId: string): Promise<void> {
+  const range = transfersAfter(job.tenantId, sessionId, -1);
+  const copies = userTransferCopies(sessionPk(job.tenantId, sessionId));
   for (const keys of [range, copies]) for await (const page of io.queryPages({ ...params({ KeyConditionExpression: keys }), ConsistentRead: true })) {
     for (const entry of page) {
-      if (entry.type === USER_TRANSFER && entry[INDEXES.byUser.pk] === theirs) {
+      if (isCopyOf(entry, job.tenantId, job.userId)) {
         if (await conditional(io.delete({ Key: keyOf(entry), ...params({ ConditionExpression: ITEM_PRESENT }) }))) job.counts.itemsDeleted++;
         continue;
       }
-      const names = (['fromUserId', 'toUserId', 'byUserId'] as const).filter((a) => entry[a] === job.userId);
-      if (!names.length) continue;
-      const update = expr(`SET ${names.map((a) => `${a} = :p`).join(', ')}`, { ':p': job.pseudonym });
-      const condition = and(ITEM_PRESENT, expr(`${names[0]} = :u`, { ':u': job.userId }));
-      if (await conditional(io.update({ Key: keyOf(entry), ...params({ UpdateExpression: update, ConditionExpression: condition }) }))) job.counts.itemsRedacted++;
+      const redaction = transferRedaction(entry, job.userId, job.pseudonym);
+      if (redaction && (await conditional(io.update({ Key: keyOf(entry), ...params(redaction) })))) job.counts.itemsRedacted++;
     }
   }
 }
@@ -113,38 +109,12 @@ async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, r
     const s = await io.get(key);
     if (!isUnexpired(s, job.now)) return true; // gone meanwhile: nothing left to rewrite
     if (s.userId === job.userId) return false;
-    const sets: string[] = [];
-    const values: Record<string, unknown> = { ':one': 1 };
-    for (const attribute of ['transferredFrom', 'transferredBy'] as const) {
-      if (s[attribute] !== job.userId) continue;
-      sets.push(`${attribute} = :p`);
-      values[':p'] = job.pseudonym;
-    }
-    // Their ownerships and consent name the pseudonym: who may see the (redacted) turns stays as it was.
-    const owners = Array.isArray(s.owners) ? (s.owners as Item[]) : [];
-    if (owners.some((o) => o.userId === job.userId)) {
-      sets.push('#owners = :owners');
-      values[':owners'] = owners.map((o) => (o.userId === job.userId ? { ...o, userId: job.pseudonym } : o));
-    }
-    const shared = Array.isArray(s.sharedBy) ? (s.sharedBy as unknown[]) : [];
-    if (shared.includes(job.userId)) {
-      sets.push('sharedBy = :shared');
-      values[':shared'] = shared.map((u) => (u === job.userId ? job.pseudonym : u));
-    }
-    const dropResult = redacted && s.status === 'COMPLETED' && typeof s.result === 'string';
-    if (dropResult) {
-      sets.push('resultError = :why');
-      values[':why'] = ERASED_RESULT;
-    }
-    if (!sets.length && !redacted) return true;
-    const clauses = [sets.length ? `SET ${sets.join(', ')}` : '', dropResult ? 'REMOVE #result' : '', `ADD version :one${redacted ? ', redactions :one' : ''}`];
-    const names = { ...(dropResult ? { '#result': 'result' } : {}), ...(sets.some((x) => x.startsWith('#owners')) ? { '#owners': 'owners' } : {}) };
-    const update = expr(clauses.filter(Boolean).join(' '), values, Object.keys(names).length ? names : undefined);
-    const condition = expr('version = :v', { ':v': s.version });
-    const written = await conditional(io.update({ Key: key, ...params({ UpdateExpression: update, ConditionExpression: condition }) }));
+    const rewrite = sessionRedaction(s, job.userId, job.pseudonym, redacted, ERASED_RESULT);
+    if (!rewrite) return true;
+    const written = await conditional(io.update({ Key: key, ...params({ UpdateExpression: rewrite.update, ConditionExpression: rewrite.condition }) }));
     if (!written) continue;
     job.counts.itemsRedacted++;
-    if (dropResult) await dropOutcomeResult(io, job, s);
+    if (rewrite.dropResult) await dropOutcomeResult(io, job, s);
     return true;
   }
   return true;
@@ -153,7 +123,5 @@ async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, r
 /** The owner's outcome, if it is still this session's: its result goes the same way. */
 async function dropOutcomeResult(io: TableIO, job: ErasureJob, session: Item): Promise<void> {
   const key = outcomeKey(job.tenantId, String(session.userId), String(session.topicId));
-  const update = expr('SET resultError = :why REMOVE #result', { ':why': ERASED_RESULT }, { '#result': 'result' });
-  const condition = expr('sessionId = :sid', { ':sid': session.sessionId });
-  if (await conditional(io.update({ Key: key, ...params({ UpdateExpression: update, ConditionExpression: condition }) }))) job.counts.itemsRedacted++;
+  if (await conditional(io.update({ Key: key, ...params(outcomeResultDropped(session.sessionId)) }))) job.counts.itemsRedacted++;
 }
