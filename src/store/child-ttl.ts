@@ -1,7 +1,7 @@
 import { isLive, Session } from '../domain/session';
 import { StaleSessionError } from '../sessions/repository';
 import { keyOf, sessionKey, sessionPk } from './keys';
-import { CHILD_TTL, childTtlOfItem, toSession } from './items/session';
+import { CHILD_TTL, childTtlOfItem } from './items/session';
 import { CLIENT_MESSAGE } from './items/client-message';
 import { MENTION } from './items/mention';
 import { MESSAGE } from './items/message';
@@ -32,27 +32,11 @@ const CHILD_TYPES = new Set([MESSAGE, CLIENT_MESSAGE, MENTION, TRANSFER, USER_TR
 const SETTLE_CONCURRENCY = 10;
 
 /**
- * Keeps the rule for one repository. The floor of every session this process read or
- * wrote is kept by the very object handed to the service (a WeakMap), so the common
- * write path needs no extra read.
+ * Keeps the rule for one repository. The floor a write starts from travels with the
+ * session that was read (`Session.stored`), so the common write path needs no extra read.
  */
 export class ChildTtlTracker {
-  private readonly floors = new WeakMap<Session, number>();
-
   constructor(private readonly io: TableIO) {}
-
-  /** A session (or hold) item as a session, its floor remembered. */
-  remember(item: Item): Session {
-    const session = toSession(item);
-    const floor = childTtlOfItem(item);
-    if (floor !== null) this.floors.set(session, floor);
-    return session;
-  }
-
-  /** Records the floor just written with `session`. */
-  wrote(session: Session, floor: number): void {
-    this.floors.set(session, floor);
-  }
 
   /**
    * The floor stored with `previous` and the one to write with `next`. When the session's
@@ -85,8 +69,8 @@ export class ChildTtlTracker {
   }
 
   private async current(session: Session): Promise<number> {
-    const known = this.floors.get(session);
-    if (known !== undefined) return known;
+    const known = session.stored?.childTtl;
+    if (known !== undefined && known !== null) return known;
     const item = await this.io.get(sessionKey(session.tenantId, session.id), { projection: CHILD_TTL });
     return childTtlOfItem(item) ?? 0;
   }

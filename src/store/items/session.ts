@@ -1,7 +1,7 @@
 import { isLive, Session, SESSION_STATUSES, SessionStatus } from '../../domain/session';
 import { activitySk, sessionKey, userGsiPk } from '../keys';
 import { and, expired, expr, Expression, INDEXES, isoTime as iso, Item, minuteOf, or, toTtl, TTL_ATTRIBUTE, unexpired } from '../schema';
-import { adminIndexAttributes, ownershipAttributes, readOwnership, readTransfer, transferAttributes } from './session-indexes';
+import { adminIndexAttributes, indexedAtOf, ownershipAttributes, readOwnership, readTransfer, transferAttributes } from './session-indexes';
 import { coachAttributes, coachFieldsOf } from './session-coach';
 import { CorruptItemError, num, str, time } from './check';
 
@@ -77,6 +77,14 @@ export function toSession(item: Item): Session {
     ...readOwnership(item),
     ...coachFieldsOf(item),
   };
+}
+
+/**
+ * A session read to be written from: with what the write needs of its item (`stored`: the
+ * children's ttl floor and the admin index time). Listings skip it: they are only shown.
+ */
+export function toStoredSession(item: Item): Session {
+  return { ...toSession(item), stored: { childTtl: childTtlOfItem(item), indexedAt: indexedAtOf(item) } };
 }
 
 /** Only a transferred session carries `transfer`, so untransferred ones read back exactly as written. */
