@@ -1,4 +1,5 @@
-import { isLive, Session } from '../domain/session';
+import { childExpiresAt, nextChildFloor } from '../domain/child-ttl';
+import { Session } from '../domain/session';
 import { StaleSessionError } from '../sessions/repository';
 import { keyOf, sessionKey, sessionPk } from './keys';
 import { CHILD_TTL, childTtlOfItem } from './items/session';
@@ -11,20 +12,13 @@ import { conditional, TableIO } from './table-io';
 import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
 
 /**
- * The rule: children (messages, idempotency records) carry a ttl of their own. They must
- * not expire before their session, nor outlive it by more than a day, while the
- * session's ttl slides forward with every write. So children are written with
- * ttl = session ttl + CHILD_SLACK_SECONDS, and the session item remembers the lowest
- * child ttl (`childTtl`, the floor). When the session's ttl passes the floor (after a day
- * of activity) or drops below it (on ending), all children are rewritten once. Children are
- * messages, sendMessage records, transfer entries (and their users' copies) and mentions (items/). A refresh
- * thus costs O(messages) at most once a day per live session, and sendMessage stays
- * constant otherwise.
+ * The children's ttl rule (domain/child-ttl.ts) on the table: children carry a `ttl` of
+ * their own, and the session item keeps their floor (`childTtl`, epoch seconds). Children
+ * are the items of the session's partition of CHILD_TYPES.
  */
-export const CHILD_SLACK_SECONDS = 24 * 3600;
 
 /** The ttl a child of `session` is written with. */
-export const childTtlOf = (session: Session) => toTtl(session.expiresAt) + CHILD_SLACK_SECONDS;
+export const childTtlOf = (session: Session) => toTtl(childExpiresAt(session));
 
 /** The items of a session's partition that follow its ttl this way: all but the session item itself. */
 const CHILD_TYPES = new Set([MESSAGE, CLIENT_MESSAGE, MENTION, TRANSFER, USER_TRANSFER]);
@@ -45,11 +39,10 @@ export class ChildTtlTracker {
    */
   async floorFor(previous: Session, next: Session, now: number): Promise<{ before: number; after: number }> {
     const floor = await this.current(previous);
-    const sessionTtl = toTtl(next.expiresAt);
-    if (!isLive(next.status) || floor >= sessionTtl) return { before: floor, after: isLive(next.status) ? floor : childTtlOf(next) };
-    const target = childTtlOf(next);
-    await this.raise(previous, target, now);
-    return { before: floor, after: target };
+    const rule = nextChildFloor(floor * 1000, next);
+    const after = toTtl(rule.floor);
+    if (rule.raise) await this.raise(previous, after, now);
+    return { before: floor, after };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { erasureReach } from '../domain/erasure';
 import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS, ErasureCounts } from '../domain/user-data';
 import { holdKey, keyOf, mentionGsiPk, sessionKey, sessionPk, userGsiPk, userPk } from './keys';
 import { ErasureJob, redactSession } from './redaction';
@@ -82,7 +83,7 @@ export class Erasure {
     const { tenantId, userId, now, counts } = job;
     const key = sessionKey(tenantId, ref.sessionId);
     const item = await this.io.get(key);
-    if (isUnexpired(item, now) && ownerOf(item).userId !== userId) return redactSession(this.io, job, ref.sessionId);
+    if (erasureReach(isUnexpired(item, now) ? { userId: String(ownerOf(item).userId) } : null, userId) === 'theirs') return redactSession(this.io, job, ref.sessionId);
     if (item) {
       // Still theirs or expired: else it was just transferred to someone else (redacted next round).
       if (!(await conditional(this.io.delete({ Key: key, ...params({ ConditionExpression: ownedByOrExpired(userId, now) }) })))) return false;

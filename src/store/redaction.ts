@@ -1,11 +1,13 @@
-import { ERASED_RESULT, ErasureCounts } from '../domain/user-data';
+import { erasureReach, redactedSession, redactedTransfer, redactionWalker } from '../domain/erasure';
+import { Message, Session } from '../domain/session';
+import { ErasureCounts } from '../domain/user-data';
 import { clientMessageKey, keyOf, mentionKey, outcomeKey, sessionKey, sessionPk } from './keys';
 import { isUnexpired, Item, ITEM_PRESENT, params } from './schema';
 import { conditional, TableIO } from './table-io';
-import { messageRedaction, messagesBetween } from './items/message';
+import { messageRedaction, messagesBetween, toMessage } from './items/message';
 import { outcomeResultDropped } from './items/outcome';
-import { sessionRedaction } from './items/session';
-import { isCopyOf, transferRedaction, transfersAfter, userTransferCopies } from './items/transfer';
+import { sessionRewrite, toSession } from './items/session';
+import { isCopyOf, toTransfer, transferRewrite, transfersAfter, userTransferCopies } from './items/transfer';
 
 /** One erasure run: whose data, under which pseudonym their name is replaced, and what it did so far. */
 export interface ErasureJob {
@@ -22,20 +24,11 @@ const SESSION_ATTEMPTS = 5;
 
 /**
  * Removes an erased user from a session that is someone else's now (it was transferred away
- * from them, or they transferred it as an admin). What goes:
- *
- * - their messages: content replaced by ERASED_CONTENT, author and clientMessageId removed
- *   (the seq stays, so the conversation keeps its shape), and their sendMessage records;
- * - what the coach wrote in answer: its replies to those messages, and a welcome back whose
- *   nearest preceding user message is theirs (it sums up their words);
- * - the session's result and its owner's outcome, when extracted from a conversation with
- *   their messages (a result quotes the conversation verbatim): `resultError` says why;
- * - their id in the transfer history (and its copies: theirs go), the session's transfer
- *   audit, its ownerships and its consents: the pseudonym;
- * - their mention of the session.
- *
- * The other users' own messages, and the coach's replies to them, stay. Returns false when
- * the session became the user's again meanwhile (then it is erased as theirs).
+ * from them, or they transferred it as an admin), by the rules of domain/erasure.ts: their
+ * messages and what answered them (and their sendMessage records), their name in the
+ * transfer history (their own copies go), the session's result and its owner's outcome when
+ * extracted from their words, and their mention of the session. Returns false when the
+ * session became the user's again meanwhile (then it is erased as theirs).
  */
 export async function redactSession(io: TableIO, job: ErasureJob, sessionId: string): Promise<boolean> {
   const erased = await redactMessages(io, job, sessionId);
@@ -49,38 +42,30 @@ export async function redactSession(io: TableIO, job: ErasureJob, sessionId: str
 
 /** Walks the conversation in order; returns how many of the user's messages it redacted. */
 async function redactMessages(io: TableIO, job: ErasureJob, sessionId: string): Promise<number> {
-  const theirs = new Set<number>();
-  let lastAuthor: string | null = null;
+  const redacts = redactionWalker(job.userId);
+  let theirs = 0;
   const range = messagesBetween(job.tenantId, sessionId, null, null)!;
   for await (const page of io.queryPages({ ...params({ KeyConditionExpression: range }), ConsistentRead: true })) {
-    for (const m of page) {
-      if (m.role === 'USER') {
-        lastAuthor = typeof m.authorId === 'string' ? m.authorId : null;
-        if (lastAuthor !== job.userId) continue;
-        theirs.add(Number(m.seq));
-        await redactMessage(io, job, sessionId, m, true);
-      } else if (typeof m.replyTo === 'number' ? theirs.has(m.replyTo) : lastAuthor === job.userId) {
-        await redactMessage(io, job, sessionId, m, false);
-      }
+    for (const item of page) {
+      const m = toMessage(item, sessionId);
+      const what = redacts(m);
+      if (what === 'theirs') theirs++;
+      if (what) await redactMessage(io, job, item, m, what === 'theirs');
     }
   }
-  return theirs.size;
+  return theirs;
 }
 
-async function redactMessage(io: TableIO, job: ErasureJob, sessionId: string, m: Item, written: boolean): Promise<void> {
+async function redactMessage(io: TableIO, job: ErasureJob, item: Item, m: Message, written: boolean): Promise<void> {
   // A user message is redacted only while it is still theirs (a rerun finds it redacted already).
-  if (await conditional(io.update({ Key: keyOf(m), ...params(messageRedaction(job.userId, written)) }))) job.counts.itemsRedacted++;
-  if (written && typeof m.clientMessageId === 'string') {
-    const record = { Key: clientMessageKey(job.tenantId, sessionId, m.clientMessageId), ...params({ ConditionExpression: ITEM_PRESENT }) };
+  if (await conditional(io.update({ Key: keyOf(item), ...params(messageRedaction(job.userId, written)) }))) job.counts.itemsRedacted++;
+  if (written && m.clientMessageId !== undefined) {
+    const record = { Key: clientMessageKey(job.tenantId, m.sessionId, m.clientMessageId), ...params({ ConditionExpression: ITEM_PRESENT }) };
     if (await conditional(io.delete(record))) job.counts.itemsDeleted++;
   }
 }
 
-/**
- * Every transfer entry that names the user names the pseudonym instead (the entry stays: the
- * history is append-only); so do the other owner's copies (myTransfers), and the user's own
- * copies go (they list the user in byUser).
- */
+/** The history's entries and the other owner's copies name the pseudonym; the user's own copies go (they list the user in byUser). */
 async function redactTransfers(io: TableIO, job: ErasureJob, sessionId: string): Promise<void> {
   const range = transfersAfter(job.tenantId, sessionId, -1);
   const copies = userTransferCopies(sessionPk(job.tenantId, sessionId));
@@ -90,38 +75,38 @@ async function redactTransfers(io: TableIO, job: ErasureJob, sessionId: string):
         if (await conditional(io.delete({ Key: keyOf(entry), ...params({ ConditionExpression: ITEM_PRESENT }) }))) job.counts.itemsDeleted++;
         continue;
       }
-      const redaction = transferRedaction(entry, job.userId, job.pseudonym);
-      if (redaction && (await conditional(io.update({ Key: keyOf(entry), ...params(redaction) })))) job.counts.itemsRedacted++;
+      const before = toTransfer(entry);
+      const after = redactedTransfer(before, job.userId, job.pseudonym);
+      if (after && (await conditional(io.update({ Key: keyOf(entry), ...params(transferRewrite(before, after, job.userId)) })))) job.counts.itemsRedacted++;
     }
   }
 }
 
 /**
- * The session item: the pseudonym in its transfer audit and, when the user's messages were
- * redacted, a new version and `redactions` count, and no result extracted from them. Written
- * over the version read: a completion that read the conversation before the redaction fails
- * its condition and extracts again from what is left (lifecycle.ts), and one that got in
- * first has its result removed here. False: the session is the user's again.
+ * The session item, rewritten over the version read: a completion that read the
+ * conversation before the redaction fails its condition and extracts again from what is
+ * left (lifecycle.ts), and one that got in first has its result removed here. False: the
+ * session is the user's again.
  */
 async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, redacted: boolean): Promise<boolean> {
   const key = sessionKey(job.tenantId, sessionId);
   for (let attempt = 0; attempt < SESSION_ATTEMPTS; attempt++) {
-    const s = await io.get(key);
-    if (!isUnexpired(s, job.now)) return true; // gone meanwhile: nothing left to rewrite
-    if (s.userId === job.userId) return false;
-    const rewrite = sessionRedaction(s, job.userId, job.pseudonym, redacted, ERASED_RESULT);
+    const item = await io.get(key);
+    if (!isUnexpired(item, job.now)) return true; // gone meanwhile: nothing left to rewrite
+    const s = toSession(item);
+    if (erasureReach(s, job.userId) === 'whole') return false;
+    const rewrite = redactedSession(s, job.userId, job.pseudonym, redacted);
     if (!rewrite) return true;
-    const written = await conditional(io.update({ Key: key, ...params({ UpdateExpression: rewrite.update, ConditionExpression: rewrite.condition }) }));
-    if (!written) continue;
+    if (!(await conditional(io.update({ Key: key, ...params(sessionRewrite(s, rewrite.session)) })))) continue;
     job.counts.itemsRedacted++;
-    if (rewrite.dropResult) await dropOutcomeResult(io, job, s);
+    if (rewrite.resultDropped) await dropOutcomeResult(io, job, s);
     return true;
   }
   return true;
 }
 
 /** The owner's outcome, if it is still this session's: its result goes the same way. */
-async function dropOutcomeResult(io: TableIO, job: ErasureJob, session: Item): Promise<void> {
-  const key = outcomeKey(job.tenantId, String(session.userId), String(session.topicId));
-  if (await conditional(io.update({ Key: key, ...params(outcomeResultDropped(session.sessionId)) }))) job.counts.itemsRedacted++;
+async function dropOutcomeResult(io: TableIO, job: ErasureJob, session: Session): Promise<void> {
+  const key = outcomeKey(job.tenantId, session.userId, session.topicId);
+  if (await conditional(io.update({ Key: key, ...params(outcomeResultDropped(session.id)) }))) job.counts.itemsRedacted++;
 }

@@ -1,6 +1,6 @@
 import { isLive, Session, SESSION_STATUSES, SessionStatus } from '../../domain/session';
 import { activitySk, sessionKey, userGsiPk } from '../keys';
-import { and, expired, expr, Expression, INDEXES, isoTime as iso, Item, minuteOf, or, toTtl, TTL_ATTRIBUTE, unexpired } from '../schema';
+import { and, diffUpdate, expired, expr, Expression, INDEXES, isoTime as iso, Item, minuteOf, or, toTtl, TTL_ATTRIBUTE, unexpired } from '../schema';
 import { adminIndexAttributes, indexedAtOf, ownershipAttributes, readOwnership, readTransfer, transferAttributes } from './session-indexes';
 import { coachAttributes, coachFieldsOf } from './session-coach';
 import { CorruptItemError, num, str, time } from './check';
@@ -128,38 +128,7 @@ export function sessionFilter(now: number, statuses: readonly string[] | null): 
 /** Seeding only (seed-conversation.ts): the session counts `total` messages, a new version. */
 export const conversationGrownTo = (total: number) => expr('SET messageCount = :n, lastSeq = :n, version = version + :one', { ':n': total, ':one': 1 });
 
-/**
- * An erasure's rewrite of someone else's session item: the pseudonym for `userId` in its
- * transfer audit, ownerships and consents and, when their messages were redacted, a new
- * version, a `redactions` count, and no result extracted from them (`dropResult`). Over the
- * version read; null when nothing changes.
- */
-export function sessionRedaction(s: Item, userId: string, pseudonym: string, redacted: boolean, why: string): { update: Expression; condition: Expression; dropResult: boolean } | null {
-  const sets: string[] = [];
-  const values: Record<string, unknown> = { ':one': 1 };
-  for (const attribute of ['transferredFrom', 'transferredBy'] as const) {
-    if (s[attribute] !== userId) continue;
-    sets.push(`${attribute} = :p`);
-    values[':p'] = pseudonym;
-  }
-  const owners = Array.isArray(s.owners) ? (s.owners as Item[]) : [];
-  if (owners.some((o) => o.userId === userId)) {
-    sets.push('#owners = :owners');
-    values[':owners'] = owners.map((o) => (o.userId === userId ? { ...o, userId: pseudonym } : o));
-  }
-  const shared = Array.isArray(s.sharedBy) ? (s.sharedBy as unknown[]) : [];
-  if (shared.includes(userId)) {
-    sets.push('sharedBy = :shared');
-    values[':shared'] = shared.map((u) => (u === userId ? pseudonym : u));
-  }
-  const dropResult = redacted && s.status === 'COMPLETED' && typeof s.result === 'string';
-  if (dropResult) {
-    sets.push('resultError = :why');
-    values[':why'] = why;
-  }
-  if (!sets.length && !redacted) return null;
-  const clauses = [sets.length ? `SET ${sets.join(', ')}` : '', dropResult ? 'REMOVE #result' : '', `ADD version :one${redacted ? ', redactions :one' : ''}`];
-  const names = { ...(dropResult ? { '#result': 'result' } : {}), ...(sets.some((x) => x.startsWith('#owners')) ? { '#owners': 'owners' } : {}) };
-  const update = expr(clauses.filter(Boolean).join(' '), values, Object.keys(names).length ? names : undefined);
-  return { update, condition: versionIs(s.version), dropResult };
+/** A rewrite of the session's own attributes from `before` to `after` (an erasure's, domain/erasure.ts), over the version read. */
+export function sessionRewrite(before: Session, after: Session) {
+  return { UpdateExpression: diffUpdate(sessionAttributes(before), sessionAttributes(after))!, ConditionExpression: versionIs(before.version) };
 }

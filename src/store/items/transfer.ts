@@ -71,12 +71,12 @@ export const userTransferCopies = (pk: string) => sortBeginsWith(pk, USER_TRANSF
 export const userTransfersUpTo = (tenantId: string, userId: string, hi: string | null) =>
   indexKeys(byUser, mentionGsiPk(tenantId, userId), { between: [USER_TRANSFER_GSI_PREFIX, hi ?? `${USER_TRANSFER_GSI_PREFIX}\uffff`] });
 
-/** The pseudonym wherever an entry (or the other owner's copy) names an erased user; null when it does not. */
-export function transferRedaction(item: Item, userId: string, pseudonym: string) {
-  const names = USER_ATTRIBUTES.filter((a) => item[a] === userId);
-  if (!names.length) return null;
+/** An entry (or copy) rewritten to name whom `after` names (an erasure's pseudonym, domain/erasure.ts), while it still names `userId`. */
+export function transferRewrite(before: TransferEntry, after: TransferEntry, userId: string) {
+  const changed = ([['fromUserId', 'from'], ['toUserId', 'to'], ['byUserId', 'by']] as const).filter(([, f]) => before[f] !== after[f]);
+  const values = Object.fromEntries(changed.map(([a, f]) => [`:${a}`, after[f]]));
   return {
-    UpdateExpression: expr(`SET ${names.map((a) => `${a} = :p`).join(', ')}`, { ':p': pseudonym }),
-    ConditionExpression: and(ITEM_PRESENT, expr(`${names[0]} = :u`, { ':u': userId })),
+    UpdateExpression: expr(`SET ${changed.map(([a]) => `${a} = :${a}`).join(', ')}`, values),
+    ConditionExpression: and(ITEM_PRESENT, expr(`${changed[0][0]} = :u`, { ':u': userId })),
   };
 }
