@@ -2,6 +2,7 @@
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { sessionRepositoryContract } from '../contract/session-repository.contract';
 import { createTestTable, TestTable } from '../support/dynamo';
+import { bySk, scanAll } from '../support/store-helpers';
 
 let table: TestTable;
 
@@ -11,4 +12,6 @@ sessionRepositoryContract('DynamoDB', {
   },
   tearDown: () => table.drop(),
   make: () => new DynamoSessionRepository(table.doc, table.tableName),
+  // The whole table, in key order (one table for the suite; its tests run one at a time).
+  snapshot: async () => (await scanAll(table)).sort((a, b) => String(a.pk).localeCompare(String(b.pk)) || bySk(a, b)),
 });

@@ -6,7 +6,7 @@
 import { MemorySessionRepository } from '../support/memory-repository';
 import { sessionRepositoryContract } from '../contract/session-repository.contract';
 
-sessionRepositoryContract('in memory', { make: () => new MemorySessionRepository() });
+sessionRepositoryContract('in memory', { make: () => new MemorySessionRepository(), snapshot: async (repo) => (repo as MemorySessionRepository).snapshot() });
 
 test('failNext injects one fault; calls are counted', async () => {
   const repo = new MemorySessionRepository();
