@@ -9,7 +9,7 @@ import { clientMessageKey, copy, holdKey, MemoryState, mentionKey, outcomeKey, s
 
 /**
  * The user-data half of the in-memory repository, with DynamoDB's semantics (src/store/
- * user-queries.ts, erasure.ts, redaction.ts, user-export.ts): outcomes, transfer histories,
+ * user-queries.ts, erasure.ts, user-export.ts; the erasure rules: src/domain/erasure.ts): outcomes, transfer histories,
  * whether the tenant knows a user, erasure (own sessions deleted, other users' sessions
  * redacted) and the export, paged by an offset cursor.
  */
