@@ -10,7 +10,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../src/config';
 import { createDynamoClient, documentClient } from '../src/store/client';
-import { holdItem, sessionItem } from '../src/store/items';
+import { holdItem } from '../src/store/items/hold';
+import { sessionItem } from '../src/store/items/session';
 import { newSessionId } from '../src/domain/ids';
 import { body, DOCS, SECRET, token } from './seed';
 

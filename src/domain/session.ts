@@ -54,6 +54,18 @@ export interface Session {
   owners?: Ownership[];
   /** Authors who let their part of the conversation move with a transfer (setAllowTransferWithContent). */
   sharedBy?: string[];
+  /**
+   * What the store knows of the stored item that a write from this session needs, so the
+   * write reads nothing more: set by the store's single reads and its writes, carried by
+   * spreads. Absent (a listing, a fake): the store reads what it lacks.
+   */
+  stored?: StoredState;
+}
+
+/** The store's own attributes of a session item: its children's ttl floor and its admin index time (null: not stored). */
+export interface StoredState {
+  childTtl: number | null;
+  indexedAt: number | null;
 }
 
 /** One ownership of a session: `userId` owned the messages from seq `fromSeq` on (until the next one's). */

@@ -71,3 +71,4 @@ export interface ExportPage {
   /** Null when this page is the last. */
   cursor: string | null;
 }
+

@@ -1,8 +1,8 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { adminIndexAttributes, ADMIN_INDEX_ATTRIBUTES } from './admin-items';
-import { toSession } from './items';
+import { adminKeysSet, UNINDEXED_SESSIONS } from './items/session-indexes';
+import { toSession, versionIs } from './items/session';
 import { keyOf } from './keys';
-import { expr, INDEXES, params, set } from './schema';
+import { params } from './schema';
 import { conditional, TableIO } from './table-io';
 
 /**
@@ -13,14 +13,11 @@ import { conditional, TableIO } from './table-io';
  */
 export async function backfillAdminIndexKeys(db: DynamoDBDocumentClient, table: string): Promise<number> {
   const io = new TableIO(db, table, { guard: false });
-  const unindexed = expr(`#type = :session AND attribute_not_exists(${INDEXES.byTenantTopic.pk})`, { ':session': 'SESSION' }, { '#type': 'type' });
   let updated = 0;
-  for await (const page of io.scanPages(params({ FilterExpression: unindexed }))) {
+  for await (const page of io.scanPages(params({ FilterExpression: UNINDEXED_SESSIONS }))) {
     for (const item of page) {
       const session = toSession(item);
-      const keys = adminIndexAttributes(session, session.lastActivityAt);
-      const assignments = ADMIN_INDEX_ATTRIBUTES.filter((n) => keys[n] !== undefined).map((n) => expr(`${n} = :${n}`, { [`:${n}`]: keys[n] }));
-      const update = params({ UpdateExpression: set(...assignments), ConditionExpression: expr('version = :v', { ':v': item.version }) });
+      const update = params({ UpdateExpression: adminKeysSet(session), ConditionExpression: versionIs(session.version) });
       if (await conditional(io.update({ Key: keyOf(item), ...update }))) updated++;
     }
   }

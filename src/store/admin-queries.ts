@@ -1,10 +1,9 @@
-import { isLive, SessionStatus } from '../domain/session';
 import { AdminPageRequest } from '../sessions/admin-repository';
 import { SessionPage, SessionPageRequest } from '../sessions/repository';
 import { cursorOf, decodeCursor, startKeyOf } from './cursor';
-import { toSession } from './items';
+import { hasStatus, isIdleItem, toSession } from './items/session';
 import { tenantLiveGsiPk, tenantTopicGsiPk } from './keys';
-import { expr, IndexSpec, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
+import { IndexSpec, indexKeys, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
 import { TableIO } from './table-io';
 /** A session item found through a keys-only index, with the index entry that found it. */
 type Found = { item: Item; entry: Item };
@@ -18,7 +17,7 @@ export class AdminQueries {
 
   /**
    * byTenantIdle: live sessions only (sparse), key condition gsi2sk < cutoff, oldest first.
-   * The index time may lag the activity (admin-items.ts) but is never later, so it finds
+   * The index time may lag the activity (items/session-indexes.ts) but is never later, so it finds
    * every idle session; each is kept only if it is live, unexpired and idle by its own item.
    */
   async listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
@@ -27,8 +26,8 @@ export class AdminQueries {
     const cut = isoTime(before);
     const startKey = page.cursor ? startKeyOf(page.cursor, tenantId, index, partition, cut) : undefined;
     if (startKey === null) return { sessions: [], cursors: [], hasNextPage: false };
-    const keys = expr(`${index.pk} = :p AND ${index.sk} < :cut`, { ':p': partition, ':cut': cut });
-    const idle = (i: Item) => isUnexpired(i, now) && isLive(i.status as SessionStatus) && Date.parse(String(i.lastActivityAt)) < before;
+    const keys = indexKeys(index, partition, { below: cut });
+    const idle = (i: Item) => isUnexpired(i, now) && isIdleItem(i, before);
     const found = await this.io.queryKeysPage({ IndexName: index.name, ...params({ KeyConditionExpression: keys }), ScanIndexForward: true }, page.limit, startKey, idle);
     return this.page(found, page.limit, index);
   }
@@ -49,10 +48,8 @@ export class AdminQueries {
 
   private async topicSessions(tenantId: string, topicId: string, page: SessionPageRequest, after: string | null, now: number): Promise<Found[]> {
     const index = INDEXES.byTenantTopic;
-    const keys = after
-      ? expr(`${index.pk} = :p AND ${index.sk} < :after`, { ':p': tenantTopicGsiPk(tenantId, topicId), ':after': after })
-      : expr(`${index.pk} = :p`, { ':p': tenantTopicGsiPk(tenantId, topicId) });
-    const wanted = (i: Item) => isUnexpired(i, now) && (!page.statuses || page.statuses.includes(i.status as SessionStatus));
+    const keys = indexKeys(index, tenantTopicGsiPk(tenantId, topicId), after ? { below: after } : {});
+    const wanted = (i: Item) => isUnexpired(i, now) && hasStatus(i, page.statuses);
     const found = await this.io.queryKeysPage({ IndexName: index.name, ...params({ KeyConditionExpression: keys }), ScanIndexForward: false }, page.limit, undefined, wanted);
     return found.slice(0, page.limit + 1);
   }

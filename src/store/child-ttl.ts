@@ -1,54 +1,36 @@
-import { isLive, Session } from '../domain/session';
+import { childExpiresAt, nextChildFloor } from '../domain/child-ttl';
+import { Session } from '../domain/session';
 import { StaleSessionError } from '../sessions/repository';
 import { keyOf, sessionKey, sessionPk } from './keys';
-import { toSession } from './items';
-import { Item, toTtl } from './schema';
+import { CHILD_TTL, childTtlOfItem } from './items/session';
+import { CLIENT_MESSAGE } from './items/client-message';
+import { MENTION } from './items/mention';
+import { MESSAGE } from './items/message';
+import { TRANSFER, USER_TRANSFER } from './items/transfer';
+import { inPartition, Item, params, projection, toTtl, typeOf } from './schema';
 import { conditional, TableIO } from './table-io';
-import { MENTION, TRANSFER, USER_TRANSFER } from './user-items';
 import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
 
 /**
- * The rule: children (messages, idempotency records) carry a ttl of their own. They must
- * not expire before their session, nor outlive it by more than a day, while the
- * session's ttl slides forward with every write. So children are written with
- * ttl = session ttl + CHILD_SLACK_SECONDS, and the session item remembers the lowest
- * child ttl (`childTtl`, the floor). When the session's ttl passes the floor (after a day
- * of activity) or drops below it (on ending), all children are rewritten once. Children are
- * messages, sendMessage records, transfer entries (and their users' copies) and mentions (user-items.ts). A refresh
- * thus costs O(messages) at most once a day per live session, and sendMessage stays
- * constant otherwise.
+ * The children's ttl rule (domain/child-ttl.ts) on the table: children carry a `ttl` of
+ * their own, and the session item keeps their floor (`childTtl`, epoch seconds). Children
+ * are the items of the session's partition of CHILD_TYPES.
  */
-export const CHILD_SLACK_SECONDS = 24 * 3600;
 
 /** The ttl a child of `session` is written with. */
-export const childTtlOf = (session: Session) => toTtl(session.expiresAt) + CHILD_SLACK_SECONDS;
+export const childTtlOf = (session: Session) => toTtl(childExpiresAt(session));
 
 /** The items of a session's partition that follow its ttl this way: all but the session item itself. */
-const CHILD_TYPES = new Set(['MESSAGE', 'CLIENT_MESSAGE', MENTION, TRANSFER, USER_TRANSFER]);
+const CHILD_TYPES = new Set([MESSAGE, CLIENT_MESSAGE, MENTION, TRANSFER, USER_TRANSFER]);
 /** Children settled at once when a session ends. */
 const SETTLE_CONCURRENCY = 10;
 
 /**
- * Keeps the rule for one repository. The floor of every session this process read or
- * wrote is kept by the very object handed to the service (a WeakMap), so the common
- * write path needs no extra read.
+ * Keeps the rule for one repository. The floor a write starts from travels with the
+ * session that was read (`Session.stored`), so the common write path needs no extra read.
  */
 export class ChildTtlTracker {
-  private readonly floors = new WeakMap<Session, number>();
-
   constructor(private readonly io: TableIO) {}
-
-  /** A session (or hold) item as a session, its floor remembered. */
-  remember(item: Item): Session {
-    const session = toSession(item);
-    if (typeof item.childTtl === 'number') this.floors.set(session, item.childTtl);
-    return session;
-  }
-
-  /** Records the floor just written with `session`. */
-  wrote(session: Session, floor: number): void {
-    this.floors.set(session, floor);
-  }
 
   /**
    * The floor stored with `previous` and the one to write with `next`. When the session's
@@ -57,11 +39,10 @@ export class ChildTtlTracker {
    */
   async floorFor(previous: Session, next: Session, now: number): Promise<{ before: number; after: number }> {
     const floor = await this.current(previous);
-    const sessionTtl = toTtl(next.expiresAt);
-    if (!isLive(next.status) || floor >= sessionTtl) return { before: floor, after: isLive(next.status) ? floor : childTtlOf(next) };
-    const target = childTtlOf(next);
-    await this.raise(previous, target, now);
-    return { before: floor, after: target };
+    const rule = nextChildFloor(floor * 1000, next);
+    const after = toTtl(rule.floor);
+    if (rule.raise) await this.raise(previous, after, now);
+    return { before: floor, after };
   }
 
   /**
@@ -81,10 +62,10 @@ export class ChildTtlTracker {
   }
 
   private async current(session: Session): Promise<number> {
-    const known = this.floors.get(session);
-    if (known !== undefined) return known;
-    const item = await this.io.get(sessionKey(session.tenantId, session.id), { projection: 'childTtl' });
-    return typeof item?.childTtl === 'number' ? item.childTtl : 0;
+    const known = session.stored?.childTtl;
+    if (known !== undefined && known !== null) return known;
+    const item = await this.io.get(sessionKey(session.tenantId, session.id), { projection: CHILD_TTL });
+    return childTtlOfItem(item) ?? 0;
   }
 
   /** Raises every child's ttl, guarded by `previous` still being current (transactions.ts). */
@@ -99,12 +80,9 @@ export class ChildTtlTracker {
   /** The session's children (messages, records, transfer entries, mentions), a query page at a time. */
   private async *childPages(session: Session): AsyncGenerator<Item[]> {
     const pages = this.io.queryPages({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': sessionPk(session.tenantId, session.id) },
-      ProjectionExpression: 'pk, sk, #type',
-      ExpressionAttributeNames: { '#type': 'type' },
+      ...params({ KeyConditionExpression: inPartition(sessionPk(session.tenantId, session.id)), ProjectionExpression: projection('pk', 'sk', 'type') }),
       ConsistentRead: true,
     });
-    for await (const page of pages) yield page.filter((i) => CHILD_TYPES.has(String(i.type)));
+    for await (const page of pages) yield page.filter((i) => CHILD_TYPES.has(typeOf(i)));
   }
 }

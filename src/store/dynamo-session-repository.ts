@@ -20,10 +20,13 @@ import {
 import { AdminQueries } from './admin-queries';
 import { ChildTtlTracker, childTtlOf } from './child-ttl';
 import { cursorOf, startKeyOf } from './cursor';
-import { clientMessageKey, holdKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, messageKey, messageSk, sessionKey, sessionPk, userGsiPk } from './keys';
-import { indexedAtOf, nextIndexedAt } from './admin-items';
-import { toClientMessageRecord, toHold, toMessage, toSession } from './items';
-import { expr, INDEXES, isUnexpired, Item, params, sessionFilter } from './schema';
+import { clientMessageKey, holdKey, messageKey, sessionKey, userGsiPk } from './keys';
+import { nextIndexedAt } from './items/session-indexes';
+import { isLiveItem, sessionFilter, toSession, toStoredSession } from './items/session';
+import { toHold } from './items/hold';
+import { messagesBetween, toMessage } from './items/message';
+import { toClientMessageRecord } from './items/client-message';
+import { INDEXES, indexKeys, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import {
   appendMessageTx,
@@ -41,18 +44,16 @@ import { UserExport } from './user-export';
 import { UserQueries } from './user-queries';
 
 /**
- * The DynamoDB implementation of both repository ports (single table, see keys.ts). One
- * class for both halves, because they share the child-ttl floors this process knows: a
- * session an admin listing or a transfer read is written without an extra read.
- * Requests go through table-io.ts; the transactions are built in transactions.ts.
+ * The DynamoDB implementation of both repository ports (single table, see keys.ts).
+ * Requests go through table-io.ts; the transactions are built in transactions.ts. What a
+ * write needs of the item it writes over (children's ttl floor, admin index time) travels
+ * with the session that was read (`Session.stored`), and a write records it on `next`.
  */
 export class DynamoSessionRepository implements SessionRepository, AdminRepository {
   private readonly io: TableIO;
   private readonly children: ChildTtlTracker;
   private readonly admin: AdminQueries;
   private readonly users: UserQueries;
-  /** The admin index time of each session this process read or wrote (like the floors: no extra read). */
-  private readonly indexed = new WeakMap<Session, number>();
 
   /** `erasureAuditRetentionDays`: ERASURE_AUDIT_RETENTION_DAYS (default 365). */
   constructor(
@@ -70,19 +71,19 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
 
   async findHolder(tenantId: string, topicId: string, now: number): Promise<Hold | null> {
     const item = await this.io.get(holdKey(tenantId, topicId));
-    return isUnexpired(item, now) && isLive(item.status as never) ? toHold(item) : null;
+    return isUnexpired(item, now) && isLiveItem(item) ? toHold(item) : null;
   }
 
   async getSession(tenantId: string, sessionId: string, now: number): Promise<Session | null> {
     const item = await this.io.get(sessionKey(tenantId, sessionId));
-    return isUnexpired(item, now) ? this.remember(item) : null;
+    return isUnexpired(item, now) ? toStoredSession(item) : null;
   }
 
   async getSessions(tenantId: string, sessionIds: readonly string[], now: number): Promise<(Session | null)[]> {
     // The common case (one `session(id)` per request) is a plain GetItem: same read units, a lighter call.
     const keys = sessionIds.map((id) => sessionKey(tenantId, id));
     const items = keys.length === 1 ? [await this.io.get(keys[0])] : await this.io.batchGet(keys);
-    return items.map((item) => (isUnexpired(item, now) ? this.remember(item) : null));
+    return items.map((item) => (isUnexpired(item, now) ? toStoredSession(item) : null));
   }
 
   async getClientMessage(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<ClientMessageRecord | null> {
@@ -111,10 +112,11 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   private async readMessages(tenantId: string, sessionId: string, page: MessagePageRequest, budget: ByteBudget | null, now: number) {
     const forward = page.direction === 'forward';
     const until = page.until ?? null;
-    const lo = forward ? (page.from !== null ? messageSk(page.from + 1) : MESSAGE_SK_FIRST) : until !== null ? messageSk(Math.max(until, 0)) : MESSAGE_SK_FIRST;
-    const hi = !forward ? (page.from !== null ? messageSk(Math.max(page.from - 1, 0)) : MESSAGE_SK_LAST) : until !== null && until < 10 ** 8 ? messageSk(Math.max(until, 0)) : MESSAGE_SK_LAST;
-    if (lo > hi) return { messages: [], cut: false, bytes: 0 };
-    const range = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': sessionPk(tenantId, sessionId), ':lo': lo, ':hi': hi });
+    // Seqs from lo to hi, inclusive (null: the first, the last).
+    const lo = forward ? (page.from !== null ? page.from + 1 : null) : until !== null ? Math.max(until, 0) : null;
+    const hi = !forward ? (page.from !== null ? Math.max(page.from - 1, 0) : null) : until !== null && until < 10 ** 8 ? Math.max(until, 0) : null;
+    const range = messagesBetween(tenantId, sessionId, lo, hi);
+    if (!range) return { messages: [], cut: false, bytes: 0 };
     const input = { ...params({ KeyConditionExpression: range }), ScanIndexForward: forward, ConsistentRead: true };
     const { items, cut, bytes } = budget ? await this.io.queryBudgetedPage(input, page.limit, budget) : { items: await this.io.query({ ...input, Limit: page.limit }), cut: false, bytes: 0 };
     const messages = items.filter((i) => isUnexpired(i, now)).map((i) => toMessage(i, sessionId));
@@ -125,7 +127,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     const index = INDEXES.byUser;
     const partition = userGsiPk(tenantId, userId);
     const startKey = page.cursor ? startKeyOf(page.cursor, tenantId, index, partition) : undefined;
-    const keys = expr(`${index.pk} = :u`, { ':u': partition });
+    const keys = indexKeys(index, partition);
     const filter = sessionFilter(now, page.statuses);
     const found = await this.io.queryFilteredPage(
       { IndexName: index.name, ...params({ KeyConditionExpression: keys, FilterExpression: filter }), ScanIndexForward: false },
@@ -134,7 +136,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     );
     const items = found.slice(0, page.limit);
     return {
-      // A listing, never written back: see `remember`.
+      // A listing, only shown: without `stored` (a write from it reads what it lacks).
       sessions: items.map(toSession),
       cursors: items.map((i) => cursorOf(i, index)),
       hasNextPage: found.length > page.limit,
@@ -188,35 +190,35 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     await this.io.transact(createSessionTx(this.io.table, session, first, childTtl, now), (part, old) =>
       part === 'hold' && old ? new TopicHeldError(toHold(old)) : new StaleSessionError(session.id),
     );
-    this.wrote(session, childTtl, session.lastActivityAt);
+    wrote(session, childTtl, session.lastActivityAt);
   }
 
   async replaceSession(previous: Session, ended: Session, session: Session, first: Message, now: number): Promise<void> {
     const childTtl = childTtlOf(session);
     const end = await this.sessionWrite(previous, ended, now);
     await this.io.transact(replaceSessionTx(this.io.table, end, session, first, childTtl, now), () => new StaleSessionError(previous.id));
-    this.wrote(session, childTtl, session.lastActivityAt);
+    wrote(session, childTtl, session.lastActivityAt);
     await this.children.settle(ended);
   }
 
   async updateSession(previous: Session, next: Session, now: number): Promise<void> {
     const w = await this.sessionWrite(previous, next, now);
     await this.io.transact(updateSessionTx(this.io.table, w, now), () => new StaleSessionError(previous.id));
-    this.wrote(next, w.floor.after, w.indexedAt.after);
+    wrote(next, w.floor.after, w.indexedAt.after);
     if (!isLive(next.status)) await this.children.settle(next);
   }
 
   async completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void> {
     const w = await this.sessionWrite(previous, next, now);
     await this.io.transact(completeSessionTx(this.io.table, w, outcome, now), () => new StaleSessionError(previous.id));
-    this.wrote(next, w.floor.after, w.indexedAt.after);
+    wrote(next, w.floor.after, w.indexedAt.after);
     await this.children.settle(next);
   }
 
   async transferSession(previous: Session, next: Session, entry: TransferEntry, now: number): Promise<void> {
     const w = await this.sessionWrite(previous, next, now);
     await this.io.transact(transferSessionTx(this.io.table, w, entry, childTtlOf(next), now), () => new StaleSessionError(previous.id));
-    this.wrote(next, w.floor.after, w.indexedAt.after);
+    wrote(next, w.floor.after, w.indexedAt.after);
   }
 
   async appendMessage(previous: Session, next: Session, message: Message, clientMessageId: string | null, now: number): Promise<void> {
@@ -226,7 +228,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
       if (part === 'clientMessage' && old) return new DuplicateClientMessageError(toClientMessageRecord(old));
       return new StaleSessionError(previous.id);
     });
-    this.wrote(next, w.floor.after, w.indexedAt.after);
+    wrote(next, w.floor.after, w.indexedAt.after);
   }
 
   async appendReply(session: Session, reply: Message, now: number): Promise<void> {
@@ -238,29 +240,14 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   /** What a versioned write of `next` over `previous` changes of the store's own attributes (floor, index time). */
   private async sessionWrite(previous: Session, next: Session, now: number): Promise<SessionWrite> {
     const floor = await this.children.floorFor(previous, next, now);
-    const before = this.indexed.get(previous) ?? null;
+    const before = previous.stored?.indexedAt ?? null;
     // The admin keys follow the activity lazily (an ending only removes the sparse ones).
     const after = nextIndexedAt(before, next);
     return { previous, next, floor, indexedAt: { before, after } };
   }
+}
 
-  /**
-   * A session item read from the table, its floor and index time remembered for the next write.
-   * Only for the single-session reads that writes start from: listings (the caller's and the
-   * admins') are only shown, never written back, so they skip these two WeakMap entries per
-   * session (about a quarter of a 50-session page's own CPU, issue #13). A write that ever got
-   * a listed session would still be right: it reads an unknown floor from the store
-   * (ChildTtlTracker.current) and rewrites unknown admin keys (nextIndexedAt).
-   */
-  private remember(item: Item): Session {
-    const session = this.children.remember(item);
-    const at = indexedAtOf(item);
-    if (at !== null) this.indexed.set(session, at);
-    return session;
-  }
-
-  private wrote(session: Session, floor: number, indexedAt: number): void {
-    this.children.wrote(session, floor);
-    this.indexed.set(session, indexedAt);
-  }
+/** What a write stored on the session item, recorded on the session written: the next write from it reads nothing more. */
+function wrote(session: Session, childTtl: number, indexedAt: number): void {
+  session.stored = { childTtl, indexedAt };
 }

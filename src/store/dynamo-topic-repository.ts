@@ -1,9 +1,8 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoredTopic, TopicRepository, TopicVersionConflictError } from '../topics/topic-repository';
-import { tenantTopicsPk } from './keys';
-import { expr, ITEM_ABSENT, params } from './schema';
+import { params } from './schema';
 import { conditional, TableIO } from './table-io';
-import { topicItem, toStoredTopic } from './topic-items';
+import { tenantTopics, topicItem, topicVersionIs, toStoredTopic } from './items/tenant-topic';
 
 /**
  * Tenant topics in the single table: pk = T#<tenant>#TOPICS, sk = TOPIC#<topicId>. They
@@ -20,18 +19,13 @@ export class DynamoTopicRepository implements TopicRepository {
 
   async listTenantTopics(tenantId: string): Promise<StoredTopic[]> {
     const out: StoredTopic[] = [];
-    const pages = this.io.queryPages({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': tenantTopicsPk(tenantId) },
-      ConsistentRead: true,
-    });
+    const pages = this.io.queryPages({ ...params({ KeyConditionExpression: tenantTopics(tenantId) }), ConsistentRead: true });
     for await (const page of pages) for (const item of page) out.push(toStoredTopic(tenantId, item));
     return out;
   }
 
   async putTenantTopic(stored: StoredTopic, expectedVersion: number | null): Promise<void> {
-    const condition = expectedVersion === null ? ITEM_ABSENT : expr('version = :v', { ':v': expectedVersion });
-    const written = await conditional(this.io.put({ Item: topicItem(stored), ...params({ ConditionExpression: condition }) }));
+    const written = await conditional(this.io.put({ Item: topicItem(stored), ...params({ ConditionExpression: topicVersionIs(expectedVersion) }) }));
     if (!written) throw new TopicVersionConflictError(stored.tenantId, stored.topic.id);
   }
 }

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keyOf } from './keys';
-import { expired, params } from './schema';
+import { expired, params, TABLE_KEYS } from './schema';
 import { conditional, TableIO } from './table-io';
 
 /**
@@ -12,7 +12,7 @@ import { conditional, TableIO } from './table-io';
 export async function reapExpired(db: DynamoDBDocumentClient, table: string, now = Date.now()): Promise<number> {
   const io = new TableIO(db, table, { guard: false });
   let deleted = 0;
-  for await (const page of io.scanPages({ ...params({ FilterExpression: expired(now) }), ProjectionExpression: 'pk, sk' })) {
+  for await (const page of io.scanPages({ ...params({ FilterExpression: expired(now) }), ProjectionExpression: TABLE_KEYS })) {
     // Deleted one by one with the expiry as condition, as DynamoDB's TTL does: an item
     // rewritten since the scan (a new hold over an expired one) must survive.
     for (const item of page) {

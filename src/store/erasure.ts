@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { ErasureCounts } from '../domain/user-data';
-import { holdKey, keyOf, mentionGsiPk, sessionKey, sessionPk, tenantTopicsPk, userGsiPk, userPk } from './keys';
-import { ErasureJob, redactSession } from './redaction';
-import { expired, expr, INDEXES, isUnexpired, Item, or, params } from './schema';
-import { conditional, TableIO } from './table-io';
+import { erasureReach } from '../domain/erasure';
 import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from '../defaults';
-import { ERASURE, erasureAuditItem, MENTION } from './user-items';
+import { ErasureCounts } from '../domain/user-data';
+import { holdKey, keyOf, mentionGsiPk, sessionKey, sessionPk, userGsiPk, userPk } from './keys';
+import { ErasureJob, redactSession } from './redaction';
+import { Expression, INDEXES, indexKeys, inPartition, isUnexpired, Item, params, projection, TABLE_KEYS, typeOf } from './schema';
+import { conditional, TableIO } from './table-io';
+import { auditorRedaction, ERASURE, erasureAuditItem } from './items/erasure-audit';
+import { holdNames } from './items/hold';
+import { MENTION } from './items/mention';
+import { ownedByOrExpired, ownerOf, REF_ATTRIBUTES, refOf } from './items/session';
+import { authorRedaction, tenantTopics, updatedBy } from './items/tenant-topic';
 
 /** Erasure re-reads the user's index partitions until nothing new appears (a session started meanwhile); bounded. */
 const ERASURE_ROUNDS = 5;
@@ -41,11 +46,11 @@ export class Erasure {
     const audits = new Map<string, Item>();
     for (let round = 0; round < ERASURE_ROUNDS; round++) {
       const mentions = await this.mentions(tenantId, userId);
-      for (const a of mentions.filter((m) => m.type === ERASURE)) audits.set(`${a.pk}|${a.sk}`, a);
+      for (const a of mentions.filter((m) => typeOf(m) === ERASURE)) audits.set(`${a.pk}|${a.sk}`, a);
       const found = [
         ...(await this.userSessions(tenantId, userId)),
         ...(await this.heldBy(tenantId, userId, topicIds)),
-        ...mentions.filter((m) => m.type === MENTION).map(refOf),
+        ...mentions.filter((m) => typeOf(m) === MENTION).map(refOf),
       ];
       const fresh = new Map(found.filter((s) => !done.has(s.sessionId)).map((s) => [s.sessionId, s]));
       if (!fresh.size) break;
@@ -79,18 +84,17 @@ export class Erasure {
     const { tenantId, userId, now, counts } = job;
     const key = sessionKey(tenantId, ref.sessionId);
     const item = await this.io.get(key);
-    if (isUnexpired(item, now) && item.userId !== userId) return redactSession(this.io, job, ref.sessionId);
+    if (erasureReach(isUnexpired(item, now) ? { userId: String(ownerOf(item).userId) } : null, userId) === 'theirs') return redactSession(this.io, job, ref.sessionId);
     if (item) {
       // Still theirs or expired: else it was just transferred to someone else (redacted next round).
-      const theirs = or(expr('userId = :u', { ':u': userId }), expired(now));
-      if (!(await conditional(this.io.delete({ Key: key, ...params({ ConditionExpression: theirs }) })))) return false;
+      if (!(await conditional(this.io.delete({ Key: key, ...params({ ConditionExpression: ownedByOrExpired(userId, now) }) })))) return false;
       counts.sessionsDeleted++;
       counts.itemsDeleted++;
     }
-    const topicId = typeof item?.topicId === 'string' ? item.topicId : ref.topicId;
+    const topicId = (item && ownerOf(item).topicId) ?? ref.topicId;
     // The hold may be someone else's by now, or gone: then it stays as it is.
     if (topicId) {
-      const hold = { Key: holdKey(tenantId, topicId), ...params({ ConditionExpression: expr('sessionId = :id', { ':id': ref.sessionId }) }) };
+      const hold = { Key: holdKey(tenantId, topicId), ...params({ ConditionExpression: holdNames(ref.sessionId) }) };
       if (await conditional(this.io.delete(hold))) counts.itemsDeleted++;
     }
     counts.itemsDeleted += await this.deleteAll({ pk: sessionPk(tenantId, ref.sessionId) });
@@ -99,22 +103,18 @@ export class Erasure {
 
   /** Every session of the user in byUser, with no ttl filter: expired-but-undeleted ones too. */
   private async userSessions(tenantId: string, userId: string): Promise<SessionRef[]> {
-    return (await this.indexed(userGsiPk(tenantId, userId), 'sessionId, topicId')).map(refOf);
+    return (await this.indexed(userGsiPk(tenantId, userId), projection(...REF_ATTRIBUTES))).map(refOf);
   }
 
   /** Items naming the user outside their own sessions (mentions, audits of erasures they made), unfiltered. */
   private mentions(tenantId: string, userId: string): Promise<Item[]> {
-    return this.indexed(mentionGsiPk(tenantId, userId), 'pk, sk, #type, sessionId, topicId', { '#type': 'type' });
+    return this.indexed(mentionGsiPk(tenantId, userId), projection('pk', 'sk', 'type', ...REF_ATTRIBUTES));
   }
 
-  private async indexed(partition: string, projection: string, names: Record<string, string> = {}): Promise<Item[]> {
+  private async indexed(partition: string, attributes: Expression): Promise<Item[]> {
     const index = INDEXES.byUser;
     const out: Item[] = [];
-    const pages = this.io.queryPages({
-      IndexName: index.name,
-      ...params({ KeyConditionExpression: expr(`${index.pk} = :u`, { ':u': partition }, names) }),
-      ProjectionExpression: projection,
-    });
+    const pages = this.io.queryPages({ IndexName: index.name, ...params({ KeyConditionExpression: indexKeys(index, partition), ProjectionExpression: attributes }) });
     for await (const page of pages) out.push(...page);
     return out;
   }
@@ -122,27 +122,22 @@ export class Erasure {
   /** Live sessions of the user found through the topics' holds (consistent reads, none missed: table-io.ts). */
   private async heldBy(tenantId: string, userId: string, topicIds: readonly string[]): Promise<SessionRef[]> {
     const holds = await this.io.batchGet(topicIds.map((t) => holdKey(tenantId, t)));
-    return holds.filter((h): h is Item => h?.userId === userId).map(refOf);
+    return holds.filter((h): h is Item => h !== undefined && ownerOf(h).userId === userId).map(refOf);
   }
 
   /** An erasure the user made as an admin: its record keeps the erasure, not their name, and leaves their mentions. */
   private async redactAudit(job: ErasureJob, audit: Item): Promise<void> {
-    const index = INDEXES.byUser;
-    const update = expr(`SET erasedBy = :p REMOVE ${index.pk}, ${index.sk}`, { ':p': job.pseudonym });
-    const condition = expr('erasedBy = :u', { ':u': job.userId });
-    if (await conditional(this.io.update({ Key: keyOf(audit), ...params({ UpdateExpression: update, ConditionExpression: condition }) }))) {
+    if (await conditional(this.io.update({ Key: keyOf(audit), ...params(auditorRedaction(job.userId, job.pseudonym)) }))) {
       job.counts.itemsRedacted++;
     }
   }
 
   /** Tenant topics the user last changed as an admin name the pseudonym instead (one partition, a tenant's few topics). */
   private async redactTopicAuthor(job: ErasureJob): Promise<void> {
-    const theirs = expr('updatedBy = :u', { ':u': job.userId });
-    const keys = expr('pk = :pk', { ':pk': tenantTopicsPk(job.tenantId) });
-    for await (const page of this.io.queryPages({ ...params({ KeyConditionExpression: keys, FilterExpression: theirs }), ProjectionExpression: 'pk, sk' })) {
+    const filter = { ...params({ KeyConditionExpression: tenantTopics(job.tenantId), FilterExpression: updatedBy(job.userId) }), ProjectionExpression: TABLE_KEYS };
+    for await (const page of this.io.queryPages(filter)) {
       for (const topic of page) {
-        const update = params({ UpdateExpression: expr('SET updatedBy = :p', { ':p': job.pseudonym }), ConditionExpression: theirs });
-        if (await conditional(this.io.update({ Key: keyOf(topic), ...update }))) job.counts.itemsRedacted++;
+        if (await conditional(this.io.update({ Key: keyOf(topic), ...params(authorRedaction(job.userId, job.pseudonym)) }))) job.counts.itemsRedacted++;
       }
     }
   }
@@ -150,12 +145,7 @@ export class Erasure {
   /** Deletes every item of a partition (25 per BatchWriteItem, unprocessed ones retried); returns how many. */
   private async deleteAll(partition: { pk: string }): Promise<number> {
     let deleted = 0;
-    const pages = this.io.queryPages({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': partition.pk },
-      ProjectionExpression: 'pk, sk',
-      ConsistentRead: true,
-    });
+    const pages = this.io.queryPages({ ...params({ KeyConditionExpression: inPartition(partition.pk) }), ProjectionExpression: TABLE_KEYS, ConsistentRead: true });
     for await (const page of pages) {
       await this.io.batchWrite(page.map((i) => ({ delete: keyOf(i) })));
       deleted += page.length;
@@ -163,5 +153,3 @@ export class Erasure {
     return deleted;
   }
 }
-
-const refOf = (i: Item): SessionRef => ({ sessionId: String(i.sessionId), topicId: typeof i.topicId === 'string' ? i.topicId : null });

@@ -19,13 +19,14 @@
  *
  *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO, to the minute>#<sessionId>
  *
- *   Admin indexes (session items only, keys only; the index time lags the activity by up to an hour, see admin-items.ts):
+ *   Admin indexes (session items only, keys only; the index time lags the activity by up to an hour, see items/session-indexes.ts):
  *   GSI byTenantIdleV2:  gsi2pk = T#<tenant>#LIVE (only while live), gsi2sk = <index time ISO>#<sessionId>
  *   GSI byIdleV2:        gsi3pk = LIVE#<shard 0..7> (only while live), gsi3sk = <index time ISO>#<tenant>#<sessionId>
  *   GSI byTenantTopicV2: gsi4pk = T#<tenant>#TOPIC#<topicId>, gsi4sk = <index time ISO>#<sessionId>
  *
  * Ids from tokens are URI-encoded so a "#" in a tenant or user id cannot forge a key.
- * Attribute and index names, and time formats, are spelled in schema.ts.
+ * Each item type's attributes and conditions are in its module under items/; index names and
+ * time formats in schema.ts.
  */
 import { isoTime } from './schema';
 
@@ -72,7 +73,7 @@ export const activitySk = (lastActivityAt: number, sessionId: string) => `${isoT
 
 export const userGsiPk = (tenantId: string, userId: string) => `T#${enc(tenantId)}#U#${enc(userId)}`;
 
-// ---- user data: transfer history, mentions, outcomes, erasure audit (user-items.ts) ----
+// ---- user data: transfer history, mentions, outcomes, erasure audit (items/) ----
 
 export const TRANSFER_SK_PREFIX = 'XFER#';
 export const transferSk = (seq: number) => `${TRANSFER_SK_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;

@@ -1,7 +1,7 @@
 /**
- * The one place that spells the table's attribute and index names, its time formats and
- * the condition fragments built on them. Key *values* (`T#<tenant>#S#...`) are made in
- * keys.ts; the layout is documented there.
+ * What every item shares: the key, `type` and `ttl` attributes, the index names, the time
+ * formats, and the generic expression helpers. Each item type's own attributes and
+ * conditions are spelled in its module under items/; key values (`T#<tenant>#S#...`) in keys.ts.
  */
 
 /** An item as the document client reads and writes it. */
@@ -9,6 +9,13 @@ export type Item = Record<string, unknown>;
 
 /** DynamoDB's TTL attribute: epoch seconds, the only time not stored as an ISO string. */
 export const TTL_ATTRIBUTE = 'ttl';
+/** Every item names its type (items/): child-ttl and erasure go by it. */
+export const TYPE_ATTRIBUTE = 'type';
+export const typeOf = (item: Item) => String(item[TYPE_ATTRIBUTE]);
+/** Projections of the table's keys: both, or the partition key alone (a read that only asks "any?"). */
+export const TABLE_KEYS = 'pk, sk';
+export const PARTITION_KEY = 'pk';
+/** A projection of the table keys only. */
 
 export interface IndexSpec {
   readonly name: string;
@@ -81,8 +88,26 @@ export const ITEM_PRESENT = expr('attribute_exists(pk)');
 /** `ttl = <ttl>` (epoch seconds), an assignment for `set`. */
 export const assignTtl = (ttl: number) => expr('#ttl = :ttl', { ':ttl': ttl }, TTL_NAME);
 
-/** The idle-notice attributes of a session item (idle-notice-store.ts); new activity drops them: a new idle period. */
-export const IDLE_NOTICE_ATTRIBUTES = ['idleClaimFor', 'idleClaimUntil', 'idleClaimBy', 'idleNotifiedFor'];
+// ---- key conditions (the table's keys, or an index's) ----------------------------
+
+export const inPartition = (pk: string) => expr('pk = :pk', { ':pk': pk });
+export const sortBetween = (pk: string, lo: string, hi: string) => expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': lo, ':hi': hi });
+export const sortBeginsWith = (pk: string, prefix: string) => expr('pk = :pk AND begins_with(sk, :prefix)', { ':pk': pk, ':prefix': prefix });
+
+/** One partition of `index`, optionally only sort keys below, above or between bounds. */
+export function indexKeys(index: IndexSpec, partition: string, range: { below?: string; above?: string; between?: [string, string] } = {}): Expression {
+  const { below, above, between } = range;
+  if (below !== undefined) return expr(`${index.pk} = :p AND ${index.sk} < :below`, { ':p': partition, ':below': below });
+  if (above !== undefined) return expr(`${index.pk} = :p AND ${index.sk} > :above`, { ':p': partition, ':above': above });
+  if (between) return expr(`${index.pk} = :p AND ${index.sk} BETWEEN :lo AND :hi`, { ':p': partition, ':lo': between[0], ':hi': between[1] });
+  return expr(`${index.pk} = :p`, { ':p': partition });
+}
+
+/** A projection of `attributes`, each through a name placeholder (some are reserved words); for `params`. */
+export function projection(...attributes: string[]): Expression {
+  const names = Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a]));
+  return { text: Object.keys(names).join(', '), names };
+}
 
 /**
  * The update expression that turns a stored item from `before` into `after` (attribute
@@ -131,7 +156,7 @@ function join(parts: Expression[], separator: string, wrap: (text: string) => st
   return { text, ...(names ? { names } : {}), ...(values ? { values } : {}) };
 }
 
-type ExpressionKind = 'ConditionExpression' | 'FilterExpression' | 'KeyConditionExpression' | 'UpdateExpression';
+type ExpressionKind = 'ConditionExpression' | 'FilterExpression' | 'KeyConditionExpression' | 'UpdateExpression' | 'ProjectionExpression';
 
 /**
  * Request parameters for expressions: each under its own parameter, their names and
@@ -158,11 +183,4 @@ export function params<K extends ExpressionKind>(
     ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
     ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
   };
-}
-
-/** The filter every session listing applies: not expired, and optionally one of `statuses`. */
-export function sessionFilter(now: number, statuses: readonly string[] | null): Expression {
-  if (!statuses) return unexpired(now);
-  const values = Object.fromEntries(statuses.map((s, i) => [`:s${i}`, s]));
-  return and(unexpired(now), expr(`#status IN (${Object.keys(values).join(', ')})`, values, { '#status': 'status' }));
 }

@@ -1,6 +1,8 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { messageItem } from './items';
+import { messageItem } from './items/message';
+import { childTtlOfItem, conversationGrownTo, toSession } from './items/session';
 import { sessionKey } from './keys';
+import { params } from './schema';
 import { TableIO } from './table-io';
 
 /**
@@ -18,17 +20,13 @@ export async function growConversation(
 ): Promise<void> {
   const io = new TableIO(doc, table, { guard: false });
   const { tenantId, sessionId } = at;
-  const session = (await io.get(sessionKey(tenantId, sessionId)))!;
+  const item = (await io.get(sessionKey(tenantId, sessionId)))!;
   const now = Date.now();
   const puts = [];
-  for (let seq = Number(session.messageCount) + 1; seq <= total; seq++) {
+  for (let seq = toSession(item).messageCount + 1; seq <= total; seq++) {
     const role = seq % 2 === 0 ? 'USER' : 'ASSISTANT';
-    puts.push({ put: messageItem(tenantId, { sessionId, seq, role, content: content(seq), createdAt: now }, Number(session.childTtl)) });
+    puts.push({ put: messageItem(tenantId, { sessionId, seq, role, content: content(seq), createdAt: now }, Number(childTtlOfItem(item))) });
   }
   await io.batchWrite(puts);
-  await io.update({
-    Key: sessionKey(tenantId, sessionId),
-    UpdateExpression: 'SET messageCount = :n, lastSeq = :n, version = version + :one',
-    ExpressionAttributeValues: { ':n': total, ':one': 1 },
-  });
+  await io.update({ Key: sessionKey(tenantId, sessionId), ...params({ UpdateExpression: conversationGrownTo(total) }) });
 }

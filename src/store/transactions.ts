@@ -1,26 +1,17 @@
 import { isLive, Message, Session } from '../domain/session';
-import { ADMIN_INDEX_ATTRIBUTES } from './admin-items';
 import { clientMessageKey, holdKey, Key, sessionKey } from './keys';
-import { clientMessageItem, holdAttributes, holdItem, messageItem, sessionItem, sessionItemAttributes } from './items';
-import {
-  and,
-  assignTtl,
-  diffUpdate,
-  expired,
-  expr,
-  Expression,
-  IDLE_NOTICE_ATTRIBUTES,
-  Item,
-  ITEM_ABSENT,
-  ITEM_PRESENT,
-  or,
-  params,
-  set,
-  unexpired,
-} from './schema';
+import { and, assignTtl, diffUpdate, Expression, Item, ITEM_ABSENT, ITEM_PRESENT, params, set, unexpired } from './schema';
 import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io';
 import { Outcome, TransferEntry } from '../domain/user-data';
-import { mentionWrite, outcomeItem, transferItem, userTransferItem } from './user-items';
+import { ADMIN_INDEX_ATTRIBUTES } from './items/session-indexes';
+import { childTtlAtMost, CHILD_TTL, currentVersion, isLiveSession, messageCountIs, replyCounted, sessionItem, sessionItemAttributes, versionIs } from './items/session';
+import { holdAttributes, holdIsFree, holdItem, holdNames } from './items/hold';
+import { messageItem } from './items/message';
+import { clientMessageItem, replyFailedNoted, replySeqRecorded } from './items/client-message';
+import { IDLE_NOTICE_ATTRIBUTES } from './items/idle-notice';
+import { mentionWrite } from './items/mention';
+import { outcomeItem } from './items/outcome';
+import { transferItem, userTransferItem } from './items/transfer';
 
 /**
  * The writes of the session repository, as pure functions of what is written (no I/O).
@@ -28,7 +19,7 @@ import { mentionWrite, outcomeItem, transferItem, userTransferItem } from './use
  * failed condition is reported by name ('hold', 'clientMessage', ...), not by index.
  * Existing items are changed with UpdateItem of the attributes that change (diffUpdate), never
  * rewritten whole: an unchanged attribute costs no index write. The ttl values come from the
- * child-ttl tracker (child-ttl.ts), the admin index time from admin-items.ts.
+ * child-ttl tracker (child-ttl.ts), the admin index time from items/session-indexes.ts.
  */
 
 export type CreatePart = 'hold' | 'session' | 'firstMessage' | 'mention';
@@ -56,7 +47,7 @@ export interface SessionWrite {
 export function createSessionTx(table: string, session: Session, first: Message, childTtl: number, now: number): Transaction<CreatePart> {
   return transaction<CreatePart>({
     // ALL_OLD: a hold that is in the way names its (live) session, for TopicHeldError.
-    hold: put(table, holdItem(session), or(ITEM_ABSENT, expired(now)), true),
+    hold: put(table, holdItem(session), holdIsFree(now), true),
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
     mention: ownerMention(table, session, childTtl),
@@ -68,7 +59,7 @@ export function replaceSessionTx(table: string, ended: SessionWrite, session: Se
   const old = ended.previous;
   return transaction<ReplacePart>({
     ended: versionedSessionUpdate(table, ended, {}, now),
-    hold: put(table, holdItem(session), and(expr('sessionId = :old', { ':old': old.id }), unexpired(now))),
+    hold: put(table, holdItem(session), and(holdNames(old.id, ':old'), unexpired(now))),
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
     mention: ownerMention(table, session, childTtl),
@@ -144,8 +135,6 @@ export function appendMessageTx(
  * not above the reply's ttl (else a refresh happened since: read again, see child-ttl.ts).
  */
 export function appendReplyTx(table: string, session: Session, reply: Message, ttl: number, now: number): Transaction<ReplyPart> {
-  const live = expr('#status IN (:active, :paused)', { ':active': 'ACTIVE', ':paused': 'PAUSED' }, { '#status': 'status' });
-  const floor = expr('attribute_not_exists(childTtl) OR childTtl <= :replyTtl', { ':replyTtl': ttl });
   return transaction<ReplyPart>({
     reply: put(table, messageItem(session.tenantId, reply, ttl), ITEM_ABSENT, true),
     session: {
@@ -153,8 +142,8 @@ export function appendReplyTx(table: string, session: Session, reply: Message, t
         TableName: table,
         Key: sessionKey(session.tenantId, session.id),
         ...params({
-          UpdateExpression: expr('SET updatedAt = :at ADD messageCount :one', { ':at': new Date(reply.createdAt).toISOString(), ':one': 1 }),
-          ConditionExpression: and(live, unexpired(now), floor),
+          UpdateExpression: replyCounted(reply.createdAt),
+          ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl)),
         }),
       },
     },
@@ -169,7 +158,7 @@ export function appendReplyTx(table: string, session: Session, reply: Message, t
  */
 export function raiseChildTtlTxs(table: string, previous: Session, children: readonly Key[], ttl: number, now: number): Transaction<RaisePart>[] {
   const key = sessionKey(previous.tenantId, previous.id);
-  const guard: TransactItem = { ConditionCheck: { TableName: table, Key: key, ...params({ ConditionExpression: versionIs(previous, now) }) } };
+  const guard: TransactItem = { ConditionCheck: { TableName: table, Key: key, ...params({ ConditionExpression: currentVersion(previous, now) }) } };
   const updates = children.map((c): [RaisePart, TransactItem] => ['child', { Update: childTtlUpdate(table, c, ttl) }]);
   const out: Transaction<RaisePart>[] = [];
   for (let i = 0; i < updates.length; i += TRANSACT_MAX - 1) out.push([['guard', guard], ...updates.slice(i, i + TRANSACT_MAX - 1)]);
@@ -183,21 +172,10 @@ export function childTtlUpdate(table: string, key: Key, ttl: number) {
 
 /** Notes that the coach failed for a client message, unless a reply got recorded on it meanwhile (older layout). */
 export function markReplyFailedUpdate(key: Key, now: number) {
-  return {
-    Key: key,
-    ...params({
-      UpdateExpression: expr('SET replyFailed = :yes', { ':yes': true }),
-      ConditionExpression: and(ITEM_PRESENT, noReplyYet, unexpired(now)),
-    }),
-  };
+  return { Key: key, ...params(replyFailedNoted(now)) };
 }
 
 // ---- parts ------------------------------------------------------------------------
-
-/** Written only over the version that was read, and only while it has not expired. */
-const versionIs = (previous: Session, now: number) => and(expr('version = :v', { ':v': previous.version }), unexpired(now));
-
-const noReplyYet = expr('attribute_not_exists(replySeq)');
 
 /** A new session's owner: erasure and export find the session through this, even after TTL removed its item. */
 const ownerMention = (table: string, s: Session, childTtl: number) => mentionWrite(table, s.tenantId, { sessionId: s.id, topicId: s.topicId }, s.userId, true, childTtl);
@@ -219,7 +197,7 @@ function versionedSessionUpdate(table: string, w: SessionWrite, counters: Record
   const { previous, next, floor, indexedAt } = w;
   const before = sessionItemAttributes(previous, floor.before ?? floor.after, indexedAt.before ?? indexedAt.after);
   // Not known: written afresh (a SET of an unchanged value writes no index).
-  if (floor.before === null) delete before.childTtl;
+  if (floor.before === null) delete before[CHILD_TTL];
   if (indexedAt.before === null) for (const k of ADMIN_INDEX_ATTRIBUTES) delete before[k];
   const after = sessionItemAttributes(next, floor.after, indexedAt.after);
   const deltas = { messageCount: next.messageCount - previous.messageCount, ...counters };
@@ -227,14 +205,13 @@ function versionedSessionUpdate(table: string, w: SessionWrite, counters: Record
   // The version always moves, so there is always something to write.
   const update = diffUpdate(before, after, deltas, [...ADMIN_INDEX_ATTRIBUTES, ...activity])!;
   const countMatters = (floor.before !== null && floor.after > floor.before) || !isLive(next.status);
-  const version = expr('version = :v', { ':v': previous.version });
-  const condition = countMatters ? and(version, unexpired(now), expr('messageCount = :mc', { ':mc': previous.messageCount })) : versionIs(previous, now);
+  const condition = countMatters ? and(versionIs(previous.version), unexpired(now), messageCountIs(previous.messageCount)) : currentVersion(previous, now);
   return { Update: { TableName: table, Key: sessionKey(previous.tenantId, previous.id), ...params({ UpdateExpression: update, ConditionExpression: condition }) } };
 }
 
 /** Live: the hold takes what changed of what it shows. Ended: the hold goes, freeing the topic. */
 function holdWrite(table: string, previous: Session, next: Session, now: number): TransactItem | undefined {
-  const condition = and(expr('sessionId = :sid', { ':sid': previous.id }), unexpired(now));
+  const condition = and(holdNames(previous.id), unexpired(now));
   const key = holdKey(previous.tenantId, previous.topicId);
   if (!isLive(next.status)) return { Delete: { TableName: table, Key: key, ...params({ ConditionExpression: condition }) } };
   const update = diffUpdate(holdAttributes(previous), holdAttributes(next));
@@ -255,10 +232,7 @@ function clientMessageWrite(table: string, session: Session, message: Message, c
     Update: {
       TableName: table,
       Key: clientMessageKey(session.tenantId, session.id, clientMessageId),
-      ...params({
-        UpdateExpression: set(expr('replySeq = :seq', { ':seq': message.seq }), assignTtl(ttl)),
-        ConditionExpression: and(ITEM_PRESENT, noReplyYet),
-      }),
+      ...params(replySeqRecorded(message.seq, ttl)),
       ...ALL_OLD,
     },
   };

@@ -5,12 +5,17 @@ import { ExportPage } from '../domain/user-data';
 import { maxMessageBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
 import { visibleToOwner } from '../domain/visibility';
 import { AdminPageRequest } from '../sessions/admin-repository';
-import { toMessage, toSession } from './items';
-import { mentionGsiPk, mentionKey, MESSAGE_SK_LAST, messageSk, OUTCOME_SK_PREFIX, sessionKey, sessionPk, TRANSFER_SK_LAST, transferSk, userGsiPk, userPk } from './keys';
-import { expr, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
+import { mentionGsiPk, mentionKey, sessionKey, userGsiPk } from './keys';
+import { Expression, INDEXES, indexKeys, isoTime, isUnexpired, Item, params, typeOf } from './schema';
 import { itemBytes, TableIO } from './table-io';
 import { isActivityPosition } from './cursor';
-import { auditIsLive, ERASURE, MENTION, outcomeIsLive, toOutcome, toTransfer } from './user-items';
+import { auditIsLive, auditSummary, ERASURE } from './items/erasure-audit';
+import { idleNotifiedFor } from './items/idle-notice';
+import { MENTION } from './items/mention';
+import { messagesBetween, seqOf, toMessage } from './items/message';
+import { outcomeIsLive, outcomesAfter, topicOf, toOutcome } from './items/outcome';
+import { ownerOf, refOf, toSession } from './items/session';
+import { namesUser, toTransfer, transfersAfter } from './items/transfer';
 
 /**
  * Where an export stands, as its opaque cursor carries it: the phase (o: outcomes, s: the
@@ -87,7 +92,7 @@ class Run {
   async checkResume(state: State): Promise<void> {
     this.calls++;
     const own = state.p === 's' ? await this.io.get(sessionKey(this.tenantId, state.s!)) : undefined;
-    const ok = state.p === 's' ? own?.userId === this.userId : state.p === 'm' && (await this.io.get(mentionKey(this.tenantId, state.s!, this.userId))) !== undefined;
+    const ok = state.p === 's' ? own !== undefined && ownerOf(own).userId === this.userId : state.p === 'm' && (await this.io.get(mentionKey(this.tenantId, state.s!, this.userId))) !== undefined;
     if (!ok) throw invalidCursor();
     if (own) this.owned = toSession(own);
   }
@@ -111,11 +116,10 @@ class Run {
 
   /** Outcomes after state.o; true when they are all done. */
   private async outcomes(state: State): Promise<boolean> {
-    const lo = state.o === undefined ? OUTCOME_SK_PREFIX : `${OUTCOME_SK_PREFIX}${state.o}#`;
     const want = this.limit - this.records.length;
-    const { items, done } = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': userPk(this.tenantId, this.userId), ':lo': lo, ':hi': 'OUTCOME$' }), want);
+    const { items, done } = await this.query(outcomesAfter(this.tenantId, this.userId, state.o ?? null), want);
     for (const item of items) {
-      state.o = String(item.topicId);
+      state.o = topicOf(item);
       if (!outcomeIsLive(item, this.now)) continue;
       const o = toOutcome(item);
       this.records.push({ type: 'outcome', topicId: o.topicId, sessionId: o.sessionId, completedAt: isoTime(o.completedAt), result: o.result, resultError: o.resultError, expiresAt: time(o.expiresAt) });
@@ -127,7 +131,7 @@ class Run {
   private async outer(state: State): Promise<boolean> {
     const index = INDEXES.byUser;
     const partition = state.p === 's' ? userGsiPk(this.tenantId, this.userId) : mentionGsiPk(this.tenantId, this.userId);
-    const keys = state.o === undefined ? expr(`${index.pk} = :p`, { ':p': partition }) : expr(`${index.pk} = :p AND ${index.sk} > :o`, { ':p': partition, ':o': state.o });
+    const keys = indexKeys(index, partition, state.o === undefined ? {} : { above: state.o });
     const { items, done } = await this.query(keys, OUTER_BATCH, index.name);
     for (const item of items) {
       if (this.full) return false;
@@ -136,18 +140,19 @@ class Run {
         if (!isUnexpired(item, this.now)) continue;
         this.records.push(sessionRecord(item));
         this.owned = toSession(item);
-        Object.assign(state, { s: String(item.sessionId), part: 'msg', seq: 0 });
+        Object.assign(state, { s: this.owned.id, part: 'msg', seq: 0 });
         await this.sessionChildren(state);
-      } else if (item.type === ERASURE) {
+      } else if (typeOf(item) === ERASURE) {
         // Past its retention it counts as absent, like every item.
         if (!auditIsLive(item, this.now)) continue;
-        this.records.push({ type: 'erasure', at: item.at, sessionsDeleted: item.sessionsDeleted, itemsDeleted: item.itemsDeleted, itemsRedacted: item.itemsRedacted });
-      } else if (item.type === MENTION) {
+        this.records.push({ type: 'erasure', ...auditSummary(item) });
+      } else if (typeOf(item) === MENTION) {
         // A session the user does not own (any more): only what is theirs, and only while it is readable.
         this.calls++;
-        const session = await this.io.get(sessionKey(this.tenantId, String(item.sessionId)));
-        if (!isUnexpired(session, this.now) || session.userId === this.userId) continue;
-        Object.assign(state, { s: String(item.sessionId), part: 'msg', seq: 0 });
+        const { sessionId } = refOf(item);
+        const session = await this.io.get(sessionKey(this.tenantId, sessionId));
+        if (!isUnexpired(session, this.now) || ownerOf(session).userId === this.userId) continue;
+        Object.assign(state, { s: sessionId, part: 'msg', seq: 0 });
         await this.sessionChildren(state);
       }
     }
@@ -158,18 +163,17 @@ class Run {
   /** Messages, then transfer entries, of state.s after state.seq; clears state.s when the session is done. */
   private async sessionChildren(state: State): Promise<void> {
     const own = state.p === 's';
-    const pk = sessionPk(this.tenantId, state.s!);
     while (!this.full && state.s) {
       const msg = state.part === 'msg';
-      const lo = msg ? messageSk(state.seq! + 1) : transferSk(state.seq! + 1);
+      const keys = msg ? messagesBetween(this.tenantId, state.s, state.seq! + 1, null) : transfersAfter(this.tenantId, state.s, state.seq!);
       const want = own ? this.limit - this.records.length : FOREIGN_BATCH;
-      const { items, done } = await this.query(expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': lo, ':hi': msg ? MESSAGE_SK_LAST : TRANSFER_SK_LAST }), want);
+      const { items, done } = keys ? await this.query(keys, want) : { items: [], done: true };
       for (const item of items) {
         if (this.records.length >= this.limit) return;
-        state.seq = Number(item.seq);
+        state.seq = seqOf(item);
         if (!isUnexpired(item, this.now)) continue;
         const record = msg ? messageRecord(item, state.s) : transferRecord(item);
-        const mine = msg ? (own ? visibleToOwner(this.owned!, toMessage(item, state.s)) : item.authorId === this.userId) : own || [item.fromUserId, item.toUserId, item.byUserId].includes(this.userId);
+        const mine = msg ? (own ? visibleToOwner(this.owned!, toMessage(item, state.s)) : toMessage(item, state.s).authorId === this.userId) : own || namesUser(item, this.userId);
         if (mine) this.records.push(record);
       }
       if (done) Object.assign(state, msg ? { part: 'xfer', seq: 0 } : { s: undefined, part: undefined, seq: undefined });
@@ -177,7 +181,7 @@ class Run {
   }
 
   /** Up to `want` items, fewer when the byte budget has less room; done: the query has no more. */
-  private async query(keys: ReturnType<typeof expr>, want: number, indexName?: string): Promise<{ items: Item[]; done: boolean }> {
+  private async query(keys: Expression, want: number, indexName?: string): Promise<{ items: Item[]; done: boolean }> {
     this.calls++;
     const limit = Math.min(want, Math.max(this.room, 1));
     const items = await this.io.query({ ...(indexName ? { IndexName: indexName } : { ConsistentRead: true }), ...params({ KeyConditionExpression: keys }), Limit: limit });
@@ -209,7 +213,7 @@ function sessionRecord(item: Item): Record<string, unknown> {
     transferredBy: s.transfer?.by ?? null,
     transferredFrom: s.transfer?.from ?? null,
     // The idle notice marker: an idle notification was sent for the idle period that began then.
-    idleNotifiedFor: typeof item.idleNotifiedFor === 'string' ? item.idleNotifiedFor : null,
+    idleNotifiedFor: idleNotifiedFor(item),
   };
 }
 

@@ -1,12 +1,11 @@
 import { OutcomePage, OutcomePageRequest } from '../sessions/repository';
 import { TransferPage, TransferPageRequest, UserTransferPageRequest } from '../sessions/admin-repository';
-import { mentionGsiPk, OUTCOME_SK_PREFIX, sessionPk, TRANSFER_SK_LAST, transferSk, USER_TRANSFER_GSI_PREFIX, userGsiPk, userPk, userTransferGsiSk } from './keys';
-import { and, expr, Expression, INDEXES, or, params, TTL_ATTRIBUTE, unexpired } from './schema';
+import { mentionGsiPk, userGsiPk, userTransferGsiSk } from './keys';
+import { and, Expression, INDEXES, indexKeys, params, PARTITION_KEY, unexpired } from './schema';
 import { TableIO } from './table-io';
-import { toOutcome, toTransfer } from './user-items';
-
-/** Kept (no ttl) or not yet expired: outcomes only have a ttl when a retention is configured. */
-const keptOrUnexpired = (now: number) => or(expr('attribute_not_exists(#ttl)', undefined, { '#ttl': TTL_ATTRIBUTE }), unexpired(now));
+import { ownersOnly } from './items/mention';
+import { anyOutcome, keptOrUnexpired, outcomesAfter, toOutcome } from './items/outcome';
+import { toTransfer, transfersAfter, userTransfersUpTo } from './items/transfer';
 
 /**
  * Reads of a user's data besides their sessions: outcomes, a session's transfer history, and
@@ -15,24 +14,16 @@ const keptOrUnexpired = (now: number) => or(expr('attribute_not_exists(#ttl)', u
 export class UserQueries {
   constructor(private readonly io: TableIO) {}
 
-  /**
-   * The user's outcomes in topic id order. Topic ids are `[a-z0-9_-]`, all above `#`, so
-   * `OUTCOME#<after>#` starts right after `<after>` and `OUTCOME$` is past every outcome.
-   */
+  /** The user's outcomes in topic id order (outcome.ts). */
   async listOutcomes(tenantId: string, userId: string, page: OutcomePageRequest, now: number): Promise<OutcomePage> {
-    const lo = page.afterTopicId === null ? OUTCOME_SK_PREFIX : `${OUTCOME_SK_PREFIX}${page.afterTopicId}#`;
-    const keys = expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': userPk(tenantId, userId), ':lo': lo, ':hi': 'OUTCOME$' });
+    const keys = outcomesAfter(tenantId, userId, page.afterTopicId);
     const found = await this.io.queryFilteredPage({ ...params({ KeyConditionExpression: keys, FilterExpression: keptOrUnexpired(now) }), ConsistentRead: true }, page.limit);
     return { outcomes: found.slice(0, page.limit).map(toOutcome), hasNextPage: found.length > page.limit };
   }
 
   /** A session's transfer entries, oldest first (their sort key is the version each transfer wrote). */
   async listTransfers(tenantId: string, sessionId: string, page: TransferPageRequest, now: number): Promise<TransferPage> {
-    const keys = expr('pk = :pk AND sk BETWEEN :lo AND :hi', {
-      ':pk': sessionPk(tenantId, sessionId),
-      ':lo': transferSk((page.afterSeq ?? 0) + 1),
-      ':hi': TRANSFER_SK_LAST,
-    });
+    const keys = transfersAfter(tenantId, sessionId, page.afterSeq ?? 0);
     const found = await this.io.queryFilteredPage({ ...params({ KeyConditionExpression: keys, FilterExpression: unexpired(now) }), ConsistentRead: true }, page.limit);
     return { transfers: found.slice(0, page.limit).map(toTransfer), hasNextPage: found.length > page.limit };
   }
@@ -47,8 +38,7 @@ export class UserQueries {
   async listUserTransfers(tenantId: string, userId: string, page: UserTransferPageRequest, now: number): Promise<TransferPage> {
     const index = INDEXES.byUser;
     const b = page.before;
-    const hi = b ? justBelow(userTransferGsiSk(b.at, b.sessionId, b.seq)) : `${USER_TRANSFER_GSI_PREFIX}\uffff`;
-    const keys = expr(`${index.pk} = :p AND ${index.sk} BETWEEN :lo AND :hi`, { ':p': mentionGsiPk(tenantId, userId), ':lo': USER_TRANSFER_GSI_PREFIX, ':hi': hi });
+    const keys = userTransfersUpTo(tenantId, userId, b ? justBelow(userTransferGsiSk(b.at, b.sessionId, b.seq)) : null);
     const found = await this.io.queryFilteredPage(
       { IndexName: index.name, ...params({ KeyConditionExpression: keys, FilterExpression: unexpired(now) }), ScanIndexForward: false },
       page.limit,
@@ -64,18 +54,16 @@ export class UserQueries {
   async isKnownUser(tenantId: string, userId: string, now: number): Promise<boolean> {
     const index = INDEXES.byUser;
     const inIndex = (partition: string, filter: Expression) =>
-      this.any({ IndexName: index.name, ...params({ KeyConditionExpression: expr(`${index.pk} = :p`, { ':p': partition }), FilterExpression: filter }) });
+      this.any({ IndexName: index.name, ...params({ KeyConditionExpression: indexKeys(index, partition), FilterExpression: filter }) });
     return (
       (await inIndex(userGsiPk(tenantId, userId), unexpired(now))) ||
-      (await inIndex(mentionGsiPk(tenantId, userId), and(unexpired(now), expr('#owner = :yes', { ':yes': true }, { '#owner': 'owner' })))) ||
-      this.any({
-        ...params({ KeyConditionExpression: expr('pk = :pk AND begins_with(sk, :o)', { ':pk': userPk(tenantId, userId), ':o': OUTCOME_SK_PREFIX }), FilterExpression: keptOrUnexpired(now) }),
-      })
+      (await inIndex(mentionGsiPk(tenantId, userId), and(unexpired(now), ownersOnly))) ||
+      this.any(params({ KeyConditionExpression: anyOutcome(tenantId, userId), FilterExpression: keptOrUnexpired(now) }))
     );
   }
 
   private async any(input: Parameters<TableIO['queryFilteredPage']>[0]): Promise<boolean> {
-    return (await this.io.queryFilteredPage({ ...input, ProjectionExpression: 'pk' }, 0)).length > 0;
+    return (await this.io.queryFilteredPage({ ...input, ProjectionExpression: PARTITION_KEY }, 0)).length > 0;
   }
 }
 

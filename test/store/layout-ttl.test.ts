@@ -14,7 +14,7 @@ import {
   topic,
   viewer,
 } from '../support/store-helpers';
-import { CHILD_SLACK_SECONDS } from '../../src/store/child-ttl';
+import { CHILD_SLACK_MS } from '../../src/domain/child-ttl';
 import { DEFAULT_SETTINGS } from '../../src/domain/session';
 
 const SLACK = 86_400;
@@ -28,7 +28,7 @@ afterAll(() => table.drop());
 const topics = catalog(topic('layout', { activeTtlSeconds: ACTIVE_TTL, terminalTtlSeconds: TERMINAL_TTL }), topic('long'));
 
 test('the documented child slack is one day', () => {
-  expect(CHILD_SLACK_SECONDS).toBe(SLACK);
+  expect(CHILD_SLACK_MS).toBe(SLACK * 1000);
 });
 
 describe('key layout', () => {

@@ -5,9 +5,9 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_SETTINGS } from '../../src/domain/session';
 import { DynamoTopicRepository } from '../../src/store/dynamo-topic-repository';
-import { CorruptItemError } from '../../src/store/item-check';
+import { CorruptItemError } from '../../src/store/items/check';
 import { tenantTopicKey } from '../../src/store/keys';
-import { topicItem } from '../../src/store/topic-items';
+import { topicItem } from '../../src/store/items/tenant-topic';
 import { instrumentClient } from '../../src/store/request-stats';
 import { StoredTopic, TopicVersionConflictError } from '../../src/topics/topic-repository';
 import { createTestTable, TestTable } from '../support/dynamo';

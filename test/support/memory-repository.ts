@@ -16,7 +16,7 @@ import {
 } from '../../src/sessions/repository';
 import { decodeCursor, encodeCursor } from '../../src/store/cursor';
 import { activitySk } from '../../src/store/keys';
-import { messageItem } from '../../src/store/items';
+import { messageItem } from '../../src/store/items/message';
 import { minuteOf } from '../../src/store/schema';
 import { itemBytes } from '../../src/store/table-io';
 import { clientMessageKey, copy, holdKey, mentionKey, messageKey, outcomeKey, sessionKey, transferKey } from './memory-state';

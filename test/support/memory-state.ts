@@ -1,3 +1,4 @@
+import { childExpiresAt } from '../../src/domain/child-ttl';
 import { isExpired, isLive, Message, Session } from '../../src/domain/session';
 import type { ErasureCounts, Outcome, TransferEntry } from '../../src/domain/user-data';
 import type { AdminRepository } from '../../src/sessions/admin-repository';
@@ -14,8 +15,7 @@ import type { ClientMessageRecord, SessionRepository } from '../../src/sessions/
  */
 export type RepositoryMethod = keyof SessionRepository | Exclude<keyof AdminRepository, keyof SessionRepository>;
 
-/** Children outlive their session by at most this (DynamoDB's CHILD_SLACK_SECONDS). */
-export const CHILD_SLACK_MS = 24 * 3600 * 1000;
+export { CHILD_SLACK_MS } from '../../src/domain/child-ttl';
 
 const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply'];
 
@@ -167,10 +167,10 @@ export class MemoryState {
     return s && !isExpired(s.expiresAt, now) ? s : null;
   }
 
-  /** Children expire a day after their session (the DynamoDB slack), never before it. */
+  /** Children expire after their session by the domain's slack (domain/child-ttl.ts), never before it. */
   protected childrenVisible(tenantId: string, sessionId: string, now: number): boolean {
     const s = this.sessions.get(sessionKey(tenantId, sessionId));
-    return !!s && !isExpired(s.expiresAt + CHILD_SLACK_MS, now);
+    return !!s && !isExpired(childExpiresAt(s), now);
   }
 }
 

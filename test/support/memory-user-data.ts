@@ -1,5 +1,6 @@
 import { badInput } from '../../src/domain/errors';
 import { isExpired, Session } from '../../src/domain/session';
+import { erasureReach, redactedMessage, redactedSession, redactedTransfer, redactionWalker } from '../../src/domain/erasure';
 import { ERASED_CONTENT, ERASED_RESULT, ErasureCounts, ExportPage, Outcome, TransferEntry } from '../../src/domain/user-data';
 import { AdminPageRequest, TransferPage, TransferPageRequest, UserTransferPageRequest } from '../../src/sessions/admin-repository';
 import { visibleToOwner } from '../../src/domain/visibility';
@@ -8,7 +9,7 @@ import { clientMessageKey, copy, holdKey, MemoryState, mentionKey, outcomeKey, s
 
 /**
  * The user-data half of the in-memory repository, with DynamoDB's semantics (src/store/
- * user-queries.ts, erasure.ts, redaction.ts, user-export.ts): outcomes, transfer histories,
+ * user-queries.ts, erasure.ts, user-export.ts; the erasure rules: src/domain/erasure.ts): outcomes, transfer histories,
  * whether the tenant knows a user, erasure (own sessions deleted, other users' sessions
  * redacted) and the export, paged by an offset cursor.
  */
@@ -57,8 +58,8 @@ export class MemoryUserData extends MemoryState {
     ]);
     for (const sessionId of ids) {
       const s = this.sessions.get(sessionKey(tenantId, sessionId));
-      if (!s || isExpired(s.expiresAt, now) || s.userId === userId) this.deleteSession(tenantId, sessionId, s, counts);
-      else this.redact(s, userId, pseudonym, counts);
+      if (erasureReach(s && !isExpired(s.expiresAt, now) ? s : null, userId) === 'whole') this.deleteSession(tenantId, sessionId, s, counts);
+      else if (s) this.redact(s, userId, pseudonym, counts);
     }
     for (const [key, o] of [...this.outcomes]) {
       if (o.tenantId !== tenantId || o.userId !== userId) continue;
@@ -121,48 +122,33 @@ export class MemoryUserData extends MemoryState {
     }
   }
 
-  /** As src/store/redaction.ts: their messages and what answered them, their name, results extracted from them. */
+  /** Someone else's session, by the rules of domain/erasure.ts (src/store/redaction.ts applies them to the table). */
   private redact(s: Session, userId: string, pseudonym: string, counts: ErasureCounts): void {
-    const theirs = new Set<number>();
-    let lastAuthor: string | null = null;
+    const redacts = redactionWalker(userId);
+    let theirs = 0;
     for (const m of this.storedMessages(s.tenantId, s.id)) {
-      const key = `${sessionKey(s.tenantId, s.id)}|${m.seq}`;
-      let redact = false;
-      if (m.role === 'USER') {
-        lastAuthor = m.authorId ?? null;
-        redact = lastAuthor === userId;
-        if (redact) theirs.add(m.seq);
-        if (redact && m.clientMessageId && this.clientMessages.delete(clientMessageKey(s.tenantId, s.id, m.clientMessageId))) counts.itemsDeleted++;
-      } else if (m.content !== ERASED_CONTENT) {
-        redact = m.replyTo !== undefined ? theirs.has(m.replyTo) : lastAuthor === userId;
-      }
-      if (!redact) continue;
-      const { authorId: _author, clientMessageId: _cmid, ...rest } = m;
-      this.messages.set(key, { ...rest, content: ERASED_CONTENT });
+      const what = redacts(m);
+      // Each is redacted once (DynamoDB: on a condition that it is still theirs, or not yet redacted).
+      if (!what || (what === 'answer' && m.content === ERASED_CONTENT)) continue;
+      if (what === 'theirs') theirs++;
+      if (what === 'theirs' && m.clientMessageId && this.clientMessages.delete(clientMessageKey(s.tenantId, s.id, m.clientMessageId))) counts.itemsDeleted++;
+      this.messages.set(`${sessionKey(s.tenantId, s.id)}|${m.seq}`, redactedMessage(m));
       counts.itemsRedacted++;
     }
     for (const [key, t] of this.transfers) {
-      if (t.sessionId !== s.id || ![t.from, t.to, t.by].includes(userId)) continue;
-      this.transfers.set(key, { ...t, from: t.from === userId ? pseudonym : t.from, to: t.to === userId ? pseudonym : t.to, by: t.by === userId ? pseudonym : t.by });
+      const after = t.sessionId === s.id ? redactedTransfer(t, userId, pseudonym) : null;
+      if (!after) continue;
+      this.transfers.set(key, after);
       counts.itemsRedacted++;
     }
-    const next: Session = copy(s);
-    // Their ownerships and consent name the pseudonym: who may see the (redacted) turns stays as it was.
-    if (next.owners?.some((o) => o.userId === userId)) next.owners = next.owners.map((o) => (o.userId === userId ? { ...o, userId: pseudonym } : o));
-    if (next.sharedBy?.includes(userId)) next.sharedBy = next.sharedBy.map((u) => (u === userId ? pseudonym : u));
-    if (next.transfer && (next.transfer.from === userId || next.transfer.by === userId)) {
-      next.transfer = { ...next.transfer, from: next.transfer.from === userId ? pseudonym : next.transfer.from, by: next.transfer.by === userId ? pseudonym : next.transfer.by };
-    }
-    const dropResult = theirs.size > 0 && s.status === 'COMPLETED' && !!s.result;
-    if (theirs.size) Object.assign(next, { version: s.version + 1, redactions: (s.redactions ?? 0) + 1 });
-    if (dropResult) Object.assign(next, { result: null, resultError: ERASED_RESULT });
-    if (JSON.stringify(next) !== JSON.stringify(s)) {
-      this.sessions.set(sessionKey(s.tenantId, s.id), next);
-      if (this.holds.get(holdKey(s.tenantId, s.topicId))?.session.id === s.id) this.holds.set(holdKey(s.tenantId, s.topicId), { session: copy(next) });
+    const rewrite = redactedSession(s, userId, pseudonym, theirs > 0);
+    if (rewrite) {
+      this.sessions.set(sessionKey(s.tenantId, s.id), copy(rewrite.session));
+      if (this.holds.get(holdKey(s.tenantId, s.topicId))?.session.id === s.id) this.holds.set(holdKey(s.tenantId, s.topicId), { session: copy(rewrite.session) });
       counts.itemsRedacted++;
     }
     const outcome = this.outcomes.get(outcomeKey(s.tenantId, s.userId, s.topicId));
-    if (dropResult && outcome?.sessionId === s.id) {
+    if (rewrite?.resultDropped && outcome?.sessionId === s.id) {
       this.outcomes.set(outcomeKey(s.tenantId, s.userId, s.topicId), { ...outcome, result: null, resultError: ERASED_RESULT });
       counts.itemsRedacted++;
     }

@@ -1,5 +1,5 @@
-import { Session } from '../domain/session';
-import { Item } from './schema';
+import { Session } from '../../domain/session';
+import { Item } from '../schema';
 
 /**
  * The session attributes of the coach features (docs/coach.md), on the session item and

@@ -1,4 +1,4 @@
-import { Item } from './schema';
+import { Item } from '../schema';
 
 /**
  * An item read from the table does not have the shape its type requires. Items are

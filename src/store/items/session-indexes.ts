@@ -1,6 +1,6 @@
-import { isLive, Ownership, Session, SessionTransfer } from '../domain/session';
-import { activitySk, idleGsiPk, idleGsiSk, idleShard, tenantLiveGsiPk, tenantTopicGsiPk } from './keys';
-import { INDEXES, isoTime, Item } from './schema';
+import { isLive, Ownership, Session, SessionTransfer } from '../../domain/session';
+import { activitySk, idleGsiPk, idleGsiSk, idleShard, tenantLiveGsiPk, tenantTopicGsiPk } from '../keys';
+import { expr, INDEXES, isoTime, Item, set, TYPE_ATTRIBUTE } from '../schema';
 
 const { byTenantIdle, byIdle, byTenantTopic } = INDEXES;
 
@@ -45,6 +45,15 @@ export function indexedAtOf(item: Item): number | null {
 export function nextIndexedAt(indexedAt: number | null, next: Session): number {
   if (indexedAt === null || indexedAt > next.lastActivityAt || next.lastActivityAt - indexedAt >= ADMIN_INDEX_LAG_MS) return next.lastActivityAt;
   return indexedAt;
+}
+
+/** Session items written before the admin indexes existed (a scan filter: one-off upgrade, admin-backfill.ts). */
+export const UNINDEXED_SESSIONS = expr(`#type = :session AND attribute_not_exists(${byTenantTopic.pk})`, { ':session': 'SESSION' }, { '#type': TYPE_ATTRIBUTE });
+
+/** SET of the admin keys a session should have (for its own activity time). */
+export function adminKeysSet(s: Session) {
+  const keys = adminIndexAttributes(s, s.lastActivityAt);
+  return set(...ADMIN_INDEX_ATTRIBUTES.filter((n) => keys[n] !== undefined).map((n) => expr(`${n} = :${n}`, { [`:${n}`]: keys[n] })));
 }
 
 /** Transfer audit attributes, stored on the session item. */

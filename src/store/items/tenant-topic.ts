@@ -1,12 +1,12 @@
-import { parseResultSchema } from '../domain/result-schema';
-import { SessionSettings } from '../domain/session';
-import { Topic } from '../domain/topic';
-import { StoredTopic } from '../topics/topic-repository';
-import { tenantTopicKey } from './keys';
-import { CorruptItemError, num, str, time } from './item-check';
-import { isoTime, Item } from './schema';
+import { parseResultSchema } from '../../domain/result-schema';
+import { SessionSettings } from '../../domain/session';
+import { Topic } from '../../domain/topic';
+import { StoredTopic } from '../../topics/topic-repository';
+import { tenantTopicKey, tenantTopicsPk } from '../keys';
+import { CorruptItemError, num, str, time } from './check';
+import { expr, inPartition, isoTime, Item, ITEM_ABSENT } from '../schema';
 
-/** A tenant's topic item (keys.ts): configuration, not session data, so no ttl. */
+/** A tenant's topic item (T#<tenant>#TOPICS / TOPIC#<topicId>): configuration, not session data, so no ttl. */
 export function topicItem(stored: StoredTopic): Item {
   const { topic } = stored;
   return {
@@ -63,3 +63,13 @@ function settingsOf(raw: unknown, fail: () => Error): SessionSettings {
   if (s.maxTurns !== undefined && s.maxTurns !== null) settings.maxTurns = num(s.maxTurns, fail);
   return settings;
 }
+
+/** All of a tenant's topics (key condition). */
+export const tenantTopics = (tenantId: string) => inPartition(tenantTopicsPk(tenantId));
+
+/** A put over the version read (null: a new topic, only if absent). */
+export const topicVersionIs = (expected: number | null) => (expected === null ? ITEM_ABSENT : expr('version = :v', { ':v': expected }));
+
+/** Topics the user last changed as an admin (filter, and the condition of their rewrite). */
+export const updatedBy = (userId: string) => expr('updatedBy = :u', { ':u': userId });
+export const authorRedaction = (userId: string, pseudonym: string) => ({ UpdateExpression: expr('SET updatedBy = :p', { ':p': pseudonym }), ConditionExpression: updatedBy(userId) });

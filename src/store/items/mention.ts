@@ -1,0 +1,38 @@
+import { mentionGsiPk, mentionGsiSk, mentionKey } from '../keys';
+import { expr, INDEXES, params, TTL_ATTRIBUTE, TYPE_ATTRIBUTE } from '../schema';
+import { TransactItem } from '../table-io';
+
+/**
+ * That `userId` owns or owned a session (`owner`), or moved it as an admin (MENTION#<user>
+ * in the session's partition, a child of it): byUser also lists it under
+ * T#<tenant>#M#<userId>, so that erasure and export find the session (and its messages,
+ * for up to a day after TTL removed the session item) without a scan.
+ */
+export const MENTION = 'MENTION';
+
+const { byUser } = INDEXES;
+
+/** An Update, so an admin's mention never clears `owner`. */
+export function mentionWrite(table: string, tenantId: string, ref: { sessionId: string; topicId: string }, userId: string, owner: boolean, ttl: number): TransactItem {
+  const values = {
+    ':type': MENTION,
+    ':sid': ref.sessionId,
+    ':topic': ref.topicId,
+    ':user': userId,
+    ':gpk': mentionGsiPk(tenantId, userId),
+    ':gsk': mentionGsiSk(ref.sessionId),
+    ':ttl': ttl,
+    ':owner': owner,
+  };
+  // OWNER is a DynamoDB reserved word: always through a name placeholder.
+  const ownerSet = owner ? '#owner = :owner' : '#owner = if_not_exists(#owner, :owner)';
+  const update = expr(
+    `SET #type = :type, sessionId = :sid, topicId = :topic, userId = :user, ${byUser.pk} = :gpk, ${byUser.sk} = :gsk, #ttl = :ttl, ${ownerSet}`,
+    values,
+    { '#type': TYPE_ATTRIBUTE, '#ttl': TTL_ATTRIBUTE, '#owner': 'owner' },
+  );
+  return { Update: { TableName: table, Key: mentionKey(tenantId, ref.sessionId, userId), ...params({ UpdateExpression: update }) } };
+}
+
+/** A mention of an owner (not only of an admin who moved the session). */
+export const ownersOnly = expr('#owner = :yes', { ':yes': true }, { '#owner': 'owner' });

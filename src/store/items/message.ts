@@ -1,0 +1,61 @@
+import { Message } from '../../domain/session';
+import { ERASED_CONTENT } from '../../domain/user-data';
+import { MESSAGE_SK_FIRST, MESSAGE_SK_LAST, messageKey, messageSk, sessionPk } from '../keys';
+import { and, expr, Expression, isoTime as iso, Item, ITEM_PRESENT, sortBetween, TTL_ATTRIBUTE } from '../schema';
+import { CorruptItemError, num, str, time } from './check';
+
+/** One message of a conversation (T#<tenant>#S#<sessionId> / MSG#<seq, 8 digits>): a child of its session. */
+export const MESSAGE = 'MESSAGE';
+
+export function messageItem(tenantId: string, m: Message, ttl: number): Item {
+  return {
+    ...messageKey(tenantId, m.sessionId, m.seq),
+    type: MESSAGE,
+    seq: m.seq,
+    role: m.role,
+    content: m.content,
+    createdAt: iso(m.createdAt),
+    ...(m.clientMessageId ? { clientMessageId: m.clientMessageId } : {}),
+    ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+    ...(m.authorId !== undefined ? { authorId: m.authorId } : {}),
+    [TTL_ATTRIBUTE]: ttl,
+  };
+}
+
+export function toMessage(item: Item, sessionId: string): Message {
+  const fail = () => new CorruptItemError('message', item);
+  const role = item.role;
+  if (role !== 'USER' && role !== 'ASSISTANT') throw fail();
+  const m: Message = {
+    sessionId,
+    seq: num(item.seq, fail),
+    role,
+    content: str(item.content, fail),
+    createdAt: time(item.createdAt, fail),
+  };
+  if (typeof item.clientMessageId === 'string') m.clientMessageId = item.clientMessageId;
+  if (typeof item.replyTo === 'number') m.replyTo = item.replyTo;
+  if (typeof item.authorId === 'string') m.authorId = item.authorId;
+  return m;
+}
+
+/** The seq of a message item (a position, also when the item is past its ttl). */
+export const seqOf = (item: Item) => Number(item.seq);
+
+/** Messages with seqs from `lo` to `hi` (inclusive; null: from the first, to the last); null when that range is empty. */
+export function messagesBetween(tenantId: string, sessionId: string, lo: number | null, hi: number | null): Expression | null {
+  const from = lo === null ? MESSAGE_SK_FIRST : messageSk(lo);
+  const to = hi === null ? MESSAGE_SK_LAST : messageSk(hi);
+  return from > to ? null : sortBetween(sessionPk(tenantId, sessionId), from, to);
+}
+
+/**
+ * An erased user's message (`written`: theirs, only while it still is; else a reply to it,
+ * only once) keeps its seq, its content replaced and its author and client message id removed.
+ */
+export function messageRedaction(userId: string, written: boolean) {
+  return {
+    UpdateExpression: expr('SET content = :c, redacted = :yes REMOVE authorId, clientMessageId', { ':c': ERASED_CONTENT, ':yes': true }),
+    ConditionExpression: written ? and(ITEM_PRESENT, expr('authorId = :u', { ':u': userId })) : and(ITEM_PRESENT, expr('attribute_not_exists(redacted)')),
+  };
+}
