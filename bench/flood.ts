@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { createDynamoClient } from '../src/store/client';
-import { startEmbeddedDynamo } from '../src/store/embedded';
+import { startEmbeddedDynamo } from '../src/embedded/dynamo-local';
 import { ensureTable } from '../src/store/table';
 import { DOCS, token } from './seed';
 import { startServer } from './server';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { createDynamoClient, documentClient } from '../src/store/client';
-import { startEmbeddedDynamo } from '../src/store/embedded';
+import { startEmbeddedDynamo } from '../src/embedded/dynamo-local';
 import { ensureTable } from '../src/store/table';
 import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';

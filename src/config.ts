@@ -132,7 +132,7 @@ export interface ObservabilityConfig {
   metricsEnabled: boolean;
   /** DEMO_ENABLED=false: no /demo page in development (it never exists in production). */
   demoEnabled: boolean;
-  /** LOG_DYNAMO_COST_EVERY: one HTTP operation in this many logs its DynamoDB requests and capacity, at most a tenth of the time (0: none, 1: all; store/cost-sampler.ts); streamed replies always do. */
+  /** LOG_DYNAMO_COST_EVERY: one HTTP operation in this many logs its DynamoDB requests and capacity, at most a tenth of the time (0: none, 1: all; http/cost-sampler.ts); streamed replies always do. */
   dynamoCostEvery: number;
 }
 

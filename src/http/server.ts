@@ -18,7 +18,7 @@ import { formatError } from '../graphql/errors';
 import { buildSchema } from '../schema';
 import { Logger } from '../logger';
 import { emptyStats, RequestStats, uncountedStats, withRequestStats } from '../store/request-stats';
-import { CostSampler } from '../store/cost-sampler';
+import { CostSampler } from './cost-sampler';
 import { corsHandler } from './cors';
 import { graphqlHandler, leanPlugins } from './graphql-handler';
 import { admitCaller, documentRefusal } from './admission';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { freePort } from '../../src/store/embedded';
+import { freePort } from '../../src/embedded/dynamo-local';
 import { createDynamoClient } from '../../src/store/client';
 import { newSessionId } from '../../src/domain/ids';
 import {

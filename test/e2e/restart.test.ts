@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/store/embedded';
+import { freePort } from '../../src/embedded/dynamo-local';
 import { SendMessageDocument, SessionCheckDocument, SessionDocument, StartSessionDocument } from '../generated/graphql/graphql';
 import { eventually, expectStoreUnavailable, processesWith, ServerProcess, spawnServer, waitHealthy, within } from '../support/e2e-helpers';
 import { gql, ok, TEST_SECRET, tokenFor } from '../support/server';

@@ -107,7 +107,7 @@ describe('DynamoDB cost per operation in the log: one operation in LOG_DYNAMO_CO
     try {
       const countedIn = (costs: unknown[]) => costs.map((c, i) => (c ? i : -1)).filter((i) => i >= 0);
       // A counted operation holds the next turn back for nine times its own length
-      // (store/cost-sampler.ts), and the first one is slow (it also loads its tenant's topic
+      // (http/cost-sampler.ts), and the first one is slow (it also loads its tenant's topic
       // catalogue). How many operations that wait spans depends on the machine, so more are
       // run until three have counted (a bounded number), instead of timing them.
       let costs = await run(r, 301);

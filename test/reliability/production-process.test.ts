@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/store/embedded';
+import { freePort } from '../../src/embedded/dynamo-local';
 import { expectCode, expectNoInternals, processesWith, rawGql, ServerProcess, spawnServer, waitHealthy, within } from '../support/e2e-helpers';
 import { createTestTable, TestTable } from '../support/dynamo';
 import { TEST_SECRET, tokenFor } from '../support/server';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/store/embedded';
+import { freePort } from '../../src/embedded/dynamo-local';
 import { processesWith, spawnServer, within } from '../support/e2e-helpers';
 import { TEST_SECRET } from '../support/server';
 

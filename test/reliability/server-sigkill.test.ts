@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/store/embedded';
+import { freePort } from '../../src/embedded/dynamo-local';
 import { StartSessionDocument } from '../generated/graphql/graphql';
 import { createTestTable, TestTable } from '../support/dynamo';
 import { eventually, ServerProcess, spawnServer, waitHealthy, within } from '../support/e2e-helpers';

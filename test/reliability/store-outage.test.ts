@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../../src/store/client';
-import { EmbeddedDynamo, freePort, startEmbeddedDynamo } from '../../src/store/embedded';
+import { EmbeddedDynamo, freePort, startEmbeddedDynamo } from '../../src/embedded/dynamo-local';
 import { SessionCheckDocument, StartSessionDocument } from '../generated/graphql/graphql';
 import { TestTable } from '../support/dynamo';
 import { baseOf, eventually, expectNoInternals, processesWith, rawGql, sleep } from '../support/e2e-helpers';

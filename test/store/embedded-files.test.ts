@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { devSecret } from '../../src/auth/dev-token';
-import { startEmbeddedDynamo } from '../../src/store/embedded';
+import { startEmbeddedDynamo } from '../../src/embedded/dynamo-local';
 import { tableOn } from '../support/dynamo';
 import { processesWith } from '../support/e2e-helpers';
 

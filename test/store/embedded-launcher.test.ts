@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launcherArgs, launcherDir, LAUNCHER_CLASS } from '../../src/store/embedded-launcher';
+import { launcherArgs, launcherDir, LAUNCHER_CLASS } from '../../src/embedded/launcher';
 
 // The launcher that binds DynamoDB Local to 127.0.0.1 is committed as source and as a class
 // (a JRE cannot compile). These checks keep the two from drifting apart: `npm run build:java`

@@ -3,7 +3,7 @@ import { createServer, Server } from 'node:net';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { freePort, startEmbeddedDynamo } from '../../src/store/embedded';
+import { freePort, startEmbeddedDynamo } from '../../src/embedded/dynamo-local';
 import { tableOn, testEndpoint } from '../support/dynamo';
 import { processesWith } from '../support/e2e-helpers';
 

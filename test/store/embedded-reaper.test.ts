@@ -1,5 +1,5 @@
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { reapExpired } from '../../src/store/embedded-reaper';
+import { reapExpired } from '../../src/embedded/reaper';
 import { createTestTable, TestTable } from '../support/dynamo';
 
 let table: TestTable;

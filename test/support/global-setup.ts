@@ -1,4 +1,4 @@
-import { startEmbeddedDynamo } from '../../src/store/embedded';
+import { startEmbeddedDynamo } from '../../src/embedded/dynamo-local';
 
 /** Starts the run's one DynamoDB Local (in memory); its endpoint reaches every worker through the environment. */
 export default async function globalSetup(): Promise<void> {

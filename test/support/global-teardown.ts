@@ -1,4 +1,4 @@
-import type { EmbeddedDynamo } from '../../src/store/embedded';
+import type { EmbeddedDynamo } from '../../src/embedded/dynamo-local';
 
 /** Runs also when tests failed: the Java child must never outlive the run. */
 export default async function globalTeardown(): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { freePort } from '../../src/store/embedded';
+import { freePort } from '../../src/embedded/dynamo-local';
 import { SendMessageDocument, SessionDocument } from '../generated/graphql/graphql';
 import { createTestTable, TestTable } from './dynamo';
 import { ServerProcess, spawnServer, waitHealthy } from './e2e-helpers';

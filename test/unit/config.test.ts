@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig, loadNotifyConfig } from '../../src/config';
 import { DEFAULT_MIN_IDLE_MINUTES, DEFAULT_SUBSCRIPTIONS, RATE_LIMIT_DEFAULTS } from '../../src/defaults';
-import { EmbeddedStoreError, jarDir, javaCommand } from '../../src/store/embedded';
+import { EmbeddedStoreError, jarDir, javaCommand } from '../../src/embedded/dynamo-local';
 
 const SECRET = 'a-production-secret-of-at-least-32-bytes';
 

@@ -1,4 +1,4 @@
-import { CostSampler } from '../../src/store/cost-sampler';
+import { CostSampler } from '../../src/http/cost-sampler';
 
 // Which operations count their DynamoDB calls (LOG_DYNAMO_COST_EVERY), on a clock that moves only when told.
 function sampler(every: number) {

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { keyOf } from './keys';
-import { expired, params, TABLE_KEYS } from './schema';
-import { conditional, TableIO } from './table-io';
+import { keyOf } from '../store/keys';
+import { expired, params, TABLE_KEYS } from '../store/schema';
+import { conditional, TableIO } from '../store/table-io';
 
 /**
  * DynamoDB Local's TTL sweeper stops for a whole table as soon as one expired item

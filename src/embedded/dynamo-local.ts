@@ -2,7 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ensurePrivateDir, withPrivateUmask } from '../private-dir';
-import { launcherArgs, launcherDir, READY_LINE } from './embedded-launcher';
+import { launcherArgs, launcherDir, READY_LINE } from './launcher';
 
 export interface EmbeddedDynamo {
   endpoint: string;
@@ -65,7 +65,7 @@ export interface EmbeddedDynamoOptions {
 
 /**
  * Starts DynamoDB Local on a free port (or `port`), listening on 127.0.0.1 only (through the
- * launcher, see embedded-launcher.ts), and resolves once it answers there.
+ * launcher, see launcher.ts), and resolves once it answers there.
  */
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   const dir = jarDir();

@@ -11,7 +11,7 @@ export const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
 /** The line the launcher prints once its listener is up and checked to be on loopback. */
 export const READY_LINE = /DynamoDB Local listening on 127\.0\.0\.1:(\d+)/;
 
-/** The folder holding the launcher's class: java/ of the project, from src/store or dist/src/store. */
+/** The folder holding the launcher's class: java/ of the project, from src/embedded or dist/src/embedded. */
 export function launcherDir(from: string = __dirname): string | undefined {
   let dir = from;
   for (let i = 0; i < 5; i++) {
