@@ -5,6 +5,7 @@ import { CoachGateway } from './coach/gateway';
 import { Logger } from './logger';
 import { AdminListings } from './admin/listings';
 import { Conversation } from './conversation/conversation';
+import { RateReply } from './conversation/rate-reply';
 import { Lifecycle, LifecycleDeps } from './lifecycle/lifecycle';
 import { AdminRepository } from './sessions/admin-repository';
 import { BackgroundWork } from './sessions/background';
@@ -18,6 +19,7 @@ import { UserData } from './user-data/user-data';
 export interface SessionCapabilities {
   sessions: SessionQueries;
   conversation: Conversation;
+  feedback: RateReply;
   lifecycle: Lifecycle;
   transfers: Transfers;
   listings: AdminListings;
@@ -44,6 +46,7 @@ export function composeCapabilities(d: CapabilityDeps): SessionCapabilities {
   return {
     sessions: new SessionQueries(deps),
     conversation: new Conversation(deps),
+    feedback: new RateReply(deps),
     lifecycle: new Lifecycle(deps),
     transfers: new Transfers(deps),
     listings: new AdminListings(deps),

@@ -1,9 +1,9 @@
 import { GraphQLResolveInfo, locatedError, responsePathAsArray } from 'graphql';
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import { Context } from '../graphql/context';
 import { toGqlMessage, toGqlSession } from '../graphql/mappers';
-import { SendMessagePayload } from '../graphql/types';
+import { Message, SendMessagePayload } from '../graphql/types';
 import { EventChannel } from './event-channel';
 import type { TurnListener } from './live-replies';
 import { SendMessageStreamEvent } from './stream-types';
@@ -22,6 +22,18 @@ export class ConversationResolver {
   ): Promise<SendMessagePayload> {
     const r = await ctx.services.conversation.sendMessage(ctx.viewer!, sessionId, content, clientMessageId ?? null);
     return { session: toGqlSession(r.session), message: toGqlMessage(r.message), reply: toGqlMessage(r.reply) };
+  }
+
+  @Authorized()
+  @Mutation(() => Message, { description: "Rate a coach message of your active session (1-5, an optional comment); a later rating replaces it" })
+  async rateReply(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('messageId', () => ID) messageId: string,
+    @Arg('rating', () => Int) rating: number,
+    @Arg('comment', () => String, { nullable: true }) comment: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<Message> {
+    return toGqlMessage(await ctx.services.feedback.rate(ctx.viewer!, sessionId, messageId, rating, comment ?? null));
   }
 
   @Authorized()

@@ -94,6 +94,9 @@ export interface Message {
   replyTo?: number;
   /** A user message: the user who wrote it (the session's owner at the time). */
   authorId?: string;
+  /** A coach message: its owner's rating (1-5) and comment, the latest given. */
+  rating?: number;
+  ratingComment?: string | null;
 }
 
 /** The highest seq handed out so far (see Session.lastSeq). */

@@ -81,6 +81,7 @@ export const FIELD_COSTS = new Map<string, FieldCost>([
   ['Mutation.setAllowTransferWithContent', { store: 2 }],
   ['Mutation.startSession', { store: 3, coach: true }],
   ['Mutation.sendMessage', { store: 3, coach: true }],
+  ['Mutation.rateReply', { store: 3 }],
   ['Mutation.postMessage', { store: 3, coach: true }],
   ['Mutation.resumeSession', { store: 2, coach: true }],
   ['Mutation.completeSession', { store: 3, coach: true }],

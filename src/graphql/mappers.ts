@@ -48,6 +48,8 @@ export function toGqlMessage(m: DomainMessage): Message {
     inReplyTo: m.replyTo !== undefined ? messageId(m.sessionId, m.replyTo) : null,
     clientMessageId: m.clientMessageId ?? null,
     authorId: m.authorId ?? null,
+    rating: m.rating ?? null,
+    ratingComment: m.ratingComment ?? null,
     seq: m.seq,
   };
 }

@@ -67,6 +67,11 @@ export class Message {
   clientMessageId!: string | null;
   @Field(() => ID, { nullable: true, description: 'A user message: the user who wrote it. Null for the coach' })
   authorId!: string | null;
+  // Feedback (docs/contract.md "Additions (third round)"): messages are their owner's only, and so are these.
+  @Field(() => Int, { nullable: true, description: "A coach message: its owner's rating, 1-5 (rateReply)" })
+  rating!: number | null;
+  @Field(() => String, { nullable: true, description: "A coach message: the comment of its owner's rating" })
+  ratingComment!: string | null;
   /** Position in the conversation; used for cursors, not exposed. */
   seq!: number;
 }

@@ -51,6 +51,8 @@ export interface SessionRepository {
   /** Notes that the coach failed for this client message, so a retry need not wait for a reply. */
   markReplyFailed(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<void>;
   getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]>;
+  /** Sets a coach message's rating (replacing an earlier one); false when no unexpired coach message has that seq. */
+  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean>;
   /** A page of messages strictly after/before a seq, ascending in the result. */
   listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]>;
   /** listMessages that stops once the items read would pass `budget` (cut: stopped so, more may follow; bytes: what it read). */

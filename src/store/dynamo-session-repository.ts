@@ -24,7 +24,7 @@ import { clientMessageKey, holdKey, messageKey, sessionKey, userGsiPk } from './
 import { nextIndexedAt } from './items/session-indexes';
 import { isLiveItem, sessionFilter, toSession, toStoredSession } from './items/session';
 import { toHold } from './items/hold';
-import { messagesBetween, toMessage } from './items/message';
+import { messageRating, messagesBetween, toMessage } from './items/message';
 import { toClientMessageRecord } from './items/client-message';
 import { INDEXES, indexKeys, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
@@ -99,6 +99,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   async getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]> {
     const items = await this.io.batchGet(seqs.map((seq) => messageKey(tenantId, sessionId, seq)));
     return items.filter((i): i is Item => isUnexpired(i, now)).map((i) => toMessage(i, sessionId));
+  }
+
+  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean> {
+    return conditional(this.io.update({ Key: messageKey(tenantId, sessionId, seq), ...params(messageRating(rating, comment, now)) }));
   }
 
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {

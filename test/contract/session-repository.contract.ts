@@ -169,6 +169,18 @@ export function sessionRepositoryContract(name: string, subject: ContractSubject
       expect((await repo.getMessages(tenantId, a.id, [3, 5], T0 + 40)).map((m) => m.content)).toEqual(['answer']);
     });
 
+    test('rateMessage: a coach message takes a rating, a later one replaces it; a user message or a missing seq does not', async () => {
+      const a = await started();
+      const s2 = withMsg(a);
+      await repo.appendMessage(a, s2, userMsg(a), null, T0);
+      expect(await repo.rateMessage(tenantId, a.id, 1, 4, 'good', T0 + 10)).toBe(true);
+      expect(await repo.rateMessage(tenantId, a.id, 1, 2, null, T0 + 20)).toBe(true);
+      expect(await repo.rateMessage(tenantId, a.id, 2, 5, null, T0 + 20)).toBe(false);
+      expect(await repo.rateMessage(tenantId, a.id, 9, 5, null, T0 + 20)).toBe(false);
+      const [opening, user] = await repo.getMessages(tenantId, a.id, [1, 2], T0 + 30);
+      expect([opening.rating, opening.ratingComment, user.rating]).toEqual([2, null, undefined]);
+    });
+
     test('callers get copies: mutating a result does not change what is stored', async () => {
       const a = newSession();
       await repo.createSession(a.session, a.first, T0);

@@ -92,6 +92,15 @@ export class MemorySessionRepository extends MemoryUserData implements SessionRe
     return out;
   }
 
+  async rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean> {
+    await this.enter('rateMessage');
+    const key = messageKey(tenantId, sessionId, seq);
+    const m = this.messages.get(key);
+    if (!m || m.role !== 'ASSISTANT' || !this.childrenVisible(tenantId, sessionId, now)) return false;
+    this.messages.set(key, { ...m, rating, ratingComment: comment });
+    return true;
+  }
+
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {
     await this.enter('listMessages');
     return this.pageOf(tenantId, sessionId, page, now);

@@ -78,6 +78,7 @@ export class MemoryState {
     getClientMessage: 0,
     markReplyFailed: 0,
     getMessages: 0,
+    rateMessage: 0,
     listMessages: 0,
     listMessagePage: 0,
     listUserSessions: 0,

@@ -1,7 +1,7 @@
 import { Message } from '../../domain/session';
 import { ERASED_CONTENT } from '../../domain/user-data';
 import { MESSAGE_SK_FIRST, MESSAGE_SK_LAST, messageKey, messageSk, sessionPk } from '../keys';
-import { and, expr, Expression, isoTime as iso, Item, ITEM_PRESENT, sortBetween, TTL_ATTRIBUTE } from '../schema';
+import { and, expr, Expression, isoTime as iso, Item, ITEM_PRESENT, sortBetween, TTL_ATTRIBUTE, unexpired } from '../schema';
 import { CorruptItemError, num, str, time } from './check';
 
 /** One message of a conversation (T#<tenant>#S#<sessionId> / MSG#<seq, 8 digits>): a child of its session. */
@@ -18,6 +18,7 @@ export function messageItem(tenantId: string, m: Message, ttl: number): Item {
     ...(m.clientMessageId ? { clientMessageId: m.clientMessageId } : {}),
     ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
     ...(m.authorId !== undefined ? { authorId: m.authorId } : {}),
+    ...(m.rating !== undefined ? { rating: m.rating, ratingComment: m.ratingComment ?? null } : {}),
     [TTL_ATTRIBUTE]: ttl,
   };
 }
@@ -36,7 +37,19 @@ export function toMessage(item: Item, sessionId: string): Message {
   if (typeof item.clientMessageId === 'string') m.clientMessageId = item.clientMessageId;
   if (typeof item.replyTo === 'number') m.replyTo = item.replyTo;
   if (typeof item.authorId === 'string') m.authorId = item.authorId;
+  if (typeof item.rating === 'number') {
+    m.rating = item.rating;
+    m.ratingComment = typeof item.ratingComment === 'string' ? item.ratingComment : null;
+  }
   return m;
+}
+
+/** A coach message's rating, replacing an earlier one; only an unexpired coach message takes it. */
+export function messageRating(rating: number, comment: string | null, now: number) {
+  return {
+    UpdateExpression: expr('SET rating = :r, ratingComment = :c', { ':r': rating, ':c': comment }),
+    ConditionExpression: and(ITEM_PRESENT, expr('#role = :assistant', { ':assistant': 'ASSISTANT' }, { '#role': 'role' }), unexpired(now)),
+  };
 }
 
 /** The seq of a message item (a position, also when the item is past its ttl). */
