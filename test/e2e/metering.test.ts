@@ -2,6 +2,7 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import { post, startTestServer, TestServer, tokenFor } from '../support/server';
 import { forgeSignature } from '../support/forge';
+import { rawSocket } from '../support/ws-client';
 
 // Issue #19's High finding and its WebSocket bounds: what a caller spends is metered before
 // the server spends it. Raw `ws` sockets speaking graphql-ws by hand, against DynamoDB Local.
@@ -24,18 +25,10 @@ const LIMITS = { RATE_LIMIT_USER_BURST: '5', RATE_LIMIT_USER_PER_SECOND: '0.01',
 
 const wsUrl = (s: TestServer) => s.url.replace(/^http/, 'ws');
 
-function open(s: TestServer, headers: Record<string, string> = {}): Promise<{ ws: WebSocket } | { status: number; body: string; retryAfter?: string }> {
-  const ws = new WebSocket(wsUrl(s), 'graphql-transport-ws', { headers });
-  sockets.push(ws);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }));
-    });
-    ws.once('error', reject);
-  });
+function open(s: TestServer, headers: Record<string, string> = {}) {
+  const opened = rawSocket(wsUrl(s), { headers });
+  sockets.push(opened.socket);
+  return opened;
 }
 
 const closeOf = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { startTestServer, TestServer, tokenFor } from '../support/server';
+import { rawSocket } from '../support/ws-client';
 
 // The WebSocket side of /graphql at the socket level (raw `ws`, speaking graphql-ws by hand):
 // where upgrades are served, the per-process socket bound, the connection_init wait, the idle
@@ -32,18 +33,10 @@ afterAll(async () => {
 const wsUrl = (path = '/graphql', on = server) => on.url.replace(/^http/, 'ws').replace(/\/graphql$/, path);
 
 /** A raw socket with graphql-ws's subprotocol; resolves when it opens, or with the HTTP refusal. */
-function open(path?: string, options: WebSocket.ClientOptions = {}, on = server): Promise<{ ws: WebSocket } | { status: number; body: string; retryAfter?: string }> {
-  const ws = new WebSocket(wsUrl(path, on), 'graphql-transport-ws', options);
-  sockets.push(ws);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }));
-    });
-    ws.once('error', reject);
-  });
+function open(path?: string, options: WebSocket.ClientOptions = {}, on = server) {
+  const opened = rawSocket(wsUrl(path, on), options);
+  sockets.push(opened.socket);
+  return opened;
 }
 
 const closeOf = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));

@@ -92,3 +92,25 @@ export function subscribeTo<R, V>(ws: WsClient, doc: TypedDocumentNode<R, V>, va
     unsubscribe,
   };
 }
+
+/** An upgrade the server refused: its HTTP status, body and Retry-After. */
+export interface Refused {
+  status: number;
+  body: string;
+  retryAfter?: string;
+}
+
+/** A raw socket with graphql-ws's subprotocol (no client library); resolves when it opens, or with the HTTP refusal. */
+export function rawSocket(url: string, options: WebSocket.ClientOptions = {}): Promise<{ ws: WebSocket } | Refused> & { socket: WebSocket } {
+  const ws = new WebSocket(url, 'graphql-transport-ws', options);
+  const opened = new Promise<{ ws: WebSocket } | Refused>((resolve, reject) => {
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }));
+    });
+    ws.once('error', reject);
+  });
+  return Object.assign(opened, { socket: ws });
+}
