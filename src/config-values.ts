@@ -1,7 +1,4 @@
-/**
- * How one environment value is read: the parsers of src/config.ts (the one module that reads
- * the environment), each refusing a bad value with a ConfigError that names the variable.
- */
+/** The parsers of config.ts; a bad value throws a ConfigError naming the variable. */
 export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {

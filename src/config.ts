@@ -20,74 +20,51 @@ import {
 } from './defaults';
 
 /**
- * The one reader of the environment: every variable the server and its commands use is
- * read and validated here, once, at start. Entry points pass `process.env`; a bad value
- * throws ConfigError, which main.ts prints as "Cannot start: ...".
+ * The one reader of the environment, once at start; each variable, its default and bounds are in
+ * docs/configuration.md. A bad value throws ConfigError, which main.ts prints.
  */
 export interface Config {
   production: boolean;
   port: number;
-  /** HOST: the listen address; unset: 127.0.0.1 in development, every interface in production. */
   host: string | undefined;
   dataDir: string;
-  /** 'embedded' (DynamoDB Local started by the server), 'aws', or an endpoint URL. */
   dynamo: { mode: 'embedded' } | { mode: 'aws' } | { mode: 'endpoint'; url: string };
   region: string;
   tableName: string;
-  /** JAVA_HOME: the Java that runs the embedded DynamoDB Local (unset: `java` on the PATH). */
   javaHome: string | undefined;
   auth: AuthConfig;
   topicsFile: string | undefined;
-  /** Which coach answers: the embedded one (default) or a model adapter. */
   coach: CoachConfig;
   logLevel: LogLevel;
   observability: ObservabilityConfig;
-  /** GraphQL subscriptions over WebSocket (graphql-ws) at /graphql. */
   subscriptions: SubscriptionConfig;
-  /** OUTCOME_RETENTION_DAYS: how long a user's outcome of a topic is kept after completion; null (unset): kept. */
   outcomeRetentionDays: number | null;
-  /** ERASURE_AUDIT_RETENTION_DAYS: how long the audit entry of an erasure is kept. */
   erasureAuditRetentionDays: number;
   limits: {
     maxMessageChars: number;
     bodyLimitBytes: number;
     maxQueryDepth: number;
-    /** The most one operation may cost: fields returned through page sizes, store and coach calls (src/graphql/cost.ts). */
     maxQueryCost: number;
-    /** The most coach-calling fields (sendMessage, startSession, ...) one operation may select. */
     maxCoachFields: number;
-    /** Longest wait for one coach call (reply or opening) before COACH_UNAVAILABLE. */
     coachTimeoutMs: number;
-    /** Sends one process lets wait behind the running one for a session; past it, SESSION_BUSY. */
     sessionQueueLimit: number;
-    /** How long a resume waits for the coach's welcome back before answering without it (it follows as a message). */
     welcomeBackWaitMs: number;
-    /** MAX_TOPICS_PER_TENANT: the most topics a tenant's catalogue holds (createTopic refuses more). */
     maxTopicsPerTenant: number;
-    /** MAX_QUERY_SELECTIONS, MAX_QUERY_ALIASES: the shape a document may have before it is validated (document-shape.ts). */
     maxQuerySelections: number;
     maxQueryAliases: number;
-    /** REQUEST_TIMEOUT_MS: the longest an HTTP request (headers and body) may take to arrive; then 408. */
     requestTimeoutMs: number;
   };
-  /** CORS_ORIGINS: the browser origins allowed to call /graphql (exact, or `scheme://host:*`). */
-  /** What the session use cases are bounded by (from the limits above and OUTCOME_RETENTION_DAYS). */
   sessionLimits: SessionLimits;
   corsOrigins: string[];
   rateLimit: RateLimitConfig;
-  /** TRUST_PROXY_HOPS: proxies in front whose X-Forwarded-For is believed; every per-address bound uses the address behind them. */
   trustProxyHops: number;
 }
 
 /** Requests per caller (docs/security.md#rate-limits): a token bucket each. */
 export interface RateLimitConfig {
-  /** RATE_LIMIT_ENABLED=false turns every limit off (the benchmark does). */
   enabled: boolean;
-  /** Per user (tenant + sub). */
   user: { burst: number; perSecond: number };
-  /** Per tenant, all its users together. */
   tenant: { burst: number; perSecond: number };
-  /** Per client address, for requests without a valid token. */
   anonymous: { burst: number; perSecond: number };
 }
 
@@ -98,41 +75,26 @@ export interface AuthConfig {
   audience: string | undefined;
   tenantClaim: string;
   rolesClaim: string;
-  /** JWT_MAX_LIFETIME_SECONDS: longer-lived tokens (exp - iat, or exp - now) are refused. */
   maxTokenLifetimeSeconds: number;
 }
 
 /** The WebSocket side of /graphql (src/http/subscriptions.ts); every bound is per process. */
 export interface SubscriptionConfig {
-  /** SUBSCRIPTIONS_PER_USER: active subscriptions of one user; one more is refused (TOO_MANY_SUBSCRIPTIONS). */
   perUser: number;
-  /** SUBSCRIPTION_MAX_SOCKETS: open WebSockets; one more upgrade is refused with HTTP 503. */
   maxSockets: number;
-  /** SUBSCRIPTION_KEEPALIVE_MS: ping interval; a socket that misses a pong for as long is dropped (0: no pings). */
   keepAliveMs: number;
-  /** SUBSCRIPTION_IDLE_TIMEOUT_MS: a socket without an active subscription for this long is closed. */
   idleTimeoutMs: number;
-  /** SUBSCRIPTION_INIT_TIMEOUT_MS: how long a new socket may take to send connection_init (then 4408). */
   initTimeoutMs: number;
-  /** SUBSCRIPTION_SOCKETS_PER_USER: one user's authenticated sockets; one more is closed with 4429. */
   socketsPerUser: number;
-  /** SUBSCRIPTION_SOCKETS_PER_ADDRESS: open sockets from one client address; one more upgrade is refused with HTTP 429. */
   socketsPerAddress: number;
-  /** SUBSCRIPTION_FRAMES_BURST / _PER_SECOND: messages one socket may send (a token bucket); past it the socket is closed with 4429. */
   frames: { burst: number; perSecond: number };
 }
 
-/** Logging, metrics and demo switches. */
 export interface ObservabilityConfig {
-  /** LOG_PRETTY: human-readable log lines (default: only when stderr is a TTY and not production). */
   logPretty: boolean;
-  /** LOG_MESSAGE_CONTENT: also log GraphQL variables (message contents) per operation; debugging only. */
   logMessageContent: boolean;
-  /** METRICS_ENABLED=false: no GET /metrics (default: on, in every mode). */
   metricsEnabled: boolean;
-  /** DEMO_ENABLED=false: no /demo page in development (it never exists in production). */
   demoEnabled: boolean;
-  /** LOG_DYNAMO_COST_EVERY: one HTTP operation in this many logs its DynamoDB requests and capacity, at most a tenth of the time (0: none, 1: all; http/cost-sampler.ts); streamed replies always do. */
   dynamoCostEvery: number;
 }
 
@@ -157,8 +119,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     throw new ConfigError('NODE_ENV=production needs token verification: set JWT_SECRET (HS256) or JWT_JWKS_URL');
   }
   const endpoint = nonEmpty(env.DYNAMODB_ENDPOINT);
-  // The embedded store is a development convenience: DynamoDB Local in a Java child, from an
-  // optional package that the production image leaves out.
+  // The embedded store is for development: its optional package is not in the production image.
   if (production && !endpoint) {
     throw new ConfigError('NODE_ENV=production needs DYNAMODB_ENDPOINT (aws, or the URL of a DynamoDB-compatible endpoint): the embedded DynamoDB Local is for development only');
   }
@@ -234,13 +195,8 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
   };
 }
 
-// ---- `npm run notify-idle` ------------------------------------------------------------
 
-/**
- * The notify command's own settings, on top of loadConfig's store settings (DYNAMODB_ENDPOINT,
- * TABLE_NAME, AWS_REGION): WEBHOOK_URL and WEBHOOK_SECRET, and `--min-idle-minutes N` from
- * its command line. Only that command needs them, so the server never checks them.
- */
+/** Only `npm run notify-idle` needs these (WEBHOOK_URL, WEBHOOK_SECRET, --min-idle-minutes), so the server never checks them. */
 export interface NotifyConfig {
   webhookUrl: string;
   webhookSecret: string;

@@ -1,7 +1,4 @@
-/**
- * Every default of the service in one place: config.ts applies them to what the environment
- * leaves unset; the layers below take the values they are given. Imports nothing.
- */
+/** Every default of the service; config.ts applies them, the layers below take what they are given. */
 
 /** The session use cases' bounds (config.ts fills them from MAX_MESSAGE_CHARS, COACH_TIMEOUT_MS, ...). */
 export interface SessionLimits {
@@ -60,12 +57,12 @@ export const DEFAULT_SUBSCRIPTIONS = {
   frames: { burst: 50, perSecond: 10 },
 };
 
-/** Every operation in operations/ at page size 100 costs at most about 2,950 (test/unit/cost.test.ts); a request within it reads under 200 read units and returns under 1 MB. */
+/** Above every operation in operations/ at page size 100 (test/unit/cost.test.ts); figures in docs/security.md. */
 export const DEFAULT_MAX_QUERY_COST = 3000;
 
 export const DEFAULT_MAX_COACH_FIELDS = 1;
 
-/** One operation in 100 logs its DynamoDB cost (at most a tenth of the time): counting every one costs about a quarter of a read's CPU on Node 20. */
+/** Counting every operation's DynamoDB calls costs CPU on every promise (http/cost-sampler.ts). */
 export const DEFAULT_DYNAMO_COST_EVERY = 100;
 
 /** A request's headers and body must arrive within this (a slow client holds a connection no longer). */

@@ -2,11 +2,8 @@ import { hostname } from 'node:os';
 import pino from 'pino';
 
 /**
- * Structured logging with pino: one JSON line per event on stderr (stdout carries the
- * start banner), pretty-printed in development when the optional pino-pretty package is
- * installed (the production image leaves it out). Tests pass `silentLogger` or capture the
- * lines with their own `destination`. Never log tokens or message contents: the fields
- * named in REDACTED are censored wherever they appear, as a safety net.
+ * pino, JSON lines on stderr (stdout carries the banner); the fields in REDACTED are censored
+ * wherever they appear, as a safety net: never log tokens or message contents.
  */
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -36,8 +33,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     level,
     base: opts.base ?? { pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
-    // The redaction safety net as a formatter: pino's `redact` option (generic path matching and
-    // cloning) cost 5-13 µs a line against well under 1 µs for this check (issue #13).
+    // A formatter, not pino's `redact` option: that clones and path-matches, several µs a line.
     formatters: { level: (label) => ({ level: label }), log: censored },
   };
   const destination = opts.destination ? (opts.destination as pino.DestinationStream) : stderr();
@@ -76,11 +72,8 @@ function hasSecretField(value: Record<string, unknown>): boolean {
 let stderrStream: pino.DestinationStream | undefined;
 
 /**
- * stderr, shared by every logger of the process. Lines are written synchronously, but those
- * of one event-loop turn go out in one write: a busy server finishes several operations per
- * turn, and one write call per line was about 2.5% of a sessionCheck's CPU (issue #13). A
- * line waits at most until the end of its turn; whatever waits is written when the process
- * exits (process.exit, an uncaught exception), so no line is lost short of a SIGKILL.
+ * Lines of one event-loop turn go out in one write (a write per line costs CPU on a busy server);
+ * what waits is flushed at exit, so no line is lost short of a SIGKILL.
  */
 function stderr(): pino.DestinationStream {
   if (stderrStream) return stderrStream;
@@ -113,11 +106,7 @@ function stderr(): pino.DestinationStream {
   return stderrStream;
 }
 
-/**
- * pino-pretty, loaded only when pretty lines are asked for: it is an optional dependency.
- * Undefined when it is not installed. Each JSON line is prettified synchronously on its way
- * to `destination` (no transport, no worker thread: lines are not lost at exit).
- */
+/** Optional pino-pretty, synchronous (no worker thread: lines are not lost at exit). */
 function prettyStream(destination: pino.DestinationStream, colorize: boolean): pino.DestinationStream | undefined {
   let pinoPretty: typeof import('pino-pretty');
   try {
@@ -140,7 +129,7 @@ function wrap(p: pino.Logger): Logger {
   };
 }
 
-/** Kept for callers of the earlier logger: JSON lines at `level`, to stderr or to `write` (one line, no newline). */
+/** JSON lines at `level`, to stderr or to `write` (one line, no newline). */
 export function jsonLogger(level: LogLevel, write?: (line: string) => void): Logger {
   return createLogger({ level, destination: write ? { write: (s) => write(s.replace(/\n$/, '')) } : undefined });
 }

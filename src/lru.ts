@@ -1,7 +1,4 @@
-/**
- * A least-recently-used map bounded by entries and by bytes (each entry's size is given when
- * it is set). The one LRU of the process: validated documents, verified tokens.
- */
+/** A least-recently-used map bounded by entries and bytes: the one LRU of the process. */
 export class Lru<V> {
   /** Least recently used first: a Map keeps insertion order, and a hit is moved last. */
   private readonly entries = new Map<string, { value: V; bytes: number }>();

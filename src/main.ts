@@ -45,8 +45,7 @@ async function main() {
       config,
       dynamo,
       log,
-      // The example operations always (in development); the header only when the server signs its
-      // own tokens and no other machine can open the page.
+      // The header only when the server signs its own tokens and no other machine can open the page.
       sandbox: sandboxFor(config.host, token),
     });
     log.info('listening', { url: app.server.url, store: target.endpoint ?? 'aws', table: config.tableName });

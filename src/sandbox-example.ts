@@ -1,23 +1,12 @@
 import { isLoopbackHost } from './demo/loopback';
 
-/**
- * What Sandbox opens with in development: the example operations, and the development token as
- * its Authorization header only when the server listens on loopback only. With HOST=0.0.0.0
- * (or a LAN address) anyone who can open the page could read the token from it, so the page
- * opens without it and the banner says to paste it (docs/security.md#development-mode).
- */
+/** The dev token goes into Sandbox only on a loopback-only HOST, else anyone could read it (docs/security.md#development-mode). */
 export function sandboxFor(host: string | undefined, token: string | undefined): { document: string; headers?: Record<string, string> } {
   if (token === undefined || !isLoopbackHost(host)) return { document: SANDBOX_EXAMPLE };
   return { document: SANDBOX_EXAMPLE, headers: { Authorization: `Bearer ${token}` } };
 }
 
-/**
- * The operations Sandbox opens with in development (main.ts passes them, with a development
- * token in the Authorization header when sandboxFor allows it): the frontend's whole flow, in the order a client
- * runs it. Pick one with the run button's menu; paste the session id from Start into the
- * Variables panel as {"sessionId": "..."}. operations/sessions.graphql has the same
- * operations with fragments, as the generated clients use them.
- */
+/** The frontend's whole flow in order; operations/sessions.graphql has the same with fragments. */
 export const SANDBOX_EXAMPLE = `# 1. The topics, with the caller's progress in each (a constant number of reads)
 query Topics {
   topics { id name description myStatus settings { inactivityTimeoutMinutes activeTtlSeconds terminalTtlSeconds } }

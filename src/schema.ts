@@ -37,11 +37,9 @@ export function buildSchema(): GraphQLSchema {
     ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     authChecker,
-    // type-graphql insists on a PubSub once there are subscriptions; sendMessageStream makes its
-    // own events (its `subscribe`), so nothing is ever published.
+    // Required once there are subscriptions; sendMessageStream makes its own events, so nothing is published.
     pubSub: NO_PUBSUB,
-    // Inputs are validated by the service, which owns the rules and their error codes; type-graphql's
-    // own validation (class-validator, not installed) stays off, as by default.
+    // Inputs are validated by the service, which owns the rules and their error codes.
     validate: false,
   });
   return built;

@@ -22,10 +22,7 @@ export interface ListingDeps {
   limits: Pick<SessionLimits, 'maxPageSize' | 'defaultPageSize'>;
 }
 
-/**
- * A tenant admin's listings (docs/administration.md): idle sessions and who holds what.
- * Keyed by the caller's own tenant, so another tenant's sessions never appear; metadata only.
- */
+/** A tenant admin's listings (docs/administration.md): the caller's own tenant only, metadata only. */
 export class AdminListings {
   constructor(private readonly deps: ListingDeps) {}
 

@@ -4,10 +4,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { ensurePrivateDir } from '../private-dir';
 
-/**
- * Development only: with no JWT configuration the server signs its own tokens with a
- * secret kept under DATA_DIR, so tokens (like sessions) survive a restart.
- */
+/** Development only: the server signs its own tokens with a secret under DATA_DIR, so they survive a restart. */
 export function devSecret(dataDir: string): string {
   const file = join(dataDir, 'dev-jwt-secret');
   // 0700 directory, 0600 files: also for a secret written by an earlier version.

@@ -3,10 +3,7 @@ import { loadConfig } from '../config';
 import { decodeJwt } from 'jose';
 import { devSecret, devTokenLifetime, signToken } from './dev-token';
 
-/**
- * `npm run token -- --tenant T --user U [--roles admin] [--expires 12h]`: prints a bearer token
- * (12 hours by default), and refuses a lifetime the server would refuse (JWT_MAX_LIFETIME_SECONDS).
- */
+/** `npm run token -- --tenant T --user U [--roles admin] [--expires 12h]` (docs/security.md). */
 async function main() {
   const { values } = parseArgs({
     options: {

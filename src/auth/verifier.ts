@@ -11,21 +11,14 @@ export interface TokenVerifier {
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const MAX_ID_LENGTH = 256;
-/**
- * Keys carry the tenant and user ids URI-encoded (src/store/keys.ts), where one character can
- * take up to 12 bytes. DynamoDB limits a partition key to 2048 bytes and a sort key to 1024:
- * at 480 bytes each, both ids and 64 bytes of other key parts fit even a sort key.
- */
+/** A URI-encoded character takes up to 12 bytes; at 480 bytes each, both ids fit even a 1024-byte sort key. */
 export const MAX_ENCODED_ID_BYTES = 480;
 /** Seconds of clock skew allowed between the token issuer and this server. */
 const CLOCK_TOLERANCE = 5;
 
 export const unauthenticated = (message = 'A valid bearer token is required') => new DomainError('UNAUTHENTICATED', message);
 
-/**
- * HS256 with a shared secret, or keys from a JWKS URL (e.g. Cognito). Algorithms are
- * pinned per mode, so `alg: none` and HS/RS confusion are refused by jose itself.
- */
+/** Algorithms are pinned per mode, so `alg: none` and HS/RS confusion are refused by jose itself. */
 export function createVerifier(config: AuthConfig, secret = config.secret, cache = new TokenCache()): TokenVerifier {
   const options = { issuer: config.issuer, audience: config.audience, clockTolerance: CLOCK_TOLERANCE, requiredClaims: ['exp'] };
   const maxLifetime = config.maxTokenLifetimeSeconds;
@@ -58,11 +51,7 @@ export function createVerifier(config: AuthConfig, secret = config.secret, cache
   };
 }
 
-/**
- * A token may be used for at most `max` seconds: from its `iat` to its `exp`, and from now to its
- * `exp` (so a token without `iat` is bounded too). An `iat` in the future (beyond the clock
- * tolerance) is refused. A stolen long-lived token is then refused, whoever issued it.
- */
+/** Bounds `exp - iat` and `exp - now` (so a token without `iat` too): a stolen long-lived token is refused. */
 function checkLifetime(payload: JWTPayload, max: number, nowSec: number): void {
   const exp = payload.exp!; // required and checked by jose
   if (typeof payload.iat === 'number' && payload.iat > nowSec + CLOCK_TOLERANCE) throw unauthenticated('The token was issued in the future (iat)');
@@ -70,19 +59,14 @@ function checkLifetime(payload: JWTPayload, max: number, nowSec: number): void {
   if (longest > max + CLOCK_TOLERANCE) throw unauthenticated(`The token's lifetime exceeds the maximum of ${max} seconds`);
 }
 
-/**
- * When a verified token stops being accepted, ms: its `exp` plus the clock tolerance, the one
- * rule for both transports (HTTP checks each request; a WebSocket closes at that time).
- */
+/** `exp` plus the clock tolerance, in ms: one rule for HTTP requests and WebSocket closing. */
 export function acceptedUntil(token: string): number {
   return ((decodeJwt(token).exp ?? 0) + CLOCK_TOLERANCE) * 1000;
 }
 
 /**
- * Verified tokens, so a client's every request does not pay for a signature check
- * again (about 4% of a sessionCheck's CPU): keyed by the exact token string, kept at
- * most 5 minutes and never past the token's own `exp`, bounded, least recently used out.
- * Only successful verifications are kept.
+ * Successful verifications by exact token, so each request does not check the signature again;
+ * at most 5 minutes and never past `exp`, bounded LRU.
  */
 export class TokenCache {
   private readonly entries: Lru<{ viewer: Viewer; until: number }>;
@@ -125,11 +109,7 @@ export function viewerFrom(payload: JWTPayload, config: Pick<AuthConfig, 'tenant
   return { tenantId, userId, roles };
 }
 
-/**
- * An id that can form every key: 1-256 characters of well-formed Unicode (no lone surrogates,
- * which cannot be URI-encoded), no control characters (C0, DEL, C1), at most
- * MAX_ENCODED_ID_BYTES once URI-encoded as the keys do.
- */
+/** An id that can form every key: well-formed Unicode (URI-encodable), no control characters, bounded once encoded. */
 export const isId = (v: unknown): v is string =>
   typeof v === 'string' &&
   v.length > 0 &&

@@ -109,10 +109,7 @@ export class BedrockCoach implements Coach {
     };
   }
 
-  /**
-   * A deadline for the whole call, retries (and a stream) included: the handler's timeout is
-   * per socket. The service's own deadline (signal) aborts it too.
-   */
+  /** One deadline for the whole call and its retries: the handler's timeout is per socket. */
   private deadline(signal: AbortSignal | undefined): AbortSignal {
     const own = AbortSignal.timeout(this.opts.timeoutMs);
     return signal ? AbortSignal.any([own, signal]) : own;

@@ -8,11 +8,7 @@ import { pause, textPieces } from './stream';
 /** The pause between two pieces of a streamed reply: enough for a frontend to show it being written. */
 export const EMBEDDED_PIECE_DELAY_MS = 30;
 
-/**
- * A deterministic coach that works offline. It follows a simple, real coaching
- * arc per topic (explore -> deepen -> name -> commit), reflects the user's own
- * words back, and asks one open question at a time. Same input, same reply.
- */
+/** A deterministic offline coach (explore -> deepen -> name -> commit): same input, same reply. */
 export class EmbeddedCoach implements Coach {
   readonly name = 'embedded';
 
@@ -53,11 +49,7 @@ export class EmbeddedCoach implements Coach {
     return `Welcome back! ${since} ${recall} Shall we pick up from there?`;
   }
 
-  /**
-   * Deterministic extraction from the user's own messages: core values are the value words
-   * the user named (with the sentence that named them as the meaning); other topics fill
-   * their schema from the user's most recent statements.
-   */
+  /** Deterministic: fills the schema from the user's own words (core values: the value words they named). */
   async extractResult({ topic, messages }: ResultRequest): Promise<unknown> {
     const said = messages.filter((m) => m.role === 'USER');
     const schema = topic.resultSchema;

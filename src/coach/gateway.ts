@@ -33,11 +33,7 @@ export interface GatewayDeps {
   limits: Pick<SessionLimits, 'coachTimeoutMs' | 'maxMessageChars'>;
 }
 
-/**
- * Every call the session service makes to the coach, each under the coach timeout, and what
- * a failure means for the operation: a reply fails it (COACH_UNAVAILABLE); an opening, a
- * welcome back or a result extraction never does (logged, and the operation goes on).
- */
+/** Every coach call, under the coach timeout; only a failed reply fails its operation (COACH_UNAVAILABLE). */
 export class CoachGateway {
   constructor(
     private readonly coach: Coach,
@@ -45,12 +41,8 @@ export class CoachGateway {
   ) {}
 
   /**
-   * The coach's reply to the user's (stored) message; COACH_UNAVAILABLE when it fails, is
-   * blank or is late. The coach sees the conversation up to and including that message,
-   * never what came after it (a later message, or a later message's reply): a retried or
-   * slow reply answers its own message. With `onPiece`, the reply streams: each piece is
-   * passed on as it comes (trimmed as a whole; the pieces concatenate to the returned text),
-   * and the coach timeout bounds the whole stream.
+   * The coach sees the conversation up to its message, never after, so a retried or slow reply
+   * answers its own message. With `onPiece` the reply streams; the timeout bounds the stream.
    */
   async askCoach(topic: Topic, session: Session, userMessage: Message, onPiece?: (text: string) => void): Promise<string> {
     try {
@@ -120,11 +112,7 @@ export class CoachGateway {
     return { ...base, result: value as Record<string, unknown> };
   }
 
-  /**
-   * The session's newest `limit` messages (oldest first), up to and including seq `upTo` when
-   * given, read when the coach asks: only those its owner may read (visibility.ts), so the
-   * coach can never repeat what a transfer without consent hid.
-   */
+  /** Only what the owner may read (visibility.ts), so the coach never repeats what a transfer hid. */
   private recent(session: Session, limit: number, upTo: number | null = null): Promise<Message[]> {
     const from = upTo === null ? null : upTo + 1;
     return listVisibleMessages(this.deps.repo, session, { direction: 'backward', from, limit }, this.deps.clock.now());

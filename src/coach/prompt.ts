@@ -35,10 +35,7 @@ export function withinBudget(messages: readonly Message[], budget: HistoryBudget
   return kept.reverse();
 }
 
-/**
- * Conversations for APIs that want strictly alternating turns starting with the user
- * (Bedrock Converse): leading coach messages are dropped, consecutive ones merged.
- */
+/** For APIs that want strict user-first alternation (Bedrock Converse). */
 export function alternating(messages: readonly Message[]): { role: 'user' | 'assistant'; text: string }[] {
   const turns: { role: 'user' | 'assistant'; text: string }[] = [];
   for (const m of messages) {
@@ -93,10 +90,7 @@ export function transcript(messages: readonly Message[]): string {
   return messages.map((m) => `${m.role === 'USER' ? 'User' : 'Coach'}: ${m.content}`).join('\n\n');
 }
 
-/**
- * A model's JSON answer: the object itself, tolerating code fences or a sentence around it.
- * Throws when there is no JSON object in the text.
- */
+/** Tolerates code fences or a sentence around the JSON object; throws when there is none. */
 export function parseJsonReply(text: string): unknown {
   const trimmed = withoutFences(text.trim());
   try {
@@ -115,11 +109,7 @@ export function parseJsonReply(text: string): unknown {
   }
 }
 
-/**
- * `text` without a leading ``` (or ```json) and a trailing ```, by hand: the regex it replaces,
- * /\s*```$/, backtracked over every run of whitespace in a model's answer (quadratic: seconds
- * on 100k spaces).
- */
+/** By hand: a regex like /\s*```$/ backtracks quadratically over a model's whitespace. */
 function withoutFences(text: string): string {
   let out = text;
   const open = /^```(?:json)?/i.exec(out);

@@ -28,11 +28,8 @@ export function deadlineFor(signal: AbortSignal | undefined, timeoutMs: number):
 }
 
 /**
- * Runs `attempt` and retries what `classify` calls retryable, at most `maxRetries` times. The
- * wait honours the provider's Retry-After, plus up to a quarter of it (at most 1 s) of jitter,
- * so that callers throttled together do not all come back at once; without one it backs off
- * exponentially (0.5 s doubling up to 8 s, randomised between half and all of it). A wait
- * that would end past the deadline is never started: the call fails at once.
+ * Honours Retry-After plus jitter (so callers throttled together do not return together), else
+ * exponential backoff; a wait that would end past the deadline fails at once (docs/coach.md).
  */
 export async function withRetries<T>(
   options: { maxRetries: number; deadline: number; signal?: AbortSignal; tuning?: RetryTuning },
@@ -61,10 +58,7 @@ export async function withRetries<T>(
   }
 }
 
-/**
- * The wait a response asks for, in ms: `retry-after-ms` (OpenAI's), then `retry-after` in
- * seconds or as an HTTP date, then `x-amz-retry-after` (ms). Undefined when none is usable.
- */
+/** `retry-after-ms`, then `retry-after` (seconds or HTTP date), then `x-amz-retry-after`. */
 export function retryAfterMs(header: (name: string) => string | null | undefined, now = Date.now()): number | undefined {
   const number = (raw: string | null | undefined) => {
     const value = raw?.trim();

@@ -8,11 +8,7 @@ export function replyPieces(coach: Coach, turn: CoachTurn): AsyncIterable<string
   })();
 }
 
-/**
- * The pieces of a reply, trimmed as a whole while it streams: leading whitespace is dropped,
- * and whitespace is held back until more text follows it, so the pieces concatenate to the
- * trimmed reply (what is stored) and none of them is empty.
- */
+/** Whitespace is held back until text follows it, so the pieces concatenate to the trimmed (stored) reply. */
 export async function* trimmedPieces(source: AsyncIterable<string>): AsyncGenerator<string> {
   let started = false;
   let pending = '';

@@ -27,11 +27,7 @@ interface Waiter {
   refuse: (e: unknown) => void;
 }
 
-/**
- * Per-tenant slots for model calls, so that one tenant's burst cannot use up the provider's
- * rate limit for everyone: a tenant's calls beyond the bound wait in line (first come, first
- * served) for a short while, then are refused. A tenant entry exists only while it has calls.
- */
+/** Per-tenant slots so one tenant's burst cannot use up the provider's rate limit (docs/coach.md). */
 export class TenantSlots {
   private readonly tenants = new Map<string, { running: number; waiting: Waiter[] }>();
 
@@ -103,12 +99,7 @@ export class TenantSlots {
   }
 }
 
-/**
- * The coach with every call counted against its tenant's slots: replies (streamed ones for
- * the whole stream), openings, welcome backs and result extractions. A slot is freed when the
- * call ends, whether it succeeds or fails, or as soon as its signal fires (the service stopped
- * waiting at its deadline), even if the adapter does not stop.
- */
+/** A slot is freed when the call ends or its signal fires, even if the adapter does not stop. */
 export function tenantBoundCoach(inner: Coach, slots: TenantSlots): Coach {
   const bounded = async <T>(tenantId: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => {
     const release = await slots.acquire(tenantId, signal);

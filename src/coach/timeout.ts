@@ -16,11 +16,7 @@ export class CoachTimeoutError extends Error {
   }
 }
 
-/**
- * Runs one coach call with a deadline. The call gets an AbortSignal that fires at the
- * deadline, so an adapter that honours it (fetch, the AWS SDK) stops its request too; one
- * that does not is simply no longer waited for. The timer never keeps the process alive.
- */
+/** The signal fires at the deadline so adapters that honour it stop; the timer never keeps the process alive. */
 export async function withCoachTimeout<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   deadlines.set(controller.signal, performance.now() + ms);

@@ -13,27 +13,16 @@ export const DEMO_STATIC_DIR = join(projectRoot(), 'dist', 'web');
 export interface DemoRouteOptions {
   /** The folder served at /demo (default: dist/web). */
   staticDir?: string;
-  /**
-   * Development tokens: the HS256 secret the server itself verifies with, present only
-   * when no JWT_SECRET / JWT_JWKS_URL is configured and NODE_ENV is not production.
-   * Without it there is no POST /demo/token (the page then asks for a token to paste).
-   */
+  /** Present only in development without JWT configuration; without it there is no POST /demo/token. */
   devToken?: { secret: string; tenantClaim: string; maxLifetimeSeconds: number };
-  /**
-   * CORS_ORIGINS: besides its own origin, the only APIs the page (given `?api=`) sends a stored
-   * or development token to. Entries as in CORS_ORIGINS (`http://localhost:*`: any port).
-   */
+  /** The only other APIs (CORS_ORIGINS entries) the page sends a stored or development token to. */
   apiOrigins?: readonly string[];
   log: Logger;
 }
 
 const ID = /^[A-Za-z0-9_.@-]{1,64}$/;
 
-/**
- * What GET /demo/sign-in-options tells the page: whether POST /demo/token will sign it a
- * token, and if not, why; and the API origins (CORS_ORIGINS entries) other than its own that
- * it may send a stored or development token to.
- */
+/** GET /demo/sign-in-options: may the page get a development token (else why), and which API origins it may use. */
 export interface SignInOptions {
   devTokens: boolean;
   reason: string | null;
@@ -52,10 +41,7 @@ export function noDevTokensReason(devTokens: boolean, req: express.Request): str
   return null;
 }
 
-/**
- * GET /demo (the reference client), GET /demo/sign-in-options (may it ask for a development
- * token?) and, in development without JWT configuration, POST /demo/token.
- */
+/** The reference client (docs/demo-client.md). */
 export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
   const dir = opts.staticDir ?? DEMO_STATIC_DIR;
   app.use('/demo', (_req, res, next) => {
@@ -77,8 +63,7 @@ export function mountDemo(app: express.Express, opts: DemoRouteOptions): void {
         res.status(403).json({ error: 'Development tokens are issued only to callers on this machine (loopback)' });
         return;
       }
-      // DNS rebinding: a page of another site whose name now resolves to 127.0.0.1 has a loopback
-      // peer too, but sends its own name as Host.
+      // DNS rebinding: a rebound page has a loopback peer too, but sends its own name as Host.
       if (!hasLoopbackHostHeader(req)) {
         opts.log.warn('development token refused to a request for another host name', { host: (req.headers.host ?? '').slice(0, 100) });
         res.status(403).json({ error: "Development tokens are issued only to requests for localhost, 127.0.0.1 or [::1] with this server's port (Host header)" });

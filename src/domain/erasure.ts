@@ -1,25 +1,16 @@
 import { Message, Session } from './session';
 import { ERASED_CONTENT, ERASED_RESULT, TransferEntry } from './user-data';
 
-/**
- * The right to erasure (docs/administration.md), as rules both repositories apply: which of
- * a session an erasure reaches, which messages it redacts and how, and how the session and
- * its transfer history name the erased user afterwards. No I/O: the store finds the items.
- */
+/** The right to erasure's rules, applied by both repositories (docs/administration.md); no I/O. */
 
-/**
- * A session the user owns, or one nobody can read any more (gone or expired), goes whole;
- * someone else's readable session keeps everything but what is the user's.
- */
+/** The user's own or an unreadable session goes whole; someone else's keeps all but the user's part. */
 export function erasureReach(readable: { userId: string } | null, userId: string): 'whole' | 'theirs' {
   return readable === null || readable.userId === userId ? 'whole' : 'theirs';
 }
 
 /**
- * Walks a conversation in seq order and says what of each message an erasure of `userId`
- * redacts: 'theirs' (a message they wrote) or 'answer' (what the coach wrote in answer: a
- * reply to one of theirs, or a welcome back whose nearest preceding user message is theirs,
- * since it sums up their words); null: it stays. One walker per conversation.
+ * Per message in seq order: 'theirs', 'answer' (a reply to theirs, or a welcome back that
+ * sums up their words) or null (stays). One walker per conversation.
  */
 export function redactionWalker(userId: string): (m: Message) => 'theirs' | 'answer' | null {
   const theirs = new Set<number>();
@@ -41,12 +32,7 @@ export function redactedMessage(m: Message): Message {
   return { ...rest, content: ERASED_CONTENT };
 }
 
-/**
- * Someone else's session after an erasure of `userId`: the pseudonym in its transfer audit,
- * ownerships and consents (who may see the redacted turns stays as it was) and, when their
- * messages were redacted, one more redaction and no result extracted from them
- * (`resultDropped`: the owner's outcome loses it too); a new version. Null when nothing changes.
- */
+/** Someone else's session with the user pseudonymised (and their result dropped); null: unchanged. */
 export function redactedSession(s: Session, userId: string, pseudonym: string, messagesRedacted: boolean): { session: Session; resultDropped: boolean } | null {
   const name = (u: string) => (u === userId ? pseudonym : u);
   const next: Session = { ...s };

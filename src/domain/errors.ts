@@ -18,10 +18,7 @@ export type ErrorCode =
   /** sendMessageStream when the caller already has SUBSCRIPTIONS_PER_USER streams open. */
   | 'TOO_MANY_SUBSCRIPTIONS';
 
-/**
- * An error the client caused or can act on. Everything that is not a DomainError is
- * unexpected and gets masked as INTERNAL_SERVER_ERROR by the GraphQL layer.
- */
+/** An error the client caused or can act on; anything else is masked as INTERNAL_SERVER_ERROR. */
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -66,11 +63,7 @@ export const maxTurnsReached = (maxTurns: number) =>
 /** The caller is authenticated but lacks the role (e.g. `admin`) an operation needs. */
 export const forbidden = (message = 'This operation needs the admin role') => new DomainError('FORBIDDEN', message);
 
-/**
- * Contention: the write could not be made in time (too many sends queued for one session, or
- * other processes kept winning). `messageStored`: the user's message was stored and only the
- * reply could not be written; retrying with the same clientMessageId completes the turn.
- */
+/** Contention. `messageStored`: only the reply failed; resending the clientMessageId completes the turn. */
 export function sessionBusy(retryAfterMs: number, messageStored = false) {
   const message = messageStored
     ? 'Your message was saved, but the session was too busy to store the reply; retry with the same clientMessageId to get it'

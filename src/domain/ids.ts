@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { badInput } from './errors';
 
-/**
- * Session ids: "ses_" + 26 Crockford base32 characters (time-ordered like a ULID),
- * so that a malformed id can be refused before it reaches the store.
- */
+/** "ses_" + 26 Crockford base32 (time-ordered), so a malformed id is refused before the store. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const SESSION_ID = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/;
 

@@ -1,11 +1,8 @@
 import { isCleanText } from './text';
 
 /**
- * A small JSON Schema subset for a topic's session result (what completeSession
- * extracts): `type` (object, array, string, number, integer, boolean), `properties`,
- * `required`, `additionalProperties: false`, `items`, `minItems`, `maxItems`,
- * `maxLength`, `description`. Enough to describe "the list of core values agreed on",
- * small enough to validate without a library. The root is always an object.
+ * The JSON Schema subset a topic's result may use (docs/coach.md, Results): small enough to
+ * validate without a library. The root is always an object.
  */
 export type ResultSchema =
   | {
@@ -30,28 +27,20 @@ const KEYS = new Map<string, readonly string[]>([
   ['integer', ['type', 'description']],
   ['boolean', ['type', 'description']],
 ]);
-/**
- * Property names that every JavaScript object already has (`constructor`, `toString`,
- * `__proto__`, ...): neither a schema nor a result may use them. As keys of stored maps they
- * break the DynamoDB marshaller (`constructor`) or vanish on the way back (`__proto__`).
- */
+/** Names every object already has: as stored map keys they break the marshaller or vanish. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 const MAX_DEPTH = 6;
 const MAX_PROPERTIES = 50;
 /** A property name: 1-64 characters, one line, clean text (the rules of other names, src/domain/text.ts). */
 export const MAX_PROPERTY_NAME_CHARS = 64;
-/**
- * The whole schema as JSON: depth and per-object bounds alone allow 50^6 nodes, and the schema
- * is stored on the topic item and sent to the model with every extraction.
- */
+/** The schema is stored on the topic and sent with every extraction; depth bounds alone allow 50^6 nodes. */
 export const MAX_SCHEMA_JSON_CHARS = 20_000;
 const MAX_ITEMS_BOUND = 1000;
 const MAX_LENGTH_BOUND = 100_000;
 
 /** Reads a schema from TOPICS_FILE; `fail` names the problem (with its path). The root must be an object schema. */
 export function parseResultSchema(raw: unknown, fail: (problem: string) => Error): ResultObjectSchema {
-  // Measured before the walk, so a huge schema costs one stringify, not a walk of every node.
-  // A cycle cannot come from JSON (TOPICS_FILE or GraphQL); stringify would throw on one.
+  // Measured before the walk, so a huge schema costs one stringify (JSON input holds no cycles).
   if (JSON.stringify(raw)?.length > MAX_SCHEMA_JSON_CHARS) throw fail(`"resultSchema" is longer than ${MAX_SCHEMA_JSON_CHARS} characters as JSON`);
   const schema = parseNode(raw, 'resultSchema', 0, fail);
   if (schema.type !== 'object') throw fail('"resultSchema" must have "type": "object" at its root');

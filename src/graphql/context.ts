@@ -49,11 +49,7 @@ const memo = <V>(fetch: (key: string) => Promise<V>): Memo<V> => {
   };
 };
 
-/**
- * Made per request, so nothing cached outlives it or crosses users; each loader is built on
- * first use, so a request pays only for the ones its fields ask for. Loaders without a
- * viewer are never reached: every field is behind @Authorized.
- */
+/** Per request, so nothing cached crosses users; each loader is built on first use. */
 export function createLoaders(services: Services, viewer: Viewer | null): Loaders {
   return new RequestLoaders(services, viewer);
 }
@@ -62,8 +58,7 @@ const NOT_STARTED: TopicProgress = { status: 'NOT_STARTED', result: null };
 
 class RequestLoaders implements Loaders {
   private loaded: Partial<Loaders> = {};
-  // All topics' progress comes from one query of the caller's sessions and one of their outcomes,
-  // made once per request however many batches ask (the topics list for archived topics, then myStatus).
+  // One query of sessions and one of outcomes per request, however many batches ask.
   private progress: Promise<Map<string, TopicProgress>> | null = null;
 
   constructor(

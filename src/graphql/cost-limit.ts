@@ -16,11 +16,8 @@ export interface CostLimits extends PageSizes {
 export const MAX_ERASURE_FIELDS = 1;
 
 /**
- * The operation's cost against the limits; the errors to refuse it with, or [] when it may
- * run. Needs the request's variables (page sizes often come from them), so it runs once the
- * operation is known and before it executes, not as a validation rule (Apollo caches
- * validation per document, whatever the variables). Subscriptions, whatever serves them,
- * call this too.
+ * Not a validation rule: page sizes come from variables, and Apollo caches validation per
+ * document. Subscriptions call this too. [] when the operation may run.
  */
 export function costErrors(
   schema: GraphQLSchema,
@@ -67,8 +64,7 @@ export function costLimit<T extends object>(limits: CostLimits): ApolloServerPlu
           // No operation: graphql-js reports that itself when it executes.
           if (!rc.operation) return;
           let errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, limits, costOf);
-          // Priced with the most topics and the longest texts a tenant may have; the caller's
-          // own catalogue (cached) may hold less: priced again by it before refusing.
+          // Priced with the largest catalogue a tenant may have; before refusing, priced by the caller's own.
           const own = errors.some((e) => e.extensions.maxCost !== undefined) ? await catalogBounds(rc.contextValue) : null;
           if (own) errors = costErrors(rc.schema, rc.document, rc.operation, rc.request.variables, { ...limits, ...own });
           // Apollo sends what didResolveOperation throws as the response; one error is enough to say why.

@@ -53,13 +53,7 @@ export interface FieldCost {
 /** Store calls of one topic's partition in tenantSessions: a Query of the keys-only index and a BatchGetItem per 100 entries. */
 const perTopicCalls = (page: number) => 1 + Math.ceil((page + 1) / 100);
 
-/**
- * The fields that reach the store or the coach, by "Type.field"; others cost 1 each. The
- * coach-calling ones are every field that may call a model: sendMessage and postMessage (the
- * reply), startSession (a new session's opening, an idle one's welcome back), resumeSession
- * (welcome back), completeSession (result extraction) and sendMessageStream (the streamed
- * reply).
- */
+/** Fields that reach the store or the coach (every one that may call a model); others cost 1. */
 export const FIELD_COSTS = new Map<string, FieldCost>([
   ['Query.sessionCheck', { store: 1 }],
   ['Query.session', { store: 1 }],
@@ -99,11 +93,7 @@ export const FIELD_COSTS = new Map<string, FieldCost>([
   ['Subscription.sendMessageStream', { store: 3, coach: true, executions: 2 }],
 ]);
 
-/**
- * Fields whose values can be long, by the most bytes one execution returns. Under a
- * byte-budgeted page, the first of the page's covered fields (PAGE_CONTENT) is priced by the
- * page; any other copy (an alias) by its size, at most the page's budget per page.
- */
+/** Fields that can be long, by the most bytes one execution returns (docs/security.md#the-cost-of-an-operation). */
 export const FIELD_BYTES = new Map<string, (b: CostBounds) => number>([
   ['Message.content', (b) => maxTextBytes(messageCharsOf(b))],
   // The pieces of one reply add up to at most a message.

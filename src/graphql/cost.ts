@@ -17,16 +17,7 @@ import { bytesCost, CostBounds, FIELD_BYTES, FIELD_COSTS, PAGE_CONTENT, STORE_CA
 
 export { BYTES_PER_COST_UNIT, COACH_CALL_COST, STORE_CALL_COST } from './cost-table';
 
-/**
- * What one operation would cost, computed before it runs from the document and the request's
- * variables: every field returned counts 1, multiplied through nested lists by the page size
- * the operation asks for (`first`/`last`: the argument, else the default page size; a list
- * without paging, `topics`, by the most topics a tenant holds); every store call counts
- * STORE_CALL_COST, every coach call COACH_CALL_COST, and every BYTES_PER_COST_UNIT bytes a
- * field may read or return one more (a page of messages by its byte budget, long texts by
- * their largest size). Coach-calling and erasing fields are also counted on their own, for the
- * one-per-request limits.
- */
+/** An operation's cost, computed before it runs (the model is in docs/security.md#the-cost-of-an-operation). */
 export interface OperationCost {
   cost: number;
   coachFields: number;
@@ -51,10 +42,7 @@ interface PageScope {
   covered: boolean;
 }
 
-/**
- * The cost of `operation` in `document` with these variables. Introspection (`__schema`,
- * `__type`) is free: Sandbox and codegen need it, and production turns it off.
- */
+/** Introspection is free: Sandbox and codegen need it, and production turns it off. */
 export function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -70,8 +58,7 @@ export function operationCost(
   const coachFieldNames = new Set<string>();
   let erasures = 0;
   let scopes = 0;
-  // A fragment costs the same wherever it is spread under the same multiplier: measured once
-  // (a document whose fragments spread other fragments twice, level after level, stays linear).
+  // A fragment is measured once per multiplier, so nested double spreads stay linear.
   const memo = new Map<string, { cost: number; coach: number }>();
   const variablesRead = new Set<string>();
 
@@ -94,10 +81,7 @@ export function operationCost(
     return Math.min(Math.max(raw, 1), pages.maxPageSize);
   };
 
-  /**
-   * Cost of a selection set on `type`, executed `times` times; `listSize`: how many items a
-   * list field directly below holds (the page size of the paged field above), when known.
-   */
+  /** `listSize`: the page size of the paged field above, when known. */
   const walk = (
     set: SelectionSetNode,
     type: GraphQLCompositeType,
@@ -207,11 +191,8 @@ export type CostOf = (
 const MEMO_VALUES_PER_OPERATION = 32;
 
 /**
- * operationCost, remembered per operation node and the values of the variables it read: the
- * walk is a pure function of those, and Apollo hands every request of one document string the
- * same parsed document (its document store), so a repeated operation is walked once. Weakly
- * held: a document Apollo forgets is forgotten here too. Variables that vary without bound
- * (a page size per request) are walked each time once their slots are full.
+ * Remembered per operation node and the variable values it read: Apollo hands every request of
+ * one document the same parsed document, so a repeated operation is walked once.
  */
 export function memoOperationCost(pages: PageSizes): CostOf {
   const memo = new WeakMap<OperationDefinitionNode, { variablesRead: string[]; byValues: Map<string, OperationCost> }>();

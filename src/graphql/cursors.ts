@@ -1,10 +1,7 @@
 import { badInput } from '../domain/errors';
 import { isTopicId } from '../domain/ids';
 
-/**
- * Opaque cursors of the lists that page by a key of their own: base64url of "<kind>:<key>".
- * Anything else is BAD_USER_INPUT naming the argument.
- */
+/** Cursors of lists that page by a key of their own: base64url of "<kind>:<key>". */
 const cursorOf = (kind: string, key: string | number) => Buffer.from(`${kind}:${key}`).toString('base64url');
 
 function keyOf(cursor: string | null | undefined, kind: string, valid: (key: string) => boolean, argumentName: string): string | null {

@@ -33,11 +33,8 @@ export const GATE_CACHE = { maxEntries: 2000, maxBytes: 32 * 1024 * 1024, bytesP
 const MAX_ERRORS = 10;
 
 /**
- * Every document, whatever transport brings it, passes here once per distinct text: parsed
- * (token bound), measured (document-shape.ts), validated (graphql-js rules, depth, and in
- * production no introspection and no suggestions). The outcome, a failure too, is kept in an
- * LRU keyed by the text's SHA-256 (Apollo's query hash), so a document sent again costs a
- * hash. Apollo reads the validated documents through `documentStore` and never re-validates.
+ * Every document, whatever the transport, is parsed, measured and validated once per distinct
+ * text (an LRU by SHA-256); Apollo reads the results through `documentStore`.
  */
 export class DocumentGate {
   private readonly known = new Lru<Gated>(GATE_CACHE.maxEntries, GATE_CACHE.maxBytes);

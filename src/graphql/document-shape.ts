@@ -25,12 +25,7 @@ class Refused extends Error {
   }
 }
 
-/**
- * Refuses, in one linear pass over a parsed document, documents whose validation would cost
- * more than a few milliseconds: validation's rules grow with the selections (fields of one
- * response name are compared pairwise, and so are fragments), and suggestions with the
- * length of names. Null when within bounds, else the error naming the ceiling.
- */
+/** One linear pass refusing documents whose validation would be slow (pairwise rules grow with selections). */
 export function shapeError(document: DocumentNode, limits: ShapeLimits): GraphQLError | null {
   let selections = 0;
   let aliases = 0;

@@ -15,11 +15,7 @@ const PASS_THROUGH = new Set([
   'UNAUTHENTICATED',
 ]);
 
-/**
- * The one place errors become what clients see: domain errors keep their code and
- * message, request errors pass through, everything else is masked and logged. In
- * production, request errors lose their "Did you mean ...?" suggestions (they name the schema).
- */
+/** The one place errors become what clients see: domain errors keep their code, unknown ones are masked. */
 export function formatError(log: Logger, production = false) {
   const shown = (message: string) => (production ? withoutSuggestions(message) : message);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -56,12 +52,7 @@ function describe(e: unknown) {
 const LINE_BREAK = /[\n\r\u2028\u2029]/g;
 const SUGGESTION = 'Did you mean';
 
-/**
- * What `message.replace(/ ?Did you mean(.+)\?$/, '')` gives (graphql-js's suggestions, as
- * Apollo strips them), in linear time: that regex backtracks quadratically on a message that
- * echoes a long literal full of " Did you mean". The suggestion is the first "Did you mean"
- * on the last line, followed by at least one character, of a message ending in "?".
- */
+/** Apollo's suggestion-stripping regex in linear time: the regex backtracks quadratically. */
 export function withoutSuggestions(message: string): string {
   if (!message.endsWith('?')) return message;
   let lastLine = 0;

@@ -1,11 +1,7 @@
 import { ClassType, Field } from 'type-graphql';
 import { ObjectType } from './object-type';
 
-/**
- * Relay connections, written once for every node type: type-graphql's generic-types
- * pattern. Each factory returns an abstract class that is not a schema type itself;
- * the concrete `@ObjectType() class XEdge extends EdgeType(X) {}` names the type.
- */
+/** Relay connections via type-graphql's generic-types pattern: `class XEdge extends EdgeType(X) {}` names the type. */
 
 @ObjectType({ description: 'Relay page information' })
 export class PageInfo {
@@ -38,10 +34,7 @@ export interface Connection<TNode> {
   pageInfo: PageInfo;
 }
 
-/**
- * A connection from one page of items in order: each item's cursor and node, and whether
- * there are more pages on either side. The start and end cursors are the first and last edge's.
- */
+/** A connection from one page of items in order. */
 export function toConnection<TItem, TNode>(
   items: readonly TItem[],
   edge: (item: TItem, index: number) => { cursor: string; node: TNode },

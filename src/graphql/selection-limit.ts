@@ -9,14 +9,7 @@ export interface SelectionMeasure {
   message: (max: number) => string;
 }
 
-/**
- * A validation rule that refuses, before execution, operations whose selections measure
- * more than `max`: each field is 1 plus what it selects, fragments (named and inline) are
- * followed. A named fragment measures the same wherever it is spread, so it is measured
- * once (memoised): a document whose fragments spread other fragments twice, level after
- * level, costs linear time here instead of exponential. The walk stops as soon as the
- * measure passes the limit.
- */
+/** Named fragments are measured once (memoised), so nested double spreads cost linear time, not exponential. */
 export function selectionLimit(max: number, measure: SelectionMeasure): ValidationRule {
   return (context: ValidationContext) => {
     const fragments = new Map<string, FragmentDefinitionNode>();

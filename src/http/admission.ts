@@ -13,12 +13,7 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
-/**
- * The caller (null without a token), once their request is within the rate limits: a bad
- * token is 401 UNAUTHENTICATED, a request over a limit 429 RATE_LIMITED with Retry-After.
- * Requests without a valid token spend from their client address's bucket. This runs before
- * the document is parsed, so a refused caller spends nothing more.
- */
+/** Before the document is parsed, so a refused caller spends nothing more: 401, or 429 with Retry-After. */
 export async function admitCaller(
   req: IncomingMessage,
   verifier: TokenVerifier,
@@ -49,11 +44,7 @@ const domainRefusal = (e: DomainError, status: number, headers?: Record<string, 
 
 const badRequest = (message: string): Refusal => ({ status: 400, errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
 
-/**
- * The request's document through the gate (document-gate.ts): a refusal when it does not
- * parse, is too large in shape, or does not validate; undefined when Apollo may run it (or
- * when there is no document text: Apollo answers persisted-query lookups and empty requests).
- */
+/** A refusal, or undefined when Apollo may run it (or there is no text: persisted-query lookups). */
 export function documentRefusal(gate: DocumentGate, req: IncomingMessage, body: unknown): Refusal | undefined {
   const { query, extensions } = requestParts(req, body);
   const persisted = (extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery;

@@ -1,11 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 
 /**
- * The client's address for per-address bounds. With no trusted proxy (TRUST_PROXY_HOPS=0,
- * the default) it is the socket's peer: X-Forwarded-For is anyone's to write. Behind
- * `hops` proxies of one's own (a load balancer: 1), each appended the address it saw, so
- * the client is that many entries from the right of [...X-Forwarded-For, peer]; a shorter
- * list gives its leftmost entry.
+ * With no trusted proxy, the socket's peer (X-Forwarded-For is anyone's to write); behind `hops`
+ * proxies, that many entries from the right of [...X-Forwarded-For, peer].
  */
 export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, hops: number): string {
   const peer = req.socket.remoteAddress ?? 'unknown';

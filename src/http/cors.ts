@@ -1,26 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseOriginRule } from '../config-values';
 
-/**
- * CORS for /graphql, so that a browser frontend on another origin (a dev server, the web
- * app's own domain) can call the API. Only origins on the allow-list (CORS_ORIGINS) get CORS
- * headers; any other origin gets none, and the browser keeps its same-origin rule. No
- * credentials are allowed: the API uses bearer tokens, never cookies. The preflight allows
- * the headers a GraphQL client sends (`authorization`, `content-type`, Apollo's CSRF
- * prevention headers, `x-request-id`) and is cached by the browser for 10 minutes.
- *
- * An allow-list entry is an exact origin (`https://app.example.com`), or an origin with any
- * port (`http://localhost:*` and `http://127.0.0.1:*`, the development defaults).
- */
+/** CORS for /graphql from the CORS_ORIGINS allow-list; no credentials (docs/security.md). */
 const ALLOW_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id';
 const EXPOSE_HEADERS = 'retry-after, x-request-id';
 const MAX_AGE_SECONDS = '600';
 
 
-/**
- * `(req, res) => handled`: adds the CORS response headers an allowed origin needs, and
- * answers a preflight itself (204, true). Other requests go on (false).
- */
+/** Adds the CORS headers for an allowed origin; answers a preflight itself (true: handled). */
 export function corsHandler(entries: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
   const rules = entries.map((e) => parseOriginRule(e)).filter((r) => r !== null);
   if (!rules.length) return () => false;

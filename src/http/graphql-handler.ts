@@ -6,12 +6,8 @@ import type { Refusal } from './admission';
 import { bodyError, jsonBodyReader, reply } from './json-body';
 
 /**
- * /graphql on node:http, straight into Apollo's HTTP handler (`executeHTTPGraphQLRequest`):
- * no Express router on the hot path. What Express gave is kept: the JSON body (json-body.ts:
- * size limit, gzip/deflate/br, charset, strict JSON), refusal of bodies that are not UTF-8,
- * and JSON errors for bodies a client must fix.
- * Responses are written as Apollo makes them (no ETag: POST responses are not cached).
- * Used by the server and, unchanged, by the bench's framework floor.
+ * /graphql on node:http straight into Apollo, no Express router on the hot path
+ * (docs/performance.md, Decisions); json-body.ts keeps Express's body rules.
  */
 export interface GraphqlHandlerOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
@@ -64,11 +60,7 @@ export function graphqlHandler<TContext extends BaseContext>(opts: GraphqlHandle
   };
 }
 
-/**
- * Apollo plugins that would cost per field and that no client of this API uses: cache
- * control (cache hints through every resolver; the API's answers are per user, never
- * cached) is off. Every server built on this handler takes these.
- */
+/** Cache control off: it costs per field, and the API's per-user answers are never cached. */
 export const leanPlugins = <TContext extends BaseContext>(): ApolloServerPlugin<TContext>[] => [ApolloServerPluginCacheControlDisabled()];
 
 function sendRefusal(res: ServerResponse, refusal: Refusal): void {

@@ -4,12 +4,8 @@ import express from 'express';
 import type { Logger } from '../logger';
 
 /**
- * The body of a /graphql request, parsed as JSON. What a GraphQL client sends (a POST of
- * `application/json`, UTF-8, with a Content-Length within the limit, not compressed) is read
- * here directly; anything else (gzip, chunked, other charsets, other types) goes through
- * body-parser (express.json), as before. Both follow body-parser's rules: strict JSON (an
- * object or an array), an empty body is `{}`, a BOM is dropped, bytes that are not UTF-8 are
- * refused, a body over the limit is 413. The parsed body is also left on `req.body`.
+ * A plain JSON POST is read here directly; anything else (gzip, chunked, other charsets) goes
+ * through express.json. Both follow body-parser's rules. The body is also left on `req.body`.
  */
 export function jsonBodyReader(limit: number): (req: IncomingMessage, res: ServerResponse) => Promise<unknown> {
   const bodyParser = express.json({ limit, verify: utf8Only });

@@ -2,16 +2,7 @@ import type { RateLimitConfig } from '../config';
 import type { Viewer } from '../domain/viewer';
 import { TokenBuckets } from './token-buckets';
 
-/**
- * Who may send how many requests (docs/security.md#rate-limits). Transport-neutral: the
- * HTTP layer asks before running an operation, and so can a WebSocket transport per
- * subscription. A refusal carries the seconds to wait (`Retry-After`).
- *
- * - An authenticated caller spends one token of their own bucket (tenant + user) and one of
- *   their tenant's; a caller is refused when either is empty, and then spends neither.
- * - A request without a valid token spends one token of its client address's bucket
- *   (IPv6: the /64 network), so floods of bad or guessed tokens are bounded too.
- */
+/** Who may send how many requests (docs/security.md#rate-limits); transport-neutral. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number; scope: 'user' | 'tenant' | 'address' };
 
 const OK: RateDecision = { ok: true };

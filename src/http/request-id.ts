@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/**
- * The request's id for logs and the `x-request-id` response header: the client's own when
- * it is a short token (letters, digits, `_`, `.`, `-`; at most 64), a new UUID otherwise.
- */
+/** The client's own id when it is a short token, else a new UUID. */
 export function requestIdOf(req: Pick<IncomingMessage, 'headers'>): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();

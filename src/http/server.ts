@@ -34,36 +34,24 @@ export interface ServerOptions {
   production: boolean;
   bodyLimitBytes: number;
   maxQueryDepth: number;
-  /** The most an operation may cost (MAX_QUERY_COST); default DEFAULT_MAX_QUERY_COST. */
   maxQueryCost?: number;
-  /** The most coach-calling fields per operation (MAX_COACH_FIELDS); default DEFAULT_MAX_COACH_FIELDS. */
   maxCoachFields?: number;
   /** Whether the store answers, for /readyz. */
   ready: () => Promise<boolean>;
   /** Sandbox's preloaded document and headers, in development. */
   sandbox?: { document?: string; headers?: Record<string, string> };
-  /** More Apollo plugins (logging, metrics, ...). */
   plugins?: ApolloServerPlugin<Context>[];
   /** More routes on the Express app that serves everything but /graphql (metrics, demo page, ...). */
   routes?: (app: express.Express) => void;
   /** Called first for every /graphql request (e.g. the log line of requests refused before Apollo). */
   observe?: (req: IncomingMessage, res: GraphqlResponse) => void;
-  /** Browser origins allowed to call /graphql (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
-  /** Requests per user, tenant and client address; none without one. */
   rateLimiter?: RateLimiter;
-  /**
-   * Count the DynamoDB calls of one operation in this many, for its log line (0: none; default
-   * 1: every one), at most a tenth of the time (cost-sampler.ts). Counting needs
-   * AsyncLocalStorage, whose promise hooks slow every promise of the process while a counted
-   * operation runs (docs/performance.md).
-   */
+  /** One operation in this many counts its DynamoDB calls for its log line (cost-sampler.ts). */
   dynamoCostEvery?: number;
   /** Serves more on the same HTTP server before it listens (subscriptions over WebSocket), with the same checks; its plugin drains it. */
   attach?: (httpServer: http.Server, checks: OperationChecks) => ApolloServerPlugin<Context>;
-  /** MAX_QUERY_SELECTIONS / MAX_QUERY_ALIASES (document-shape.ts); the defaults when absent. */
   shape?: ShapeLimits;
-  /** REQUEST_TIMEOUT_MS: headers and body must arrive within this (default DEFAULT_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
   /** The client address of a request (TRUST_PROXY_HOPS); the socket's peer by default. */
   addressOf?: (req: IncomingMessage) => string;
@@ -82,16 +70,10 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/**
- * Apollo Server 5 on /graphql, served on node:http through Apollo's HTTP handler
- * (graphql-handler.ts), and Express 5 for everything else: /healthz, /readyz and `routes`.
- */
+/** Apollo on /graphql through graphql-handler.ts; Express for /healthz, /readyz and `routes`. */
 export async function startHttpServer(opts: ServerOptions, port: number, host?: string): Promise<RunningServer> {
   const app = express();
-  // Idle keep-alive connections live longer than a load balancer's (AWS ALB: 60 s), so the
-  // balancer, not the server, closes them: else a request racing the close is reset (a 502).
-  // A request (headers and body) must arrive within the timeout: a client sending a byte now
-  // and then holds a connection no longer (408). Idle keep-alive is the keepAliveTimeout's.
+  // Keep-alive outlives a balancer's (ALB: 60 s), so it closes first; slow senders get 408.
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const httpServer = http.createServer({
     keepAliveTimeout: 65_000,
@@ -119,12 +101,9 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: !opts.production,
-    // Documents are parsed and validated once, by the gate (admission.ts); Apollo reads them
-    // from it. Its own validation runs only for a persisted query the gate has forgotten.
+    // Parsed and validated once, by the gate (admission.ts); Apollo reads the documents from it.
     documentStore: gate.documentStore,
-    // With introspection off, "Did you mean ...?" suggestions would still reveal the schema:
-    // validation makes none, and formatError strips any other (linearly; Apollo's plugin for
-    // this, hideSchemaDetailsFromClientErrors, uses a quadratic regex).
+    // Suggestions would reveal the schema; formatError strips the others in linear time.
     validationOptions: { hideSuggestions: opts.production, maxErrors: 10 },
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it drains this server, then stops the store.
@@ -132,8 +111,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     formatError: format,
     validationRules: [depthLimit(opts.maxQueryDepth)],
     parseOptions: { maxTokens: MAX_TOKENS },
-    // Said out loud although both are Apollo's defaults: a JSON array of operations is refused
-    // (no batch floods), and CSRF prevention refuses GETs and simple POSTs without a preflight.
+    // Apollo's defaults, said out loud: no batched operations, CSRF prevention on.
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     plugins: [
@@ -195,8 +173,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
   const tokenInSandbox = !opts.production && Boolean(opts.sandbox?.headers);
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!isGraphqlPath(req.url ?? '')) return void app(req, res);
-    // Sandbox's page carries the development token: only for a page that names this server by a
-    // loopback name (a DNS-rebinding page on the same address sends its own name).
+    // Sandbox carries the development token: only for a page naming this server by a loopback name.
     if (tokenInSandbox && req.method === 'GET' && !hasLoopbackHostHeader(req) && String(req.headers.accept).includes('text/html')) {
       return void reply(res, 403, 'Apollo Sandbox with the development token is served at localhost or 127.0.0.1 only', 'FORBIDDEN');
     }

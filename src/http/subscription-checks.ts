@@ -17,12 +17,7 @@ export interface Checked {
   operation: OperationDefinitionNode;
 }
 
-/**
- * What Apollo checks over HTTP before an operation runs, for one arriving over WebSocket:
- * the gate (parse, shape, validation), then that it is a subscription (queries and mutations
- * go over HTTP), its variables, and its cost and coach calls (cost.ts). The errors carry the
- * codes the HTTP path gives.
- */
+/** What Apollo checks over HTTP, for an operation arriving over WebSocket, with the same codes. */
 export function checkOperation(
   checks: OperationChecks,
   payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },

@@ -55,14 +55,7 @@ const closeReason = (text: string) => (Buffer.byteLength(text) <= CLOSE_REASON_B
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const userKey = (v: Viewer) => `${v.tenantId.length}:${v.tenantId}${v.userId}`;
 
-/**
- * GraphQL subscriptions over WebSocket (graphql-ws, the protocol of Apollo Client's
- * GraphQLWsLink and urql) on /graphql. connection_init and subscribe spend from the HTTP rate
- * limits before anything is verified or parsed beyond the message; a missing or bad token
- * spends from the address's bucket. The token is checked at connection_init with the HTTP
- * verifier and the socket closes when it stops being accepted. Bounded: sockets per user
- * (4429), active subscriptions per user, and the socket layer's bounds (ws-sockets.ts).
- */
+/** graphql-ws on /graphql (docs/streaming.md): rate-limited before parsing, token checked at connection_init. */
 export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionOptions): SubscriptionServer {
   const { config, log, checks } = opts;
   const userSockets = new Counts();

@@ -1,9 +1,6 @@
 /**
- * Token buckets by key, the one rate-limit mechanism: each key may spend `burst` requests at
- * once, and gets `perSecond` back every second, up to `burst`. Memory is bounded: a bucket
- * that has refilled is the same as no bucket and is dropped, and past `maxKeys` the least
- * recently used bucket goes first (that key starts again from a full bucket: a bounded
- * leak, which is why user buckets sit under a tenant bucket). Single-threaded, no I/O.
+ * The one rate-limit mechanism. A refilled bucket is dropped and past `maxKeys` the least recently
+ * used goes (a bounded leak, which is why user buckets sit under a tenant bucket).
  */
 export interface BucketSize {
   burst: number;

@@ -45,12 +45,7 @@ export interface SocketOptions {
   onClose?: (conn: Connection) => void;
 }
 
-/**
- * The WebSocket layer of /graphql under graphql-ws's protocol engine (`makeServer`): which
- * upgrades are served (path, shutdown, sockets per process and per client address, HTTP 429
- * past the latter), and each socket's frames, spent from a bucket of its own before graphql-ws
- * parses them (past it, 4429). Also the keep-alive pings and the idle timeout.
- */
+/** Which upgrades are served, and each socket's frames spent from its own bucket before graphql-ws parses them. */
 export function serveSockets(httpServer: http.Server, server: Server<Connection>, opts: SocketOptions) {
   const { config } = opts;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes, handleProtocols: (p) => handleProtocols(p) });

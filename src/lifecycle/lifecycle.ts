@@ -21,7 +21,6 @@ export interface ResumedEvent {
   tenantId: string;
   sessionId: string;
   topicId: string;
-  /** How long it had been inactive, in ms. */
   idleMs: number;
   via: 'start' | 'resume';
 }
@@ -46,10 +45,7 @@ export interface LifecycleDeps {
   events?: { resumed?(e: ResumedEvent): void };
 }
 
-/**
- * A session's status changes: start (or restart), pause, resume, complete, cancel. Each is
- * a versioned write of what was read; a lost race reads again (see retry.ts).
- */
+/** A session's status changes; each is a versioned write of what was read (retry.ts). */
 export class Lifecycle {
   private readonly welcomes: WelcomeBacks;
 
@@ -57,10 +53,7 @@ export class Lifecycle {
     this.welcomes = new WelcomeBacks(deps);
   }
 
-  /**
-   * Resume the caller's live session for the topic or create one, atomically across
-   * processes: the store's conditional hold decides who wins, never a read here.
-   */
+  /** Resume the caller's live session or create one; the store's conditional hold decides who wins. */
   async start(viewer: Viewer, topicId: string, restart: boolean): Promise<SessionView> {
     const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     const topic = knownTopic(catalog, topicId);
@@ -73,8 +66,7 @@ export class Lifecycle {
       const hold = await this.deps.repo.findHolder(viewer.tenantId, topic.id, now);
       if (hold && hold.userId !== viewer.userId) throw sessionConflict(hold.userId);
       if (restart && hold) {
-        // A restart abandons the session the caller saw; if a simultaneous restart of
-        // theirs already replaced it, the fresh session is the one to return, not abandon.
+        // If a simultaneous restart of theirs already replaced it, the fresh session is returned, not abandoned.
         abandoning ??= hold.sessionId;
         if (hold.sessionId !== abandoning) restart = false;
       }
@@ -113,10 +105,7 @@ export class Lifecycle {
     });
   }
 
-  /**
-   * ACTIVE: returned as is; PAUSED: made ACTIVE. After being idle, the coach's welcome back
-   * is stored with the resume in one write, or after it when it is slow (see resumeOnce).
-   */
+  /** PAUSED becomes ACTIVE; after idle, with the coach's welcome back (see resumeOnce). */
   async resume(viewer: Viewer, sessionId: string): Promise<SessionView> {
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
     const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
@@ -129,13 +118,9 @@ export class Lifecycle {
   }
 
   /**
-   * Completes the session with its result: the coach extracts it (outside any write), the
-   * service validates it against the topic's resultSchema, and one versioned write stores
-   * the completion with `result` or, when extraction failed, timed out or did not validate,
-   * with `resultError`: the session completes either way. The same write records the
-   * user's outcome for the topic (it outlives the session; `Topic.myResult`). A lost race
-   * re-reads and writes again, asking the coach again only if the conversation changed
-   * meanwhile (a message, or an erasure that removed another user's messages).
+   * Completes with `result` or, when extraction fails or does not validate, `resultError`:
+   * the session completes either way (docs/coach.md, Results). A lost race asks the coach
+   * again only if the conversation changed meanwhile.
    */
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
     let extraction: (Extraction & { redactions: number }) | null = null;
@@ -163,16 +148,9 @@ export class Lifecycle {
   }
 
   /**
-   * One attempt at resuming a live session (throws StaleSessionError on a lost race; the
-   * caller re-reads and calls again with the same `state`).
-   *
-   * Not idle: ACTIVE is returned as is (no write), PAUSED becomes ACTIVE. Idle (as first
-   * read by this call, with no activity since): the coach writes a welcome back. Within
-   * WELCOME_BACK_WAIT_MS it is stored with the resume in one versioned write; past it the
-   * resume is written at once with the next seq kept, and the welcome back follows into
-   * that seq (welcome-back.ts). Either way, of two tabs resuming at once exactly one wins
-   * the versioned write; the other re-reads a session that moved on (activity after what
-   * it first saw) and resumes it as not idle. A failing or slow coach never fails the resume.
+   * One attempt (StaleSessionError on a lost race; the caller calls again with `state`).
+   * Of two tabs resuming an idle session, the one that wins the versioned write gets the
+   * welcome back; the other sees activity after `seenActivity` and resumes as not idle.
    */
   private async resumeOnce(
     catalog: TopicCatalog,

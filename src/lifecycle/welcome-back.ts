@@ -13,15 +13,9 @@ import { busyRetryAfterMs, retryOnStale } from '../sessions/concurrency';
 export const LATE = Symbol('late');
 
 /**
- * The welcome back of a resume after idle, with a bounded wait. A resume asks the coach
- * once (src/coach/gateway.ts bounds the call itself at 10 s), waits at most WELCOME_BACK_WAIT_MS,
- * and then either stores the text with the resume in one write (lifecycle.ts), or resumes
- * at once, keeping the next seq for the welcome back, which this process stores there when
- * it arrives: like a reply, into its own seq without a version, so it never races the
- * user's next message and reads where the conversation was resumed. Nothing is stored
- * when the coach fails or is late past its own bound, or when the session has ended,
- * expired or changed hands meanwhile; only the resume that won the versioned write
- * delivers, so two tabs resuming at once produce one welcome back.
+ * The welcome back of a resume after idle, waited for at most WELCOME_BACK_WAIT_MS (docs/coach.md).
+ * A late one is stored into the seq the resume kept, without a version, so it never races the
+ * user's next message; only the resume that won the write delivers one.
  */
 export class WelcomeBacks {
   constructor(

@@ -5,11 +5,7 @@ import { configuredTarget, createDynamoClient, documentClient } from '../store/c
 import { DynamoIdleNoticeStore } from '../store/idle-notice-store';
 import { notifyIdle } from './notify-idle';
 
-/**
- * `npm run notify-idle -- [--min-idle-minutes N]`: one pass over the live sessions idle for
- * at least N minutes (default 1440), all tenants, one signed webhook per idle period.
- * Run it from cron or a scheduler; overlapping runs are safe (see notify-idle.ts).
- */
+/** `npm run notify-idle -- [--min-idle-minutes N]` (docs/administration.md); overlapping runs are safe. */
 async function main() {
   const config = loadConfig(process.env);
   const notify = loadNotifyConfig(process.env, process.argv.slice(2));

@@ -4,24 +4,9 @@ import { Logger, silentLogger } from '../logger';
 import { deliver as deliverWebhook, WebhookOptions } from './webhook';
 
 /**
- * Idle notifications (`npm run notify-idle`, docs/administration.md): one signed webhook per idle
- * period of a live session, across all tenants, however many runs overlap.
- *
- * An idle period is (sessionId, lastActivityAt); its event id is
- * `${sessionId}:${lastActivityAt ISO}`. Delivery is at-least-once with a lease:
- *
- * 1. claim: a conditional update on the session item takes a lease on the period (only
- *    while the session is live, still at that lastActivityAt, not yet notified for it and
- *    not leased by a run whose lease is still running);
- * 2. deliver the webhook (bounded retries);
- * 3. on a 2xx, confirm: mark the period notified (`idleNotifiedFor`) and drop the lease;
- *    otherwise release the lease so that the next run tries again.
- *
- * Two concurrent runs or a rerun never both deliver a period while the lease holds. Only
- * a run that dies between delivering and confirming (or outlives its lease) can lead to a
- * second delivery, after the lease ends, with the same event id: receivers dedupe on
- * `X-Coaching-Event-Id`, which the signature covers (webhook.ts). New activity rewrites the
- * whole session item, dropping the mark and any lease, so the next idle period is a new event.
+ * Idle notifications (`npm run notify-idle`): one signed webhook per idle period
+ * (sessionId, lastActivityAt), delivered at least once under a lease so overlapping runs
+ * do not both deliver. The claim / deliver / confirm protocol is in docs/administration.md.
  */
 export interface IdleCandidate {
   tenantId: string;

@@ -1,15 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed webhooks, with two headers:
- *
- *   X-Coaching-Event-Id:  <event id>
- *   X-Coaching-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>\n<event id>\n<raw body>">
- *
- * The event id is signed with the body, so a captured delivery replayed under another event id
- * (to slip past a receiver's dedupe) fails verification, and the timestamp bounds how long a
- * replay under the same id is accepted at all. Newlines separate the parts because neither a
- * header value nor the digits of `t` can hold one.
+ * Signed webhooks (the headers are in docs/administration.md). The event id is signed with
+ * the body so a delivery replayed under another id fails verification; newlines separate
+ * the parts because neither a header value nor `t` can hold one.
  */
 export function signatureHeader(secret: string, eventId: string, body: string, nowSec: number): string {
   return `t=${nowSec},v1=${hmac(secret, signedContent(nowSec, eventId, body))}`;
@@ -27,10 +21,7 @@ const SIGNATURE = /^t=([1-9]\d{0,11}),v1=([0-9a-f]{64})$/;
 /** Event ids are ours (`<sessionId>:<ISO time>`): printable ASCII, bounded. */
 const EVENT_ID = /^[\x21-\x7e]{1,200}$/;
 
-/**
- * For receivers (and tests): true when `signature` signs this event id and body with `secret`,
- * with a timestamp within `toleranceSec` of `nowSec`. Anything malformed is false.
- */
+/** For receivers (and tests); anything malformed is false. */
 export function verifySignature(secret: string, delivery: Delivery, nowSec: number, toleranceSec = 300): boolean {
   const match = SIGNATURE.exec(delivery.signature);
   if (!match || !EVENT_ID.test(delivery.eventId)) return false;

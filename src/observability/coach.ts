@@ -5,11 +5,7 @@ import type { Topic } from '../domain/topic';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
 
-/**
- * The coach port, measured: latency and failures of every call go to metrics (by
- * adapter, call and outcome), failures to the log (never the conversation). Errors are
- * rethrown unchanged, so the service still turns them into COACH_UNAVAILABLE.
- */
+/** Latency and failures of every coach call to metrics and logs (never the conversation); errors rethrown unchanged. */
 export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coach {
   type Call = 'opening' | 'reply' | 'replyStream' | 'welcomeBack' | 'extractResult';
   /** One call's sample when it ends: its duration (of the whole stream, for replyStream) and outcome. */

@@ -1,11 +1,6 @@
 import { DocumentNode, FragmentDefinitionNode, Kind, OperationDefinitionNode, SelectionSetNode, ValueNode } from 'graphql';
 
-/**
- * Arguments that identify what was touched, never what was said. A variable is logged only
- * when every argument it feeds is one of these, whatever it is called: `$x` feeding
- * `sendMessage(content: $x)` is not logged, `$topic` feeding `topicId` is. Message contents,
- * topic texts (`input`) and anything inside an input object are never logged.
- */
+/** A variable is logged only if every argument it feeds is one of these, whatever it is called. */
 const SAFE_ARGUMENTS = new Set([
   'topicId',
   'sessionId',
@@ -23,11 +18,7 @@ const SAFE_ARGUMENTS = new Set([
 ]);
 const MAX_LOGGED_STRING = 128;
 
-/**
- * The names of the variables of `operation` that may be logged: a function of the document
- * alone, remembered per parsed operation (Apollo reuses it for every request of one query
- * string), so a repeated operation is not walked again.
- */
+/** A function of the document alone, so remembered per parsed operation. */
 const safeByOperation = new WeakMap<OperationDefinitionNode, string[]>();
 
 /** The variables of `operation` that may be logged (see SAFE_ARGUMENTS); undefined when none. */

@@ -1,11 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/**
- * The service's Prometheus metrics, in a registry of its own per app instance (never
- * prom-client's global one), so several apps can run in one process (tests, benches).
- * Labels are bounded: operation names come from the operations clients send, so an
- * unauthenticated, invalid, unknown or over-long name is folded into "other" (see `operationLabeler`).
- */
+/** A registry per app instance (not prom-client's global), so several apps can run in one process. */
 export class Metrics {
   readonly registry = new Registry();
 
@@ -123,12 +118,7 @@ export class Metrics {
 
 const MAX_OPERATION_LABELS = 200;
 
-/**
- * Operation names become labels only for operations of a caller with a valid token that
- * validated against the schema (`known`), and only while there are few distinct ones: an
- * anonymous client cannot take the label slots, and a caller sending thousands of names
- * cannot blow up the metrics (logs keep the real name).
- */
+/** Labels only for known operations of authenticated callers, and few of them, so metrics stay bounded. */
 export function operationLabeler(): (name: string | null | undefined, known: boolean) => string {
   const seen = new Set<string>();
   return (name, known) => {

@@ -35,12 +35,7 @@ export interface OperationLine {
   variables?: Record<string, unknown>;
 }
 
-/**
- * One log line and one metrics sample per GraphQL operation: request id, operation name,
- * tenant and user, duration, DynamoDB requests and consumed capacity, outcome code (the
- * first error's `extensions.code`, or OK). Requests refused before Apollo runs them (a bad
- * token, a rate limit, malformed JSON, CSRF prevention) are reported by `observe`.
- */
+/** One log line and one metrics sample per operation (docs/operations.md); `observe` reports requests refused before Apollo. */
 export function createOperationObserver(opts: OperationLogOptions) {
   const label = operationLabeler();
   const seen = new WeakSet<RequestStats>();
@@ -104,10 +99,7 @@ export function createOperationObserver(opts: OperationLogOptions) {
     },
   };
 
-  /**
-   * Called by the HTTP layer first for every /graphql request (its `observe` option): reports
-   * the requests that failed before any plugin saw them, with a code from the HTTP status.
-   */
+  /** Called first for every /graphql request: reports failures no plugin saw, coded from the HTTP status. */
   const observe = (req: IncomingMessage & { body?: unknown }, res: ServerResponse & { locals: { dynamoStats?: RequestStats; code?: string } }) => {
     const started = performance.now();
     // One id per request, echoed to the client; written back so that the server's context takes the same one.

@@ -2,11 +2,8 @@ import { DomainError } from '../domain/errors';
 import { Logger } from '../logger';
 
 /**
- * Work this process goes on with after it has answered a request: postMessage's replies,
- * welcome backs that came after the bounded wait. Tracked, so that shutdown (app.ts) and
- * tests can wait until each has been stored or has failed. A task's own outcome never
- * reaches a client: a DomainError (an expected refusal, e.g. the session ended) is dropped,
- * anything else is logged.
+ * Work after the response (postMessage replies, late welcome backs), tracked so shutdown and
+ * tests can wait for it; a DomainError is dropped, anything else logged.
  */
 export class BackgroundWork {
   private readonly tasks = new Set<Promise<void>>();

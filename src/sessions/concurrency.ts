@@ -13,13 +13,7 @@ export const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 
 /** The retryAfterMs of a SESSION_BUSY after lost races: about a second, jittered so that refused clients spread out. */
 export const busyRetryAfterMs = () => 500 + Math.floor(Math.random() * 1000);
 
-/**
- * Read, decide, write with the version read: `attempt` does one round. A StaleSessionError
- * (the session moved on since it was read) means read again, after a jittered pause, at
- * most MAX_ATTEMPTS times; any other error ends it. Still losing after that is contention,
- * never an internal error: `exhausted` says what the caller gets (SESSION_BUSY by default,
- * with nothing stored).
- */
+/** On StaleSessionError read again (jittered, MAX_ATTEMPTS); losing every time is contention, not an internal error. */
 export async function retryOnStale<T>(attempt: (n: number) => Promise<T>, exhausted: () => Error = () => sessionBusy(busyRetryAfterMs())): Promise<T> {
   for (let n = 0; n < MAX_ATTEMPTS; n++) {
     try {
@@ -43,11 +37,8 @@ interface Lane {
 }
 
 /**
- * Serialises the writes one process makes to one session, so that concurrent sends from
- * two tabs (or a burst from one) take turns here instead of racing each other's versioned
- * writes in the store. Other processes are not seen: their races are the store's
- * conditions and the bounded retries (retryOnStale, above). Bounded: past the limits a call is refused
- * at once with SESSION_BUSY (nothing stored) and a retryAfterMs from the recent pace.
+ * Serialises one process's writes to a session so two tabs take turns instead of racing
+ * versioned writes; past its bounds, SESSION_BUSY at once. Other processes: retryOnStale.
  */
 export class SessionQueue {
   private readonly lanes = new Map<string, Lane>();

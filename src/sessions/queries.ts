@@ -104,12 +104,7 @@ export class SessionQueries {
     return { ...page, sessions: page.sessions.map((s) => sessionView(s, now, catalog)) };
   }
 
-  /**
-   * A page of a session's messages, Relay-style: `first`/`after` forward, `last`/`before`
-   * backward (the newest messages). Reads only the page, of the messages the owner may
-   * read (messageCount still counts every stored message), and stops early at the byte budget
-   * (src/domain/page-budget.ts): then the page is shorter and says there is more on its far side.
-   */
+  /** Relay-style, only what the owner may read, stopping early at the byte budget (page-budget.ts). */
   async messages(
     viewer: Viewer,
     session: SessionView,
@@ -136,12 +131,7 @@ export class SessionQueries {
       : { messages, hasNextPage: more, hasPreviousPage: from !== null && from >= 1 };
   }
 
-  /**
-   * The caller's progress per topic, for `topics { myStatus myResult }`: one query of their
-   * sessions and one of their outcomes, whatever the number of topics. A completed topic
-   * stays COMPLETED once its session has expired (the outcome outlives it); a live session
-   * of it says more (IN_PROGRESS, PAUSED) while it lasts, and the outcome is kept.
-   */
+  /** One query of sessions and one of outcomes; a completed topic stays COMPLETED after its session expires. */
   async topicProgress(viewer: Viewer): Promise<Map<string, TopicProgress>> {
     const now = this.deps.clock.now();
     const [statuses, outcomes] = await Promise.all([this.sessionStatuses(viewer, now), this.allOutcomes(viewer, now)]);

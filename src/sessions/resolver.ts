@@ -15,11 +15,7 @@ class MessagePageArgs {
   @Field(() => String, { nullable: true }) before?: string | null;
 }
 
-/**
- * Reading sessions: one use-case call each; the viewer comes from the token. Every root field
- * is @Authorized; the field resolvers are reached only through an authorized root, so they do
- * not check again (a check would make each field of each node a chain of promises).
- */
+/** Field resolvers are reached only through an @Authorized root, so they do not check again (per-field promises). */
 @Resolver(() => CoachingSession)
 export class SessionResolver {
   @Authorized()

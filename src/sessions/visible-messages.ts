@@ -3,12 +3,8 @@ import { visibleRanges, visibleToOwner } from '../domain/visibility';
 import { ByteBudget, MessagePage, MessagePageRequest, SessionRepository } from './repository';
 
 /**
- * A page of the messages the session's current owner may read (src/domain/visibility.ts),
- * ascending, as the repository's listMessages pages them: up to `limit` of them after
- * (forward) or before (backward) the exclusive bound `from`. Parts of the conversation they
- * may not read are skipped by their seq ranges without being read; a session transferred
- * before ownerships were recorded is filtered message by message (its hidden part is what
- * came first, so reading back from the newest stops at the first message of that part).
+ * A page of what the owner may read (domain/visibility.ts): hidden ranges are skipped by seq
+ * without being read; legacy sessions are filtered message by message.
  */
 export async function listVisibleMessages(
   repo: Pick<SessionRepository, 'listMessages'>,
@@ -20,10 +16,7 @@ export async function listVisibleMessages(
   return (await visiblePage(read, session, page, null)).messages;
 }
 
-/**
- * listVisibleMessages within a byte budget (src/domain/page-budget.ts) over all its reads: it
- * stops once the next read could pass it, and says so (`cut`: more may follow).
- */
+/** Stops once the next read could pass the byte budget (`cut`: more may follow). */
 export async function listVisibleMessagePage(
   repo: Pick<SessionRepository, 'listMessagePage'>,
   session: Session,
@@ -72,10 +65,7 @@ async function visiblePage(
   return { messages: out, cut: false };
 }
 
-/**
- * Where the next read starts (`from`, exclusive) and ends (`until`, inclusive; null: the
- * conversation's end) so that it stays inside one visible range; null when none is left.
- */
+/** The next read's bounds (`from` exclusive, `until` inclusive) inside one visible range; null: none left. */
 function nextRange(ranges: [number, number][], from: number | null, backward: boolean): { from: number | null; until: number | null } | null {
   if (!backward) {
     const next = (from ?? 0) + 1;

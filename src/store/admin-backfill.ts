@@ -6,10 +6,8 @@ import { params } from './schema';
 import { conditional, TableIO } from './table-io';
 
 /**
- * One-off upgrade: gives session items written before the admin indexes existed their
- * index keys. A scan is acceptable here (it runs once, when ensureTable adds the
- * indexes), never on a request path. Each update is conditioned on the version it read,
- * so a concurrent session write (which sets the keys itself) is never overwritten.
+ * One-off upgrade: index keys for sessions written before the admin indexes (a scan, only
+ * then). Conditioned on the version read, so a concurrent session write wins.
  */
 export async function backfillAdminIndexKeys(db: DynamoDBDocumentClient, table: string): Promise<number> {
   const io = new TableIO(db, table, { guard: false });

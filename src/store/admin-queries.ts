@@ -8,18 +8,11 @@ import { TableIO } from './table-io';
 /** A session item found through a keys-only index, with the index entry that found it. */
 type Found = { item: Item; entry: Item };
 
-/**
- * The admin listings of DynamoSessionRepository (kept apart from the session write paths;
- * erasure is erasure.ts). Every query stays in one tenant's index partitions; none scans.
- */
+/** The admin listings; each query stays in one tenant's index partitions, none scans. */
 export class AdminQueries {
   constructor(private readonly io: TableIO) {}
 
-  /**
-   * byTenantIdle: live sessions only (sparse), key condition gsi2sk < cutoff, oldest first.
-   * The index time may lag the activity (items/session-indexes.ts) but is never later, so it finds
-   * every idle session; each is kept only if it is live, unexpired and idle by its own item.
-   */
+  /** The index time may lag but is never later, so every idle session is found; the item decides. */
   async listIdleSessions(tenantId: string, before: number, page: AdminPageRequest, now: number): Promise<SessionPage> {
     const index = INDEXES.byTenantIdle;
     const partition = tenantLiveGsiPk(tenantId);
@@ -32,11 +25,7 @@ export class AdminQueries {
     return this.page(found, page.limit, index);
   }
 
-  /**
-   * byTenantTopic, one query per topic (one topic, or the catalogue's when none is given),
-   * merged by recency. The cursor is a position in the shared sort order (cursor.ts), so
-   * it bounds every topic's query alike.
-   */
+  /** One query per topic, merged by recency; the cursor bounds every topic's query alike. */
   async listTenantSessions(tenantId: string, topicIds: readonly string[], page: SessionPageRequest, now: number): Promise<SessionPage> {
     const index = INDEXES.byTenantTopic;
     const after = page.cursor ? decodeCursor(page.cursor).position : null;

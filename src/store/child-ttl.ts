@@ -11,11 +11,7 @@ import { inPartition, Item, params, projection, toTtl, typeOf } from './schema';
 import { conditional, TableIO } from './table-io';
 import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
 
-/**
- * The children's ttl rule (domain/child-ttl.ts) on the table: children carry a `ttl` of
- * their own, and the session item keeps their floor (`childTtl`, epoch seconds). Children
- * are the items of the session's partition of CHILD_TYPES.
- */
+/** The children's ttl rule (domain/child-ttl.ts) on the table: the session keeps their floor in `childTtl`. */
 
 /** The ttl a child of `session` is written with. */
 export const childTtlOf = (session: Session) => toTtl(childExpiresAt(session));
@@ -25,18 +21,11 @@ const CHILD_TYPES = new Set([MESSAGE, CLIENT_MESSAGE, MENTION, TRANSFER, USER_TR
 /** Children settled at once when a session ends. */
 const SETTLE_CONCURRENCY = 10;
 
-/**
- * Keeps the rule for one repository. The floor a write starts from travels with the
- * session that was read (`Session.stored`), so the common write path needs no extra read.
- */
+/** The floor a write starts from travels in `Session.stored`, so writes need no extra read. */
 export class ChildTtlTracker {
   constructor(private readonly io: TableIO) {}
 
-  /**
-   * The floor stored with `previous` and the one to write with `next`. When the session's
-   * new ttl has passed the children's floor, every child is raised first, so none expires
-   * before the session.
-   */
+  /** When the session's new ttl passes the children's floor, every child is raised first. */
   async floorFor(previous: Session, next: Session, now: number): Promise<{ before: number; after: number }> {
     const floor = await this.current(previous);
     const rule = nextChildFloor(floor * 1000, next);
@@ -45,12 +34,7 @@ export class ChildTtlTracker {
     return { before: floor, after };
   }
 
-  /**
-   * After a session ends, its children follow its (usually shorter) terminal expiry. No
-   * raise can interleave (the ending moved the version on). Each child gets a targeted
-   * update that requires it to exist: an erasure that deleted or redacted a child meanwhile
-   * is never undone (a whole-item put would bring back what it removed).
-   */
+  /** After a session ends, its children follow its expiry; targeted updates so an erasure is never undone. */
   async settle(ended: Session): Promise<void> {
     const ttl = childTtlOf(ended);
     for await (const children of this.childPages(ended)) {

@@ -5,13 +5,8 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 
 /**
- * Which DynamoDB, and with which credentials. Every caller says it explicitly:
- * - 'dynamodb-local': a DynamoDB Local this process (or its test run) started itself. It accepts
- *   any credentials, but without -sharedDb it keeps one database per access key and region, so
- *   everything that talks to one DynamoDB Local uses the same fixed fake ones (DYNAMODB_LOCAL).
- * - 'aws-chain': what DYNAMODB_ENDPOINT names, AWS itself (no endpoint) or a DynamoDB-compatible
- *   URL; region from the configuration, credentials from the standard AWS chain (environment,
- *   shared files, container or instance role), so an endpoint that checks them works.
+ * 'dynamodb-local': one we started; without -sharedDb it keeps a database per access key, so
+ * all users share fixed fake credentials. 'aws-chain': DYNAMODB_ENDPOINT or AWS, standard chain.
  */
 export type DynamoTarget =
   | { credentials: 'dynamodb-local'; endpoint: string }
@@ -25,18 +20,14 @@ export function configuredTarget(dynamo: { mode: 'aws' } | { mode: 'endpoint'; u
   return { credentials: 'aws-chain', endpoint: dynamo.mode === 'endpoint' ? dynamo.url : undefined, region };
 }
 
-/**
- * The one DynamoDB client. Timeouts and retries are bounded on purpose: when the store
- * is gone, requests fail fast with SERVICE_UNAVAILABLE instead of hanging.
- */
+/** The one client; bounded timeouts and retries so a lost store fails fast (SERVICE_UNAVAILABLE). */
 export function createDynamoClient(target: DynamoTarget): DynamoDBClient {
   const config: DynamoDBClientConfig = {
     maxAttempts: 3,
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 1000,
       requestTimeout: 5000,
-      // Without this, @smithy/node-http-handler 4 only logs a warning when requestTimeout passes
-      // and keeps waiting: a hung store (SIGSTOP, a black-holed route) would hang every request.
+      // Else @smithy/node-http-handler 4 only warns at requestTimeout and a hung store hangs every request.
       throwOnRequestTimeout: true,
       httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),

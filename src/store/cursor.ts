@@ -4,11 +4,8 @@ import { sessionKey } from './keys';
 import { IndexSpec, Item } from './schema';
 
 /**
- * The cursor of every session listing (mySessions, idleSessions, tenantSessions): the
- * base64url of the last edge's position in its index, `<lastActivityAt ISO>#<sessionId>`
- * (keys.ts `activitySk`). Positions are unique and ordered alike in every index, so a
- * cursor also bounds a merge of several partitions. Anything else is refused, and a
- * cursor is only ever turned into a key inside the caller's own partition.
+ * A listing cursor: base64url of `<lastActivityAt ISO>#<sessionId>`, unique and ordered alike
+ * in every index, so it also bounds a merge. Only ever a key inside the caller's partition.
  */
 const POSITION = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#(ses_[0-9A-Z]{26})$/;
 const MAX_CURSOR_LENGTH = 100;
@@ -29,12 +26,7 @@ export function decodeCursor(cursor: string): { position: string; sessionId: str
   return { position, sessionId: match[1] };
 }
 
-/**
- * The ExclusiveStartKey of a cursor in one partition (`partition`, a value of `index.pk`) of the
- * tenant's index. `below`: the query's key condition keeps sort keys below it (ascending); a
- * cursor at or past it (forged, or from a query with another bound) has nothing after it: null.
- * DynamoDB refuses a start key outside the key condition, and that must not become a 500.
- */
+/** null when the cursor is at or past `below`: DynamoDB refuses such a start key, and that must not be a 500. */
 export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string): Item;
 export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string, below: string): Item | null;
 export function startKeyOf(cursor: string, tenantId: string, index: IndexSpec, partition: string, below?: string): Item | null {

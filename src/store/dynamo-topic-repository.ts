@@ -4,12 +4,7 @@ import { params } from './schema';
 import { conditional, TableIO } from './table-io';
 import { tenantTopics, topicItem, topicVersionIs, toStoredTopic } from './items/tenant-topic';
 
-/**
- * Tenant topics in the single table: pk = T#<tenant>#TOPICS, sk = TOPIC#<topicId>. They
- * are configuration, not session data, so they carry no ttl and never expire. An item
- * that does not read back as a topic fails the listing (CorruptItemError), as a corrupt
- * session item fails its read.
- */
+/** Tenant topics: configuration, so no ttl; an item that does not read as a topic fails the listing. */
 export class DynamoTopicRepository implements TopicRepository {
   private readonly io: TableIO;
 

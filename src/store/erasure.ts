@@ -18,17 +18,10 @@ const ERASURE_ROUNDS = 5;
 type SessionRef = { sessionId: string; topicId: string | null };
 
 /**
- * The right to erasure (docs/administration.md): everything of one user of one tenant, found
- * without a scan. Their sessions come from byUser (session items, with no ttl filter, so
- * expired-but-undeleted ones too), the topics' holds (consistent reads: a live session an
- * index does not list yet) and their mentions (byUser under T#<tenant>#M#<user>: sessions
- * they own or owned, also after TTL removed the session item, and sessions they moved as an
- * admin). Their outcomes are their own partition; their name in tenant topics and earlier
- * audits is rewritten (expired-but-undeleted audits too). Last, an audit item records that the
- * erasure happened, kept for the audit retention.
+ * The right to erasure (docs/administration.md), found without a scan: byUser (expired
+ * sessions too), the topics' holds (live sessions an index may not list yet) and mentions.
  */
 export class Erasure {
-  /** `auditRetentionDays`: how long the audit entry of an erasure is kept (ERASURE_AUDIT_RETENTION_DAYS). */
   constructor(
     private readonly io: TableIO,
     private readonly auditRetentionDays = DEFAULT_ERASURE_AUDIT_RETENTION_DAYS,
@@ -74,11 +67,8 @@ export class Erasure {
   }
 
   /**
-   * The user's own session, and one nobody can read any more (expired, or its item already
-   * gone: its messages outlive it by up to a day) go whole: the session item first (any
-   * concurrent versioned write then fails its condition), the hold only if it still names
-   * it, then every child. Someone else's live or ended session keeps everything but what is
-   * the user's (redaction.ts). False: try again next round.
+   * The user's own or an unreadable session goes whole, session item first (so a concurrent
+   * versioned write fails); someone else's is redacted (redaction.ts). False: try again.
    */
   private async eraseFrom(job: ErasureJob, ref: SessionRef): Promise<boolean> {
     const { tenantId, userId, now, counts } = job;

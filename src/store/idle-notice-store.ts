@@ -6,12 +6,8 @@ import { conditional, TableIO } from './table-io';
 import { idleClaim, idleConfirm, idleRelease, isIdleCandidate, toCandidate } from './items/idle-notice';
 
 /**
- * notify-idle on DynamoDB: candidates come from the sparse, sharded, keys-only byIdle index
- * (one query per shard, key condition gsi3sk < cutoff, never a scan), each page followed by
- * one BatchGetItem of the sessions; the claim, the mark and the lease are attributes of
- * the session item, changed by conditional UpdateItem only. The service's writes that move
- * the activity remove them, which is right: new activity, new period.
- * All of them are ISO times (`idleClaimUntil` too; older runs wrote it as epoch ms).
+ * notify-idle on DynamoDB: candidates from the sparse keys-only byIdle index (a query per
+ * shard), then the session items; claim, lease and mark are conditional updates on them.
  */
 export class DynamoIdleNoticeStore implements IdleNoticeStore {
   private readonly io: TableIO;

@@ -1,32 +1,6 @@
 /**
- * The single-table key layout (documented in docs/data-model.md):
- *
- *   pk                         sk                  what
- *   T#<tenant>#S#<sessionId>   SESSION             the session (also in GSI byUser)
- *   T#<tenant>#S#<sessionId>   MSG#<seq, 8 digits> one message
- *   T#<tenant>#S#<sessionId>   CMID#<clientMsgId>  idempotency record of a sendMessage
- *   T#<tenant>#TOPIC#<topicId> HOLD                the live session holding the topic
- *   T#<tenant>#TOPICS          TOPIC#<topicId>     a tenant's own topic (or override/archive of a default);
- *                                                  configuration, not session data: no ttl
- *   T#<tenant>#S#<sessionId>   XFER#<seq, 8 digits> one transfer of the session (append-only history)
- *   T#<tenant>#S#<sessionId>   XFERU#<userId>#<seq, 8 digits> that transfer, as its previous or new owner lists it
- *                                                  (myTransfers: in byUser under gsi1pk = T#<tenant>#M#<userId>,
- *                                                  gsi1sk = X#<at ISO>#<sessionId>#<seq, 8 digits>)
- *   T#<tenant>#S#<sessionId>   MENTION#<userId>    the user owns, owned or transferred the session (also in byUser,
- *                                                  under gsi1pk = T#<tenant>#M#<userId>): how erasure and export find it
- *   T#<tenant>#USER#<userId>   OUTCOME#<topicId>   the user's outcome for a topic (no session ttl; a retention of its own)
- *   T#<tenant>#AUDIT           ERASURE#<at>#<id>   that an erasure happened: who, whom, when, counts (ttl: the audit retention)
- *
- *   GSI byUser: gsi1pk = T#<tenant>#U#<userId>, gsi1sk = <lastActivityAt ISO, to the minute>#<sessionId>
- *
- *   Admin indexes (session items only, keys only; the index time lags the activity by up to an hour, see items/session-indexes.ts):
- *   GSI byTenantIdleV2:  gsi2pk = T#<tenant>#LIVE (only while live), gsi2sk = <index time ISO>#<sessionId>
- *   GSI byIdleV2:        gsi3pk = LIVE#<shard 0..7> (only while live), gsi3sk = <index time ISO>#<tenant>#<sessionId>
- *   GSI byTenantTopicV2: gsi4pk = T#<tenant>#TOPIC#<topicId>, gsi4sk = <index time ISO>#<sessionId>
- *
+ * Key builders for the single table; the layout, item by item, is in docs/data-model.md.
  * Ids from tokens are URI-encoded so a "#" in a tenant or user id cannot forge a key.
- * Each item type's attributes and conditions are in its module under items/; index names and
- * time formats in schema.ts.
  */
 import { isoTime } from './schema';
 
@@ -44,7 +18,6 @@ export interface Key {
   sk: string;
 }
 
-/** The key of an item read from the table. */
 export const keyOf = (item: Record<string, unknown>): Key => ({ pk: String(item.pk), sk: String(item.sk) });
 
 export const sessionPk = (tenantId: string, sessionId: string) => `T#${enc(tenantId)}#S#${sessionId}`;
@@ -65,15 +38,11 @@ export const clientMessageKey = (tenantId: string, sessionId: string, clientMess
 export const MESSAGE_SK_FIRST = messageSk(1);
 export const MESSAGE_SK_LAST = messageSk(10 ** SEQ_DIGITS - 1);
 
-/**
- * The sort key of byUser, byTenantIdle and byTenantTopic: a session's position in its
- * index partition, ordered by an activity time (then id). Cursors are these (cursor.ts).
- */
+/** The sort key of byUser, byTenantIdle and byTenantTopic (activity time, then id); cursors are these. */
 export const activitySk = (lastActivityAt: number, sessionId: string) => `${isoTime(lastActivityAt)}#${sessionId}`;
 
 export const userGsiPk = (tenantId: string, userId: string) => `T#${enc(tenantId)}#U#${enc(userId)}`;
 
-// ---- user data: transfer history, mentions, outcomes, erasure audit (items/) ----
 
 export const TRANSFER_SK_PREFIX = 'XFER#';
 export const transferSk = (seq: number) => `${TRANSFER_SK_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;
@@ -105,7 +74,6 @@ export const erasureAuditKey = (tenantId: string, at: number, id: string): Key =
 /** The sort key of an erasure audit in its actor's mentionGsiPk partition (an admin who erased someone). */
 export const auditGsiSk = (at: number, id: string) => `A#${isoTime(at)}#${id}`;
 
-// ---- admin indexes --------------------------------------------------------------
 
 export const tenantLiveGsiPk = (tenantId: string) => `T#${enc(tenantId)}#LIVE`;
 

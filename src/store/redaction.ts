@@ -23,12 +23,8 @@ export interface ErasureJob {
 const SESSION_ATTEMPTS = 5;
 
 /**
- * Removes an erased user from a session that is someone else's now (it was transferred away
- * from them, or they transferred it as an admin), by the rules of domain/erasure.ts: their
- * messages and what answered them (and their sendMessage records), their name in the
- * transfer history (their own copies go), the session's result and its owner's outcome when
- * extracted from their words, and their mention of the session. Returns false when the
- * session became the user's again meanwhile (then it is erased as theirs).
+ * Removes an erased user from a session that is someone else's now, by the rules of
+ * domain/erasure.ts. False when the session became the user's again (then erased whole).
  */
 export async function redactSession(io: TableIO, job: ErasureJob, sessionId: string): Promise<boolean> {
   const erased = await redactMessages(io, job, sessionId);
@@ -83,10 +79,8 @@ async function redactTransfers(io: TableIO, job: ErasureJob, sessionId: string):
 }
 
 /**
- * The session item, rewritten over the version read: a completion that read the
- * conversation before the redaction fails its condition and extracts again from what is
- * left (lifecycle.ts), and one that got in first has its result removed here. False: the
- * session is the user's again.
+ * Rewritten over the version read, so a completion that read the conversation before the
+ * redaction fails and extracts again. False: the session is the user's again.
  */
 async function rewriteSession(io: TableIO, job: ErasureJob, sessionId: string, redacted: boolean): Promise<boolean> {
   const key = sessionKey(job.tenantId, sessionId);

@@ -24,10 +24,8 @@ const scope = new AsyncLocalStorage<RequestStats>();
 let running = 0;
 
 /**
- * Runs `fn` with its own stats: every DynamoDB call made within it (however deep) is counted
- * there. AsyncLocalStorage carries the stats through every await, which on Node 20 means
- * promise hooks: every promise of the process costs more while any scope runs. So the
- * storage is on only while a scope runs (work `fn` left behind is no longer counted after).
+ * Counts every DynamoDB call made within `fn`. AsyncLocalStorage's promise hooks slow every
+ * promise of the process, so the storage is on only while a scope runs.
  */
 export async function withRequestStats<T>(fn: () => Promise<T>, stats: RequestStats = emptyStats()): Promise<T> {
   running++;
@@ -43,10 +41,7 @@ export const currentStats = () => scope.getStore();
 
 type Listener = (command: string, stats: RequestStats) => void;
 
-/**
- * Counts every request a client sends (retries included, as DynamoDB bills them) into
- * the current scope and the process totals, and asks DynamoDB for consumed capacity.
- */
+/** Counts every request sent (retries too, as billed) and asks for consumed capacity. */
 export function instrumentClient(client: DynamoDBClient, totals: RequestStats = emptyStats(), onRequest?: Listener): RequestStats {
   client.middlewareStack.add(
     (next, context) => async (args) => {

@@ -1,10 +1,5 @@
-/**
- * What every item shares: the key, `type` and `ttl` attributes, the index names, the time
- * formats, and the generic expression helpers. Each item type's own attributes and
- * conditions are spelled in its module under items/; key values (`T#<tenant>#S#...`) in keys.ts.
- */
+/** What every item shares: key, `type` and `ttl` attributes, index names, time formats, expression helpers. */
 
-/** An item as the document client reads and writes it. */
 export type Item = Record<string, unknown>;
 
 /** DynamoDB's TTL attribute: epoch seconds, the only time not stored as an ISO string. */
@@ -15,21 +10,16 @@ export const typeOf = (item: Item) => String(item[TYPE_ATTRIBUTE]);
 /** Projections of the table's keys: both, or the partition key alone (a read that only asks "any?"). */
 export const TABLE_KEYS = 'pk, sk';
 export const PARTITION_KEY = 'pk';
-/** A projection of the table keys only. */
 
 export interface IndexSpec {
   readonly name: string;
-  /** Partition and sort key attributes (strings). */
   readonly pk: string;
   readonly sk: string;
 }
 
 /**
- * The global secondary indexes (docs/data-model.md). byUser projects every attribute
- * (mySessions is one Query); the admin indexes project keys only, so that a message, which
- * changes a session's counters, writes none of them (their readers fetch the sessions).
- * Projections cannot change in place: the admin ones got new names ("V2") when they became
- * keys-only, and ensureTable replaces the old ones (OBSOLETE_INDEXES) on an existing table.
+ * The GSIs (docs/data-model.md). The admin ones project keys only, so a message writes none
+ * of them; projections cannot change in place, hence "V2" and OBSOLETE_INDEXES.
  */
 export const INDEXES = {
   byUser: { name: 'byUser', pk: 'gsi1pk', sk: 'gsi1sk' },
@@ -46,12 +36,8 @@ export const BY_TENANT_IDLE_INDEX = INDEXES.byTenantIdle.name;
 export const BY_IDLE_INDEX = INDEXES.byIdle.name;
 export const BY_TENANT_TOPIC_INDEX = INDEXES.byTenantTopic.name;
 
-// ---- times ---------------------------------------------------------------------
 
-/**
- * Every time attribute but `ttl` is an ISO-8601 string (UTC, milliseconds): index sort
- * keys sort by it, and conditions compare it as a string (same width, so same order).
- */
+/** Times are ISO-8601 UTC strings of one width, so sort keys and conditions compare them as strings. */
 export const isoTime = (ms: number) => new Date(ms).toISOString();
 /** DynamoDB's `ttl` is epoch seconds; domain times are epoch milliseconds. */
 export const toTtl = (ms: number) => Math.ceil(ms / 1000);
@@ -59,7 +45,6 @@ export const nowSeconds = (now: number) => Math.floor(now / 1000);
 /** A time to the minute (seconds and ms zeroed): byUser's sort key moves at most once a minute. */
 export const minuteOf = (ms: number) => ms - (((ms % 60_000) + 60_000) % 60_000);
 
-// ---- expressions ---------------------------------------------------------------
 
 /** A condition, filter, key condition or update expression with the names and values it uses. */
 export interface Expression {
@@ -88,7 +73,6 @@ export const ITEM_PRESENT = expr('attribute_exists(pk)');
 /** `ttl = <ttl>` (epoch seconds), an assignment for `set`. */
 export const assignTtl = (ttl: number) => expr('#ttl = :ttl', { ':ttl': ttl }, TTL_NAME);
 
-// ---- key conditions (the table's keys, or an index's) ----------------------------
 
 export const inPartition = (pk: string) => expr('pk = :pk', { ':pk': pk });
 export const sortBetween = (pk: string, lo: string, hi: string) => expr('pk = :pk AND sk BETWEEN :lo AND :hi', { ':pk': pk, ':lo': lo, ':hi': hi });
@@ -110,11 +94,8 @@ export function projection(...attributes: string[]): Expression {
 }
 
 /**
- * The update expression that turns a stored item from `before` into `after` (attribute
- * maps, keys excluded): SET what changed, REMOVE what went (and `remove`, if present), and
- * ADD `counters` (deltas that commute with other writers' ADDs). Null when nothing changes.
- * Only changed attributes are sent: an index whose keys and projected attributes stay as
- * they were is not written at all.
+ * SET what changed, REMOVE what went, ADD `counters` (deltas commute with other writers'); null
+ * when nothing changes. Only changed attributes are sent, so untouched indexes are not written.
  */
 export function diffUpdate(before: Item, after: Item, counters: Record<string, number> = {}, remove: readonly string[] = []): Expression | null {
   const names: Record<string, string> = {};
@@ -147,7 +128,6 @@ export function diffUpdate(before: Item, after: Item, counters: Record<string, n
 const bracketed = (text: string) => (/ (AND|OR) /.test(text) ? `(${text})` : text);
 export const and = (...parts: Expression[]) => join(parts, ' AND ', bracketed);
 export const or = (...parts: Expression[]) => join(parts, ' OR ', bracketed);
-/** An update expression: `SET a = :a, b = :b`. */
 export const set = (...assignments: Expression[]) => join(assignments, ', ', (text) => text, 'SET ');
 
 function join(parts: Expression[], separator: string, wrap: (text: string) => string, prefix = ''): Expression {
@@ -158,11 +138,7 @@ function join(parts: Expression[], separator: string, wrap: (text: string) => st
 
 type ExpressionKind = 'ConditionExpression' | 'FilterExpression' | 'KeyConditionExpression' | 'UpdateExpression' | 'ProjectionExpression';
 
-/**
- * Request parameters for expressions: each under its own parameter, their names and
- * values merged (and left out when empty, as DynamoDB requires). A placeholder used
- * twice with different values is a programming error.
- */
+/** Merges expressions' names and values, leaving out empty maps as DynamoDB requires. */
 export function params<K extends ExpressionKind>(
   kinds: Record<K, Expression>,
   ...extra: Expression[]

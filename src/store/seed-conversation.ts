@@ -5,12 +5,7 @@ import { sessionKey } from './keys';
 import { params } from './schema';
 import { TableIO } from './table-io';
 
-/**
- * Grows a stored conversation to `total` messages in the store's own item layout, without the
- * coach or the write path: seeding for the benchmark and the request-count tests (a long
- * conversation in a second). Messages alternate USER / ASSISTANT; `content(seq)` writes them.
- * Only the session's count moves on: the hold shows no count.
- */
+/** Seeds a long conversation in the store's layout, without the coach (bench and request-count tests). */
 export async function growConversation(
   doc: DynamoDBDocumentClient,
   table: string,

@@ -26,10 +26,7 @@ import { Item } from './schema';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/**
- * A transaction as named parts, sent in this order: the index of a cancellation reason
- * is a position here, so it maps back to the part's name (see transactions.ts).
- */
+/** A transaction as named parts: a cancellation reason's index maps back to its part's name. */
 export type Transaction<P extends string> = readonly (readonly [P, TransactItem])[];
 
 /** The parts of an object, in the object's (declaration) order; undefined parts are left out. */
@@ -53,20 +50,16 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 type Input<T> = Omit<T, 'TableName'>;
 
 export interface TableIOOptions {
-  /**
-   * true (default): an unreachable store becomes SERVICE_UNAVAILABLE (errors.ts). The
-   * background jobs (reaper, index backfill) pass false and see the SDK's errors.
-   */
+  /** false: the SDK's errors, not SERVICE_UNAVAILABLE (for the background jobs). */
   guard?: boolean;
   /** How a backoff waits (tests record it instead). */
   sleep?: (ms: number) => Promise<void>;
 }
 
 /**
- * Every request to the table goes through here: one place that knows DynamoDB's page,
- * batch and transaction limits, retries unprocessed batch keys with backoff (and throws
- * when they stay unprocessed: a silently dropped key would be a lost read or write), and
- * turns cancelled transactions into domain errors.
+ * Every request to the table goes through here: DynamoDB's page, batch and transaction
+ * limits, unprocessed keys retried (and an error if they stay: a dropped key is lost data),
+ * cancelled transactions turned into domain errors.
  */
 export class TableIO {
   constructor(
@@ -107,16 +100,9 @@ export class TableIO {
   }
 
   /**
-   * TransactWriteItems; a cancelled transaction becomes the error `onCancel` picks from the
-   * part whose condition failed first (with the item it found, when DynamoDB returns it),
-   * or from no part (null) when another transaction got in the way: the caller retries.
-   *
-   * Each call carries a ClientRequestToken of its own, made once and sent again unchanged by
-   * the SDK's retries: when a transaction landed but its response was lost (a timeout, a
-   * reset connection), DynamoDB answers the retry with success instead of applying it again
-   * (which would fail its own conditions, or store a message twice). A retry that arrives
-   * while the first attempt is still being applied (TransactionInProgressException) waits
-   * and is sent again with the same token.
+   * TransactWriteItems; `onCancel` picks the error from the part whose condition failed
+   * (null: another transaction got in the way, retry). One ClientRequestToken per call, so a
+   * retry after a lost response is not applied twice (docs/reliability.md, Lost write responses).
    */
   async transact<P extends string>(tx: Transaction<P>, onCancel: (part: P | null, old: Item | undefined) => Error): Promise<void> {
     const command = new TransactWriteCommand({ TransactItems: tx.map(([, item]) => item), ClientRequestToken: randomUUID() });
@@ -167,11 +153,7 @@ export class TableIO {
     return this.pages((start) => this.db.send(new ScanCommand({ TableName: this.table, ...input, ExclusiveStartKey: start })));
   }
 
-  /**
-   * A filter drops items (expired, other statuses) after DynamoDB has read them, so one
-   * Query may return fewer than a page. This reads on until `limit + 1` items are found
-   * (the extra one tells whether there is a next page) or the index is exhausted.
-   */
+  /** A filtered Query read on until `limit + 1` items are kept (is there a next page?) or the end. */
   async queryFilteredPage(input: Input<Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>>, limit: number, startKey?: Item): Promise<Item[]> {
     const found: Item[] = [];
     do {
@@ -189,11 +171,8 @@ export class TableIO {
   }
 
   /**
-   * A page that stops at a byte budget: reads on until `limit` items are found, the query is
-   * exhausted, or the next item could pass `budget.bytes`. Each Query asks for no more items
-   * than the room left holds at `budget.itemBytes` (the largest an item can be), so the items
-   * read never pass the budget (and at least one is read). `cut`: stopped by the budget with
-   * more items possibly left; `bytes`: what the items read count against it.
+   * A page that stops at `budget.bytes` (docs/security.md): each Query asks for no more items
+   * than the room left holds at `budget.itemBytes`. `cut`: stopped by the budget.
    */
   async queryBudgetedPage(
     input: Input<Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>>,
@@ -218,11 +197,8 @@ export class TableIO {
   }
 
   /**
-   * A page of a keys-only index: each Query page of index entries is followed by one
-   * consistent BatchGetItem of the items they point at, kept where `keep` says (the
-   * index only finds candidates; the item decides), until `limit + 1` are kept (the extra
-   * one tells whether there is a next page) or the index is exhausted. Each kept item comes
-   * with its index entry, whose keys are the page's cursor positions.
+   * A page of a keys-only index: the index finds candidates, one consistent BatchGetItem
+   * reads them and `keep` decides, until `limit + 1` are kept; index entries are the cursors.
    */
   async queryKeysPage(
     input: Input<Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>>,
@@ -290,10 +266,7 @@ export async function conditional(write: Promise<unknown>): Promise<boolean> {
 const keyId = (k: Key) => `${k.pk}|${k.sk}`;
 
 
-/**
- * An item's size, at least as DynamoDB counts it (attribute names and values) and as a
- * response carries its strings: strings by their JSON text, numbers at their largest (21 bytes).
- */
+/** An item's size, at least as DynamoDB counts it and as a response carries its strings. */
 export function itemBytes(item: Item): number {
   let n = 0;
   for (const [name, value] of Object.entries(item)) {

@@ -54,10 +54,7 @@ export interface EnsureOptions {
   log?: (msg: string) => void;
 }
 
-/**
- * Creates the table if it is missing and waits until it and its indexes are ACTIVE
- * (writes during CREATING fail), then makes sure TTL is on. Safe to run repeatedly.
- */
+/** Creates the table if missing, waits for ACTIVE (writes during CREATING fail), turns TTL on. */
 export async function ensureTable(client: DynamoDBClient, tableName: string, opts: EnsureOptions = {}): Promise<'created' | 'exists'> {
   let outcome: 'created' | 'exists' = 'exists';
   if (!(await describe(client, tableName))) {
@@ -76,12 +73,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, opt
   return outcome;
 }
 
-/**
- * Drops the indexes an earlier version made (OBSOLETE_INDEXES: the admin indexes when they
- * projected every attribute, which made every message write them), once their
- * replacements are ACTIVE. One at a time, as DynamoDB requires. Processes of the earlier
- * version still running lose their admin listings then (see docs/data-model.md).
- */
+/** Drops OBSOLETE_INDEXES once their replacements are ACTIVE, one at a time (docs/data-model.md). */
 export async function dropObsoleteIndexes(client: DynamoDBClient, tableName: string, log?: (msg: string) => void): Promise<string[]> {
   const dropped: string[] = [];
   for (const name of OBSOLETE_INDEXES) {
@@ -105,11 +97,8 @@ export async function dropObsoleteIndexes(client: DynamoDBClient, tableName: str
 }
 
 /**
- * Upgrades a table made by an earlier version: creates each index of tableDefinition()
- * that it lacks, one at a time (DynamoDB allows one index creation per UpdateTable), and
- * waits for it to be ACTIVE (a write while an index is CREATING can fail). Sessions
- * written before the indexes existed lack their keys, so they are then backfilled once
- * (a scan, only on upgrade). Returns the indexes it created.
+ * Creates the indexes an older table lacks, one per UpdateTable as DynamoDB requires, then
+ * backfills the keys of sessions written before them (a scan, only on upgrade).
  */
 export async function addMissingIndexes(client: DynamoDBClient, tableName: string, log?: (msg: string) => void): Promise<string[]> {
   const def = tableDefinition(tableName);

@@ -18,10 +18,8 @@ import { ownerOf, refOf, toSession } from './items/session';
 import { namesUser, toTransfer, transfersAfter } from './items/transfer';
 
 /**
- * Where an export stands, as its opaque cursor carries it: the phase (o: outcomes, s: the
- * user's sessions in byUser, m: their mentions, i.e. sessions transferred away from them or
- * moved by them, and audits of erasures they made), the outer position in that phase, and,
- * inside one session, which part (messages, then transfers) and the last seq done.
+ * An export's cursor: the phase (o: outcomes, s: sessions, m: mentions and audits), the
+ * position in it, and inside one session the part (messages, transfers) and last seq.
  */
 interface State {
   p: 'o' | 's' | 'm';
@@ -44,13 +42,8 @@ const MAX_CURSOR_LENGTH = 600;
 const MENTION_POSITION = /^(S#ses_[0-9A-Z]{26}|A#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{16}|X#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#ses_[0-9A-Z]{26}#\d{8})$/;
 
 /**
- * exportMyData, one bounded page at a time: everything stored about the user (their outcomes;
- * their sessions with every transfer entry and the messages they may read there (not what a
- * transfer without consent hid, visibility.ts); in sessions transferred away from
- * them, their own messages and the entries naming them; audits of erasures they made), as
- * typed records. A page reads at most EXPORT_CALLS_PER_PAGE times and PAGE_BYTE_BUDGET bytes
- * and holds at most `limit` records, so a history of any length is exported in constant
- * memory and bounded reads per request.
+ * exportMyData (docs/administration.md), one page at a time: at most EXPORT_CALLS_PER_PAGE
+ * reads, PAGE_BYTE_BUDGET bytes and `limit` records, so any history exports in bounded memory.
  */
 export class UserExport {
   constructor(private readonly io: TableIO) {}

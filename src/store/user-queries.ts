@@ -7,10 +7,7 @@ import { ownersOnly } from './items/mention';
 import { anyOutcome, keptOrUnexpired, outcomesAfter, toOutcome } from './items/outcome';
 import { toTransfer, transfersAfter, userTransfersUpTo } from './items/transfer';
 
-/**
- * Reads of a user's data besides their sessions: outcomes, a session's transfer history, and
- * whether the tenant knows a user. Each is a Query of one partition (table or byUser), never a scan.
- */
+/** A user's data besides their sessions; each read is a Query of one partition, never a scan. */
 export class UserQueries {
   constructor(private readonly io: TableIO) {}
 
@@ -29,11 +26,8 @@ export class UserQueries {
   }
 
   /**
-   * The transfers from or to the user, newest first: their copies in the user's mention
-   * partition of byUser (sort keys `X#<at>#<session>#<seq>`), one Query. Strictly before
-   * `page.before`: up to just below its sort key (BETWEEN is inclusive; the bound is the key
-   * with its last digit lowered and the highest character appended, below the key itself and
-   * above every key less than it).
+   * Newest first, from the user's mention partition. BETWEEN is inclusive, so "before" is the
+   * key with its last digit lowered and the highest character appended.
    */
   async listUserTransfers(tenantId: string, userId: string, page: UserTransferPageRequest, now: number): Promise<TransferPage> {
     const index = INDEXES.byUser;
@@ -46,11 +40,7 @@ export class UserQueries {
     return { transfers: found.slice(0, page.limit).map(toTransfer), hasNextPage: found.length > page.limit };
   }
 
-  /**
-   * The tenant holds data of the user: a session of theirs in byUser (also one stored before
-   * mentions existed), a session they owned before a transfer (an owner's mention), or an
-   * outcome. Stops at the first that answers; expired items do not count.
-   */
+  /** A session in byUser, an owner's mention or an outcome; stops at the first that answers. */
   async isKnownUser(tenantId: string, userId: string, now: number): Promise<boolean> {
     const index = INDEXES.byUser;
     const inIndex = (partition: string, filter: Expression) =>

@@ -5,10 +5,7 @@ import { toGqlTopic } from '../graphql/mappers';
 import { TopicInput, TopicUpdateInput } from './admin-types';
 import { Topic } from '../graphql/types';
 
-/**
- * Topic administration (docs/administration.md): the `admin` role only (FORBIDDEN
- * otherwise). Thin: the service validates and writes to the caller's tenant only.
- */
+/** Topic administration (docs/administration.md): admins only; the service validates. */
 @Authorized(ADMIN_ROLE)
 @Resolver()
 export class TopicAdminResolver {

@@ -1,9 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType, Int } from 'type-graphql';
 
-// Bounds (as for TOPICS_FILE, src/topics/catalog.ts): name 1-200 characters, description
-// up to 2000, instructions up to 20000, openingMessage up to 4000; inactivityTimeoutMinutes
-// 0 to 5 years, the TTLs 1 s to 5 years, maxTurns 1-10000 or null (unlimited).
+// Bounds as for TOPICS_FILE (docs/configuration.md#topics).
 
 @InputType({ description: 'Admin: the fields of a topic. Absent fields take the TOPICS_FILE defaults' })
 export class TopicInput {

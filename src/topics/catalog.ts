@@ -6,10 +6,7 @@ import { BUILTIN_TOPICS } from './builtin';
 import { parseResultSchema } from '../domain/result-schema';
 import { isCleanText } from '../domain/text';
 
-/**
- * Where a service finds the topics of a tenant: a fixed catalogue (every tenant the same)
- * or TenantTopics (the defaults merged with the tenant's own topics, src/topics/tenant-topics.ts).
- */
+/** A fixed catalogue, or TenantTopics (defaults merged with the tenant's own). */
 export interface TopicSource {
   /** The tenant's catalogue; call it once per operation. */
   catalogFor(tenantId: string): Promise<TopicCatalog>;
@@ -17,11 +14,7 @@ export interface TopicSource {
   peek(tenantId: string): TopicCatalog;
 }
 
-/**
- * The topics offered (one tenant's, or every tenant's default), in catalogue order.
- * Read-only. Archived topics are not offered (`topics`) but still resolve by id (`get`),
- * so sessions started before the archive keep their settings.
- */
+/** Archived topics are not offered but still resolve by id, so their sessions keep their settings. */
 export class TopicCatalog implements TopicSource {
   private readonly byId: Map<string, Topic>;
   /** The offered topics: not archived. */
@@ -92,11 +85,7 @@ export function parseTopics(raw: unknown, fail: Fail): Topic[] {
 
 const KNOWN_KEYS = new Set(['id', 'name', 'description', 'instructions', 'openingMessage', 'settings', 'resultSchema']);
 
-/**
- * One topic in the TOPICS_FILE shape ({ id, name, description?, instructions?,
- * openingMessage?, settings?, resultSchema? }), with the bounds of TOPICS_FILE. Also the
- * validation of topic administration (src/topics/topic-admin-service.ts).
- */
+/** One topic in the TOPICS_FILE shape and bounds; also validates topic administration. */
 export function parseTopic(entry: unknown, fail: Fail): Topic {
   if (!isObject(entry)) throw fail('must be an object');
   for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) throw fail(`unknown field "${key}"`, key);
@@ -143,8 +132,7 @@ function maxTurns(value: unknown, fail: Fail): number | null {
   return value;
 }
 
-// Upper bounds keep expiry within what DynamoDB TTL honours (items more than 5 years
-// past their ttl are ignored by the sweeper) and Int within 32 bits.
+// DynamoDB's TTL sweeper ignores items more than 5 years past their ttl; Int stays within 32 bits.
 const MAX_SECONDS = 5 * 365 * 24 * 3600;
 const MAX_MINUTES = MAX_SECONDS / 60;
 

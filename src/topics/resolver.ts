@@ -12,11 +12,7 @@ async function liveTopics(ctx: Context, topicIds: readonly string[]): Promise<Re
   return new Set(topicIds.filter((_, i) => statuses[i] === TopicStatus.IN_PROGRESS || statuses[i] === TopicStatus.PAUSED));
 }
 
-/**
- * A topic's instructions and result schema are the tenant's configuration: shown to its
- * admins only. The root field is @Authorized; the field resolvers are reached only through
- * an authorized root (here or a session's `topic`), so they do not check again.
- */
+/** Instructions and result schema are configuration, shown to admins only; fields trust their @Authorized root. */
 @Resolver(() => Topic)
 export class TopicResolver {
   @Authorized()

@@ -26,11 +26,8 @@ interface Entry {
 export const DEFAULT_TOPIC_CACHE_MS = 30_000;
 
 /**
- * Each tenant's topics: the default catalogue (built-ins and TOPICS_FILE) merged with the
- * tenant's own topic items, which add topics, replace default ones of the same id, or
- * archive them. One Query per tenant per cache lifetime (30 s by default), so an operation
- * in steady state costs what it did with a fixed catalogue. This process's own writes
- * invalidate its cache at once; another process sees them within the cache lifetime.
+ * Defaults merged with the tenant's own topics, cached per tenant (30 s): one Query per cache
+ * lifetime. Own writes invalidate at once; other processes see them within the lifetime.
  */
 export class TenantTopics implements TopicSource {
   private readonly cache = new Map<string, Entry>();
@@ -58,10 +55,7 @@ export class TenantTopics implements TopicSource {
     return this.last.get(tenantId) ?? this.defaults;
   }
 
-  /**
-   * For the read-only listing (`topics`): the catalogue, or while the store cannot be
-   * reached the last one loaded (the defaults if none), so the catalogue is still served.
-   */
+  /** While the store is unreachable, the last catalogue loaded (or the defaults), so `topics` still works. */
   async catalogOrLastKnown(tenantId: string): Promise<TopicCatalog> {
     try {
       return await this.catalogFor(tenantId);

@@ -8,11 +8,7 @@ import { parseTopic } from './catalog';
 import { TenantTopics } from './tenant-topics';
 import { StoredTopic, TopicRepository, TopicVersionConflictError } from './topic-repository';
 
-/**
- * A topic's editable fields, flat (the GraphQL TopicInput / TopicUpdateInput). Absent
- * (undefined): unchanged on update, the TOPICS_FILE default on create. null clears an
- * optional field (description, maxTurns, resultSchema) or restores a default text.
- */
+/** Absent: unchanged on update, the default on create; null clears an optional field or restores a default. */
 export interface TopicFields {
   name?: string | null;
   description?: string | null;
@@ -27,13 +23,7 @@ export interface TopicFields {
 
 const MAX_ATTEMPTS = 5;
 
-/**
- * Topic administration for tenant admins (docs/administration.md): every write is
- * an item of the caller's tenant only (pk T#<tenant>#TOPICS), validated with the bounds of
- * TOPICS_FILE, versioned (a write based on a stale read is retried on a fresh one), and
- * invalidates this process's cached catalogue of the tenant at once. The GraphQL layer lets
- * only admins write or list archived topics (`@Authorized(ADMIN_ROLE)`, src/graphql/auth.ts).
- */
+/** Topic administration (docs/administration.md): the caller's tenant only, versioned, invalidating the cache. */
 export class TopicAdminService {
   constructor(
     private readonly tenantTopics: TenantTopics,
@@ -43,17 +33,12 @@ export class TopicAdminService {
     private readonly maxTopics: number = DEFAULT_MAX_TOPICS_PER_TENANT,
   ) {}
 
-  /**
-   * The tenant's topics: every one when asked for (by an admin); else the offered ones, and
-   * the archived ones the caller still has a live session of (`liveOf` says which; asked only
-   * when the catalogue has archived topics), so a session in progress keeps its topic in the
-   * holder's list. In catalogue order.
-   */
   /** The most topics any tenant's catalogue may hold: the cap, or the defaults if they are more. */
   get catalogueBound(): number {
     return Math.max(this.maxTopics, this.tenantTopics.defaults.all.length);
   }
 
+  /** Archived topics too for an admin; else the offered ones and archived ones the caller is still live in. */
   async list(
     viewer: Viewer,
     includeArchived: boolean,
@@ -100,10 +85,7 @@ export class TopicAdminService {
     return id;
   }
 
-  /**
-   * Read the tenant's topic (its item, or the default), decide, write conditionally on the
-   * version read; on a conflict read again, uncached.
-   */
+  /** Read, decide, write on the version read; on a conflict read again, uncached. */
   private async write(
     viewer: Viewer,
     id: string,

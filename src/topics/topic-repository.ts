@@ -24,9 +24,6 @@ export class TopicVersionConflictError extends Error {
 export interface TopicRepository {
   /** Every topic item of the tenant, archived ones included (one Query). */
   listTenantTopics(tenantId: string): Promise<StoredTopic[]>;
-  /**
-   * Writes the item if the stored version is `expectedVersion` (null: if there is none);
-   * TopicVersionConflictError otherwise.
-   */
+  /** Conditional on `expectedVersion` (null: absent); TopicVersionConflictError otherwise. */
   putTenantTopic(topic: StoredTopic, expectedVersion: number | null): Promise<void>;
 }

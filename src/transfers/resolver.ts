@@ -6,10 +6,7 @@ import { toGqlSession, toSessionTransferConnection, toUserTransferConnection } f
 import { CoachingSession } from '../graphql/types';
 import { SessionTransferConnection } from '../user-data/types';
 
-/**
- * Transfers and consent (docs/administration.md#transfers-and-consent): an admin moves a
- * session and reads its history (the `admin` role); an owner consents and lists their own.
- */
+/** Transfers and consent (docs/administration.md#transfers-and-consent). */
 @Authorized()
 @Resolver()
 export class TransferResolver {

@@ -19,19 +19,13 @@ export interface TransferDeps {
   limits: Pick<SessionLimits, 'maxPageSize' | 'defaultPageSize'>;
 }
 
-/**
- * Transfers (docs/administration.md#transfers-and-consent): an admin moves a live session to
- * another user of the tenant; its history; the owner's consent that their part moves with it;
- * each user's list of transfers of their sessions. Admins see metadata only.
- */
+/** Transfers (docs/administration.md#transfers-and-consent); admins see metadata only. */
 export class Transfers {
   constructor(private readonly deps: TransferDeps) {}
 
   /**
-   * Moves a live session and its hold to another user the tenant knows, in one versioned write
-   * that appends the hop to the history; never to the acting admin (FORBIDDEN). It counts as
-   * activity. A new ownership starts after every seq handed out: what came before stays
-   * readable only to its authors, or to the next owners of an author who consented.
+   * Never to the acting admin; counts as activity. The new ownership starts after every seq
+   * handed out, so the earlier part stays with its authors (and consenters' successors).
    */
   async transfer(viewer: Viewer, sessionId: string, toUserId: string): Promise<SessionView> {
     assertUserId(toUserId, 'toUserId');
@@ -84,10 +78,7 @@ export class Transfers {
     return { ...page, transfers: page.transfers.map((t) => ({ ...t, topicId: t.topicId ?? session.topicId })) };
   }
 
-  /**
-   * The owner's consent that their part of the conversation (what they wrote, and the coach's
-   * messages to them) moves with a later transfer, or its withdrawal; a live session only.
-   */
+  /** Consent that their part moves with a later transfer (or its withdrawal); live sessions only. */
   async setAllowTransferWithContent(viewer: Viewer, sessionId: string, allow: boolean): Promise<SessionView> {
     if (!isSessionId(sessionId)) throw badInput('Malformed session id', { argumentName: 'sessionId' });
     const catalog = await this.deps.topics.catalogFor(viewer.tenantId);

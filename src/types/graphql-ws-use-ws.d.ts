@@ -1,6 +1,4 @@
-// graphql-ws publishes `graphql-ws/use/ws` through package.json "exports" only, which this
-// project's module resolution (CommonJS, node10) does not read for types; Node resolves it
-// at run time. The same declarations, by their file path:
+// `graphql-ws/use/ws` is published through "exports" only, which node10 resolution does not read for types.
 declare module 'graphql-ws/use/ws' {
   export * from 'graphql-ws/dist/use/ws';
 }

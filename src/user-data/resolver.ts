@@ -6,10 +6,7 @@ import { ErasureResult } from './erasure-types';
 import { toTopicResultConnection } from '../graphql/mappers';
 import { DataExportPage, TopicResultConnection } from './types';
 
-/**
- * A user's data beyond one session (docs/administration.md): their outcomes, their rights of
- * access (exportMyData) and erasure (their own, or by an admin). One use-case call each.
- */
+/** Outcomes, export and erasure (docs/administration.md). */
 @Resolver()
 export class UserDataResolver {
   @Authorized()

@@ -1,10 +1,6 @@
 import { Item } from '../schema';
 
-/**
- * An item read from the table does not have the shape its type requires. Items are
- * checked, not cast: a corrupt item fails loudly, naming its key, instead of spreading
- * `undefined` through the service.
- */
+/** Items are checked, not cast: a corrupt item fails loudly, naming its key. */
 export class CorruptItemError extends Error {
   constructor(what: string, item: Item) {
     super(`corrupt ${what} item ${String(item.pk)}/${String(item.sk)}`);

@@ -2,11 +2,7 @@ import { ClientMessageRecord } from '../../sessions/repository';
 import { clientMessageKey } from '../keys';
 import { and, assignTtl, expr, Item, ITEM_PRESENT, set, TTL_ATTRIBUTE, unexpired } from '../schema';
 
-/**
- * The idempotency record of a sendMessage (T#<tenant>#S#<sessionId> / CMID#<clientMsgId>, a
- * child of its session): the user message's seq; the reply is found at userSeq + 1, or at
- * `replySeq` when it could not take that seq (older layout).
- */
+/** A sendMessage's idempotency record: the reply is at userSeq + 1 (or `replySeq`, older layout). */
 export const CLIENT_MESSAGE = 'CLIENT_MESSAGE';
 
 export function clientMessageItem(tenantId: string, sessionId: string, clientMessageId: string, userSeq: number, ttl: number): Item {

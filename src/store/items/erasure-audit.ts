@@ -3,12 +3,7 @@ import { auditGsiSk, erasureAuditKey, mentionGsiPk } from '../keys';
 import { expr, INDEXES, isoTime, Item, toTtl, TTL_ATTRIBUTE } from '../schema';
 import { outcomeIsLive } from './outcome';
 
-/**
- * That an erasure happened (T#<tenant>#AUDIT / ERASURE#<at>#<id>): whom, who, when and the
- * counts, nothing of the content; kept for ERASURE_AUDIT_RETENTION_DAYS. The one item that
- * still names the erased user. An admin's erasure of someone else is listed under the
- * admin's mentions, so that erasing the admin later reaches it.
- */
+/** That an erasure happened (no content); also under the admin's mentions so erasing the admin reaches it. */
 export const ERASURE = 'ERASURE';
 
 const { byUser } = INDEXES;

@@ -5,11 +5,7 @@ import { expired, expr, isoTime as iso, Item, ITEM_ABSENT, or, toTtl, TTL_ATTRIB
 import { CorruptItemError, num, str, time } from './check';
 import { identityAttributes } from './session';
 
-/**
- * The hold (T#<tenant>#TOPIC#<topicId> / HOLD): who holds the topic, and what sessionCheck
- * shows of their session (status, activity, expiry, turns), so that it is one read. Nothing
- * else: a coach reply changes none of it, so replies never write the hold.
- */
+/** The hold: what sessionCheck shows in one read; a coach reply changes none of it, so never writes it. */
 export const HOLD = 'HOLD';
 
 export function holdAttributes(s: Session): Item {

@@ -2,12 +2,7 @@ import { IdleCandidate } from '../../notify/notify-idle';
 import { and, expr, isoTime, Item, unexpired } from '../schema';
 import { isLiveSession } from './session';
 
-/**
- * The idle notice (notify-idle): attributes of the session item: a claim (`idleClaimFor` the
- * idle period, `idleClaimUntil` the lease, an ISO time; older runs wrote epoch ms,
- * `idleClaimBy` the run) and the mark `idleNotifiedFor`. The session's writes that move the
- * activity remove them: new activity, a new idle period.
- */
+/** notify-idle's claim and mark on the session item; writes that move the activity remove them (new period). */
 export const IDLE_NOTICE_ATTRIBUTES = ['idleClaimFor', 'idleClaimUntil', 'idleClaimBy', 'idleNotifiedFor'];
 
 /** Live, idle since before `before` by its own item, and not yet notified for this idle period. */

@@ -2,12 +2,7 @@ import { mentionGsiPk, mentionGsiSk, mentionKey } from '../keys';
 import { expr, INDEXES, params, TTL_ATTRIBUTE, TYPE_ATTRIBUTE } from '../schema';
 import { TransactItem } from '../table-io';
 
-/**
- * That `userId` owns or owned a session (`owner`), or moved it as an admin (MENTION#<user>
- * in the session's partition, a child of it): byUser also lists it under
- * T#<tenant>#M#<userId>, so that erasure and export find the session (and its messages,
- * for up to a day after TTL removed the session item) without a scan.
- */
+/** Listed in byUser under T#<tenant>#M#<userId>, so erasure and export find the session without a scan. */
 export const MENTION = 'MENTION';
 
 const { byUser } = INDEXES;

@@ -50,11 +50,7 @@ export const outcomeIsLive = (item: Item | undefined, now: number): item is Item
 /** The filter twin of outcomeIsLive. */
 export const keptOrUnexpired = (now: number) => or(expr('attribute_not_exists(#ttl)', undefined, { '#ttl': TTL_ATTRIBUTE }), unexpired(now));
 
-/**
- * The user's outcomes after `afterTopicId` (null: all), in topic id order. Topic ids are
- * `[a-z0-9_-]`, all above `#`, so `OUTCOME#<after>#` starts right after `<after>` and
- * `OUTCOME$` is past every outcome.
- */
+/** Topic ids are `[a-z0-9_-]`, all above `#`, so `OUTCOME#<after>#` starts right after `<after>`. */
 export const outcomesAfter = (tenantId: string, userId: string, afterTopicId: string | null) =>
   sortBetween(userPk(tenantId, userId), afterTopicId === null ? OUTCOME_SK_PREFIX : `${OUTCOME_SK_PREFIX}${afterTopicId}#`, 'OUTCOME$');
 export const anyOutcome = (tenantId: string, userId: string) => sortBeginsWith(userPk(tenantId, userId), OUTCOME_SK_PREFIX);

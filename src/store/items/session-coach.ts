@@ -1,13 +1,7 @@
 import { Session } from '../../domain/session';
 import { Item } from '../schema';
 
-/**
- * The session attributes of the coach features (docs/coach.md), on the session item and
- * its hold: `turnCount` (user messages so far), and once completed `result` (stored as a
- * JSON string, so any JSON the schema allows round-trips exactly) or `resultError`; and
- * `redactions`, how often an erasure rewrote the conversation a result is extracted from.
- * Absent attributes mean "none" (sessions stored before these features read as 0 turns).
- */
+/** The coach features' attributes; `result` is a JSON string so any JSON round-trips. Absent: none. */
 export function coachAttributes(s: Session): Item {
   return {
     ...(s.turnCount ? { turnCount: s.turnCount } : {}),

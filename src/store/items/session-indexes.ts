@@ -8,20 +8,12 @@ const { byTenantIdle, byIdle, byTenantTopic } = INDEXES;
 export const ADMIN_INDEX_ATTRIBUTES = [byTenantIdle, byIdle, byTenantTopic].flatMap((i) => [i.pk, i.sk]);
 
 /**
- * How far the admin indexes' activity time may lag a live session's last activity. Moving
- * a sort key is a delete plus a put in each of three indexes, so it is not done for every
- * message: the keys are refreshed when they lag by this much, or when the session's index
- * membership changes. Readers use the keys only to find candidates (a key is never later
- * than the activity it stands for) and decide on the session items themselves.
+ * How far the admin indexes' activity time may lag: moving a sort key rewrites three indexes,
+ * so not on every message. Readers only find candidates by it and decide on the item.
  */
 export const ADMIN_INDEX_LAG_MS = 60 * 60_000;
 
-/**
- * The admin index keys of a session item, for the activity time `indexedAt`. byTenantIdle
- * and byIdle are sparse: their keys exist only while the session is live, so an ended
- * session leaves both indexes with the very write that ends it. byTenantTopic lists every
- * session.
- */
+/** The admin index keys; byTenantIdle and byIdle exist only while live, so ending leaves both. */
 export function adminIndexAttributes(s: Session, indexedAt: number): Item {
   const live = isLive(s.status)
     ? {
@@ -73,11 +65,7 @@ export function readTransfer(item: Item): SessionTransfer | null {
   return { at, by: item.transferredBy, from: item.transferredFrom };
 }
 
-/**
- * Who owned which seqs, and who consented to their part moving with a transfer
- * (src/domain/visibility.ts): `owners` as a list of { userId, fromSeq }, `sharedBy` as a
- * list of user ids; both absent until they have something.
- */
+/** `owners` ({ userId, fromSeq }) and `sharedBy` (domain/visibility.ts); absent while empty. */
 export function ownershipAttributes(s: Session): Item {
   return {
     ...(s.owners?.length ? { owners: s.owners.map((o) => ({ userId: o.userId, fromSeq: o.fromSeq })) } : {}),

@@ -33,11 +33,7 @@ export function sessionAttributes(s: Session): Item {
 export const CHILD_TTL = 'childTtl';
 export const childTtlOfItem = (item: Item | undefined): number | null => (typeof item?.[CHILD_TTL] === 'number' ? (item[CHILD_TTL] as number) : null);
 
-/**
- * Everything a session item holds but its idle-notice attributes: its attributes, the ttl
- * floor of its children (child-ttl.ts) and its index keys: byUser's at the minute of the
- * last activity, the admin indexes' at `indexedAt` (see session-indexes.ts).
- */
+/** A session item's attributes but the idle-notice ones: children's ttl floor and index keys included. */
 export function sessionItemAttributes(s: Session, childTtl: number, indexedAt: number): Item {
   return {
     ...sessionAttributes(s),
@@ -48,7 +44,6 @@ export function sessionItemAttributes(s: Session, childTtl: number, indexedAt: n
   };
 }
 
-/** A new session item (create). */
 export function sessionItem(s: Session, childTtl: number, indexedAt = s.lastActivityAt): Item {
   return { ...sessionKey(s.tenantId, s.id), type: SESSION, ...sessionItemAttributes(s, childTtl, indexedAt) };
 }
@@ -79,10 +74,7 @@ export function toSession(item: Item): Session {
   };
 }
 
-/**
- * A session read to be written from: with what the write needs of its item (`stored`: the
- * children's ttl floor and the admin index time). Listings skip it: they are only shown.
- */
+/** A session read to be written from, carrying in `stored` what the write needs of its item. */
 export function toStoredSession(item: Item): Session {
   return { ...toSession(item), stored: { childTtl: childTtlOfItem(item), indexedAt: indexedAtOf(item) } };
 }
@@ -93,7 +85,6 @@ function transferOf(item: Item): Pick<Session, 'transfer'> {
   return transfer ? { transfer } : {};
 }
 
-// ---- reading raw items (listings decide on the item before turning it into a session) ----
 
 /** The user a stored session (or hold) item belongs to, and its topic (null on a projection without it). */
 export const ownerOf = (item: Item) => ({ userId: item.userId, topicId: typeof item.topicId === 'string' ? item.topicId : null });
@@ -104,7 +95,6 @@ export const hasStatus = (item: Item, statuses: readonly SessionStatus[] | null)
 /** Live and idle since before `before` by its own item (the index that found it may lag). */
 export const isIdleItem = (item: Item, before: number) => isLiveItem(item) && Date.parse(String(item.lastActivityAt)) < before;
 
-// ---- conditions and updates ------------------------------------------------------
 
 export const versionIs = (version: unknown) => expr('version = :v', { ':v': version });
 /** Written only over the version that was read, and only while it has not expired. */

@@ -3,11 +3,7 @@ import { mentionGsiPk, sessionPk, TRANSFER_SK_LAST, transferKey, transferSk, USE
 import { and, expr, INDEXES, indexKeys, isoTime, Item, ITEM_PRESENT, sortBeginsWith, sortBetween, TTL_ATTRIBUTE } from '../schema';
 import { CorruptItemError, num, str, time } from './check';
 
-/**
- * A session's transfer history: one entry per hop (XFER#<seq>, append-only), and a copy of
- * it for each of the two owners (XFERU#<user>#<seq>), which byUser lists under the user's
- * mention partition (myTransfers). Children of the session: their ttl follows it (child-ttl.ts).
- */
+/** A transfer entry (XFER#) and a copy per owner (XFERU#, listed by myTransfers); ttl as a child. */
 export const TRANSFER = 'TRANSFER';
 export const USER_TRANSFER = 'USER_TRANSFER';
 
