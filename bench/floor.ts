@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { newSessionId } from '../src/domain/ids';
-import { DEFAULT_SETTINGS, lastSeqOf, Message, Session, touched } from '../src/domain/session';
+import { lastSeqOf, Message, Session, touched } from '../src/domain/session';
+import { DEFAULT_SETTINGS } from '../src/defaults';
 import { indexedAtOf, nextIndexedAt } from '../src/store/items/session-indexes';
 import { toSession } from '../src/store/items/session';
 import { BY_USER_INDEX, holdKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, nowSeconds, sessionKey, sessionPk, toTtl, userGsiPk } from '../src/store/keys';

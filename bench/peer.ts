@@ -3,7 +3,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 // The store most chat apps on DynamoDB start from (CommonJS entry of @langchain/community).
 import { DynamoDBChatMessageHistory } from '@langchain/community/stores/message/dynamodb';
-import { DEFAULT_SETTINGS, lastSeqOf, Session, touched } from '../src/domain/session';
+import { lastSeqOf, Session, touched } from '../src/domain/session';
+import { DEFAULT_SETTINGS } from '../src/defaults';
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
 import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
 import { LoadResult, loop, round } from './load';

@@ -1,4 +1,5 @@
 /** Every default of the service; config.ts applies them, the layers below take what they are given. */
+import type { SessionSettings } from './domain/session';
 
 /** The session use cases' bounds (config.ts fills them from MAX_MESSAGE_CHARS, COACH_TIMEOUT_MS, ...). */
 export interface SessionLimits {
@@ -79,3 +80,13 @@ export const RATE_LIMIT_DEFAULTS = {
 export const DEV_CORS_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'];
 
 export const DEFAULT_MIN_IDLE_MINUTES = 1440;
+
+/** A topic's session settings when it sets none (the contract's defaults): idle after 30 minutes, 30 days live, 14 ended. */
+export const DEFAULT_SETTINGS: SessionSettings = {
+  inactivityTimeoutMinutes: 30,
+  activeTtlSeconds: 30 * 24 * 3600,
+  terminalTtlSeconds: 14 * 24 * 3600,
+};
+
+/** How long a tenant's catalogue is cached by each process. */
+export const DEFAULT_TOPIC_CACHE_MS = 30_000;

@@ -111,12 +111,6 @@ export interface SessionSettings {
   maxTurns?: number | null;
 }
 
-export const DEFAULT_SETTINGS: SessionSettings = {
-  inactivityTimeoutMinutes: 30,
-  activeTtlSeconds: 30 * 24 * 3600,
-  terminalTtlSeconds: 14 * 24 * 3600,
-};
-
 /**
  * TTL policy. Expiry is kept at whole seconds because DynamoDB's `ttl` is epoch
  * seconds; `expiresAt` and the stored `ttl` then always agree exactly.

@@ -1,6 +1,7 @@
 import { badInput, notFound } from '../domain/errors';
 import { isSessionId } from '../domain/ids';
-import { DEFAULT_SETTINGS, idleSince, LiveStatus, Session, touched } from '../domain/session';
+import { idleSince, LiveStatus, Session, touched } from '../domain/session';
+import { DEFAULT_SETTINGS } from '../defaults';
 import { Topic } from '../domain/topic';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';

@@ -1,5 +1,5 @@
 import { Topic } from '../domain/topic';
-import { DEFAULT_SETTINGS } from '../domain/session';
+import { DEFAULT_SETTINGS } from '../defaults';
 import { ResultObjectSchema } from '../domain/result-schema';
 
 const text = (maxLength: number, description: string) => ({ type: 'string' as const, maxLength, description });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SETTINGS, SessionSettings } from '../domain/session';
+import { SessionSettings } from '../domain/session';
+import { DEFAULT_SETTINGS } from '../defaults';
 import { Topic } from '../domain/topic';
 import { isTopicId } from '../domain/ids';
 import { BUILTIN_TOPICS } from './builtin';

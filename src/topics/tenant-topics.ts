@@ -1,3 +1,4 @@
+import { DEFAULT_TOPIC_CACHE_MS } from '../defaults';
 import { DomainError } from '../domain/errors';
 import { Topic } from '../domain/topic';
 import { TopicCatalog, TopicSource } from './catalog';
@@ -23,7 +24,6 @@ interface Entry {
   loaded?: Loaded;
 }
 
-export const DEFAULT_TOPIC_CACHE_MS = 30_000;
 
 /**
  * Defaults merged with the tenant's own topics, cached per tenant (30 s): one Query per cache

@@ -5,7 +5,8 @@
  * one DynamoDB table serves the whole suite.
  */
 import { DomainError } from '../../src/domain/errors';
-import { ended, DEFAULT_SETTINGS, expiryFor, Message, Session, touched } from '../../src/domain/session';
+import { ended, expiryFor, Message, Session, touched } from '../../src/domain/session';
+import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { ERASED_CONTENT, TransferEntry } from '../../src/domain/user-data';
 import { ownershipsAfterTransfer } from '../../src/domain/visibility';
 import { AdminRepository } from '../../src/sessions/admin-repository';

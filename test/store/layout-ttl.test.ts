@@ -15,7 +15,7 @@ import {
   viewer,
 } from '../support/store-helpers';
 import { CHILD_SLACK_MS } from '../../src/domain/child-ttl';
-import { DEFAULT_SETTINGS } from '../../src/domain/session';
+import { DEFAULT_SETTINGS } from '../../src/defaults';
 
 const SLACK = 86_400;
 const ACTIVE_TTL = 7 * 24 * 3600;

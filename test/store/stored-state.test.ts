@@ -8,7 +8,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { sessionKey } from '../../src/store/keys';
-import { DEFAULT_SETTINGS, Message, Session, touched } from '../../src/domain/session';
+import { Message, Session, touched } from '../../src/domain/session';
+import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { createTestTable, TestTable } from '../support/dynamo';
 import { liveSession } from '../support/session-fixture';
 

@@ -3,7 +3,7 @@
  * sk TOPIC#<id>, no ttl), one Query per tenant, and the conditional put.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_SETTINGS } from '../../src/domain/session';
+import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { DynamoTopicRepository } from '../../src/store/dynamo-topic-repository';
 import { CorruptItemError } from '../../src/store/items/check';
 import { tenantTopicKey } from '../../src/store/keys';

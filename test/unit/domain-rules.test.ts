@@ -4,7 +4,8 @@
  */
 import { CHILD_SLACK_MS, childExpiresAt, nextChildFloor } from '../../src/domain/child-ttl';
 import { erasureReach, redactedMessage, redactedSession, redactedTransfer, redactionWalker } from '../../src/domain/erasure';
-import { DEFAULT_SETTINGS, ended, Message } from '../../src/domain/session';
+import { ended, Message } from '../../src/domain/session';
+import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { ERASED_CONTENT, ERASED_RESULT, TransferEntry } from '../../src/domain/user-data';
 import { liveSession } from '../support/session-fixture';
 

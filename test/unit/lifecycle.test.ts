@@ -1,6 +1,7 @@
 import type { SessionCapabilities } from '../../src/compose';
 // Status changes (src/lifecycle/lifecycle.ts): start, pause, resume, complete, cancel, with idle, TTL, conflicts and races.
-import { DEFAULT_SETTINGS, Session } from '../../src/domain/session';
+import { Session } from '../../src/domain/session';
+import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { DomainError, serviceUnavailable } from '../../src/domain/errors';
 import { DAY, MINUTE } from '../support/clock';
 import {

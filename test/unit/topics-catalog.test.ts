@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS } from '../../src/domain/session';
+import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { loadCatalog, parseTopics, parseTopicsFile, TopicCatalog, TopicsFileError } from '../../src/topics/catalog';
 
