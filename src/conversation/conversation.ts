@@ -23,16 +23,10 @@ import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
 import { liveKey, RetriedSends } from './replay';
 import { SessionQueue } from '../sessions/concurrency';
 import { ownSession, SessionView, sessionView, topicOf } from '../sessions/session-view';
-import { StoredReply, TurnWrites } from './turn-writes';
+import { SendMessageResult, StoredReply, TurnWrites } from './turn-writes';
 
 export type { TurnListener } from './live-replies';
 export { ListenerGone } from './live-replies';
-
-export interface SendMessageResult {
-  session: SessionView;
-  message: Message;
-  reply: Message;
-}
 
 /** postMessage: the user's message is stored; the reply follows in the background. */
 export interface PostMessageResult {

@@ -3,7 +3,7 @@ import { badInput, notFound } from '../domain/errors';
 import { visibleToOwner } from '../domain/visibility';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
-import type { SendMessageResult } from './conversation';
+import type { SendMessageResult } from './turn-writes';
 import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
 import { ClientMessageRecord, SessionRepository } from '../sessions/repository';
 import { ownSession, sessionView } from '../sessions/session-view';

@@ -5,9 +5,16 @@ import { TopicCatalog } from '../topics/catalog';
 import type { Clock } from '../domain/clock';
 import { busyRetryAfterMs, retryOnStale, SessionQueue } from '../sessions/concurrency';
 import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError, SessionRepository } from '../sessions/repository';
-import { ownSession, topicOf, withMessage } from '../sessions/session-view';
+import { ownSession, SessionView, topicOf, withMessage } from '../sessions/session-view';
 
 export type Appended = { session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } };
+
+/** A turn as sendMessage answers it: the session as shown, the user's message and the reply. */
+export interface SendMessageResult {
+  session: SessionView;
+  message: Message;
+  reply: Message;
+}
 
 /** A stored reply and the session as this call last knew it. */
 export interface StoredReply {

@@ -19,7 +19,7 @@ import {
 import { DomainError } from '../../src/domain/errors';
 import { Message, Session, touched } from '../../src/domain/session';
 import { StaleSessionError } from '../../src/sessions/repository';
-import { SendMessageResult } from '../../src/conversation/conversation';
+import { SendMessageResult } from '../../src/conversation/turn-writes';
 
 const topics = catalog(topic('race'), topic('tabs'), topic('other'));
 
