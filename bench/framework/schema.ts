@@ -3,7 +3,10 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Arg, Args, ArgsType, buildSchemaSync, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
-import { BY_USER_INDEX, holdKey, MESSAGE_SK_FIRST, MESSAGE_SK_LAST, nowSeconds, sessionKey, sessionPk, userGsiPk } from '../../src/store/keys';
+import { holdKey } from '../../src/store/items/hold';
+import { MESSAGE_SK_FIRST, MESSAGE_SK_LAST } from '../../src/store/items/message';
+import { sessionKey, sessionPk, userGsiPk } from '../../src/store/items/session';
+import { BY_USER_INDEX, nowSeconds } from '../../src/store/schema';
 
 /**
  * The framework floor's schema: the bare stack (type-graphql on graphql-js, as the server

@@ -2,7 +2,7 @@ import { AdminPageRequest } from '../sessions/admin-repository';
 import { SessionPage, SessionPageRequest } from '../sessions/repository';
 import { cursorOf, decodeCursor, startKeyOf } from './cursor';
 import { hasStatus, isIdleItem, toSession } from './items/session';
-import { tenantLiveGsiPk, tenantTopicGsiPk } from './keys';
+import { tenantLiveGsiPk, tenantTopicGsiPk } from './items/session-indexes';
 import { IndexSpec, indexKeys, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
 import { TableIO } from './table-io';
 /** A session item found through a keys-only index, with the index entry that found it. */

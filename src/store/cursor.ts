@@ -1,6 +1,6 @@
 import { badInput } from '../domain/errors';
 import { isSessionId } from '../domain/ids';
-import { sessionKey } from './keys';
+import { sessionKey } from './items/session';
 import { IndexSpec, Item } from './schema';
 
 /**

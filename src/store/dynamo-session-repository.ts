@@ -20,7 +20,10 @@ import {
 import { AdminQueries } from './admin-queries';
 import { ChildTtlTracker, childTtlOf } from './child-ttl';
 import { cursorOf, startKeyOf } from './cursor';
-import { clientMessageKey, holdKey, messageKey, sessionKey, userGsiPk } from './keys';
+import { clientMessageKey } from './items/client-message';
+import { holdKey } from './items/hold';
+import { messageKey } from './items/message';
+import { sessionKey, userGsiPk } from './items/session';
 import { nextIndexedAt } from './items/session-indexes';
 import { isLiveItem, sessionFilter, toSession, toStoredSession } from './items/session';
 import { toHold } from './items/hold';

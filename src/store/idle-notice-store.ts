@@ -1,6 +1,8 @@
 import { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { IdleCandidate, IdleNoticeStore } from '../notify/notify-idle';
-import { IDLE_SHARDS, idleGsiPk, keyOf, sessionKey } from './keys';
+import { sessionKey } from './items/session';
+import { IDLE_SHARDS, idleGsiPk } from './items/session-indexes';
+import { keyOf } from './keys';
 import { INDEXES, indexKeys, isoTime, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import { idleClaim, idleConfirm, idleRelease, isIdleCandidate, toCandidate } from './items/idle-notice';

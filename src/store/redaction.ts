@@ -1,7 +1,11 @@
 import { erasureReach, redactedSession, redactedTransfer, redactionWalker } from '../domain/erasure';
 import { Message, Session } from '../domain/session';
 import { ErasureCounts } from '../domain/user-data';
-import { clientMessageKey, keyOf, mentionKey, outcomeKey, sessionKey, sessionPk } from './keys';
+import { clientMessageKey } from './items/client-message';
+import { mentionKey } from './items/mention';
+import { outcomeKey } from './items/outcome';
+import { sessionKey, sessionPk } from './items/session';
+import { keyOf } from './keys';
 import { isUnexpired, Item, ITEM_PRESENT, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import { messageRedaction, messagesBetween, toMessage } from './items/message';

@@ -1,5 +1,8 @@
 import { isLive, Message, Session } from '../domain/session';
-import { clientMessageKey, holdKey, Key, sessionKey } from './keys';
+import { clientMessageKey } from './items/client-message';
+import { holdKey } from './items/hold';
+import { sessionKey } from './items/session';
+import { Key } from './keys';
 import { and, assignTtl, diffUpdate, Expression, Item, ITEM_ABSENT, ITEM_PRESENT, params, set, unexpired } from './schema';
 import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io';
 import { Outcome, TransferEntry } from '../domain/user-data';

@@ -1,6 +1,8 @@
 import { OutcomePage, OutcomePageRequest } from '../sessions/repository';
 import { TransferPage, TransferPageRequest, UserTransferPageRequest } from '../sessions/admin-repository';
-import { mentionGsiPk, userGsiPk, userTransferGsiSk } from './keys';
+import { mentionGsiPk } from './items/mention';
+import { userGsiPk } from './items/session';
+import { userTransferGsiSk } from './items/transfer';
 import { and, Expression, INDEXES, indexKeys, params, PARTITION_KEY, unexpired } from './schema';
 import { TableIO } from './table-io';
 import { ownersOnly } from './items/mention';

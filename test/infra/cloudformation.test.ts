@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config';
-import { BY_IDLE_INDEX, BY_TENANT_IDLE_INDEX, BY_TENANT_TOPIC_INDEX, BY_USER_INDEX, TTL_ATTRIBUTE } from '../../src/store/keys';
+import { BY_IDLE_INDEX, BY_TENANT_IDLE_INDEX, BY_TENANT_TOPIC_INDEX, BY_USER_INDEX, TTL_ATTRIBUTE } from '../../src/store/schema';
 import { ensureTable, tableDefinition } from '../../src/store/table';
 import { createTestTable } from '../support/dynamo';
 import { parseYamlSubset, Yaml } from './yaml-subset';

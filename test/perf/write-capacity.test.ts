@@ -11,7 +11,7 @@ import {
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { CoachTurn } from '../../src/coach/port';
-import { messageKey } from '../../src/store/keys';
+import { messageKey } from '../../src/store/items/message';
 import { eventually, rawGql } from '../support/e2e-helpers';
 import { FakeClock, HOUR, MINUTE } from '../support/clock';
 import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';

@@ -18,7 +18,7 @@ import {
 } from '../support/store-helpers';
 import { StaleSessionError } from '../../src/sessions/repository';
 import { Message, Session, touched } from '../../src/domain/session';
-import { holdKey } from '../../src/store/keys';
+import { holdKey } from '../../src/store/items/hold';
 import { newSessionId } from '../../src/domain/ids';
 
 const ACTIVE_TTL = 600; // 10 minutes

@@ -7,7 +7,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoClient, documentClient } from '../../src/store/client';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
-import { sessionKey } from '../../src/store/keys';
+import { sessionKey } from '../../src/store/items/session';
 import { Message, Session, touched } from '../../src/domain/session';
 import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { createTestTable, TestTable } from '../support/dynamo';

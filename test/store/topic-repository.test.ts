@@ -6,7 +6,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_SETTINGS } from '../../src/defaults';
 import { DynamoTopicRepository } from '../../src/store/dynamo-topic-repository';
 import { CorruptItemError } from '../../src/store/items/check';
-import { tenantTopicKey } from '../../src/store/keys';
+import { tenantTopicKey } from '../../src/store/items/tenant-topic';
 import { topicItem } from '../../src/store/items/tenant-topic';
 import { instrumentClient } from '../../src/store/request-stats';
 import { StoredTopic, TopicVersionConflictError } from '../../src/topics/topic-repository';

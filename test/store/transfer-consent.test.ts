@@ -6,7 +6,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Viewer } from '../../src/domain/viewer';
 import { LEGACY_GRACE_MS } from '../../src/domain/visibility';
-import { sessionKey } from '../../src/store/keys';
+import { sessionKey } from '../../src/store/items/session';
 import { DAY, FakeClock } from '../support/clock';
 import { createTestTable, TestTable } from '../support/dynamo';
 import { adminStackOn, catalog, partition, topic, viewer } from '../support/store-helpers';

@@ -10,7 +10,7 @@ import { DomainError } from '../../src/domain/errors';
 import { Viewer } from '../../src/domain/viewer';
 import { ERASED_CONTENT, ERASED_RESULT } from '../../src/domain/user-data';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { sessionKey } from '../../src/store/keys';
+import { sessionKey } from '../../src/store/items/session';
 import { BUILTIN_RESULT_SCHEMAS } from '../../src/topics/builtin';
 import { DAY, FakeClock, HOUR } from '../support/clock';
 import { createTestTable, TestTable } from '../support/dynamo';

@@ -15,7 +15,7 @@ import {
   TopicHeldError,
 } from '../../src/sessions/repository';
 import { decodeCursor, encodeCursor } from '../../src/store/cursor';
-import { activitySk } from '../../src/store/keys';
+import { activitySk } from '../../src/store/items/session-indexes';
 import { messageItem } from '../../src/store/items/message';
 import { minuteOf } from '../../src/store/schema';
 import { itemBytes } from '../../src/store/table-io';

@@ -3,7 +3,8 @@
  */
 import { DomainError } from '../../src/domain/errors';
 import { cursorOf, decodeCursor, encodeCursor, startKeyOf } from '../../src/store/cursor';
-import { activitySk, sessionKey } from '../../src/store/keys';
+import { sessionKey } from '../../src/store/items/session';
+import { activitySk } from '../../src/store/items/session-indexes';
 import { and, expr, INDEXES, isUnexpired, ITEM_ABSENT, or, params, set, assignTtl, unexpired, expired } from '../../src/store/schema';
 import { sessionFilter } from '../../src/store/items/session';
 

@@ -4,7 +4,14 @@
  * items are updated by their changed attributes only. No I/O.
  */
 import { ended, Message, Session, touched } from '../../src/domain/session';
-import { clientMessageKey, holdKey, Key, mentionKey, messageKey, outcomeKey, sessionKey, transferKey } from '../../src/store/keys';
+import { clientMessageKey } from '../../src/store/items/client-message';
+import { holdKey } from '../../src/store/items/hold';
+import { mentionKey } from '../../src/store/items/mention';
+import { messageKey } from '../../src/store/items/message';
+import { outcomeKey } from '../../src/store/items/outcome';
+import { sessionKey } from '../../src/store/items/session';
+import { transferKey } from '../../src/store/items/transfer';
+import { Key } from '../../src/store/keys';
 import { TransactItem, Transaction } from '../../src/store/table-io';
 import {
   appendMessageTx,

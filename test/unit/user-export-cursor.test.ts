@@ -4,7 +4,7 @@
  */
 import { TableIO } from '../../src/store/table-io';
 import { UserExport } from '../../src/store/user-export';
-import { userTransferGsiSk } from '../../src/store/keys';
+import { userTransferGsiSk } from '../../src/store/items/transfer';
 
 const ID = 'ses_01KDWCJ2M00000000000000001';
 const cursor = (state: object) => Buffer.from(JSON.stringify(state)).toString('base64url');

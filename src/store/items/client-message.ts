@@ -1,6 +1,7 @@
 import { ClientMessageRecord } from '../../sessions/repository';
-import { clientMessageKey } from '../keys';
 import { and, assignTtl, expr, Item, ITEM_PRESENT, set, TTL_ATTRIBUTE, unexpired } from '../schema';
+import { sessionPk } from './session';
+import { Key } from '../keys';
 
 /** A sendMessage's idempotency record: the reply is at userSeq + 1 (or `replySeq`, older layout). */
 export const CLIENT_MESSAGE = 'CLIENT_MESSAGE';
@@ -29,4 +30,9 @@ export const replySeqRecorded = (seq: number, ttl: number) => ({
 export const replyFailedNoted = (now: number) => ({
   UpdateExpression: expr('SET replyFailed = :yes', { ':yes': true }),
   ConditionExpression: and(ITEM_PRESENT, noReplyYet, unexpired(now)),
+});
+
+export const clientMessageKey = (tenantId: string, sessionId: string, clientMessageId: string): Key => ({
+  pk: sessionPk(tenantId, sessionId),
+  sk: `CMID#${clientMessageId}`,
 });

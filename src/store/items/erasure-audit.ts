@@ -1,7 +1,8 @@
 import { ErasureCounts } from '../../domain/user-data';
-import { auditGsiSk, erasureAuditKey, mentionGsiPk } from '../keys';
 import { expr, INDEXES, isoTime, Item, toTtl, TTL_ATTRIBUTE } from '../schema';
 import { outcomeIsLive } from './outcome';
+import { mentionGsiPk } from './mention';
+import { encodeId, Key } from '../keys';
 
 /** That an erasure happened (no content); also under the admin's mentions so erasing the admin reaches it. */
 export const ERASURE = 'ERASURE';
@@ -46,3 +47,10 @@ export const auditorRedaction = (userId: string, pseudonym: string) => ({
   UpdateExpression: expr(`SET erasedBy = :p REMOVE ${byUser.pk}, ${byUser.sk}`, { ':p': pseudonym }),
   ConditionExpression: expr('erasedBy = :u', { ':u': userId }),
 });
+
+export const auditPk = (tenantId: string) => `T#${encodeId(tenantId)}#AUDIT`;
+
+export const erasureAuditKey = (tenantId: string, at: number, id: string): Key => ({ pk: auditPk(tenantId), sk: `ERASURE#${isoTime(at)}#${id}` });
+
+/** The sort key of an erasure audit in its actor's mentionGsiPk partition (an admin who erased someone). */
+export const auditGsiSk = (at: number, id: string) => `A#${isoTime(at)}#${id}`;

@@ -1,9 +1,9 @@
 import { Session } from '../../domain/session';
 import { Hold } from '../../sessions/repository';
-import { holdKey } from '../keys';
 import { expired, expr, isoTime as iso, Item, ITEM_ABSENT, or, toTtl, TTL_ATTRIBUTE } from '../schema';
 import { CorruptItemError, num, str, time } from './check';
 import { identityAttributes } from './session';
+import { encodeId, Key } from '../keys';
 
 /** The hold: what sessionCheck shows in one read; a coach reply changes none of it, so never writes it. */
 export const HOLD = 'HOLD';
@@ -41,3 +41,5 @@ export const holdIsFree = (now: number) => or(ITEM_ABSENT, expired(now));
 
 /** The hold still names `sessionId` (`placeholder`: the value's name, kept distinct within a transaction). */
 export const holdNames = (sessionId: string, placeholder = ':sid') => expr(`sessionId = ${placeholder}`, { [placeholder]: sessionId });
+
+export const holdKey = (tenantId: string, topicId: string): Key => ({ pk: `T#${encodeId(tenantId)}#TOPIC#${topicId}`, sk: 'HOLD' });

@@ -1,6 +1,7 @@
-import { mentionGsiPk, mentionGsiSk, mentionKey } from '../keys';
 import { expr, INDEXES, params, TTL_ATTRIBUTE, TYPE_ATTRIBUTE } from '../schema';
 import { TransactItem } from '../table-io';
+import { sessionPk } from './session';
+import { encodeId, Key } from '../keys';
 
 /** Listed in byUser under T#<tenant>#M#<userId>, so erasure and export find the session without a scan. */
 export const MENTION = 'MENTION';
@@ -31,3 +32,14 @@ export function mentionWrite(table: string, tenantId: string, ref: { sessionId: 
 
 /** A mention of an owner (not only of an admin who moved the session). */
 export const ownersOnly = expr('#owner = :yes', { ':yes': true }, { '#owner': 'owner' });
+
+export const mentionKey = (tenantId: string, sessionId: string, userId: string): Key => ({
+  pk: sessionPk(tenantId, sessionId),
+  sk: `MENTION#${encodeId(userId)}`,
+});
+
+/** byUser's partition of the items that name a user without being their session: mentions and erasure audits they made. */
+export const mentionGsiPk = (tenantId: string, userId: string) => `T#${encodeId(tenantId)}#M#${encodeId(userId)}`;
+
+/** The sort key of a session's mention in mentionGsiPk (a session id sorts and is checked as such). */
+export const mentionGsiSk = (sessionId: string) => `S#${sessionId}`;

@@ -1,8 +1,9 @@
 import { Message } from '../../domain/session';
 import { ERASED_CONTENT } from '../../domain/user-data';
-import { MESSAGE_SK_FIRST, MESSAGE_SK_LAST, messageKey, messageSk, sessionPk } from '../keys';
 import { and, expr, Expression, isoTime as iso, Item, ITEM_PRESENT, sortBetween, TTL_ATTRIBUTE, unexpired } from '../schema';
 import { CorruptItemError, num, str, time } from './check';
+import { sessionPk } from './session';
+import { seqPart, MAX_SEQ, Key } from '../keys';
 
 /** One message of a conversation (T#<tenant>#S#<sessionId> / MSG#<seq, 8 digits>): a child of its session. */
 export const MESSAGE = 'MESSAGE';
@@ -72,3 +73,14 @@ export function messageRedaction(userId: string, written: boolean) {
     ConditionExpression: written ? and(ITEM_PRESENT, expr('authorId = :u', { ':u': userId })) : and(ITEM_PRESENT, expr('attribute_not_exists(redacted)')),
   };
 }
+
+export const messageSk = (seq: number) => `MSG#${seqPart(seq)}`;
+
+export const messageKey = (tenantId: string, sessionId: string, seq: number): Key => ({
+  pk: sessionPk(tenantId, sessionId),
+  sk: messageSk(seq),
+});
+
+export const MESSAGE_SK_FIRST = messageSk(1);
+
+export const MESSAGE_SK_LAST = messageSk(MAX_SEQ);

@@ -1,8 +1,8 @@
 import { ERASED_RESULT, Outcome } from '../../domain/user-data';
-import { OUTCOME_SK_PREFIX, outcomeKey, userPk } from '../keys';
 import { expr, isoTime, Item, or, sortBeginsWith, sortBetween, toTtl, TTL_ATTRIBUTE, unexpired } from '../schema';
 import { storedResultOf } from './session-coach';
 import { CorruptItemError, str, time } from './check';
+import { encodeId, Key } from '../keys';
 
 /** A user's outcome for a topic (T#<tenant>#USER#<userId> / OUTCOME#<topicId>): the latest completion wins. */
 export const OUTCOME = 'OUTCOME';
@@ -60,3 +60,9 @@ export const outcomeResultDropped = (sessionId: unknown) => ({
   UpdateExpression: expr('SET resultError = :why REMOVE #result', { ':why': ERASED_RESULT }, { '#result': 'result' }),
   ConditionExpression: expr('sessionId = :sid', { ':sid': sessionId }),
 });
+
+export const userPk = (tenantId: string, userId: string) => `T#${encodeId(tenantId)}#USER#${encodeId(userId)}`;
+
+export const OUTCOME_SK_PREFIX = 'OUTCOME#';
+
+export const outcomeKey = (tenantId: string, userId: string, topicId: string): Key => ({ pk: userPk(tenantId, userId), sk: `${OUTCOME_SK_PREFIX}${topicId}` });

@@ -1,6 +1,6 @@
 import { isLive, Ownership, Session, SessionTransfer } from '../../domain/session';
-import { activitySk, idleGsiPk, idleGsiSk, idleShard, tenantLiveGsiPk, tenantTopicGsiPk } from '../keys';
 import { expr, INDEXES, isoTime, Item, set, TYPE_ATTRIBUTE } from '../schema';
+import { encodeId } from '../keys';
 
 const { byTenantIdle, byIdle, byTenantTopic } = INDEXES;
 
@@ -86,3 +86,28 @@ export function readOwnership(item: Item): Pick<Session, 'owners' | 'sharedBy'> 
 
 const isOwnership = (o: unknown): o is Ownership =>
   typeof o === 'object' && o !== null && typeof (o as Ownership).userId === 'string' && Number.isInteger((o as Ownership).fromSeq);
+
+/** Shards of byIdle, so the cross-tenant live set is not one hot index partition. */
+export const IDLE_SHARDS = 8;
+
+export const tenantLiveGsiPk = (tenantId: string) => `T#${encodeId(tenantId)}#LIVE`;
+
+/** FNV-1a of the session id, so a session always lands in the same shard. */
+export function idleShard(sessionId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < sessionId.length; i++) {
+    h ^= sessionId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % IDLE_SHARDS;
+}
+
+export const idleGsiPk = (shard: number) => `LIVE#${shard}`;
+
+export const idleGsiSk = (lastActivityAt: number, tenantId: string, sessionId: string) =>
+  `${isoTime(lastActivityAt)}#${encodeId(tenantId)}#${sessionId}`;
+
+export const tenantTopicGsiPk = (tenantId: string, topicId: string) => `T#${encodeId(tenantId)}#TOPIC#${topicId}`;
+
+/** The sort key of byUser, byTenantIdle and byTenantTopic (activity time, then id); cursors are these. */
+export const activitySk = (lastActivityAt: number, sessionId: string) => `${isoTime(lastActivityAt)}#${sessionId}`;

@@ -1,9 +1,9 @@
 import { isLive, Session, SESSION_STATUSES, SessionStatus } from '../../domain/session';
-import { activitySk, sessionKey, userGsiPk } from '../keys';
 import { and, diffUpdate, expired, expr, Expression, INDEXES, isoTime as iso, Item, minuteOf, or, toTtl, TTL_ATTRIBUTE, unexpired } from '../schema';
-import { adminIndexAttributes, indexedAtOf, ownershipAttributes, readOwnership, readTransfer, transferAttributes } from './session-indexes';
+import { activitySk, adminIndexAttributes, indexedAtOf, ownershipAttributes, readOwnership, readTransfer, transferAttributes } from './session-indexes';
 import { coachAttributes, coachFieldsOf } from './session-coach';
 import { CorruptItemError, num, str, time } from './check';
+import { encodeId, Key } from '../keys';
 
 /** The session item (T#<tenant>#S#<sessionId> / SESSION), also listed in byUser and the admin indexes. */
 export const SESSION = 'SESSION';
@@ -122,3 +122,10 @@ export const conversationGrownTo = (total: number) => expr('SET messageCount = :
 export function sessionRewrite(before: Session, after: Session) {
   return { UpdateExpression: diffUpdate(sessionAttributes(before), sessionAttributes(after))!, ConditionExpression: versionIs(before.version) };
 }
+
+export const sessionPk = (tenantId: string, sessionId: string) => `T#${encodeId(tenantId)}#S#${sessionId}`;
+
+export const sessionKey = (tenantId: string, sessionId: string): Key => ({ pk: sessionPk(tenantId, sessionId), sk: 'SESSION' });
+
+
+export const userGsiPk = (tenantId: string, userId: string) => `T#${encodeId(tenantId)}#U#${encodeId(userId)}`;

@@ -2,9 +2,9 @@ import { parseResultSchema } from '../../domain/result-schema';
 import { SessionSettings } from '../../domain/session';
 import { Topic } from '../../domain/topic';
 import { StoredTopic } from '../../topics/topic-repository';
-import { tenantTopicKey, tenantTopicsPk } from '../keys';
 import { CorruptItemError, num, str, time } from './check';
 import { expr, inPartition, isoTime, Item, ITEM_ABSENT } from '../schema';
+import { encodeId, Key } from '../keys';
 
 /** A tenant's topic item (T#<tenant>#TOPICS / TOPIC#<topicId>): configuration, not session data, so no ttl. */
 export function topicItem(stored: StoredTopic): Item {
@@ -73,3 +73,9 @@ export const topicVersionIs = (expected: number | null) => (expected === null ? 
 /** Topics the user last changed as an admin (filter, and the condition of their rewrite). */
 export const updatedBy = (userId: string) => expr('updatedBy = :u', { ':u': userId });
 export const authorRedaction = (userId: string, pseudonym: string) => ({ UpdateExpression: expr('SET updatedBy = :p', { ':p': pseudonym }), ConditionExpression: updatedBy(userId) });
+
+export const tenantTopicsPk = (tenantId: string) => `T#${encodeId(tenantId)}#TOPICS`;
+
+export const tenantTopicSk = (topicId: string) => `TOPIC#${topicId}`;
+
+export const tenantTopicKey = (tenantId: string, topicId: string): Key => ({ pk: tenantTopicsPk(tenantId), sk: tenantTopicSk(topicId) });

@@ -1,7 +1,9 @@
 import { TransferEntry } from '../../domain/user-data';
-import { mentionGsiPk, sessionPk, TRANSFER_SK_LAST, transferKey, transferSk, USER_TRANSFER_GSI_PREFIX, USER_TRANSFER_SK_PREFIX, userTransferGsiSk, userTransferKey } from '../keys';
 import { and, expr, INDEXES, indexKeys, isoTime, Item, ITEM_PRESENT, sortBeginsWith, sortBetween, TTL_ATTRIBUTE } from '../schema';
 import { CorruptItemError, num, str, time } from './check';
+import { mentionGsiPk } from './mention';
+import { sessionPk } from './session';
+import { encodeId, seqPart, MAX_SEQ, Key } from '../keys';
 
 /** A transfer entry (XFER#) and a copy per owner (XFERU#, listed by myTransfers); ttl as a child. */
 export const TRANSFER = 'TRANSFER';
@@ -76,3 +78,25 @@ export function transferRewrite(before: TransferEntry, after: TransferEntry, use
     ConditionExpression: and(ITEM_PRESENT, expr(`${changed[0][0]} = :u`, { ':u': userId })),
   };
 }
+
+export const TRANSFER_SK_PREFIX = 'XFER#';
+
+export const transferSk = (seq: number) => `${TRANSFER_SK_PREFIX}${seqPart(seq)}`;
+
+export const transferKey = (tenantId: string, sessionId: string, seq: number): Key => ({ pk: sessionPk(tenantId, sessionId), sk: transferSk(seq) });
+
+export const TRANSFER_SK_LAST = transferSk(MAX_SEQ);
+
+/** A transfer as one of the users it moved the session from or to lists it (myTransfers). */
+export const USER_TRANSFER_SK_PREFIX = 'XFERU#';
+
+export const userTransferKey = (tenantId: string, sessionId: string, userId: string, seq: number): Key => ({
+  pk: sessionPk(tenantId, sessionId),
+  sk: `${USER_TRANSFER_SK_PREFIX}${encodeId(userId)}#${seqPart(seq)}`,
+});
+
+/** Its sort key in the user's mentionGsiPk partition: by time, then session and seq (unique). */
+export const USER_TRANSFER_GSI_PREFIX = 'X#';
+
+export const userTransferGsiSk = (at: number, sessionId: string, seq: number) =>
+  `${USER_TRANSFER_GSI_PREFIX}${isoTime(at)}#${sessionId}#${seqPart(seq)}`;
