@@ -3,11 +3,10 @@ import { Message as DomainMessage } from '../domain/session';
 import { Topic as DomainTopic } from '../domain/topic';
 import type { SessionCheck as SessionCheckResult } from '../sessions/queries';
 import type { SessionView } from '../sessions/session-view';
-import { messageCursor } from './cursors';
+import { messageCursor, outcomeCursor, transferCursor, userTransferCursor } from './cursors';
 import { toConnection } from './relay';
 import { CoachingSession, CoachingSessionConnection, Message, MessageConnection, MessageRole, SessionCheck, Topic } from './types';
 import { Outcome, TransferEntry } from '../domain/user-data';
-import { outcomeCursor, transferCursor, userTransferCursor } from './cursors';
 import { SessionTransfer, SessionTransferConnection, TopicResult, TopicResultConnection } from '../user-data/types';
 import { sharedBy } from '../domain/visibility';
 

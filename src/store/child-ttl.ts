@@ -1,9 +1,8 @@
 import { childExpiresAt, nextChildFloor } from '../domain/child-ttl';
 import { Session } from '../domain/session';
 import { StaleSessionError } from '../sessions/repository';
-import { sessionKey, sessionPk } from './items/session';
+import { CHILD_TTL, childTtlOfItem, sessionKey, sessionPk } from './items/session';
 import { keyOf } from './keys';
-import { CHILD_TTL, childTtlOfItem } from './items/session';
 import { CLIENT_MESSAGE } from './items/client-message';
 import { MENTION } from './items/mention';
 import { MESSAGE } from './items/message';

@@ -20,15 +20,11 @@ import {
 import { AdminQueries } from './admin-queries';
 import { ChildTtlTracker, childTtlOf } from './child-ttl';
 import { cursorOf, startKeyOf } from './cursor';
-import { clientMessageKey } from './items/client-message';
-import { holdKey } from './items/hold';
-import { messageKey } from './items/message';
-import { sessionKey, userGsiPk } from './items/session';
+import { clientMessageKey, toClientMessageRecord } from './items/client-message';
+import { holdKey, toHold } from './items/hold';
+import { messageKey, messageRating, messagesBetween, toMessage } from './items/message';
+import { isLiveItem, sessionFilter, sessionKey, toSession, toStoredSession, userGsiPk } from './items/session';
 import { nextIndexedAt } from './items/session-indexes';
-import { isLiveItem, sessionFilter, toSession, toStoredSession } from './items/session';
-import { toHold } from './items/hold';
-import { messageRating, messagesBetween, toMessage } from './items/message';
-import { toClientMessageRecord } from './items/client-message';
 import { INDEXES, indexKeys, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import {

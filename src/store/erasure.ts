@@ -2,18 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { erasureReach } from '../domain/erasure';
 import { DEFAULT_ERASURE_AUDIT_RETENTION_DAYS } from '../defaults';
 import { ErasureCounts } from '../domain/user-data';
-import { holdKey } from './items/hold';
-import { mentionGsiPk } from './items/mention';
+import { holdKey, holdNames } from './items/hold';
+import { MENTION, mentionGsiPk } from './items/mention';
 import { userPk } from './items/outcome';
-import { sessionKey, sessionPk, userGsiPk } from './items/session';
+import { ownedByOrExpired, ownerOf, REF_ATTRIBUTES, refOf, sessionKey, sessionPk, userGsiPk } from './items/session';
 import { keyOf } from './keys';
 import { ErasureJob, redactSession } from './redaction';
 import { Expression, INDEXES, indexKeys, inPartition, isUnexpired, Item, params, projection, TABLE_KEYS, typeOf } from './schema';
 import { conditional, TableIO } from './table-io';
 import { auditorRedaction, ERASURE, erasureAuditItem } from './items/erasure-audit';
-import { holdNames } from './items/hold';
-import { MENTION } from './items/mention';
-import { ownedByOrExpired, ownerOf, REF_ATTRIBUTES, refOf } from './items/session';
 import { authorRedaction, tenantTopics, updatedBy } from './items/tenant-topic';
 
 /** Erasure re-reads the user's index partitions until nothing new appears (a session started meanwhile); bounded. */

@@ -3,14 +3,12 @@ import { Message, Session } from '../domain/session';
 import { ErasureCounts } from '../domain/user-data';
 import { clientMessageKey } from './items/client-message';
 import { mentionKey } from './items/mention';
-import { outcomeKey } from './items/outcome';
-import { sessionKey, sessionPk } from './items/session';
+import { outcomeKey, outcomeResultDropped } from './items/outcome';
+import { sessionKey, sessionPk, sessionRewrite, toSession } from './items/session';
 import { keyOf } from './keys';
 import { isUnexpired, Item, ITEM_PRESENT, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import { messageRedaction, messagesBetween, toMessage } from './items/message';
-import { outcomeResultDropped } from './items/outcome';
-import { sessionRewrite, toSession } from './items/session';
 import { isCopyOf, toTransfer, transferRewrite, transfersAfter, userTransferCopies } from './items/transfer';
 
 /** One erasure run: whose data, under which pseudonym their name is replaced, and what it did so far. */

@@ -1,7 +1,6 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { messageItem } from './items/message';
-import { childTtlOfItem, conversationGrownTo, toSession } from './items/session';
-import { sessionKey } from './items/session';
+import { childTtlOfItem, conversationGrownTo, sessionKey, toSession } from './items/session';
 import { params } from './schema';
 import { TableIO } from './table-io';
 

@@ -5,17 +5,15 @@ import { ExportPage } from '../domain/user-data';
 import { maxMessageBytes, PAGE_BYTE_BUDGET } from '../domain/page-budget';
 import { visibleToOwner } from '../domain/visibility';
 import { AdminPageRequest } from '../sessions/admin-repository';
-import { mentionGsiPk, mentionKey } from './items/mention';
-import { sessionKey, userGsiPk } from './items/session';
+import { MENTION, mentionGsiPk, mentionKey } from './items/mention';
+import { ownerOf, refOf, sessionKey, toSession, userGsiPk } from './items/session';
 import { Expression, INDEXES, indexKeys, isoTime, isUnexpired, Item, params, typeOf } from './schema';
 import { itemBytes, TableIO } from './table-io';
 import { isActivityPosition } from './cursor';
 import { auditIsLive, auditSummary, ERASURE } from './items/erasure-audit';
 import { idleNotifiedFor } from './items/idle-notice';
-import { MENTION } from './items/mention';
 import { messagesBetween, seqOf, toMessage } from './items/message';
 import { outcomeIsLive, outcomesAfter, topicOf, toOutcome } from './items/outcome';
-import { ownerOf, refOf, toSession } from './items/session';
 import { namesUser, toTransfer, transfersAfter } from './items/transfer';
 
 /**

@@ -1,13 +1,11 @@
 import { OutcomePage, OutcomePageRequest } from '../sessions/repository';
 import { TransferPage, TransferPageRequest, UserTransferPageRequest } from '../sessions/admin-repository';
-import { mentionGsiPk } from './items/mention';
+import { mentionGsiPk, ownersOnly } from './items/mention';
 import { userGsiPk } from './items/session';
-import { userTransferGsiSk } from './items/transfer';
+import { toTransfer, transfersAfter, userTransferGsiSk, userTransfersUpTo } from './items/transfer';
 import { and, Expression, INDEXES, indexKeys, params, PARTITION_KEY, unexpired } from './schema';
 import { TableIO } from './table-io';
-import { ownersOnly } from './items/mention';
 import { anyOutcome, keptOrUnexpired, outcomesAfter, toOutcome } from './items/outcome';
-import { toTransfer, transfersAfter, userTransfersUpTo } from './items/transfer';
 
 /** A user's data besides their sessions; each read is a Query of one partition, never a scan. */
 export class UserQueries {

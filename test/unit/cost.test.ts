@@ -5,11 +5,10 @@ import { buildSchema } from '../../src/schema';
 import { costErrors, CostLimits } from '../../src/graphql/cost-limit';
 import { COACH_CALL_COST, COACH_FIELDS, memoOperationCost, operationCost, STORE_CALL_COST } from '../../src/graphql/cost';
 import { bytesCost, messagePageBytes } from '../../src/graphql/cost-table';
-import { DEFAULT_MAX_TOPICS_PER_TENANT } from '../../src/defaults';
+import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST, DEFAULT_MAX_TOPICS_PER_TENANT } from '../../src/defaults';
 import { PAGE_BYTE_BUDGET } from '../../src/domain/page-budget';
 import { depthLimit } from '../../src/graphql/depth-limit';
 import { loadConfig } from '../../src/config';
-import { DEFAULT_MAX_COACH_FIELDS, DEFAULT_MAX_QUERY_COST } from '../../src/defaults';
 
 const schema = buildSchema();
 const DEFAULTS: CostLimits = { maxCost: DEFAULT_MAX_QUERY_COST, maxCoachFields: DEFAULT_MAX_COACH_FIELDS, maxPageSize: 100, defaultPageSize: 20 };

@@ -3,10 +3,9 @@
  */
 import { DomainError } from '../../src/domain/errors';
 import { cursorOf, decodeCursor, encodeCursor, startKeyOf } from '../../src/store/cursor';
-import { sessionKey } from '../../src/store/items/session';
+import { sessionFilter, sessionKey } from '../../src/store/items/session';
 import { activitySk } from '../../src/store/items/session-indexes';
 import { and, expr, INDEXES, isUnexpired, ITEM_ABSENT, or, params, set, assignTtl, unexpired, expired } from '../../src/store/schema';
-import { sessionFilter } from '../../src/store/items/session';
 
 const ID = 'ses_01KDWCJ2M00000000000000001';
 const AT = Date.UTC(2026, 2, 3, 10, 0, 0, 250);
