@@ -59,7 +59,8 @@ export const FIELD_COSTS = new Map<string, FieldCost>([
   ['Query.session', { store: 1 }],
   ['Query.mySessions', { store: 1 }],
   ['Query.idleSessions', { store: 1 }],
-  ['Query.tenantSessions', { storeOf: (arg, page, b) => perTopicCalls(page) * (typeof arg('topicId') === 'string' ? 1 : topicsOf(b)) }],
+  // Across topics: one index Query per topic, then BatchGetItems of about one page (admin-queries.ts).
+  ['Query.tenantSessions', { storeOf: (arg, page, b) => (typeof arg('topicId') === 'string' ? perTopicCalls(page) : topicsOf(b) + perTopicCalls(page)) }],
   ['Query.messageReply', { store: 3 }],
   ['Query.topics', { store: 1, batched: true }],
   ['CoachingSession.messages', { store: 1, pageBytes: messagePageBytes }],

@@ -4,6 +4,7 @@ import { cursorOf, decodeCursor, startKeyOf } from './cursor';
 import { hasStatus, isIdleItem, toSession } from './items/session';
 import { tenantLiveGsiPk, tenantTopicGsiPk } from './items/session-indexes';
 import { IndexSpec, indexKeys, INDEXES, isoTime, isUnexpired, Item, params } from './schema';
+import { keyOf } from './keys';
 import { TableIO } from './table-io';
 /** A session item found through a keys-only index, with the index entry that found it. */
 type Found = { item: Item; entry: Item };
@@ -25,22 +26,50 @@ export class AdminQueries {
     return this.page(found, page.limit, index);
   }
 
-  /** One query per topic, merged by recency; the cursor bounds every topic's query alike. */
+  /**
+   * Every topic's index entries (keys only, a page at a time), merged by recency; only the
+   * winners' items are read, so a page reads about `limit` items however many topics there
+   * are. The cursor bounds every topic's query alike.
+   */
   async listTenantSessions(tenantId: string, topicIds: readonly string[], page: SessionPageRequest, now: number): Promise<SessionPage> {
     const index = INDEXES.byTenantTopic;
     const after = page.cursor ? decodeCursor(page.cursor).position : null;
-    const perTopic = await Promise.all(topicIds.map((topicId) => this.topicSessions(tenantId, topicId, page, after, now)));
-    const position = (f: Found) => String(f.entry[index.sk]);
-    const merged = perTopic.flat().sort((a, b) => (position(a) < position(b) ? 1 : -1));
-    return this.page(merged, page.limit, index);
-  }
-
-  private async topicSessions(tenantId: string, topicId: string, page: SessionPageRequest, after: string | null, now: number): Promise<Found[]> {
-    const index = INDEXES.byTenantTopic;
-    const keys = indexKeys(index, tenantTopicGsiPk(tenantId, topicId), after ? { below: after } : {});
+    const need = page.limit + 1;
+    const position = (entry: Item) => String(entry[index.sk]);
+    const lanes = topicIds.map((topicId) => {
+      const keys = indexKeys(index, tenantTopicGsiPk(tenantId, topicId), after ? { below: after } : {});
+      return { entries: [] as Item[], pages: this.io.queryPages({ IndexName: index.name, ...params({ KeyConditionExpression: keys }), ScanIndexForward: false, Limit: need }), done: false };
+    });
     const wanted = (i: Item) => isUnexpired(i, now) && hasStatus(i, page.statuses);
-    const found = await this.io.queryKeysPage({ IndexName: index.name, ...params({ KeyConditionExpression: keys }), ScanIndexForward: false }, page.limit, undefined, wanted);
-    return found.slice(0, page.limit + 1);
+    const found: Found[] = [];
+    while (found.length < need) {
+      // A lane with nothing in hand may hold the newest entry: read its next page first.
+      await Promise.all(
+        lanes.filter((l) => !l.entries.length && !l.done).map(async (l) => {
+          const next = await l.pages.next();
+          if (next.done) l.done = true;
+          else l.entries.push(...next.value);
+          // A short page of keys-only entries ends the partition (it is far below DynamoDB's 1 MB).
+          if (!next.done && next.value.length < need) l.done = true;
+        }),
+      );
+      const open = lanes.filter((l) => l.entries.length);
+      if (!open.length) break;
+      // The newest entries in hand, while no lane that could hold a newer one has run dry.
+      const winners: Item[] = [];
+      while (winners.length < need - found.length) {
+        const lane = open.reduce<(typeof open)[number] | null>((best, l) => (l.entries.length && (!best || position(l.entries[0]) > position(best.entries[0])) ? l : best), null);
+        if (!lane) break;
+        winners.push(lane.entries.shift()!);
+        if (!lane.entries.length && !lane.done) break;
+      }
+      const items = await this.io.batchGet(winners.map(keyOf));
+      winners.forEach((entry, i) => {
+        const item = items[i];
+        if (item && wanted(item) && found.length < need) found.push({ item, entry });
+      });
+    }
+    return this.page(found, page.limit, index);
   }
 
   private page(found: Found[], limit: number, index: IndexSpec): SessionPage {
