@@ -63,12 +63,13 @@ export function serveSockets(httpServer: http.Server, server: Server<Connection>
     if (perAddress.get(address) >= config.socketsPerAddress) {
       return refuseUpgrade(socket, 429, `Too many open connections from your address (at most ${config.socketsPerAddress}); retry shortly`, 5);
     }
-    perAddress.add(address, 1);
+    // Counted once the socket opens: a handshake ws refuses (400) never does, and holds no slot.
     wss.handleUpgrade(req, socket, head, (ws) => opened(ws, address));
   };
   httpServer.on('upgrade', onUpgrade);
 
   const opened = (ws: WebSocket, address: string) => {
+    perAddress.add(address, 1);
     const conn: Connection = { socket: ws, address, viewer: null, active: new Map() };
     const key = String(++seq);
     const pings = keepAlive(ws, config.keepAliveMs);

@@ -161,3 +161,21 @@ test('a body that arrives too slowly is cut off with 408 after REQUEST_TIMEOUT_M
   clearInterval(drip);
   expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
 });
+
+test('a handshake the server refuses (no Sec-WebSocket-Key) holds no slot of its address', async () => {
+  const s = await serve({ SUBSCRIPTION_SOCKETS_PER_ADDRESS: '1' });
+  const { port } = new URL(s.url);
+  for (let i = 0; i < 3; i++) {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET /graphql HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n'),
+      );
+      let data = '';
+      socket.on('data', (d) => (data += d));
+      socket.on('close', () => resolve(data.split('\r\n')[0]));
+      socket.on('error', () => resolve(data.split('\r\n')[0]));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+  }
+  expect('ws' in (await open(s))).toBe(true);
+});
