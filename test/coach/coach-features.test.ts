@@ -5,16 +5,8 @@ import { parseJsonReply } from '../../src/coach/prompt';
 import { Session } from '../../src/domain/session';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
 import { startStub } from '../support/stub-http';
-import { conversation, topic } from './fixtures';
+import { completion, conversation, topic } from './fixtures';
 
-const completion = (content: string) => ({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'stub-model',
-  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
 const converse = (text: string) => ({
   output: { message: { role: 'assistant', content: [{ text }] } },
   stopReason: 'end_turn',

@@ -4,15 +4,7 @@ import { parseCoachConfig } from '../../src/config-coach';
 import { CoachTurn } from '../../src/coach/port';
 import { Session } from '../../src/domain/session';
 import { startRawStub } from '../support/stub-http';
-import { topic } from './fixtures';
-
-const completion = (content: string) => ({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'stub-model',
-  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-});
+import { completion, topic } from './fixtures';
 
 const turnFor = (tenantId: string): CoachTurn => ({
   topic,

@@ -29,3 +29,13 @@ export function turnOf(messages: Message[]) {
   };
   return { turn, asked };
 }
+
+/** An OpenAI-compatible chat completion answering `content`, as the stub servers send it. */
+export const completion = (content: string) => ({
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'stub-model',
+  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+});

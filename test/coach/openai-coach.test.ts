@@ -1,15 +1,6 @@
 import { OpenAICoach } from '../../src/coach/openai-coach';
 import { startStub } from '../support/stub-http';
-import { conversation, topic, turnOf } from './fixtures';
-
-const completion = (content: string) => ({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'stub-model',
-  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
+import { completion, conversation, topic, turnOf } from './fixtures';
 
 const coachFor = (url: string, extra: Partial<ConstructorParameters<typeof OpenAICoach>[0]> = {}) =>
   new OpenAICoach({

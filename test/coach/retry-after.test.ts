@@ -5,7 +5,7 @@ import { Coach } from '../../src/coach/port';
 import { CoachRetryAfterError, retryAfterMs } from '../../src/coach/retry';
 import { withCoachTimeout } from '../../src/coach/timeout';
 import { startRawStub } from '../support/stub-http';
-import { conversation, turnOf } from './fixtures';
+import { completion, conversation, turnOf } from './fixtures';
 import { SSE_DONE, SSE_HEADERS, sseChunk } from '../support/model-streams';
 
 type Answer = { status: number; headers?: OutgoingHttpHeaders; body: unknown };
@@ -20,13 +20,6 @@ async function scripted(answers: Answer[]) {
   });
 }
 
-const completion = (content: string) => ({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'stub-model',
-  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-});
 const converse = (text: string) => ({ output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: 'end_turn' });
 
 /** The waits the adapter asked for, recorded instead of slept; the jitter's randomness fixed. */
