@@ -1,6 +1,15 @@
 import { Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
 
+/** What one model call consumed; the embedded coach reports an estimate (docs/coach.md). */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Where an adapter reports each model call's usage (a call may report more than once; the amounts add up). */
+export type UsageSink = (usage: TokenUsage) => void;
+
 export interface CoachTurn {
   topic: Topic;
   session: Session;
@@ -10,6 +19,7 @@ export interface CoachTurn {
   recentMessages(limit: number): Promise<Message[]>;
   /** Fires when the service stops waiting (COACH_TIMEOUT_MS): adapters should abort their request. */
   signal?: AbortSignal;
+  onUsage?: UsageSink;
 }
 
 /** A live session resumed after being idle: the coach writes a short "welcome back". */
@@ -20,6 +30,7 @@ export interface WelcomeBackTurn {
   /** The most recent messages, oldest first, loaded only if the adapter asks. */
   recentMessages(limit: number): Promise<Message[]>;
   signal?: AbortSignal;
+  onUsage?: UsageSink;
 }
 
 /** completeSession: the session's result, as JSON for the topic's resultSchema (the service validates it). */
@@ -29,13 +40,14 @@ export interface ResultRequest {
   /** The conversation, oldest first (bounded: at most the last 200 messages). */
   messages: Message[];
   signal?: AbortSignal;
+  onUsage?: UsageSink;
 }
 
 /** The coach port (docs/coach.md). A throw, or no answer within COACH_TIMEOUT_MS, is COACH_UNAVAILABLE. */
 export interface Coach {
   readonly name: string;
   /** `tenantId`: the tenant the session is for (its model calls are bounded per tenant). */
-  opening(topic: Topic, signal?: AbortSignal, tenantId?: string): Promise<string>;
+  opening(topic: Topic, signal?: AbortSignal, tenantId?: string, onUsage?: UsageSink): Promise<string>;
   reply(turn: CoachTurn): Promise<string>;
   /** Optional: without it, reply() is served as one piece (stream.ts). `turn.signal` fires when the service stops reading. */
   replyStream?(turn: CoachTurn): AsyncIterable<string>;
