@@ -10,6 +10,7 @@ import {
   SendMessageDocument,
   SessionDocument,
   StartSessionDocument,
+  TopicsDocument,
 } from '../generated/graphql/graphql';
 import { expectCode } from '../support/e2e-helpers';
 import { CountingCoach } from '../support/counting-coach';
@@ -213,3 +214,16 @@ async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(condition()).toBe(true);
 }
+
+test('cost: a regenerate is 6 requests, and 7 WCU: the claim and one transaction (the server\'s own counters)', async () => {
+  const { token, id, reply } = await exchange();
+  ok(await gql(server.url, TopicsDocument, {}, token)); // the tenant's topics cached: not counted below
+  const totals = server.app.dynamoTotals;
+  const before = { ...totals, byCommand: { ...totals.byCommand } };
+  ok(await regenerate(token, id, reply.id, 'g-cost'));
+  const commands = Object.fromEntries(Object.entries(totals.byCommand).map(([k, v]) => [k, v - (before.byCommand[k] ?? 0)]).filter(([, v]) => v));
+  // The session and the record, the reply with its message, the claim, the coach's history, the replacement.
+  expect(commands).toEqual({ GetItemCommand: 2, BatchGetItemCommand: 1, UpdateItemCommand: 1, QueryCommand: 1, TransactWriteItemsCommand: 1 });
+  // DynamoDB Local: 1 for the claim, 2 per item of the transaction (reply, session, record).
+  expect(totals.writeCapacity - before.writeCapacity).toBe(7);
+});
