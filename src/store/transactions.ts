@@ -139,29 +139,19 @@ export function appendMessageTx(
  * regenerate's record, in the same transaction.
  */
 export function appendReplyTx(table: string, session: Session, reply: Message, ttl: number, now: number, replacing?: ReplyReplacement): Transaction<ReplyPart> {
-  const key = sessionKey(session.tenantId, session.id);
-  if (replacing) {
-    // regenerateReply: the same item, in place, only under this call's claim (items/regeneration.ts).
-    const record = { seq: reply.seq, revision: reply.revision ?? 0 };
-    return transaction<ReplyPart>({
-      reply: put(table, messageItem(session.tenantId, reply, ttl), claimHeld(replacing.token, now)),
-      session: { Update: { TableName: table, Key: key, ...params(replacementCounted(reply.seq, ttl, reply.createdAt, now)) } },
-      record: put(table, regenerationItem(session.tenantId, session.id, replacing.clientMessageId, record, ttl), ITEM_ABSENT),
-    });
-  }
+  const item = messageItem(session.tenantId, reply, ttl);
+  const counted = { UpdateExpression: replyCounted(reply.createdAt), ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl)) };
   return transaction<ReplyPart>({
-    reply: put(table, messageItem(session.tenantId, reply, ttl), ITEM_ABSENT, true),
+    // regenerateReply: the same item, in place, only under this call's claim (items/regeneration.ts).
+    reply: replacing ? put(table, item, claimHeld(replacing.token, now)) : put(table, item, ITEM_ABSENT, true),
     session: {
       Update: {
         TableName: table,
-        Key: key,
-        ...params({
-          UpdateExpression: replyCounted(reply.createdAt),
-          ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl)),
-        }),
+        Key: sessionKey(session.tenantId, session.id),
+        ...params(replacing ? replacementCounted(reply.seq, ttl, reply.createdAt, now) : counted),
       },
     },
-    record: undefined,
+    record: replacing ? put(table, regenerationItem(session.tenantId, session.id, replacing.clientMessageId, { seq: reply.seq, revision: reply.revision ?? 0 }, ttl), ITEM_ABSENT) : undefined,
   });
 }
 
