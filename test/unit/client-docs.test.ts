@@ -20,3 +20,8 @@ test.each(files)('docs/streaming.md shows docs/clients/%s exactly', (file) => {
   const block = shown.find((s) => s.path === `docs/clients/${file}`);
   expect(`${block?.body}\n`).toBe(readFileSync(join(ROOT, 'docs', 'clients', file), 'utf8'));
 });
+
+test('no page says replies are not streamed (docs/coach.md once did, contradicting docs/streaming.md)', () => {
+  for (const page of ['README.md', 'docs/coach.md', 'docs/streaming.md', 'docs/contract.md']) expect(readDoc(page)).not.toMatch(/streaming is not offered/i);
+  expect(readDoc('docs/coach.md')).toContain('](streaming.md)');
+});
