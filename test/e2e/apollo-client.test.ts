@@ -128,7 +128,7 @@ test('a dropped socket mid-stream: graphql-ws reconnects and re-subscribes, the 
   expect(coach.streams - streamsBefore).toBe(1);
 });
 
-test('a query without a token is a 401 that Apollo reports as UNAUTHENTICATED', async () => {
+test('a refused token (here empty) is a 401 that Apollo reports as UNAUTHENTICATED, not a network error', async () => {
   const client = createApolloClient({ url: proxy.url, getToken: () => '' });
   clients.push(client);
   const error = await client.query({ query: TopicsDocument }).then(

@@ -38,7 +38,7 @@ async function apiFor(user: string) {
 
 const storedOf = async (options: ApiOptions, id: string) => (await request(options, SessionDocument, { id, first: 50 })).session!.messages.edges.map((e) => e.node);
 
-test('a query and a mutation with fetch; without a token, ApiError UNAUTHENTICATED', async () => {
+test('a query and a mutation with fetch; a refused token is ApiError UNAUTHENTICATED', async () => {
   const { options, id } = await apiFor('alice');
   expect((await request(options, TopicsDocument, {})).topics.map((t) => t.id)).toContain('purpose');
   expect((await request(options, SessionDocument, { id, first: 10 })).session).toMatchObject({ id, status: 'ACTIVE' });

@@ -117,7 +117,7 @@ test('a dropped socket mid-stream: re-subscribed by graphql-ws, the text ends as
   expect(coach.streams - streamsBefore).toBe(1);
 });
 
-test('a query without a token: urql reports UNAUTHENTICATED from the 401', async () => {
+test('a refused token (here empty): urql reports UNAUTHENTICATED from the 401', async () => {
   const client = createUrqlClient({ url: proxy.url, getToken: () => '', webSocketImpl: WebSocket });
   const result = await client.query(TopicsDocument, {}).toPromise();
   expect(result.error?.graphQLErrors[0]?.extensions.code).toBe('UNAUTHENTICATED');
