@@ -193,9 +193,10 @@ function notifyIdle(mix: Mix, shards: Map<string, number>, add: Add, count: (u: 
   const { entry, session } = entrySizes(INDEXES.byIdle);
   const perPage = Math.floor((1024 * 1024) / entry);
   const pageRcu = readUnits(perPage * entry, false);
-  const pageSeconds = (mix.queryMs + Math.ceil(perPage / 100) * mix.batchGetMs) / 1000;
+  const pageSeconds = (entries: number) => (mix.queryMs + Math.ceil(entries / 100) * mix.batchGetMs) / 1000;
   for (const [pk, n] of [...shards].sort((a, b) => b[1] - a[1]).slice(0, 3)) {
-    add(INDEXES.byIdle.name, pk, 'global', 'LIVE#<shard>', shards.size, { wcu: 0, rcu: n >= perPage ? pageRcu / pageSeconds : readUnits(n * entry, false) / pageSeconds });
+    const rcu = n >= perPage ? pageRcu / pageSeconds(perPage) : readUnits(n * entry, false) / pageSeconds(n);
+    add(INDEXES.byIdle.name, pk, 'global', 'LIVE#<shard>', shards.size, { wcu: 0, rcu });
   }
   const runRcu = readUnits(mix.sessions * entry, false) + mix.sessions * readUnits(session, true);
   count({ wcu: 0, rcu: runRcu / mix.notifySeconds }, 1);
