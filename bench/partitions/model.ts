@@ -195,7 +195,8 @@ function notifyIdle(mix: Mix, shards: Map<string, number>, add: Add, count: (u: 
   const pageRcu = readUnits(perPage * entry, false);
   const pageSeconds = (entries: number) => (mix.queryMs + Math.ceil(entries / 100) * mix.batchGetMs) / 1000;
   for (const [pk, n] of [...shards].sort((a, b) => b[1] - a[1]).slice(0, 3)) {
-    const rcu = n >= perPage ? pageRcu / pageSeconds(perPage) : readUnits(n * entry, false) / pageSeconds(n);
+    // Units in the busiest second: a page's pace, but never more than the whole shard holds.
+    const rcu = Math.min(n >= perPage ? pageRcu / pageSeconds(perPage) : readUnits(n * entry, false) / pageSeconds(n), readUnits(n * entry, false));
     add(INDEXES.byIdle.name, pk, 'global', 'LIVE#<shard>', shards.size, { wcu: 0, rcu });
   }
   const runRcu = readUnits(mix.sessions * entry, false) + mix.sessions * readUnits(session, true);
