@@ -90,15 +90,16 @@ export function sessionRates(mix: Mix, ids: SessionIds = SAMPLE): { ledger: Ledg
   return { ledger, lifeSeconds: lifeSeconds(mix.life) };
 }
 
-/** Units of one turn (the difference a turn makes to a life) and of a session's start and end. */
+/** Units of a turn (on average over a life: what the turns add to a start and an end) and of the start and end. */
 export function unitsPerTurn(mix: Mix): { turn: Units; startAndEnd: Units } {
   const sum = (turns: number) => {
     const l = liveOneSession(SAMPLE, { ...mix.life, turns }, Date.UTC(2026, 11, 1), new Ledger({ gsiTxFactor: mix.gsiTxFactor }));
     return [...l.booked.values()].reduce((u, b) => ({ wcu: u.wcu + b.wcu, rcu: u.rcu + b.rcu }), { wcu: 0, rcu: 0 });
   };
   const none = sum(0);
-  const one = sum(1);
-  return { turn: { wcu: one.wcu - none.wcu, rcu: one.rcu - none.rcu }, startAndEnd: none };
+  const all = sum(mix.life.turns);
+  const n = Math.max(1, mix.life.turns);
+  return { turn: { wcu: (all.wcu - none.wcu) / n, rcu: (all.rcu - none.rcu) / n }, startAndEnd: none };
 }
 
 /** Every partition of the table and the indexes under the mix, grouped by key pattern. */

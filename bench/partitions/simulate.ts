@@ -73,7 +73,7 @@ export function report(mix: Mix, shards: number): Report {
       ...rows
         .filter((r) => r.scope === 'tenant' || r.scope === 'global')
         .map((r) => `Busiest of ${r.where} \`${r.pattern}\`: ${r.top.map((t) => `\`${t.pk}\` ${fmt(t.wcu, 1)} WCU/s ${fmt(t.rcu, 1)} RCU/s`).join('; ')}.`),
-      `One turn: ${fmt(perTurn.turn.wcu, 1)} WCU, ${fmt(perTurn.turn.rcu, 1)} RCU (the session read, the coach's read, both transactions, its share of settling); a start and an end: ${fmt(perTurn.startAndEnd.wcu, 1)} WCU, ${fmt(perTurn.startAndEnd.rcu, 1)} RCU.`,
+      `A turn, on average: ${fmt(perTurn.turn.wcu, 2)} WCU, ${fmt(perTurn.turn.rcu, 2)} RCU (the session read, the coach's read, both transactions, its share of settling); a start and an end: ${fmt(perTurn.startAndEnd.wcu, 1)} WCU, ${fmt(perTurn.startAndEnd.rcu, 1)} RCU.`,
       `Totals: ${fmt(totals.wcu, 0)} WCU/s, ${fmt(totals.rcu, 0)} RCU/s; per million turns ${fmt(perMillionTurns.wcu, 0)} WRU + ${fmt(perMillionTurns.rcu, 0)} RRU = $${fmt(perMillionTurns.dollars, 2)} on demand.`,
       failing.length ? `OVER HALF THE LIMIT: ${failing.map((r) => `${r.where} ${r.pattern}`).join(', ')}` : 'Every partition is under half its limits.',
     ];
