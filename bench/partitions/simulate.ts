@@ -25,7 +25,7 @@ export const FULL_MIX: Mix = {
   notifySeconds: 3600,
   queryMs: 5,
   batchGetMs: 5,
-  processes: 340,
+  processes: 480,
   probeSeconds: 5,
   gsiTxFactor: 1,
 };
