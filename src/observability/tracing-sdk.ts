@@ -88,11 +88,19 @@ export function startTracing(config: TracingConfig, opts: TracingOptions): Traci
     coach: (inner) => tracedCoach(inner, scope),
     logger: (log) => withTraceIds(log, activeSpan),
     async shutdown() {
-      await provider.shutdown();
+      // The exporter retries a collector that is down for up to 10 s: the process stops sooner.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SHUTDOWN_MS).unref()));
+      const ended = await Promise.race([provider.shutdown().then(() => 'done' as const), late]);
+      clearTimeout(timer);
+      if (ended === 'late') opts.log?.warn(`trace export did not finish within ${SHUTDOWN_MS} ms at shutdown: the last spans are dropped`);
       contexts.disable();
     },
   };
 }
+
+/** How long stopping waits for the last export (main.ts gives the whole shutdown 15 s). */
+const SHUTDOWN_MS = 3000;
 
 /** OTLP/HTTP: the signal's path under the base URL the variable names. */
 const tracesUrl = (endpoint: string) => `${endpoint.endsWith('/') ? endpoint : `${endpoint}/`}v1/traces`;

@@ -97,3 +97,10 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT the spans reach the collector over OTLP/H
   expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
   expect(exported).toContain(String(line!.trace_id));
 }, 60_000);
+
+test('a collector that is down fails no request and does not hold up the shutdown; the export failure is logged', async () => {
+  const { modules, lines } = await oneTurnIn('otlp-down', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
+  expect(sdkModules(modules).length).toBeGreaterThan(0);
+  expect(lines.find((l) => l.msg === 'graphql operation' && l.operation === 'SendMessage')).toMatchObject({ code: 'OK' });
+  expect(lines.some((l) => l.level === 'warn' && /^trace export (failed|did not finish)/.test(String(l.msg)))).toBe(true);
+}, 60_000);
