@@ -33,6 +33,13 @@ class UsageCoach implements Coach {
     }
     return REPLY;
   }
+  /** sendMessageStream's path: the reply in two pieces. */
+  async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
+    await turn.recentMessages(10);
+    yield REPLY.slice(0, 8);
+    if (this.reportUsage) turn.onUsage?.({ inputTokens: 7, outputTokens: 2 });
+    yield REPLY.slice(8);
+  }
 }
 
 const exporter = new InMemorySpanExporter();
@@ -161,6 +168,10 @@ test('a sendMessageStream subscription over WebSocket: its span holds its Dynamo
   expect(op.attributes).toMatchObject({ 'graphql.operation.type': 'subscription', 'graphql.operation.name': 'SendMessageStream' });
   const names = childrenOf(op).map((s) => s.name);
   expect(names).toContain('DynamoDB.TransactWriteItems');
-  expect(names.some((n) => n.startsWith('coach reply'))).toBe(true);
+  const model = childrenOf(op).find((s) => s.name === 'coach replyStream')!;
+  expect(model.attributes).toMatchObject({ 'app.coach.call': 'replyStream', 'app.coach.pieces': 2, 'gen_ai.usage.input_tokens': 7, 'gen_ai.usage.output_tokens': 2 });
+  expect(model.events.map((e) => e.name)).toEqual(['first piece']);
+  expect(childrenOf(model).map((s) => s.name)).toContain('DynamoDB.Query');
   expect(told(spans())).not.toContain(CONTENT);
+  expect(told(spans())).not.toContain(REPLY.slice(8));
 });
