@@ -22,6 +22,7 @@ import { Child, startServer } from './server';
 import { contention, operationCosts } from './write-path';
 import type { Scenario } from './scenario';
 import { readScenarios } from './scenarios/read';
+import { startOtlpSink } from './otlp-sink';
 
 /**
  * `npm run bench` (full) and `npm run bench:quick` (CI). Starts DynamoDB Local (in memory),
@@ -43,7 +44,8 @@ import { readScenarios } from './scenarios/read';
  * node, as the server does), --baseline <dir> (also measure the server of another built
  * tree, e.g. main's, as an extra side: <dir>/dist/bench/child.js), --variant "<label> K=V ..."
  * (also measure this server with more environment variables, as an extra side; repeatable),
- * e.g. --variant "no log line LOG_LEVEL=warn" for an A/B within one run,
+ * e.g. --variant "no log line LOG_LEVEL=warn" for an A/B within one run, --variant tracing (spans
+ * exported to a local OTLP sink),
  * --pin (with --only: the servers on one CPU of their own, the rest on the others; bench/pin.ts).
  */
 interface Options {
@@ -63,9 +65,12 @@ interface Options {
   pin: boolean;
 }
 
-/** "<label words> K=V K=V": the words before the first K=V name the side. */
+/**
+ * "<label words> K=V K=V": the words before the first K=V name the side. `tracing` alone is
+ * "tracing OTEL_EXPORTER_OTLP_ENDPOINT=sink"; `sink` is a local OTLP sink (bench/otlp-sink.ts).
+ */
 function variant(spec: string): { label: string; env: Record<string, string> } {
-  const words = spec.split(/\s+/).filter(Boolean);
+  const words = (spec.trim() === 'tracing' ? 'tracing OTEL_EXPORTER_OTLP_ENDPOINT=sink' : spec).split(/\s+/).filter(Boolean);
   const env = Object.fromEntries(words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
   return { label: `ours (${words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)).join(' ')})`, env };
 }
@@ -144,8 +149,10 @@ async function main() {
   if (opts.baseline) {
     others.push({ label: 'ours (baseline)', framework: false, child: await startServer(join(opts.baseline, 'dist', 'bench', 'child.js'), serverEnv, serverLog) });
   }
+  const sink = opts.variants.some((v) => v.env.OTEL_EXPORTER_OTLP_ENDPOINT === 'sink') ? await startOtlpSink() : null;
   for (const v of opts.variants) {
-    others.push({ label: v.label, framework: false, child: await startServer(join(__dirname, 'child.js'), { ...serverEnv, ...v.env }, serverLog) });
+    const env = { ...serverEnv, ...v.env, ...(v.env.OTEL_EXPORTER_OTLP_ENDPOINT === 'sink' ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink!.url } : {}) };
+    others.push({ label: v.label, framework: false, child: await startServer(join(__dirname, 'child.js'), env, serverLog) });
   }
   const pinned = opts.pin ? pinProcesses([child.pid, ...others.map((o) => o.child.pid)], [process.pid, ...(dynamo.pid ? [dynamo.pid] : [])]) : null;
   if (opts.cpuProf) mkdirSync(opts.cpuProf, { recursive: true });
@@ -308,6 +315,8 @@ async function main() {
   } finally {
     await child.stop();
     for (const o of others) await o.child.stop();
+    if (sink) log(`OTLP sink: ${sink.received().requests} exports, ${mb(sink.received().bytes)} MB`);
+    await sink?.close();
     floorClient.destroy();
     setupClient.destroy();
     await dynamo.stop();

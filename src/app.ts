@@ -23,6 +23,7 @@ import { instrumentClient, RequestStats } from './store/request-stats';
 import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
 import { measuredCoach } from './observability/coach';
+import { loadTracing, Tracing } from './observability/tracing';
 import { mountDemo } from './demo/routes';
 
 export interface AppDeps {
@@ -36,6 +37,8 @@ export interface AppDeps {
   sandbox?: { document?: string; headers?: Record<string, string> };
   /** The folder served at /demo in development (default: dist/web). */
   demoDir?: string;
+  /** Tracing made by the caller, who shuts it down (tests); else as config.observability.tracing says. */
+  tracing?: Tracing;
 }
 
 export interface App {
@@ -59,13 +62,18 @@ export function hsSecret(config: Config): string | undefined {
 export async function startApp({
   config,
   dynamo,
-  log,
+  log: baseLog,
   clock = systemClock,
   coach,
   sandbox,
   demoDir,
+  tracing: givenTracing,
 }: AppDeps): Promise<App> {
   const { observability } = config;
+  // Without OTEL_EXPORTER_OTLP_ENDPOINT this is undefined and no OpenTelemetry module is loaded.
+  const tracing = givenTracing ?? loadTracing(observability.tracing, { log: baseLog });
+  const log = tracing ? tracing.logger(baseLog) : baseLog;
+  tracing?.instrumentDynamo(dynamo);
   const topics = loadCatalog(config.topicsFile);
   const metrics = new Metrics({ topics: topics.topics.map((t) => t.id) });
   // The process totals grow by one request per call: metrics take the increments.
@@ -88,7 +96,7 @@ export async function startApp({
   const capabilities = composeCapabilities({
     repo,
     topics: tenantTopics,
-    coach: measuredCoach(coach ?? createCoach(config.coach, config.limits.coachTimeoutMs), metrics, log),
+    coach: measuredCoach(traced(tracing, coach ?? createCoach(config.coach, config.limits.coachTimeoutMs)), metrics, log),
     clock,
     log,
     limits: config.sessionLimits,
@@ -127,7 +135,8 @@ export async function startApp({
       maxCoachFields: config.limits.maxCoachFields,
       ready: () => repo.ping().then(() => true),
       sandbox,
-      plugins: [observer.plugin],
+      plugins: [observer.plugin, ...(tracing ? [tracing.plugin] : [])],
+      traceRequest: tracing?.request,
       observe: observer.observe,
       corsOrigins: config.corsOrigins,
       rateLimiter,
@@ -149,6 +158,7 @@ export async function startApp({
           // The same buckets as HTTP: a subscription is one request of its user and tenant.
           limits: rateLimiter,
           report: observer.report,
+          tracing,
           gauges: { sockets: (n) => metrics.websockets.set(n), subscriptions: (n) => metrics.subscriptions.set(n) },
         }).plugin,
       routes: (app) => {
@@ -180,7 +190,9 @@ export async function startApp({
       await server.stop();
       // Replies (postMessage) and welcome backs still on their way are stored before the store goes away.
       await background.settled();
+      if (!givenTracing) await tracing?.shutdown();
     },
   };
 }
 
+const traced = (tracing: Tracing | undefined, coach: Coach) => (tracing ? tracing.coach(coach) : coach);

@@ -100,6 +100,14 @@ export interface ObservabilityConfig {
   metricsEnabled: boolean;
   demoEnabled: boolean;
   dynamoCostEvery: number;
+  tracing: TracingConfig;
+}
+
+/** OpenTelemetry traces over OTLP/HTTP (docs/operations.md#tracing): on only with an endpoint. */
+export interface TracingConfig {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT, the collector's base URL (spans go to <endpoint>/v1/traces). */
+  endpoint: string | undefined;
+  serviceName: string;
 }
 
 export { ConfigError };
@@ -164,6 +172,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       metricsEnabled: bool(env, 'METRICS_ENABLED', true),
       demoEnabled: bool(env, 'DEMO_ENABLED', true),
       dynamoCostEvery: int(env.LOG_DYNAMO_COST_EVERY, 'LOG_DYNAMO_COST_EVERY', DEFAULT_DYNAMO_COST_EVERY, 0, 1_000_000),
+      tracing: tracingConfig(env),
     },
     subscriptions: {
       perUser: int(env.SUBSCRIPTIONS_PER_USER, 'SUBSCRIPTIONS_PER_USER', DEFAULT_SUBSCRIPTIONS.perUser, 1, 1000),
@@ -252,6 +261,16 @@ function corsOrigins(v: string | undefined, production: boolean): string[] {
     if (!parseOriginRule(e)) throw new ConfigError(`CORS_ORIGINS must list origins (scheme://host[:port], lower case, no path; or scheme://host:* for any port), separated by commas, or "none"; got "${e}"`);
   }
   return entries;
+}
+
+function tracingConfig(env: Env): TracingConfig {
+  const endpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  if (endpoint !== undefined && !/^https?:$/.test(URL.parse(endpoint)?.protocol ?? '')) {
+    throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be the http(s) base URL of an OTLP collector, e.g. http://localhost:4318; got "${endpoint}"`);
+  }
+  const serviceName = nonEmpty(env.OTEL_SERVICE_NAME) ?? 'coaching-sessions-api';
+  if (serviceName.length > 200) throw new ConfigError('OTEL_SERVICE_NAME must be at most 200 characters');
+  return { endpoint, serviceName };
 }
 
 function logLevel(v: string | undefined): LogLevel {

@@ -11,6 +11,7 @@ import { Context, createLoaders, Services } from '../graphql/context';
 import type { Logger } from '../logger';
 import { loggableVariables } from '../observability/loggable-variables';
 import type { OperationLine } from '../observability/plugin';
+import type { OperationSpan, Tracing } from '../observability/tracing';
 import { emptyStats, RequestStats, withRequestStats } from '../store/request-stats';
 import type { RateDecision, RateLimiter } from './rate-limit';
 import { checkOperation, OperationChecks } from './subscription-checks';
@@ -32,6 +33,8 @@ export interface SubscriptionOptions {
   report?: (line: OperationLine) => void;
   /** Open sockets and active subscriptions, whenever they change (metrics). */
   gauges?: { sockets(n: number): void; subscriptions(n: number): void };
+  /** A span per subscription, from subscribe to its end (OpenTelemetry, when configured). */
+  tracing?: Pick<Tracing, 'operation'>;
 }
 
 export interface SubscriptionServer {
@@ -47,6 +50,7 @@ interface Operation {
   stats: RequestStats;
   code: string;
   variables?: Record<string, unknown>;
+  span?: OperationSpan;
 }
 
 const CLOSE_REASON_BYTES = 123;
@@ -93,6 +97,7 @@ export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionO
     activeTotal--;
     if (conn.viewer) userSubscriptions.add(userKey(conn.viewer), -1);
     report(conn.viewer, op, true);
+    op.span?.end(op.code);
     watchIdle(conn);
     gauge();
   };
@@ -103,6 +108,8 @@ export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionO
     const cause = !inner.path && inner.originalError instanceof DomainError ? inner.originalError : inner;
     return checks.format(inner.toJSON(), cause);
   };
+  /** Each running subscription's span, by its context (graphql-ws hands `subscribe` only the execution args). */
+  const spans = new WeakMap<Context, OperationSpan>();
   const refusal = (e: DomainError) => new GraphQLError(e.message, { originalError: e });
   /** Closes with 4429 when the decision refuses; true when it did. */
   const overLimit = (conn: Connection, decision: RateDecision | undefined) => {
@@ -151,7 +158,9 @@ export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionO
       const started = performance.now();
       const refuse = (errors: GraphQLError[]) => {
         // Refused: reported, but its (client-chosen) name never becomes a metrics label.
-        report(viewer, { started, name: payload.operationName ?? null, requestId: randomUUID(), stats: emptyStats(), code: String(format(errors[0]).extensions?.code) }, false);
+        const code = String(format(errors[0]).extensions?.code);
+        report(viewer, { started, name: payload.operationName ?? null, requestId: randomUUID(), stats: emptyStats(), code }, false);
+        opts.tracing?.operation('subscription', null, viewer.tenantId).end(code);
         return errors;
       };
       // Spent before the document is looked at: the user's subscription bound, then the rate limits.
@@ -170,16 +179,22 @@ export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionO
         code: 'OK',
         variables: loggableVariables(checked.document, checked.operation, payload.variables ?? undefined),
       };
+      op.span = opts.tracing?.operation('subscription', op.name, viewer.tenantId);
       conn.active.set(id, op);
       userSubscriptions.add(userKey(viewer), 1);
       activeTotal++;
       watchIdle(conn);
       gauge();
       const contextValue: Context = { viewer, services: opts.services, loaders: createLoaders(opts.services, viewer), requestId: op.requestId, dynamoStats: op.stats };
+      if (op.span) spans.set(contextValue, op.span);
       return { schema: checks.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
     },
     // The store calls the subscription makes (its turn, in the background too) count in its own stats.
-    subscribe: (args: ExecutionArgs) => withRequestStats(async () => subscribe(args), (args.contextValue as Context).dynamoStats),
+    subscribe: (args: ExecutionArgs) => {
+      const run = () => withRequestStats(async () => subscribe(args), (args.contextValue as Context).dynamoStats);
+      const span = spans.get(args.contextValue as Context);
+      return span ? span.run(run) : run();
+    },
     onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(format) } : undefined),
     onError: (ctx, id, _payload, errors) => {
       const shown = errors.map(format);

@@ -16,7 +16,7 @@ export interface OperationLogOptions {
 }
 
 /** Outcome codes that say the service (not the caller) has a problem: logged at warn. */
-const SERVICE_SIDE = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'COACH_UNAVAILABLE']);
+export const SERVICE_SIDE = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'COACH_UNAVAILABLE']);
 
 
 /** What is reported of one operation (over HTTP, or a subscription over WebSocket). */

@@ -31,6 +31,8 @@ export interface TestServerOptions {
   dynamo?: DynamoDBClient;
   /** What Apollo Sandbox opens with (main.ts passes sandboxFor(...)). */
   sandbox?: AppDeps['sandbox'];
+  /** Tracing to a test's exporter (the test shuts it down). */
+  tracing?: AppDeps['tracing'];
 }
 
 /** The whole app (HTTP + Apollo + service + DynamoDB repository) on a free port, against DynamoDB Local. */
@@ -49,7 +51,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   });
   const ownClient = !opts.dynamo;
   const dynamo = opts.dynamo ?? createDynamoClient({ credentials: 'dynamodb-local', endpoint: table.endpoint });
-  const app = await startApp({ config, dynamo, log: opts.log ?? silentLogger, clock: opts.clock, coach: opts.coach, sandbox: opts.sandbox });
+  const app = await startApp({ config, dynamo, log: opts.log ?? silentLogger, clock: opts.clock, coach: opts.coach, sandbox: opts.sandbox, tracing: opts.tracing });
   return {
     app,
     url: app.server.url,

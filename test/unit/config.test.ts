@@ -94,7 +94,20 @@ describe('observability settings, in the same Config', () => {
       metricsEnabled: false,
       demoEnabled: false,
       dynamoCostEvery: 100,
+      tracing: { endpoint: undefined, serviceName: 'coaching-sessions-api' },
     });
+  });
+
+  test('OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on; it must be an http(s) URL; OTEL_SERVICE_NAME names the service', () => {
+    expect(loadConfig({}).observability.tracing).toEqual({ endpoint: undefined, serviceName: 'coaching-sessions-api' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SERVICE_NAME: 'api-eu' }).observability.tracing).toEqual({
+      endpoint: 'http://collector:4318',
+      serviceName: 'api-eu',
+    });
+    for (const bad of ['collector:4318', 'grpc://collector:4317', 'not a url']) {
+      expect(configError(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: bad })).message).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT must be the http\(s\) base URL/);
+    }
+    expect(configError(() => loadConfig({ OTEL_SERVICE_NAME: 'x'.repeat(201) })).message).toBe('OTEL_SERVICE_NAME must be at most 200 characters');
   });
 
   test('LOG_DYNAMO_COST_EVERY: one operation in N logs its DynamoDB cost (default 100; 1 every one; 0 none)', () => {
