@@ -8,6 +8,7 @@ import {
   DuplicateClientMessageError,
   DuplicateReplyError,
   Hold,
+  MemoryWrite,
   MessagePageRequest,
   OutcomePage,
   OutcomePageRequest,
@@ -25,6 +26,8 @@ import { holdKey, toHold } from './items/hold';
 import { messageKey, messageRating, messagesBetween, toMessage } from './items/message';
 import { isLiveItem, sessionFilter, sessionKey, toSession, toStoredSession, userGsiPk } from './items/session';
 import { nextIndexedAt } from './items/session-indexes';
+import { memoryUpdate } from './items/session-coach';
+import type { TokenUsage } from '../coach/port';
 import { INDEXES, indexKeys, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import {
@@ -238,6 +241,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     await this.io.transact(appendReplyTx(this.io.table, session, reply, childTtlOf(session), now), (part, old) =>
       part === 'reply' && old ? new DuplicateReplyError(toMessage(old, session.id)) : new StaleSessionError(session.id),
     );
+  }
+
+  storeMemory(session: Session, memory: MemoryWrite, _usage: TokenUsage | null, now: number): Promise<boolean> {
+    return conditional(this.io.update({ Key: sessionKey(session.tenantId, session.id), ...memoryUpdate(session.userId, memory, now) }));
   }
 
   /** What a versioned write of `next` over `previous` changes of the store's own attributes (floor, index time). */

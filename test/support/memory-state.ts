@@ -17,7 +17,7 @@ export type RepositoryMethod = keyof SessionRepository | Exclude<keyof AdminRepo
 
 export { CHILD_SLACK_MS } from '../../src/domain/child-ttl';
 
-const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply'];
+const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply', 'storeMemory'];
 
 /** That a user owns, owned or transferred a session (DynamoDB's mention items). */
 export interface Mention {
@@ -75,6 +75,7 @@ export class MemoryState {
     transferSession: 0,
     appendMessage: 0,
     appendReply: 0,
+    storeMemory: 0,
     getClientMessage: 0,
     markReplyFailed: 0,
     getMessages: 0,
