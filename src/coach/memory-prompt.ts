@@ -56,11 +56,21 @@ export const titleInput = (userMessage: Message, reply: Message) => transcript([
 
 /** The first line, unquoted, at most TITLE_MAX_CHARS (cut at a word where it can be). */
 export function cleanTitle(text: string): string {
-  const line = (text.trim().split('\n')[0] ?? '').replace(/^(title:\s*)/i, '').replace(/^["'\u201c\u2018]+|["'\u201d\u2019]+$/g, '').replace(/\s+/g, ' ').trim();
+  const line = unquoted((text.trim().split('\n')[0] ?? '').replace(/^title:/i, '').replace(/\s+/g, ' ').trim());
   if (line.length <= TITLE_MAX_CHARS) return line;
   const cut = line.slice(0, TITLE_MAX_CHARS - 3);
   const space = cut.lastIndexOf(' ');
   return `${(space > 40 ? cut.slice(0, space) : cut).trimEnd()}...`;
+}
+
+/** Without surrounding quote marks, by a scan (a regex anchored at the end backtracks quadratically). */
+function unquoted(text: string): string {
+  const quotes = '"\'\u201c\u201d\u2018\u2019';
+  let start = 0;
+  let end = text.length;
+  while (start < end && quotes.includes(text[start])) start++;
+  while (end > start && quotes.includes(text[end - 1])) end--;
+  return text.slice(start, end).trim();
 }
 
 /** A summary within `max` characters: a model that wrote too much is cut at a word. */

@@ -244,7 +244,7 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   }
 
   storeMemory(session: Session, memory: MemoryWrite, _usage: TokenUsage | null, now: number): Promise<boolean> {
-    return conditional(this.io.update({ Key: sessionKey(session.tenantId, session.id), ...memoryUpdate(session.userId, memory, now) }));
+    return conditional(this.io.update({ Key: sessionKey(session.tenantId, session.id), ...memoryUpdate(session, memory, now) }));
   }
 
   /** What a versioned write of `next` over `previous` changes of the store's own attributes (floor, index time). */

@@ -289,6 +289,7 @@ export class MemorySessionRepository extends MemoryUserData implements SessionRe
     const stored = this.sessions.get(key);
     // DynamoDB: no version; the owner read, unexpired, summaryThrough as read, no title yet.
     if (!stored || stored.userId !== session.userId || isExpired(stored.expiresAt, now)) return false;
+    if ((stored.redactions ?? 0) !== (session.redactions ?? 0)) return false;
     if (memory.summary && (stored.summaryThrough ?? null) !== memory.summary.after) return false;
     if (memory.title && stored.title) return false;
     const next = { ...stored };

@@ -52,11 +52,13 @@ export function storedResultOf(item: Item): { result: Record<string, unknown> | 
 /**
  * The coach's memory written without a version, so it never races the user's next message:
  * a summary only over the `summaryThrough` that was read, a title only where there is none,
- * and either only while `userId` still owns the session (a transfer in between wins).
+ * and either only while the owner read still owns the session (a transfer in between wins).
  */
-export function memoryUpdate(userId: string, memory: MemoryWrite, now: number) {
+export function memoryUpdate(session: Session, memory: MemoryWrite, now: number) {
   const sets: Expression[] = [];
-  const conditions: Expression[] = [expr('userId = :owner', { ':owner': userId }), unexpired(now)];
+  // No erasure redacted messages since the read (what was folded may quote the erased user).
+  const redactions = session.redactions ? expr('redactions = :redactions', { ':redactions': session.redactions }) : expr('attribute_not_exists(redactions)');
+  const conditions: Expression[] = [expr('userId = :owner', { ':owner': session.userId }), unexpired(now), redactions];
   if (memory.summary) {
     const { text, through, after } = memory.summary;
     sets.push(text ? expr('summary = :summary, summaryThrough = :through', { ':summary': text, ':through': through }) : expr('summaryThrough = :through', { ':through': through }));
