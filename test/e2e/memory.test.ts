@@ -4,7 +4,7 @@
  * its title, the user's own outcomes of other topics, and what a transfer or an erasure
  * takes out of every later prompt.
  */
-import { CancelSessionDocument, CompleteSessionWithResultDocument, CreateTopicDocument, EraseMyDataDocument, SendMessageDocument, StartSessionDocument, TransferSessionDocument } from '../generated/graphql/graphql';
+import { CancelSessionDocument, CompleteSessionWithResultDocument, CreateTopicDocument, EraseMyDataDocument, ExportMyDataDocument, SendMessageDocument, StartSessionDocument, TransferSessionDocument } from '../generated/graphql/graphql';
 import { rawGql } from '../support/e2e-helpers';
 import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { startStub, StubRequest } from '../support/stub-http';
@@ -96,6 +96,9 @@ describe('memory within a session', () => {
     const mine = await memoryOf(s.id, uma);
     expect(mine.summary).toContain('FACT-biscuit');
     expect(mine.title).toBe('FACT-biscuit My dog');
+    // Exported with the session (same item, same TTL, erased with it).
+    const exported = ok(await gql(server.url, ExportMyDataDocument, { first: 100 }, uma)).exportMyData.records as Record<string, unknown>[];
+    expect(exported.find((r) => r.type === 'session' && r.sessionId === s.id)).toMatchObject({ title: mine.title, summary: mine.summary });
     // Admins see the session, never what it remembers.
     const listed = await rawGql(server.url, '{ tenantSessions(topicId: "goals") { edges { node { id summary title } } } }', {}, ad1);
     const node = (listed.data!.tenantSessions as { edges: { node: { id: string } }[] }).edges.map((e) => e.node).find((n) => n.id === s.id);
