@@ -10,6 +10,7 @@ import { Logger } from './logger';
 import { composeCapabilities } from './compose';
 import { documentClient } from './store/client';
 import { DynamoSessionRepository } from './store/dynamo-session-repository';
+import { configureIdleShards } from './store/items/session-indexes';
 import { loadCatalog } from './topics/catalog';
 import { TenantTopics } from './topics/tenant-topics';
 import { TopicAdminService } from './topics/topic-admin-service';
@@ -80,6 +81,8 @@ export async function startApp({
     seen.read = totals.readCapacity;
     seen.write = totals.writeCapacity;
   });
+  // Where new byIdle keys go; readers read every shard, so this only spreads the load.
+  configureIdleShards(config.idleIndexShards);
   const repo = new DynamoSessionRepository(documentClient(dynamo), config.tableName, { erasureAuditRetentionDays: config.erasureAuditRetentionDays });
   // The catalogue is every tenant's default; a tenant's own topics (in the table) extend and override it.
   const topicRepo = new DynamoTopicRepository(documentClient(dynamo), config.tableName);

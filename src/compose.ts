@@ -6,6 +6,7 @@ import { Logger } from './logger';
 import { AdminListings } from './admin/listings';
 import { Conversation } from './conversation/conversation';
 import { RateReply } from './conversation/rate-reply';
+import { RegenerateReply } from './conversation/regenerate';
 import { Lifecycle, LifecycleDeps } from './lifecycle/lifecycle';
 import { AdminRepository } from './sessions/admin-repository';
 import { BackgroundWork } from './sessions/background';
@@ -21,6 +22,7 @@ export interface SessionCapabilities {
   sessions: SessionQueries;
   conversation: Conversation;
   feedback: RateReply;
+  regenerate: RegenerateReply;
   lifecycle: Lifecycle;
   transfers: Transfers;
   listings: AdminListings;
@@ -49,6 +51,7 @@ export function composeCapabilities(d: CapabilityDeps): SessionCapabilities {
     sessions: new SessionQueries(deps),
     conversation: new Conversation(deps),
     feedback: new RateReply(deps),
+    regenerate: new RegenerateReply(deps),
     lifecycle: new Lifecycle(deps),
     transfers: new Transfers(deps),
     listings: new AdminListings(deps),

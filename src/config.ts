@@ -5,6 +5,7 @@ import {
   DEFAULT_COACH_TIMEOUT_MS,
   DEFAULT_DYNAMO_COST_EVERY,
   DEFAULT_ERASURE_AUDIT_RETENTION_DAYS,
+  DEFAULT_IDLE_INDEX_SHARDS,
   DEFAULT_MAX_COACH_FIELDS,
   DEFAULT_MAX_QUERY_COST,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
@@ -15,6 +16,7 @@ import {
   DEFAULT_SHAPE_LIMITS,
   DEFAULT_SUBSCRIPTIONS,
   DEV_CORS_ORIGINS,
+  MAX_IDLE_INDEX_SHARDS,
   RATE_LIMIT_DEFAULTS,
   SessionLimits,
 } from './defaults';
@@ -31,6 +33,8 @@ export interface Config {
   dynamo: { mode: 'embedded' } | { mode: 'aws' } | { mode: 'endpoint'; url: string };
   region: string;
   tableName: string;
+  /** byIdle shards new index keys are written over (IDLE_INDEX_SHARDS). */
+  idleIndexShards: number;
   javaHome: string | undefined;
   auth: AuthConfig;
   topicsFile: string | undefined;
@@ -149,6 +153,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     dynamo: !endpoint ? { mode: 'embedded' } : endpoint === 'aws' ? { mode: 'aws' } : { mode: 'endpoint', url: url(endpoint, 'DYNAMODB_ENDPOINT') },
     region,
     tableName: tableName(nonEmpty(env.TABLE_NAME) ?? 'coaching-sessions'),
+    idleIndexShards: int(env.IDLE_INDEX_SHARDS, 'IDLE_INDEX_SHARDS', DEFAULT_IDLE_INDEX_SHARDS, 1, MAX_IDLE_INDEX_SHARDS),
     javaHome: env.JAVA_HOME || undefined,
     auth,
     topicsFile: nonEmpty(env.TOPICS_FILE),

@@ -84,6 +84,10 @@ export const DEV_CORS_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*'];
 
 export const DEFAULT_MIN_IDLE_MINUTES = 1440;
 
+/** byIdle shards new keys are written over (IDLE_INDEX_SHARDS), and how many readers read: docs/scaling.md. */
+export const DEFAULT_IDLE_INDEX_SHARDS = 32;
+export const MAX_IDLE_INDEX_SHARDS = 64;
+
 /** A topic's session settings when it sets none (the contract's defaults): idle after 30 minutes, 30 days live, 14 ended. */
 export const DEFAULT_SETTINGS: SessionSettings = {
   inactivityTimeoutMinutes: 30,

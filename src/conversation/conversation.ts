@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { isLive, Message, Session } from '../domain/session';
 import { DomainError, notFound } from '../domain/errors';
-import { parseMessageId } from '../domain/ids';
+import { parseMessageRef } from '../domain/ids';
 import { visibleToOwner } from '../domain/visibility';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog, TopicSource } from '../topics/catalog';
@@ -121,7 +121,7 @@ export class Conversation {
 
   /** Where the reply to one of the caller's messages stands (READY, PENDING or FAILED): a few reads. */
   async messageReply(viewer: Viewer, sessionId: string, messageId: string): Promise<MessageReplyResult> {
-    const seq = parseMessageId(sessionId, messageId);
+    const { seq, revision } = parseMessageRef(sessionId, messageId);
     const now = this.deps.clock.now();
     const [session, found] = await Promise.all([
       ownSession(this.deps.repo, viewer, sessionId, now),
@@ -129,7 +129,7 @@ export class Conversation {
     ]);
     const message = found.find((m) => m.seq === seq);
     // A message from before a transfer its owner may not read (visibility.ts) is not there for them.
-    if (!message || message.role !== 'USER' || !visibleToOwner(session, message)) throw notFound('Message');
+    if (!message || message.role !== 'USER' || revision > 0 || !visibleToOwner(session, message)) throw notFound('Message');
     const next = found.find((m) => m.seq === seq + 1);
     // An earlier version stored replies without replyTo, right after their message.
     if (next?.role === 'ASSISTANT' && (next.replyTo ?? seq) === seq && visibleToOwner(session, next)) return { status: 'READY', reply: next };

@@ -1,6 +1,6 @@
 import { Clock } from '../domain/clock';
 import { badInput, notFound, sessionNotActive } from '../domain/errors';
-import { parseMessageId } from '../domain/ids';
+import { parseMessageRef } from '../domain/ids';
 import { Message } from '../domain/session';
 import { isCleanText } from '../domain/text';
 import { Viewer } from '../domain/viewer';
@@ -23,10 +23,10 @@ export class RateReply {
     }
     const now = this.deps.clock.now();
     const session = await ownSession(this.deps.repo, viewer, sessionId, now);
-    const seq = parseMessageId(sessionId, messageId);
+    const { seq, revision } = parseMessageRef(sessionId, messageId);
     const [message] = await this.deps.repo.getMessages(viewer.tenantId, sessionId, [seq], now);
-    // A message the owner may not read (written before a transfer) is as unknown as a missing one.
-    if (!message || !visibleToOwner(session, message)) throw notFound('Message');
+    // A message the owner may not read (written before a transfer) is as unknown as a missing one; so is a regenerated reply's old id.
+    if (!message || !visibleToOwner(session, message) || (message.revision ?? 0) !== revision) throw notFound('Message');
     if (message.role !== 'ASSISTANT') throw badInput('Only a coach message can be rated', { argumentName: 'messageId' });
     if (session.status !== 'ACTIVE') throw sessionNotActive(session.status);
     if (!(await this.deps.repo.rateMessage(viewer.tenantId, sessionId, seq, rating, text, now))) throw notFound('Message');

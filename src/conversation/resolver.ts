@@ -37,6 +37,20 @@ export class ConversationResolver {
   }
 
   @Authorized()
+  @Mutation(() => Message, {
+    description:
+      "Replace the latest coach reply of your ACTIVE session with a new one (a new id, answering the same message; not a turn). A repeated clientMessageId returns the same new reply",
+  })
+  async regenerateReply(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('messageId', () => ID) messageId: string,
+    @Arg('clientMessageId', () => ID, { nullable: true }) clientMessageId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<Message> {
+    return toGqlMessage((await ctx.services.regenerate.regenerate(ctx.viewer!, sessionId, messageId, clientMessageId ?? null)).reply);
+  }
+
+  @Authorized()
   @Mutation(() => PostMessagePayload, {
     description: "Store a message and return at once; the coach's reply follows in the background (poll messageReply). A repeated clientMessageId writes nothing new",
   })
@@ -70,6 +84,14 @@ class SendMessageStreamArgs {
   clientMessageId!: string;
 }
 
+@ArgsType()
+class RegenerateReplyStreamArgs {
+  @Field(() => ID) sessionId!: string;
+  @Field(() => ID) messageId!: string;
+  @Field(() => ID, { nullable: true, description: 'Subscribing again with the same id follows or replays the same new reply (no second model call)' })
+  clientMessageId!: string | null;
+}
+
 /** GraphQL subscriptions (served over graphql-ws at /graphql, src/http/subscriptions.ts). */
 @Authorized()
 @Resolver()
@@ -82,6 +104,31 @@ export class StreamResolver {
   sendMessageStream(@Root() event: SendMessageStreamEvent, @Args(() => SendMessageStreamArgs) _args: SendMessageStreamArgs): SendMessageStreamEvent {
     return event;
   }
+
+  @Subscription(() => SendMessageStreamEvent, {
+    description:
+      "regenerateReply, streamed: the new reply in pieces (`delta`), then the stored reply (`reply`, with the session); no `message` event. Same rules and error codes as regenerateReply",
+    subscribe: ({ args, context, info }: SubscribeResolverData<unknown, RegenerateReplyStreamArgs, Context>) => regenerateEvents(context, args, info),
+  })
+  regenerateReplyStream(@Root() event: SendMessageStreamEvent, @Args(() => RegenerateReplyStreamArgs) _args: RegenerateReplyStreamArgs): SendMessageStreamEvent {
+    return event;
+  }
+}
+
+const streamEvent = (fields: Partial<SendMessageStreamEvent>): SendMessageStreamEvent => ({ message: null, delta: null, reply: null, session: null, ...fields });
+
+/** The regenerate's events: pieces, then the stored reply; it goes on if the subscriber leaves. */
+function regenerateEvents(ctx: Context, args: RegenerateReplyStreamArgs, info: GraphQLResolveInfo): AsyncIterable<SendMessageStreamEvent> {
+  const channel = new EventChannel<SendMessageStreamEvent>();
+  const listener = { delta: (text: string) => channel.push(streamEvent({ delta: text })), gone: () => channel.isClosed };
+  ctx.services.regenerate.regenerate(ctx.viewer!, args.sessionId, args.messageId, args.clientMessageId ?? null, listener).then(
+    (r) => {
+      channel.push(streamEvent({ reply: toGqlMessage(r.reply), session: toGqlSession(r.session) }));
+      channel.end();
+    },
+    (error) => channel.fail(locatedError(error, info.fieldNodes, responsePathAsArray(info.path))),
+  );
+  return channel;
 }
 
 /** The turn's events, from the service's listener; the turn goes on if the subscriber leaves. */

@@ -1,10 +1,10 @@
-import { maxTurnsReached, sessionBusy, sessionNotLive } from '../domain/errors';
+import { badInput, maxTurnsReached, sessionBusy, sessionNotActive, sessionNotLive } from '../domain/errors';
 import { assertActive, isLive, lastSeqOf, Message, Session } from '../domain/session';
 import { Viewer } from '../domain/viewer';
 import { TopicCatalog } from '../topics/catalog';
 import type { Clock } from '../domain/clock';
 import { busyRetryAfterMs, retryOnStale, SessionQueue } from '../sessions/concurrency';
-import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError, SessionRepository } from '../sessions/repository';
+import { ClientMessageRecord, DuplicateClientMessageError, DuplicateReplyError, ReplyClaimLostError, ReplyReplacement, SessionRepository } from '../sessions/repository';
 import { ownSession, SessionView, topicOf, withMessage } from '../sessions/session-view';
 
 export type Appended = { session: Session; message: Message } | { duplicate: { session: Session; record: ClientMessageRecord } };
@@ -99,6 +99,32 @@ export class TurnWrites {
     );
   }
 
+  /**
+   * regenerateReply's write: `content` replaces the reply at `seq` (revision `revision`) under
+   * the caller's claim, through the same repository write as a reply (appendReply). A message
+   * sent since, or the session ended: the reply stays as it was (not the latest reply /
+   * SESSION_NOT_ACTIVE); lost races: SESSION_BUSY.
+   */
+  storeReplacement(viewer: Viewer, read: Session, message: Message, content: string, at: { seq: number; revision: number }, replacing: ReplyReplacement): Promise<StoredReply> {
+    let session = read;
+    return retryOnStale(async (attempt) => {
+      const now = this.deps.clock.now();
+      if (attempt > 0) {
+        session = await ownSession(this.deps.repo, viewer, session.id, now);
+        if (!isLive(session.status)) throw sessionNotActive(session.status);
+        if (lastSeqOf(session) !== at.seq) throw notLatestReply();
+      }
+      const reply: Message = { ...replyMessage(message, content, at.seq, now), revision: at.revision };
+      try {
+        await this.deps.repo.appendReply(session, reply, now, replacing);
+      } catch (e) {
+        if (e instanceof ReplyClaimLostError) throw sessionBusy(busyRetryAfterMs());
+        throw e;
+      }
+      return { session: { ...session, version: session.version + 1, revisions: (session.revisions ?? 0) + 1, updatedAt: now }, reply };
+    });
+  }
+
   /** A reply to a message stored by an earlier version (no seq kept for it): a versioned write at the end. */
   private appendLateReply(viewer: Viewer, message: Message, content: string): Promise<StoredReply> {
     return this.queue.run(queueKey(viewer, message.sessionId), () =>
@@ -128,5 +154,9 @@ function replyMessage(message: Message, content: string, seq: number, now: numbe
   if (message.clientMessageId) reply.clientMessageId = message.clientMessageId;
   return reply;
 }
+
+/** regenerateReply of a reply that is not (or no longer) the session's latest. */
+export const notLatestReply = () =>
+  badInput('Only the latest coach reply can be regenerated: this one was regenerated, or a message was sent, since', { argumentName: 'messageId' });
 
 const queueKey = (viewer: Viewer, sessionId: string) => `${viewer.tenantId}\u0000${sessionId}`;

@@ -27,16 +27,25 @@ export const isClientMessageId = (value: string) => CLIENT_MESSAGE_ID.test(value
 const TOPIC_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const isTopicId = (value: string) => TOPIC_ID.test(value);
 
-/** A message's id, as the API shows it: `<sessionId>:<seq>`. */
-export const messageId = (sessionId: string, seq: number) => `${sessionId}:${seq}`;
+/**
+ * A message's id, as the API shows it: `<sessionId>:<seq>`, and `<sessionId>:<seq>r<revision>`
+ * for a coach reply regenerated `revision` times (regenerateReply gives the new reply a new id).
+ */
+export const messageId = (sessionId: string, seq: number, revision = 0) => (revision > 0 ? `${sessionId}:${seq}r${revision}` : `${sessionId}:${seq}`);
 
-/** The seq of a message id (see messageId) of this session; BAD_USER_INPUT for anything else. */
-export function parseMessageId(sessionId: string, id: string): number {
-  const match = /^(.+):(\d{1,9})$/.exec(id);
+/** The seq and revision of a message id (see messageId) of this session; BAD_USER_INPUT for anything else. */
+export function parseMessageRef(sessionId: string, id: string): { seq: number; revision: number } {
+  const match = /^(.+):(\d{1,9})(?:r(\d{1,9}))?$/.exec(id);
   const seq = match ? Number(match[2]) : 0;
-  if (!match || match[1] !== sessionId || seq < 1) throw badInput('messageId is not a message of this session', { argumentName: 'messageId' });
-  return seq;
+  const revision = match?.[3] !== undefined ? Number(match[3]) : 0;
+  if (!match || match[1] !== sessionId || seq < 1 || (match[3] !== undefined && revision < 1)) {
+    throw badInput('messageId is not a message of this session', { argumentName: 'messageId' });
+  }
+  return { seq, revision };
 }
+
+/** The seq of a message id of this session (any revision); BAD_USER_INPUT for anything else. */
+export const parseMessageId = (sessionId: string, id: string): number => parseMessageRef(sessionId, id).seq;
 
 const MAX_USER_ID = 256;
 

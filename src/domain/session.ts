@@ -47,6 +47,11 @@ export interface Session {
    */
   redactions?: number;
   /**
+   * Coach replies replaced by regenerateReply so far (absent: 0): like `redactions`, a change
+   * of the conversation that leaves messageCount as it was.
+   */
+  revisions?: number;
+  /**
    * Who owned which part of the conversation (visibility.ts): each owner since the first
    * transfer made under this rule, with the first seq of their ownership, oldest first.
    * Absent: never transferred since (or transferred before the rule existed: `transfer` set).
@@ -102,6 +107,8 @@ export interface Message {
   replyTo?: number;
   /** A user message: the user who wrote it (the session's owner at the time). */
   authorId?: string;
+  /** A coach reply regenerated this many times (regenerateReply; absent: 0): part of its id. */
+  revision?: number;
   /** A coach message: its owner's rating (1-5) and comment, the latest given. */
   rating?: number;
   ratingComment?: string | null;

@@ -77,6 +77,8 @@ export const FIELD_COSTS = new Map<string, FieldCost>([
   ['Mutation.startSession', { store: 3, coach: true }],
   ['Mutation.sendMessage', { store: 3, coach: true }],
   ['Mutation.rateReply', { store: 3 }],
+  // The session, its record, the messages, the claim, the replacement (a retry waiting for another process reads more, paced).
+  ['Mutation.regenerateReply', { store: 5, coach: true }],
   ['Mutation.postMessage', { store: 3, coach: true }],
   ['Mutation.resumeSession', { store: 2, coach: true }],
   ['Mutation.completeSession', { store: 3, coach: true }],
@@ -92,6 +94,8 @@ export const FIELD_COSTS = new Map<string, FieldCost>([
   ['Mutation.unarchiveTopic', { store: 2 }],
   // The payload is resolved on two events (`message` and `reply` carry `session`), the deltas carry nothing else.
   ['Subscription.sendMessageStream', { store: 3, coach: true, executions: 2 }],
+  // The payload is resolved once (the `reply` event carries `session`).
+  ['Subscription.regenerateReplyStream', { store: 5, coach: true }],
 ]);
 
 /** Fields that can be long, by the most bytes one execution returns (docs/security.md#the-cost-of-an-operation). */

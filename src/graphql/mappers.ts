@@ -42,7 +42,7 @@ export function toGqlSession(v: SessionView): CoachingSession {
 
 export function toGqlMessage(m: DomainMessage): Message {
   return {
-    id: messageId(m.sessionId, m.seq),
+    id: messageId(m.sessionId, m.seq, m.revision),
     role: m.role as MessageRole,
     content: m.content,
     createdAt: new Date(m.createdAt),

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { GraphQLFormattedError } from 'graphql';
-import { bearerToken, TokenVerifier } from '../auth/verifier';
+import { Kind, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { bearerToken, TokenVerifier, unauthenticated } from '../auth/verifier';
 import { DomainError, rateLimited } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
 import { DocumentGate, queryHash } from '../graphql/document-gate';
@@ -44,8 +44,13 @@ const domainRefusal = (e: DomainError, status: number, headers?: Record<string, 
 
 const badRequest = (message: string): Refusal => ({ status: 400, errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
 
-/** A refusal, or undefined when Apollo may run it (or there is no text: persisted-query lookups). */
-export function documentRefusal(gate: DocumentGate, req: IncomingMessage, body: unknown): Refusal | undefined {
+/**
+ * A refusal, or undefined when Apollo may run it (or there is no text: persisted-query lookups).
+ * `anonymous` (no token): only introspection runs, so codegen and Sandbox work in development;
+ * anything else is a 401, as for a bad token. A request with no operation at all (Sandbox's
+ * page) goes on to Apollo.
+ */
+export function documentRefusal(gate: DocumentGate, req: IncomingMessage, body: unknown, anonymous = false): Refusal | undefined {
   const { query, extensions } = requestParts(req, body);
   const persisted = (extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery;
   if (persisted !== undefined) {
@@ -53,9 +58,19 @@ export function documentRefusal(gate: DocumentGate, req: IncomingMessage, body: 
     if (pq?.version !== 1 || typeof pq.sha256Hash !== 'string') return badRequest('A persisted query must be { "version": 1, "sha256Hash": "<hex>" }');
     if (typeof query === 'string' && queryHash(query) !== pq.sha256Hash) return badRequest('The persisted query hash does not match the query');
   }
-  if (typeof query !== 'string' || query === '') return undefined;
+  if (typeof query !== 'string' || query === '') return anonymous && persisted !== undefined ? noToken() : undefined;
   const gated = gate.check(query);
-  return gated.ok ? undefined : { status: 400, errors: gated.errors };
+  if (!gated.ok) return { status: 400, errors: gated.errors };
+  return anonymous && !introspectionOnly(gated.document) ? noToken() : undefined;
+}
+
+const noToken = () => domainRefusal(unauthenticated(), 401);
+
+/** Every operation asks only for `__schema`, `__type` or `__typename` at its root: no resolver of ours runs. */
+function introspectionOnly(document: DocumentNode): boolean {
+  return document.definitions.every(
+    (d) => d.kind !== Kind.OPERATION_DEFINITION || d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith('__')),
+  );
 }
 
 /** `query` and `extensions` of a POST body or of a GET's search parameters. */

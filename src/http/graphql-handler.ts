@@ -33,7 +33,7 @@ export function graphqlHandler<TContext extends BaseContext>(opts: GraphqlHandle
     }
     try {
       const refused = await opts.admit?.(req, res, body);
-      if (refused) return sendRefusal(res, refused);
+      if (refused) return sendRefusal(req, res, refused);
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -63,7 +63,12 @@ export function graphqlHandler<TContext extends BaseContext>(opts: GraphqlHandle
 /** Cache control off: it costs per field, and the API's per-user answers are never cached. */
 export const leanPlugins = <TContext extends BaseContext>(): ApolloServerPlugin<TContext>[] => [ApolloServerPluginCacheControlDisabled()];
 
-function sendRefusal(res: ServerResponse, refusal: Refusal): void {
-  res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', ...refusal.headers });
+/**
+ * In the GraphQL-over-HTTP media type when the client accepts it, as Apollo answers its own errors:
+ * clients (Apollo Client's HttpLink) then read a 4xx body as GraphQL errors, not a network failure.
+ */
+function sendRefusal(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+  const type = String(req.headers.accept ?? '').includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
+  res.writeHead(refusal.status, { 'content-type': `${type}; charset=utf-8`, ...refusal.headers });
   res.end(JSON.stringify({ errors: refusal.errors }));
 }

@@ -110,9 +110,11 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     formatError: format,
     validationRules: [depthLimit(opts.maxQueryDepth)],
     parseOptions: { maxTokens: MAX_TOKENS },
-    // Apollo's defaults, said out loud: no batched operations, CSRF prevention on.
+    // No batched operations. CSRF prevention on, and `authorization` counts as a preflight-forcing
+    // header (browsers never send it on a simple request): urql's GET queries carry it, a
+    // cross-site <img>/form GET cannot. Mutations never run over GET (Apollo answers 405).
     allowBatchedHttpRequests: false,
-    csrfPrevention: true,
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Cost needs the request's variables (page sizes): checked once the operation is known, before it runs.
@@ -151,7 +153,7 @@ export async function startHttpServer(opts: ServerOptions, port: number, host?: 
     admit: async (req, res, body) => {
       const gres = res as GraphqlResponse;
       const admitted = await admitCaller(req, opts.verifier, opts.rateLimiter, () => addressOf(req));
-      const refusal = 'viewer' in admitted ? documentRefusal(gate, req, body) : admitted;
+      const refusal = 'viewer' in admitted ? documentRefusal(gate, req, body, admitted.viewer === null) : admitted;
       if ('viewer' in admitted) gres.locals.viewer = admitted.viewer;
       const code = refusal?.errors[0]?.extensions?.code;
       if (typeof code === 'string') gres.locals.code = code;

@@ -123,15 +123,17 @@ export class Lifecycle {
    * again only if the conversation changed meanwhile.
    */
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
-    let extraction: (Extraction & { redactions: number }) | null = null;
+    let extraction: (Extraction & { redactions: number; revisions: number }) | null = null;
     const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     return retryOnStale(async () => {
       const now = this.deps.clock.now();
       const session = await ownSession(this.deps.repo, viewer, sessionId, now);
       assertTransition(session, 'COMPLETED');
       const topic = topicOf(catalog, session);
-      if (!extraction || extraction.messageCount !== session.messageCount || extraction.redactions !== (session.redactions ?? 0)) {
-        extraction = { ...(await this.deps.coach.extractResult(topic, session)), redactions: session.redactions ?? 0 };
+      // A regenerated reply (revisions) changes the conversation without changing its length.
+      const changes = { redactions: session.redactions ?? 0, revisions: session.revisions ?? 0 };
+      if (!extraction || extraction.messageCount !== session.messageCount || extraction.redactions !== changes.redactions || extraction.revisions !== changes.revisions) {
+        extraction = { ...(await this.deps.coach.extractResult(topic, session)), ...changes };
       }
       const next: Session = {
         ...ended(session, 'COMPLETED', this.deps.clock.now(), topic.settings),

@@ -45,8 +45,24 @@ export interface SessionRepository {
    * reply is not the user's activity, and so never races the user's next message.
    * DuplicateReplyError when that seq is taken; StaleSessionError when the session ended,
    * expired, or its children's ttl moved on since `session` was read (read again, retry).
+   *
+   * With `replacing` (regenerateReply) the reply replaces the one at `reply.seq` instead, only
+   * while `replacing.token` holds its claim (else ReplyClaimLostError) and while it is the
+   * session's last seq (else StaleSessionError); it writes the regenerate's record, moves
+   * the session's version and `revisions` on, and leaves messageCount and turnCount.
    */
-  appendReply(session: Session, reply: Message, now: number): Promise<void>;
+  appendReply(session: Session, reply: Message, now: number, replacing?: ReplyReplacement): Promise<void>;
+  /**
+   * regenerateReply: holds the coach reply at `seq` (while it is at `claim.revision`, unexpired,
+   * and not held by an unexpired claim) for one regenerate, before its model call.
+   * The result: 'claimed'; `{ heldBy }` the clientMessageId of the regenerate holding it;
+   * 'changed' when it is gone, not a coach message, redacted, or at another revision.
+   */
+  claimReply(tenantId: string, sessionId: string, seq: number, claim: ReplyClaim, now: number): Promise<ReplyClaimResult>;
+  /** Lets go of a claim (the model or the write failed); a claim held by another token is left alone. */
+  releaseReply(tenantId: string, sessionId: string, seq: number, token: string): Promise<void>;
+  /** A regenerate's idempotency record (written with its reply), by its clientMessageId. */
+  getRegeneration(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<RegenerationRecord | null>;
 
   /**
    * Writes the coach's memory on the session without a version (like a reply): the summary only
@@ -101,6 +117,32 @@ export interface ClientMessageRecord {
   replySeq: number | null;
   /** The first call's coach failed: no reply is on its way. */
   replyFailed: boolean;
+}
+
+/** A regenerate's hold on a coach reply while the model writes its replacement (docs/data-model.md#regenerated-replies). */
+export interface ReplyClaim {
+  /** The revision held (the one to be replaced). */
+  revision: number;
+  /** The regenerate's clientMessageId: a retry with the same id waits for it instead of calling the model again. */
+  clientMessageId: string;
+  /** This call's own token: only it may store the replacement or let go. */
+  token: string;
+  /** Epoch ms until which the claim keeps other regenerates out (past it, one may take over). */
+  until: number;
+}
+
+export type ReplyClaimResult = 'claimed' | 'changed' | { heldBy: string };
+
+/** What appendReply needs to replace a reply rather than fill a free seq. */
+export interface ReplyReplacement {
+  token: string;
+  clientMessageId: string;
+}
+
+/** A regenerate's record: the reply it stored (seq and revision). */
+export interface RegenerationRecord {
+  seq: number;
+  revision: number;
 }
 
 /** A read's byte budget: at most `bytes` in all, items of at most `itemBytes` each (src/domain/page-budget.ts). */
@@ -169,6 +211,14 @@ export class DuplicateClientMessageError extends Error {
   constructor(readonly record: ClientMessageRecord) {
     super('client message id already accepted');
     this.name = 'DuplicateClientMessageError';
+  }
+}
+
+/** A regenerated reply could not be stored: its claim was lost (expired and taken over, or the reply changed). */
+export class ReplyClaimLostError extends Error {
+  constructor() {
+    super('the claim on the reply was lost');
+    this.name = 'ReplyClaimLostError';
   }
 }
 

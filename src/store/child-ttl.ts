@@ -6,6 +6,7 @@ import { keyOf } from './keys';
 import { CLIENT_MESSAGE } from './items/client-message';
 import { MENTION } from './items/mention';
 import { MESSAGE } from './items/message';
+import { REGENERATION } from './items/regeneration';
 import { TRANSFER, USER_TRANSFER } from './items/transfer';
 import { inPartition, Item, params, projection, toTtl, typeOf } from './schema';
 import { conditional, TableIO } from './table-io';
@@ -17,7 +18,7 @@ import { childTtlUpdate, raiseChildTtlTxs } from './transactions';
 export const childTtlOf = (session: Session) => toTtl(childExpiresAt(session));
 
 /** The items of a session's partition that follow its ttl this way: all but the session item itself. */
-const CHILD_TYPES = new Set([MESSAGE, CLIENT_MESSAGE, MENTION, TRANSFER, USER_TRANSFER]);
+const CHILD_TYPES = new Set([MESSAGE, CLIENT_MESSAGE, REGENERATION, MENTION, TRANSFER, USER_TRANSFER]);
 /** Children settled at once when a session ends. */
 const SETTLE_CONCURRENCY = 10;
 

@@ -12,6 +12,11 @@ import {
   MessagePageRequest,
   OutcomePage,
   OutcomePageRequest,
+  RegenerationRecord,
+  ReplyClaim,
+  ReplyClaimLostError,
+  ReplyClaimResult,
+  ReplyReplacement,
   SessionPage,
   SessionPageRequest,
   SessionRepository,
@@ -24,6 +29,7 @@ import { cursorOf, startKeyOf } from './cursor';
 import { clientMessageKey, toClientMessageRecord } from './items/client-message';
 import { holdKey, toHold } from './items/hold';
 import { messageKey, messageRating, messagesBetween, toMessage } from './items/message';
+import { claimHolder, regenerationKey, replyClaimed, replyReleased, toRegenerationRecord } from './items/regeneration';
 import { isLiveItem, sessionFilter, sessionKey, toSession, toStoredSession, userGsiPk } from './items/session';
 import { nextIndexedAt } from './items/session-indexes';
 import { memoryUpdate } from './items/session-coach';
@@ -237,10 +243,27 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     wrote(next, w.floor.after, w.indexedAt.after);
   }
 
-  async appendReply(session: Session, reply: Message, now: number): Promise<void> {
-    await this.io.transact(appendReplyTx(this.io.table, session, reply, childTtlOf(session), now), (part, old) =>
-      part === 'reply' && old ? new DuplicateReplyError(toMessage(old, session.id)) : new StaleSessionError(session.id),
-    );
+  async appendReply(session: Session, reply: Message, now: number, replacing?: ReplyReplacement): Promise<void> {
+    await this.io.transact(appendReplyTx(this.io.table, session, reply, childTtlOf(session), now, replacing), (part, old) => {
+      if (replacing) return part === 'reply' ? new ReplyClaimLostError() : new StaleSessionError(session.id);
+      return part === 'reply' && old ? new DuplicateReplyError(toMessage(old, session.id)) : new StaleSessionError(session.id);
+    });
+  }
+
+  async claimReply(tenantId: string, sessionId: string, seq: number, claim: ReplyClaim, now: number): Promise<ReplyClaimResult> {
+    const key = messageKey(tenantId, sessionId, seq);
+    if (await conditional(this.io.update({ Key: key, ...params(replyClaimed(claim, now)) }))) return 'claimed';
+    const holder = claimHolder(await this.io.get(key), claim, now);
+    return holder === null ? 'changed' : { heldBy: holder };
+  }
+
+  async releaseReply(tenantId: string, sessionId: string, seq: number, token: string): Promise<void> {
+    await conditional(this.io.update({ Key: messageKey(tenantId, sessionId, seq), ...params(replyReleased(token)) }));
+  }
+
+  async getRegeneration(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<RegenerationRecord | null> {
+    const item = await this.io.get(regenerationKey(tenantId, sessionId, clientMessageId));
+    return isUnexpired(item, now) ? toRegenerationRecord(item) : null;
   }
 
   storeMemory(session: Session, memory: MemoryWrite, _usage: TokenUsage | null, now: number): Promise<boolean> {

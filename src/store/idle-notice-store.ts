@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { IdleCandidate, IdleNoticeStore } from '../notify/notify-idle';
 import { sessionKey } from './items/session';
-import { IDLE_SHARDS, idleGsiPk } from './items/session-indexes';
+import { IDLE_SHARDS_MAX, idleGsiPk } from './items/session-indexes';
 import { keyOf } from './keys';
 import { INDEXES, indexKeys, isoTime, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
@@ -9,7 +9,7 @@ import { idleClaim, idleConfirm, idleRelease, isIdleCandidate, toCandidate } fro
 
 /**
  * notify-idle on DynamoDB: candidates from the sparse keys-only byIdle index (a query per
- * shard), then the session items; claim, lease and mark are conditional updates on them.
+ * shard, all IDLE_SHARDS_MAX of them), then the session items; claim, lease and mark are conditional updates on them.
  */
 export class DynamoIdleNoticeStore implements IdleNoticeStore {
   private readonly io: TableIO;
@@ -20,7 +20,8 @@ export class DynamoIdleNoticeStore implements IdleNoticeStore {
 
   async *findIdle(before: number, now: number): AsyncIterable<IdleCandidate[]> {
     const index = INDEXES.byIdle;
-    for (let shard = 0; shard < IDLE_SHARDS; shard++) {
+    // Every shard any writer may use (session-indexes.ts): an empty one is one cheap Query.
+    for (let shard = 0; shard < IDLE_SHARDS_MAX; shard++) {
       // Keys only: the index finds candidates (its time never runs ahead of the activity); the items decide.
       const pages = this.io.queryPages({
         IndexName: index.name,

@@ -8,6 +8,8 @@ import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io
 import { Outcome, TransferEntry } from '../domain/user-data';
 import { ADMIN_INDEX_ATTRIBUTES } from './items/session-indexes';
 import { messageItem } from './items/message';
+import { claimHeld, regenerationItem, replacementCounted } from './items/regeneration';
+import type { ReplyReplacement } from '../sessions/repository';
 import { IDLE_NOTICE_ATTRIBUTES } from './items/idle-notice';
 import { mentionWrite } from './items/mention';
 import { outcomeItem } from './items/outcome';
@@ -29,7 +31,7 @@ export type UpdatePart = 'session' | 'hold';
 export type CompletePart = UpdatePart | 'outcome';
 export type TransferPart = UpdatePart | 'transfer' | 'listedFrom' | 'listedTo' | 'mentionFrom' | 'mentionTo' | 'mentionBy';
 export type AppendPart = 'session' | 'hold' | 'message' | 'clientMessage';
-export type ReplyPart = 'reply' | 'session';
+export type ReplyPart = 'reply' | 'session' | 'record';
 export type RaisePart = 'guard' | 'child';
 
 /**
@@ -134,20 +136,23 @@ export function appendMessageTx(
  * Conditions: the seq is free (ALL_OLD names what holds it), the session is live and
  * unexpired (nothing follows the end, nothing is revived), and the children's ttl floor is
  * not above the reply's ttl (else a refresh happened since: read again, see child-ttl.ts).
+ * With `replacing` (regenerateReply) it replaces the reply at its seq instead, and writes the
+ * regenerate's record, in the same transaction.
  */
-export function appendReplyTx(table: string, session: Session, reply: Message, ttl: number, now: number): Transaction<ReplyPart> {
+export function appendReplyTx(table: string, session: Session, reply: Message, ttl: number, now: number, replacing?: ReplyReplacement): Transaction<ReplyPart> {
+  const item = messageItem(session.tenantId, reply, ttl);
+  const counted = { UpdateExpression: replyCounted(reply.createdAt), ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl)) };
   return transaction<ReplyPart>({
-    reply: put(table, messageItem(session.tenantId, reply, ttl), ITEM_ABSENT, true),
+    // regenerateReply: the same item, in place, only under this call's claim (items/regeneration.ts).
+    reply: replacing ? put(table, item, claimHeld(replacing.token, now)) : put(table, item, ITEM_ABSENT, true),
     session: {
       Update: {
         TableName: table,
         Key: sessionKey(session.tenantId, session.id),
-        ...params({
-          UpdateExpression: replyCounted(reply.createdAt),
-          ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl)),
-        }),
+        ...params(replacing ? replacementCounted(reply.seq, ttl, reply.createdAt, now) : counted),
       },
     },
+    record: replacing ? put(table, regenerationItem(session.tenantId, session.id, replacing.clientMessageId, { seq: reply.seq, revision: reply.revision ?? 0 }, ttl), ITEM_ABSENT) : undefined,
   });
 }
 

@@ -217,7 +217,7 @@ function messageRecord(item: Item, sessionId: string): Record<string, unknown> {
   return {
     type: 'message',
     sessionId,
-    id: messageId(sessionId, m.seq),
+    id: messageId(sessionId, m.seq, m.revision),
     role: m.role,
     content: m.content,
     createdAt: isoTime(m.createdAt),

@@ -3,7 +3,8 @@
  * DynamoDB Local: the reply grows piece by piece (sendMessageStream over graphql-ws), then
  * the stored reply takes its place; a socket that drops mid-stream is resubscribed once and
  * the server's replay writes nothing new; without a WebSocket the mutation does the turn;
- * an error of the stream keeps its code.
+ * an error of the stream keeps its code. The page is one bundled script, and graphql-ws's
+ * createClient speaks the protocol.
  */
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { CompleteSessionDocument, SessionDocument } from '../generated/graphql/graphql';
@@ -167,5 +168,62 @@ test("a stream's error keeps its code, as the mutation shows it", async () => {
   expect(count.sockets).toBe(1);
   await expectText(page, 'session-status', 'completed');
   expect((await stored(page)).session.messageCount).toBe(1);
+  await done(page);
+});
+
+test('a socket that drops again after its resubscription: no third socket, the mutation does the turn', async () => {
+  const page = await openChat('stream-erin');
+  // Both sockets are cut after the first piece of the reply.
+  const count = await countSockets(page, (route, message) => {
+    if (/"delta":"/.test(message)) void route.close({ code: 4000, reason: 'cut by the test' });
+  });
+  await sendAndWaitForReply(page, 'Courage, mostly.');
+
+  expect(count.sockets).toBe(2);
+  const { session } = await stored(page);
+  expect(session.messageCount).toBe(3);
+  expect((await messages(page)).map((m) => m.content)).toEqual(session.messages.edges.map((e) => e.node.content));
+  expect(await byTest(page, 'error').isVisible()).toBe(false);
+  await done(page);
+});
+
+test("the page is one bundled script, and graphql-ws's createClient speaks the protocol with the token", async () => {
+  const page = await (await rig.browser.newContext()).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  pageErrors.set(page, errors);
+  const scripts: string[] = [];
+  page.on('request', (r) => {
+    if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname);
+  });
+  // What the page sends on its socket.
+  const sent: { type: string; id?: string; payload?: Record<string, unknown> }[] = [];
+  let sockets = 0;
+  await page.routeWebSocket(/\/graphql$/, (route) => {
+    sockets++;
+    const server = route.connectToServer();
+    route.onMessage((m) => {
+      sent.push(JSON.parse(String(m)));
+      server.send(m);
+    });
+  });
+  await signIn(page, rig.demoUrl, 't-stream-frank', 'stream-frank');
+  await byTest(page, 'topic-core_values').click();
+  await byTest(page, 'start').click();
+  await expectText(page, 'session-status', 'active');
+  await sendAndWaitForReply(page, 'Curiosity keeps me going.');
+
+  // One script, bundled: no module of its own and no bare `graphql-ws` import left for the browser to resolve.
+  expect(scripts).toEqual(['/demo/demo.js']);
+  const { token, session } = await stored(page);
+  expect(sockets).toBe(1);
+  expect(sent.map((m) => m.type)).toEqual(['connection_init', 'subscribe']);
+  expect(sent[0].payload).toEqual({ authorization: `Bearer ${token}` });
+  // createClient names each operation with a generated v4 UUID (a hand-written client would not need to).
+  expect(sent[1].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(sent[1].payload).toMatchObject({
+    query: expect.stringContaining('sendMessageStream'),
+    variables: { sessionId: session.id, content: 'Curiosity keeps me going.', clientMessageId: expect.any(String) },
+  });
   await done(page);
 });

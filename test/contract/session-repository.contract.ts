@@ -12,6 +12,7 @@ import { ownershipsAfterTransfer } from '../../src/domain/visibility';
 import { AdminRepository } from '../../src/sessions/admin-repository';
 import { DuplicateClientMessageError, DuplicateReplyError, SessionRepository, StaleSessionError, TopicHeldError } from '../../src/sessions/repository';
 import { liveSession } from '../support/session-fixture';
+import { replyRevisionContract } from './reply-revision.contract';
 
 export type Repository = SessionRepository & AdminRepository;
 
@@ -321,5 +322,8 @@ export function sessionRepositoryContract(name: string, subject: ContractSubject
       await expect(repo.updateSession(next, touched(next, 'PAUSED', T0 + 3000, settings), T0 + 3000)).rejects.toBeInstanceOf(StaleSessionError);
       expect((await repo.listMessages(tenantId, a.id, { direction: 'forward', from: null, limit: 10 }, T0 + 2000)).map((m) => m.content)).toEqual(['hi', 'alice speaks']);
     });
+
+    // regenerateReply's claims and replacements (reply-revision.contract.ts).
+    replyRevisionContract(name, () => subject.make(), (r) => subject.snapshot(r as Repository));
   });
 }

@@ -104,16 +104,26 @@ test('production default: no origin gets CORS headers, not even http://localhost
 test('CSRF prevention stays on for allowed origins: a request sent without a preflight is refused, nothing runs', async () => {
   const s = await server({ CORS_ORIGINS: 'https://app.example.com' });
   const token = await tokenFor('cors-csrf', 'alice');
+  // What a cross-site form can send: text/plain, no Authorization (a browser preflights that header).
   const simple = await fetch(s.url, {
     method: 'POST',
-    headers: { origin: 'https://app.example.com', 'content-type': 'text/plain', authorization: `Bearer ${token}` },
+    headers: { origin: 'https://app.example.com', 'content-type': 'text/plain' },
     body: JSON.stringify({ query: 'mutation { startSession(topicId: "purpose") { id } }' }),
   });
   expect(simple.status).toBe(400);
   expect(await simple.text()).toMatch(/CSRF/);
-  const get = await fetch(`${s.url}?query=${encodeURIComponent('{ topics { id } }')}`, { headers: { origin: 'https://app.example.com' } });
+  // With a token the same body is still no JSON request: refused.
+  const withToken = await fetch(s.url, {
+    method: 'POST',
+    headers: { origin: 'https://app.example.com', 'content-type': 'text/plain', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: 'mutation { startSession(topicId: "purpose") { id } }' }),
+  });
+  expect(withToken.status).toBe(400);
+  await withToken.text();
+  // GETs without a preflight-forcing header (test/e2e/get-queries.test.ts has the rest).
+  const get = await fetch(`${s.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { origin: 'https://app.example.com' } });
   expect(get.status).toBe(400);
-  await get.text();
+  expect(await get.text()).toMatch(/CSRF/);
   const check = await request(s.url, 'https://app.example.com', token);
   expect(((await check.json()) as { data: { sessionCheck: { hasSession: boolean } } }).data.sessionCheck.hasSession).toBe(false);
 });

@@ -10,6 +10,7 @@ import {
   Hold,
   MemoryWrite,
   MessagePageRequest,
+  ReplyReplacement,
   SessionPage,
   SessionPageRequest,
   SessionRepository,
@@ -22,7 +23,7 @@ import { messageItem } from '../../src/store/items/message';
 import { minuteOf } from '../../src/store/schema';
 import { itemBytes } from '../../src/store/table-io';
 import { clientMessageKey, copy, holdKey, mentionKey, messageKey, outcomeKey, sessionKey, transferKey } from './memory-state';
-import { MemoryUserData } from './memory-user-data';
+import { MemoryReplies } from './memory-replies';
 
 export type { MemorySnapshot, RepositoryMethod } from './memory-state';
 export { CHILD_SLACK_MS } from './memory-state';
@@ -39,13 +40,14 @@ export { CHILD_SLACK_MS } from './memory-state';
  *   of the DynamoDB implementation;
  * - listings are in index order and page with the store's own cursors (src/store/cursor.ts);
  * - callers only ever get copies, so they cannot change stored state;
- * - outcomes, transfer histories, mentions, erasure and export: memory-user-data.ts.
+ * - outcomes, transfer histories, mentions, erasure and export: memory-user-data.ts;
+ * - regenerateReply's claims and replacements: memory-replies.ts.
  *
  * Each call yields to the event loop once before it acts (atomically), so concurrent
  * service calls interleave between repository calls as they would against a real store.
  * The test hooks (failNext, beforeNext, calls, snapshot, seed) are in memory-state.ts.
  */
-export class MemorySessionRepository extends MemoryUserData implements SessionRepository, AdminRepository {
+export class MemorySessionRepository extends MemoryReplies implements SessionRepository, AdminRepository {
   // ---- reads -----------------------------------------------------------------
 
   async findHolder(tenantId: string, topicId: string, now: number): Promise<Hold | null> {
@@ -271,8 +273,9 @@ export class MemorySessionRepository extends MemoryUserData implements SessionRe
     if (ck && record) this.clientMessages.set(ck, record);
   }
 
-  async appendReply(session: Session, reply: Message, now: number): Promise<void> {
+  async appendReply(session: Session, reply: Message, now: number, replacing?: ReplyReplacement): Promise<void> {
     await this.enter('appendReply');
+    if (replacing) return this.replaceReply(session, reply, now, replacing);
     const stored = this.liveSession(session.tenantId, session.id, now);
     // DynamoDB: the session live and unexpired (no version: a reply commutes with other writes).
     if (!stored || !isLive(stored.status)) throw new StaleSessionError(session.id);

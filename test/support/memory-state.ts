@@ -2,7 +2,7 @@ import { childExpiresAt } from '../../src/domain/child-ttl';
 import { isExpired, isLive, Message, Session } from '../../src/domain/session';
 import type { ErasureCounts, Outcome, TransferEntry } from '../../src/domain/user-data';
 import type { AdminRepository } from '../../src/sessions/admin-repository';
-import type { ClientMessageRecord, SessionRepository } from '../../src/sessions/repository';
+import type { ClientMessageRecord, RegenerationRecord, ReplyClaim, SessionRepository } from '../../src/sessions/repository';
 
 /**
  * What MemorySessionRepository stores, and its test hooks (the repository semantics
@@ -17,7 +17,7 @@ export type RepositoryMethod = keyof SessionRepository | Exclude<keyof AdminRepo
 
 export { CHILD_SLACK_MS } from '../../src/domain/child-ttl';
 
-const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply', 'storeMemory'];
+const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply', 'claimReply', 'releaseReply', 'storeMemory'];
 
 /** That a user owns, owned or transferred a session (DynamoDB's mention items). */
 export interface Mention {
@@ -46,6 +46,8 @@ export interface MemorySnapshot {
   holds: Record<string, Session>;
   messages: Record<string, Message>;
   clientMessages: Record<string, ClientMessageRecord>;
+  regenerations: Record<string, RegenerationRecord>;
+  claims: Record<string, ReplyClaim>;
   outcomes: Record<string, Outcome>;
   transfers: Record<string, TransferEntry>;
   mentions: Record<string, Mention>;
@@ -57,6 +59,9 @@ export class MemoryState {
   protected readonly holds = new Map<string, Hold>();
   protected readonly messages = new Map<string, Message>();
   protected readonly clientMessages = new Map<string, ClientMessageRecord>();
+  /** regenerateReply's records, and its claims on replies (by message key): DynamoDB keeps both in the session's partition. */
+  protected readonly regenerations = new Map<string, RegenerationRecord>();
+  protected readonly claims = new Map<string, ReplyClaim>();
   protected readonly outcomes = new Map<string, Outcome>();
   protected readonly transfers = new Map<string, TransferEntry>();
   protected readonly mentions = new Map<string, Mention>();
@@ -75,6 +80,9 @@ export class MemoryState {
     transferSession: 0,
     appendMessage: 0,
     appendReply: 0,
+    claimReply: 0,
+    releaseReply: 0,
+    getRegeneration: 0,
     storeMemory: 0,
     getClientMessage: 0,
     markReplyFailed: 0,
@@ -126,6 +134,8 @@ export class MemoryState {
       holds: Object.fromEntries([...this.holds].map(([k, h]) => [k, h.session])),
       messages: Object.fromEntries(this.messages),
       clientMessages: Object.fromEntries(this.clientMessages),
+      regenerations: Object.fromEntries(this.regenerations),
+      claims: Object.fromEntries(this.claims),
       outcomes: Object.fromEntries(this.outcomes),
       transfers: Object.fromEntries(this.transfers),
       mentions: Object.fromEntries(this.mentions),
@@ -181,6 +191,7 @@ export const holdKey = (tenantId: string, topicId: string) => `${JSON.stringify(
 export const messageKey = (tenantId: string, sessionId: string, seq: number) => `${sessionKey(tenantId, sessionId)}|${seq}`;
 export const clientMessageKey = (tenantId: string, sessionId: string, clientMessageId: string) =>
   `${sessionKey(tenantId, sessionId)}|C|${clientMessageId}`;
+export const regenerationKey = (tenantId: string, sessionId: string, clientMessageId: string) => `${sessionKey(tenantId, sessionId)}|R|${clientMessageId}`;
 export const transferKey = (tenantId: string, sessionId: string, seq: number) => `${sessionKey(tenantId, sessionId)}|X|${String(seq).padStart(8, '0')}`;
 export const mentionKey = (tenantId: string, sessionId: string, userId: string) => `${sessionKey(tenantId, sessionId)}|M|${JSON.stringify(userId)}`;
 export const outcomeKey = (tenantId: string, userId: string, topicId: string) => `${JSON.stringify(tenantId)}|U|${JSON.stringify(userId)}|${topicId}`;

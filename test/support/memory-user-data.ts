@@ -113,7 +113,7 @@ export class MemoryUserData extends MemoryState {
         counts.itemsDeleted++;
       }
     }
-    for (const children of [this.messages, this.clientMessages, this.transfers, this.mentions] as Map<string, unknown>[]) {
+    for (const children of [this.messages, this.clientMessages, this.regenerations, this.claims, this.transfers, this.mentions] as Map<string, unknown>[]) {
       for (const k of [...children.keys()]) {
         if (!k.startsWith(`${key}|`)) continue;
         children.delete(k);

@@ -72,6 +72,14 @@ test('ERASURE_AUDIT_RETENTION_DAYS: 365 by default, 1-36500 days', () => {
   }
 });
 
+test('IDLE_INDEX_SHARDS: 32 by default, 1-64 (what notify-idle reads)', () => {
+  expect(loadConfig({}).idleIndexShards).toBe(32);
+  expect(loadConfig({ IDLE_INDEX_SHARDS: '64' }).idleIndexShards).toBe(64);
+  for (const bad of ['0', '65', '8.5', 'many']) {
+    expect(configError(() => loadConfig({ IDLE_INDEX_SHARDS: bad })).message).toMatch(/IDLE_INDEX_SHARDS/);
+  }
+});
+
 describe('observability settings, in the same Config', () => {
   test('a malformed switch is a ConfigError naming the variable and the value', () => {
     for (const name of ['LOG_PRETTY', 'LOG_MESSAGE_CONTENT', 'METRICS_ENABLED', 'DEMO_ENABLED']) {

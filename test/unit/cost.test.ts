@@ -243,7 +243,16 @@ describe('erasures', () => {
 describe('coach calls', () => {
   test('the coach-calling fields', () => {
     expect(COACH_FIELDS.sort()).toEqual(
-      ['Mutation.completeSession', 'Mutation.postMessage', 'Mutation.resumeSession', 'Mutation.sendMessage', 'Mutation.startSession', 'Subscription.sendMessageStream'].sort(),
+      [
+        'Mutation.completeSession',
+        'Mutation.postMessage',
+        'Mutation.regenerateReply',
+        'Mutation.resumeSession',
+        'Mutation.sendMessage',
+        'Mutation.startSession',
+        'Subscription.regenerateReplyStream',
+        'Subscription.sendMessageStream',
+      ].sort(),
     );
     expect(costOf('mutation { sendMessage(sessionId: "s", content: "hi") { reply { id } } }').cost).toBe(
       1 + 3 * STORE_CALL_COST + COACH_CALL_COST + 2,

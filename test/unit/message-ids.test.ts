@@ -1,5 +1,5 @@
 import { DomainError } from '../../src/domain/errors';
-import { messageId, newSessionId, parseMessageId } from '../../src/domain/ids';
+import { messageId, newSessionId, parseMessageId, parseMessageRef } from '../../src/domain/ids';
 
 const session = newSessionId(Date.UTC(2025, 0, 1));
 
@@ -8,8 +8,18 @@ test('a message id is `<sessionId>:<seq>` and parses back to its seq', () => {
   for (const seq of [1, 42, 999_999_999]) expect(parseMessageId(session, messageId(session, seq))).toBe(seq);
 });
 
+test('a regenerated reply\'s id carries its revision: `<sessionId>:<seq>r<revision>`', () => {
+  expect(messageId(session, 7, 0)).toBe(`${session}:7`);
+  expect(messageId(session, 7, 2)).toBe(`${session}:7r2`);
+  expect(parseMessageRef(session, `${session}:7r2`)).toEqual({ seq: 7, revision: 2 });
+  expect(parseMessageRef(session, `${session}:7`)).toEqual({ seq: 7, revision: 0 });
+  expect(parseMessageId(session, `${session}:7r2`)).toBe(7);
+});
+
 test.each([
   ['not an id', 'nope'],
+  ['revision 0 spelled out', `${session}:3r0`],
+  ['an empty revision', `${session}:3r`],
   ['seq 0', `${session}:0`],
   ['a negative seq', `${session}:-1`],
   ['more than 9 digits', `${session}:1234567890`],

@@ -19,6 +19,7 @@ export function messageItem(tenantId: string, m: Message, ttl: number): Item {
     ...(m.clientMessageId ? { clientMessageId: m.clientMessageId } : {}),
     ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
     ...(m.authorId !== undefined ? { authorId: m.authorId } : {}),
+    ...(m.revision ? { revision: m.revision } : {}),
     ...(m.rating !== undefined ? { rating: m.rating, ratingComment: m.ratingComment ?? null } : {}),
     [TTL_ATTRIBUTE]: ttl,
   };
@@ -38,6 +39,7 @@ export function toMessage(item: Item, sessionId: string): Message {
   if (typeof item.clientMessageId === 'string') m.clientMessageId = item.clientMessageId;
   if (typeof item.replyTo === 'number') m.replyTo = item.replyTo;
   if (typeof item.authorId === 'string') m.authorId = item.authorId;
+  if (typeof item.revision === 'number' && item.revision > 0) m.revision = item.revision;
   if (typeof item.rating === 'number') {
     m.rating = item.rating;
     m.ratingComment = typeof item.ratingComment === 'string' ? item.ratingComment : null;

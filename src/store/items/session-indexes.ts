@@ -1,6 +1,7 @@
 import { isLive, Ownership, Session, SessionTransfer } from '../../domain/session';
 import { expr, INDEXES, isoTime, Item, set, TYPE_ATTRIBUTE } from '../schema';
 import { encodeId } from '../keys';
+import { DEFAULT_IDLE_INDEX_SHARDS, MAX_IDLE_INDEX_SHARDS } from '../../defaults';
 
 const { byTenantIdle, byIdle, byTenantTopic } = INDEXES;
 
@@ -87,19 +88,31 @@ export function readOwnership(item: Item): Pick<Session, 'owners' | 'sharedBy'> 
 const isOwnership = (o: unknown): o is Ownership =>
   typeof o === 'object' && o !== null && typeof (o as Ownership).userId === 'string' && Number.isInteger((o as Ownership).fromSeq);
 
-/** Shards of byIdle, so the cross-tenant live set is not one hot index partition. */
-export const IDLE_SHARDS = 8;
+/**
+ * Shards of byIdle, so the cross-tenant live set is not one hot index partition: every
+ * session start and end writes its shard (docs/scaling.md). Writers spread over
+ * IDLE_INDEX_SHARDS of them; readers read all IDLE_SHARDS_MAX, so any count (and a change of
+ * it, or processes that disagree) finds every entry. Earlier versions used 8.
+ */
+export const IDLE_SHARDS_MAX = MAX_IDLE_INDEX_SHARDS;
+let idleShards = DEFAULT_IDLE_INDEX_SHARDS;
+
+/** Sets the shard count new index keys are written with (config IDLE_INDEX_SHARDS); only spreads load. */
+export function configureIdleShards(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > IDLE_SHARDS_MAX) throw new RangeError(`idle shards must be 1..${IDLE_SHARDS_MAX}`);
+  idleShards = n;
+}
 
 export const tenantLiveGsiPk = (tenantId: string) => `T#${encodeId(tenantId)}#LIVE`;
 
-/** FNV-1a of the session id, so a session always lands in the same shard. */
-export function idleShard(sessionId: string): number {
+/** FNV-1a of the session id, so a session always lands in the same shard (for a given count). */
+export function idleShard(sessionId: string, shards = idleShards): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < sessionId.length; i++) {
     h ^= sessionId.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h % IDLE_SHARDS;
+  return h % shards;
 }
 
 export const idleGsiPk = (shard: number) => `LIVE#${shard}`;
