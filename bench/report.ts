@@ -1,6 +1,7 @@
 import { LoadResult } from './load';
 import { PeerPoint } from './peer';
 import type { WritePathReport } from './write-path';
+import type { CoachMemoryReport } from './coach-memory';
 
 export interface Side extends LoadResult {
   requestsPerOp: number;
@@ -54,6 +55,8 @@ export interface Report {
   peer: PeerPoint[];
   /** The conversation write path (bench/write-path.ts): contention, capacity per operation. */
   writePath?: WritePathReport;
+  /** Model tokens per turn with the coach's memory (bench/coach-memory.ts). */
+  coachMemory?: CoachMemoryReport;
   memory: {
     requestsFirst: number;
     requestsTotal: number;

@@ -23,6 +23,7 @@ import { contention, operationCosts } from './write-path';
 import type { Scenario } from './scenario';
 import { readScenarios } from './scenarios/read';
 import { startOtlpSink } from './otlp-sink';
+import { coachMemoryBench, printCoachMemory } from './coach-memory';
 
 /**
  * `npm run bench` (full) and `npm run bench:quick` (CI). Starts DynamoDB Local (in memory),
@@ -36,7 +37,7 @@ import { startOtlpSink } from './otlp-sink';
  * bare stack in a server process of its own), side by side in the same run.
  *
  * Options: --quick, --duration <s>, --concurrency 1,16,64, --memory <total requests>,
- * --out <file>, --only <scenario,...>, --skip growth,peer,memory,
+ * --out <file>, --only <scenario,...>, --skip growth,peer,memory,coach-memory,
  * --cpu-prof <dir> (a CPU profile of each server for each measured point),
  * --rounds <n> (measure each read point n times, the sides interleaved; report the median; default
  * 3 in the full run, 1 in the quick one),
@@ -289,6 +290,11 @@ async function main() {
       }
     }
 
+    if (!opts.skip.has('coach-memory') && !opts.only) {
+      log('coach memory: model tokens per turn at 10, 100 and 1,000 messages (500 turns)');
+      report.coachMemory = await coachMemoryBench(dynamo.endpoint, table, log);
+    }
+
     if (!opts.skip.has('memory') && !opts.only) {
       log(`memory: ${opts.memoryTotal} sessionCheck requests at concurrency 16`);
       const check = { perConnection: (i: number): HttpCall => ({ token: base[i], body: body(DOCS.sessionCheck, { topicId: 'core_values' }) }) };
@@ -323,12 +329,18 @@ async function main() {
   }
   report.seconds = round((Date.now() - started) / 1000, 0);
   process.stdout.write(printReport(report));
+  if (report.coachMemory) process.stdout.write(printCoachMemory(report.coachMemory));
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
   log(`wrote ${opts.out} (${report.seconds} s)`);
   // Only the server's errors fail the run. The floor's are reported: under overload its
   // plain SDK loop can see a transaction retried after a timeout fail its own condition.
   const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0 || (p.others ?? []).some((o) => o.side.errors > 0))) || (report.memory?.errors ?? 0) > 0;
+  const memory = report.coachMemory;
+  if (memory && (memory.ratio1000to100 > 1.5 || !memory.factAtLastTurn)) {
+    log('coach memory: over its target (1,000-message turn at most 1.5x the 100-message one, the fact of message 1 remembered)');
+    process.exitCode = 1;
+  }
   if (failed) {
     log('some server requests failed (see "errors" above)');
     process.exitCode = 1;

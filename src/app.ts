@@ -49,6 +49,8 @@ export interface App {
   metrics: Metrics;
   /** Requests per user, tenant and client address: `take(viewer)` before running an operation. */
   rateLimiter: RateLimiter;
+  /** Resolves once the work still running after its response (replies, welcome backs, memory) is done. */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -186,6 +188,7 @@ export async function startApp({
     dynamoTotals,
     metrics,
     rateLimiter,
+    settled: () => background.settled(),
     stop: async () => {
       await server.stop();
       // Replies (postMessage) and welcome backs still on their way are stored before the store goes away.

@@ -10,6 +10,7 @@ import { RegenerateReply } from './conversation/regenerate';
 import { Lifecycle, LifecycleDeps } from './lifecycle/lifecycle';
 import { AdminRepository } from './sessions/admin-repository';
 import { BackgroundWork } from './sessions/background';
+import { SessionMemory } from './sessions/memory';
 import { SessionQueries } from './sessions/queries';
 import { SessionRepository } from './sessions/repository';
 import { TopicSource } from './topics/catalog';
@@ -44,7 +45,8 @@ export interface CapabilityDeps {
 export function composeCapabilities(d: CapabilityDeps): SessionCapabilities {
   const background = new BackgroundWork(d.log);
   const coach = new CoachGateway(d.coach, d);
-  const deps = { ...d, coach, background };
+  const memory = new SessionMemory({ ...d, coach, background });
+  const deps = { ...d, coach, background, memory };
   return {
     sessions: new SessionQueries(deps),
     conversation: new Conversation(deps),

@@ -150,6 +150,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     maxQueryAliases: int(env.MAX_QUERY_ALIASES, 'MAX_QUERY_ALIASES', DEFAULT_SHAPE_LIMITS.maxAliases, 0, 1000),
     requestTimeoutMs: int(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100, 600_000),
   };
+  const coach = parseCoachConfig(env, region, (message) => new ConfigError(message));
   const outcomeRetentionDays = nonEmpty(env.OUTCOME_RETENTION_DAYS) === undefined ? null : int(env.OUTCOME_RETENTION_DAYS, 'OUTCOME_RETENTION_DAYS', 0, 1, 36_500);
   return {
     production,
@@ -164,7 +165,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
     javaHome: env.JAVA_HOME || undefined,
     auth,
     topicsFile: nonEmpty(env.TOPICS_FILE),
-    coach: parseCoachConfig(env, region, (message) => new ConfigError(message)),
+    coach,
     logLevel: logLevel(env.LOG_LEVEL),
     observability: {
       logPretty: bool(env, 'LOG_PRETTY', stderrIsTty && !production),
@@ -197,6 +198,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       sessionQueue: { ...DEFAULT_SESSION_LIMITS.sessionQueue, maxWaitingPerSession: limits.sessionQueueLimit },
       welcomeBackWaitMs: limits.welcomeBackWaitMs,
       outcomeRetentionSeconds: outcomeRetentionDays === null ? null : outcomeRetentionDays * 86_400,
+      memoryWindow: coach.kind === 'embedded' ? DEFAULT_SESSION_LIMITS.memoryWindow : coach.budget,
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     rateLimit: {

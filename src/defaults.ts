@@ -14,8 +14,12 @@ export interface SessionLimits {
   welcomeBackWaitMs: number;
   /** How long a user's outcome is kept after completion; null: kept (OUTCOME_RETENTION_DAYS). */
   outcomeRetentionSeconds: number | null;
+  /** The coach's window (COACH_HISTORY_MESSAGES/_CHARS): older messages are folded into the session's summary. */
+  memoryWindow: { maxMessages: number; maxChars: number };
 }
 
+/** The history a model adapter sends with each call (COACH_HISTORY_MESSAGES, COACH_HISTORY_CHARS). */
+export const DEFAULT_HISTORY_BUDGET = { maxMessages: 20, maxChars: 12_000 };
 export const DEFAULT_COACH_TIMEOUT_MS = 30_000;
 export const DEFAULT_WELCOME_BACK_WAIT_MS = 2000;
 
@@ -27,13 +31,12 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   sessionQueue: { maxWaitingPerSession: 64, maxWaitingTotal: 10_000 },
   welcomeBackWaitMs: DEFAULT_WELCOME_BACK_WAIT_MS,
   outcomeRetentionSeconds: null,
+  memoryWindow: DEFAULT_HISTORY_BUDGET,
 };
 
 /** exportMyData's pages: as many records as the largest page of anything else. */
 export const EXPORT_PAGE = { max: 100, default: 100 };
 
-/** The history a model adapter sends with each call (COACH_HISTORY_MESSAGES, COACH_HISTORY_CHARS). */
-export const DEFAULT_HISTORY_BUDGET = { maxMessages: 20, maxChars: 12_000 };
 /** Concurrent model calls per tenant, and how long one over it waits (COACH_CONCURRENCY_PER_TENANT, _WAIT_MS). */
 export const DEFAULT_TENANT_SLOTS = { perTenant: 8, waitMs: 5_000 };
 /** A tenant's topics, its catalogue's included (MAX_TOPICS_PER_TENANT). */

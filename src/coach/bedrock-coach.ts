@@ -1,6 +1,7 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseCommandInput, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, UsageSink, WelcomeBackTurn } from './port';
+import { memoryTurn, summaryInput, summaryPrompt, titleInput, titlePrompt } from './memory-prompt';
 import { Topic } from '../domain/topic';
 import {
   alternating,
@@ -70,16 +71,17 @@ export class BedrockCoach implements Coach {
     if (stopReason === undefined) throw new Error('the model stream ended without a stop reason');
   }
 
+  /** The memory (summary, other topics' outcomes) goes in the system prompt, ahead of the recent turns. */
   private async replyRequest(turn: CoachTurn): Promise<ConverseCommandInput> {
-    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
-    return this.request(systemPrompt(turn.topic), alternating(history), { maxTokens: this.opts.maxTokens ?? 400, temperature: this.opts.temperature ?? 0.7 });
+    const { system, history } = await memoryTurn(turn, systemPrompt(turn.topic), this.opts.budget);
+    return this.request(system, alternating(history), { maxTokens: this.opts.maxTokens ?? 400, temperature: this.opts.temperature ?? 0.7 });
   }
 
   async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
-    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
+    const { system, history } = await memoryTurn(turn, welcomeBackPrompt(turn.topic, turn.idleMs), this.opts.budget);
     // Converse wants the conversation to end with the user: the return is the user's turn.
     const turns = alternating([...history, { sessionId: '', seq: 0, role: 'USER', content: '(I am back after a break.)', createdAt: 0 }]);
-    return this.converse(this.request(welcomeBackPrompt(turn.topic, turn.idleMs), turns, { maxTokens: 200, temperature: this.opts.temperature ?? 0.7 }), turn.signal);
+    return this.converse(this.request(system, turns, { maxTokens: 200, temperature: this.opts.temperature ?? 0.7 }), turn.signal);
   }
 
   /** Converse has no JSON mode: the instruction asks for JSON only, and the answer is parsed leniently. */
@@ -94,6 +96,20 @@ export class BedrockCoach implements Coach {
       request.signal,
     );
     return parseJsonReply(text);
+  }
+
+  /** Only the memory so far and the messages being folded are sent (never the whole history). */
+  async summarize(request: SummaryRequest): Promise<string> {
+    const input = this.request(summaryPrompt(request.topic, request.maxChars), [{ role: 'user', text: summaryInput(request.summary, request.messages) }], {
+      maxTokens: Math.ceil(request.maxChars / 3),
+      temperature: 0,
+    });
+    return this.converse(input, request.signal, request.onUsage);
+  }
+
+  async title(request: TitleRequest): Promise<string> {
+    const input = this.request(titlePrompt(request.topic), [{ role: 'user', text: titleInput(request.userMessage, request.reply) }], { maxTokens: 40, temperature: 0 });
+    return this.converse(input, request.signal, request.onUsage);
   }
 
   private request(
@@ -120,9 +136,10 @@ export class BedrockCoach implements Coach {
     return withRetries({ maxRetries, deadline: deadlineFor(signal, timeoutMs), signal: abortSignal, tuning: retry }, verdict, attempt);
   }
 
-  private async converse(input: ConverseCommandInput, signal: AbortSignal | undefined): Promise<string> {
+  private async converse(input: ConverseCommandInput, signal: AbortSignal | undefined, onUsage?: UsageSink): Promise<string> {
     const abortSignal = this.deadline(signal);
     const out = await this.retried(signal, abortSignal, () => this.client.send(new ConverseCommand(input), { abortSignal }));
+    if (out.usage && onUsage) onUsage({ inputTokens: out.usage.inputTokens ?? 0, outputTokens: out.usage.outputTokens ?? 0 });
     const text = (out.output?.message?.content ?? [])
       .map((c) => ('text' in c && typeof c.text === 'string' ? c.text : ''))
       .join('')

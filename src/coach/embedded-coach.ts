@@ -1,4 +1,5 @@
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from './port';
+import { cleanTitle } from './memory-prompt';
 import { Topic } from '../domain/topic';
 import { Message } from '../domain/session';
 import { ResultSchema } from '../domain/result-schema';
@@ -57,7 +58,27 @@ export class EmbeddedCoach implements Coach {
     if (topic.id === 'core_values' && schema.properties.values) return { values: coreValues(said, schema.properties.values) };
     return fill(schema, said.map((m) => m.content).reverse());
   }
+
+  /** The earlier summary plus a key phrase of each folded user message; past `maxChars` the middle goes (the start and the latest stay). */
+  async summarize({ summary, messages, maxChars, onUsage }: SummaryRequest): Promise<string> {
+    const phrases = messages.filter((m) => m.role === 'USER').map((m) => keyPhrase(m.content)).filter(Boolean);
+    const text = (summary ? [summary, ...phrases] : phrases).join('; ');
+    onUsage?.({ inputTokens: estimate((summary ?? '') + messages.map((m) => m.content).join('')), outputTokens: estimate(text) });
+    if (text.length <= maxChars) return text;
+    const head = Math.floor(maxChars / 3);
+    return `${text.slice(0, head)} ... ${text.slice(text.length - (maxChars - head - 5))}`;
+  }
+
+  /** The first user message's key phrase, or the topic's name. */
+  async title({ topic, userMessage, onUsage }: TitleRequest): Promise<string> {
+    const title = cleanTitle(keyPhrase(userMessage.content)) || topic.name;
+    onUsage?.({ inputTokens: estimate(userMessage.content), outputTokens: estimate(title) });
+    return title;
+  }
 }
+
+/** The embedded coach's token estimate: about four characters a token (docs/coach.md). */
+const estimate = (text: string) => Math.ceil(text.length / 4);
 
 /** Value words and the stems that name them, in a fixed order (deterministic). */
 const VALUE_WORDS: [RegExp, string][] = [

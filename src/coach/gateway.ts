@@ -2,7 +2,7 @@ import { coachUnavailable, DomainError } from '../domain/errors';
 import { validateResult } from '../domain/result-schema';
 import { lastSeqOf, Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
-import { Coach } from './port';
+import { Coach, PriorOutcome, TokenUsage, UsageSink } from './port';
 import { replyPieces, trimmedPieces } from './stream';
 import { CoachTimeoutError, withCoachTimeout } from './timeout';
 import { listVisibleMessages } from '../sessions/visible-messages';
@@ -10,6 +10,7 @@ import type { Clock } from '../domain/clock';
 import type { SessionLimits } from '../defaults';
 import type { Logger } from '../logger';
 import type { SessionRepository } from '../sessions/repository';
+import type { TopicSource } from '../topics/catalog';
 
 /** The conversation completeSession hands the coach for extraction: at most this many newest messages. */
 export const RESULT_MESSAGES = 200;
@@ -26,8 +27,14 @@ export interface Extraction {
   resultError: string | null;
 }
 
+/** The user's outcomes of other topics told to the coach: at most this many characters of results (newest first). */
+export const OUTCOMES_MAX_CHARS = 4000;
+/** The longest rolling summary kept (the adapters ask for less). */
+export const SUMMARY_MAX_CHARS = 2000;
+
 export interface GatewayDeps {
-  repo: Pick<SessionRepository, 'listMessages'>;
+  repo: Pick<SessionRepository, 'listMessages' | 'listOutcomes'>;
+  topics: TopicSource;
   clock: Clock;
   log: Logger;
   limits: Pick<SessionLimits, 'coachTimeoutMs' | 'maxMessageChars'>;
@@ -47,7 +54,14 @@ export class CoachGateway {
   async askCoach(topic: Topic, session: Session, userMessage: Message, onPiece?: (text: string) => void): Promise<string> {
     try {
       const text = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => {
-        const turn = { topic, session, userMessage, recentMessages: (limit: number) => this.recent(session, limit, userMessage.seq), signal };
+        const turn = {
+          topic,
+          session,
+          userMessage,
+          recentMessages: (limit: number) => this.recent(session, limit, userMessage.seq),
+          signal,
+          ...(topic.settings.remembersOutcomes !== false ? { otherOutcomes: () => this.otherOutcomes(session) } : {}),
+        };
         return onPiece ? streamed(replyPieces(this.coach, turn), signal, onPiece) : this.coach.reply(turn);
       });
       if (typeof text !== 'string') throw new Error('the coach returned no text');
@@ -112,11 +126,59 @@ export class CoachGateway {
     return { ...base, result: value as Record<string, unknown> };
   }
 
+  /** Folds `messages` into `summary` (memory.ts); throws on a coach failure or timeout. */
+  summarize(topic: Topic, session: Session, summary: string | null, messages: Message[], onUsage: UsageSink): Promise<string> {
+    return withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) =>
+      this.coach.summarize({ topic, session, summary, messages, maxChars: SUMMARY_MAX_CHARS, signal, onUsage }),
+    ).then(text);
+  }
+
+  title(topic: Topic, session: Session, userMessage: Message, reply: Message, onUsage: UsageSink): Promise<string> {
+    return withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => this.coach.title({ topic, session, userMessage, reply, signal, onUsage })).then(text);
+  }
+
+  /**
+   * The owner's results of the tenant's other topics, newest first, within OUTCOMES_MAX_CHARS:
+   * one Query of their outcome items. Read at each turn, so an erasure shows at once.
+   */
+  private async otherOutcomes(session: Session): Promise<PriorOutcome[]> {
+    const now = this.deps.clock.now();
+    const [{ outcomes }, catalog] = await Promise.all([
+      this.deps.repo.listOutcomes(session.tenantId, session.userId, { limit: OUTCOMES_READ, afterTopicId: null }, now),
+      this.deps.topics.catalogFor(session.tenantId),
+    ]);
+    const out: PriorOutcome[] = [];
+    let chars = 0;
+    for (const o of outcomes.filter((x) => x.topicId !== session.topicId && x.result).sort((a, b) => b.completedAt - a.completedAt)) {
+      const size = JSON.stringify(o.result).length;
+      if (chars + size > OUTCOMES_MAX_CHARS) continue;
+      chars += size;
+      out.push({ topicId: o.topicId, topicName: catalog.get(o.topicId)?.name ?? o.topicId, completedAt: o.completedAt, result: o.result! });
+    }
+    return out;
+  }
+
   /** Only what the owner may read (visibility.ts), so the coach never repeats what a transfer hid. */
   private recent(session: Session, limit: number, upTo: number | null = null): Promise<Message[]> {
     const from = upTo === null ? null : upTo + 1;
     return listVisibleMessages(this.deps.repo, session, { direction: 'backward', from, limit }, this.deps.clock.now());
   }
+}
+
+/** Outcome items read for a turn: more than a tenant's topics (MAX_TOPICS_PER_TENANT's default 20 plus the catalogue). */
+const OUTCOMES_READ = 100;
+
+const text = (value: unknown): string => {
+  if (typeof value !== 'string' || !value.trim()) throw new Error('the coach returned no text');
+  return value.trim();
+};
+
+/** A sink that adds every report into `total`. */
+export function usageInto(total: TokenUsage): UsageSink {
+  return (u) => {
+    total.inputTokens += u.inputTokens;
+    total.outputTokens += u.outputTokens;
+  };
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3)}...`);

@@ -1,5 +1,6 @@
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, UsageSink, WelcomeBackTurn } from './port';
+import { memoryTurn, summaryInput, summaryPrompt, titleInput, titlePrompt } from './memory-prompt';
 import { Topic } from '../domain/topic';
 import { Message } from '../domain/session';
 import {
@@ -74,22 +75,23 @@ export class OpenAICoach implements Coach {
     if (turn.signal?.aborted) throw turn.signal.reason ?? new Error('the stream was aborted');
   }
 
+  /** The memory (summary, other topics' outcomes) goes in the system message, ahead of the recent turns. */
   private async replyRequest(turn: CoachTurn) {
-    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
+    const { system, history } = await memoryTurn(turn, systemPrompt(turn.topic), this.opts.budget);
     return {
       model: this.opts.model,
-      messages: [{ role: 'system' as const, content: systemPrompt(turn.topic) }, ...chat(history)],
+      messages: [{ role: 'system' as const, content: system }, ...chat(history)],
       temperature: this.opts.temperature ?? 0.7,
       max_tokens: this.opts.maxTokens ?? 400,
     };
   }
 
   async welcomeBack(turn: WelcomeBackTurn): Promise<string> {
-    const history = withinBudget(await turn.recentMessages(this.opts.budget.maxMessages), this.opts.budget);
+    const { system, history } = await memoryTurn(turn, welcomeBackPrompt(turn.topic, turn.idleMs), this.opts.budget);
     const completion = await this.retried(turn.signal, () => this.client.chat.completions.create({
       model: this.opts.model,
       messages: [
-        { role: 'system', content: welcomeBackPrompt(turn.topic, turn.idleMs) },
+        { role: 'system', content: system },
         ...chat(history),
         { role: 'user', content: '(I am back after a break.)' },
       ],
@@ -117,6 +119,32 @@ export class OpenAICoach implements Coach {
     const text = completion.choices[0]?.message?.content?.trim();
     if (!text) throw new Error('the model returned no text');
     return parseJsonReply(text);
+  }
+
+  /** Only the memory so far and the messages being folded are sent (never the whole history). */
+  async summarize(request: SummaryRequest): Promise<string> {
+    return this.single(summaryPrompt(request.topic, request.maxChars), summaryInput(request.summary, request.messages), Math.ceil(request.maxChars / 3), request);
+  }
+
+  async title(request: TitleRequest): Promise<string> {
+    return this.single(titlePrompt(request.topic), titleInput(request.userMessage, request.reply), 40, request);
+  }
+
+  /** One system + user exchange at temperature 0, its usage reported. */
+  private async single(system: string, user: string, maxTokens: number, call: { signal?: AbortSignal; onUsage?: UsageSink }): Promise<string> {
+    const completion = await this.retried(call.signal, () => this.client.chat.completions.create({
+      model: this.opts.model,
+      messages: [
+        { role: 'system', content: system },
+        { role: 'user', content: user },
+      ],
+      temperature: 0,
+      max_tokens: maxTokens,
+    }, { signal: call.signal }));
+    if (completion.usage) call.onUsage?.({ inputTokens: completion.usage.prompt_tokens ?? 0, outputTokens: completion.usage.completion_tokens ?? 0 });
+    const text = completion.choices[0]?.message?.content?.trim();
+    if (!text) throw new Error('the model returned no text');
+    return text;
   }
 }
 

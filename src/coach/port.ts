@@ -20,6 +20,42 @@ export interface CoachTurn {
   /** Fires when the service stops waiting (COACH_TIMEOUT_MS): adapters should abort their request. */
   signal?: AbortSignal;
   onUsage?: UsageSink;
+  /**
+   * The user's outcomes of the tenant's other topics, newest first and bounded (memory.ts);
+   * absent when the topic does not remember outcomes. Loaded only if the adapter asks.
+   */
+  otherOutcomes?(): Promise<PriorOutcome[]>;
+}
+
+/** One of the user's results of another topic, as the coach is told it. */
+export interface PriorOutcome {
+  topicId: string;
+  topicName: string;
+  completedAt: number;
+  result: Record<string, unknown>;
+}
+
+/** Fold `messages` (the oldest not yet summarised, oldest first) into `summary`: only these are sent, never the whole history. */
+export interface SummaryRequest {
+  topic: Topic;
+  session: Session;
+  /** The summary so far (null: none yet). */
+  summary: string | null;
+  messages: Message[];
+  /** The longest summary kept (longer is cut): the adapter asks for less. */
+  maxChars: number;
+  signal?: AbortSignal;
+  onUsage?: UsageSink;
+}
+
+/** A short title for the session from its owner's first exchange. */
+export interface TitleRequest {
+  topic: Topic;
+  session: Session;
+  userMessage: Message;
+  reply: Message;
+  signal?: AbortSignal;
+  onUsage?: UsageSink;
 }
 
 /** A live session resumed after being idle: the coach writes a short "welcome back". */
@@ -55,4 +91,8 @@ export interface Coach {
   welcomeBack(turn: WelcomeBackTurn): Promise<string>;
   /** Parsed, not validated; a failure completes the session with `resultError`. */
   extractResult(request: ResultRequest): Promise<unknown>;
+  /** The updated rolling summary; a failure leaves the summary as it was (tried again after a later reply). */
+  summarize(request: SummaryRequest): Promise<string>;
+  /** A title (the service keeps its first line, at most 80 characters); a failure leaves the session untitled for now. */
+  title(request: TitleRequest): Promise<string>;
 }

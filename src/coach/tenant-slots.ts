@@ -1,4 +1,4 @@
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from './port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from './port';
 import { Topic } from '../domain/topic';
 
 /** How many model calls one tenant may have running at once in one process, and how long one more waits. */
@@ -131,5 +131,7 @@ export function tenantBoundCoach(inner: Coach, slots: TenantSlots): Coach {
     replyStream: stream,
     welcomeBack: (turn: WelcomeBackTurn) => bounded(turn.session.tenantId, turn.signal, () => inner.welcomeBack(turn)),
     extractResult: (request: ResultRequest) => bounded(request.session.tenantId, request.signal, () => inner.extractResult(request)),
+    summarize: (request: SummaryRequest) => bounded(request.session.tenantId, request.signal, () => inner.summarize(request)),
+    title: (request: TitleRequest) => bounded(request.session.tenantId, request.signal, () => inner.title(request)),
   };
 }

@@ -16,6 +16,7 @@ import type { Clock } from '../domain/clock';
 import type { SessionLimits } from '../defaults';
 import type { Logger } from '../logger';
 import type { BackgroundWork } from '../sessions/background';
+import type { SessionMemory } from '../sessions/memory';
 import type { SessionRepository } from '../sessions/repository';
 import { CoachGateway } from '../coach/gateway';
 import { validateMessage } from '../sessions/input-checks';
@@ -52,6 +53,7 @@ export interface ConversationDeps {
   clock: Clock;
   log: Logger;
   background: BackgroundWork;
+  memory: SessionMemory;
   limits: Pick<SessionLimits, 'maxMessageChars' | 'coachTimeoutMs' | 'sessionQueue'>;
 }
 
@@ -161,8 +163,10 @@ export class Conversation {
         }
       : undefined;
     try {
-      const text = await this.deps.coach.askCoach(topicOf(catalog, session), session, message, onPiece).catch(noteFailure);
+      const topic = topicOf(catalog, session);
+      const text = await this.deps.coach.askCoach(topic, session, message, onPiece).catch(noteFailure);
       const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text).catch(noteFailure);
+      this.deps.memory.afterReply(topic, session, message, stored.reply);
       const result = { session: sessionView(stored.session, this.deps.clock.now(), catalog), message, reply: stored.reply };
       feed?.end({ ok: true, result });
       return result;

@@ -51,7 +51,13 @@ export function redactedSession(s: Session, userId: string, pseudonym: string, m
   }
   const resultDropped = messagesRedacted && s.status === 'COMPLETED' && !!s.result;
   if (resultDropped) Object.assign(next, { result: null, resultError: ERASED_RESULT });
-  if (messagesRedacted) next.redactions = (s.redactions ?? 0) + 1;
+  if (messagesRedacted) {
+    next.redactions = (s.redactions ?? 0) + 1;
+    // The coach's memory may quote the user: it is folded again from the redacted messages.
+    delete next.summary;
+    delete next.summaryThrough;
+    delete next.title;
+  }
   if (!changed) return null;
   // A new version: a write from a copy read before the erasure fails, and cannot bring the user's name back.
   next.version = s.version + 1;

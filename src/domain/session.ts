@@ -60,6 +60,14 @@ export interface Session {
   /** Authors who let their part of the conversation move with a transfer (setAllowTransferWithContent). */
   sharedBy?: string[];
   /**
+   * The coach's memory (src/sessions/memory.ts), written beside the user's writes without a
+   * version: the rolling summary of the visible messages up to `summaryThrough`, and a title.
+   */
+  summary?: string;
+  /** The last seq the summary covers (a transfer that drops the memory sets it to where the new ownership starts). */
+  summaryThrough?: number;
+  title?: string;
+  /**
    * What the store knows of the stored item that a write from this session needs, so the
    * write reads nothing more: set by the store's single reads and its writes, carried by
    * spreads. Absent (a listing, a fake): the store reads what it lacks.
@@ -116,6 +124,8 @@ export interface SessionSettings {
   terminalTtlSeconds: number;
   /** At most this many user messages per session; null or absent: unlimited. */
   maxTurns?: number | null;
+  /** The coach is told the user's outcomes of the tenant's other topics; absent: true. */
+  remembersOutcomes?: boolean;
 }
 
 /**

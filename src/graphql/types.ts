@@ -38,6 +38,8 @@ export class TopicSessionSettings {
   terminalTtlSeconds!: number;
   @Field(() => Int, { nullable: true, description: 'At most this many user messages (turns) per session; null: unlimited' })
   maxTurns?: number | null;
+  @Field(() => Boolean, { nullable: true, description: "The coach is told the user's own outcomes of the tenant's other topics (default true)" })
+  remembersOutcomes?: boolean | null;
 }
 
 @ObjectType({ description: 'A coaching topic (core values, purpose, ...)' })
@@ -113,6 +115,14 @@ export class CoachingSession {
     description: "Why a completed session has no result (extraction failed, timed out or did not validate); null for anyone but the session's owner",
   })
   resultError!: string | null;
+  // Memory (docs/coach.md#memory): the owner's only, like content.
+  @Field(() => String, {
+    nullable: true,
+    description: "What the coach remembers of the turns older than its window (a rolling summary); null until there is one, and for anyone but the session's owner",
+  })
+  summary!: string | null;
+  @Field(() => String, { nullable: true, description: "A short title (at most 80 characters) after the first exchange; null before, and for anyone but the session's owner" })
+  title!: string | null;
   // Transfer audit (admin transferSession; docs/administration.md): null until transferred.
   @Field(() => Date, { nullable: true, description: 'When a tenant admin last transferred the session to its current owner' })
   transferredAt!: Date | null;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../coach/port';
+import type { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../coach/port';
 import { replyPieces } from '../coach/stream';
 import type { Topic } from '../domain/topic';
 import type { Logger } from '../logger';
@@ -7,7 +7,7 @@ import type { Metrics } from './metrics';
 
 /** Latency and failures of every coach call to metrics and logs (never the conversation); errors rethrown unchanged. */
 export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coach {
-  type Call = 'opening' | 'reply' | 'replyStream' | 'welcomeBack' | 'extractResult';
+  type Call = 'opening' | 'reply' | 'replyStream' | 'welcomeBack' | 'extractResult' | 'summarize' | 'title';
   /** One call's sample when it ends: its duration (of the whole stream, for replyStream) and outcome. */
   const timer = (call: Call, topicId: string) => {
     const started = performance.now();
@@ -65,5 +65,7 @@ export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coac
     replyStream: measureStream,
     welcomeBack: (turn: WelcomeBackTurn) => measure('welcomeBack', turn.topic.id, () => inner.welcomeBack(turn)),
     extractResult: (request: ResultRequest) => measure('extractResult', request.topic.id, () => inner.extractResult(request)),
+    summarize: (request: SummaryRequest) => measure('summarize', request.topic.id, () => inner.summarize(request)),
+    title: (request: TitleRequest) => measure('title', request.topic.id, () => inner.title(request)),
   };
 }

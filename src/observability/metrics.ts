@@ -42,7 +42,7 @@ export class Metrics {
 
   readonly coachRequests = new Counter({
     name: 'coach_requests_total',
-    help: 'Calls to the coach by adapter, call (opening, reply, replyStream, welcomeBack or extractResult) and outcome (ok or error)',
+    help: 'Calls to the coach by adapter, call (opening, reply, replyStream, welcomeBack, extractResult, summarize or title) and outcome (ok or error)',
     labelNames: ['coach', 'call', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -57,7 +57,7 @@ function dynamoAttributes(command: string, input: DynamoInput): Attributes {
   };
 }
 
-type Call = 'opening' | 'reply' | 'replyStream' | 'welcomeBack' | 'extractResult';
+type Call = 'opening' | 'reply' | 'replyStream' | 'welcomeBack' | 'extractResult' | 'summarize' | 'title';
 
 /**
  * A child span per model call (`coach <call>`), under whatever span is active: the adapter's
@@ -118,6 +118,8 @@ export function tracedCoach(inner: Coach, scope: Scope): Coach {
     ...(inner.replyStream ? { replyStream: stream } : {}),
     welcomeBack: (turn) => measured('welcomeBack', turn.onUsage, (u) => inner.welcomeBack({ ...turn, onUsage: u })),
     extractResult: (request) => measured('extractResult', request.onUsage, (u) => inner.extractResult({ ...request, onUsage: u })),
+    summarize: (request) => measured('summarize', request.onUsage, (u) => inner.summarize({ ...request, onUsage: u })),
+    title: (request) => measured('title', request.onUsage, (u) => inner.title({ ...request, onUsage: u })),
   };
 }
 

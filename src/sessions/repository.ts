@@ -1,5 +1,6 @@
 import { LiveStatus, Message, Session, SessionStatus } from '../domain/session';
 import { Outcome } from '../domain/user-data';
+import type { TokenUsage } from '../coach/port';
 
 /**
  * The persistence port the session service needs (its admin half is admin-repository.ts).
@@ -63,6 +64,14 @@ export interface SessionRepository {
   /** A regenerate's idempotency record (written with its reply), by its clientMessageId. */
   getRegeneration(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<RegenerationRecord | null>;
 
+  /**
+   * Writes the coach's memory on the session without a version (like a reply): the summary only
+   * over the `summaryThrough` that was read, the title only where there is none, and only while
+   * `session.userId` owns it and it has not expired. False: a condition failed, nothing written.
+   * `usage`: what the model call that made it cost (the usage counters may join this write).
+   */
+  storeMemory(session: Session, memory: MemoryWrite, usage: TokenUsage | null, now: number): Promise<boolean>;
+
   getClientMessage(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<ClientMessageRecord | null>;
   /** Notes that the coach failed for this client message, so a retry need not wait for a reply. */
   markReplyFailed(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<void>;
@@ -82,6 +91,13 @@ export interface SessionRepository {
 
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+}
+
+/** What a memory write sets (memory.ts). */
+export interface MemoryWrite {
+  /** The new summary (empty: the summary stays, only `through` moves), the seq it covers, and the `summaryThrough` it was built on (null: none). */
+  summary?: { text: string; through: number; after: number | null };
+  title?: string;
 }
 
 /** What sessionCheck needs of the live session holding a topic, from the topic's hold item. */

@@ -8,6 +8,7 @@ import {
   DuplicateClientMessageError,
   DuplicateReplyError,
   Hold,
+  MemoryWrite,
   MessagePageRequest,
   OutcomePage,
   OutcomePageRequest,
@@ -31,6 +32,8 @@ import { messageKey, messageRating, messagesBetween, toMessage } from './items/m
 import { claimHolder, regenerationKey, replyClaimed, replyReleased, toRegenerationRecord } from './items/regeneration';
 import { isLiveItem, sessionFilter, sessionKey, toSession, toStoredSession, userGsiPk } from './items/session';
 import { nextIndexedAt } from './items/session-indexes';
+import { memoryUpdate } from './items/session-coach';
+import type { TokenUsage } from '../coach/port';
 import { INDEXES, indexKeys, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import {
@@ -261,6 +264,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
   async getRegeneration(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<RegenerationRecord | null> {
     const item = await this.io.get(regenerationKey(tenantId, sessionId, clientMessageId));
     return isUnexpired(item, now) ? toRegenerationRecord(item) : null;
+  }
+
+  storeMemory(session: Session, memory: MemoryWrite, _usage: TokenUsage | null, now: number): Promise<boolean> {
+    return conditional(this.io.update({ Key: sessionKey(session.tenantId, session.id), ...memoryUpdate(session, memory, now) }));
   }
 
   /** What a versioned write of `next` over `previous` changes of the store's own attributes (floor, index time). */

@@ -13,6 +13,7 @@ import type { ReplyReplacement } from '../sessions/repository';
 import { IDLE_NOTICE_ATTRIBUTES } from './items/idle-notice';
 import { mentionWrite } from './items/mention';
 import { outcomeItem } from './items/outcome';
+import { MEMORY_ATTRIBUTES } from './items/session-coach';
 import { transferItem, userTransferItem } from './items/transfer';
 
 /**
@@ -207,8 +208,10 @@ function versionedSessionUpdate(table: string, w: SessionWrite, counters: Record
   const after = sessionItemAttributes(next, floor.after, indexedAt.after);
   const deltas = { messageCount: next.messageCount - previous.messageCount, ...counters };
   const activity = next.lastActivityAt !== previous.lastActivityAt ? IDLE_NOTICE_ATTRIBUTES : [];
+  // A new owner: memory written since the read (it takes no version) must not stay unless `next` carries it.
+  const memory = next.userId !== previous.userId ? MEMORY_ATTRIBUTES : [];
   // The version always moves, so there is always something to write.
-  const update = diffUpdate(before, after, deltas, [...ADMIN_INDEX_ATTRIBUTES, ...activity])!;
+  const update = diffUpdate(before, after, deltas, [...ADMIN_INDEX_ATTRIBUTES, ...activity, ...memory])!;
   const countMatters = (floor.before !== null && floor.after > floor.before) || !isLive(next.status);
   const condition = countMatters ? and(versionIs(previous.version), unexpired(now), messageCountIs(previous.messageCount)) : currentVersion(previous, now);
   return { Update: { TableName: table, Key: sessionKey(previous.tenantId, previous.id), ...params({ UpdateExpression: update, ConditionExpression: condition }) } };

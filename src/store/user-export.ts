@@ -201,6 +201,9 @@ function sessionRecord(item: Item): Record<string, unknown> {
     turnCount: s.turnCount ?? 0,
     result: s.result ?? null,
     resultError: s.resultError ?? null,
+    // The coach's memory of it (only ever made of what this owner may read).
+    title: s.title ?? null,
+    summary: s.summary ?? null,
     transferredAt: time(s.transfer?.at ?? null),
     transferredBy: s.transfer?.by ?? null,
     transferredFrom: s.transfer?.from ?? null,

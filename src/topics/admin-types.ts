@@ -15,6 +15,8 @@ export class TopicInput {
   @Field(() => Int, { nullable: true, description: 'Applies to a session from its next write' }) activeTtlSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: 'Applies to a session from its next write' }) terminalTtlSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: 'User messages per session; null: unlimited' }) maxTurns?: number | null;
+  @Field(() => Boolean, { nullable: true, description: "The coach is told the user's outcomes of the tenant's other topics; null: the default (true)" })
+  remembersOutcomes?: boolean | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'What completeSession extracts (a JSON Schema subset)' })
   resultSchema?: Record<string, unknown> | null;
 }
@@ -29,5 +31,7 @@ export class TopicUpdateInput {
   @Field(() => Int, { nullable: true, description: 'Applies to a session from its next write' }) activeTtlSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: 'Applies to a session from its next write' }) terminalTtlSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: 'User messages per session; null: unlimited' }) maxTurns?: number | null;
+  @Field(() => Boolean, { nullable: true, description: "The coach is told the user's outcomes of the tenant's other topics; null: the default (true)" })
+  remembersOutcomes?: boolean | null;
   @Field(() => GraphQLJSONObject, { nullable: true }) resultSchema?: Record<string, unknown> | null;
 }

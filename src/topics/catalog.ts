@@ -111,7 +111,7 @@ export function parseTopic(entry: unknown, fail: Fail): Topic {
 function parseSettings(raw: unknown, fail: Fail): SessionSettings {
   if (raw === undefined) return DEFAULT_SETTINGS;
   if (!isObject(raw)) throw fail('"settings" must be an object', 'settings');
-  const known = [...Object.keys(DEFAULT_SETTINGS), 'maxTurns'];
+  const known = [...Object.keys(DEFAULT_SETTINGS), 'maxTurns', 'remembersOutcomes'];
   for (const key of Object.keys(raw)) if (!known.includes(key)) throw fail(`unknown setting "${key}"`, key);
   const turns = maxTurns(raw.maxTurns, fail);
   return {
@@ -119,6 +119,7 @@ function parseSettings(raw: unknown, fail: Fail): SessionSettings {
     activeTtlSeconds: integer(raw.activeTtlSeconds, 'activeTtlSeconds', 1, DEFAULT_SETTINGS.activeTtlSeconds, fail),
     terminalTtlSeconds: integer(raw.terminalTtlSeconds, 'terminalTtlSeconds', 1, DEFAULT_SETTINGS.terminalTtlSeconds, fail),
     ...(turns !== null ? { maxTurns: turns } : {}),
+    ...(remembersOutcomes(raw.remembersOutcomes, fail) ? {} : { remembersOutcomes: false }),
   };
 }
 
@@ -130,6 +131,13 @@ function maxTurns(value: unknown, fail: Fail): number | null {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TURNS_LIMIT) {
     throw fail(`setting "maxTurns" must be an integer from 1 to ${MAX_TURNS_LIMIT}, or null for unlimited`, 'maxTurns');
   }
+  return value;
+}
+
+/** Absent or null: true (the default); otherwise a boolean. */
+function remembersOutcomes(value: unknown, fail: Fail): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'boolean') throw fail('setting "remembersOutcomes" must be true or false', 'remembersOutcomes');
   return value;
 }
 

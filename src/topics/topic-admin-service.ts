@@ -18,6 +18,7 @@ export interface TopicFields {
   activeTtlSeconds?: number | null;
   terminalTtlSeconds?: number | null;
   maxTurns?: number | null;
+  remembersOutcomes?: boolean | null;
   resultSchema?: Record<string, unknown> | null;
 }
 
@@ -143,6 +144,7 @@ function validate(id: string, base: Partial<Topic>, fields: TopicFields): Topic 
       activeTtlSeconds: orUndefined(pick('activeTtlSeconds', settings?.activeTtlSeconds)),
       terminalTtlSeconds: orUndefined(pick('terminalTtlSeconds', settings?.terminalTtlSeconds)),
       maxTurns,
+      remembersOutcomes: orUndefined(pick('remembersOutcomes', settings?.remembersOutcomes)),
     }),
     resultSchema: pick('resultSchema', base.resultSchema ?? null),
   };

@@ -5,6 +5,7 @@ import { isLive, LiveStatus, Session, touched } from '../domain/session';
 import { TransferEntry } from '../domain/user-data';
 import { Viewer } from '../domain/viewer';
 import { ownershipsAfterTransfer, sharedBy } from '../domain/visibility';
+import { memoryAfterTransfer } from '../domain/memory';
 import type { SessionLimits } from '../defaults';
 import { TopicSource } from '../topics/catalog';
 import { AdminRepository, TransferPage, UserTransferPosition } from '../sessions/admin-repository';
@@ -45,12 +46,12 @@ export class Transfers {
           argumentName: 'toUserId',
         });
       }
-      const next: Session = {
+      const next: Session = memoryAfterTransfer(session, {
         ...touched(session, session.status as LiveStatus, now, topicOf(catalog, session).settings),
         userId: toUserId,
         transfer: { at: now, by: viewer.userId, from: session.userId },
         owners: ownershipsAfterTransfer(session, toUserId),
-      };
+      });
       const entry: TransferEntry = {
         sessionId,
         seq: next.version,

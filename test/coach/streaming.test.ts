@@ -233,7 +233,7 @@ describe('the embedded coach and the stream helpers', () => {
   });
 
   test('a coach without a stream of its own is served by reply(), as one piece', async () => {
-    const plain = { name: 'plain', opening: async () => '', reply: async () => 'The whole reply.', welcomeBack: async () => '', extractResult: async () => ({}) };
+    const plain = { name: 'plain', opening: async () => '', reply: async () => 'The whole reply.', welcomeBack: async () => '', extractResult: async () => ({}), summarize: async () => '', title: async () => '' };
     expect(await collect(replyPieces(plain, turn('hi')))).toEqual(['The whole reply.']);
   });
 });

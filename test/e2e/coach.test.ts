@@ -1,4 +1,4 @@
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { Topic } from '../../src/domain/topic';
 import {
@@ -14,6 +14,8 @@ import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/serve
 class FlakyCoach implements Coach {
   readonly name = 'flaky';
   private readonly inner = new EmbeddedCoach();
+  summarize = (request: SummaryRequest) => this.inner.summarize(request);
+  title = (request: TitleRequest) => this.inner.title(request);
   failReplies = 0;
   failOpenings = 0;
   readonly turns: CoachTurn[] = [];

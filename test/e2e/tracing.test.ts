@@ -1,5 +1,5 @@
 import { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { Topic } from '../../src/domain/topic';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { jsonLogger } from '../../src/logger';
@@ -25,6 +25,8 @@ class UsageCoach implements Coach {
   opening = (topic: Topic) => this.inner.opening(topic);
   welcomeBack = (turn: WelcomeBackTurn) => this.inner.welcomeBack(turn);
   extractResult = (request: ResultRequest) => this.inner.extractResult(request);
+  summarize = (request: SummaryRequest) => this.inner.summarize(request);
+  title = (request: TitleRequest) => this.inner.title(request);
   async reply(turn: CoachTurn): Promise<string> {
     await turn.recentMessages(10);
     if (this.reportUsage) {

@@ -58,6 +58,8 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
     },
     welcomeBack: (turn) => embedded.welcomeBack(turn),
     extractResult: (request) => embedded.extractResult(request),
+    summarize: (request) => embedded.summarize(request),
+    title: (request) => embedded.title(request),
   };
   const app = await startApp({
     config,

@@ -35,12 +35,15 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
+/** What `fn` costs, with the work it leaves in the background (the coach's memory) done and counted apart. */
 async function capacity(fn: () => Promise<unknown>) {
   const totals = server.app.dynamoTotals;
   const before = { wcu: totals.writeCapacity, rcu: totals.readCapacity };
   await fn();
+  await server.app.settled();
   return { wcu: totals.writeCapacity - before.wcu, rcu: totals.readCapacity - before.rcu };
 }
+
 
 const BARE_START = 'mutation($t: ID!) { startSession(topicId: $t) { id status messageCount } }';
 const TEXT = 'I feel most myself when I help a colleague grow and see them take on something new.';
@@ -55,7 +58,7 @@ async function started(tenant: string, topicId = 'purpose') {
 const send = (token: string, sessionId: string, clientMessageId: string | null = null) =>
   gql(server.url, SendMessageDocument, { sessionId, content: TEXT, clientMessageId }, token).then(ok);
 
-test('a sendMessage turn (message + reply) is 12 WCU within the minute of the last activity, at any length, with or without a clientMessageId', async () => {
+test('a sendMessage turn (message + reply) is 12 WCU within the minute of the last activity, with or without a clientMessageId, until the summary grows the session item', async () => {
   const { token, id } = await started('cap-turn');
   const turns: number[] = [];
   for (let i = 0; i < 12; i++) {
@@ -63,7 +66,11 @@ test('a sendMessage turn (message + reply) is 12 WCU within the minute of the la
     turns.push((await capacity(() => send(token, id, i % 2 ? `c-${i}` : null))).wcu);
   }
   // Message: session (+1 byUser entry) + hold + message (+ record); reply: session (+1 byUser) + reply.
-  expect(turns).toEqual(Array(12).fill(12));
+  // The coach's memory after the reply (background, counted here): the title after the first
+  // exchange, 2 (session + byUser entry); the first fold at turn 10 (the window's 20 messages),
+  // 4. From then on the summary makes the session item pass 1 KB, and both session writes of a
+  // turn (and their byUser entries) cost one unit more each, doubled in a transaction: 20.
+  expect(turns).toEqual([14, ...Array(8).fill(12), 16, 20, 20]);
   // One read: the session (a consistent GetItem of an item under 4 KB).
   expect((await capacity(() => send(token, id))).rcu).toBe(1);
 });
@@ -71,7 +78,8 @@ test('a sendMessage turn (message + reply) is 12 WCU within the minute of the la
 test('a turn in a new minute also moves the byUser sort key; an hour on, the admin index keys too', async () => {
   const { token, id } = await started('cap-minute');
   clock.advance(MINUTE);
-  expect((await capacity(() => send(token, id))).wcu).toBe(14);
+  // With the title written after this first exchange (2).
+  expect((await capacity(() => send(token, id))).wcu).toBe(16);
   clock.advance(HOUR);
   expect((await capacity(() => send(token, id))).wcu).toBe(26);
   clock.advance(1000);
@@ -103,8 +111,8 @@ test('postMessage, sessionCheck and the lifecycle operations', async () => {
   ok(await gql(server.url, TopicsDocument, {}, fresh));
   costs.startCreate = await capacity(async () => ok(await rawGql(server.url, BARE_START, { t: 'goals' }, fresh)));
   expect(costs).toEqual({
-    // Like a sendMessage turn: the reply is written by this process in the background.
-    postMessage: { wcu: 12, rcu: 1 },
+    // Like a sendMessage turn: the reply is written by this process in the background, then the title (2).
+    postMessage: { wcu: 14, rcu: 1 },
     sessionCheck: { wcu: 0, rcu: 1 },
     // The hold, then the session.
     startResume: { wcu: 0, rcu: 2 },

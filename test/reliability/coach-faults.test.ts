@@ -1,6 +1,6 @@
 import type { SessionCapabilities } from '../../src/compose';
 import { capabilities } from '../support/capabilities';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DynamoSessionRepository } from '../../src/store/dynamo-session-repository';
 import { Topic } from '../../src/domain/topic';
@@ -16,6 +16,8 @@ type Mode = 'ok' | 'hang' | 'throw' | 'empty' | 'slow-then-ok';
 class FaultyCoach implements Coach {
   readonly name = 'faulty';
   private readonly inner = new EmbeddedCoach();
+  summarize = (request: SummaryRequest) => this.inner.summarize(request);
+  title = (request: TitleRequest) => this.inner.title(request);
   replies: Mode[] = [];
   openings: Mode[] = [];
   aborted = 0;

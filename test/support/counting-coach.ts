@@ -1,5 +1,5 @@
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { Message } from '../../src/domain/session';
 import { Topic } from '../../src/domain/topic';
 
@@ -19,6 +19,8 @@ export class CountingCoach implements Coach {
   private failures: Error[] = [];
 
   opening = (topic: Topic) => this.inner.opening(topic);
+  summarize = (request: SummaryRequest) => this.inner.summarize(request);
+  title = (request: TitleRequest) => this.inner.title(request);
 
   async reply(turn: CoachTurn): Promise<string> {
     const n = ++this.replies;

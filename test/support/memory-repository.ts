@@ -1,5 +1,6 @@
 import { isExpired, isLive, Message, Session } from '../../src/domain/session';
 import { Outcome, TransferEntry } from '../../src/domain/user-data';
+import type { TokenUsage } from '../../src/coach/port';
 import { AdminPageRequest, AdminRepository } from '../../src/sessions/admin-repository';
 import {
   ByteBudget,
@@ -7,6 +8,7 @@ import {
   DuplicateClientMessageError,
   DuplicateReplyError,
   Hold,
+  MemoryWrite,
   MessagePageRequest,
   ReplyReplacement,
   SessionPage,
@@ -284,6 +286,25 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
     this.sessions.set(sessionKey(stored.tenantId, stored.id), { ...stored, messageCount: stored.messageCount + 1, updatedAt: reply.createdAt });
   }
 
+  async storeMemory(session: Session, memory: MemoryWrite, _usage: TokenUsage | null, now: number): Promise<boolean> {
+    await this.enter('storeMemory');
+    const key = sessionKey(session.tenantId, session.id);
+    const stored = this.sessions.get(key);
+    // DynamoDB: no version; the owner read, unexpired, summaryThrough as read, no title yet.
+    if (!stored || stored.userId !== session.userId || isExpired(stored.expiresAt, now)) return false;
+    if ((stored.redactions ?? 0) !== (session.redactions ?? 0)) return false;
+    if (memory.summary && (stored.summaryThrough ?? null) !== memory.summary.after) return false;
+    if (memory.title && stored.title) return false;
+    const next = { ...stored };
+    if (memory.summary) {
+      next.summaryThrough = memory.summary.through;
+      if (memory.summary.text) next.summary = memory.summary.text;
+    }
+    if (memory.title) next.title = memory.title;
+    this.sessions.set(key, next);
+    return true;
+  }
+
   // ---- internals -------------------------------------------------------------
 
   /** As DynamoDB's mention items: an admin's mention never clears `owner`. */
@@ -310,11 +331,25 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
   private writeSession(previous: Session, next: Session, added = next.messageCount - previous.messageCount): void {
     const stored = this.sessions.get(sessionKey(previous.tenantId, previous.id));
     const messageCount = (stored?.messageCount ?? previous.messageCount) + added;
-    this.sessions.set(sessionKey(next.tenantId, next.id), copy({ ...next, messageCount }));
+    this.sessions.set(sessionKey(next.tenantId, next.id), copy(withMemory({ ...next, messageCount }, stored, previous)));
     const hk = holdKey(previous.tenantId, previous.topicId);
     if (isLive(next.status)) this.holds.set(hk, { session: copy(next) });
     else this.holds.delete(hk);
   }
+}
+
+/**
+ * As DynamoDB's diff update: memory written since `previous` was read stays unless this write
+ * changes it, and a new owner keeps only what `next` carries.
+ */
+function withMemory(next: Session, stored: Session | undefined, previous: Session): Session {
+  const out: Record<string, unknown> = next as unknown as Record<string, unknown>;
+  for (const k of ['summary', 'summaryThrough', 'title'] as const) {
+    const value = next.userId !== previous.userId || next[k] !== previous[k] ? next[k] : stored?.[k];
+    if (value === undefined) delete out[k];
+    else out[k] = value;
+  }
+  return next;
 }
 
 /** What the hold shows of its session (as DynamoDB's hold item carries it). */

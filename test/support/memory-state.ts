@@ -17,7 +17,7 @@ export type RepositoryMethod = keyof SessionRepository | Exclude<keyof AdminRepo
 
 export { CHILD_SLACK_MS } from '../../src/domain/child-ttl';
 
-const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply', 'claimReply', 'releaseReply'];
+const WRITES: readonly RepositoryMethod[] = ['createSession', 'replaceSession', 'updateSession', 'completeSession', 'transferSession', 'appendMessage', 'appendReply', 'claimReply', 'releaseReply', 'storeMemory'];
 
 /** That a user owns, owned or transferred a session (DynamoDB's mention items). */
 export interface Mention {
@@ -83,6 +83,7 @@ export class MemoryState {
     claimReply: 0,
     releaseReply: 0,
     getRegeneration: 0,
+    storeMemory: 0,
     getClientMessage: 0,
     markReplyFailed: 0,
     getMessages: 0,

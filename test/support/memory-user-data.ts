@@ -165,7 +165,7 @@ export class MemoryUserData extends MemoryState {
       .filter((s): s is Session => !!s && visible(s) && s.userId !== userId);
     for (const s of [...own, ...others]) {
       const mine = s.userId === userId;
-      if (mine) records.push({ type: 'session', sessionId: s.id, topicId: s.topicId, status: s.status, result: s.result ?? null });
+      if (mine) records.push({ type: 'session', sessionId: s.id, topicId: s.topicId, status: s.status, result: s.result ?? null, title: s.title ?? null, summary: s.summary ?? null });
       for (const m of this.storedMessages(tenantId, s.id)) {
         if (mine ? visibleToOwner(s, m) : m.authorId === userId) records.push({ type: 'message', sessionId: s.id, seq: m.seq, role: m.role, content: m.content, authorId: m.authorId ?? null });
       }

@@ -1,5 +1,5 @@
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { Message } from '../../src/domain/session';
 import { Topic } from '../../src/domain/topic';
 
@@ -17,6 +17,7 @@ export class RecordingCoach implements Coach {
 
   async reply(turn: CoachTurn): Promise<string> {
     this.record(turn.session.id, await turn.recentMessages(200));
+    if (turn.session.summary) this.seen.get(turn.session.id)!.push(turn.session.summary);
     return this.inner.reply(turn);
   }
 
@@ -28,6 +29,18 @@ export class RecordingCoach implements Coach {
   extractResult(request: ResultRequest): Promise<unknown> {
     this.record(request.session.id, request.messages);
     return this.inner.extractResult(request);
+  }
+
+  /** The messages it folds and the summary it folds them into (a model would read both). */
+  summarize(request: SummaryRequest): Promise<string> {
+    this.record(request.session.id, request.messages);
+    if (request.summary) this.seen.get(request.session.id)!.push(request.summary);
+    return this.inner.summarize(request);
+  }
+
+  title(request: TitleRequest): Promise<string> {
+    this.record(request.session.id, [request.userMessage, request.reply]);
+    return this.inner.title(request);
   }
 
   /** All the text the coach was given for a session. */

@@ -1,5 +1,5 @@
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { Topic } from '../../src/domain/topic';
 
 /**
@@ -32,4 +32,7 @@ export class SlowWelcomeCoach implements Coach {
   extractResult(request: ResultRequest) {
     return this.inner.extractResult(request);
   }
+
+  summarize = (request: SummaryRequest) => this.inner.summarize(request);
+  title = (request: TitleRequest) => this.inner.title(request);
 }

@@ -17,6 +17,8 @@ export class StreamCoach implements Coach {
   reply = (turn: CoachTurn) => this.inner.reply(turn);
   welcomeBack = this.inner.welcomeBack.bind(this.inner);
   extractResult = this.inner.extractResult.bind(this.inner);
+  summarize = this.inner.summarize.bind(this.inner);
+  title = this.inner.title.bind(this.inner);
 
   async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
     this.streams++;

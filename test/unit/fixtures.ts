@@ -1,5 +1,5 @@
 import { capabilities } from '../support/capabilities';
-import { Coach, CoachTurn, ResultRequest, WelcomeBackTurn } from '../../src/coach/port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../../src/coach/port';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { DomainError, ErrorCode } from '../../src/domain/errors';
 import { Topic } from '../../src/domain/topic';
@@ -113,6 +113,24 @@ export class FakeCoach implements Coach {
     if (outcome instanceof Error) throw outcome;
     if (outcome) return outcome.value;
     return this.inner.extractResult(request);
+  }
+
+  /** Every summary request (what the coach was given to fold) and title request. */
+  readonly summaryRequests: SummaryRequest[] = [];
+  readonly titleRequests: TitleRequest[] = [];
+  /** Errors the next summarize() calls throw, in order. */
+  readonly summaryOutcomes: Error[] = [];
+
+  async summarize(request: SummaryRequest): Promise<string> {
+    this.summaryRequests.push(request);
+    const outcome = this.summaryOutcomes.shift();
+    if (outcome) throw outcome;
+    return this.inner.summarize(request);
+  }
+
+  async title(request: TitleRequest): Promise<string> {
+    this.titleRequests.push(request);
+    return this.inner.title(request);
   }
 }
 

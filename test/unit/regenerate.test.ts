@@ -18,6 +18,8 @@ function setup() {
 async function exchange(ctx: ReturnType<typeof setup>) {
   const session = await ctx.svc.lifecycle.start(alice, 'purpose', false);
   const turn = await ctx.svc.conversation.sendMessage(alice, session.id, 'I want to teach.', 'u-1');
+  // The title after this first exchange is written in the background: let it land first.
+  await ctx.svc.background.settled();
   return { id: session.id, reply: turn.reply };
 }
 

@@ -135,6 +135,8 @@ test('a retry after the reply is stored replays it (message, its text, reply) an
   const { svc, repo, coach } = setup();
   const session = await svc.lifecycle.start(alice, 'focus', false);
   const first = await svc.conversation.streamMessage(alice, session.id, 'Mornings are hard.', 'c-1', recorder().listener);
+  // The title after the first exchange is written in the background: let it land first.
+  await svc.background.settled();
   const before = repo.snapshot();
   const rec = recorder();
   const again = await svc.conversation.streamMessage(alice, session.id, 'Mornings are hard.', 'c-1', rec.listener);

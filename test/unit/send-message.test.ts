@@ -140,6 +140,8 @@ describe('idempotent clientMessageId', () => {
     const ctx = await started();
     const first = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'I want to finish my thesis.', 'cm-1');
     expect(first.message.clientMessageId).toBe('cm-1');
+    // The title after the first exchange is written in the background: let it land first.
+    await ctx.svc.background.settled();
     const before = ctx.repo.snapshot();
     const writes = ctx.repo.writeCalls();
     const replies = ctx.coach.replyCalls;
@@ -250,6 +252,8 @@ describe('coach failures', () => {
     expect(ctx.repo.storedMessages('t1', ctx.session.id).map((m) => m.role)).toEqual(['ASSISTANT', 'USER', 'ASSISTANT']);
 
     const replies = ctx.coach.replyCalls;
+    // The title after the first exchange is written in the background: let it land first.
+    await ctx.svc.background.settled();
     const before = ctx.repo.snapshot();
     const third = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Please help me plan.', 'cm-9');
     expect(third.message).toEqual(retry.message);

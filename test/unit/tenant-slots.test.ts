@@ -19,6 +19,12 @@ class SlowCoach implements Coach {
   async opening() {
     return 'hello';
   }
+  async summarize() {
+    return 'summary';
+  }
+  async title() {
+    return 'title';
+  }
   reply(turn: CoachTurn): Promise<string> {
     this.started.push(turn.session.tenantId);
     // It ignores turn.signal on purpose: a slot must be freed at the deadline even so.
@@ -190,6 +196,8 @@ test('through the service: a send over its tenant\'s bound is COACH_UNAVAILABLE 
       return fake.reply(turn);
     },
     welcomeBack: (turn) => fake.welcomeBack(turn),
+    summarize: (request) => fake.summarize(request),
+    title: (request) => fake.title(request),
     extractResult: (request) => fake.extractResult(request),
   };
   const repo = new MemorySessionRepository();

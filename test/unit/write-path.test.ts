@@ -63,6 +63,8 @@ describe('a reused clientMessageId', () => {
   test('with other content is BAD_USER_INPUT and stores nothing, the coach not asked; with the same content it replays', async () => {
     const ctx = await started();
     const first = await ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'I want to run a marathon', 'k-1');
+    // The title after the first exchange is written in the background: let it land first.
+    await ctx.svc.background.settled();
     const before = ctx.repo.snapshot();
     const calls = ctx.coach.replyCalls;
     const e = await expectDomainError(ctx.svc.conversation.sendMessage(alice, ctx.session.id, 'Something else', 'k-1'), 'BAD_USER_INPUT', {

@@ -1,5 +1,6 @@
 import { Session } from '../../domain/session';
-import { Item } from '../schema';
+import { and, expr, Expression, Item, params, set, unexpired } from '../schema';
+import type { MemoryWrite } from '../../sessions/repository';
 
 /** The coach features' attributes; `result` is a JSON string so any JSON round-trips. Absent: none. */
 export function coachAttributes(s: Session): Item {
@@ -8,11 +9,22 @@ export function coachAttributes(s: Session): Item {
     ...(s.result !== undefined && s.result !== null ? { result: JSON.stringify(s.result) } : {}),
     ...(s.resultError ? { resultError: s.resultError } : {}),
     ...(s.redactions ? { redactions: s.redactions } : {}),
+    ...(s.summary ? { summary: s.summary } : {}),
+    ...(s.summaryThrough ? { summaryThrough: s.summaryThrough } : {}),
+    ...(s.title ? { title: s.title } : {}),
   };
 }
 
-export function coachFieldsOf(item: Item): Pick<Session, 'turnCount' | 'result' | 'resultError' | 'redactions'> {
-  const out: Pick<Session, 'turnCount' | 'result' | 'resultError' | 'redactions'> = {};
+/** The coach's memory on the session item (src/sessions/memory.ts); a transfer that changes the owner removes what its session does not carry. */
+export const MEMORY_ATTRIBUTES = ['summary', 'summaryThrough', 'title'] as const;
+
+type CoachFields = Pick<Session, 'turnCount' | 'result' | 'resultError' | 'redactions' | 'summary' | 'summaryThrough' | 'title'>;
+
+export function coachFieldsOf(item: Item): CoachFields {
+  const out: CoachFields = {};
+  if (typeof item.summary === 'string' && item.summary) out.summary = item.summary;
+  if (typeof item.summaryThrough === 'number' && item.summaryThrough > 0) out.summaryThrough = item.summaryThrough;
+  if (typeof item.title === 'string' && item.title) out.title = item.title;
   if (typeof item.redactions === 'number' && item.redactions > 0) out.redactions = item.redactions;
   if (typeof item.turnCount === 'number' && Number.isFinite(item.turnCount)) out.turnCount = item.turnCount;
   const { result, resultError } = storedResultOf(item);
@@ -35,4 +47,26 @@ export function storedResultOf(item: Item): { result: Record<string, unknown> | 
   }
   if (typeof item.resultError === 'string') resultError = item.resultError;
   return { result, resultError };
+}
+
+/**
+ * The coach's memory written without a version, so it never races the user's next message:
+ * a summary only over the `summaryThrough` that was read, a title only where there is none,
+ * and either only while the owner read still owns the session (a transfer in between wins).
+ */
+export function memoryUpdate(session: Session, memory: MemoryWrite, now: number) {
+  const sets: Expression[] = [];
+  // No erasure redacted messages since the read (what was folded may quote the erased user).
+  const redactions = session.redactions ? expr('redactions = :redactions', { ':redactions': session.redactions }) : expr('attribute_not_exists(redactions)');
+  const conditions: Expression[] = [expr('userId = :owner', { ':owner': session.userId }), unexpired(now), redactions];
+  if (memory.summary) {
+    const { text, through, after } = memory.summary;
+    sets.push(text ? expr('summary = :summary, summaryThrough = :through', { ':summary': text, ':through': through }) : expr('summaryThrough = :through', { ':through': through }));
+    conditions.push(after ? expr('summaryThrough = :after', { ':after': after }) : expr('attribute_not_exists(summaryThrough)'));
+  }
+  if (memory.title) {
+    sets.push(expr('title = :title', { ':title': memory.title }));
+    conditions.push(expr('attribute_not_exists(title)'));
+  }
+  return params({ UpdateExpression: set(...sets), ConditionExpression: and(...conditions) });
 }

@@ -1,7 +1,7 @@
 import { isLive, Session, SESSION_STATUSES, SessionStatus } from '../../domain/session';
 import { and, diffUpdate, expired, expr, Expression, INDEXES, isoTime as iso, Item, minuteOf, or, toTtl, TTL_ATTRIBUTE, unexpired } from '../schema';
 import { activitySk, adminIndexAttributes, indexedAtOf, ownershipAttributes, readOwnership, readTransfer, transferAttributes } from './session-indexes';
-import { coachAttributes, coachFieldsOf } from './session-coach';
+import { coachAttributes, coachFieldsOf, MEMORY_ATTRIBUTES } from './session-coach';
 import { CorruptItemError, num, str, time } from './check';
 import { encodeId, Key } from '../keys';
 
@@ -122,7 +122,8 @@ export const conversationGrownTo = (total: number) => expr('SET messageCount = :
 
 /** A rewrite of the session's own attributes from `before` to `after` (an erasure's, domain/erasure.ts), over the version read. */
 export function sessionRewrite(before: Session, after: Session) {
-  return { UpdateExpression: diffUpdate(sessionAttributes(before), sessionAttributes(after))!, ConditionExpression: versionIs(before.version) };
+  // Memory takes no version: what `after` drops goes even if it was written after the read.
+  return { UpdateExpression: diffUpdate(sessionAttributes(before), sessionAttributes(after), {}, MEMORY_ATTRIBUTES)!, ConditionExpression: versionIs(before.version) };
 }
 
 export const sessionPk = (tenantId: string, sessionId: string) => `T#${encodeId(tenantId)}#S#${sessionId}`;

@@ -61,6 +61,7 @@ function settingsOf(raw: unknown, fail: () => Error): SessionSettings {
     terminalTtlSeconds: num(s.terminalTtlSeconds, fail),
   };
   if (s.maxTurns !== undefined && s.maxTurns !== null) settings.maxTurns = num(s.maxTurns, fail);
+  if (s.remembersOutcomes === false) settings.remembersOutcomes = false;
   return settings;
 }
 
