@@ -36,7 +36,8 @@ test('COACH=openai answers through the configured endpoint with the topic instru
   const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, token)).startSession;
   const sent = ok(await gql(server.url, SendMessageDocument, { sessionId: s.id, content: 'Ship the beta by March.' }, token)).sendMessage;
   expect(sent.reply.content).toBe('Model reply to: Ship the beta by March.');
-  const body = stub.requests.at(-1)!.body;
+  // The reply's request, not the background title call that follows the first exchange.
+  const body = stub.requests.find((r) => r.body.messages.at(-1).content === 'Ship the beta by March.')!.body;
   expect(body.model).toBe('llama3.1');
   expect(body.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('Coach the user to one meaningful goal') });
   expect(body.messages.slice(1).map((m: { role: string }) => m.role)).toEqual(['assistant', 'user']);

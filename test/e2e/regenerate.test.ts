@@ -48,6 +48,7 @@ async function exchange(topicId = 'open') {
   const token = await tokenFor(tenantId, 'alice');
   const session = ok(await gql(server.url, StartSessionDocument, { topicId }, token)).startSession;
   const sent = ok(await gql(server.url, SendMessageDocument, { sessionId: session.id, content: 'I want to lead a team.', clientMessageId: 'u-1' }, token)).sendMessage;
+  await server.app.settled(); // the title the first exchange asks for, written in the background
   return { tenantId, token, id: session.id, message: sent.message, reply: sent.reply };
 }
 
