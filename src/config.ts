@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { CoachConfig, parseCoachConfig } from './config-coach';
+import { TracingConfig, tracingConfig } from './observability/tracing-config';
 import { bool, ConfigError, decimal, Env, int, LogLevel, nonEmpty, parseOriginRule, tableName, url } from './config-values';
 import {
   DEFAULT_COACH_TIMEOUT_MS,
@@ -101,13 +102,6 @@ export interface ObservabilityConfig {
   demoEnabled: boolean;
   dynamoCostEvery: number;
   tracing: TracingConfig;
-}
-
-/** OpenTelemetry traces over OTLP/HTTP (docs/operations.md#tracing): on only with an endpoint. */
-export interface TracingConfig {
-  /** OTEL_EXPORTER_OTLP_ENDPOINT, the collector's base URL (spans go to <endpoint>/v1/traces). */
-  endpoint: string | undefined;
-  serviceName: string;
 }
 
 export { ConfigError };
@@ -263,16 +257,6 @@ function corsOrigins(v: string | undefined, production: boolean): string[] {
     if (!parseOriginRule(e)) throw new ConfigError(`CORS_ORIGINS must list origins (scheme://host[:port], lower case, no path; or scheme://host:* for any port), separated by commas, or "none"; got "${e}"`);
   }
   return entries;
-}
-
-function tracingConfig(env: Env): TracingConfig {
-  const endpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  if (endpoint !== undefined && !/^https?:$/.test(URL.parse(endpoint)?.protocol ?? '')) {
-    throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be the http(s) base URL of an OTLP collector, e.g. http://localhost:4318; got "${endpoint}"`);
-  }
-  const serviceName = nonEmpty(env.OTEL_SERVICE_NAME) ?? 'coaching-sessions-api';
-  if (serviceName.length > 200) throw new ConfigError('OTEL_SERVICE_NAME must be at most 200 characters');
-  return { endpoint, serviceName };
 }
 
 function logLevel(v: string | undefined): LogLevel {

@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Attributes, Context as OtelContext, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
+import { Attributes, Context as OtelContext, isSpanContextValid, ROOT_CONTEXT, Span, SpanContext, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  Sampler,
+  SimpleSpanProcessor,
+  SpanExporter,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { TracingConfig } from '../config';
+import type { TracingConfig } from './tracing-config';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
 import { SERVICE_SIDE } from './plugin';
@@ -29,6 +39,7 @@ export function startTracing(config: TracingConfig, opts: TracingOptions): Traci
   const exporter = watched(opts.exporter ?? new OTLPTraceExporter({ url: tracesUrl(config.endpoint ?? '') }), opts.log);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
+    sampler: samplerOf(config),
     // A test's exporter sees each span as it ends; the collector gets batches (every 5 s or 512 spans).
     spanProcessors: [opts.exporter ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter })],
   });
@@ -72,7 +83,9 @@ export function startTracing(config: TracingConfig, opts: TracingOptions): Traci
 
   return {
     async request(req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>) {
-      const span = scope.tracer.startSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET' } }, ROOT_CONTEXT);
+      const remote = config.followTraceparent === false ? undefined : parseTraceparent(req.headers.traceparent);
+      const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT;
+      const span = scope.tracer.startSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET' } }, parent);
       res.once('close', () => {
         span.setAttribute('http.response.status_code', res.statusCode);
         // Refused before Apollo ran it (token, rate limit, document): the refusal's code.
@@ -80,7 +93,7 @@ export function startTracing(config: TracingConfig, opts: TracingOptions): Traci
         if (res.statusCode >= 400 && !coded.has(span)) markErrors(span, [refused ?? `HTTP_${res.statusCode}`]);
         span.end();
       });
-      return contexts.with(trace.setSpan(ROOT_CONTEXT, span), handle);
+      return contexts.with(trace.setSpan(parent, span), handle);
     },
     plugin,
     operation,
@@ -104,6 +117,23 @@ const SHUTDOWN_MS = 3000;
 
 /** OTLP/HTTP: the signal's path under the base URL the variable names. */
 const tracesUrl = (endpoint: string) => `${endpoint.endsWith('/') ? endpoint : `${endpoint}/`}v1/traces`;
+
+function samplerOf({ sampler = 'always_on', ratio = 1 }: TracingConfig): Sampler {
+  const root = sampler.endsWith('always_off') ? new AlwaysOffSampler() : sampler.endsWith('traceidratio') ? new TraceIdRatioBasedSampler(ratio) : new AlwaysOnSampler();
+  return sampler.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
+}
+
+/**
+ * The caller's W3C `traceparent` (version-flags form, https://www.w3.org/TR/trace-context/),
+ * or undefined for anything else: a malformed header starts a new trace, never an error.
+ */
+export function parseTraceparent(header: string | string[] | undefined): SpanContext | undefined {
+  if (typeof header !== 'string' || header.length > 512) return undefined;
+  const m = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(header.trim());
+  if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined)) return undefined;
+  const context: SpanContext = { traceId: m[2], spanId: m[3], traceFlags: parseInt(m[4], 16) & 1, isRemote: true };
+  return isSpanContextValid(context) ? context : undefined;
+}
 
 const spanName = (type: string, name: string | null) => (name ? `${type} ${name}` : type);
 

@@ -3,7 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Coach } from '../coach/port';
-import type { TracingConfig } from '../config';
+import type { TracingConfig } from './tracing-config';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
 

@@ -177,3 +177,18 @@ test('a sendMessageStream subscription over WebSocket: its span holds its Dynamo
   expect(told(spans())).not.toContain(CONTENT);
   expect(told(spans())).not.toContain(REPLY.slice(8));
 });
+
+test('by default a caller cannot switch its trace off: an unsampled traceparent is still recorded, in the caller trace', async () => {
+  exporter.reset();
+  const traceId = 'aaf92f3577b34da6a3ce929d0e0e4736';
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, traceparent: `00-${traceId}-00f067aa0ba902b7-00` },
+    body: JSON.stringify({ query: 'query Topics { topics { id } }' }),
+  });
+  expect(res.status).toBe(200);
+  await res.text();
+  const op = await operationSpan('query Topics');
+  expect(op.spanContext().traceId).toBe(traceId);
+  expect(op.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+});

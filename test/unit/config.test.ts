@@ -94,20 +94,33 @@ describe('observability settings, in the same Config', () => {
       metricsEnabled: false,
       demoEnabled: false,
       dynamoCostEvery: 100,
-      tracing: { endpoint: undefined, serviceName: 'coaching-sessions-api' },
+      tracing: { endpoint: undefined, serviceName: 'coaching-sessions-api', sampler: 'always_on', ratio: 1, followTraceparent: true },
     });
   });
 
   test('OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on; it must be an http(s) URL; OTEL_SERVICE_NAME names the service', () => {
-    expect(loadConfig({}).observability.tracing).toEqual({ endpoint: undefined, serviceName: 'coaching-sessions-api' });
+    expect(loadConfig({}).observability.tracing).toEqual({ endpoint: undefined, serviceName: 'coaching-sessions-api', sampler: 'always_on', ratio: 1, followTraceparent: true });
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SERVICE_NAME: 'api-eu' }).observability.tracing).toEqual({
       endpoint: 'http://collector:4318',
       serviceName: 'api-eu',
+      sampler: 'always_on',
+      ratio: 1,
+      followTraceparent: true,
     });
     for (const bad of ['collector:4318', 'grpc://collector:4317', 'not a url']) {
       expect(configError(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: bad })).message).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT must be the http\(s\) base URL/);
     }
     expect(configError(() => loadConfig({ OTEL_SERVICE_NAME: 'x'.repeat(201) })).message).toBe('OTEL_SERVICE_NAME must be at most 200 characters');
+  });
+
+  test('the sampler and propagator variables are checked at start', () => {
+    expect(loadConfig({}).observability.tracing).toMatchObject({ sampler: 'always_on', ratio: 1, followTraceparent: true });
+    expect(loadConfig({ OTEL_PROPAGATORS: 'none' }).observability.tracing.followTraceparent).toBe(false);
+    expect(loadConfig({ OTEL_PROPAGATORS: 'baggage' }).observability.tracing.followTraceparent).toBe(false);
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER must be one of/);
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow(/OTEL_TRACES_SAMPLER_ARG must be a ratio/);
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER_ARG: 'half' })).toThrow(/OTEL_TRACES_SAMPLER_ARG must be a ratio/);
+    expect(() => loadConfig({ OTEL_PROPAGATORS: 'b3' })).toThrow(/OTEL_PROPAGATORS may list/);
   });
 
   test('LOG_DYNAMO_COST_EVERY: one operation in N logs its DynamoDB cost (default 100; 1 every one; 0 none)', () => {
