@@ -1,5 +1,3 @@
-import { createDynamoClient } from '../../src/store/client';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   MySessionsDocument,
   SendMessageDocument,
@@ -7,24 +5,12 @@ import {
   SessionDocument,
   StartSessionDocument,
 } from '../generated/graphql/graphql';
-import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
+import { gql, ok, tokenFor } from '../support/server';
+import { twoProcesses } from '../support/two-processes';
 
 // Two "processes" on one table: each its own HTTP server, Apollo, service and DynamoDB client.
-let first: TestServer;
-let second: TestServer;
-let secondClient: DynamoDBClient;
-const urls = () => [first.url, second.url];
-
-beforeAll(async () => {
-  first = await startTestServer();
-  secondClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: first.table.endpoint });
-  second = await startTestServer({ table: first.table, dynamo: secondClient });
-});
-afterAll(async () => {
-  await second?.stop();
-  secondClient?.destroy();
-  await first?.stop();
-});
+const procs = twoProcesses();
+const urls = () => [procs.first.url, procs.second.url];
 
 test('30 users of one tenant start one free topic at once on two servers: exactly one wins, 29 get SESSION_CONFLICT naming the winner', async () => {
   const users = Array.from({ length: 30 }, (_, i) => `user-${String(i).padStart(2, '0')}`);
@@ -52,7 +38,7 @@ test('30 users of one tenant start one free topic at once on two servers: exactl
     const theirs = ok(await gql(url, SessionCheckDocument, { topicId: 'purpose' }, tokens[users.indexOf(loser)])).sessionCheck;
     expect(theirs).toMatchObject({ hasSession: false, conflict: true, conflictUserId: winner });
   }
-  const winnersSessions = ok(await gql(first.url, MySessionsDocument, { first: 100 }, tokens[users.indexOf(winner)])).mySessions.edges;
+  const winnersSessions = ok(await gql(procs.first.url, MySessionsDocument, { first: 100 }, tokens[users.indexOf(winner)])).mySessions.edges;
   expect(winnersSessions.map((e) => e.node.id)).toEqual([session.id]);
   // No loser got a session of any kind.
   for (const [i, user] of users.entries()) {
@@ -72,42 +58,42 @@ test('one user firing 10 simultaneous startSession on two servers gets one sessi
   expect(ids.size).toBe(1);
   const [id] = ids;
 
-  const mine = ok(await gql(second.url, MySessionsDocument, { first: 100 }, token)).mySessions.edges;
+  const mine = ok(await gql(procs.second.url, MySessionsDocument, { first: 100 }, token)).mySessions.edges;
   expect(mine.map((e) => e.node.id)).toEqual([id]);
   // Exactly one opening message was stored.
-  const session = ok(await gql(first.url, SessionDocument, { id, first: 10 }, token)).session!;
+  const session = ok(await gql(procs.first.url, SessionDocument, { id, first: 10 }, token)).session!;
   expect(session.messageCount).toBe(1);
   expect(session.messages.edges).toHaveLength(1);
 });
 
 test('simultaneous restarts by the holder leave exactly one live session, the one sessionCheck names', async () => {
   const token = await tokenFor('race-restart', 'holder');
-  const original = ok(await gql(first.url, StartSessionDocument, { topicId: 'goals' }, token)).startSession;
+  const original = ok(await gql(procs.first.url, StartSessionDocument, { topicId: 'goals' }, token)).startSession;
   const results = await Promise.all(
     Array.from({ length: 6 }, (_, i) => gql(urls()[i % 2], StartSessionDocument, { topicId: 'goals', restart: true }, token)),
   );
   for (const r of results) expect(r.errors).toBeUndefined();
 
-  const all = ok(await gql(first.url, MySessionsDocument, { first: 100 }, token)).mySessions.edges.map((e) => e.node);
+  const all = ok(await gql(procs.first.url, MySessionsDocument, { first: 100 }, token)).mySessions.edges.map((e) => e.node);
   const live = all.filter((s) => s.status === 'ACTIVE' || s.status === 'PAUSED');
   expect(live).toHaveLength(1);
   expect(live[0].id).not.toBe(original.id);
   expect(all.find((s) => s.id === original.id)?.status).toBe('ABANDONED');
   for (const s of all) if (s.id !== live[0].id) expect(s.status).toBe('ABANDONED');
-  const check = ok(await gql(second.url, SessionCheckDocument, { topicId: 'goals' }, token)).sessionCheck;
+  const check = ok(await gql(procs.second.url, SessionCheckDocument, { topicId: 'goals' }, token)).sessionCheck;
   expect(check).toMatchObject({ hasSession: true, sessionId: live[0].id, status: 'ACTIVE' });
 });
 
 test('simultaneous messages to one session through both servers are all kept, none lost or duplicated', async () => {
   const token = await tokenFor('race-msg', 'talker');
-  const { id } = ok(await gql(first.url, StartSessionDocument, { topicId: 'strengths' }, token)).startSession;
+  const { id } = ok(await gql(procs.first.url, StartSessionDocument, { topicId: 'strengths' }, token)).startSession;
   const contents = Array.from({ length: 6 }, (_, i) => `parallel message ${i}`);
   const results = await Promise.all(
     contents.map((content, i) => gql(urls()[i % 2], SendMessageDocument, { sessionId: id, content, clientMessageId: `p-${i}` }, token)),
   );
   for (const r of results) expect(r.errors).toBeUndefined();
 
-  const session = ok(await gql(second.url, SessionDocument, { id, first: 100 }, token)).session!;
+  const session = ok(await gql(procs.second.url, SessionDocument, { id, first: 100 }, token)).session!;
   expect(session.messageCount).toBe(1 + 2 * contents.length);
   const messages = session.messages.edges.map((e) => e.node);
   expect(messages).toHaveLength(session.messageCount);

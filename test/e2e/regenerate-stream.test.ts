@@ -1,5 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../../src/store/client';
 import {
   PauseSessionDocument,
   RegenerateReplyStreamDocument,
@@ -9,8 +7,9 @@ import {
   StartSessionDocument,
 } from '../generated/graphql/graphql';
 import { CountingCoach } from '../support/counting-coach';
-import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
-import { bearer, subscribeTo, wsClient, WsClient } from '../support/ws-client';
+import { gql, ok, tokenFor } from '../support/server';
+import { subscribeTo } from '../support/ws-client';
+import { twoProcesses } from '../support/two-processes';
 
 // regenerateReplyStream over graphql-ws: the new reply's pieces, then the stored reply; a
 // retry with the same clientMessageId (same process, or another one on the same table)
@@ -18,50 +17,27 @@ import { bearer, subscribeTo, wsClient, WsClient } from '../support/ws-client';
 
 type Events = RegenerateReplyStreamSubscription[];
 
-let first: TestServer;
-let second: TestServer;
-let secondClient: DynamoDBClient;
 const coachA = new CountingCoach();
 const coachB = new CountingCoach();
-const clients: WsClient[] = [];
 let n = 0;
-
-beforeAll(async () => {
-  first = await startTestServer({ coach: coachA });
-  // Another "process" on the same table: its own servers, service, coach and DynamoDB client.
-  secondClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: first.table.endpoint });
-  second = await startTestServer({ table: first.table, dynamo: secondClient, coach: coachB });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-});
-afterAll(async () => {
-  await second?.stop();
-  secondClient?.destroy();
-  await first?.stop();
-});
-
-const connect = (server: TestServer, token: string) => {
-  const c = wsClient(server.url, bearer(token));
-  clients.push(c);
-  return c;
-};
+const procs = twoProcesses(coachA, coachB);
+const { connect } = procs; // first and second are read from procs: they exist once beforeAll has run
 
 async function exchange() {
   const token = await tokenFor(`regen-ws-${++n}`, 'alice');
-  const session = ok(await gql(first.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession;
-  const sent = ok(await gql(first.url, SendMessageDocument, { sessionId: session.id, content: 'I want to write a book.', clientMessageId: 'u-1' }, token)).sendMessage;
+  const session = ok(await gql(procs.first.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession;
+  const sent = ok(await gql(procs.first.url, SendMessageDocument, { sessionId: session.id, content: 'I want to write a book.', clientMessageId: 'u-1' }, token)).sendMessage;
   return { token, id: session.id, message: sent.message, reply: sent.reply };
 }
 
 const deltas = (events: Events) => events.flatMap((e) => (e.regenerateReplyStream.delta === null ? [] : [e.regenerateReplyStream.delta]));
 const lastOf = (events: Events) => events[events.length - 1].regenerateReplyStream;
-const messagesOf = async (token: string, id: string) => ok(await gql(first.url, SessionDocument, { id, first: 50 }, token)).session!;
+const messagesOf = async (token: string, id: string) => ok(await gql(procs.first.url, SessionDocument, { id, first: 50 }, token)).session!;
 
 test('pieces, then the stored reply with the session; no message event; the reply replaces the old one', async () => {
   const { token, id, message, reply } = await exchange();
   const calls = coachA.replies;
-  const sub = subscribeTo(connect(first, token), RegenerateReplyStreamDocument, { sessionId: id, messageId: reply.id, clientMessageId: 'g-1' });
+  const sub = subscribeTo(connect(procs.first, token), RegenerateReplyStreamDocument, { sessionId: id, messageId: reply.id, clientMessageId: 'g-1' });
   expect(await sub.ended).toEqual({});
   expect(coachA.replies).toBe(calls + 1);
   const events = sub.events.map((e) => e.regenerateReplyStream);
@@ -75,7 +51,7 @@ test('pieces, then the stored reply with the session; no message event; the repl
   expect(stored.messages.edges.map((e) => e.node)).toEqual([expect.anything(), message, last.reply]);
 
   // Subscribing again with the same id: the reply whole, then the reply; no model call.
-  const replay = subscribeTo(connect(first, token), RegenerateReplyStreamDocument, { sessionId: id, messageId: reply.id, clientMessageId: 'g-1' });
+  const replay = subscribeTo(connect(procs.first, token), RegenerateReplyStreamDocument, { sessionId: id, messageId: reply.id, clientMessageId: 'g-1' });
   expect(await replay.ended).toEqual({});
   expect(deltas(replay.events)).toEqual([last.reply!.content]);
   expect(lastOf(replay.events).reply).toEqual(last.reply);
@@ -87,11 +63,11 @@ test('dropped while the model writes: the same id on the same process follows th
   const calls = coachA.replies;
   const release = coachA.holdNext();
   const args = { sessionId: id, messageId: reply.id, clientMessageId: 'g-drop' };
-  const ws = connect(first, token);
+  const ws = connect(procs.first, token);
   subscribeTo(ws, RegenerateReplyStreamDocument, args);
   await until(() => coachA.replies === calls + 1);
   ws.drop();
-  const back = subscribeTo(connect(first, token), RegenerateReplyStreamDocument, args);
+  const back = subscribeTo(connect(procs.first, token), RegenerateReplyStreamDocument, args);
   release();
   expect(await back.ended).toEqual({});
   expect(coachA.replies).toBe(calls + 1);
@@ -105,11 +81,11 @@ test('the same id on another process waits for the running regenerate instead of
   const [callsA, callsB] = [coachA.replies, coachB.replies];
   const release = coachA.holdNext();
   const args = { sessionId: id, messageId: reply.id, clientMessageId: 'g-two' };
-  const onA = subscribeTo(connect(first, token), RegenerateReplyStreamDocument, args);
+  const onA = subscribeTo(connect(procs.first, token), RegenerateReplyStreamDocument, args);
   await until(() => coachA.replies === callsA + 1);
-  const onB = subscribeTo(connect(second, token), RegenerateReplyStreamDocument, args);
+  const onB = subscribeTo(connect(procs.second, token), RegenerateReplyStreamDocument, args);
   // A different id on the other process is refused while the reply is claimed.
-  const other = subscribeTo(connect(second, token), RegenerateReplyStreamDocument, { ...args, clientMessageId: 'g-other' });
+  const other = subscribeTo(connect(procs.second, token), RegenerateReplyStreamDocument, { ...args, clientMessageId: 'g-other' });
   expect((await other.ended).errors?.[0].extensions?.code).toBe('SESSION_BUSY');
   release();
   expect(await onA.ended).toEqual({});
@@ -121,13 +97,13 @@ test('the same id on another process waits for the running regenerate instead of
 
 test('errors end the stream with the mutation\'s codes and store nothing', async () => {
   const { token, id, message, reply } = await exchange();
-  const ws = connect(first, token);
+  const ws = connect(procs.first, token);
   const codeFor = async (messageId: string, clientMessageId?: string) =>
     (await subscribeTo(ws, RegenerateReplyStreamDocument, { sessionId: id, messageId, clientMessageId }).ended).errors?.[0].extensions?.code;
   expect(await codeFor(`${id}:9`)).toBe('NOT_FOUND');
   expect(await codeFor(message.id)).toBe('BAD_USER_INPUT');
   expect(await codeFor(reply.id, 'not valid!')).toBe('BAD_USER_INPUT');
-  ok(await gql(first.url, PauseSessionDocument, { sessionId: id }, token));
+  ok(await gql(procs.first.url, PauseSessionDocument, { sessionId: id }, token));
   expect(await codeFor(reply.id)).toBe('SESSION_NOT_ACTIVE');
   const stored = await messagesOf(token, id);
   expect(stored.messages.edges.map((e) => e.node).at(-1)).toEqual(reply);

@@ -1,53 +1,29 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../../src/store/client';
 import { SendMessageStreamDocument, SendMessageStreamSubscription, SessionDocument, StartSessionDocument } from '../generated/graphql/graphql';
 import { eventually, sleep } from '../support/e2e-helpers';
-import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
+import { gql, ok, startTestServer, tokenFor } from '../support/server';
 import { scanAll } from '../support/store-helpers';
 import { StreamCoach } from '../support/stream-coach';
-import { bearer, subscribeTo, wsClient, WsClient } from '../support/ws-client';
+import { subscribeTo } from '../support/ws-client';
+import { twoProcesses } from '../support/two-processes';
 
 // A stream whose socket drops, and its subscriber coming back with the same clientMessageId:
 // to the same process, or (no sticky sessions) to another one on the same table.
 
 type Events = { sendMessageStream: SendMessageStreamSubscription['sendMessageStream'] }[];
 
-let first: TestServer;
-let second: TestServer;
-let secondClient: DynamoDBClient;
 const coachA = new StreamCoach();
 const coachB = new StreamCoach();
-const clients: WsClient[] = [];
-
-beforeAll(async () => {
-  first = await startTestServer({ coach: coachA });
-  // Another "process": its own HTTP and WebSocket server, service, coach and DynamoDB client.
-  secondClient = createDynamoClient({ credentials: 'dynamodb-local', endpoint: first.table.endpoint });
-  second = await startTestServer({ table: first.table, dynamo: secondClient, coach: coachB });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-});
-afterAll(async () => {
-  await second?.stop();
-  secondClient?.destroy();
-  await first?.stop();
-});
-
-const connect = (server: TestServer, token: string) => {
-  const c = wsClient(server.url, bearer(token));
-  clients.push(c);
-  return c;
-};
+const procs = twoProcesses(coachA, coachB);
+const { connect } = procs; // first and second are read from procs: they exist once beforeAll has run
 
 async function sessionOf(user: string) {
   const token = await tokenFor(`t-${user}`, user);
-  const session = ok(await gql(first.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession;
+  const session = ok(await gql(procs.first.url, StartSessionDocument, { topicId: 'purpose' }, token)).startSession;
   return { token, id: session.id };
 }
 
 const messagesOf = async (token: string, id: string) =>
-  ok(await gql(first.url, SessionDocument, { id, first: 50 }, token)).session!.messages.edges.map((e) => e.node);
+  ok(await gql(procs.first.url, SessionDocument, { id, first: 50 }, token)).session!.messages.edges.map((e) => e.node);
 const deltas = (events: Events) => events.flatMap((e) => (e.sendMessageStream.delta === null ? [] : [e.sendMessageStream.delta]));
 const lastOf = (events: Events) => events[events.length - 1].sendMessageStream;
 
@@ -57,14 +33,14 @@ test('dropped mid-stream: the reply is still stored; re-subscribing follows it w
   const release = coachA.holdAfterFirst();
   const streamsBefore = coachA.streams;
 
-  const ws = connect(first, token);
+  const ws = connect(procs.first, token);
   const dropped = subscribeTo(ws, SendMessageStreamDocument, send);
   await dropped.after(2); // the message and the first piece
   const message = dropped.events[0].sendMessageStream.message!;
   ws.drop(); // no close handshake, as a lost network would
 
   // Back on the same process while the reply is still being written: the piece so far, then the rest.
-  const back = subscribeTo(connect(first, token), SendMessageStreamDocument, send);
+  const back = subscribeTo(connect(procs.first, token), SendMessageStreamDocument, send);
   await back.after(2);
   expect(back.events[0].sendMessageStream.message).toEqual(message);
   expect(deltas(back.events)).toEqual(deltas(dropped.events));
@@ -78,15 +54,15 @@ test('dropped mid-stream: the reply is still stored; re-subscribing follows it w
   expect(stored.slice(1)).toEqual([message, reply]);
 
   // Once stored: the replay is the message, its text, the reply; no write, no model call.
-  const before = await scanAll(first.table);
-  for (const server of [first, second]) {
+  const before = await scanAll(procs.first.table);
+  for (const server of [procs.first, procs.second]) {
     const replay = subscribeTo(connect(server, token), SendMessageStreamDocument, send);
     expect(await replay.ended).toEqual({});
     expect(replay.events[0].sendMessageStream.message).toEqual(message);
     expect(deltas(replay.events).join('')).toBe(reply.content);
     expect(lastOf(replay.events).reply).toEqual(reply);
   }
-  expect(await scanAll(first.table)).toEqual(before);
+  expect(await scanAll(procs.first.table)).toEqual(before);
   expect(coachA.streams - streamsBefore).toBe(1);
   expect(coachB.streams).toBe(0);
 });
@@ -94,7 +70,7 @@ test('dropped mid-stream: the reply is still stored; re-subscribing follows it w
 test('nobody re-subscribes: a stream dropped mid-way still stores its reply', async () => {
   const { token, id } = await sessionOf('bob');
   const release = coachA.holdAfterFirst();
-  const ws = connect(first, token);
+  const ws = connect(procs.first, token);
   const sub = subscribeTo(ws, SendMessageStreamDocument, { sessionId: id, content: 'Gone in a tunnel.', clientMessageId: 'c-1' });
   await sub.after(2);
   ws.drop();
@@ -113,13 +89,13 @@ test("re-subscribing on another process waits for the first one's reply (through
   const release = coachA.holdAfterFirst();
   const streamsBefore = coachA.streams;
 
-  const onA = connect(first, token);
+  const onA = connect(procs.first, token);
   const dropped = subscribeTo(onA, SendMessageStreamDocument, send);
   await dropped.after(2);
   onA.drop();
 
   // The load balancer sends the reconnect to B: B has no stream of its own for it.
-  const onB = subscribeTo(connect(second, token), SendMessageStreamDocument, send);
+  const onB = subscribeTo(connect(procs.second, token), SendMessageStreamDocument, send);
   await onB.after(1);
   await sleep(400); // B polls the store meanwhile
   expect(onB.events).toHaveLength(1);
@@ -139,7 +115,7 @@ test("re-subscribing on another process waits for the first one's reply (through
 test('two tabs on two processes send the same message at once: one message, one reply, both streams end with it', async () => {
   const { token, id } = await sessionOf('dave');
   const send = { sessionId: id, content: 'Sent from two tabs.', clientMessageId: 'c-2' };
-  const [a, b] = [subscribeTo(connect(first, token), SendMessageStreamDocument, send), subscribeTo(connect(second, token), SendMessageStreamDocument, send)];
+  const [a, b] = [subscribeTo(connect(procs.first, token), SendMessageStreamDocument, send), subscribeTo(connect(procs.second, token), SendMessageStreamDocument, send)];
   const [ea, eb] = await Promise.all([a.ended, b.ended]);
   expect(ea).toEqual({});
   expect(eb).toEqual({});
@@ -150,7 +126,7 @@ test('two tabs on two processes send the same message at once: one message, one 
 
 test('a process shutting down closes its sockets (1001) but stores the replies being streamed; the client replays them from another', async () => {
   const coachC = new StreamCoach();
-  const leaving = await startTestServer({ table: first.table, coach: coachC });
+  const leaving = await startTestServer({ table: procs.first.table, coach: coachC });
   const { token, id } = await sessionOf('erin');
   const send = { sessionId: id, content: 'Deploy day.', clientMessageId: 'c-3' };
   const release = coachC.holdAfterFirst();
@@ -161,7 +137,7 @@ test('a process shutting down closes its sockets (1001) but stores the replies b
   expect((await ws.closed).code).toBe(1001);
   release();
   await stopped; // shutdown waits for the reply to be stored
-  const replay = subscribeTo(connect(second, token), SendMessageStreamDocument, send);
+  const replay = subscribeTo(connect(procs.second, token), SendMessageStreamDocument, send);
   expect(await replay.ended).toEqual({});
   const reply = lastOf(replay.events).reply!;
   expect(reply.content.startsWith(deltas(sub.events)[0])).toBe(true);
