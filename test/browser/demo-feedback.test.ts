@@ -3,15 +3,17 @@
  * server on DynamoDB Local: "Regenerate" on the latest reply streams a new one into its
  * place (regenerateReplyStream) and a reload shows the stored one; the stars store a rating
  * (rateReply) that a reload shows and a later one replaces; errors show with their codes
- * and leave the old reply; a paused session offers neither.
+ * and leave the old reply; a paused session offers neither; a socket cut mid-regenerate is
+ * resubscribed once and the server's replay makes no second model call.
  */
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { RegenerateReplyDocument, SessionRatingsDocument, SessionViewDocument } from '../generated/graphql/graphql';
 import { gql, ok } from '../support/server';
 import { SecondTakeCoach } from '../support/second-take-coach';
 import { byTest, DemoRig, expectText, messages, openDemo, shot, signIn, startDemoRig } from './demo-helpers';
 
-const coach = new SecondTakeCoach();
+/** A piece every 60 ms: slow enough to see the new reply being written. */
+const coach = new SecondTakeCoach(60);
 let rig: DemoRig;
 
 beforeAll(async () => {
@@ -63,6 +65,31 @@ async function reloadAndResume(page: Page): Promise<void> {
   await page.locator('#messages li').nth(2).waitFor();
 }
 
+/** Every text a reply being regenerated showed, recorded in the page by a MutationObserver (window.regenTexts). */
+const recordRegenTexts = (page: Page) =>
+  page.evaluate(`{
+    const seen = (window.regenTexts = []);
+    new MutationObserver(() => {
+      const text = document.querySelector('#messages [data-regenerating="true"]')?.textContent;
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(document.querySelector('#messages'), { childList: true, subtree: true, characterData: true });
+  }`);
+const regenTexts = (page: Page) => page.evaluate('window.regenTexts') as Promise<string[]>;
+
+/** Counts the page's sockets from now on, passing the server's messages through (and to `onServerMessage`). */
+async function countSockets(page: Page, onServerMessage: (route: WebSocketRoute, message: string, n: number) => void) {
+  const count = { sockets: 0 };
+  await page.routeWebSocket(/\/graphql$/, (route) => {
+    const n = ++count.sockets;
+    const server = route.connectToServer();
+    server.onMessage((m) => {
+      route.send(m);
+      onServerMessage(route, String(m), n);
+    });
+  });
+  return count;
+}
+
 const lastReply = (page: Page) => page.locator('#messages li').nth(2);
 const pressed = (page: Page, reply = lastReply(page)) =>
   reply.locator('[data-testid="rating"] button').evaluateAll((stars) => stars.map((s) => s.getAttribute('aria-pressed')));
@@ -77,9 +104,17 @@ test('"Regenerate" on the latest reply streams a new one into its place; a reloa
   expect(await page.locator('[data-testid="regenerate"]').count()).toBe(1);
   expect(await lastReply(page).locator('[data-testid="regenerate"]').getAttribute('aria-label')).toBe('Regenerate this reply');
 
+  await recordRegenTexts(page);
   await lastReply(page).locator('[data-testid="regenerate"]').click();
   await page.locator(`#messages li[data-message-id="${before.id}:3r1"]`).waitFor();
   const after = await stored(page);
+  // In place, as the coach wrote it: growing beginnings of the new reply, then the stored one.
+  const partial = await regenTexts(page);
+  expect(partial.length).toBeGreaterThanOrEqual(2);
+  for (const [i, text] of partial.entries()) {
+    expect(after.messages[2].content.startsWith(text)).toBe(true);
+    if (i > 0) expect(text.length).toBeGreaterThan(partial[i - 1].length);
+  }
   // One reply in the old one's place: a new id, the same message answered, the new text shown.
   expect(after.messages.map((m) => m.id)).toEqual([`${before.id}:1`, `${before.id}:2`, `${before.id}:3r1`]);
   expect(after.messages[2]).toMatchObject({ inReplyTo: old.inReplyTo, content: expect.stringMatching(/^Another take \(2\): /) });
@@ -152,6 +187,25 @@ test('errors show with their codes: the model down leaves the old reply; rating 
   await expectText(page, 'error', /\(BAD_USER_INPUT\)$/);
   const ratings = ok(await gql(rig.server.url, SessionRatingsDocument, { id }, token)).session!.messages.edges.map((e) => e.node.rating);
   expect(ratings).toEqual([null, null, null]);
+  expect(pageErrors.get(page)).toEqual([]);
+  await page.close();
+});
+
+test('a socket cut mid-regenerate is resubscribed once: the replay shows the new reply, the model was asked once', async () => {
+  const page = await chatWithOneExchange('uli');
+  const { id } = await stored(page);
+  // The regenerate's socket is cut after the first piece of the new reply.
+  const count = await countSockets(page, (route, message, n) => {
+    if (n === 1 && /"delta":"/.test(message)) void route.close({ code: 4000, reason: 'cut by the test' });
+  });
+  await lastReply(page).locator('[data-testid="regenerate"]').click();
+  await page.locator(`#messages li[data-message-id="${id}:3r1"]`).waitFor();
+  expect(count.sockets).toBe(2);
+  const after = await stored(page);
+  // "Another take (2)": the resubscription followed the running regenerate, no third answer.
+  expect(after.messages[2].content).toMatch(/^Another take \(2\): /);
+  expect(await messages(page)).toEqual(after.messages.map((m) => ({ role: m.role, content: m.content })));
+  expect(await byTest(page, 'error').isVisible()).toBe(false);
   expect(pageErrors.get(page)).toEqual([]);
   await page.close();
 });

@@ -1,14 +1,20 @@
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
 import { CoachTurn } from '../../src/coach/port';
-import { textPieces } from '../../src/coach/stream';
+import { pause, textPieces } from '../../src/coach/stream';
 
 /**
  * The embedded coach, except that a message answered again (regenerateReply) gets a visibly
  * different reply ("Another take (2): ..."), and `failNext` makes the next reply fail (the
  * model down: COACH_UNAVAILABLE). The embedded coach alone answers a message the same way twice.
+ * Streamed, a piece every `pieceDelayMs`.
  */
 export class SecondTakeCoach extends EmbeddedCoach {
   failNext = false;
+
+  constructor(private readonly pieceDelayMs = 0) {
+    super();
+  }
+
   /** How many times each message (by session and seq) was answered. */
   private readonly answered = new Map<string, number>();
 
@@ -25,6 +31,10 @@ export class SecondTakeCoach extends EmbeddedCoach {
   }
 
   override async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
-    yield* textPieces(await this.reply(turn));
+    const pieces = textPieces(await this.reply(turn));
+    for (let i = 0; i < pieces.length; i++) {
+      if (i > 0 && this.pieceDelayMs > 0) await pause(this.pieceDelayMs, turn.signal);
+      yield pieces[i];
+    }
   }
 }
