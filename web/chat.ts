@@ -1,13 +1,16 @@
 /**
- * An open session: its header (status, turns against maxTurns), the conversation
- * (messages-view.ts), sending a turn (send.ts), a welcome back that comes after the resume,
- * pause / resume / complete, and the result once completed (result-view.ts).
+ * An open session: its header (title, status, turns against maxTurns), what the coach
+ * remembers (memory-view.ts), the conversation (messages-view.ts), sending a turn (send.ts),
+ * a welcome back that comes after the resume, pause / resume / complete, and the result once
+ * completed (result-view.ts).
  */
 import { ApiError, run } from './api.js';
-import { CompleteSessionWithResultDocument, PauseSessionDocument, ResumeSessionDocument, SessionDocument } from './generated/graphql.js';
+import { CompleteSessionWithResultDocument, PauseSessionDocument, ResumeSessionDocument, SessionViewDocument } from './generated/graphql.js';
+import { renderMemory, watchMemory } from './memory-view.js';
 import { renderMessages } from './messages-view.js';
 import { renderOutcome } from './result-view.js';
-import { newClientMessageId, sendTurn } from './send.js';
+import { sendTurn } from './send.js';
+import { newClientMessageId } from './stream.js';
 import { mergeMessages, state, type Message, type Session } from './state.js';
 import { loadTopics } from './topics.js';
 import { $, byTest, say, show, STATUS_LABEL, when } from './ui.js';
@@ -21,6 +24,7 @@ export function openChat(s: Session, messages: Message[]): void {
   state.messages = [];
   state.welcomePending = false;
   state.sending = null;
+  state.regenerating = null;
   mergeMessages(...messages);
   show($('#check'), false);
   show($('#pick-topic'), false);
@@ -48,6 +52,7 @@ export function renderChat(): void {
   const usedUp = isLive(s) && turnsUsedUp(s);
   say(byTest('turn-limit'), usedUp ? `All ${s.maxTurns} turns of this session are used (MAX_TURNS_REACHED): complete it to see your result.` : null);
   byTest('turns').classList.toggle('exhausted', usedUp);
+  renderMemory(s);
   renderMessages();
   renderOutcome(s.status === 'COMPLETED' ? state.outcome : null);
   show($('#send-form'), s.status === 'ACTIVE' && !usedUp);
@@ -58,7 +63,7 @@ export function renderChat(): void {
 
 /** The session and its latest messages, read again. */
 async function refreshSession(): Promise<void> {
-  const s = (await run(SessionDocument, { id: state.session!.id, last: 50 })).session;
+  const s = (await run(SessionViewDocument, { id: state.session!.id, last: 50 })).session;
   if (!s || s.id !== state.session?.id) return;
   state.session = s;
   mergeMessages(...s.messages.edges.map((e) => e.node));
@@ -103,6 +108,7 @@ export async function send(): Promise<void> {
       if (after) state.session = after;
       else await refreshSession().catch(() => undefined);
       renderChat();
+      void watchMemory(sessionId, renderChat);
     }
   }
 }

@@ -5,7 +5,8 @@
  */
 import { ApiError, run } from './api.js';
 import { openChat, expectWelcomeBack } from './chat.js';
-import { ResumeSessionDocument, SessionCheckDocument, SessionDocument, StartSessionDocument } from './generated/graphql.js';
+import { ResumeSessionDocument, SessionCheckDocument, SessionViewDocument, StartSessionDocument } from './generated/graphql.js';
+import { readMemory } from './memory-view.js';
 import { state, type Check, type Topic } from './state.js';
 import { loadTopics, renderTopics } from './topics.js';
 import { $, byTest, durationSince, say, show, STATUS_LABEL, when } from './ui.js';
@@ -20,7 +21,10 @@ export async function selectTopic(topic: Topic): Promise<void> {
 }
 
 export async function check(): Promise<void> {
-  state.check = (await run(SessionCheckDocument, { topicId: state.topic!.id })).sessionCheck;
+  const c = (await run(SessionCheckDocument, { topicId: state.topic!.id })).sessionCheck;
+  // The resume card names the session by its title (sessionCheck stays one small read without it).
+  state.checkTitle = c.hasSession && c.sessionId ? ((await readMemory(c.sessionId).catch(() => null))?.title ?? null) : null;
+  state.check = c;
   renderCheck();
 }
 
@@ -60,6 +64,7 @@ function renderCheck(): void {
   say(byTest('idle-note'), c.conflict ? null : idle);
   say(byTest('conflict-idle'), c.conflict ? idle : null);
   say(byTest('idle-facts'), facts);
+  say(byTest('check-session-title'), c.hasSession ? state.checkTitle : null);
 }
 
 /** startSession (or, with `restart`, abandon the caller's session and start another). */
@@ -72,6 +77,7 @@ export async function start(restart: boolean): Promise<void> {
     if (!(e instanceof ApiError && e.code === 'SESSION_CONFLICT')) throw e;
     // Someone else won the race for this topic: show it as the check would.
     state.check = conflictCheck(String(e.extensions.conflictUserId ?? ''));
+    state.checkTitle = null;
     renderCheck();
     return;
   }
@@ -90,7 +96,7 @@ export async function resume(): Promise<void> {
     c.status === 'PAUSED'
       ? (await run(ResumeSessionDocument, { sessionId: c.sessionId! })).resumeSession
       : (await run(StartSessionDocument, { topicId: state.topic!.id })).startSession;
-  const full = (await run(SessionDocument, { id: s.id, last: 50 })).session;
+  const full = (await run(SessionViewDocument, { id: s.id, last: 50 })).session;
   state.resumedIdle = idleFor;
   openChat(s, full?.messages.edges.map((e) => e.node) ?? []);
   await loadTopics();

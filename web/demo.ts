@@ -3,15 +3,19 @@
  * codegen-typed documents (web/generated/, from operations/*.graphql) and fetch.
  *
  * sign in -> topics -> sessionCheck -> "Resume session" (idle card) | "Start new session" |
- * "Another user is using this topic" (taken card) -> chat (turns, welcome back), pause,
- * complete (result).
+ * "Another user is using this topic" (taken card) -> chat (turns, welcome back, title and
+ * what the coach remembers, rating and regenerating replies), pause, complete (result).
  *
  * Modules by role: api.ts (HTTP, token), signin.ts, topics.ts, check.ts (the check's
- * cards, start and resume), chat.ts (an open session), send.ts (one turn, as events),
- * messages-view.ts, result-view.ts, state.ts, ui.ts. This one wires them to the page.
+ * cards, start and resume), chat.ts (an open session), stream.ts (graphql-ws), send.ts (one
+ * turn, as events), regenerate.ts (a new reply, as events), reply-actions.ts (stars and
+ * "Regenerate"), memory-view.ts, messages-view.ts, result-view.ts, state.ts, ui.ts. This one
+ * wires them to the page.
  */
 import { check, resume, selectTopic, start } from './check.js';
-import { send, transition } from './chat.js';
+import { renderChat, send, transition } from './chat.js';
+import { setMessageControls } from './messages-view.js';
+import { onSessionChanged, replyControls } from './reply-actions.js';
 import { prepareSignIn, resumeSignIn, signInAs, signInWithToken, signOut } from './signin.js';
 import { onTopicSelected } from './topics.js';
 import { $, action, byTest } from './ui.js';
@@ -35,6 +39,8 @@ async function wire(): Promise<void> {
     }
   });
   onTopicSelected(selectTopic);
+  setMessageControls(replyControls);
+  onSessionChanged(renderChat);
   button('#signout').addEventListener('click', signOut);
   const clicks: [string, () => Promise<void>][] = [
     ['#start-btn', () => start(false)],

@@ -67,8 +67,11 @@ const shotsDir = (() => {
   };
 })();
 
-/** docs/demo-<name>.png with `npm run docs:screenshots`. */
-export const shot = (page: Page, name: string) => page.screenshot({ path: join(shotsDir(), `demo-${name}.png`) });
+/** docs/demo-<name>.png with `npm run docs:screenshots`: the viewport, or only the element `selector` names (a smaller file). */
+export const shot = (page: Page, name: string, selector?: string) => {
+  const path = join(shotsDir(), `demo-${name}.png`);
+  return selector ? page.locator(selector).screenshot({ path }) : page.screenshot({ path });
+};
 
 export const byTest = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 
@@ -100,9 +103,9 @@ export async function signIn(page: Page, demoUrl: string, tenant: string, user: 
   await expectText(page, 'whoami-text', `Signed in as ${user} (tenant ${tenant})`);
 }
 
-/** The stored messages shown, in order: role (the item's class) and text. */
+/** The stored messages shown, in order: role (the item's class) and text (without the controls under it). */
 export async function messages(page: Page) {
-  return page.locator('#messages li').evaluateAll((lis) => lis.map((li) => ({ role: li.className, content: li.textContent })));
+  return page.locator('#messages li').evaluateAll((lis) => lis.map((li) => ({ role: li.className, content: li.querySelector('.text')?.textContent ?? null })));
 }
 
 /** Moves the server's and this page's clocks `ms` ahead of real time. */
