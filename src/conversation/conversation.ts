@@ -164,8 +164,8 @@ export class Conversation {
       : undefined;
     try {
       const topic = topicOf(catalog, session);
-      const text = await this.deps.coach.askCoach(topic, session, message, onPiece).catch(noteFailure);
-      const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text).catch(noteFailure);
+      const { text, usage } = await this.deps.coach.askCoach(topic, session, message, onPiece).catch(noteFailure);
+      const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text, usage).catch(noteFailure);
       this.deps.memory.afterReply(topic, session, message, stored.reply);
       const result = { session: sessionView(stored.session, this.deps.clock.now(), catalog), message, reply: stored.reply };
       feed?.end({ ok: true, result });

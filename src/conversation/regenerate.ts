@@ -144,9 +144,9 @@ export class RegenerateReply {
   /** The model's new reply, stored under the claim; on any failure the claim is let go and the old reply stays. */
   private async produce(viewer: Viewer, t: Target, claim: ReplyClaim, catalog: TopicCatalog, onPiece?: (text: string) => void): Promise<RegenerateResult> {
     try {
-      const text = await this.deps.coach.askCoach(topicOf(catalog, t.session), t.session, t.message, onPiece);
+      const { text, usage } = await this.deps.coach.askCoach(topicOf(catalog, t.session), t.session, t.message, onPiece);
       const at = { seq: t.reply.seq, revision: claim.revision + 1 };
-      const stored = await this.writes.storeReplacement(viewer, t.session, t.message, text, at, { token: claim.token, clientMessageId: claim.clientMessageId });
+      const stored = await this.writes.storeReplacement(viewer, t.session, t.message, text, usage, at, { token: claim.token, clientMessageId: claim.clientMessageId });
       return { session: sessionView(stored.session, this.deps.clock.now(), catalog), reply: stored.reply };
     } catch (error) {
       await this.deps.repo

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../coach/port';
+import type { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, UsageSink, WelcomeBackTurn } from '../coach/port';
 import { replyPieces } from '../coach/stream';
 import type { Topic } from '../domain/topic';
 import type { Logger } from '../logger';
@@ -60,7 +60,7 @@ export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coac
     get name() {
       return inner.name;
     },
-    opening: (topic: Topic, signal?: AbortSignal, tenantId?: string) => measure('opening', topic.id, () => inner.opening(topic, signal, tenantId)),
+    opening: (topic: Topic, signal?: AbortSignal, tenantId?: string, onUsage?: UsageSink) => measure('opening', topic.id, () => inner.opening(topic, signal, tenantId, onUsage)),
     reply: (turn: CoachTurn) => measure('reply', turn.topic.id, () => inner.reply(turn)),
     replyStream: measureStream,
     welcomeBack: (turn: WelcomeBackTurn) => measure('welcomeBack', turn.topic.id, () => inner.welcomeBack(turn)),

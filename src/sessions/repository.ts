@@ -29,8 +29,9 @@ export interface SessionRepository {
   /**
    * Completes `previous` as `next` (a versioned write, like updateSession) and records
    * `outcome` as its owner's outcome for the topic, replacing an earlier one, atomically.
+   * `usage`: what extracting the result cost, added to the session and the usage counters.
    */
-  completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void>;
+  completeSession(previous: Session, next: Session, outcome: Outcome, now: number, usage?: TokenUsage): Promise<void>;
   /**
    * Appends `message` at `message.seq` and writes `next` (messageCount, lastSeq, activity,
    * expiry, turns) over `previous`'s version, atomically. A USER message with a
@@ -68,7 +69,8 @@ export interface SessionRepository {
    * Writes the coach's memory on the session without a version (like a reply): the summary only
    * over the `summaryThrough` that was read, the title only where there is none, and only while
    * `session.userId` owns it and it has not expired. False: a condition failed, nothing written.
-   * `usage`: what the model call that made it cost (the usage counters may join this write).
+   * `usage`: what the model call that made it cost, added to the session and the usage counters
+   * in the same write; counted also when the memory is not written (the call was made).
    */
   storeMemory(session: Session, memory: MemoryWrite, usage: TokenUsage | null, now: number): Promise<boolean>;
 
