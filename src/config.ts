@@ -199,6 +199,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       welcomeBackWaitMs: limits.welcomeBackWaitMs,
       outcomeRetentionSeconds: outcomeRetentionDays === null ? null : outcomeRetentionDays * 86_400,
       memoryWindow: coach.kind === 'embedded' ? DEFAULT_SESSION_LIMITS.memoryWindow : coach.budget,
+      budgetCacheMs: int(env.BUDGET_CACHE_MS, 'BUDGET_CACHE_MS', DEFAULT_SESSION_LIMITS.budgetCacheMs, 0, 300_000),
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     rateLimit: {

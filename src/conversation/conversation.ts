@@ -19,6 +19,7 @@ import type { BackgroundWork } from '../sessions/background';
 import type { SessionMemory } from '../sessions/memory';
 import type { SessionRepository } from '../sessions/repository';
 import { CoachGateway } from '../coach/gateway';
+import type { Budgets } from '../usage/budgets';
 import { validateMessage } from '../sessions/input-checks';
 import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
 import { liveKey, RetriedSends } from './replay';
@@ -54,6 +55,8 @@ export interface ConversationDeps {
   log: Logger;
   background: BackgroundWork;
   memory: SessionMemory;
+  /** The token caps, checked before a user's message is stored (absent: none). */
+  budgets?: Budgets;
   limits: Pick<SessionLimits, 'maxMessageChars' | 'coachTimeoutMs' | 'sessionQueue'>;
 }
 

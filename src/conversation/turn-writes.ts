@@ -1,6 +1,7 @@
-import { badInput, maxTurnsReached, sessionBusy, sessionNotActive, sessionNotLive } from '../domain/errors';
+import { badInput, DomainError, maxTurnsReached, sessionBusy, sessionNotActive, sessionNotLive } from '../domain/errors';
 import { assertActive, isLive, lastSeqOf, Message, Session } from '../domain/session';
 import { Viewer } from '../domain/viewer';
+import type { Budgets } from '../usage/budgets';
 import { addUsage, NO_USAGE, TokenUsage, usageField } from '../domain/usage';
 import { TopicCatalog } from '../topics/catalog';
 import type { Clock } from '../domain/clock';
@@ -35,7 +36,7 @@ export const isReplyTo = (reply: Message, message: Pick<Message, 'seq'>) => repl
  */
 export class TurnWrites {
   constructor(
-    private readonly deps: { repo: SessionRepository; clock: Clock },
+    private readonly deps: { repo: SessionRepository; clock: Clock; budgets?: Budgets },
     private readonly queue: SessionQueue,
   ) {}
 
@@ -54,6 +55,8 @@ export class TurnWrites {
         }
         assertActive(session);
         if (exhausted) throw maxTurnsReached(maxTurns);
+        const refused = await this.overBudget(viewer, sessionId, clientMessageId, session, now);
+        if (refused) return refused;
         const seq = lastSeqOf(session) + 1;
         const message: Message = { sessionId, seq, role: 'USER', content, createdAt: now, authorId: viewer.userId };
         if (clientMessageId) message.clientMessageId = clientMessageId;
@@ -68,6 +71,22 @@ export class TurnWrites {
         }
       }),
     );
+  }
+
+  /**
+   * BUDGET_EXCEEDED before the message is stored; a retry of a message already stored (its
+   * clientMessageId recorded) is its turn, already begun, and is never refused.
+   */
+  private async overBudget(viewer: Viewer, sessionId: string, clientMessageId: string | null, session: Session, now: number): Promise<Appended | null> {
+    try {
+      await this.deps.budgets?.assertWithin(viewer);
+      return null;
+    } catch (e) {
+      if (!(e instanceof DomainError) || e.code !== 'BUDGET_EXCEEDED' || !clientMessageId) throw e;
+      const record = await this.deps.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
+      if (!record) throw e;
+      return { duplicate: { session, record } };
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ import type { SessionLimits } from '../defaults';
 import type { Logger } from '../logger';
 import type { BackgroundWork } from '../sessions/background';
 import { CoachGateway, CoachText, Extraction } from '../coach/gateway';
+import type { Budgets } from '../usage/budgets';
 import { addUsage, NO_USAGE, usageField } from '../domain/usage';
 import { knownTopic } from '../sessions/input-checks';
 import { SessionRepository, StaleSessionError, TopicHeldError } from '../sessions/repository';
@@ -36,6 +37,8 @@ interface ResumeState {
 
 export interface LifecycleDeps {
   repo: SessionRepository;
+  /** The token caps, checked before a new session (absent: none). */
+  budgets?: Budgets;
   topics: TopicSource;
   coach: CoachGateway;
   clock: Clock;
@@ -77,6 +80,8 @@ export class Lifecycle {
         if (hold && (!holder || !isLive(holder.status) || holder.userId !== viewer.userId)) throw new StaleSessionError(hold.sessionId);
         if (holder && !restart) return await this.resumeOnce(catalog, holder, topic, now, 'start', resuming);
         if (topic.archived) throw badInput(`Topic "${topic.id}" is archived: it takes no new sessions`, { argumentName: 'topicId' });
+        // A new session (its opening may be a model call): over a cap, nothing is stored. A resume is never refused.
+        if (opening === null) await this.deps.budgets?.assertWithin(viewer);
         opening ??= await this.deps.coach.openingMessage(topic, viewer.tenantId);
         const { session, first } = newSession(viewer, topic, opening, now);
         if (holder) {

@@ -1,6 +1,7 @@
 import { monthEnd, monthOf, Spend, TenantBudget, TokenUsage } from '../../domain/usage';
 import { expr, Expression, Item, params, toTtl } from '../schema';
 import { TransactItem } from '../table-io';
+import type { TopicCounter } from '../../usage/repository';
 import { encodeId, Key } from '../keys';
 import { userPk } from './outcome';
 import { holdKey } from './hold';
@@ -19,6 +20,15 @@ export const USAGE = 'USAGE';
 export type UsagePart = 'usage' | 'userUsage';
 export const USER_USAGE = 'USER_USAGE';
 export const BUDGET = 'BUDGET';
+export const USAGE_ALERT = 'USAGE_ALERT';
+
+/** The month's 80% notice marker (put only if absent: one notice per tenant and month). */
+export const nearCapItem = (tenantId: string, month: string, now: number): Item => ({
+  ...alertKey(tenantId, month),
+  type: USAGE_ALERT,
+  sentAt: new Date(now).toISOString(),
+  ttl: toTtl(monthEnd(month) + 35 * 86_400_000),
+});
 
 /** Topic counters are kept this long after their month ends (a year of history); the user's only to the end of the next month. */
 const TOPIC_KEPT_MS = 400 * 86_400_000;
@@ -81,16 +91,6 @@ export function ratingCounted(tenantId: string, topicId: string, at: number, cou
 /** Session items add their own usage (Session.usage) with the same ADD. */
 export const sessionUsageDeltas = (usage: TokenUsage | null | undefined): Record<string, number> =>
   usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } : {};
-
-/** A counter item as tenantUsage shows it. */
-export interface TopicCounter {
-  topicId: string;
-  inputTokens: number;
-  outputTokens: number;
-  turns: number;
-  ratingCount: number;
-  ratingSum: number;
-}
 
 const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 

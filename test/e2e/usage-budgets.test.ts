@@ -1,0 +1,125 @@
+/**
+ * Token usage and budgets over HTTP (docs/administration.md#usage-and-budgets), read from what an
+ * OpenAI-compatible stub over real HTTP returned and from what was stored: the usage of each
+ * reply on the message and the session (owner only), the tenant's month by topic, and the caps
+ * refusing before anything is stored.
+ */
+import { SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
+import { rawGql } from '../support/e2e-helpers';
+import { codeOf, gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
+import { startStub, StubRequest } from '../support/stub-http';
+
+const isTitle = (body: StubRequest['body']) => String(body.messages[0]?.content ?? '').startsWith('You name coaching sessions');
+/** A completion with the usage a model reports: replies 100 in / 20 out, titles 10 / 2. */
+const answer = (content: string, prompt: number, completion: number) => ({
+  id: 'c',
+  object: 'chat.completion',
+  created: 1,
+  model: 'stub',
+  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+});
+
+let stub: Awaited<ReturnType<typeof startStub>>;
+let server: TestServer;
+
+beforeAll(async () => {
+  stub = await startStub((req) => ({ body: isTitle(req.body) ? answer('A title', 10, 2) : answer('Tell me more.', 100, 20) }));
+  server = await startTestServer({
+    env: { COACH: 'openai', COACH_MODEL: 'stub', OPENAI_BASE_URL: `${stub.url}/v1`, COACH_MAX_RETRIES: '0', BUDGET_CACHE_MS: '0' },
+  });
+});
+afterAll(async () => {
+  await server.stop();
+  await stub.close();
+});
+
+const month = () => new Date().toISOString().slice(0, 7);
+const replies = () => stub.requests.filter((r) => r.url.endsWith('/chat/completions') && !isTitle(r.body)).length;
+
+async function turn(sessionId: string, content: string, token: string) {
+  const out = await gql(server.url, SendMessageDocument, { sessionId, content }, token);
+  await server.app.settled();
+  return out;
+}
+
+test('each reply records what the model reported: on the message and the session for the owner, null for an admin; the tenant month counts it by topic', async () => {
+  const [uma, ada] = await Promise.all([tokenFor('use-1', 'uma'), tokenFor('use-1', 'ada', { roles: ['admin'] })]);
+  const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession;
+  const sent = ok(await turn(s.id, 'I want to run a marathon.', uma)).sendMessage;
+  expect(sent.reply.content).toBe('Tell me more.');
+
+  const mine = ok(await gql(server.url, SessionUsageDocument, { id: s.id }, uma)).session!;
+  // The reply's call (100 / 20) plus the title's after the first exchange (10 / 2).
+  expect(mine.usage).toEqual({ inputTokens: 110, outputTokens: 22 });
+  const byRole = mine.messages.edges.map((e) => [e.node.role, e.node.usage]);
+  expect(byRole).toEqual([
+    ['ASSISTANT', null], // the topic's opening: no model call
+    ['USER', null],
+    ['ASSISTANT', { inputTokens: 100, outputTokens: 20 }],
+  ]);
+
+  const admin = await rawGql(server.url, '{ tenantSessions { edges { node { id usage { inputTokens } } } } }', {}, ada);
+  expect((admin.data!.tenantSessions as { edges: { node: { id: string; usage: unknown } }[] }).edges).toEqual([{ node: { id: s.id, usage: null } }]);
+
+  const usage = ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage;
+  expect(usage).toEqual({
+    month: month(),
+    inputTokens: 110,
+    outputTokens: 22,
+    turns: 1,
+    budgetTokens: null,
+    perUserBudgetTokens: null,
+    byTopic: [{ topicId: 'goals', inputTokens: 110, outputTokens: 22, turns: 1, ratingCount: 0, ratingAverage: null }],
+  });
+  // Another month is empty; a malformed one is refused.
+  expect(ok(await gql(server.url, TenantUsageDocument, { month: '2020-01' }, ada)).tenantUsage).toMatchObject({ month: '2020-01', inputTokens: 0, turns: 0, byTopic: [] });
+  for (const bad of ['2026-13', '26-01', 'now']) expect(codeOf(await gql(server.url, TenantUsageDocument, { month: bad }, ada))).toBe('BAD_USER_INPUT');
+});
+
+test('a user is FORBIDDEN from tenantUsage and setTenantBudget; a negative or fractional cap is BAD_USER_INPUT and changes nothing', async () => {
+  const [uma, ada] = await Promise.all([tokenFor('use-2', 'uma'), tokenFor('use-2', 'ada', { roles: ['admin'] })]);
+  expect(codeOf(await gql(server.url, TenantUsageDocument, {}, uma))).toBe('FORBIDDEN');
+  expect(codeOf(await gql(server.url, SetTenantBudgetDocument, { monthlyTokens: 10 }, uma))).toBe('FORBIDDEN');
+  ok(await gql(server.url, SetTenantBudgetDocument, { monthlyTokens: 5000, perUserMonthlyTokens: 1000 }, ada));
+  for (const bad of [{ monthlyTokens: -1 }, { monthlyTokens: 1.5 }, { perUserMonthlyTokens: -10 }]) {
+    const res = await gql(server.url, SetTenantBudgetDocument, bad, ada);
+    expect(codeOf(res)).toBe('BAD_USER_INPUT');
+  }
+  expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage).toMatchObject({ budgetTokens: 5000, perUserBudgetTokens: 1000 });
+  // null removes a cap.
+  expect(ok(await gql(server.url, SetTenantBudgetDocument, { monthlyTokens: null, perUserMonthlyTokens: 1000 }, ada)).setTenantBudget).toMatchObject({ budgetTokens: null, perUserBudgetTokens: 1000 });
+});
+
+test('over the tenant cap: a new turn and a new session are BUDGET_EXCEEDED (scope, resetAt) before anything is stored or sent to the model', async () => {
+  const [uma, ada] = await Promise.all([tokenFor('use-3', 'uma'), tokenFor('use-3', 'ada', { roles: ['admin'] })]);
+  const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession;
+  ok(await turn(s.id, 'First.', uma));
+  ok(await gql(server.url, SetTenantBudgetDocument, { monthlyTokens: 132 }, ada));
+  const calls = replies();
+  const refused = await turn(s.id, 'Second.', uma);
+  expect(codeOf(refused)).toBe('BUDGET_EXCEEDED');
+  const now = new Date();
+  expect(refused.errors![0].extensions).toMatchObject({ scope: 'TENANT', resetAt: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString() });
+  expect(codeOf(await gql(server.url, StartSessionDocument, { topicId: 'purpose' }, uma))).toBe('BUDGET_EXCEEDED');
+  expect(replies()).toBe(calls);
+  // Nothing stored: the session still has the opening and the first exchange.
+  expect(ok(await gql(server.url, SessionUsageDocument, { id: s.id }, uma)).session!.messages.edges).toHaveLength(3);
+  // Resuming the live session is never refused; a higher cap lets turns through again.
+  expect(ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession.id).toBe(s.id);
+  ok(await gql(server.url, SetTenantBudgetDocument, { monthlyTokens: 1000 }, ada));
+  ok(await turn(s.id, 'Second, again.', uma));
+});
+
+test("the per-user cap refuses only that user (scope USER); the tenant's other users go on", async () => {
+  const [uma, bob, ada] = await Promise.all([tokenFor('use-4', 'uma'), tokenFor('use-4', 'bob'), tokenFor('use-4', 'ada', { roles: ['admin'] })]);
+  const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession;
+  ok(await turn(s.id, 'First.', uma));
+  ok(await gql(server.url, SetTenantBudgetDocument, { perUserMonthlyTokens: 100 }, ada));
+  const refused = await turn(s.id, 'Second.', uma);
+  expect(codeOf(refused)).toBe('BUDGET_EXCEEDED');
+  expect(refused.errors![0].extensions).toMatchObject({ scope: 'USER' });
+  const b = ok(await gql(server.url, StartSessionDocument, { topicId: 'vision' }, bob)).startSession;
+  ok(await turn(b.id, 'Hello.', bob));
+  expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage).toMatchObject({ turns: 2, inputTokens: 220, outputTokens: 44 });
+});
