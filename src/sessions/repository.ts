@@ -78,8 +78,13 @@ export interface SessionRepository {
   /** Notes that the coach failed for this client message, so a retry need not wait for a reply. */
   markReplyFailed(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<void>;
   getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]>;
-  /** Sets a coach message's rating (replacing an earlier one); false when no unexpired coach message has that seq. */
-  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean>;
+  /**
+   * Sets a coach message's rating (replacing an earlier one); false when no unexpired coach message
+   * has that seq. With `counted`, only over the rating read (`previous`), and the topic's rating
+   * counter of the month moves with it in the same transaction (a new rating adds one to the
+   * count; a replaced one only moves the sum).
+   */
+  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, counted?: RatingCounted): Promise<boolean>;
   /** A page of messages strictly after/before a seq, ascending in the result. */
   listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]>;
   /** listMessages that stops once the items read would pass `budget` (cut: stopped so, more may follow; bytes: what it read). */
@@ -93,6 +98,12 @@ export interface SessionRepository {
 
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+}
+
+/** The topic a rated message's session is of, and the rating it had when read (null: none). */
+export interface RatingCounted {
+  topicId: string;
+  previous: number | null;
 }
 
 /** What a memory write sets (memory.ts). */

@@ -9,6 +9,7 @@ import {
   DuplicateReplyError,
   Hold,
   MemoryWrite,
+  RatingCounted,
   MessagePageRequest,
   OutcomePage,
   OutcomePageRequest,
@@ -44,6 +45,7 @@ import {
   markReplyFailedUpdate,
   replaceSessionTx,
   SessionWrite,
+  rateMessageTx,
   storeMemoryTx,
   transferSessionTx,
   usageOnlyTx,
@@ -111,8 +113,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     return items.filter((i): i is Item => isUnexpired(i, now)).map((i) => toMessage(i, sessionId));
   }
 
-  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean> {
-    return conditional(this.io.update({ Key: messageKey(tenantId, sessionId, seq), ...params(messageRating(rating, comment, now)) }));
+  async rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, counted?: RatingCounted): Promise<boolean> {
+    if (!counted) return conditional(this.io.update({ Key: messageKey(tenantId, sessionId, seq), ...params(messageRating(rating, comment, now)) }));
+    const lost = new StaleSessionError(sessionId);
+    return this.io.transact(rateMessageTx(this.io.table, tenantId, sessionId, seq, rating, comment, now, counted), () => lost).then(() => true, (e) => (e === lost ? false : Promise.reject(e)));
   }
 
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {

@@ -7,7 +7,7 @@ import { and, assignTtl, diffUpdate, Expression, Item, ITEM_ABSENT, ITEM_PRESENT
 import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io';
 import { Outcome, TransferEntry } from '../domain/user-data';
 import { ADMIN_INDEX_ATTRIBUTES } from './items/session-indexes';
-import { messageItem } from './items/message';
+import { messageItem, messageKey, messageRating } from './items/message';
 import { claimHeld, regenerationItem, replacementCounted } from './items/regeneration';
 import type { ReplyReplacement } from '../sessions/repository';
 import { IDLE_NOTICE_ATTRIBUTES } from './items/idle-notice';
@@ -15,10 +15,10 @@ import { mentionWrite } from './items/mention';
 import { outcomeItem } from './items/outcome';
 import { MEMORY_ATTRIBUTES } from './items/session-coach';
 import { transferItem, userTransferItem } from './items/transfer';
-import { sessionUsageDeltas, UsagePart, usageParts } from './items/usage';
+import { ratingCounted, sessionUsageDeltas, UsagePart, usageParts } from './items/usage';
 import { memoryUpdate } from './items/session-coach';
 import { NO_USAGE, Spend, TokenUsage } from '../domain/usage';
-import type { MemoryWrite } from '../sessions/repository';
+import type { MemoryWrite, RatingCounted } from '../sessions/repository';
 
 /**
  * The writes of the session repository, as pure functions of what is written (no I/O).
@@ -177,6 +177,14 @@ export function storeMemoryTx(table: string, session: Session, memory: MemoryWri
   return transaction<MemoryPart>({
     session: { Update: { TableName: table, Key: sessionKey(session.tenantId, session.id), ...update } },
     ...usageParts(table, spendOf(session, usage, 0, now)),
+  });
+}
+
+/** rateReply's rating over the one read, and the topic's rating counter of the month. */
+export function rateMessageTx(table: string, tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, c: RatingCounted) {
+  return transaction<'message' | 'counter'>({
+    message: { Update: { TableName: table, Key: messageKey(tenantId, sessionId, seq), ...params(messageRating(rating, comment, now, c.previous)) } },
+    counter: { Update: { TableName: table, ...ratingCounted(tenantId, c.topicId, now, c.previous === null ? 1 : 0, rating - (c.previous ?? 0)) } },
   });
 }
 

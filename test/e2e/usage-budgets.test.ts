@@ -4,7 +4,7 @@
  * reply on the message and the session (owner only), the tenant's month by topic, and the caps
  * refusing before anything is stored.
  */
-import { SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
+import { RateReplyDocument, SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
 import { rawGql } from '../support/e2e-helpers';
 import { codeOf, gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { startStub, StubRequest } from '../support/stub-http';
@@ -122,4 +122,27 @@ test("the per-user cap refuses only that user (scope USER); the tenant's other u
   const b = ok(await gql(server.url, StartSessionDocument, { topicId: 'vision' }, bob)).startSession;
   ok(await turn(b.id, 'Hello.', bob));
   expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage).toMatchObject({ turns: 2, inputTokens: 220, outputTokens: 44 });
+});
+
+test('ratings count per topic: a replaced rating moves the sum, not the count; the average shows from 5 ratings', async () => {
+  const ada = await tokenFor('use-5', 'ada', { roles: ['admin'] });
+  const users = await Promise.all(['u1', 'u2', 'u3', 'u4', 'u5'].map((u) => tokenFor('use-5', u)));
+  const rated: { token: string; sessionId: string; replyId: string }[] = [];
+  for (const [i, token] of users.entries()) {
+    // One live session per tenant and topic: each user finishes theirs before the next starts.
+    const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, token)).startSession;
+    const out = ok(await turn(s.id, 'Something.', token)).sendMessage;
+    rated.push({ token, sessionId: s.id, replyId: out.reply.id });
+    ok(await gql(server.url, RateReplyDocument, { sessionId: s.id, messageId: out.reply.id, rating: 2 }, token));
+    if (i < 4) {
+      const byTopic = ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage.byTopic;
+      expect(byTopic).toEqual([expect.objectContaining({ topicId: 'goals', ratingCount: i + 1, ratingAverage: null })]);
+      ok(await rawGql(server.url, 'mutation($id: ID!) { cancelSession(sessionId: $id) { id } }', { id: s.id }, token));
+    }
+  }
+  // The fifth rating shows the average; the last user changes theirs from 2 to 5: 13 / 5.
+  expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage.byTopic[0]).toMatchObject({ ratingCount: 5, ratingAverage: 2 });
+  const last = rated[4];
+  ok(await gql(server.url, RateReplyDocument, { sessionId: last.sessionId, messageId: last.replyId, rating: 5 }, last.token));
+  expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage.byTopic[0]).toMatchObject({ ratingCount: 5, ratingAverage: 2.6 });
 });

@@ -9,6 +9,7 @@ import {
   DuplicateReplyError,
   Hold,
   MemoryWrite,
+  RatingCounted,
   MessagePageRequest,
   ReplyReplacement,
   SessionPage,
@@ -96,11 +97,13 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
     return out;
   }
 
-  async rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean> {
+  async rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, counted?: RatingCounted): Promise<boolean> {
     await this.enter('rateMessage');
     const key = messageKey(tenantId, sessionId, seq);
     const m = this.messages.get(key);
     if (!m || m.role !== 'ASSISTANT' || !this.childrenVisible(tenantId, sessionId, now)) return false;
+    // DynamoDB: only over the rating read (the counters are not kept here).
+    if (counted && (m.rating ?? null) !== counted.previous) return false;
     this.messages.set(key, { ...m, rating, ratingComment: comment });
     return true;
   }

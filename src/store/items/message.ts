@@ -51,11 +51,16 @@ export function toMessage(item: Item, sessionId: string): Message {
   return m;
 }
 
-/** A coach message's rating, replacing an earlier one; only an unexpired coach message takes it. */
-export function messageRating(rating: number, comment: string | null, now: number) {
+/**
+ * A coach message's rating, replacing an earlier one; only an unexpired coach message takes it.
+ * `previous` (the rating read, null: none): only over that one, so the topic's rating counter
+ * written beside it adjusts by what really changed.
+ */
+export function messageRating(rating: number, comment: string | null, now: number, previous?: number | null) {
+  const was = previous === undefined ? [] : [previous === null ? expr('attribute_not_exists(rating)') : expr('rating = :was', { ':was': previous })];
   return {
     UpdateExpression: expr('SET rating = :r, ratingComment = :c', { ':r': rating, ':c': comment }),
-    ConditionExpression: and(ITEM_PRESENT, expr('#role = :assistant', { ':assistant': 'ASSISTANT' }, { '#role': 'role' }), unexpired(now)),
+    ConditionExpression: and(ITEM_PRESENT, expr('#role = :assistant', { ':assistant': 'ASSISTANT' }, { '#role': 'role' }), unexpired(now), ...was),
   };
 }
 
