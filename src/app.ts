@@ -27,6 +27,7 @@ import { loadTracing, Tracing } from './observability/tracing';
 import { DynamoUsageRepository } from './store/dynamo-usage-repository';
 import { Budgets } from './usage/budgets';
 import { TenantUsage } from './usage/tenant-usage';
+import { nearCapWebhook } from './usage/near-cap-notice';
 import { mountDemo } from './demo/routes';
 
 export interface AppDeps {
@@ -107,7 +108,7 @@ export async function startApp({
     cacheMs: config.sessionLimits.budgetCacheMs,
     events: {
       refused: ({ scope }) => metrics.budgetRefusals.inc({ scope }),
-      nearCap: (e) => log.warn('a tenant passed 80% of its monthly token cap', { ...e }),
+      nearCap: config.usageWebhook ? nearCapWebhook(config.usageWebhook, log) : (e) => log.warn('a tenant passed 80% of its monthly token cap', { ...e }),
     },
   });
   const capabilities = composeCapabilities({

@@ -4,6 +4,7 @@ import type { Viewer } from '../domain/viewer';
 import type { Logger } from '../logger';
 import type { TopicSource } from '../topics/catalog';
 import type { UsageRepository } from './repository';
+import { NEAR_CAP } from './near-cap-notice';
 
 /** What a budget check tells its observers (metrics, the 80% notice). */
 export interface BudgetEvents {
@@ -30,6 +31,8 @@ export interface BudgetDeps {
  */
 export class Budgets {
   private readonly cache = new Map<string, { until: number; value: Promise<unknown> }>();
+  /** Months whose 80% notice this process has seen to (marked here or by another process). */
+  private readonly noticed = new Set<string>();
 
   constructor(private readonly deps: BudgetDeps) {}
 
@@ -75,11 +78,18 @@ export class Budgets {
 
   /** Past 80%: the month's notice, once per tenant and month across processes (a conditional write), never failing the check. */
   private noticeNearCap(tenantId: string, month: string, used: number, cap: number, now: number): void {
-    if (used < 0.8 * cap || !this.deps.events?.nearCap) return;
-    void this.cached(`near\u0000${tenantId}\u0000${month}`, now + 86_400_000 * 40, async () => {
-      if (await this.deps.usage.markNearCap(tenantId, month, now)) this.deps.events?.nearCap?.({ tenantId, month, usedTokens: used, budgetTokens: cap });
-      return true;
-    }).catch((e) => this.deps.log.warn('usage notice failed', { tenantId, error: String(e) }));
+    const notify = this.deps.events?.nearCap;
+    const key = `${tenantId}\u0000${month}`;
+    if (used < NEAR_CAP * cap || !notify || this.noticed.has(key)) return;
+    if (this.noticed.size >= MAX_CACHED) this.noticed.clear();
+    this.noticed.add(key);
+    this.deps.usage.markNearCap(tenantId, month, now).then(
+      (marked) => marked && notify({ tenantId, month, usedTokens: used, budgetTokens: cap }),
+      (e) => {
+        this.noticed.delete(key);
+        this.deps.log.warn('usage notice not marked; tried again at a later check', { tenantId, error: String(e) });
+      },
+    );
   }
 
   private cached<T>(key: string, now: number, read: () => Promise<T>): Promise<T> {

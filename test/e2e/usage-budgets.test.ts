@@ -8,6 +8,8 @@ import { RateReplyDocument, SendMessageDocument, SessionUsageDocument, SetTenant
 import { rawGql } from '../support/e2e-helpers';
 import { codeOf, gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { startStub, StubRequest } from '../support/stub-http';
+import { verifySignature } from '../../src/notify/webhook';
+import { eventually } from '../support/e2e-helpers';
 
 const isTitle = (body: StubRequest['body']) => String(body.messages[0]?.content ?? '').startsWith('You name coaching sessions');
 /** A completion with the usage a model reports: replies 100 in / 20 out, titles 10 / 2. */
@@ -21,17 +23,20 @@ const answer = (content: string, prompt: number, completion: number) => ({
 });
 
 let stub: Awaited<ReturnType<typeof startStub>>;
+let hooks: Awaited<ReturnType<typeof startStub>>;
 let server: TestServer;
+const SECRET = 'usage-webhook-secret-0123';
 
 beforeAll(async () => {
   stub = await startStub((req) => ({ body: isTitle(req.body) ? answer('A title', 10, 2) : answer('Tell me more.', 100, 20) }));
+  hooks = await startStub(() => ({ status: 204 }));
   server = await startTestServer({
-    env: { COACH: 'openai', COACH_MODEL: 'stub', OPENAI_BASE_URL: `${stub.url}/v1`, COACH_MAX_RETRIES: '0', BUDGET_CACHE_MS: '0' },
+    env: { COACH: 'openai', COACH_MODEL: 'stub', OPENAI_BASE_URL: `${stub.url}/v1`, COACH_MAX_RETRIES: '0', BUDGET_CACHE_MS: '0', WEBHOOK_URL: `${hooks.url}/hook`, WEBHOOK_SECRET: SECRET },
   });
 });
 afterAll(async () => {
   await server.stop();
-  await stub.close();
+  await Promise.all([stub.close(), hooks.close()]);
 });
 
 const month = () => new Date().toISOString().slice(0, 7);
@@ -145,4 +150,24 @@ test('ratings count per topic: a replaced rating moves the sum, not the count; t
   const last = rated[4];
   ok(await gql(server.url, RateReplyDocument, { sessionId: last.sessionId, messageId: last.replyId, rating: 5 }, last.token));
   expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage.byTopic[0]).toMatchObject({ ratingCount: 5, ratingAverage: 2.6 });
+});
+
+test('passing 80% of the tenant cap sends one signed webhook event for the month, from the first check that sees it', async () => {
+  const [uma, ada] = await Promise.all([tokenFor('use-6', 'uma'), tokenFor('use-6', 'ada', { roles: ['admin'] })]);
+  ok(await gql(server.url, SetTenantBudgetDocument, { monthlyTokens: 200 }, ada));
+  const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession;
+  ok(await turn(s.id, 'First.', uma)); // 132 of 200: under 80%
+  const mine = () => hooks.requests.filter((r) => r.body?.tenantId === 'use-6');
+  expect(mine()).toHaveLength(0);
+  ok(await turn(s.id, 'Second.', uma)); // checked at 132 (66%), then 252
+  expect(codeOf(await turn(s.id, 'Third.', uma))).toBe('BUDGET_EXCEEDED'); // checked at 252: the notice, and the refusal
+  expect(await eventually(async () => mine().length === 1, 5000, 20)).toBe(true);
+  const [event] = mine();
+  expect(event.body).toEqual({ type: 'tenant.usage.near_cap', tenantId: 'use-6', month: month(), usedTokens: 252, budgetTokens: 200, threshold: 0.8 });
+  const delivery = { eventId: String(event.headers['x-coaching-event-id']), signature: String(event.headers['x-coaching-signature']), body: JSON.stringify(event.body) };
+  expect(verifySignature(SECRET, delivery, Math.floor(Date.now() / 1000))).toBe(true);
+  // Once a month: more checks past 80% send nothing more.
+  expect(codeOf(await turn(s.id, 'Fourth.', uma))).toBe('BUDGET_EXCEEDED');
+  await new Promise((r) => setTimeout(r, 100));
+  expect(mine()).toHaveLength(1);
 });
