@@ -4,12 +4,13 @@
  * reply on the message and the session (owner only), the tenant's month by topic, and the caps
  * refusing before anything is stored.
  */
-import { RateReplyDocument, SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
+import { EraseUserDataDocument, RateReplyDocument, SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
 import { rawGql } from '../support/e2e-helpers';
 import { codeOf, gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { startStub, StubRequest } from '../support/stub-http';
 import { verifySignature } from '../../src/notify/webhook';
 import { eventually } from '../support/e2e-helpers';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 
 const isTitle = (body: StubRequest['body']) => String(body.messages[0]?.content ?? '').startsWith('You name coaching sessions');
 /** A completion with the usage a model reports: replies 100 in / 20 out, titles 10 / 2. */
@@ -170,4 +171,17 @@ test('passing 80% of the tenant cap sends one signed webhook event for the month
   expect(codeOf(await turn(s.id, 'Fourth.', uma))).toBe('BUDGET_EXCEEDED');
   await new Promise((r) => setTimeout(r, 100));
   expect(mine()).toHaveLength(1);
+});
+
+test("erasing a user deletes their monthly counter and keeps the topic's (it names no one)", async () => {
+  const [uma, ada] = await Promise.all([tokenFor('use-7', 'uma'), tokenFor('use-7', 'ada', { roles: ['admin'] })]);
+  const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession;
+  ok(await turn(s.id, 'First.', uma));
+  const get = async (pk: string) => (await server.table.doc.send(new GetCommand({ TableName: server.table.tableName, Key: { pk, sk: `USAGE#${month()}` } }))).Item;
+  expect(await get('T#use-7#USER#uma')).toMatchObject({ inputTokens: 110, outputTokens: 22, turns: 1 });
+  const before = ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage;
+  ok(await gql(server.url, EraseUserDataDocument, { userId: 'uma' }, ada));
+  expect(await get('T#use-7#USER#uma')).toBeUndefined();
+  expect(await get('T#use-7#TOPIC#goals')).toMatchObject({ inputTokens: 110, turns: 1 });
+  expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage).toEqual(before);
 });
