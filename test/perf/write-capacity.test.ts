@@ -31,7 +31,8 @@ class TimedCoach extends EmbeddedCoach {
   }
 }
 beforeAll(async () => {
-  server = await startTestServer({ clock, coach: new TimedCoach() });
+  // The token caps are read once per tenant and BUDGET_CACHE_MS: here once per tenant for the whole file.
+  server = await startTestServer({ clock, coach: new TimedCoach(), env: { BUDGET_CACHE_MS: '300000' } });
 });
 afterAll(() => server.stop());
 
@@ -129,6 +130,7 @@ test('postMessage, sessionCheck and the lifecycle operations', async () => {
     cancel: { wcu: 13, rcu: 2 },
     // Hold, session with its four index entries, opening message, and the owner's mention with
     // its byUser entry (how erasure and export find the session after its TTL): what a new session needs.
-    startCreate: { wcu: 16, rcu: 1 },
+    // Read: the hold, and the tenant's token caps (its first budget check in this process).
+    startCreate: { wcu: 16, rcu: 2 },
   });
 });
