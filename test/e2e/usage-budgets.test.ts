@@ -4,7 +4,7 @@
  * reply on the message and the session (owner only), the tenant's month by topic, and the caps
  * refusing before anything is stored.
  */
-import { EraseUserDataDocument, RateReplyDocument, SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
+import { EraseUserDataDocument, ExportMyDataDocument, RateReplyDocument, SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
 import { rawGql } from '../support/e2e-helpers';
 import { codeOf, gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { startStub, StubRequest } from '../support/stub-http';
@@ -64,6 +64,11 @@ test('each reply records what the model reported: on the message and the session
     ['USER', null],
     ['ASSISTANT', { inputTokens: 100, outputTokens: 20 }],
   ]);
+
+  // The owner's export carries the same usage.
+  const exported = ok(await gql(server.url, ExportMyDataDocument, {}, uma)).exportMyData.records as Record<string, unknown>[];
+  expect(exported.find((r) => r.type === 'session')).toMatchObject({ usage: { inputTokens: 110, outputTokens: 22 } });
+  expect(exported.filter((r) => r.type === 'message').map((r) => r.usage)).toEqual([null, null, { inputTokens: 100, outputTokens: 20 }]);
 
   const admin = await rawGql(server.url, '{ tenantSessions { edges { node { id usage { inputTokens } } } } }', {}, ada);
   expect((admin.data!.tenantSessions as { edges: { node: { id: string; usage: unknown } }[] }).edges).toEqual([{ node: { id: s.id, usage: null } }]);
