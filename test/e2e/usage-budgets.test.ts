@@ -4,7 +4,8 @@
  * reply on the message and the session (owner only), the tenant's month by topic, and the caps
  * refusing before anything is stored.
  */
-import { EraseUserDataDocument, ExportMyDataDocument, RateReplyDocument, SendMessageDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
+import { bearer, subscribeTo, wsClient } from '../support/ws-client';
+import { EraseUserDataDocument, ExportMyDataDocument, PostMessageDocument, RegenerateReplyDocument, RateReplyDocument, SendMessageDocument, SendMessageStreamDocument, SessionUsageDocument, SetTenantBudgetDocument, StartSessionDocument, TenantUsageDocument } from '../generated/graphql/graphql';
 import { rawGql } from '../support/e2e-helpers';
 import { codeOf, gql, ok, startTestServer, TestServer, tokenFor } from '../support/server';
 import { startStub, StubRequest } from '../support/stub-http';
@@ -105,11 +106,22 @@ test('a user is FORBIDDEN from tenantUsage and setTenantBudget; a negative or fr
 test('over the tenant cap: a new turn and a new session are BUDGET_EXCEEDED (scope, resetAt) before anything is stored or sent to the model', async () => {
   const [uma, ada] = await Promise.all([tokenFor('use-3', 'uma'), tokenFor('use-3', 'ada', { roles: ['admin'] })]);
   const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession;
-  ok(await turn(s.id, 'First.', uma));
+  const first = ok(await turn(s.id, 'First.', uma)).sendMessage;
   ok(await gql(server.url, SetTenantBudgetDocument, { monthlyTokens: 132 }, ada));
   const calls = replies();
   const refused = await turn(s.id, 'Second.', uma);
   expect(codeOf(refused)).toBe('BUDGET_EXCEEDED');
+  expect(codeOf(await gql(server.url, PostMessageDocument, { sessionId: s.id, content: 'Posted.', clientMessageId: 'p-1' }, uma))).toBe('BUDGET_EXCEEDED');
+  expect(codeOf(await gql(server.url, RegenerateReplyDocument, { sessionId: s.id, messageId: first.reply.id, clientMessageId: 'r-1' }, uma))).toBe('BUDGET_EXCEEDED');
+  const ws = wsClient(server.url, bearer(uma));
+  try {
+    const sub = subscribeTo(ws, SendMessageStreamDocument, { sessionId: s.id, content: 'Streamed.', clientMessageId: 'st-1' });
+    const ended = await sub.ended;
+    expect(ended.errors?.[0]?.extensions).toMatchObject({ code: 'BUDGET_EXCEEDED', scope: 'TENANT' });
+    expect(sub.events).toEqual([]);
+  } finally {
+    await ws.dispose();
+  }
   const now = new Date();
   expect(refused.errors![0].extensions).toMatchObject({ scope: 'TENANT', resetAt: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString() });
   expect(codeOf(await gql(server.url, StartSessionDocument, { topicId: 'purpose' }, uma))).toBe('BUDGET_EXCEEDED');
