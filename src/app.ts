@@ -24,6 +24,10 @@ import { Metrics } from './observability/metrics';
 import { createOperationObserver } from './observability/plugin';
 import { measuredCoach } from './observability/coach';
 import { loadTracing, Tracing } from './observability/tracing';
+import { DynamoUsageRepository } from './store/dynamo-usage-repository';
+import { Budgets } from './usage/budgets';
+import { TenantUsage } from './usage/tenant-usage';
+import { nearCapWebhook } from './usage/near-cap-notice';
 import { mountDemo } from './demo/routes';
 
 export interface AppDeps {
@@ -95,7 +99,20 @@ export async function startApp({
   // The catalogue is every tenant's default; a tenant's own topics (in the table) extend and override it.
   const topicRepo = new DynamoTopicRepository(documentClient(dynamo), config.tableName);
   const tenantTopics = new TenantTopics(topics, topicRepo);
+  const usageRepo = new DynamoUsageRepository(documentClient(dynamo), config.tableName);
+  const budgets = new Budgets({
+    usage: usageRepo,
+    topics: tenantTopics,
+    clock,
+    log,
+    cacheMs: config.sessionLimits.budgetCacheMs,
+    events: {
+      refused: ({ scope }) => metrics.budgetRefusals.inc({ scope }),
+      nearCap: config.usageWebhook ? nearCapWebhook(config.usageWebhook, log) : (e) => log.warn('a tenant passed 80% of its monthly token cap', { ...e }),
+    },
+  });
   const capabilities = composeCapabilities({
+    budgets,
     repo,
     topics: tenantTopics,
     coach: measuredCoach(traced(tracing, coach ?? createCoach(config.coach, config.limits.coachTimeoutMs)), metrics, log),
@@ -124,6 +141,7 @@ export async function startApp({
     ...useCases,
     topics: tenantTopics,
     topicAdmin: new TopicAdminService(tenantTopics, topicRepo, clock, config.limits.maxTopicsPerTenant),
+    tenantUsage: new TenantUsage({ usage: usageRepo, topics: tenantTopics, clock, budgets }),
   };
   const server = await startHttpServer(
     {

@@ -16,6 +16,7 @@ import { SessionRepository } from './sessions/repository';
 import { TopicSource } from './topics/catalog';
 import { Transfers } from './transfers/transfers';
 import { UserData } from './user-data/user-data';
+import type { Budgets } from './usage/budgets';
 
 /** The session capabilities' use cases, each given what it uses (app.ts, and the tests that run them without HTTP). */
 export interface SessionCapabilities {
@@ -40,6 +41,8 @@ export interface CapabilityDeps {
   log: Logger;
   limits: SessionLimits;
   events?: LifecycleDeps['events'];
+  /** The token caps' check (usage/budgets.ts); absent: no caps are checked. */
+  budgets?: Budgets;
 }
 
 export function composeCapabilities(d: CapabilityDeps): SessionCapabilities {

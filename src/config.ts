@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { CoachConfig, parseCoachConfig } from './config-coach';
 import { TracingConfig, tracingConfig } from './observability/tracing-config';
 import { bool, ConfigError, decimal, Env, int, LogLevel, nonEmpty, parseOriginRule, tableName, url } from './config-values';
+import { loadWebhookTarget, WebhookTarget } from './config-webhook';
 import {
   DEFAULT_COACH_TIMEOUT_MS,
   DEFAULT_DYNAMO_COST_EVERY,
@@ -63,6 +64,8 @@ export interface Config {
   corsOrigins: string[];
   rateLimit: RateLimitConfig;
   trustProxyHops: number;
+  /** Where the 80% usage notice goes (WEBHOOK_URL, WEBHOOK_SECRET); null: not sent. */
+  usageWebhook: WebhookTarget | null;
 }
 
 /** Requests per caller (docs/security.md#rate-limits): a token bucket each. */
@@ -193,6 +196,7 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       welcomeBackWaitMs: limits.welcomeBackWaitMs,
       outcomeRetentionSeconds: outcomeRetentionDays === null ? null : outcomeRetentionDays * 86_400,
       memoryWindow: coach.kind === 'embedded' ? DEFAULT_SESSION_LIMITS.memoryWindow : coach.budget,
+      budgetCacheMs: int(env.BUDGET_CACHE_MS, 'BUDGET_CACHE_MS', DEFAULT_SESSION_LIMITS.budgetCacheMs, 0, 300_000),
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS, production),
     rateLimit: {
@@ -202,11 +206,12 @@ export function loadConfig(env: Env, stderrIsTty = Boolean(process.stderr.isTTY)
       anonymous: bucket(env, 'ANONYMOUS', RATE_LIMIT_DEFAULTS.anonymous),
     },
     trustProxyHops: int(env.TRUST_PROXY_HOPS, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    usageWebhook: loadWebhookTarget(env, false),
   };
 }
 
 
-/** Only `npm run notify-idle` needs these (WEBHOOK_URL, WEBHOOK_SECRET, --min-idle-minutes), so the server never checks them. */
+/** `npm run notify-idle`'s (WEBHOOK_URL, WEBHOOK_SECRET required, --min-idle-minutes); the server reads the webhook only for its usage notice. */
 export interface NotifyConfig {
   webhookUrl: string;
   webhookSecret: string;
@@ -214,18 +219,7 @@ export interface NotifyConfig {
 }
 
 export function loadNotifyConfig(env: Env, argv: readonly string[]): NotifyConfig {
-  const webhookUrl = env.WEBHOOK_URL?.trim();
-  if (!webhookUrl) throw new ConfigError('WEBHOOK_URL is not set');
-  let parsed: URL;
-  try {
-    parsed = new URL(webhookUrl);
-  } catch {
-    throw new ConfigError('WEBHOOK_URL is not a valid URL');
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError('WEBHOOK_URL must be an http(s) URL');
-  const webhookSecret = env.WEBHOOK_SECRET ?? '';
-  if (webhookSecret.length < 16) throw new ConfigError('WEBHOOK_SECRET must be set, at least 16 characters');
-  return { webhookUrl, webhookSecret, minIdleMinutes: minIdleMinutes(argv) };
+  return { ...loadWebhookTarget(env, true)!, minIdleMinutes: minIdleMinutes(argv) };
 }
 
 function minIdleMinutes(argv: readonly string[]): number {

@@ -16,6 +16,8 @@ export interface SessionLimits {
   outcomeRetentionSeconds: number | null;
   /** The coach's window (COACH_HISTORY_MESSAGES/_CHARS): older messages are folded into the session's summary. */
   memoryWindow: { maxMessages: number; maxChars: number };
+  /** How long a process trusts the token caps and month totals it read (BUDGET_CACHE_MS): the budget check's overshoot window. */
+  budgetCacheMs: number;
 }
 
 /** The history a model adapter sends with each call (COACH_HISTORY_MESSAGES, COACH_HISTORY_CHARS). */
@@ -32,6 +34,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   welcomeBackWaitMs: DEFAULT_WELCOME_BACK_WAIT_MS,
   outcomeRetentionSeconds: null,
   memoryWindow: DEFAULT_HISTORY_BUDGET,
+  budgetCacheMs: 5000,
 };
 
 /** exportMyData's pages: as many records as the largest page of anything else. */

@@ -10,6 +10,7 @@ import { SessionResolver } from './sessions/resolver';
 import { TopicAdminResolver } from './topics/admin-resolver';
 import { TopicResolver } from './topics/resolver';
 import { TransferResolver } from './transfers/resolver';
+import { UsageResolver } from './usage/resolver';
 import { UserDataResolver } from './user-data/resolver';
 
 let built: GraphQLSchema | undefined;
@@ -34,6 +35,7 @@ export function buildSchema(): GraphQLSchema {
       UserDataResolver,
       TopicResolver,
       TopicAdminResolver,
+      UsageResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     authChecker,

@@ -6,10 +6,9 @@ import { childTtlOf } from '../../src/store/child-ttl';
 import { holdKey } from '../../src/store/items/hold';
 import { sessionKey, sessionPk, toStoredSession } from '../../src/store/items/session';
 import { nextIndexedAt } from '../../src/store/items/session-indexes';
-import { encodeId, keyOf } from '../../src/store/keys';
+import { keyOf } from '../../src/store/keys';
 import { toTtl, typeOf } from '../../src/store/schema';
 import { appendMessageTx, appendReplyTx, childTtlUpdate, completeSessionTx, createSessionTx, raiseChildTtlTxs, SessionWrite } from '../../src/store/transactions';
-import { TransactItem } from '../../src/store/table-io';
 import { itemBytes, Ledger } from './ledger';
 
 /** The shape of one session's life in the mix. */
@@ -23,7 +22,7 @@ export interface LifeShape {
   replyChars: number;
   /** Messages the coach reads back each turn (the embedded coach asks for 10). */
   coachHistory: number;
-  /** The usage counters of the budgets work, ADDed in the reply's transaction (modelled, see usageUpdates). */
+  /** The usage counters, ADDed in the reply's transaction (off: left out of it, to compare). */
   usageCounters: boolean;
 }
 
@@ -79,9 +78,10 @@ export function liveOneSession(ids: SessionIds, shape: LifeShape, start: number,
     ledger.transact(appendMessageTx(TABLE, w, message, message.clientMessageId!, childTtlOf(next), now));
     next.stored = { childTtl: w.floor.after, indexedAt: w.indexedAt.after };
     coachReads(ledger, ids, shape.coachHistory);
-    const reply: Message = { sessionId: ids.sessionId, seq: seq + 1, role: 'ASSISTANT', content: 'r'.repeat(shape.replyChars), createdAt: now + 2000, replyTo: seq, clientMessageId: message.clientMessageId };
+    const reply: Message = { sessionId: ids.sessionId, seq: seq + 1, role: 'ASSISTANT', content: 'r'.repeat(shape.replyChars), createdAt: now + 2000, replyTo: seq, clientMessageId: message.clientMessageId, usage: { inputTokens: 1200, outputTokens: 300 } };
     const tx = appendReplyTx(TABLE, next, reply, childTtlOf(next), now + 2000);
-    ledger.transact(shape.usageCounters ? [...tx, ...usageUpdates(ids, now)] : tx);
+    // The usage counters (topic and user) are ADDed in the reply's own transaction (src/store/items/usage.ts).
+    ledger.transact(shape.usageCounters ? tx : tx.filter(([part]) => part !== 'usage' && part !== 'userUsage'));
   }
 
   // Completed a few seconds after the last reply; the topic's next session starts a turn later.
@@ -126,27 +126,4 @@ const partitionBytes = (ledger: Ledger, s: Session) => ledger.partition(sessionP
 function settle(ledger: Ledger, s: Session): void {
   ledger.query('table', sessionPk(s.tenantId, s.id), partitionBytes(ledger, s), true);
   for (const child of childrenOf(ledger, s)) ledger.write({ Update: childTtlUpdate(TABLE, keyOf(child), childTtlOf(s)) });
-}
-
-/**
- * The budgets work's usage counters, by the grain it is adding them with (item pk
- * `T#<tenant>#TOPIC#<topicId>` / `T#<tenant>#USER#<userId>`, sk `USAGE#<YYYY-MM>`), ADDed in
- * the reply's transaction. Modelled here until its builders are merged; then use them.
- */
-export function usageUpdates(ids: SessionIds, now: number): [string, TransactItem][] {
-  const month = new Date(now).toISOString().slice(0, 7);
-  const add = (pk: string): TransactItem => ({
-    Update: {
-      TableName: TABLE,
-      Key: { pk, sk: `USAGE#${month}` },
-      UpdateExpression: 'ADD #i :i, #o :o, #c :c',
-      ExpressionAttributeNames: { '#i': 'inputTokens', '#o': 'outputTokens', '#c': 'calls' },
-      ExpressionAttributeValues: { ':i': 1200, ':o': 300, ':c': 1 },
-    },
-  });
-  const tenant = encodeId(ids.tenantId);
-  return [
-    ['usageTopic', add(`T#${tenant}#TOPIC#${ids.topicId}`)],
-    ['usageUser', add(`T#${tenant}#USER#${encodeId(ids.userId)}`)],
-  ];
 }

@@ -52,7 +52,7 @@ export class BedrockCoach implements Coach {
   }
 
   async reply(turn: CoachTurn): Promise<string> {
-    return this.converse(await this.replyRequest(turn), turn.signal);
+    return this.converse(await this.replyRequest(turn), turn.signal, turn.onUsage);
   }
 
   /** ConverseStream: the text deltas as the model writes them (an AWS event stream). */
@@ -67,6 +67,9 @@ export class BedrockCoach implements Coach {
       const text = event.contentBlockDelta?.delta && 'text' in event.contentBlockDelta.delta ? event.contentBlockDelta.delta.text : undefined;
       if (typeof text === 'string' && text) yield text;
       stopReason = event.messageStop?.stopReason ?? stopReason;
+      // The stream's last event (metadata) carries the whole call's usage.
+      const usage = event.metadata?.usage;
+      if (usage) turn.onUsage?.({ inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 });
     }
     if (stopReason === undefined) throw new Error('the model stream ended without a stop reason');
   }
@@ -81,7 +84,7 @@ export class BedrockCoach implements Coach {
     const { system, history } = await memoryTurn(turn, welcomeBackPrompt(turn.topic, turn.idleMs), this.opts.budget);
     // Converse wants the conversation to end with the user: the return is the user's turn.
     const turns = alternating([...history, { sessionId: '', seq: 0, role: 'USER', content: '(I am back after a break.)', createdAt: 0 }]);
-    return this.converse(this.request(system, turns, { maxTokens: 200, temperature: this.opts.temperature ?? 0.7 }), turn.signal);
+    return this.converse(this.request(system, turns, { maxTokens: 200, temperature: this.opts.temperature ?? 0.7 }), turn.signal, turn.onUsage);
   }
 
   /** Converse has no JSON mode: the instruction asks for JSON only, and the answer is parsed leniently. */
@@ -94,6 +97,7 @@ export class BedrockCoach implements Coach {
         { maxTokens: Math.max(this.opts.maxTokens ?? 0, 800), temperature: 0 },
       ),
       request.signal,
+      request.onUsage,
     );
     return parseJsonReply(text);
   }

@@ -19,14 +19,16 @@ export class EmbeddedCoach implements Coach {
     return topic.openingMessage;
   }
 
-  async reply({ topic, userMessage }: CoachTurn): Promise<string> {
+  async reply({ topic, userMessage, onUsage }: CoachTurn): Promise<string> {
     const turn = Math.ceil(userMessage.seq / 2); // user messages take even seqs after the opening
     const echo = keyPhrase(userMessage.content);
     const questions = QUESTIONS.get(topic.id) ?? GENERIC_QUESTIONS;
     const stage = STAGES[Math.min(turn - 1, STAGES.length - 1)];
     const question = questions[(turn - 1) % questions.length];
     const reflection = echo ? `You said "${echo}". ${stage}` : stage;
-    return `${reflection} ${question}`;
+    const text = `${reflection} ${question}`;
+    onUsage?.({ inputTokens: estimate(userMessage.content), outputTokens: estimate(text) });
+    return text;
   }
 
   /** The same reply, a few words at a time, paced like a model writing it (offline and deterministic). */
@@ -40,23 +42,26 @@ export class EmbeddedCoach implements Coach {
   }
 
   /** "Welcome back! It has been 5 days. Last time you told me: '...'. Shall we pick up from there?" */
-  async welcomeBack({ topic, idleMs, recentMessages }: WelcomeBackTurn): Promise<string> {
+  async welcomeBack({ topic, idleMs, recentMessages, onUsage }: WelcomeBackTurn): Promise<string> {
     const recent = await recentMessages(10);
     const lastUser = [...recent].reverse().find((m) => m.role === 'USER');
     const since = idleMs >= 60_000 ? `It has been ${idleDuration(idleMs)}.` : 'Good to see you again.';
     const recall = lastUser
       ? `Last time you told me: '${keyPhrase(lastUser.content)}'.`
       : `We had just started on ${topic.name.toLowerCase()}.`;
-    return `Welcome back! ${since} ${recall} Shall we pick up from there?`;
+    const text = `Welcome back! ${since} ${recall} Shall we pick up from there?`;
+    onUsage?.({ inputTokens: estimate(recent.map((m) => m.content).join('')), outputTokens: estimate(text) });
+    return text;
   }
 
   /** Deterministic: fills the schema from the user's own words (core values: the value words they named). */
-  async extractResult({ topic, messages }: ResultRequest): Promise<unknown> {
+  async extractResult({ topic, messages, onUsage }: ResultRequest): Promise<unknown> {
     const said = messages.filter((m) => m.role === 'USER');
     const schema = topic.resultSchema;
     if (!schema) return {};
-    if (topic.id === 'core_values' && schema.properties.values) return { values: coreValues(said, schema.properties.values) };
-    return fill(schema, said.map((m) => m.content).reverse());
+    const result = topic.id === 'core_values' && schema.properties.values ? { values: coreValues(said, schema.properties.values) } : fill(schema, said.map((m) => m.content).reverse());
+    onUsage?.({ inputTokens: estimate(messages.map((m) => m.content).join('')), outputTokens: estimate(JSON.stringify(result) ?? '') });
+    return result;
   }
 
   /** The earlier summary plus a key phrase of each folded user message; past `maxChars` the middle goes (the start and the latest stay). */
@@ -77,7 +82,7 @@ export class EmbeddedCoach implements Coach {
   }
 }
 
-/** The embedded coach's token estimate: about four characters a token (docs/coach.md). */
+/** The embedded coach's token estimate: about four characters a token, of what it reads and writes (docs/coach.md#token-usage). */
 const estimate = (text: string) => Math.ceil(text.length / 4);
 
 /** Value words and the stems that name them, in a fixed order (deterministic). */

@@ -19,8 +19,16 @@ const MAX_RESULT_CHARS = 100_000;
 /** The longest a welcome back may take (bounded further by the coach timeout); a resume waits only WELCOME_BACK_WAIT_MS of it (welcome-back.ts). */
 const WELCOME_BACK_TIMEOUT_MS = 10_000;
 
+/** A coach's text and what its model call consumed (reported through onUsage; none reported: zero). */
+export interface CoachText {
+  text: string;
+  usage: TokenUsage;
+}
+
 /** completeSession's extraction: a result or why there is none. */
 export interface Extraction {
+  /** What the extraction's model call consumed (counted also when it gave no result). */
+  usage: TokenUsage;
   /** The conversation length it was extracted from. */
   messageCount: number;
   result: Record<string, unknown> | null;
@@ -51,7 +59,8 @@ export class CoachGateway {
    * The coach sees the conversation up to its message, never after, so a retried or slow reply
    * answers its own message. With `onPiece` the reply streams; the timeout bounds the stream.
    */
-  async askCoach(topic: Topic, session: Session, userMessage: Message, onPiece?: (text: string) => void): Promise<string> {
+  async askCoach(topic: Topic, session: Session, userMessage: Message, onPiece?: (text: string) => void): Promise<CoachText> {
+    const usage = zero();
     try {
       const text = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => {
         const turn = {
@@ -60,13 +69,14 @@ export class CoachGateway {
           userMessage,
           recentMessages: (limit: number) => this.recent(session, limit, userMessage.seq),
           signal,
+          onUsage: usageInto(usage),
           ...(topic.settings.remembersOutcomes !== false ? { otherOutcomes: () => this.otherOutcomes(session) } : {}),
         };
         return onPiece ? streamed(replyPieces(this.coach, turn), signal, onPiece) : this.coach.reply(turn);
       });
       if (typeof text !== 'string') throw new Error('the coach returned no text');
       if (!text.trim()) throw new Error('empty reply');
-      return text;
+      return { text, usage };
     } catch (e) {
       if (e instanceof DomainError && e.code !== 'COACH_UNAVAILABLE') throw e;
       this.deps.log.warn('coach failed', { coach: this.coach.name, sessionId: session.id, error: String(e) });
@@ -75,26 +85,28 @@ export class CoachGateway {
   }
 
   /** A new session's first message: the coach's, or the topic's own when the coach fails. */
-  async openingMessage(topic: Topic, tenantId: string): Promise<string> {
+  async openingMessage(topic: Topic, tenantId: string): Promise<CoachText> {
+    const usage = zero();
     try {
-      const text = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => this.coach.opening(topic, signal, tenantId));
-      return typeof text === 'string' && text.trim() ? text : topic.openingMessage;
+      const text = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => this.coach.opening(topic, signal, tenantId, usageInto(usage)));
+      return { text: typeof text === 'string' && text.trim() ? text : topic.openingMessage, usage };
     } catch (e) {
       // A new session must not fail because a model is down: the topic's own opening serves.
       this.deps.log.warn('coach opening failed, using the topic opening', { coach: this.coach.name, error: String(e) });
-      return topic.openingMessage;
+      return { text: topic.openingMessage, usage };
     }
   }
 
   /** The coach's welcome back, or null when it failed or took too long (logged; the session goes on without it). */
-  async welcomeBack(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
+  async welcomeBack(topic: Topic, session: Session, idleMs: number): Promise<CoachText | null> {
+    const usage = zero();
     try {
       const text = await withCoachTimeout(Math.min(this.deps.limits.coachTimeoutMs, WELCOME_BACK_TIMEOUT_MS), (signal) =>
         // The conversation as the resume found it, even when the coach reads it later than that.
-        this.coach.welcomeBack({ topic, session, idleMs, recentMessages: (limit) => this.recent(session, limit, lastSeqOf(session)), signal }),
+        this.coach.welcomeBack({ topic, session, idleMs, recentMessages: (limit) => this.recent(session, limit, lastSeqOf(session)), signal, onUsage: usageInto(usage) }),
       );
       if (typeof text !== 'string' || !text.trim()) throw new Error('the coach returned no text');
-      return text.trim().slice(0, this.deps.limits.maxMessageChars);
+      return { text: text.trim().slice(0, this.deps.limits.maxMessageChars), usage };
     } catch (e) {
       this.deps.log.warn('coach welcome back failed; the session goes on without it', { coach: this.coach.name, sessionId: session.id, error: String(e) });
       return null;
@@ -103,13 +115,14 @@ export class CoachGateway {
 
   /** The session's result for completeSession; never throws for a coach problem (store errors propagate). */
   async extractResult(topic: Topic, session: Session): Promise<Extraction> {
-    const base = { messageCount: session.messageCount, result: null, resultError: null };
+    const usage = zero();
+    const base = { messageCount: session.messageCount, result: null, resultError: null, usage };
     const schema = topic.resultSchema;
     if (!schema) return base;
     const messages = await this.recent(session, RESULT_MESSAGES);
     let value: unknown;
     try {
-      value = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => this.coach.extractResult({ topic, session, messages, signal }));
+      value = await withCoachTimeout(this.deps.limits.coachTimeoutMs, (signal) => this.coach.extractResult({ topic, session, messages, signal, onUsage: usageInto(usage) }));
     } catch (e) {
       this.deps.log.warn('coach result extraction failed; completing without a result', { coach: this.coach.name, sessionId: session.id, error: String(e) });
       const why = e instanceof CoachTimeoutError ? `did not answer within ${e.ms} ms` : 'was unavailable';
@@ -180,6 +193,8 @@ export function usageInto(total: TokenUsage): UsageSink {
     total.outputTokens += u.outputTokens;
   };
 }
+
+const zero = (): TokenUsage => ({ inputTokens: 0, outputTokens: 0 });
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3)}...`);
 

@@ -57,17 +57,17 @@ export class OpenAICoach implements Coach {
   async reply(turn: CoachTurn): Promise<string> {
     const request = await this.replyRequest(turn);
     const completion = await this.retried(turn.signal, () => this.client.chat.completions.create(request, { signal: turn.signal }));
-    const text = completion.choices[0]?.message?.content?.trim();
-    if (!text) throw new Error('the model returned no text');
-    return text;
+    return answer(completion, turn.onUsage);
   }
 
   /** The same request with `stream: true`: the text deltas as the model writes them (server-sent events). */
   async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
-    const request = { ...(await this.replyRequest(turn)), stream: true as const };
+    // include_usage: the last chunk (no choices) carries the whole call's usage.
+    const request = { ...(await this.replyRequest(turn)), stream: true as const, stream_options: { include_usage: true } };
     // Only the request is retried: once text has streamed, a failure ends the reply.
     const stream = await this.retried(turn.signal, () => this.client.chat.completions.create(request, { signal: turn.signal }));
     for await (const chunk of stream) {
+      if (chunk.usage) reportUsage(chunk.usage, turn.onUsage);
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) yield delta;
     }
@@ -98,9 +98,7 @@ export class OpenAICoach implements Coach {
       temperature: this.opts.temperature ?? 0.7,
       max_tokens: 200,
     }, { signal: turn.signal }));
-    const text = completion.choices[0]?.message?.content?.trim();
-    if (!text) throw new Error('the model returned no text');
-    return text;
+    return answer(completion, turn.onUsage);
   }
 
   /** JSON mode (`response_format: json_object`); the service validates against the topic's schema. */
@@ -116,9 +114,7 @@ export class OpenAICoach implements Coach {
       temperature: 0,
       max_tokens: this.opts.maxTokens ? Math.max(this.opts.maxTokens, 800) : 800,
     }, { signal: request.signal }));
-    const text = completion.choices[0]?.message?.content?.trim();
-    if (!text) throw new Error('the model returned no text');
-    return parseJsonReply(text);
+    return parseJsonReply(answer(completion, request.onUsage));
   }
 
   /** Only the memory so far and the messages being folded are sent (never the whole history). */
@@ -141,12 +137,21 @@ export class OpenAICoach implements Coach {
       temperature: 0,
       max_tokens: maxTokens,
     }, { signal: call.signal }));
-    if (completion.usage) call.onUsage?.({ inputTokens: completion.usage.prompt_tokens ?? 0, outputTokens: completion.usage.completion_tokens ?? 0 });
-    const text = completion.choices[0]?.message?.content?.trim();
-    if (!text) throw new Error('the model returned no text');
-    return text;
+    return answer(completion, call.onUsage);
   }
 }
+
+type Usage = { prompt_tokens?: number; completion_tokens?: number };
+
+/** A completion's usage reported (a server that sends none reports nothing), then its text. */
+function answer(completion: { choices: { message?: { content?: string | null } }[]; usage?: Usage | null }, onUsage: UsageSink | undefined): string {
+  if (completion.usage) reportUsage(completion.usage, onUsage);
+  const text = completion.choices[0]?.message?.content?.trim();
+  if (!text) throw new Error('the model returned no text');
+  return text;
+}
+
+const reportUsage = (usage: Usage, onUsage: UsageSink | undefined) => onUsage?.({ inputTokens: usage.prompt_tokens ?? 0, outputTokens: usage.completion_tokens ?? 0 });
 
 /** Retried as the SDK would (connection errors, 408, 409, 429, 5xx, `x-should-retry`), honouring Retry-After. */
 function verdict(e: unknown): Verdict {

@@ -1,11 +1,9 @@
 import { Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
 
-/** What one model call consumed; the embedded coach reports an estimate (docs/coach.md). */
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-}
+import type { TokenUsage } from '../domain/usage';
+
+export type { TokenUsage } from '../domain/usage';
 
 /** Where an adapter reports each model call's usage (a call may report more than once; the amounts add up). */
 export type UsageSink = (usage: TokenUsage) => void;

@@ -1,4 +1,4 @@
-import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from './port';
+import { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, UsageSink, WelcomeBackTurn } from './port';
 import { Topic } from '../domain/topic';
 
 /** How many model calls one tenant may have running at once in one process, and how long one more waits. */
@@ -126,7 +126,7 @@ export function tenantBoundCoach(inner: Coach, slots: TenantSlots): Coach {
     get name() {
       return inner.name;
     },
-    opening: (topic: Topic, signal?: AbortSignal, tenantId?: string) => bounded(tenantId ?? '', signal, () => inner.opening(topic, signal, tenantId)),
+    opening: (topic: Topic, signal?: AbortSignal, tenantId?: string, onUsage?: UsageSink) => bounded(tenantId ?? '', signal, () => inner.opening(topic, signal, tenantId, onUsage)),
     reply: (turn: CoachTurn) => bounded(turn.session.tenantId, turn.signal, () => inner.reply(turn)),
     replyStream: stream,
     welcomeBack: (turn: WelcomeBackTurn) => bounded(turn.session.tenantId, turn.signal, () => inner.welcomeBack(turn)),

@@ -19,6 +19,7 @@ import type { BackgroundWork } from '../sessions/background';
 import type { SessionMemory } from '../sessions/memory';
 import type { SessionRepository } from '../sessions/repository';
 import { CoachGateway } from '../coach/gateway';
+import type { Budgets } from '../usage/budgets';
 import { validateMessage } from '../sessions/input-checks';
 import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
 import { liveKey, RetriedSends } from './replay';
@@ -54,6 +55,8 @@ export interface ConversationDeps {
   log: Logger;
   background: BackgroundWork;
   memory: SessionMemory;
+  /** The token caps, checked before a user's message is stored (absent: none). */
+  budgets?: Budgets;
   limits: Pick<SessionLimits, 'maxMessageChars' | 'coachTimeoutMs' | 'sessionQueue'>;
 }
 
@@ -164,8 +167,8 @@ export class Conversation {
       : undefined;
     try {
       const topic = topicOf(catalog, session);
-      const text = await this.deps.coach.askCoach(topic, session, message, onPiece).catch(noteFailure);
-      const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text).catch(noteFailure);
+      const { text, usage } = await this.deps.coach.askCoach(topic, session, message, onPiece).catch(noteFailure);
+      const stored: StoredReply = await this.writes.storeReply(viewer, session, message, text, usage).catch(noteFailure);
       this.deps.memory.afterReply(topic, session, message, stored.reply);
       const result = { session: sessionView(stored.session, this.deps.clock.now(), catalog), message, reply: stored.reply };
       feed?.end({ ok: true, result });

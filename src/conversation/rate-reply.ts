@@ -1,5 +1,6 @@
 import { Clock } from '../domain/clock';
-import { badInput, notFound, sessionNotActive } from '../domain/errors';
+import { badInput, notFound, sessionBusy, sessionNotActive } from '../domain/errors';
+import { busyRetryAfterMs } from '../sessions/concurrency';
 import { parseMessageRef } from '../domain/ids';
 import { Message } from '../domain/session';
 import { isCleanText } from '../domain/text';
@@ -21,15 +22,19 @@ export class RateReply {
     if (text !== null && (text.length > MAX_RATING_COMMENT || !isCleanText(text, { multiline: true }))) {
       throw badInput(`"comment" must be at most ${MAX_RATING_COMMENT} characters of text`, { argumentName: 'comment' });
     }
-    const now = this.deps.clock.now();
-    const session = await ownSession(this.deps.repo, viewer, sessionId, now);
     const { seq, revision } = parseMessageRef(sessionId, messageId);
-    const [message] = await this.deps.repo.getMessages(viewer.tenantId, sessionId, [seq], now);
-    // A message the owner may not read (written before a transfer) is as unknown as a missing one; so is a regenerated reply's old id.
-    if (!message || !visibleToOwner(session, message) || (message.revision ?? 0) !== revision) throw notFound('Message');
-    if (message.role !== 'ASSISTANT') throw badInput('Only a coach message can be rated', { argumentName: 'messageId' });
-    if (session.status !== 'ACTIVE') throw sessionNotActive(session.status);
-    if (!(await this.deps.repo.rateMessage(viewer.tenantId, sessionId, seq, rating, text, now))) throw notFound('Message');
-    return { ...message, rating, ratingComment: text };
+    // A rating given meanwhile (another tab) moves the one read: read again, so the topic's counter adds up.
+    for (let attempt = 0; ; attempt++) {
+      const now = this.deps.clock.now();
+      const session = await ownSession(this.deps.repo, viewer, sessionId, now);
+      const [message] = await this.deps.repo.getMessages(viewer.tenantId, sessionId, [seq], now);
+      // A message the owner may not read (written before a transfer) is as unknown as a missing one; so is a regenerated reply's old id.
+      if (!message || !visibleToOwner(session, message) || (message.revision ?? 0) !== revision) throw notFound('Message');
+      if (message.role !== 'ASSISTANT') throw badInput('Only a coach message can be rated', { argumentName: 'messageId' });
+      if (session.status !== 'ACTIVE') throw sessionNotActive(session.status);
+      const counted = { topicId: session.topicId, previous: message.rating ?? null };
+      if (await this.deps.repo.rateMessage(viewer.tenantId, sessionId, seq, rating, text, now, counted)) return { ...message, rating, ratingComment: text };
+      if (attempt >= 2) throw sessionBusy(busyRetryAfterMs());
+    }
   }
 }

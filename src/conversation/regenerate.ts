@@ -20,6 +20,7 @@ import type { BackgroundWork } from '../sessions/background';
 import { RegenerationRecord, ReplyClaim, SessionRepository } from '../sessions/repository';
 import { busyRetryAfterMs, SessionQueue, sleep } from '../sessions/concurrency';
 import { ownSession, SessionView, sessionView, topicOf } from '../sessions/session-view';
+import type { Budgets } from '../usage/budgets';
 import { CoachGateway } from '../coach/gateway';
 import { ListenerGone, LiveReplies, TurnListener } from './live-replies';
 import { liveKey } from './replay';
@@ -46,6 +47,8 @@ export interface RegenerateDeps {
   log: Logger;
   background: BackgroundWork;
   limits: Pick<SessionLimits, 'coachTimeoutMs'>;
+  /** The token caps (absent: none checked). */
+  budgets?: Budgets;
 }
 
 interface Target {
@@ -108,7 +111,8 @@ export class RegenerateReply {
         if (record) return this.replay(session, ref, record, catalog, listener);
       }
       const target = await this.target(session, ref, now);
-      // Budgets.assertWithin(viewer, now) goes here: after every check, before the claim (the first write).
+      // After every check, before the claim (the first write): over a cap, nothing is stored.
+      await this.deps.budgets?.assertWithin(viewer);
       const claim: ReplyClaim = { revision: ref.revision, clientMessageId: claimId, token: randomUUID(), until: now + this.deps.limits.coachTimeoutMs + CLAIM_MARGIN_MS };
       const claimed = await this.deps.repo.claimReply(viewer.tenantId, sessionId, ref.seq, claim, now);
       if (claimed === 'claimed') return this.produce(viewer, target, claim, catalog, onPiece);
@@ -144,9 +148,9 @@ export class RegenerateReply {
   /** The model's new reply, stored under the claim; on any failure the claim is let go and the old reply stays. */
   private async produce(viewer: Viewer, t: Target, claim: ReplyClaim, catalog: TopicCatalog, onPiece?: (text: string) => void): Promise<RegenerateResult> {
     try {
-      const text = await this.deps.coach.askCoach(topicOf(catalog, t.session), t.session, t.message, onPiece);
+      const { text, usage } = await this.deps.coach.askCoach(topicOf(catalog, t.session), t.session, t.message, onPiece);
       const at = { seq: t.reply.seq, revision: claim.revision + 1 };
-      const stored = await this.writes.storeReplacement(viewer, t.session, t.message, text, at, { token: claim.token, clientMessageId: claim.clientMessageId });
+      const stored = await this.writes.storeReplacement(viewer, t.session, t.message, text, usage, at, { token: claim.token, clientMessageId: claim.clientMessageId });
       return { session: sessionView(stored.session, this.deps.clock.now(), catalog), reply: stored.reply };
     } catch (error) {
       await this.deps.repo

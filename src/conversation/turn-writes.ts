@@ -1,6 +1,8 @@
-import { badInput, maxTurnsReached, sessionBusy, sessionNotActive, sessionNotLive } from '../domain/errors';
+import { badInput, DomainError, maxTurnsReached, sessionBusy, sessionNotActive, sessionNotLive } from '../domain/errors';
 import { assertActive, isLive, lastSeqOf, Message, Session } from '../domain/session';
 import { Viewer } from '../domain/viewer';
+import type { Budgets } from '../usage/budgets';
+import { addUsage, NO_USAGE, TokenUsage, usageField } from '../domain/usage';
 import { TopicCatalog } from '../topics/catalog';
 import type { Clock } from '../domain/clock';
 import { busyRetryAfterMs, retryOnStale, SessionQueue } from '../sessions/concurrency';
@@ -34,7 +36,7 @@ export const isReplyTo = (reply: Message, message: Pick<Message, 'seq'>) => repl
  */
 export class TurnWrites {
   constructor(
-    private readonly deps: { repo: SessionRepository; clock: Clock },
+    private readonly deps: { repo: SessionRepository; clock: Clock; budgets?: Budgets },
     private readonly queue: SessionQueue,
   ) {}
 
@@ -53,6 +55,8 @@ export class TurnWrites {
         }
         assertActive(session);
         if (exhausted) throw maxTurnsReached(maxTurns);
+        const refused = await this.overBudget(viewer, sessionId, clientMessageId, session, now);
+        if (refused) return refused;
         const seq = lastSeqOf(session) + 1;
         const message: Message = { sessionId, seq, role: 'USER', content, createdAt: now, authorId: viewer.userId };
         if (clientMessageId) message.clientMessageId = clientMessageId;
@@ -70,11 +74,27 @@ export class TurnWrites {
   }
 
   /**
+   * BUDGET_EXCEEDED before the message is stored; a retry of a message already stored (its
+   * clientMessageId recorded) is its turn, already begun, and is never refused.
+   */
+  private async overBudget(viewer: Viewer, sessionId: string, clientMessageId: string | null, session: Session, now: number): Promise<Appended | null> {
+    try {
+      await this.deps.budgets?.assertWithin(viewer);
+      return null;
+    } catch (e) {
+      if (!(e instanceof DomainError) || e.code !== 'BUDGET_EXCEEDED' || !clientMessageId) throw e;
+      const record = await this.deps.repo.getClientMessage(viewer.tenantId, sessionId, clientMessageId, now);
+      if (!record) throw e;
+      return { duplicate: { session, record } };
+    }
+  }
+
+  /**
    * Stores the coach's reply to `message` (stored in `afterUser`) at its reserved seq. When a
    * racing call stored it first, that one is returned. Exhausted retries: SESSION_BUSY with
    * messageStored, since the user's message is stored.
    */
-  storeReply(viewer: Viewer, afterUser: Session, message: Message, content: string): Promise<StoredReply> {
+  storeReply(viewer: Viewer, afterUser: Session, message: Message, content: string, usage: TokenUsage): Promise<StoredReply> {
     let session = afterUser;
     return retryOnStale(
       async (attempt) => {
@@ -84,15 +104,15 @@ export class TurnWrites {
           // Ended between the user's message and the reply: nothing may follow the end.
           if (!isLive(session.status)) throw sessionNotLive(session.status);
         }
-        const reply = replyMessage(message, content, message.seq + 1, now);
+        const reply = replyMessage(message, content, usage, message.seq + 1, now);
         try {
           await this.deps.repo.appendReply(session, reply, now);
-          return { session: { ...session, messageCount: session.messageCount + 1, updatedAt: now }, reply };
+          return { session: { ...session, messageCount: session.messageCount + 1, updatedAt: now, ...usageField(addUsage(session.usage ?? NO_USAGE, usage)) }, reply };
         } catch (e) {
           if (!(e instanceof DuplicateReplyError)) throw e;
           if (e.existing && isReplyTo(e.existing, message)) return { session, reply: e.existing };
           // The seq holds another message: `message` was stored before replies had seqs of their own.
-          return this.appendLateReply(viewer, message, content);
+          return this.appendLateReply(viewer, message, content, usage);
         }
       },
       () => sessionBusy(busyRetryAfterMs(), true),
@@ -105,7 +125,7 @@ export class TurnWrites {
    * sent since, or the session ended: the reply stays as it was (not the latest reply /
    * SESSION_NOT_ACTIVE); lost races: SESSION_BUSY.
    */
-  storeReplacement(viewer: Viewer, read: Session, message: Message, content: string, at: { seq: number; revision: number }, replacing: ReplyReplacement): Promise<StoredReply> {
+  storeReplacement(viewer: Viewer, read: Session, message: Message, content: string, usage: TokenUsage, at: { seq: number; revision: number }, replacing: ReplyReplacement): Promise<StoredReply> {
     let session = read;
     return retryOnStale(async (attempt) => {
       const now = this.deps.clock.now();
@@ -114,25 +134,26 @@ export class TurnWrites {
         if (!isLive(session.status)) throw sessionNotActive(session.status);
         if (lastSeqOf(session) !== at.seq) throw notLatestReply();
       }
-      const reply: Message = { ...replyMessage(message, content, at.seq, now), revision: at.revision };
+      const reply: Message = { ...replyMessage(message, content, usage, at.seq, now), revision: at.revision };
       try {
         await this.deps.repo.appendReply(session, reply, now, replacing);
       } catch (e) {
         if (e instanceof ReplyClaimLostError) throw sessionBusy(busyRetryAfterMs());
         throw e;
       }
-      return { session: { ...session, version: session.version + 1, revisions: (session.revisions ?? 0) + 1, updatedAt: now }, reply };
+      const spent = usageField(addUsage(session.usage ?? NO_USAGE, usage));
+      return { session: { ...session, version: session.version + 1, revisions: (session.revisions ?? 0) + 1, updatedAt: now, ...spent }, reply };
     });
   }
 
   /** A reply to a message stored by an earlier version (no seq kept for it): a versioned write at the end. */
-  private appendLateReply(viewer: Viewer, message: Message, content: string): Promise<StoredReply> {
+  private appendLateReply(viewer: Viewer, message: Message, content: string, usage: TokenUsage): Promise<StoredReply> {
     return this.queue.run(queueKey(viewer, message.sessionId), () =>
       retryOnStale(async () => {
         const now = this.deps.clock.now();
         const session = await ownSession(this.deps.repo, viewer, message.sessionId, now);
         if (!isLive(session.status)) throw sessionNotLive(session.status);
-        const reply = replyMessage(message, content, lastSeqOf(session) + 1, now);
+        const reply = replyMessage(message, content, usage, lastSeqOf(session) + 1, now);
         const next: Session = { ...session, messageCount: session.messageCount + 1, lastSeq: reply.seq, updatedAt: now, version: session.version + 1 };
         try {
           await this.deps.repo.appendMessage(session, next, reply, message.clientMessageId ?? null, now);
@@ -149,8 +170,8 @@ export class TurnWrites {
   }
 }
 
-function replyMessage(message: Message, content: string, seq: number, now: number): Message {
-  const reply: Message = { sessionId: message.sessionId, seq, role: 'ASSISTANT', content, createdAt: now, replyTo: message.seq };
+function replyMessage(message: Message, content: string, usage: TokenUsage, seq: number, now: number): Message {
+  const reply: Message = { sessionId: message.sessionId, seq, role: 'ASSISTANT', content, createdAt: now, replyTo: message.seq, ...usageField(usage) };
   if (message.clientMessageId) reply.clientMessageId = message.clientMessageId;
   return reply;
 }

@@ -16,7 +16,9 @@ export type ErrorCode =
   /** Too many requests from this caller or tenant (HTTP 429, `Retry-After`); `retryAfterSeconds`. */
   | 'RATE_LIMITED'
   /** sendMessageStream when the caller already has SUBSCRIPTIONS_PER_USER streams open. */
-  | 'TOO_MANY_SUBSCRIPTIONS';
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  /** A new turn, regenerate or session over the tenant's or the user's monthly token cap; `scope`, `resetAt`. */
+  | 'BUDGET_EXCEEDED';
 
 /** An error the client caused or can act on; anything else is masked as INTERNAL_SERVER_ERROR. */
 export class DomainError extends Error {

@@ -1,3 +1,4 @@
+import type { TokenUsage } from './usage';
 import { DomainError, sessionNotActive, sessionNotLive } from './errors';
 
 export const SESSION_STATUSES = ['ACTIVE', 'PAUSED', 'COMPLETED', 'CANCELLED', 'ABANDONED'] as const;
@@ -67,6 +68,8 @@ export interface Session {
   /** The last seq the summary covers (a transfer that drops the memory sets it to where the new ownership starts). */
   summaryThrough?: number;
   title?: string;
+  /** Tokens of every model call stored for the session (replies, memory, welcome backs, result), added up by its writes; absent: none. */
+  usage?: TokenUsage;
   /**
    * What the store knows of the stored item that a write from this session needs, so the
    * write reads nothing more: set by the store's single reads and its writes, carried by
@@ -112,6 +115,8 @@ export interface Message {
   /** A coach message: its owner's rating (1-5) and comment, the latest given. */
   rating?: number;
   ratingComment?: string | null;
+  /** A coach message: what the model calls that wrote it consumed (absent: none recorded). */
+  usage?: TokenUsage;
 }
 
 /** The highest seq handed out so far (see Session.lastSeq). */

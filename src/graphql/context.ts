@@ -6,6 +6,7 @@ import type { SessionCheck as SessionCheckResult, TopicProgress } from '../sessi
 import type { SessionView } from '../sessions/session-view';
 import { TopicSource } from '../topics/catalog';
 import { TopicAdminService } from '../topics/topic-admin-service';
+import type { TenantUsage } from '../usage/tenant-usage';
 import type { RequestStats } from '../store/request-stats';
 
 /** Each capability's use cases, as the resolvers call them. */
@@ -13,6 +14,7 @@ export interface Services extends Omit<SessionCapabilities, 'background'> {
   /** Each tenant's catalogue (TenantTopics: cached, one Query per tenant per cache lifetime). */
   topics: TopicSource;
   topicAdmin: TopicAdminService;
+  tenantUsage: TenantUsage;
 }
 
 export interface Context {

@@ -32,6 +32,7 @@ export function toGqlSession(v: SessionView): CoachingSession {
     resultError: v.resultError ?? null,
     summary: v.summary ?? null,
     title: v.title ?? null,
+    usage: v.usage ?? null,
     transferredAt: date(v.transfer?.at ?? null),
     transferredBy: v.transfer?.by ?? null,
     transferredFrom: v.transfer?.from ?? null,
@@ -51,6 +52,7 @@ export function toGqlMessage(m: DomainMessage): Message {
     authorId: m.authorId ?? null,
     rating: m.rating ?? null,
     ratingComment: m.ratingComment ?? null,
+    usage: m.usage ?? null,
     seq: m.seq,
   };
 }

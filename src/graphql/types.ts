@@ -4,6 +4,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { SESSION_STATUSES, SessionStatus as DomainSessionStatus } from '../domain/session';
 import type { SessionView } from '../sessions/session-view';
 import type { Topic as DomainTopic } from '../domain/topic';
+import { TokenUsage } from '../usage/types';
 import { ConnectionType, EdgeType } from './relay';
 
 export const SessionStatus = Object.fromEntries(SESSION_STATUSES.map((s) => [s, s])) as {
@@ -74,6 +75,9 @@ export class Message {
   rating!: number | null;
   @Field(() => String, { nullable: true, description: "A coach message: the comment of its owner's rating" })
   ratingComment!: string | null;
+  // Usage (docs/contract.md "Additions (third round)"): the owner's only, like the message.
+  @Field(() => TokenUsage, { nullable: true, description: 'A coach message: the tokens its model calls consumed; null for user messages and where none was recorded' })
+  usage!: TokenUsage | null;
   /** Position in the conversation; used for cursors, not exposed. */
   seq!: number;
 }
@@ -123,6 +127,8 @@ export class CoachingSession {
   summary!: string | null;
   @Field(() => String, { nullable: true, description: "A short title (at most 80 characters) after the first exchange; null before, and for anyone but the session's owner" })
   title!: string | null;
+  @Field(() => TokenUsage, { nullable: true, description: "Tokens of every model call stored for the session (replies, memory, welcome backs, result); null for anyone but the session's owner" })
+  usage!: TokenUsage | null;
   // Transfer audit (admin transferSession; docs/administration.md): null until transferred.
   @Field(() => Date, { nullable: true, description: 'When a tenant admin last transferred the session to its current owner' })
   transferredAt!: Date | null;

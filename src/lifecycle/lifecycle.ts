@@ -9,7 +9,9 @@ import type { Clock } from '../domain/clock';
 import type { SessionLimits } from '../defaults';
 import type { Logger } from '../logger';
 import type { BackgroundWork } from '../sessions/background';
-import { CoachGateway, Extraction } from '../coach/gateway';
+import { CoachGateway, CoachText, Extraction } from '../coach/gateway';
+import type { Budgets } from '../usage/budgets';
+import { addUsage, NO_USAGE, usageField } from '../domain/usage';
 import { knownTopic } from '../sessions/input-checks';
 import { SessionRepository, StaleSessionError, TopicHeldError } from '../sessions/repository';
 import { backoff, busyRetryAfterMs, MAX_ATTEMPTS, retryOnStale } from '../sessions/concurrency';
@@ -30,11 +32,13 @@ interface ResumeState {
   /** The session's last activity when this call first read it: later activity means someone else resumed it. */
   seenActivity: number | null;
   /** The welcome back, once asked for (resolves to null when the coach failed; undefined: not asked yet). */
-  welcome: Promise<string | null> | undefined;
+  welcome: Promise<CoachText | null> | undefined;
 }
 
 export interface LifecycleDeps {
   repo: SessionRepository;
+  /** The token caps, checked before a new session (absent: none). */
+  budgets?: Budgets;
   topics: TopicSource;
   coach: CoachGateway;
   clock: Clock;
@@ -58,7 +62,7 @@ export class Lifecycle {
     const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     const topic = knownTopic(catalog, topicId);
     // Archived: no new sessions, but the caller's live one (if any) is still resumed below.
-    let opening: string | null = null;
+    let opening: CoachText | null = null;
     let abandoning: string | null = null;
     const resuming: ResumeState = { seenActivity: null, welcome: undefined };
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -76,6 +80,8 @@ export class Lifecycle {
         if (hold && (!holder || !isLive(holder.status) || holder.userId !== viewer.userId)) throw new StaleSessionError(hold.sessionId);
         if (holder && !restart) return await this.resumeOnce(catalog, holder, topic, now, 'start', resuming);
         if (topic.archived) throw badInput(`Topic "${topic.id}" is archived: it takes no new sessions`, { argumentName: 'topicId' });
+        // A new session (its opening may be a model call): over a cap, nothing is stored. A resume is never refused.
+        if (opening === null) await this.deps.budgets?.assertWithin(viewer);
         opening ??= await this.deps.coach.openingMessage(topic, viewer.tenantId);
         const { session, first } = newSession(viewer, topic, opening, now);
         if (holder) {
@@ -124,6 +130,8 @@ export class Lifecycle {
    */
   async complete(viewer: Viewer, sessionId: string): Promise<SessionView> {
     let extraction: (Extraction & { redactions: number; revisions: number }) | null = null;
+    // Every extraction's model call counts, also one whose result a lost race threw away.
+    let spent = NO_USAGE;
     const catalog = await this.deps.topics.catalogFor(viewer.tenantId);
     return retryOnStale(async () => {
       const now = this.deps.clock.now();
@@ -134,13 +142,16 @@ export class Lifecycle {
       const changes = { redactions: session.redactions ?? 0, revisions: session.revisions ?? 0 };
       if (!extraction || extraction.messageCount !== session.messageCount || extraction.redactions !== changes.redactions || extraction.revisions !== changes.revisions) {
         extraction = { ...(await this.deps.coach.extractResult(topic, session)), ...changes };
+        spent = addUsage(spent, extraction.usage);
       }
       const next: Session = {
         ...ended(session, 'COMPLETED', this.deps.clock.now(), topic.settings),
         ...(extraction.result ? { result: extraction.result } : {}),
         ...(extraction.resultError ? { resultError: extraction.resultError } : {}),
+        ...usageField(addUsage(session.usage ?? NO_USAGE, spent)),
       };
-      await this.deps.repo.completeSession(session, next, outcomeOf(next, this.deps.limits.outcomeRetentionSeconds ?? null), next.updatedAt);
+      await this.deps.repo.completeSession(session, next, outcomeOf(next, this.deps.limits.outcomeRetentionSeconds ?? null), next.updatedAt, spent);
+      spent = NO_USAGE;
       return sessionView(next, next.updatedAt, catalog);
     });
   }
@@ -182,8 +193,8 @@ export class Lifecycle {
       await this.deps.repo.updateSession(session, next, now);
       this.welcomes.deliverLater(next, seq, state.welcome);
     } else if (welcome !== null) {
-      const message: Message = { sessionId: session.id, seq, role: 'ASSISTANT', content: welcome, createdAt: now };
-      next = { ...withMessage(session, 'ACTIVE', now, catalog), lastSeq: seq };
+      const message: Message = { sessionId: session.id, seq, role: 'ASSISTANT', content: welcome.text, createdAt: now, ...usageField(welcome.usage) };
+      next = { ...withMessage(session, 'ACTIVE', now, catalog), lastSeq: seq, ...usageField(addUsage(session.usage ?? NO_USAGE, welcome.usage)) };
       await this.deps.repo.appendMessage(session, next, message, null, now);
     } else if (session.status === 'PAUSED') {
       next = touched(session, 'ACTIVE', now, topic.settings);
@@ -227,7 +238,7 @@ export class Lifecycle {
 }
 
 /** A new ACTIVE session with its opening as message 1. */
-function newSession(viewer: Viewer, topic: Topic, opening: string, now: number): { session: Session; first: Message } {
+function newSession(viewer: Viewer, topic: Topic, opening: CoachText, now: number): { session: Session; first: Message } {
   const id = newSessionId(now);
   const session: Session = {
     id,
@@ -243,6 +254,7 @@ function newSession(viewer: Viewer, topic: Topic, opening: string, now: number):
     messageCount: 1,
     lastSeq: 1,
     version: 1,
+    ...usageField(opening.usage),
   };
-  return { session, first: { sessionId: id, seq: 1, role: 'ASSISTANT', content: opening, createdAt: now } };
+  return { session, first: { sessionId: id, seq: 1, role: 'ASSISTANT', content: opening.text, createdAt: now, ...usageField(opening.usage) } };
 }

@@ -1,7 +1,8 @@
 import { sessionBusy } from '../domain/errors';
 import { isLive, Message, Session } from '../domain/session';
 import { Topic } from '../domain/topic';
-import { CoachGateway } from '../coach/gateway';
+import { CoachGateway, CoachText } from '../coach/gateway';
+import { usageField } from '../domain/usage';
 import { DuplicateReplyError, SessionRepository } from '../sessions/repository';
 import type { Clock } from '../domain/clock';
 import type { SessionLimits } from '../defaults';
@@ -30,12 +31,12 @@ export class WelcomeBacks {
   ) {}
 
   /** Asks the coach (resolves to null when it failed or timed out; never rejects). */
-  ask(topic: Topic, session: Session, idleMs: number): Promise<string | null> {
+  ask(topic: Topic, session: Session, idleMs: number): Promise<CoachText | null> {
     return this.deps.coach.welcomeBack(topic, session, idleMs);
   }
 
   /** The welcome back if it is there within the wait, else LATE. */
-  within(pending: Promise<string | null>): Promise<string | null | typeof LATE> {
+  within(pending: Promise<CoachText | null>): Promise<CoachText | null | typeof LATE> {
     const ms = this.deps.limits.welcomeBackWaitMs;
     // 0: never wait, not even for a coach that answers within the same tick of the timers.
     if (ms === 0) return Promise.resolve(LATE);
@@ -48,15 +49,15 @@ export class WelcomeBacks {
   }
 
   /** After a resume that kept `seq` for it (`resumed`: the session as written): stores the welcome back when it comes. */
-  deliverLater(resumed: Session, seq: number, pending: Promise<string | null>): void {
+  deliverLater(resumed: Session, seq: number, pending: Promise<CoachText | null>): void {
     this.deps.background.run('late welcome back', { sessionId: resumed.id }, async () => {
-      const text = await pending;
+      const welcome = await pending;
       // The coach failed or gave up (logged by the gateway): the kept seq stays empty, like a failed reply's.
-      if (text !== null) await this.store(resumed, seq, text);
+      if (welcome !== null) await this.store(resumed, seq, welcome);
     });
   }
 
-  private async store(resumed: Session, seq: number, content: string): Promise<void> {
+  private async store(resumed: Session, seq: number, welcome: CoachText): Promise<void> {
     let session = resumed;
     await retryOnStale(
       async (attempt) => {
@@ -67,7 +68,7 @@ export class WelcomeBacks {
           if (!fresh || !isLive(fresh.status) || fresh.userId !== resumed.userId) return;
           session = fresh;
         }
-        const message: Message = { sessionId: resumed.id, seq, role: 'ASSISTANT', content, createdAt: now };
+        const message: Message = { sessionId: resumed.id, seq, role: 'ASSISTANT', content: welcome.text, createdAt: now, ...usageField(welcome.usage) };
         try {
           // Live and unexpired are the write's own conditions (a StaleSessionError here reads again).
           await this.deps.repo.appendReply(session, message, now);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, WelcomeBackTurn } from '../coach/port';
+import type { Coach, CoachTurn, ResultRequest, SummaryRequest, TitleRequest, UsageSink, WelcomeBackTurn } from '../coach/port';
 import { replyPieces } from '../coach/stream';
 import type { Topic } from '../domain/topic';
 import type { Logger } from '../logger';
@@ -56,16 +56,23 @@ export function measuredCoach(inner: Coach, metrics: Metrics, log: Logger): Coac
       if (!ended) sample.failed(new Error('the stream was abandoned before its end'));
     }
   }
+  /** Every usage report counted (coach_tokens_total), then passed on. */
+  const tokens = (call: Call, sink: UsageSink | undefined): UsageSink => (u) => {
+    metrics.coachTokens.inc({ coach: inner.name, call, direction: 'input' }, u.inputTokens);
+    metrics.coachTokens.inc({ coach: inner.name, call, direction: 'output' }, u.outputTokens);
+    sink?.(u);
+  };
   return {
     get name() {
       return inner.name;
     },
-    opening: (topic: Topic, signal?: AbortSignal, tenantId?: string) => measure('opening', topic.id, () => inner.opening(topic, signal, tenantId)),
-    reply: (turn: CoachTurn) => measure('reply', turn.topic.id, () => inner.reply(turn)),
-    replyStream: measureStream,
-    welcomeBack: (turn: WelcomeBackTurn) => measure('welcomeBack', turn.topic.id, () => inner.welcomeBack(turn)),
-    extractResult: (request: ResultRequest) => measure('extractResult', request.topic.id, () => inner.extractResult(request)),
-    summarize: (request: SummaryRequest) => measure('summarize', request.topic.id, () => inner.summarize(request)),
-    title: (request: TitleRequest) => measure('title', request.topic.id, () => inner.title(request)),
+    opening: (topic: Topic, signal?: AbortSignal, tenantId?: string, onUsage?: UsageSink) =>
+      measure('opening', topic.id, () => inner.opening(topic, signal, tenantId, tokens('opening', onUsage))),
+    reply: (turn: CoachTurn) => measure('reply', turn.topic.id, () => inner.reply({ ...turn, onUsage: tokens('reply', turn.onUsage) })),
+    replyStream: (turn: CoachTurn) => measureStream({ ...turn, onUsage: tokens('replyStream', turn.onUsage) }),
+    welcomeBack: (turn: WelcomeBackTurn) => measure('welcomeBack', turn.topic.id, () => inner.welcomeBack({ ...turn, onUsage: tokens('welcomeBack', turn.onUsage) })),
+    extractResult: (request: ResultRequest) => measure('extractResult', request.topic.id, () => inner.extractResult({ ...request, onUsage: tokens('extractResult', request.onUsage) })),
+    summarize: (request: SummaryRequest) => measure('summarize', request.topic.id, () => inner.summarize({ ...request, onUsage: tokens('summarize', request.onUsage) })),
+    title: (request: TitleRequest) => measure('title', request.topic.id, () => inner.title({ ...request, onUsage: tokens('title', request.onUsage) })),
   };
 }

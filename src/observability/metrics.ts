@@ -75,6 +75,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly coachTokens = new Counter({
+    name: 'coach_tokens_total',
+    help: "Model tokens the adapters reported (the embedded coach's are estimates), by adapter, call and direction (input or output)",
+    labelNames: ['coach', 'call', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly budgetRefusals = new Counter({
+    name: 'budget_refusals_total',
+    help: "Operations refused with BUDGET_EXCEEDED, by scope (TENANT: the tenant's monthly cap; USER: the per-user cap)",
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
   readonly conflicts = new Counter({
     name: 'session_conflicts_total',
     help: 'Operations refused with SESSION_CONFLICT (another user of the tenant holds the topic)',

@@ -29,8 +29,9 @@ export interface SessionRepository {
   /**
    * Completes `previous` as `next` (a versioned write, like updateSession) and records
    * `outcome` as its owner's outcome for the topic, replacing an earlier one, atomically.
+   * `usage`: what extracting the result cost, added to the session and the usage counters.
    */
-  completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void>;
+  completeSession(previous: Session, next: Session, outcome: Outcome, now: number, usage?: TokenUsage): Promise<void>;
   /**
    * Appends `message` at `message.seq` and writes `next` (messageCount, lastSeq, activity,
    * expiry, turns) over `previous`'s version, atomically. A USER message with a
@@ -68,7 +69,8 @@ export interface SessionRepository {
    * Writes the coach's memory on the session without a version (like a reply): the summary only
    * over the `summaryThrough` that was read, the title only where there is none, and only while
    * `session.userId` owns it and it has not expired. False: a condition failed, nothing written.
-   * `usage`: what the model call that made it cost (the usage counters may join this write).
+   * `usage`: what the model call that made it cost, added to the session and the usage counters
+   * in the same write; counted also when the memory is not written (the call was made).
    */
   storeMemory(session: Session, memory: MemoryWrite, usage: TokenUsage | null, now: number): Promise<boolean>;
 
@@ -76,8 +78,13 @@ export interface SessionRepository {
   /** Notes that the coach failed for this client message, so a retry need not wait for a reply. */
   markReplyFailed(tenantId: string, sessionId: string, clientMessageId: string, now: number): Promise<void>;
   getMessages(tenantId: string, sessionId: string, seqs: readonly number[], now: number): Promise<Message[]>;
-  /** Sets a coach message's rating (replacing an earlier one); false when no unexpired coach message has that seq. */
-  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean>;
+  /**
+   * Sets a coach message's rating (replacing an earlier one); false when no unexpired coach message
+   * has that seq. With `counted`, only over the rating read (`previous`), and the topic's rating
+   * counter of the month moves with it in the same transaction (a new rating adds one to the
+   * count; a replaced one only moves the sum).
+   */
+  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, counted?: RatingCounted): Promise<boolean>;
   /** A page of messages strictly after/before a seq, ascending in the result. */
   listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]>;
   /** listMessages that stops once the items read would pass `budget` (cut: stopped so, more may follow; bytes: what it read). */
@@ -91,6 +98,12 @@ export interface SessionRepository {
 
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+}
+
+/** The topic a rated message's session is of, and the rating it had when read (null: none). */
+export interface RatingCounted {
+  topicId: string;
+  previous: number | null;
 }
 
 /** What a memory write sets (memory.ts). */

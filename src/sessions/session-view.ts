@@ -63,12 +63,13 @@ export function withMessage(session: Session, status: LiveStatus, now: number, c
   return { ...touched(session, status, now, topicOf(catalog, session).settings), messageCount: session.messageCount + 1 };
 }
 
-/** What an admin sees of a session: its metadata. Its result, summary and title quote the conversation, so they are the owner's only. */
+/** What an admin sees of a session: its metadata. Its result, summary and title quote the conversation, so they are the owner's only; so is its usage. */
 export function adminView(session: Session, now: number, catalog: TopicCatalog): SessionView {
   const view = sessionView(session, now, catalog);
   view.result = null;
   view.resultError = null;
   delete view.summary;
   delete view.title;
+  delete view.usage;
   return view;
 }

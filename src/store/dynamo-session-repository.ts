@@ -9,6 +9,7 @@ import {
   DuplicateReplyError,
   Hold,
   MemoryWrite,
+  RatingCounted,
   MessagePageRequest,
   OutcomePage,
   OutcomePageRequest,
@@ -33,7 +34,7 @@ import { claimHolder, regenerationKey, replyClaimed, replyReleased, toRegenerati
 import { isLiveItem, sessionFilter, sessionKey, toSession, toStoredSession, userGsiPk } from './items/session';
 import { nextIndexedAt } from './items/session-indexes';
 import { memoryUpdate } from './items/session-coach';
-import type { TokenUsage } from '../coach/port';
+import { hasUsage, TokenUsage } from '../domain/usage';
 import { INDEXES, indexKeys, isUnexpired, Item, params } from './schema';
 import { conditional, TableIO } from './table-io';
 import {
@@ -44,7 +45,10 @@ import {
   markReplyFailedUpdate,
   replaceSessionTx,
   SessionWrite,
+  rateMessageTx,
+  storeMemoryTx,
   transferSessionTx,
+  usageOnlyTx,
   updateSessionTx,
 } from './transactions';
 import { Erasure } from './erasure';
@@ -109,8 +113,10 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     return items.filter((i): i is Item => isUnexpired(i, now)).map((i) => toMessage(i, sessionId));
   }
 
-  rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean> {
-    return conditional(this.io.update({ Key: messageKey(tenantId, sessionId, seq), ...params(messageRating(rating, comment, now)) }));
+  async rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, counted?: RatingCounted): Promise<boolean> {
+    if (!counted) return conditional(this.io.update({ Key: messageKey(tenantId, sessionId, seq), ...params(messageRating(rating, comment, now)) }));
+    const lost = new StaleSessionError(sessionId);
+    return this.io.transact(rateMessageTx(this.io.table, tenantId, sessionId, seq, rating, comment, now, counted), () => lost).then(() => true, (e) => (e === lost ? false : Promise.reject(e)));
   }
 
   async listMessages(tenantId: string, sessionId: string, page: MessagePageRequest, now: number): Promise<Message[]> {
@@ -220,9 +226,9 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     if (!isLive(next.status)) await this.children.settle(next);
   }
 
-  async completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void> {
+  async completeSession(previous: Session, next: Session, outcome: Outcome, now: number, usage?: TokenUsage): Promise<void> {
     const w = await this.sessionWrite(previous, next, now);
-    await this.io.transact(completeSessionTx(this.io.table, w, outcome, now), () => new StaleSessionError(previous.id));
+    await this.io.transact(completeSessionTx(this.io.table, w, outcome, now, usage && hasUsage(usage) ? usage : undefined), () => new StaleSessionError(previous.id));
     wrote(next, w.floor.after, w.indexedAt.after);
     await this.children.settle(next);
   }
@@ -266,8 +272,13 @@ export class DynamoSessionRepository implements SessionRepository, AdminReposito
     return isUnexpired(item, now) ? toRegenerationRecord(item) : null;
   }
 
-  storeMemory(session: Session, memory: MemoryWrite, _usage: TokenUsage | null, now: number): Promise<boolean> {
-    return conditional(this.io.update({ Key: sessionKey(session.tenantId, session.id), ...memoryUpdate(session, memory, now) }));
+  async storeMemory(session: Session, memory: MemoryWrite, usage: TokenUsage | null, now: number): Promise<boolean> {
+    if (!hasUsage(usage)) return conditional(this.io.update({ Key: sessionKey(session.tenantId, session.id), ...memoryUpdate(session, memory, now) }));
+    const lost = new StaleSessionError(session.id);
+    const written = await this.io.transact(storeMemoryTx(this.io.table, session, memory, usage, now), () => lost).then(() => true, (e) => (e === lost ? false : Promise.reject(e)));
+    // The model call was made all the same: its tokens count.
+    if (!written) await this.io.transact(usageOnlyTx(this.io.table, session, usage, now), () => lost);
+    return written;
   }
 
   /** What a versioned write of `next` over `previous` changes of the store's own attributes (floor, index time). */

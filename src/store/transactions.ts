@@ -7,7 +7,7 @@ import { and, assignTtl, diffUpdate, Expression, Item, ITEM_ABSENT, ITEM_PRESENT
 import { TRANSACT_MAX, TransactItem, Transaction, transaction } from './table-io';
 import { Outcome, TransferEntry } from '../domain/user-data';
 import { ADMIN_INDEX_ATTRIBUTES } from './items/session-indexes';
-import { messageItem } from './items/message';
+import { messageItem, messageKey, messageRating } from './items/message';
 import { claimHeld, regenerationItem, replacementCounted } from './items/regeneration';
 import type { ReplyReplacement } from '../sessions/repository';
 import { IDLE_NOTICE_ATTRIBUTES } from './items/idle-notice';
@@ -15,6 +15,10 @@ import { mentionWrite } from './items/mention';
 import { outcomeItem } from './items/outcome';
 import { MEMORY_ATTRIBUTES } from './items/session-coach';
 import { transferItem, userTransferItem } from './items/transfer';
+import { ratingCounted, sessionUsageDeltas, UsagePart, usageParts } from './items/usage';
+import { memoryUpdate } from './items/session-coach';
+import { NO_USAGE, Spend, TokenUsage } from '../domain/usage';
+import type { MemoryWrite, RatingCounted } from '../sessions/repository';
 
 /**
  * The writes of the session repository, as pure functions of what is written (no I/O).
@@ -25,13 +29,14 @@ import { transferItem, userTransferItem } from './items/transfer';
  * child-ttl tracker (child-ttl.ts), the admin index time from items/session-indexes.ts.
  */
 
-export type CreatePart = 'hold' | 'session' | 'firstMessage' | 'mention';
-export type ReplacePart = 'ended' | 'hold' | 'session' | 'firstMessage' | 'mention';
+export type CreatePart = 'hold' | 'session' | 'firstMessage' | 'mention' | UsagePart;
+export type ReplacePart = 'ended' | 'hold' | 'session' | 'firstMessage' | 'mention' | UsagePart;
 export type UpdatePart = 'session' | 'hold';
-export type CompletePart = UpdatePart | 'outcome';
+export type CompletePart = UpdatePart | 'outcome' | UsagePart;
 export type TransferPart = UpdatePart | 'transfer' | 'listedFrom' | 'listedTo' | 'mentionFrom' | 'mentionTo' | 'mentionBy';
-export type AppendPart = 'session' | 'hold' | 'message' | 'clientMessage';
-export type ReplyPart = 'reply' | 'session' | 'record';
+export type AppendPart = 'session' | 'hold' | 'message' | 'clientMessage' | UsagePart;
+export type ReplyPart = 'reply' | 'session' | 'record' | UsagePart;
+export type MemoryPart = 'session' | UsagePart;
 export type RaisePart = 'guard' | 'child';
 
 /**
@@ -54,6 +59,7 @@ export function createSessionTx(table: string, session: Session, first: Message,
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
     mention: ownerMention(table, session, childTtl),
+    ...usageParts(table, spendOf(session, first.usage, 0, now)),
   });
 }
 
@@ -66,6 +72,7 @@ export function replaceSessionTx(table: string, ended: SessionWrite, session: Se
     session: put(table, sessionItem(session, childTtl), ITEM_ABSENT),
     firstMessage: put(table, messageItem(session.tenantId, first, childTtl), ITEM_ABSENT),
     mention: ownerMention(table, session, childTtl),
+    ...usageParts(table, spendOf(session, first.usage, 0, now)),
   });
 }
 
@@ -78,11 +85,12 @@ export function updateSessionTx(table: string, w: SessionWrite, now: number): Tr
 }
 
 /** Completes the session (a versioned write that ends it) and records its owner's outcome for the topic (the latest completion wins). */
-export function completeSessionTx(table: string, w: SessionWrite, outcome: Outcome, now: number): Transaction<CompletePart> {
+export function completeSessionTx(table: string, w: SessionWrite, outcome: Outcome, now: number, usage?: TokenUsage): Transaction<CompletePart> {
   return transaction<CompletePart>({
-    session: versionedSessionUpdate(table, w, {}, now),
+    session: versionedSessionUpdate(table, w, sessionUsageDeltas(usage), now),
     hold: holdWrite(table, w.previous, w.next, now),
     outcome: { Put: { TableName: table, Item: outcomeItem(outcome) } },
+    ...usageParts(table, spendOf(w.previous, usage, 0, now)),
   });
 }
 
@@ -123,10 +131,12 @@ export function appendMessageTx(
   now: number,
 ): Transaction<AppendPart> {
   return transaction<AppendPart>({
-    session: versionedSessionUpdate(table, w, { messageCount: 1 }, now),
+    session: versionedSessionUpdate(table, w, { messageCount: 1, ...sessionUsageDeltas(message.usage) }, now),
     hold: holdWrite(table, w.previous, w.next, now),
     message: put(table, messageItem(w.next.tenantId, message, messageTtl), ITEM_ABSENT, true),
     clientMessage: clientMessageId ? clientMessageWrite(table, w.next, message, clientMessageId, messageTtl) : undefined,
+    // A welcome back in time, or a reply stored the older way (a turn).
+    ...usageParts(table, spendOf(w.previous, message.usage, isTurnReply(message) ? 1 : 0, now)),
   });
 }
 
@@ -141,7 +151,7 @@ export function appendMessageTx(
  */
 export function appendReplyTx(table: string, session: Session, reply: Message, ttl: number, now: number, replacing?: ReplyReplacement): Transaction<ReplyPart> {
   const item = messageItem(session.tenantId, reply, ttl);
-  const counted = { UpdateExpression: replyCounted(reply.createdAt), ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl)) };
+  const counted = { UpdateExpression: replyCounted(reply.createdAt, reply.usage), ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl)) };
   return transaction<ReplyPart>({
     // regenerateReply: the same item, in place, only under this call's claim (items/regeneration.ts).
     reply: replacing ? put(table, item, claimHeld(replacing.token, now)) : put(table, item, ITEM_ABSENT, true),
@@ -149,11 +159,38 @@ export function appendReplyTx(table: string, session: Session, reply: Message, t
       Update: {
         TableName: table,
         Key: sessionKey(session.tenantId, session.id),
-        ...params(replacing ? replacementCounted(reply.seq, ttl, reply.createdAt, now) : counted),
+        ...params(replacing ? replacementCounted(reply.seq, ttl, reply.createdAt, now, reply.usage) : counted),
       },
     },
     record: replacing ? put(table, regenerationItem(session.tenantId, session.id, replacing.clientMessageId, { seq: reply.seq, revision: reply.revision ?? 0 }, ttl), ITEM_ABSENT) : undefined,
+    // The counters join the reply's own transaction (no request of their own); a regenerate is not a turn.
+    ...usageParts(table, spendOf(session, reply.usage, !replacing && isTurnReply(reply) ? 1 : 0, now)),
   });
+}
+
+/**
+ * The coach's memory (a title or a fold) and what its model call cost, in one transaction:
+ * the session's conditional memory write, and the usage counters.
+ */
+export function storeMemoryTx(table: string, session: Session, memory: MemoryWrite, usage: TokenUsage, now: number): Transaction<MemoryPart> {
+  const update = memoryUpdate(session, memory, now, usage);
+  return transaction<MemoryPart>({
+    session: { Update: { TableName: table, Key: sessionKey(session.tenantId, session.id), ...update } },
+    ...usageParts(table, spendOf(session, usage, 0, now)),
+  });
+}
+
+/** rateReply's rating over the one read, and the topic's rating counter of the month. */
+export function rateMessageTx(table: string, tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, c: RatingCounted) {
+  return transaction<'message' | 'counter'>({
+    message: { Update: { TableName: table, Key: messageKey(tenantId, sessionId, seq), ...params(messageRating(rating, comment, now, c.previous)) } },
+    counter: { Update: { TableName: table, ...ratingCounted(tenantId, c.topicId, now, c.previous === null ? 1 : 0, rating - (c.previous ?? 0)) } },
+  });
+}
+
+/** Only the counters (a memory write that lost its condition: its model call was spent all the same). */
+export function usageOnlyTx(table: string, session: Session, usage: TokenUsage, now: number): Transaction<UsagePart> {
+  return transaction<UsagePart>(usageParts(table, spendOf(session, usage, 0, now)));
 }
 
 /**
@@ -182,6 +219,13 @@ export function markReplyFailedUpdate(key: Key, now: number) {
 }
 
 // ---- parts ------------------------------------------------------------------------
+
+/** What a write for `session` adds to the usage counters (the owner's: they asked for it). */
+const spendOf = (session: Session, usage: TokenUsage | undefined, turns: number, at: number): Spend | null =>
+  usage || turns ? { tenantId: session.tenantId, topicId: session.topicId, userId: session.userId, usage: usage ?? NO_USAGE, turns, at } : null;
+
+/** A coach reply to a user message completes a turn (openings and welcome backs answer none). */
+const isTurnReply = (m: Message) => m.role === 'ASSISTANT' && m.replyTo !== undefined;
 
 /** A new session's owner: erasure and export find the session through this, even after TTL removed its item. */
 const ownerMention = (table: string, s: Session, childTtl: number) => mentionWrite(table, s.tenantId, { sessionId: s.id, topicId: s.topicId }, s.userId, true, childTtl);

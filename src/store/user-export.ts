@@ -204,6 +204,8 @@ function sessionRecord(item: Item): Record<string, unknown> {
     // The coach's memory of it (only ever made of what this owner may read).
     title: s.title ?? null,
     summary: s.summary ?? null,
+    // What the model calls stored for it consumed (the monthly per-user counter is that, summed by month).
+    usage: s.usage ?? null,
     transferredAt: time(s.transfer?.at ?? null),
     transferredBy: s.transfer?.by ?? null,
     transferredFrom: s.transfer?.from ?? null,
@@ -224,6 +226,7 @@ function messageRecord(item: Item, sessionId: string): Record<string, unknown> {
     authorId: m.authorId ?? null,
     inReplyTo: m.replyTo !== undefined ? messageId(sessionId, m.replyTo) : null,
     clientMessageId: m.clientMessageId ?? null,
+    usage: m.usage ?? null,
   };
 }
 

@@ -6,7 +6,8 @@ import { gql, ok, startTestServer, TestServer, tokenFor } from '../support/serve
 let server: TestServer;
 let token: string;
 beforeAll(async () => {
-  server = await startTestServer();
+  // The token caps are read once per tenant and BUDGET_CACHE_MS: here once for the whole file.
+  server = await startTestServer({ env: { BUDGET_CACHE_MS: '300000' } });
   token = await tokenFor('cost', 'alice');
   // Uncounted warm-up: a tenant's topics (src/topics/tenant-topics.ts) are one Query per
   // tenant per cache lifetime (30 s). The targets below are the steady-state costs, so the
@@ -28,8 +29,8 @@ test('sessionCheck is one GetItem; a resume of an ACTIVE session one; sendMessag
   const url = server.url;
   expect(await cost(() => gql(url, SessionCheckDocument, { topicId: 'vision' }, token))).toEqual({ requests: 1, byCommand: { GetItemCommand: 1 } });
   const created = await cost(async () => ok(await gql(url, StartSessionDocument, { topicId: 'vision' }, token)));
-  // hold read + create transaction + the opening message page the operation selects
-  expect(created).toEqual({ requests: 3, byCommand: { GetItemCommand: 1, TransactWriteItemsCommand: 1, QueryCommand: 1 } });
+  // hold read + the tenant's token caps (its first check in this process) + create transaction + the opening message page the operation selects
+  expect(created).toEqual({ requests: 4, byCommand: { GetItemCommand: 2, TransactWriteItemsCommand: 1, QueryCommand: 1 } });
   const id = ok(await gql(url, SessionCheckDocument, { topicId: 'vision' }, token)).sessionCheck.sessionId!;
   expect(await cost(() => gql(url, SendMessageDocument, { sessionId: id, content: 'Hello there.' }, token))).toEqual({
     requests: 3,

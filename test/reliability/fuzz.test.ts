@@ -128,6 +128,9 @@ test('nothing malformed was stored', async () => {
       }
     } else if (sk.startsWith('CMID#')) {
       if (!isClientMessageId(sk.slice(5))) bad.push(`${i.pk}/${sk}: clientMessageId`);
+    } else if (sk.startsWith('USAGE#')) {
+      // The month's usage counters (a topic's, the user's): whole numbers of tokens and turns.
+      for (const n of ['inputTokens', 'outputTokens', 'turns']) if (!Number.isSafeInteger(i[n]) || (i[n] as number) < 0) bad.push(`${i.pk}/${sk}: ${n} ${String(i[n])}`);
     } else {
       bad.push(`${i.pk}/${sk}: unknown item`);
     }

@@ -36,6 +36,8 @@ async function expiredSession(stack: Stack, clock: FakeClock, tenantId: string, 
   const s = await stack.service.lifecycle.start(me, 'brief', false);
   clock.advance(MINUTE);
   const sent = await stack.service.conversation.sendMessage(me, s.id, 'Something on my mind.', 'retry-1');
+  // The title after the first exchange, written before the session expires.
+  await stack.service.background.settled();
   const live = (await stack.repo.getSession(tenantId, s.id, clock.now()))!;
   expect(live).not.toBeNull();
   const before = await partition(table, tenantId, s.id);
@@ -294,7 +296,8 @@ test('a late sweep deleting expired items in random order never makes reads inco
   // the new session is complete (with its owner's mention).
   const left = (await scanAll(table)).filter((i) => String(i.pk).startsWith(`T#${tenant}#`));
   expect(left.filter((i) => expiredIds.some((id) => String(i.pk).endsWith(id)))).toEqual([]);
-  expect(left.map((i) => i.sk).sort()).toEqual(['CMID#k1', 'HOLD', 'MENTION#alice', 'MSG#00000001', 'MSG#00000002', 'MSG#00000003', 'OUTCOME#brief', 'SESSION']);
+  // And the month's usage counters (the topic's and the user's), which expire with their month.
+  expect(left.map((i) => i.sk).sort()).toEqual(['CMID#k1', 'HOLD', 'MENTION#alice', 'MSG#00000001', 'MSG#00000002', 'MSG#00000003', 'OUTCOME#brief', 'SESSION', 'USAGE#2026-06', 'USAGE#2026-06']);
   expect(left.find((i) => i.sk === 'OUTCOME#brief')).toMatchObject({ sessionId: a.id });
 });
 

@@ -59,6 +59,9 @@ describe('key layout', () => {
           `${spk}|CMID#c-1`,
           `${spk}|MENTION#u%23x%2Fy`,
           `T#acme%231#TOPIC#layout|HOLD`,
+          // The month's usage counters: the topic's beside its hold, the user's in their partition.
+          `T#acme%231#TOPIC#layout|USAGE#2026-03`,
+          `T#acme%231#USER#u%23x%2Fy|USAGE#2026-03`,
         ].sort(),
       );
       // No raw "#" from a tenant or user id leaks into any key.

@@ -1,3 +1,4 @@
+import { addUsage, NO_USAGE, usageField } from '../../src/domain/usage';
 import { isLive, lastSeqOf, Message, Session } from '../../src/domain/session';
 import { ERASED_CONTENT } from '../../src/domain/user-data';
 import { RegenerationRecord, ReplyClaim, ReplyClaimLostError, ReplyClaimResult, ReplyReplacement, StaleSessionError } from '../../src/sessions/repository';
@@ -46,7 +47,7 @@ export class MemoryReplies extends MemoryUserData {
     this.messages.set(key, copy(reply));
     this.claims.delete(key);
     this.regenerations.set(rk, { seq: reply.seq, revision: reply.revision ?? 0 });
-    const next = { ...stored, version: stored.version + 1, revisions: (stored.revisions ?? 0) + 1, updatedAt: reply.createdAt };
+    const next = { ...stored, version: stored.version + 1, revisions: (stored.revisions ?? 0) + 1, updatedAt: reply.createdAt, ...usageField(addUsage(stored.usage ?? NO_USAGE, reply.usage ?? NO_USAGE)) };
     this.sessions.set(sessionKey(tenantId, id), next);
   }
 

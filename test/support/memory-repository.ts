@@ -1,6 +1,6 @@
 import { isExpired, isLive, Message, Session } from '../../src/domain/session';
 import { Outcome, TransferEntry } from '../../src/domain/user-data';
-import type { TokenUsage } from '../../src/coach/port';
+import { addUsage, NO_USAGE, TokenUsage, usageField } from '../../src/domain/usage';
 import { AdminPageRequest, AdminRepository } from '../../src/sessions/admin-repository';
 import {
   ByteBudget,
@@ -9,6 +9,7 @@ import {
   DuplicateReplyError,
   Hold,
   MemoryWrite,
+  RatingCounted,
   MessagePageRequest,
   ReplyReplacement,
   SessionPage,
@@ -96,11 +97,13 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
     return out;
   }
 
-  async rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number): Promise<boolean> {
+  async rateMessage(tenantId: string, sessionId: string, seq: number, rating: number, comment: string | null, now: number, counted?: RatingCounted): Promise<boolean> {
     await this.enter('rateMessage');
     const key = messageKey(tenantId, sessionId, seq);
     const m = this.messages.get(key);
     if (!m || m.role !== 'ASSISTANT' || !this.childrenVisible(tenantId, sessionId, now)) return false;
+    // DynamoDB: only over the rating read (the counters are not kept here).
+    if (counted && (m.rating ?? null) !== counted.previous) return false;
     this.messages.set(key, { ...m, rating, ratingComment: comment });
     return true;
   }
@@ -228,10 +231,10 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
     this.writeSession(previous, next);
   }
 
-  async completeSession(previous: Session, next: Session, outcome: Outcome, now: number): Promise<void> {
+  async completeSession(previous: Session, next: Session, outcome: Outcome, now: number, usage?: TokenUsage): Promise<void> {
     await this.enter('completeSession');
     this.assertCurrent(previous, now);
-    this.writeSession(previous, next);
+    this.writeSession(previous, next, undefined, usage);
     this.outcomes.set(outcomeKey(outcome.tenantId, outcome.userId, outcome.topicId), copy(outcome));
   }
 
@@ -268,7 +271,7 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
         record = { ...existing, replySeq: message.seq };
       }
     }
-    this.writeSession(previous, next, 1);
+    this.writeSession(previous, next, 1, message.usage);
     this.messages.set(mk, copy(message));
     if (ck && record) this.clientMessages.set(ck, record);
   }
@@ -283,10 +286,11 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
     const existing = this.messages.get(mk);
     if (existing) throw new DuplicateReplyError(copy(existing));
     this.messages.set(mk, copy(reply));
-    this.sessions.set(sessionKey(stored.tenantId, stored.id), { ...stored, messageCount: stored.messageCount + 1, updatedAt: reply.createdAt });
+    const usage = usageField(addUsage(stored.usage ?? NO_USAGE, reply.usage ?? NO_USAGE));
+    this.sessions.set(sessionKey(stored.tenantId, stored.id), { ...stored, messageCount: stored.messageCount + 1, updatedAt: reply.createdAt, ...usage });
   }
 
-  async storeMemory(session: Session, memory: MemoryWrite, _usage: TokenUsage | null, now: number): Promise<boolean> {
+  async storeMemory(session: Session, memory: MemoryWrite, usage: TokenUsage | null, now: number): Promise<boolean> {
     await this.enter('storeMemory');
     const key = sessionKey(session.tenantId, session.id);
     const stored = this.sessions.get(key);
@@ -301,6 +305,7 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
       if (memory.summary.text) next.summary = memory.summary.text;
     }
     if (memory.title) next.title = memory.title;
+    Object.assign(next, usageField(addUsage(stored.usage ?? NO_USAGE, usage ?? NO_USAGE)));
     this.sessions.set(key, next);
     return true;
   }
@@ -328,10 +333,13 @@ export class MemorySessionRepository extends MemoryReplies implements SessionRep
    * DynamoDB's ADD, messageCount moves by `added` (default: next's change) from what is
    * stored: replies count themselves without a version.
    */
-  private writeSession(previous: Session, next: Session, added = next.messageCount - previous.messageCount): void {
+  private writeSession(previous: Session, next: Session, added = next.messageCount - previous.messageCount, spent?: TokenUsage): void {
     const stored = this.sessions.get(sessionKey(previous.tenantId, previous.id));
     const messageCount = (stored?.messageCount ?? previous.messageCount) + added;
-    this.sessions.set(sessionKey(next.tenantId, next.id), copy(withMemory({ ...next, messageCount }, stored, previous)));
+    // DynamoDB: usage is only ever ADDed, never written from what was read.
+    const usage = usageField(addUsage(stored?.usage ?? NO_USAGE, spent ?? NO_USAGE));
+    const { usage: _read, ...rest } = next;
+    this.sessions.set(sessionKey(next.tenantId, next.id), copy(withMemory({ ...rest, messageCount, ...usage }, stored, previous)));
     const hk = holdKey(previous.tenantId, previous.topicId);
     if (isLive(next.status)) this.holds.set(hk, { session: copy(next) });
     else this.holds.delete(hk);

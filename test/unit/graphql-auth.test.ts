@@ -17,6 +17,9 @@ import { TenantTopics } from '../../src/topics/tenant-topics';
 import { TopicAdminService } from '../../src/topics/topic-admin-service';
 import { MemoryTopicRepository } from '../support/memory-topic-repository';
 import { BUILTIN_TOPICS } from '../../src/topics/builtin';
+import { MemoryUsageRepository } from '../support/memory-usage';
+import { Budgets } from '../../src/usage/budgets';
+import { TenantUsage } from '../../src/usage/tenant-usage';
 import { alice, FOCUS, LINGER, setup } from './fixtures';
 
 const admin: Viewer = { tenantId: 't1', userId: 'ada', roles: ['admin'] };
@@ -29,7 +32,10 @@ function stack(topics = [FOCUS, LINGER]) {
   const tenantTopics = new TenantTopics(base.catalog, topicRepo);
   const topicAdmin = new TopicAdminService(tenantTopics, topicRepo, base.clock);
   const { background: _background, ...useCases } = base.svc;
-  const services: Services = { ...useCases, topics: tenantTopics, topicAdmin };
+  const usage = new MemoryUsageRepository();
+  const budgets = new Budgets({ usage, topics: tenantTopics, clock: base.clock, log: silentLogger, cacheMs: 0 });
+  const tenantUsage = new TenantUsage({ usage, topics: tenantTopics, clock: base.clock, budgets });
+  const services: Services = { ...useCases, topics: tenantTopics, topicAdmin, tenantUsage };
   const apollo = new ApolloServer<Context>({ schema: buildSchema(), formatError: formatError(silentLogger) });
   const run = async (viewer: Viewer | null, query: string, variables: Record<string, unknown> = {}) => {
     const contextValue: Context = { viewer, services, loaders: createLoaders(services, viewer), requestId: 'test', dynamoStats: emptyStats() };
@@ -37,7 +43,7 @@ function stack(topics = [FOCUS, LINGER]) {
     if (res.body.kind !== 'single') throw new Error('expected a single result');
     return res.body.singleResult;
   };
-  return { ...base, topicRepo, topicAdmin, run };
+  return { ...base, topicRepo, topicAdmin, tenantUsage, run };
 }
 
 type Stack = ReturnType<typeof stack>;
@@ -59,6 +65,8 @@ const ADMIN_OPERATIONS: Record<string, { query: string; spy: (s: Stack) => jest.
   updateTopic: { query: 'mutation { updateTopic(id: "focus", input: { name: "Mine" }) { id } }', spy: (s) => jest.spyOn(s.topicAdmin, 'update') },
   archiveTopic: { query: 'mutation { archiveTopic(id: "focus") { id } }', spy: (s) => jest.spyOn(s.topicAdmin, 'archive') },
   unarchiveTopic: { query: 'mutation { unarchiveTopic(id: "focus") { id } }', spy: (s) => jest.spyOn(s.topicAdmin, 'archive') },
+  tenantUsage: { query: '{ tenantUsage { month inputTokens } }', spy: (s) => jest.spyOn(s.tenantUsage, 'get') },
+  setTenantBudget: { query: 'mutation { setTenantBudget(monthlyTokens: 1000) { budgetTokens } }', spy: (s) => jest.spyOn(s.tenantUsage, 'setBudget') },
 };
 
 /** What the schema says is for admins: root fields described "Admin: ...". */

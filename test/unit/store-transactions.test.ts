@@ -213,7 +213,8 @@ test('appendReply: the reserved seq, counted without a version, only while live,
   const s = session(1);
   const reply = { ...message(s, 3, 'ASSISTANT'), replyTo: 2, createdAt: NOW };
   const tx = appendReplyTx(TABLE, s, reply, 800, NOW);
-  expect(names(tx)).toEqual(['reply', 'session']);
+  // A turn: the topic's and the user's counters of the month count it (no tokens recorded here).
+  expect(names(tx)).toEqual(['reply', 'session', 'usage', 'userUsage']);
   expect(part(tx, 'reply').Put).toMatchObject({
     Item: { seq: 3, replyTo: 2, ttl: 800 },
     ConditionExpression: 'attribute_not_exists(pk)',
@@ -225,6 +226,28 @@ test('appendReply: the reserved seq, counted without a version, only while live,
     ConditionExpression: '#status IN (:active, :paused) AND #ttl > :now AND (attribute_not_exists(childTtl) OR childTtl <= :replyTtl)',
   });
   expect(part(tx, 'session').Update!.ConditionExpression).not.toContain('version');
+});
+
+test('appendReply with usage: the session, the topic counter and the user counter ADD it, without conditions', () => {
+  const s = session(1);
+  const reply = { ...message(s, 3, 'ASSISTANT'), replyTo: 2, createdAt: NOW, usage: { inputTokens: 120, outputTokens: 30 } };
+  const tx = appendReplyTx(TABLE, s, reply, 800, NOW);
+  expect(part(tx, 'reply').Put!.Item).toMatchObject({ inputTokens: 120, outputTokens: 30 });
+  expect(part(tx, 'session').Update).toMatchObject({
+    UpdateExpression: 'SET updatedAt = :at ADD messageCount :one, inputTokens :in, outputTokens :out',
+    ExpressionAttributeValues: expect.objectContaining({ ':in': 120, ':out': 30 }),
+  });
+  const month = new Date(NOW).toISOString().slice(0, 7);
+  for (const [name, key] of [['usage', { pk: 'T#t1#TOPIC#focus', sk: `USAGE#${month}` }], ['userUsage', { pk: `T#t1#USER#${s.userId}`, sk: `USAGE#${month}` }]] as const) {
+    const update = part(tx, name).Update!;
+    expect(update.Key).toEqual(key);
+    expect(update.UpdateExpression).toContain('ADD inputTokens :in, outputTokens :out, turns :turns');
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':in': 120, ':out': 30, ':turns': 1 });
+    expect(update.ConditionExpression).toBeUndefined();
+  }
+  // A regenerate's reply: tokens, but not another turn.
+  const replaced = appendReplyTx(TABLE, s, { ...reply, revision: 1 }, 800, NOW, { token: 'tok', clientMessageId: 're-1' });
+  expect(part(replaced, 'usage').Update!.ExpressionAttributeValues).toMatchObject({ ':turns': 0, ':in': 120 });
 });
 
 test('diffUpdate: SET the changed, REMOVE the gone, ADD the counters; null when nothing changes', () => {

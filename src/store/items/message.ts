@@ -4,6 +4,7 @@ import { and, expr, Expression, isoTime as iso, Item, ITEM_PRESENT, sortBetween,
 import { CorruptItemError, num, str, time } from './check';
 import { sessionPk } from './session';
 import { seqPart, MAX_SEQ, Key } from '../keys';
+import { usageAttributes, usageOf } from './usage';
 
 /** One message of a conversation (T#<tenant>#S#<sessionId> / MSG#<seq, 8 digits>): a child of its session. */
 export const MESSAGE = 'MESSAGE';
@@ -21,6 +22,7 @@ export function messageItem(tenantId: string, m: Message, ttl: number): Item {
     ...(m.authorId !== undefined ? { authorId: m.authorId } : {}),
     ...(m.revision ? { revision: m.revision } : {}),
     ...(m.rating !== undefined ? { rating: m.rating, ratingComment: m.ratingComment ?? null } : {}),
+    ...usageAttributes(m.usage),
     [TTL_ATTRIBUTE]: ttl,
   };
 }
@@ -44,14 +46,21 @@ export function toMessage(item: Item, sessionId: string): Message {
     m.rating = item.rating;
     m.ratingComment = typeof item.ratingComment === 'string' ? item.ratingComment : null;
   }
+  const usage = usageOf(item);
+  if (usage) m.usage = usage;
   return m;
 }
 
-/** A coach message's rating, replacing an earlier one; only an unexpired coach message takes it. */
-export function messageRating(rating: number, comment: string | null, now: number) {
+/**
+ * A coach message's rating, replacing an earlier one; only an unexpired coach message takes it.
+ * `previous` (the rating read, null: none): only over that one, so the topic's rating counter
+ * written beside it adjusts by what really changed.
+ */
+export function messageRating(rating: number, comment: string | null, now: number, previous?: number | null) {
+  const was = previous === undefined ? [] : [previous === null ? expr('attribute_not_exists(rating)') : expr('rating = :was', { ':was': previous })];
   return {
     UpdateExpression: expr('SET rating = :r, ratingComment = :c', { ':r': rating, ':c': comment }),
-    ConditionExpression: and(ITEM_PRESENT, expr('#role = :assistant', { ':assistant': 'ASSISTANT' }, { '#role': 'role' }), unexpired(now)),
+    ConditionExpression: and(ITEM_PRESENT, expr('#role = :assistant', { ':assistant': 'ASSISTANT' }, { '#role': 'role' }), unexpired(now), ...was),
   };
 }
 

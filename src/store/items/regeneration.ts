@@ -1,6 +1,7 @@
 import { ReplyClaim, RegenerationRecord } from '../../sessions/repository';
 import { and, expr, isoTime as iso, Item, ITEM_PRESENT, or, TTL_ATTRIBUTE, unexpired } from '../schema';
-import { childTtlAtMost, isLiveSession, sessionPk } from './session';
+import { childTtlAtMost, isLiveSession, sessionPk, usageAdded, usageValues } from './session';
+import type { TokenUsage } from '../../domain/usage';
 import { Key } from '../keys';
 
 /**
@@ -61,10 +62,10 @@ export const claimHeld = (token: string, now: number) => and(replaceableReply(no
  * (no message since), children's ttl not above the reply's. The version moves (a completion
  * that read the conversation before must read it again), and so does `revisions`.
  */
-export function replacementCounted(seq: number, ttl: number, at: number, now: number) {
+export function replacementCounted(seq: number, ttl: number, at: number, now: number, usage?: TokenUsage) {
   const lastSeqIs = or(expr('lastSeq = :last', { ':last': seq }), and(expr('attribute_not_exists(lastSeq)'), expr('messageCount = :last', { ':last': seq })));
   return {
-    UpdateExpression: expr('SET updatedAt = :at, version = version + :one ADD revisions :one', { ':at': iso(at), ':one': 1 }),
+    UpdateExpression: expr(`SET updatedAt = :at, version = version + :one ADD revisions :one${usageAdded(usage)}`, { ':at': iso(at), ':one': 1, ...usageValues(usage) }),
     ConditionExpression: and(isLiveSession, unexpired(now), childTtlAtMost(ttl), lastSeqIs),
   };
 }

@@ -1,6 +1,7 @@
 import { Session } from '../../domain/session';
 import { and, expr, Expression, Item, params, set, unexpired } from '../schema';
 import type { MemoryWrite } from '../../sessions/repository';
+import type { TokenUsage } from '../../domain/usage';
 
 /** The coach features' attributes; `result` is a JSON string so any JSON round-trips. Absent: none. */
 export function coachAttributes(s: Session): Item {
@@ -54,7 +55,7 @@ export function storedResultOf(item: Item): { result: Record<string, unknown> | 
  * a summary only over the `summaryThrough` that was read, a title only where there is none,
  * and either only while the owner read still owns the session (a transfer in between wins).
  */
-export function memoryUpdate(session: Session, memory: MemoryWrite, now: number) {
+export function memoryUpdate(session: Session, memory: MemoryWrite, now: number, usage?: TokenUsage) {
   const sets: Expression[] = [];
   // No erasure redacted messages since the read (what was folded may quote the erased user).
   const redactions = session.redactions ? expr('redactions = :redactions', { ':redactions': session.redactions }) : expr('attribute_not_exists(redactions)');
@@ -68,5 +69,7 @@ export function memoryUpdate(session: Session, memory: MemoryWrite, now: number)
     sets.push(expr('title = :title', { ':title': memory.title }));
     conditions.push(expr('attribute_not_exists(title)'));
   }
-  return params({ UpdateExpression: set(...sets), ConditionExpression: and(...conditions) });
+  const add = usage ? expr(' ADD inputTokens :in, outputTokens :out', { ':in': usage.inputTokens, ':out': usage.outputTokens }) : null;
+  const update = set(...sets);
+  return params({ UpdateExpression: add ? { ...update, text: update.text + add.text } : update, ConditionExpression: and(...conditions) }, ...(add ? [add] : []));
 }

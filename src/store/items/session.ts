@@ -4,6 +4,8 @@ import { activitySk, adminIndexAttributes, indexedAtOf, ownershipAttributes, rea
 import { coachAttributes, coachFieldsOf, MEMORY_ATTRIBUTES } from './session-coach';
 import { CorruptItemError, num, str, time } from './check';
 import { encodeId, Key } from '../keys';
+import { TokenUsage, usageField } from '../../domain/usage';
+import { usageAttributes, usageOf } from './usage';
 
 /** The session item (T#<tenant>#S#<sessionId> / SESSION), also listed in byUser and the admin indexes. */
 export const SESSION = 'SESSION';
@@ -45,8 +47,9 @@ export function sessionItemAttributes(s: Session, childTtl: number, indexedAt: n
   };
 }
 
+/** A new session item. Its usage is only ever added to (ADD) afterwards, so it is not among the attributes a versioned write compares. */
 export function sessionItem(s: Session, childTtl: number, indexedAt = s.lastActivityAt): Item {
-  return { ...sessionKey(s.tenantId, s.id), type: SESSION, ...sessionItemAttributes(s, childTtl, indexedAt) };
+  return { ...sessionKey(s.tenantId, s.id), type: SESSION, ...sessionItemAttributes(s, childTtl, indexedAt), ...usageAttributes(s.usage) };
 }
 
 /** Reads a session item back, checking its shape instead of trusting a cast. */
@@ -73,6 +76,7 @@ export function toSession(item: Item): Session {
     ...transferOf(item),
     ...readOwnership(item),
     ...coachFieldsOf(item),
+    ...usageField(usageOf(item)),
   };
 }
 
@@ -106,7 +110,11 @@ export const isLiveSession = expr('#status IN (:active, :paused)', { ':active': 
 /** The children's ttl floor is not above `ttl` (else they were refreshed since: child-ttl.ts). */
 export const childTtlAtMost = (ttl: number) => expr(`attribute_not_exists(${CHILD_TTL}) OR ${CHILD_TTL} <= :replyTtl`, { ':replyTtl': ttl });
 /** A reply counts itself on the session, without a version. */
-export const replyCounted = (at: number) => expr('SET updatedAt = :at ADD messageCount :one', { ':at': iso(at), ':one': 1 });
+export const replyCounted = (at: number, usage?: TokenUsage) =>
+  expr(`SET updatedAt = :at ADD messageCount :one${usageAdded(usage)}`, { ':at': iso(at), ':one': 1, ...usageValues(usage) });
+/** `, inputTokens :in, outputTokens :out` for an ADD clause: a write that stores a model's text adds its usage to the session. */
+export const usageAdded = (usage?: TokenUsage) => (usage ? ', inputTokens :in, outputTokens :out' : '');
+export const usageValues = (usage?: TokenUsage) => (usage ? { ':in': usage.inputTokens, ':out': usage.outputTokens } : {});
 /** Still the user's, or expired: what an erasure deletes whole. */
 export const ownedByOrExpired = (userId: string, now: number) => or(expr('userId = :u', { ':u': userId }), expired(now));
 
