@@ -111,7 +111,9 @@ async function startOurs(config: ReturnType<typeof loadConfig>, dynamo: ReturnTy
   const { startApp } = require('../src/app') as typeof import('../src/app');
   const { createLogger } = require('../src/logger') as typeof import('../src/logger');
   // As main.ts makes it: pino, JSON lines on stderr (the bench sends them to a file).
-  const app = await startApp({ config, dynamo, log: createLogger({ level: config.logLevel }) });
+  // BENCH_COACH: the stream bench's embedded coach with a first-token delay (bench/streams/coach.ts).
+  const { benchCoach } = require('./streams/coach') as typeof import('./streams/coach');
+  const app = await startApp({ config, dynamo, log: createLogger({ level: config.logLevel }), coach: benchCoach(process.env.BENCH_COACH) });
   return { url: app.server.url, httpServer: app.server.httpServer, totals: app.dynamoTotals, stop: () => app.stop() };
 }
 

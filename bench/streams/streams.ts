@@ -1,0 +1,283 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import type { OpStats } from '../child';
+import { Floor } from '../floor';
+import { round } from '../load';
+import { gql, parallel, startSession, token, USER_TEXT } from '../seed';
+import { Child, startServer } from '../server';
+import type { LoadReply, LoadRequest, StreamRun } from './load-child';
+import { startOpenAiStub } from './openai-stub';
+
+/**
+ * The stream scenario (docs/streams-bench.md): sendMessageStream over graphql-ws from a load
+ * generator in its own process (bench/streams/load-child.ts), against a server process whose
+ * coach waits FIRST_PIECE_MS before its first piece: the embedded coach (bench/streams/coach.ts)
+ * or the OpenAI adapter against a local stub. Limits stay on: every socket is its own tenant
+ * and user, spread over ADDRESSES loopback addresses (under the per-address socket bound).
+ */
+export const FIRST_PIECE_MS = 100;
+const PIECE_MS = 10;
+const ADDRESSES = Array.from({ length: 40 }, (_, i) => `127.0.${1 + Math.floor(i / 200)}.${1 + (i % 200)}`);
+
+export interface StreamPoint {
+  concurrency: number;
+  streams: number;
+  errors: number;
+  firstError?: string;
+  broken: number;
+  duplicateReplies: number;
+  /** First delta at the client minus FIRST_PIECE_MS. */
+  addedP50: number;
+  addedP99: number;
+  /** The store calls made before the model call, straight from the SDK, same concurrency. */
+  floorP50: number;
+  floorP99: number;
+  /** Target (100 streams): addedP50 <= floorP50 + 5 ms. */
+  withinTarget: boolean;
+  deltasPerStream: number;
+  serverCpuMicrosPerStream: number;
+  serverCpuMicrosPerDelta: number;
+  loadgenCpuMicrosPerStream: number;
+}
+
+export interface StreamCoachReport {
+  /** embedded-words: the embedded coach one word a piece (three times the deltas: their marginal cost). */
+  coach: 'embedded' | 'embedded-words' | 'openai-stub';
+  /** DynamoDB requests a stream made before its model call (c=1, read during the first-piece wait). */
+  beforeModel: Record<string, number>;
+  points: StreamPoint[];
+  /** After the 1,000-stream point: sessions whose stored message count is not 1 + 2 x their turns. */
+  lostOrDuplicated?: number;
+}
+
+export interface SocketsReport {
+  sockets: number;
+  failed: number;
+  firstError?: string;
+  openSeconds: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  heapAfterMb: number;
+  rssKbPerSocket: number;
+  cpuMicrosPerSocketOpen: number;
+  /** Server CPU while the sockets sat idle (keepalive pings only), per socket per minute. */
+  idleCpuMicrosPerSocketMinute: number;
+}
+
+export interface StreamsReport {
+  firstPieceMs: number;
+  pieceMs: number;
+  loadAverage: number[];
+  addresses: number;
+  coaches: StreamCoachReport[];
+  sockets: SocketsReport | null;
+}
+
+export interface StreamsOptions {
+  quick: boolean;
+  dynamoEndpoint: string;
+  table: string;
+  serverLog: string;
+  floor: Floor;
+  log: (m: string) => void;
+}
+
+const pct = (list: number[], p: number) => {
+  const s = [...list].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const stats = async (c: Child) => ((await c.call('stats')) as { stats: OpStats }).stats;
+const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
+
+/** The load generator process and its IPC. */
+function startLoader() {
+  const proc = fork(join(__dirname, 'load-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let next = 0;
+  const pending = new Map<number, (r: LoadReply) => void>();
+  proc.on('message', (m: LoadReply) => {
+    pending.get(m.id)?.(m);
+    pending.delete(m.id);
+  });
+  const call = <T extends LoadReply>(m: LoadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never) =>
+    new Promise<T>((resolve) => {
+      const id = next++;
+      pending.set(id, resolve as (r: LoadReply) => void);
+      proc.send({ ...m, id });
+    });
+  return { call, stop: () => proc.kill() };
+}
+
+const serverEnv = (o: StreamsOptions, extra: Record<string, string>) => ({
+  DYNAMODB_ENDPOINT: o.dynamoEndpoint,
+  TABLE_NAME: o.table,
+  // Real users' limits: on. The load is spread so that no user, tenant or address is over them.
+  RATE_LIMIT_ENABLED: 'true',
+  // The one bench override: room for 10,000 sockets and a few more (the default bound is 10,000).
+  SUBSCRIPTION_MAX_SOCKETS: '12000',
+  SUBSCRIPTION_IDLE_TIMEOUT_MS: '600000',
+  ...extra,
+});
+
+export async function streamsBench(o: StreamsOptions): Promise<StreamsReport> {
+  const report: StreamsReport = { firstPieceMs: FIRST_PIECE_MS, pieceMs: PIECE_MS, loadAverage: loadavg().map((n) => round(n)), addresses: ADDRESSES.length, coaches: [], sockets: null };
+  const loader = startLoader();
+  try {
+    const plans: { coach: StreamCoachReport['coach']; levels: [number, number][] }[] = o.quick
+      ? [{ coach: 'embedded', levels: [[1, 5], [100, 1]] }]
+      : [
+          { coach: 'embedded', levels: [[1, 30], [100, 3], [1000, 2]] },
+          { coach: 'embedded-words', levels: [[100, 3]] },
+          { coach: 'openai-stub', levels: [[1, 30], [100, 3], [1000, 2]] },
+        ];
+    for (const plan of plans) report.coaches.push(await coachRun(o, loader, plan.coach, plan.levels));
+    report.sockets = await socketsRun(o, loader, o.quick ? 500 : 10_000);
+  } finally {
+    loader.stop();
+  }
+  report.loadAverage = [...report.loadAverage, ...loadavg().map((n) => round(n))];
+  return report;
+}
+
+async function coachRun(o: StreamsOptions, loader: ReturnType<typeof startLoader>, coach: StreamCoachReport['coach'], levels: [number, number][]): Promise<StreamCoachReport> {
+  const stub = coach === 'openai-stub' ? await startOpenAiStub({ firstChunkMs: FIRST_PIECE_MS, pieceMs: PIECE_MS }) : null;
+  const env: Record<string, string> =
+    coach !== 'openai-stub'
+      ? { BENCH_COACH: `delayed:${FIRST_PIECE_MS}:${PIECE_MS}${coach === 'embedded-words' ? ':words' : ''}` }
+      : { COACH: 'openai', COACH_MODEL: 'bench', OPENAI_BASE_URL: stub!.url, OPENAI_API_KEY: 'bench' };
+  const server = await startServer(join(__dirname, '..', 'child.js'), serverEnv(o, env), o.serverLog);
+  const maxC = Math.max(...levels.map(([c]) => c));
+  const out: StreamCoachReport = { coach, beforeModel: {}, points: [] };
+  try {
+    o.log(`streams (${coach}): ${maxC} sessions and sockets`);
+    const users = Array.from({ length: maxC }, (_, i) => `st-${coach}-${Date.now()}-${i}`);
+    const tokens = await Promise.all(users.map((u) => token(u)));
+    const sessions: string[] = [];
+    await parallel(tokens, 16, async (tok, i) => void (sessions[i] = await startSession(server.url, tok, 'purpose')));
+    const turns = new Array<number>(maxC).fill(0);
+    const connected = await loader.call<Extract<LoadReply, { type: 'connected' }>>({ type: 'connect', url: server.url.replace(/^http/, 'ws'), tokens, addresses: ADDRESSES, from: 0 });
+    if (connected.failed) throw new Error(`streams: ${connected.failed} sockets refused: ${connected.firstError}`);
+    let runs = 0;
+    const streams = async (c: number, perSocket: number) => {
+      const r = await loader.call<Extract<LoadReply, { type: 'streamed' }>>({ type: 'streams', sessions: sessions.slice(0, c), perSocket, content: USER_TEXT, runId: `${coach}-${runs++}` });
+      for (let i = 0; i < c; i++) turns[i] += perSocket;
+      return r.run;
+    };
+    // What a stream asks of the store before its model call: read while the coach waits.
+    await server.call('reset');
+    const probe = streams(1, 1);
+    await sleep(FIRST_PIECE_MS * 0.8);
+    out.beforeModel = (await stats(server)).byCommand;
+    await probe;
+    o.log(`streams (${coach}): before the model call ${JSON.stringify(out.beforeModel)}`);
+    await streams(Math.min(maxC, 100), 1); // warm-up
+    for (const [c, perSocket] of levels) {
+      o.log(`streams (${coach}): ${c} concurrent, ${perSocket} each`);
+      await server.call('reset');
+      // STREAMS_CPU_PROF=<dir>: a CPU profile of the server for each point (node dist/bench/profile.js reads it).
+      const prof = process.env.STREAMS_CPU_PROF ? join(process.env.STREAMS_CPU_PROF, `streams-${coach}-c${c}.cpuprofile`) : null;
+      if (prof) await server.call({ type: 'profile-start' });
+      const run = await streams(c, perSocket);
+      if (prof) await server.call({ type: 'profile-stop', file: prof });
+      const s = await stats(server);
+      const floor = await floorRun(o.floor, coach, users.slice(0, c), sessions.slice(0, c), perSocket);
+      out.points.push(point(c, run, s, floor));
+    }
+    if (maxC >= 1000) out.lostOrDuplicated = await countLost(server.url, tokens, sessions, turns);
+    await loader.call({ type: 'close' });
+  } finally {
+    await server.stop();
+    await stub?.close();
+  }
+  return out;
+}
+
+function point(c: number, run: StreamRun, s: OpStats, floor: number[]): StreamPoint {
+  const added = run.firstDeltaMs.map((ms) => ms - FIRST_PIECE_MS);
+  const p = {
+    addedP50: round(pct(added, 50)),
+    addedP99: round(pct(added, 99)),
+    floorP50: round(pct(floor, 50)),
+    floorP99: round(pct(floor, 99)),
+  };
+  return {
+    concurrency: c,
+    streams: run.streams,
+    errors: run.errors,
+    ...(run.firstError ? { firstError: run.firstError } : {}),
+    broken: run.broken,
+    duplicateReplies: run.duplicateReplies,
+    ...p,
+    withinTarget: p.addedP50 <= p.floorP50 + 5,
+    deltasPerStream: round(run.deltas / Math.max(run.streams, 1), 1),
+    serverCpuMicrosPerStream: round(s.cpuMicros / Math.max(run.streams, 1), 0),
+    serverCpuMicrosPerDelta: round(s.cpuMicros / Math.max(run.deltas, 1), 0),
+    loadgenCpuMicrosPerStream: round(run.cpuMicros / Math.max(run.streams, 1), 0),
+  };
+}
+
+/**
+ * The floor: each worker makes its turns' store calls in the server's order, straight from the
+ * SDK: the calls before the model call (timed), the model's wait, then the reply's write.
+ */
+async function floorRun(floor: Floor, coach: StreamCoachReport['coach'], tenants: string[], sessions: string[], perWorker: number): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    sessions.map(async (sessionId, w) => {
+      for (let k = 0; k < perWorker; k++) {
+        const t0 = performance.now();
+        const writeReply = await floor.appendMessage(tenants[w], sessionId);
+        if (coach === 'openai-stub') await Promise.all([floor.recentMessages(tenants[w], sessionId, 20), floor.outcomes(tenants[w], 'u')]);
+        times.push(performance.now() - t0);
+        await sleep(FIRST_PIECE_MS + 10 * PIECE_MS);
+        await writeReply();
+      }
+    }),
+  );
+  return times;
+}
+
+/** Sessions whose stored message count is not the opening plus two per turn (a lost or doubled write). */
+async function countLost(url: string, tokens: string[], sessions: string[], turns: number[]): Promise<number> {
+  let wrong = 0;
+  await parallel(sessions, 16, async (id, i) => {
+    const d = await gql<{ session: { messageCount: number } }>(url, tokens[i], 'query Q($id: ID!) { session(id: $id) { messageCount } }', { id });
+    if (d.session.messageCount !== 1 + 2 * turns[i]) wrong++;
+  });
+  return wrong;
+}
+
+async function socketsRun(o: StreamsOptions, loader: ReturnType<typeof startLoader>, n: number): Promise<SocketsReport> {
+  o.log(`sockets: ${n} authenticated sockets held open`);
+  const server = await startServer(join(__dirname, '..', 'child.js'), serverEnv(o, { BENCH_COACH: `delayed:${FIRST_PIECE_MS}:${PIECE_MS}` }), o.serverLog);
+  try {
+    const tokens = await Promise.all(Array.from({ length: n }, (_, i) => token(`sk-${Date.now()}-${i}`)));
+    await server.call('gc');
+    const before = (await server.call('memory')) as { rss: number };
+    await server.call('reset');
+    const c = await loader.call<Extract<LoadReply, { type: 'connected' }>>({ type: 'connect', url: server.url.replace(/^http/, 'ws'), tokens, addresses: ADDRESSES, from: 0 });
+    const openCpu = (await stats(server)).cpuMicros;
+    await server.call('gc');
+    const after = (await server.call('memory')) as { rss: number; heapUsed: number };
+    await server.call('reset');
+    const idleMs = o.quick ? 1000 : 20_000;
+    await sleep(idleMs);
+    const idleCpu = (await stats(server)).cpuMicros;
+    await loader.call({ type: 'close' });
+    return {
+      sockets: c.open,
+      failed: c.failed,
+      ...(c.firstError ? { firstError: c.firstError } : {}),
+      openSeconds: round(c.ms / 1000, 1),
+      rssBeforeMb: mb(before.rss),
+      rssAfterMb: mb(after.rss),
+      heapAfterMb: mb(after.heapUsed),
+      rssKbPerSocket: round((after.rss - before.rss) / 1024 / Math.max(c.open, 1), 1),
+      cpuMicrosPerSocketOpen: round(openCpu / Math.max(c.open, 1), 0),
+      idleCpuMicrosPerSocketMinute: round((idleCpu / Math.max(c.open, 1)) * (60_000 / idleMs), 1),
+    };
+  } finally {
+    await server.stop();
+  }
+}
