@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Session } from 'node:inspector';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { loadConfig } from '../src/config';
 import { configuredTarget, createDynamoClient, documentClient } from '../src/store/client';
 import { instrumentClient, RequestStats } from '../src/store/request-stats';
@@ -32,7 +33,7 @@ export type ChildRequest = { id: number; type: 'reset' | 'stats' | 'memory' | 'g
 export type ChildReply =
   | { type: 'ready'; url: string; pid: number }
   | { id: number; type: 'stats'; stats: OpStats }
-  | { id: number; type: 'memory'; rss: number; heapUsed: number; external: number }
+  | { id: number; type: 'memory'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; spaces: Record<string, { used: number; size: number }> }
   | { id: number; type: 'done' };
 
 const emptyOps = (): OpStats => ({ ops: 0, requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, cpuMicros: 0 });
@@ -78,7 +79,8 @@ async function main() {
         return send({ id: m.id, type: 'done' });
       case 'memory': {
         const mem = process.memoryUsage();
-        return send({ id: m.id, type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external });
+        const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { used: s.space_used_size, size: s.space_size }]));
+        return send({ id: m.id, type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, spaces });
       }
       case 'profile-start':
         await post('Profiler.enable');

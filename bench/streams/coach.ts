@@ -4,8 +4,9 @@ import { pause, textPieces } from '../../src/coach/stream';
 
 /**
  * The embedded coach with a model's first-token delay: it waits `firstPieceMs` before its first
- * piece, then streams its usual pieces `pieceMs` apart. The bench subtracts that delay from
- * the time to the first delta at the client, leaving what the server adds.
+ * piece, then streams its usual pieces `pieceMs` apart, or as far apart as the user's message
+ * asks with `[pace:<ms>]` (the bench's points differ in pace, not in server). The bench
+ * subtracts the first-piece delay from the time to the first delta at the client.
  */
 export class FirstPieceDelayCoach extends EmbeddedCoach {
   constructor(
@@ -19,10 +20,10 @@ export class FirstPieceDelayCoach extends EmbeddedCoach {
 
   override async *replyStream(turn: CoachTurn): AsyncGenerator<string> {
     await pause(this.firstPieceMs, turn.signal);
-    if (!this.words) return yield* super.replyStream(turn);
-    const pieces = textPieces(await this.reply(turn), 1);
+    const pace = Number(/\[pace:(\d+)\]/.exec(turn.userMessage.content)?.[1] ?? this.pieceMs);
+    const pieces = textPieces(await this.reply(turn), this.words ? 1 : 3);
     for (let i = 0; i < pieces.length; i++) {
-      if (i > 0) await pause(this.pieceMs, turn.signal);
+      if (i > 0) await pause(pace, turn.signal);
       yield pieces[i];
     }
   }

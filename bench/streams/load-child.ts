@@ -9,7 +9,7 @@ import WebSocket from 'ws';
  */
 export type LoadRequest =
   | { id: number; type: 'connect'; url: string; tokens: string[]; addresses: string[]; from: number }
-  | { id: number; type: 'streams'; sessions: string[]; perSocket: number; content: string; runId: string }
+  | { id: number; type: 'streams'; sessions: string[]; perSocket: number; content: string; runId: string; rampMs: number }
   | { id: number; type: 'close' };
 
 /** One run of streams: what the clients saw. */
@@ -147,6 +147,8 @@ async function streams(m: Extract<LoadRequest, { type: 'streams' }>): Promise<Lo
   // Closed loop: each socket runs its streams one after the other, on its own session.
   await Promise.all(
     m.sessions.map(async (sessionId, i) => {
+      // Arrivals spread over rampMs, as users' sends are: not one burst of connections to the store.
+      if (m.rampMs > 0) await new Promise((r) => setTimeout(r, (i * m.rampMs) / m.sessions.length));
       for (let k = 0; k < m.perSocket; k++) {
         const clientMessageId = `${m.runId}-${i}-${k}`;
         await stream(sockets[i], clientMessageId, { sessionId, content: m.content, clientMessageId }, run, replies);

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * An OpenAI-compatible chat-completions server for the stream bench: a streamed request gets
- * its first chunk after `firstChunkMs`, then `pieces` chunks `pieceMs` apart and [DONE]; any
+ * its first chunk after `firstChunkMs`, then its chunks as far apart as the last user message
+ * asks with `[pace:<ms>]` (10 ms without), and [DONE]; any
  * other request (a title, a summary) gets a short JSON completion at once.
  */
 export interface OpenAiStub {
@@ -17,14 +18,14 @@ const WORDS = 'That sounds like it matters to you. What would change if you acte
 const chunk = (content: string) =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model: 'bench', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
 
-export async function startOpenAiStub(opts: { firstChunkMs: number; pieceMs: number; host?: string }): Promise<OpenAiStub> {
+export async function startOpenAiStub(opts: { firstChunkMs: number; host?: string }): Promise<OpenAiStub> {
   let streamed = 0;
   let other = 0;
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (b: Buffer) => parts.push(b));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as { stream?: boolean };
+      const body = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as { stream?: boolean; messages?: { role: string; content: string }[] };
       if (!body.stream) {
         other++;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -33,6 +34,8 @@ export async function startOpenAiStub(opts: { firstChunkMs: number; pieceMs: num
         return;
       }
       streamed++;
+      const asked = body.messages?.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+      const pace = Number(/\[pace:(\d+)\]/.exec(asked)?.[1] ?? 10);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       // Three words a chunk, as the embedded coach pieces its reply.
       const pieces: string[] = [];
@@ -42,7 +45,7 @@ export async function startOpenAiStub(opts: { firstChunkMs: number; pieceMs: num
         if (res.destroyed) return;
         if (i === pieces.length) return res.end('data: [DONE]\n\n');
         res.write(chunk(pieces[i++]));
-        setTimeout(next, opts.pieceMs);
+        setTimeout(next, pace);
       };
       setTimeout(next, opts.firstChunkMs);
     });

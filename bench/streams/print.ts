@@ -4,17 +4,17 @@ import type { StreamsReport } from './streams';
 export function printStreams(r: StreamsReport): string {
   const lines = [
     '',
-    `## Streams: sendMessageStream over graphql-ws (first piece after ${r.firstPieceMs} ms, then every ${r.pieceMs} ms; ${r.addresses} loopback addresses, limits on)`,
+    `## Streams: sendMessageStream over graphql-ws (first piece after ${r.firstPieceMs} ms; ${r.addresses} loopback addresses, limits on)`,
     `load average before / after: ${r.loadAverage.slice(0, 3).join(' ')} / ${r.loadAverage.slice(3).join(' ')}`,
   ];
   for (const c of r.coaches) {
     lines.push('', `### ${c.coach}: store calls before the model call ${JSON.stringify(c.beforeModel)}`);
-    lines.push('| streams | done | errors | broken | dup replies | added p50 ms | added p99 ms | floor p50 ms | floor p99 ms | target (p50 <= floor + 5) | deltas/stream | server CPU us/stream | us/delta | loadgen us/stream |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| streams | piece every ms | done | errors | broken | dup replies | added p50 ms | added p99 ms | floor p50 ms | floor p99 ms | floor errors | target (p50 <= floor + 5) | deltas/stream | server CPU us/stream | us/delta | loadgen us/stream |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const p of c.points) {
       const target = p.concurrency === 100 ? (p.withinTarget ? 'met' : 'missed') : p.withinTarget ? '(met)' : '(missed)';
       lines.push(
-        `| ${p.concurrency} | ${p.streams} | ${p.errors} | ${p.broken} | ${p.duplicateReplies} | ${p.addedP50} | ${p.addedP99} | ${p.floorP50} | ${p.floorP99} | ${target} | ${p.deltasPerStream} | ${p.serverCpuMicrosPerStream} | ${p.serverCpuMicrosPerDelta} | ${p.loadgenCpuMicrosPerStream} |`,
+        `| ${p.concurrency} | ${p.paceMs} | ${p.streams} | ${p.errors} | ${p.broken} | ${p.duplicateReplies} | ${p.addedP50} | ${p.addedP99} | ${p.floorP50} | ${p.floorP99} | ${p.floorErrors} | ${target} | ${p.deltasPerStream} | ${p.serverCpuMicrosPerStream} | ${p.serverCpuMicrosPerDelta} | ${p.loadgenCpuMicrosPerStream} |`,
       );
       if (p.firstError) lines.push(`first error at ${p.concurrency}: ${p.firstError}`);
     }

@@ -17,7 +17,29 @@ import { startOpenAiStub } from './openai-stub';
  * and user, spread over ADDRESSES loopback addresses (under the per-address socket bound).
  */
 export const FIRST_PIECE_MS = 100;
-const PIECE_MS = 10;
+/**
+ * One point: `c` streams at once, `n` each one after the other, the coach's pieces `paceMs`
+ * apart (asked for in the message, bench/streams/coach.ts: `[pace:<ms>]`), the first streams
+ * started over `rampMs`. A 1,000-stream point is slow (1 s a piece, a stream ~13 s) so that
+ * 1,000 streams are open at once at a turn rate (~80/s) DynamoDB Local here can take: at 250
+ * ms (~300 turns/s) the store itself failed a quarter of the floor's turns.
+ */
+interface Level {
+  c: number;
+  n: number;
+  paceMs: number;
+  rampMs: number;
+}
+const QUICK: Level[] = [
+  { c: 1, n: 2, paceMs: 10, rampMs: 0 },
+  { c: 100, n: 1, paceMs: 10, rampMs: 300 },
+];
+const FULL: Level[] = [
+  { c: 1, n: 10, paceMs: 50, rampMs: 0 },
+  { c: 100, n: 2, paceMs: 250, rampMs: 300 },
+  { c: 1000, n: 1, paceMs: 1000, rampMs: 10_000 },
+];
+const withPace = (paceMs: number) => `${USER_TEXT} [pace:${paceMs}]`;
 const ADDRESSES = Array.from({ length: 40 }, (_, i) => `127.0.${1 + Math.floor(i / 200)}.${1 + (i % 200)}`);
 
 export interface StreamPoint {
@@ -27,12 +49,15 @@ export interface StreamPoint {
   firstError?: string;
   broken: number;
   duplicateReplies: number;
+  paceMs: number;
   /** First delta at the client minus FIRST_PIECE_MS. */
   addedP50: number;
   addedP99: number;
   /** The store calls made before the model call, straight from the SDK, same concurrency. */
   floorP50: number;
   floorP99: number;
+  /** The floor's failed turns (reported; only the server's errors fail the run). */
+  floorErrors: number;
   /** Target (100 streams): addedP50 <= floorP50 + 5 ms. */
   withinTarget: boolean;
   deltasPerStream: number;
@@ -67,7 +92,6 @@ export interface SocketsReport {
 
 export interface StreamsReport {
   firstPieceMs: number;
-  pieceMs: number;
   loadAverage: number[];
   addresses: number;
   coaches: StreamCoachReport[];
@@ -121,15 +145,15 @@ const serverEnv = (o: StreamsOptions, extra: Record<string, string>) => ({
 });
 
 export async function streamsBench(o: StreamsOptions): Promise<StreamsReport> {
-  const report: StreamsReport = { firstPieceMs: FIRST_PIECE_MS, pieceMs: PIECE_MS, loadAverage: loadavg().map((n) => round(n)), addresses: ADDRESSES.length, coaches: [], sockets: null };
+  const report: StreamsReport = { firstPieceMs: FIRST_PIECE_MS, loadAverage: loadavg().map((n) => round(n)), addresses: ADDRESSES.length, coaches: [], sockets: null };
   const loader = startLoader();
   try {
-    const plans: { coach: StreamCoachReport['coach']; levels: [number, number][] }[] = o.quick
-      ? [{ coach: 'embedded', levels: [[1, 5], [100, 1]] }]
+    const plans: { coach: StreamCoachReport['coach']; levels: Level[] }[] = o.quick
+      ? [{ coach: 'embedded', levels: QUICK }]
       : [
-          { coach: 'embedded', levels: [[1, 30], [100, 3], [1000, 2]] },
-          { coach: 'embedded-words', levels: [[100, 3]] },
-          { coach: 'openai-stub', levels: [[1, 30], [100, 3], [1000, 2]] },
+          { coach: 'embedded', levels: FULL },
+          { coach: 'embedded-words', levels: [FULL[1]] },
+          { coach: 'openai-stub', levels: FULL },
         ];
     for (const plan of plans) report.coaches.push(await coachRun(o, loader, plan.coach, plan.levels));
     report.sockets = await socketsRun(o, loader, o.quick ? 500 : 10_000);
@@ -140,51 +164,55 @@ export async function streamsBench(o: StreamsOptions): Promise<StreamsReport> {
   return report;
 }
 
-async function coachRun(o: StreamsOptions, loader: ReturnType<typeof startLoader>, coach: StreamCoachReport['coach'], levels: [number, number][]): Promise<StreamCoachReport> {
-  const stub = coach === 'openai-stub' ? await startOpenAiStub({ firstChunkMs: FIRST_PIECE_MS, pieceMs: PIECE_MS }) : null;
+async function coachRun(o: StreamsOptions, loader: ReturnType<typeof startLoader>, coach: StreamCoachReport['coach'], levels: Level[]): Promise<StreamCoachReport> {
+  const stub = coach === 'openai-stub' ? await startOpenAiStub({ firstChunkMs: FIRST_PIECE_MS }) : null;
   const env: Record<string, string> =
     coach !== 'openai-stub'
-      ? { BENCH_COACH: `delayed:${FIRST_PIECE_MS}:${PIECE_MS}${coach === 'embedded-words' ? ':words' : ''}` }
+      ? { BENCH_COACH: `delayed:${FIRST_PIECE_MS}:10${coach === 'embedded-words' ? ':words' : ''}` }
       : { COACH: 'openai', COACH_MODEL: 'bench', OPENAI_BASE_URL: stub!.url, OPENAI_API_KEY: 'bench' };
   const server = await startServer(join(__dirname, '..', 'child.js'), serverEnv(o, env), o.serverLog);
-  const maxC = Math.max(...levels.map(([c]) => c));
+  const maxC = Math.max(...levels.map((l) => l.c));
   const out: StreamCoachReport = { coach, beforeModel: {}, points: [] };
   try {
     o.log(`streams (${coach}): ${maxC} sessions and sockets`);
     const users = Array.from({ length: maxC }, (_, i) => `st-${coach}-${Date.now()}-${i}`);
     const tokens = await Promise.all(users.map((u) => token(u)));
     const sessions: string[] = [];
-    await parallel(tokens, 16, async (tok, i) => void (sessions[i] = await startSession(server.url, tok, 'purpose')));
+    await parallel(tokens, 32, async (tok, i) => void (sessions[i] = await startSession(server.url, tok, 'purpose')));
     const turns = new Array<number>(maxC).fill(0);
     const connected = await loader.call<Extract<LoadReply, { type: 'connected' }>>({ type: 'connect', url: server.url.replace(/^http/, 'ws'), tokens, addresses: ADDRESSES, from: 0 });
     if (connected.failed) throw new Error(`streams: ${connected.failed} sockets refused: ${connected.firstError}`);
     let runs = 0;
-    const streams = async (c: number, perSocket: number) => {
-      const r = await loader.call<Extract<LoadReply, { type: 'streamed' }>>({ type: 'streams', sessions: sessions.slice(0, c), perSocket, content: USER_TEXT, runId: `${coach}-${runs++}` });
+    let failures = 0;
+    const streams = async ({ c, n: perSocket, paceMs, rampMs }: Level) => {
+      const r = await loader.call<Extract<LoadReply, { type: 'streamed' }>>({ type: 'streams', sessions: sessions.slice(0, c), perSocket, content: withPace(paceMs), runId: `${coach}-${runs++}`, rampMs });
       for (let i = 0; i < c; i++) turns[i] += perSocket;
+      failures += r.run.errors;
       return r.run;
     };
     // What a stream asks of the store before its model call: read while the coach waits.
     await server.call('reset');
-    const probe = streams(1, 1);
+    const probe = streams({ c: 1, n: 1, paceMs: 10, rampMs: 0 });
     await sleep(FIRST_PIECE_MS * 0.8);
     out.beforeModel = (await stats(server)).byCommand;
     await probe;
     o.log(`streams (${coach}): before the model call ${JSON.stringify(out.beforeModel)}`);
-    await streams(Math.min(maxC, 100), 1); // warm-up
-    for (const [c, perSocket] of levels) {
-      o.log(`streams (${coach}): ${c} concurrent, ${perSocket} each`);
+    if (!o.quick) await streams({ c: Math.min(maxC, 100), n: 1, paceMs: 10, rampMs: 300 }); // warm-up
+    for (const level of levels) {
+      const { c, n: perSocket } = level;
+      o.log(`streams (${coach}): ${c} concurrent, ${perSocket} each, a piece every ${level.paceMs} ms`);
       await server.call('reset');
       // STREAMS_CPU_PROF=<dir>: a CPU profile of the server for each point (node dist/bench/profile.js reads it).
       const prof = process.env.STREAMS_CPU_PROF ? join(process.env.STREAMS_CPU_PROF, `streams-${coach}-c${c}.cpuprofile`) : null;
       if (prof) await server.call({ type: 'profile-start' });
-      const run = await streams(c, perSocket);
+      const run = await streams(level);
       if (prof) await server.call({ type: 'profile-stop', file: prof });
       const s = await stats(server);
-      const floor = await floorRun(o.floor, coach, users.slice(0, c), sessions.slice(0, c), perSocket);
-      out.points.push(point(c, run, s, floor));
+      const floor = await floorRun(o.floor, coach, users.slice(0, c), sessions.slice(0, c), perSocket, level.rampMs, run.totalMs);
+      out.points.push({ ...point(c, run, s, floor), paceMs: level.paceMs });
     }
-    if (maxC >= 1000) out.lostOrDuplicated = await countLost(server.url, tokens, sessions, turns);
+    // A failed stream may or may not have stored its message: counted only when none failed.
+    if (maxC >= 1000 && failures === 0) out.lostOrDuplicated = await countLost(server.url, tokens, sessions, turns);
     await loader.call({ type: 'close' });
   } finally {
     await server.stop();
@@ -193,13 +221,14 @@ async function coachRun(o: StreamsOptions, loader: ReturnType<typeof startLoader
   return out;
 }
 
-function point(c: number, run: StreamRun, s: OpStats, floor: number[]): StreamPoint {
+function point(c: number, run: StreamRun, s: OpStats, { times: floor, errors: floorErrors }: { times: number[]; errors: number }): Omit<StreamPoint, 'paceMs'> {
   const added = run.firstDeltaMs.map((ms) => ms - FIRST_PIECE_MS);
   const p = {
     addedP50: round(pct(added, 50)),
     addedP99: round(pct(added, 99)),
     floorP50: round(pct(floor, 50)),
     floorP99: round(pct(floor, 99)),
+    floorErrors,
   };
   return {
     concurrency: c,
@@ -221,21 +250,29 @@ function point(c: number, run: StreamRun, s: OpStats, floor: number[]): StreamPo
  * The floor: each worker makes its turns' store calls in the server's order, straight from the
  * SDK: the calls before the model call (timed), the model's wait, then the reply's write.
  */
-async function floorRun(floor: Floor, coach: StreamCoachReport['coach'], tenants: string[], sessions: string[], perWorker: number): Promise<number[]> {
+async function floorRun(floor: Floor, coach: StreamCoachReport['coach'], tenants: string[], sessions: string[], perWorker: number, rampMs: number, streamMs: number[]): Promise<{ times: number[]; errors: number }> {
   const times: number[] = [];
+  let errors = 0;
+  // The model's part of a stream, as long as the server's streams took (their median).
+  const modelMs = Math.max(0, pct(streamMs, 50));
   await Promise.all(
     sessions.map(async (sessionId, w) => {
+      if (rampMs > 0) await sleep((w * rampMs) / sessions.length);
       for (let k = 0; k < perWorker; k++) {
-        const t0 = performance.now();
-        const writeReply = await floor.appendMessage(tenants[w], sessionId);
-        if (coach === 'openai-stub') await Promise.all([floor.recentMessages(tenants[w], sessionId, 20), floor.outcomes(tenants[w], 'u')]);
-        times.push(performance.now() - t0);
-        await sleep(FIRST_PIECE_MS + 10 * PIECE_MS);
-        await writeReply();
+        try {
+          const t0 = performance.now();
+          const writeReply = await floor.appendMessage(tenants[w], sessionId);
+          if (coach === 'openai-stub') await Promise.all([floor.recentMessages(tenants[w], sessionId, 20), floor.outcomes(tenants[w], 'u')]);
+          times.push(performance.now() - t0);
+          await sleep(modelMs);
+          await writeReply();
+        } catch {
+          errors++;
+        }
       }
     }),
   );
-  return times;
+  return { times, errors };
 }
 
 /** Sessions whose stored message count is not the opening plus two per turn (a lost or doubled write). */
@@ -250,7 +287,7 @@ async function countLost(url: string, tokens: string[], sessions: string[], turn
 
 async function socketsRun(o: StreamsOptions, loader: ReturnType<typeof startLoader>, n: number): Promise<SocketsReport> {
   o.log(`sockets: ${n} authenticated sockets held open`);
-  const server = await startServer(join(__dirname, '..', 'child.js'), serverEnv(o, { BENCH_COACH: `delayed:${FIRST_PIECE_MS}:${PIECE_MS}` }), o.serverLog);
+  const server = await startServer(join(__dirname, '..', 'child.js'), serverEnv(o, { BENCH_COACH: `delayed:${FIRST_PIECE_MS}:10` }), o.serverLog);
   try {
     const tokens = await Promise.all(Array.from({ length: n }, (_, i) => token(`sk-${Date.now()}-${i}`)));
     await server.call('gc');
