@@ -6,7 +6,9 @@ import { parse } from 'graphql';
 import { startEmbeddedDynamo } from '../src/embedded/dynamo-local';
 import { createDynamoClient } from '../src/store/client';
 import { ensureTable } from '../src/store/table';
-import { GATE_CACHE } from '../src/graphql/document-gate';
+import { DocumentGate, GATE_CACHE } from '../src/graphql/document-gate';
+import { buildSchema } from '../src/schema';
+import { DEFAULT_SHAPE_LIMITS } from '../src/defaults';
 import type { ChildReply } from './child';
 import { httpLoad, round } from './load';
 import { body, DOCS, parallel, startSession, token } from './seed';
@@ -21,7 +23,7 @@ import { startServer } from './server';
  * Then the document gate's estimate of a parsed document's bytes (GATE_CACHE.bytesPerChar)
  * against what parsed documents really hold here.
  * Options: --requests 100000 (the last checkpoint), --variant "<label> K=V ..." (another
- * server, e.g. "semi8 NODE_OPTIONS=--max-semi-space-size=8").
+ * server, e.g. "semi8 NODE_OPTIONS=--max-semi-space-size=8"), --gate-only (the estimate only).
  */
 type Memory = Extract<ChildReply, { type: 'memory' }>;
 const mb = (n: number) => round(n / 1024 / 1024, 1);
@@ -39,6 +41,7 @@ async function main() {
   const checkpoints = [1000, 10_000, 30_000, total].filter((n, i, all) => n <= total && all.indexOf(n) === i);
   const variants = argv.flatMap((a, i) => (a === '--variant' ? [argv[i + 1]] : []));
   const log = (m: string) => process.stderr.write(`[memory] ${m}\n`);
+  if (argv.includes('--gate-only')) return void process.stdout.write(gateEstimate() + '\n');
   const out: string[] = [`# Server memory under sessionCheck at 16 (load average ${loadavg().map((n) => round(n)).join(' ')})`, ''];
 
   const dynamo = await startEmbeddedDynamo({ javaHome: process.env.JAVA_HOME });
@@ -95,8 +98,9 @@ async function main() {
 }
 
 /**
- * What a parsed document holds per source character, here: 2,000 distinct documents of the
- * frontend's operations (each made distinct by an alias), kept like the gate keeps them.
+ * What a document holds per source character, here: 2,000 distinct documents of the frontend's
+ * operations (each made distinct by an alias), as graphql-js parses them and as the gate keeps
+ * them (its LRU entry and hash included).
  */
 function gateEstimate(): string {
   const sources = Array.from({ length: 2000 }, (_, i) => {
@@ -105,15 +109,20 @@ function gateEstimate(): string {
   });
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return 'Gate estimate: run with --expose-gc (npm run bench:memory does).';
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const held = sources.map((s) => parse(s));
-  gc();
-  const after = process.memoryUsage().heapUsed;
   const chars = sources.reduce((n, s) => n + s.length, 0);
-  const perChar = round((after - before) / chars, 1);
-  void held.length;
-  return `Parsed documents hold ${perChar} bytes per source character here (${sources.length} documents, ${chars} characters, ${mb(after - before)} MB); the gate estimates ${GATE_CACHE.bytesPerChar}, so its ${mb(GATE_CACHE.maxBytes)} MB bound holds at most about ${mb((GATE_CACHE.maxBytes / GATE_CACHE.bytesPerChar) * perChar)} MB of documents.`;
+  const perChar = (keep: (s: string) => unknown) => {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const held = sources.map(keep);
+    gc();
+    const bytes = process.memoryUsage().heapUsed - before;
+    void held.length;
+    return round(bytes / chars, 1);
+  };
+  const parsed = perChar((s) => parse(s));
+  const gate = new DocumentGate(buildSchema(), { maxTokens: 5000, maxQueryDepth: 12, shape: DEFAULT_SHAPE_LIMITS, production: true });
+  const kept = perChar((s) => gate.check(s));
+  return `Per source character (${sources.length} documents, ${chars} characters): ${parsed} bytes as parsed, ${kept} as the gate keeps them (entries: ${gate.held.entries}); the gate estimates ${GATE_CACHE.bytesPerChar}, so its ${mb(GATE_CACHE.maxBytes)} MB bound holds about ${mb((GATE_CACHE.maxBytes / GATE_CACHE.bytesPerChar) * kept)} MB.`;
 }
 
 main().catch((e) => {

@@ -30,11 +30,11 @@ export interface GateLimits {
 export type Gated = { ok: true; document: DocumentNode } | { ok: false; errors: GraphQLFormattedError[] };
 
 /**
- * The gate's memory: entries, and an estimate of the bytes they hold. A kept document holds
- * about 20 bytes per source character without its tokens (withoutTokens; 68 with them), as
- * `npm run bench:memory` measures: 24 leaves a margin.
+ * The gate's memory: entries, and an estimate of the bytes they hold. An entry holds about 47
+ * bytes per source character with its document's tokens dropped (withoutTokens), 68 as parsed
+ * (`npm run bench:memory` measures both).
  */
-export const GATE_CACHE = { maxEntries: 2000, maxBytes: 32 * 1024 * 1024, bytesPerChar: 24 };
+export const GATE_CACHE = { maxEntries: 2000, maxBytes: 32 * 1024 * 1024, bytesPerChar: 48 };
 /** Validation stops after this many errors: one is enough to say why, and each costs. */
 const MAX_ERRORS = 10;
 
@@ -97,7 +97,7 @@ export class DocumentGate {
 /**
  * A parsed document keeps every token of its text, linked from each node's location. Once it
  * is validated only a location's start, end and source are needed (an execution error's
- * `locations`), so the kept document drops the tokens: a third of the memory.
+ * `locations`), so the kept document drops the tokens: a third of its memory.
  */
 function withoutTokens(document: DocumentNode): DocumentNode {
   visit(document, {

@@ -54,7 +54,7 @@ describe('the document gate', () => {
     for (let i = 0; i < GATE_CACHE.maxEntries + 50; i++) g.check(`{ a${i}: __typename }`);
     expect(g.held.entries).toBe(GATE_CACHE.maxEntries);
     const big = gate();
-    const long = `{ __typename ${'#'.repeat(90_000)}\n}`; // ~2 MB estimated each
+    const long = `{ __typename ${'#'.repeat(90_000)}\n}`; // ~4 MB estimated each
     for (let i = 0; i < 100; i++) big.check(`${long}${' '.repeat(i)}`);
     expect(big.held.bytes).toBeLessThanOrEqual(GATE_CACHE.maxBytes);
     expect(big.held.entries).toBeLessThan(100);
