@@ -1,12 +1,13 @@
-import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import type { OpStats } from '../child';
 import { Floor } from '../floor';
 import { round } from '../load';
 import { gql, parallel, startSession, token, USER_TEXT } from '../seed';
-import { Child, startServer } from '../server';
-import type { LoadReply, LoadRequest, StreamRun } from './load-child';
+import { startServer } from '../server';
+import type { LoadReply, StreamRun } from './load-child';
+import { ADDRESSES, Loader, serverEnv, sleep, startLoader, stats } from './rig';
+import { SocketsReport, socketsRun } from './sockets';
 import { startOpenAiStub } from './openai-stub';
 
 /**
@@ -31,9 +32,10 @@ interface Level {
   paceMs: number;
   rampMs: number;
 }
+/** The quick run (CI): that the scenario works, in a few seconds; its figures mean little. */
 const QUICK: Level[] = [
   { c: 1, n: 2, paceMs: 10, rampMs: 0 },
-  { c: 100, n: 1, paceMs: 10, rampMs: 300 },
+  { c: 20, n: 1, paceMs: 10, rampMs: 60 },
 ];
 const FULL: Level[] = [
   { c: 1, n: 10, paceMs: 50, rampMs: 0 },
@@ -41,7 +43,6 @@ const FULL: Level[] = [
   { c: 1000, n: 1, paceMs: 2000, rampMs: 20_000 },
 ];
 const withPace = (paceMs: number) => `${USER_TEXT} [pace:${paceMs}]`;
-const ADDRESSES = Array.from({ length: 40 }, (_, i) => `127.0.${1 + Math.floor(i / 200)}.${1 + (i % 200)}`);
 
 export interface StreamPoint {
   concurrency: number;
@@ -73,22 +74,8 @@ export interface StreamCoachReport {
   /** DynamoDB requests a stream made before its model call (c=1, read during the first-piece wait). */
   beforeModel: Record<string, number>;
   points: StreamPoint[];
-  /** After the 1,000-stream point: sessions whose stored message count is not 1 + 2 x their turns. */
+  /** After the points (when no turn failed): sessions whose stored message count is not what their turns wrote. */
   lostOrDuplicated?: number;
-}
-
-export interface SocketsReport {
-  sockets: number;
-  failed: number;
-  firstError?: string;
-  openSeconds: number;
-  rssBeforeMb: number;
-  rssAfterMb: number;
-  heapAfterMb: number;
-  rssKbPerSocket: number;
-  cpuMicrosPerSocketOpen: number;
-  /** Server CPU while the sockets sat idle (keepalive pings only), per socket per minute. */
-  idleCpuMicrosPerSocketMinute: number;
 }
 
 export interface StreamsReport {
@@ -112,39 +99,6 @@ const pct = (list: number[], p: number) => {
   const s = [...list].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const stats = async (c: Child) => ((await c.call('stats')) as { stats: OpStats }).stats;
-const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
-
-/** The load generator process and its IPC. */
-function startLoader() {
-  const proc = fork(join(__dirname, 'load-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let next = 0;
-  const pending = new Map<number, (r: LoadReply) => void>();
-  proc.on('message', (m: LoadReply) => {
-    pending.get(m.id)?.(m);
-    pending.delete(m.id);
-  });
-  const call = <T extends LoadReply>(m: LoadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never) =>
-    new Promise<T>((resolve) => {
-      const id = next++;
-      pending.set(id, resolve as (r: LoadReply) => void);
-      proc.send({ ...m, id });
-    });
-  return { call, stop: () => proc.kill() };
-}
-
-const serverEnv = (o: StreamsOptions, extra: Record<string, string>) => ({
-  DYNAMODB_ENDPOINT: o.dynamoEndpoint,
-  TABLE_NAME: o.table,
-  // Real users' limits: on. The load is spread so that no user, tenant or address is over them.
-  RATE_LIMIT_ENABLED: 'true',
-  // The one bench override: room for 10,000 sockets and a few more (the default bound is 10,000).
-  SUBSCRIPTION_MAX_SOCKETS: '12000',
-  SUBSCRIPTION_IDLE_TIMEOUT_MS: '600000',
-  ...extra,
-});
-
 export async function streamsBench(o: StreamsOptions): Promise<StreamsReport> {
   const report: StreamsReport = { firstPieceMs: FIRST_PIECE_MS, loadAverage: loadavg().map((n) => round(n)), addresses: ADDRESSES.length, coaches: [], sockets: null };
   const loader = startLoader();
@@ -157,7 +111,7 @@ export async function streamsBench(o: StreamsOptions): Promise<StreamsReport> {
           { coach: 'openai-stub', levels: FULL },
         ];
     for (const plan of plans) report.coaches.push(await coachRun(o, loader, plan.coach, plan.levels));
-    report.sockets = await socketsRun(o, loader, o.quick ? 500 : 10_000);
+    report.sockets = await socketsRun({ ...o, coach: `delayed:${FIRST_PIECE_MS}:10` }, loader, o.quick ? 200 : 10_000);
   } finally {
     loader.stop();
   }
@@ -165,7 +119,7 @@ export async function streamsBench(o: StreamsOptions): Promise<StreamsReport> {
   return report;
 }
 
-async function coachRun(o: StreamsOptions, loader: ReturnType<typeof startLoader>, coach: StreamCoachReport['coach'], levels: Level[]): Promise<StreamCoachReport> {
+async function coachRun(o: StreamsOptions, loader: Loader, coach: StreamCoachReport['coach'], levels: Level[]): Promise<StreamCoachReport> {
   const stub = coach === 'openai-stub' ? await startOpenAiStub({ firstChunkMs: FIRST_PIECE_MS }) : null;
   const env: Record<string, string> =
     coach !== 'openai-stub'
@@ -180,14 +134,15 @@ async function coachRun(o: StreamsOptions, loader: ReturnType<typeof startLoader
     const tokens = await Promise.all(users.map((u) => token(u)));
     const sessions: string[] = [];
     await parallel(tokens, 32, async (tok, i) => void (sessions[i] = await startSession(server.url, tok, 'purpose')));
-    const turns = new Array<number>(maxC).fill(0);
+    /** Messages each session should hold: the opening, two a turn (the server's and the floor's). */
+    const stored = new Array<number>(maxC).fill(1);
     const connected = await loader.call<Extract<LoadReply, { type: 'connected' }>>({ type: 'connect', url: server.url.replace(/^http/, 'ws'), tokens, addresses: ADDRESSES, from: 0 });
     if (connected.failed) throw new Error(`streams: ${connected.failed} sockets refused: ${connected.firstError}`);
     let runs = 0;
     let failures = 0;
     const streams = async ({ c, n: perSocket, paceMs, rampMs }: Level) => {
       const r = await loader.call<Extract<LoadReply, { type: 'streamed' }>>({ type: 'streams', sessions: sessions.slice(0, c), perSocket, content: withPace(paceMs), runId: `${coach}-${runs++}`, rampMs });
-      for (let i = 0; i < c; i++) turns[i] += perSocket;
+      for (let i = 0; i < c; i++) stored[i] += 2 * perSocket;
       failures += r.run.errors;
       return r.run;
     };
@@ -210,10 +165,12 @@ async function coachRun(o: StreamsOptions, loader: ReturnType<typeof startLoader
       if (prof) await server.call({ type: 'profile-stop', file: prof });
       const s = await stats(server);
       const floor = await floorRun(o.floor, coach, users.slice(0, c), sessions.slice(0, c), perSocket, level.rampMs, run.totalMs);
+      floor.written.forEach((n, i) => (stored[i] += n));
+      failures += floor.errors;
       out.points.push({ ...point(c, run, s, floor), paceMs: level.paceMs });
     }
-    // A failed stream may or may not have stored its message: counted only when none failed.
-    if (maxC >= 1000 && failures === 0) out.lostOrDuplicated = await countLost(server.url, tokens, sessions, turns);
+    // A failed turn (stream or floor) may or may not have stored its message: counted only when none failed.
+    if (failures === 0) out.lostOrDuplicated = await countLost(server.url, tokens, sessions, stored);
     await loader.call({ type: 'close' });
   } finally {
     await server.stop();
@@ -251,9 +208,11 @@ function point(c: number, run: StreamRun, s: OpStats, { times: floor, errors: fl
  * The floor: each worker makes its turns' store calls in the server's order, straight from the
  * SDK: the calls before the model call (timed), the model's wait, then the reply's write.
  */
-async function floorRun(floor: Floor, coach: StreamCoachReport['coach'], tenants: string[], sessions: string[], perWorker: number, rampMs: number, streamMs: number[]): Promise<{ times: number[]; errors: number }> {
+async function floorRun(floor: Floor, coach: StreamCoachReport['coach'], tenants: string[], sessions: string[], perWorker: number, rampMs: number, streamMs: number[]) {
   const times: number[] = [];
   let errors = 0;
+  /** Messages the floor stored, per session (it writes on the server's sessions). */
+  const written = sessions.map(() => 0);
   // The model's part of a stream, as long as the server's streams took (their median).
   const modelMs = Math.max(0, pct(streamMs, 50));
   await Promise.all(
@@ -263,59 +222,27 @@ async function floorRun(floor: Floor, coach: StreamCoachReport['coach'], tenants
         try {
           const t0 = performance.now();
           const writeReply = await floor.appendMessage(tenants[w], sessionId);
+          written[w]++;
           if (coach === 'openai-stub') await Promise.all([floor.recentMessages(tenants[w], sessionId, 20), floor.outcomes(tenants[w], 'u')]);
           times.push(performance.now() - t0);
           await sleep(modelMs);
           await writeReply();
+          written[w]++;
         } catch {
           errors++;
         }
       }
     }),
   );
-  return { times, errors };
+  return { times, errors, written };
 }
 
-/** Sessions whose stored message count is not the opening plus two per turn (a lost or doubled write). */
-async function countLost(url: string, tokens: string[], sessions: string[], turns: number[]): Promise<number> {
+/** Sessions whose stored message count is not what the turns wrote (a lost or doubled write). */
+async function countLost(url: string, tokens: string[], sessions: string[], expected: number[]): Promise<number> {
   let wrong = 0;
   await parallel(sessions, 16, async (id, i) => {
     const d = await gql<{ session: { messageCount: number } }>(url, tokens[i], 'query Q($id: ID!) { session(id: $id) { messageCount } }', { id });
-    if (d.session.messageCount !== 1 + 2 * turns[i]) wrong++;
+    if (d.session.messageCount !== expected[i]) wrong++;
   });
   return wrong;
-}
-
-async function socketsRun(o: StreamsOptions, loader: ReturnType<typeof startLoader>, n: number): Promise<SocketsReport> {
-  o.log(`sockets: ${n} authenticated sockets held open`);
-  const server = await startServer(join(__dirname, '..', 'child.js'), serverEnv(o, { BENCH_COACH: `delayed:${FIRST_PIECE_MS}:10` }), o.serverLog);
-  try {
-    const tokens = await Promise.all(Array.from({ length: n }, (_, i) => token(`sk-${Date.now()}-${i}`)));
-    await server.call('gc');
-    const before = (await server.call('memory')) as { rss: number };
-    await server.call('reset');
-    const c = await loader.call<Extract<LoadReply, { type: 'connected' }>>({ type: 'connect', url: server.url.replace(/^http/, 'ws'), tokens, addresses: ADDRESSES, from: 0 });
-    const openCpu = (await stats(server)).cpuMicros;
-    await server.call('gc');
-    const after = (await server.call('memory')) as { rss: number; heapUsed: number };
-    await server.call('reset');
-    const idleMs = o.quick ? 1000 : 20_000;
-    await sleep(idleMs);
-    const idleCpu = (await stats(server)).cpuMicros;
-    await loader.call({ type: 'close' });
-    return {
-      sockets: c.open,
-      failed: c.failed,
-      ...(c.firstError ? { firstError: c.firstError } : {}),
-      openSeconds: round(c.ms / 1000, 1),
-      rssBeforeMb: mb(before.rss),
-      rssAfterMb: mb(after.rss),
-      heapAfterMb: mb(after.heapUsed),
-      rssKbPerSocket: round((after.rss - before.rss) / 1024 / Math.max(c.open, 1), 1),
-      cpuMicrosPerSocketOpen: round(openCpu / Math.max(c.open, 1), 0),
-      idleCpuMicrosPerSocketMinute: round((idleCpu / Math.max(c.open, 1)) * (60_000 / idleMs), 1),
-    };
-  } finally {
-    await server.stop();
-  }
 }
