@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Session } from 'node:inspector';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { loadConfig } from '../src/config';
 import { configuredTarget, createDynamoClient, documentClient } from '../src/store/client';
 import { instrumentClient, RequestStats } from '../src/store/request-stats';
@@ -32,7 +33,7 @@ export type ChildRequest = { id: number; type: 'reset' | 'stats' | 'memory' | 'g
 export type ChildReply =
   | { type: 'ready'; url: string; pid: number }
   | { id: number; type: 'stats'; stats: OpStats }
-  | { id: number; type: 'memory'; rss: number; heapUsed: number; external: number }
+  | { id: number; type: 'memory'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; spaces: Record<string, { used: number; size: number }> }
   | { id: number; type: 'done' };
 
 const emptyOps = (): OpStats => ({ ops: 0, requests: 0, byCommand: {}, readCapacity: 0, writeCapacity: 0, cpuMicros: 0 });
@@ -78,7 +79,8 @@ async function main() {
         return send({ id: m.id, type: 'done' });
       case 'memory': {
         const mem = process.memoryUsage();
-        return send({ id: m.id, type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external });
+        const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { used: s.space_used_size, size: s.space_size }]));
+        return send({ id: m.id, type: 'memory', rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, spaces });
       }
       case 'profile-start':
         await post('Profiler.enable');
@@ -111,7 +113,9 @@ async function startOurs(config: ReturnType<typeof loadConfig>, dynamo: ReturnTy
   const { startApp } = require('../src/app') as typeof import('../src/app');
   const { createLogger } = require('../src/logger') as typeof import('../src/logger');
   // As main.ts makes it: pino, JSON lines on stderr (the bench sends them to a file).
-  const app = await startApp({ config, dynamo, log: createLogger({ level: config.logLevel }) });
+  // BENCH_COACH: the stream bench's embedded coach with a first-token delay (bench/streams/coach.ts).
+  const { benchCoach } = require('./streams/coach') as typeof import('./streams/coach');
+  const app = await startApp({ config, dynamo, log: createLogger({ level: config.logLevel }), coach: benchCoach(process.env.BENCH_COACH) });
   return { url: app.server.url, httpServer: app.server.httpServer, totals: app.dynamoTotals, stop: () => app.stop() };
 }
 

@@ -7,7 +7,8 @@ import { indexedAtOf, nextIndexedAt } from '../src/store/items/session-indexes';
 import { sessionKey, sessionPk, toSession, userGsiPk } from '../src/store/items/session';
 import { holdKey } from '../src/store/items/hold';
 import { MESSAGE_SK_FIRST, MESSAGE_SK_LAST } from '../src/store/items/message';
-import { BY_USER_INDEX, nowSeconds, toTtl } from '../src/store/schema';
+import { BY_USER_INDEX, nowSeconds, params, toTtl } from '../src/store/schema';
+import { keptOrUnexpired, outcomesAfter } from '../src/store/items/outcome';
 import { Transaction } from '../src/store/table-io';
 import { appendMessageTx, appendReplyTx, createSessionTx, SessionWrite } from '../src/store/transactions';
 import { COACH_TEXT, USER_TEXT } from './seed';
@@ -74,6 +75,12 @@ export class Floor {
    * it (the message, the count). The same request builders as the server (transactions.ts).
    */
   async sendMessage(tenantId: string, sessionId: string) {
+    const writeReply = await this.appendMessage(tenantId, sessionId);
+    await writeReply();
+  }
+
+  /** sendMessage's calls before the model call (the session, the message's write); returns the reply's write. */
+  async appendMessage(tenantId: string, sessionId: string): Promise<() => Promise<unknown>> {
     const item = (await this.get(sessionKey(tenantId, sessionId))).Item!;
     const s = toSession(item);
     const floor = Number(item.childTtl);
@@ -84,9 +91,22 @@ export class Floor {
     const write: SessionWrite = { previous: s, next, floor: { before: floor, after: floor }, indexedAt: { before: indexedAt, after: nextIndexedAt(indexedAt, next) } };
     const message: Message = { sessionId, seq, role: 'USER', content: USER_TEXT, createdAt: now, authorId: s.userId };
     await this.transact(appendMessageTx(this.table, write, message, null, toTtl(next.expiresAt) + DAY, now));
-    const at = Date.now();
-    const reply: Message = { sessionId, seq: seq + 1, role: 'ASSISTANT', content: COACH_TEXT, createdAt: at, replyTo: seq };
-    await this.transact(appendReplyTx(this.table, next, reply, toTtl(next.expiresAt) + DAY, at));
+    return () => {
+      const at = Date.now();
+      const reply: Message = { sessionId, seq: seq + 1, role: 'ASSISTANT', content: COACH_TEXT, createdAt: at, replyTo: seq };
+      return this.transact(appendReplyTx(this.table, next, reply, toTtl(next.expiresAt) + DAY, at));
+    };
+  }
+
+  /** A model adapter's other outcomes: one Query of the user's outcome items (what listOutcomes sends, first page of 100). */
+  outcomes(tenantId: string, userId: string) {
+    const p = params({ KeyConditionExpression: outcomesAfter(tenantId, userId, null), FilterExpression: keptOrUnexpired(Date.now()) });
+    return this.db.send(new QueryCommand({ TableName: this.table, ...p, ConsistentRead: true, Limit: 101 }));
+  }
+
+  /** A model adapter's history: the session's newest messages (the coach's window, +1). */
+  recentMessages(tenantId: string, sessionId: string, limit: number) {
+    return this.lastMessages(sessionPk(tenantId, sessionId), limit + 1, false);
   }
 
   private transact<P extends string>(tx: Transaction<P>) {

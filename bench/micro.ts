@@ -1,17 +1,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createVerifier } from '../src/auth/verifier';
 import { signToken } from '../src/auth/dev-token';
 import { createLogger } from '../src/logger';
+import { ExecutionArgs, parse, subscribe } from 'graphql';
+import { buildSchema } from '../src/schema';
+import { subscribeWithTemplates } from '../src/graphql/event-template';
+import { deltaText } from '../src/conversation/stream-types';
 import { SECRET } from './seed';
 
 /**
  * Per-request costs that the profile points at, measured in isolation (µs per call), to
  * size the candidate optimisations: token verification (vs a cache hit), the per-operation
- * log line, and AsyncLocalStorage's promise hooks. Usage: node dist/bench/micro.js
+ * log line, AsyncLocalStorage's promise hooks, and a streamed reply's delta. Usage: node dist/bench/micro.js
  */
 async function time(label: string, n: number, fn: () => unknown | Promise<unknown>) {
   for (let i = 0; i < Math.min(n, 2000); i++) await fn();
@@ -56,6 +60,42 @@ async function main() {
   const als = new AsyncLocalStorage<object>();
   const withAls = await time('50 awaits inside AsyncLocalStorage.run (promise hooks on)', 20000, () => als.run({}, chain));
   console.log(`AsyncLocalStorage overhead: ${(((withAls - without) / 50) * 1000).toFixed(0)} ns per await`);
+  await deltas();
+}
+
+/**
+ * A streamed reply's delta through the subscription (the frontend's SendMessageStream
+ * selection): graphql-js's subscribe, which executes the selection for each delta (before),
+ * against subscribeWithTemplates (now). The channel and the iterator are in both.
+ */
+async function deltas() {
+  const document = parse(readFileSync(join(__dirname, '..', '..', 'operations', 'sessions.graphql'), 'utf8'));
+  const n = 20000;
+  const services = {
+    conversation: {
+      streamMessage: (_v: unknown, _s: string, _c: string, _id: string, on: { delta(t: string): void }) => {
+        for (let k = 0; k < n; k++) on.delta(`piece ${k}`);
+        return new Promise(() => {});
+      },
+    },
+  };
+  const args: ExecutionArgs = {
+    schema: buildSchema(),
+    document,
+    operationName: 'SendMessageStream',
+    variableValues: { sessionId: 's', content: 'c', clientMessageId: 'x' },
+    contextValue: { viewer: { tenantId: 'acme', userId: 'alice', roles: [] }, services },
+  };
+  const through = async (label: string, open: () => Promise<unknown>) => {
+    const t = process.hrtime.bigint();
+    const stream = (await open()) as AsyncIterableIterator<unknown>;
+    for (let k = 0; k < n; k++) await stream.next();
+    console.log(`${label.padEnd(60)} ${(Number(process.hrtime.bigint() - t) / 1e3 / n).toFixed(2)} µs`);
+  };
+  for (let round = 0; round < 2; round++) {
+    await through('a delta, its selection executed (graphql subscribe)', () => subscribe(args));
+    await through('a delta, a copy of its template (subscribeWithTemplates)', () => subscribeWithTemplates(args, deltaText));
+  }
 }
 
 void main();

@@ -2,6 +2,7 @@ import { LoadResult } from './load';
 import { PeerPoint } from './peer';
 import type { WritePathReport } from './write-path';
 import type { CoachMemoryReport } from './coach-memory';
+import type { StreamsReport } from './streams/streams';
 
 export interface Side extends LoadResult {
   requestsPerOp: number;
@@ -57,6 +58,7 @@ export interface Report {
   writePath?: WritePathReport;
   /** Model tokens per turn with the coach's memory (bench/coach-memory.ts). */
   coachMemory?: CoachMemoryReport;
+  streams?: StreamsReport;
   memory: {
     requestsFirst: number;
     requestsTotal: number;

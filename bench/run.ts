@@ -24,6 +24,8 @@ import type { Scenario } from './scenario';
 import { readScenarios } from './scenarios/read';
 import { startOtlpSink } from './otlp-sink';
 import { coachMemoryBench, printCoachMemory } from './coach-memory';
+import { streamsBench } from './streams/streams';
+import { printStreams } from './streams/print';
 
 /**
  * `npm run bench` (full) and `npm run bench:quick` (CI). Starts DynamoDB Local (in memory),
@@ -37,7 +39,7 @@ import { coachMemoryBench, printCoachMemory } from './coach-memory';
  * bare stack in a server process of its own), side by side in the same run.
  *
  * Options: --quick, --duration <s>, --concurrency 1,16,64, --memory <total requests>,
- * --out <file>, --only <scenario,...>, --skip growth,peer,memory,coach-memory,
+ * --out <file>, --only <scenario,...> (`streams`: the stream scenario, bench/streams/), --skip growth,peer,memory,coach-memory,streams,
  * --cpu-prof <dir> (a CPU profile of each server for each measured point),
  * --rounds <n> (measure each read point n times, the sides interleaved; report the median; default
  * 3 in the full run, 1 in the quick one),
@@ -234,6 +236,10 @@ async function main() {
       report.scenarios.push(sr);
     }
 
+    if (!opts.skip.has('streams') && (!opts.only || opts.only.includes('streams'))) {
+      report.streams = await streamsBench({ quick: opts.quick, dynamoEndpoint: dynamo.endpoint, table, serverLog, floor, log });
+    }
+
     if (!opts.skip.has('growth') && !opts.only) {
       for (const size of GROWTH_SIZES) {
         log(`growth: sendMessage on ${size}-message conversations`);
@@ -330,12 +336,14 @@ async function main() {
   report.seconds = round((Date.now() - started) / 1000, 0);
   process.stdout.write(printReport(report));
   if (report.coachMemory) process.stdout.write(printCoachMemory(report.coachMemory));
+  if (report.streams) process.stdout.write(printStreams(report.streams));
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
   log(`wrote ${opts.out} (${report.seconds} s)`);
   // Only the server's errors fail the run. The floor's are reported: under overload its
   // plain SDK loop can see a transaction retried after a timeout fail its own condition.
-  const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0 || (p.others ?? []).some((o) => o.side.errors > 0))) || (report.memory?.errors ?? 0) > 0;
+  const streamFailed = (report.streams?.coaches ?? []).some((c) => (c.lostOrDuplicated ?? 0) > 0 || c.points.some((p) => p.errors + p.broken + p.duplicateReplies > 0)) || (report.streams?.sockets?.failed ?? 0) > 0;
+  const failed = report.scenarios.some((s) => s.points.some((p) => p.server.errors > 0 || (p.others ?? []).some((o) => o.side.errors > 0))) || (report.memory?.errors ?? 0) > 0 || streamFailed;
   const memory = report.coachMemory;
   if (memory && (memory.ratio1000to100 > 1.5 || !memory.factAtLastTurn)) {
     log('coach memory: over its target (1,000-message turn at most 1.5x the 100-message one, the fact of message 1 remembered)');

@@ -14,3 +14,9 @@ export class SendMessageStreamEvent {
   @Field(() => CoachingSession, { nullable: true, description: 'With message and with reply: the session after that write (turnCount, messageCount, ...)' })
   session!: CoachingSession | null;
 }
+
+/** A delta event's text, or null for the others: delta events are executed once per subscription (src/graphql/event-template.ts). */
+export const deltaText = (event: unknown): string | null => {
+  const e = event as Partial<SendMessageStreamEvent> | null;
+  return !e || typeof e.delta !== 'string' || e.message || e.reply || e.session ? null : e.delta;
+};

@@ -1,13 +1,15 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ExecutionArgs, GraphQLError, GraphQLFormattedError, subscribe } from 'graphql';
+import { ExecutionArgs, GraphQLError, GraphQLFormattedError } from 'graphql';
 import { CloseCode, makeServer } from 'graphql-ws';
 import { acceptedUntil, bearerToken, TokenVerifier, unauthenticated } from '../auth/verifier';
 import type { SubscriptionConfig } from '../config';
 import { DomainError, rateLimited, tooManySubscriptions } from '../domain/errors';
 import { Viewer } from '../domain/viewer';
+import { deltaText } from '../conversation/stream-types';
 import { Context, createLoaders, Services } from '../graphql/context';
+import { subscribeWithTemplates } from '../graphql/event-template';
 import type { Logger } from '../logger';
 import { loggableVariables } from '../observability/loggable-variables';
 import type { OperationLine } from '../observability/plugin';
@@ -190,8 +192,9 @@ export function attachSubscriptions(httpServer: http.Server, opts: SubscriptionO
       return { schema: checks.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
     },
     // The store calls the subscription makes (its turn, in the background too) count in its own stats.
+    // A delta is not executed again each time: its result is the first one's with its text.
     subscribe: (args: ExecutionArgs) => {
-      const run = () => withRequestStats(async () => subscribe(args), (args.contextValue as Context).dynamoStats);
+      const run = () => withRequestStats(async () => subscribeWithTemplates(args, deltaText), (args.contextValue as Context).dynamoStats);
       const span = spans.get(args.contextValue as Context);
       return span ? span.run(run) : run();
     },

@@ -5,7 +5,7 @@ import { DocumentGate, GATE_CACHE, queryHash } from '../../src/graphql/document-
 import { MAX_FRAGMENTS, MAX_NAME_LENGTH, MAX_SAME_NAME, shapeError } from '../../src/graphql/document-shape';
 import { DEFAULT_SHAPE_LIMITS } from '../../src/defaults';
 import { withoutSuggestions } from '../../src/graphql/errors';
-import { parse } from 'graphql';
+import { FieldNode, GraphQLError, OperationDefinitionNode, parse } from 'graphql';
 
 const schema = buildSchema();
 const gate = (production = false) => new DocumentGate(schema, { maxTokens: 5000, maxQueryDepth: 10, shape: DEFAULT_SHAPE_LIMITS, production });
@@ -54,10 +54,21 @@ describe('the document gate', () => {
     for (let i = 0; i < GATE_CACHE.maxEntries + 50; i++) g.check(`{ a${i}: __typename }`);
     expect(g.held.entries).toBe(GATE_CACHE.maxEntries);
     const big = gate();
-    const long = `{ __typename ${'#'.repeat(90_000)}\n}`; // ~1 MB estimated each
+    const long = `{ __typename ${'#'.repeat(90_000)}\n}`; // ~4 MB estimated each
     for (let i = 0; i < 100; i++) big.check(`${long}${' '.repeat(i)}`);
     expect(big.held.bytes).toBeLessThanOrEqual(GATE_CACHE.maxBytes);
     expect(big.held.entries).toBeLessThan(100);
+  });
+
+  test('a kept document holds no tokens, and an error on one of its fields is still located', () => {
+    const gated = gate().check('query Q {\n  sessionCheck(topicId: "t") { hasSession }\n}');
+    if (!gated.ok) throw new Error('expected a valid document');
+    const field = (gated.document.definitions[0] as OperationDefinitionNode).selectionSet.selections[0] as FieldNode;
+    expect(field.loc?.startToken).toBeUndefined();
+    expect(field.loc?.endToken).toBeUndefined();
+    expect(gated.document.loc?.startToken).toBeUndefined();
+    expect(JSON.stringify(field.loc)).toBe(JSON.stringify({ start: 12, end: 53 }));
+    expect(new GraphQLError('failed', { nodes: [field] }).locations).toEqual([{ line: 2, column: 3 }]);
   });
 
   test('validation stops after 10 errors, and production makes no suggestions', () => {
