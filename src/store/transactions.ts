@@ -188,9 +188,13 @@ export function rateMessageTx(table: string, tenantId: string, sessionId: string
   });
 }
 
-/** Only the counters (a memory write that lost its condition: its model call was spent all the same). */
+/**
+ * Only the tenant's topic counter (a memory write that lost its condition: its model call was
+ * spent all the same). Not the user's: the condition may have failed because the user was
+ * erased, and their counter must not come back.
+ */
 export function usageOnlyTx(table: string, session: Session, usage: TokenUsage, now: number): Transaction<UsagePart> {
-  return transaction<UsagePart>(usageParts(table, spendOf(session, usage, 0, now)));
+  return transaction<UsagePart>({ usage: usageParts(table, spendOf(session, usage, 0, now)).usage, userUsage: undefined });
 }
 
 /**

@@ -25,12 +25,14 @@ const answer = (content: string, prompt: number, completion: number) => ({
 });
 
 let stub: Awaited<ReturnType<typeof startStub>>;
+/** How long the stub holds a title's answer (a title still on its way when its user is erased). */
+let titleDelayMs = 0;
 let hooks: Awaited<ReturnType<typeof startStub>>;
 let server: TestServer;
 const SECRET = 'usage-webhook-secret-0123';
 
 beforeAll(async () => {
-  stub = await startStub((req) => ({ body: isTitle(req.body) ? answer('A title', 10, 2) : answer('Tell me more.', 100, 20) }));
+  stub = await startStub((req) => (isTitle(req.body) ? { body: answer('A title', 10, 2), delayMs: titleDelayMs } : { body: answer('Tell me more.', 100, 20) }));
   hooks = await startStub(() => ({ status: 204 }));
   server = await startTestServer({
     env: { COACH: 'openai', COACH_MODEL: 'stub', OPENAI_BASE_URL: `${stub.url}/v1`, COACH_MAX_RETRIES: '0', BUDGET_CACHE_MS: '0', WEBHOOK_URL: `${hooks.url}/hook`, WEBHOOK_SECRET: SECRET },
@@ -201,4 +203,24 @@ test("erasing a user deletes their monthly counter and keeps the topic's (it nam
   expect(await get('T#use-7#USER#uma')).toBeUndefined();
   expect(await get('T#use-7#TOPIC#goals')).toMatchObject({ inputTokens: 110, turns: 1 });
   expect(ok(await gql(server.url, TenantUsageDocument, {}, ada)).tenantUsage).toEqual(before);
+});
+
+test("a title whose user is erased while it is on its way counts for the topic, and brings no counter of that user back", async () => {
+  const [uma, ada] = await Promise.all([tokenFor('use-8', 'uma'), tokenFor('use-8', 'ada', { roles: ['admin'] })]);
+  const s = ok(await gql(server.url, StartSessionDocument, { topicId: 'goals' }, uma)).startSession;
+  const get = async (pk: string) => (await server.table.doc.send(new GetCommand({ TableName: server.table.tableName, Key: { pk, sk: `USAGE#${month()}` } }))).Item;
+  const titles = () => stub.requests.filter((r) => isTitle(r.body)).length;
+  const titlesBefore = titles();
+  titleDelayMs = 500;
+  try {
+    ok(await gql(server.url, SendMessageDocument, { sessionId: s.id, content: 'First.' }, uma));
+    expect(await eventually(async () => titles() === titlesBefore + 1, 5000, 10)).toBe(true);
+    ok(await gql(server.url, EraseUserDataDocument, { userId: 'uma' }, ada));
+    await server.app.settled();
+  } finally {
+    titleDelayMs = 0;
+  }
+  expect(await get('T#use-8#USER#uma')).toBeUndefined();
+  // The reply (100 / 20) and the title the model was paid for (10 / 2).
+  expect(await get('T#use-8#TOPIC#goals')).toMatchObject({ inputTokens: 110, outputTokens: 22, turns: 1 });
 });
