@@ -10,7 +10,7 @@ import type { Page, WebSocketRoute } from 'playwright-core';
 import { RegenerateReplyDocument, SessionRatingsDocument, SessionViewDocument } from '../generated/graphql/graphql';
 import { gql, ok } from '../support/server';
 import { SecondTakeCoach } from '../support/second-take-coach';
-import { byTest, DemoRig, expectText, messages, openDemo, shot, signIn, startDemoRig } from './demo-helpers';
+import { byTest, closeClean, DemoRig, expectText, messages, openChat, openDemo, shot, startDemoRig } from './demo-helpers';
 
 /** A piece every 60 ms: slow enough to see the new reply being written. */
 const coach = new SecondTakeCoach(60);
@@ -28,18 +28,9 @@ afterEach(() => {
   coach.failNext = false;
 });
 
-const pageErrors = new WeakMap<Page, string[]>();
-
 /** A fresh user of a tenant of their own, in a session of core_values with one exchange: opening, message, reply. */
 async function chatWithOneExchange(user: string): Promise<Page> {
-  const page = await (await rig.browser.newContext()).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  pageErrors.set(page, errors);
-  await signIn(page, rig.demoUrl, `t-${user}`, user);
-  await byTest(page, 'topic-core_values').click();
-  await byTest(page, 'start').click();
-  await expectText(page, 'session-status', 'active');
+  const page = await openChat(rig, user);
   await byTest(page, 'message-input').fill('Honesty matters most to me, and helping my team grow.');
   await byTest(page, 'send').click();
   await page.locator('#messages li').nth(2).waitFor();
@@ -131,8 +122,7 @@ test('"Regenerate" on the latest reply streams a new one into its place; a reloa
   await lastReply(page).locator('[data-testid="rate-4"][aria-pressed="true"]').waitFor();
   expect(ok(await gql(rig.server.url, SessionRatingsDocument, { id: before.id }, before.token)).session!.messages.edges.map((e) => e.node.rating)).toEqual([null, null, 4]);
   await shot(page, 'regenerate-rating', '#panel');
-  expect(pageErrors.get(page)).toEqual([]);
-  await page.close();
+  await closeClean(page);
 });
 
 test('the stars store a rating that a reload shows; a later rating replaces it; a paused session offers neither', async () => {
@@ -163,8 +153,7 @@ test('the stars store a rating that a reload shows; a later rating replaces it; 
   expect(await page.locator('[data-testid="regenerate"]').count()).toBe(0);
   expect(await page.locator('[data-testid="rating"]').count()).toBe(2);
   expect(await lastReply(page).locator('[data-testid="rate-2"]').isDisabled()).toBe(true);
-  expect(pageErrors.get(page)).toEqual([]);
-  await page.close();
+  await closeClean(page);
 });
 
 test('errors show with their codes: the model down leaves the old reply; rating a reply replaced in another tab is NOT_FOUND', async () => {
@@ -187,8 +176,7 @@ test('errors show with their codes: the model down leaves the old reply; rating 
   await expectText(page, 'error', /\(BAD_USER_INPUT\)$/);
   const ratings = ok(await gql(rig.server.url, SessionRatingsDocument, { id }, token)).session!.messages.edges.map((e) => e.node.rating);
   expect(ratings).toEqual([null, null, null]);
-  expect(pageErrors.get(page)).toEqual([]);
-  await page.close();
+  await closeClean(page);
 });
 
 test('a socket cut mid-regenerate is resubscribed once: the replay shows the new reply, the model was asked once', async () => {
@@ -206,6 +194,5 @@ test('a socket cut mid-regenerate is resubscribed once: the replay shows the new
   expect(after.messages[2].content).toMatch(/^Another take \(2\): /);
   expect(await messages(page)).toEqual(after.messages.map((m) => ({ role: m.role, content: m.content })));
   expect(await byTest(page, 'error').isVisible()).toBe(false);
-  expect(pageErrors.get(page)).toEqual([]);
-  await page.close();
+  await closeClean(page);
 });

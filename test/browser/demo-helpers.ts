@@ -119,3 +119,30 @@ export async function metric(rig: DemoRig, name: string, labels: string): Promis
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
   return line ? Number(line.split(' ').pop()) : 0;
 }
+
+const pageErrors = new WeakMap<Page, string[]>();
+
+/** A page in a browser context of its own, its script errors recorded for closeClean. */
+export async function newPage(rig: DemoRig): Promise<Page> {
+  const page = await (await rig.browser.newContext()).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  pageErrors.set(page, errors);
+  return page;
+}
+
+/** The page had no script errors; then it is closed. */
+export async function closeClean(page: Page): Promise<void> {
+  expect(pageErrors.get(page)).toEqual([]);
+  await page.close();
+}
+
+/** Signs in as a fresh user (of a tenant of their own: one live session per tenant and topic) and starts a session of core_values: the chat with its opening. */
+export async function openChat(rig: DemoRig, user: string): Promise<Page> {
+  const page = await newPage(rig);
+  await signIn(page, rig.demoUrl, `t-${user}`, user);
+  await byTest(page, 'topic-core_values').click();
+  await byTest(page, 'start').click();
+  await expectText(page, 'session-status', 'active');
+  return page;
+}

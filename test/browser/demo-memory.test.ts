@@ -5,13 +5,12 @@
  * card; "What the coach remembers" says nothing is folded yet, then shows the rolling summary
  * once older turns leave the coach's window (20 messages with the embedded coach).
  */
-import type { Page } from 'playwright-core';
 import { SendMessageDocument, SessionMemoryDocument, StartSessionDocument } from '../generated/graphql/graphql';
 import { gql, ok } from '../support/server';
 import { signToken } from '../../src/auth/dev-token';
 import { hsSecret } from '../../src/app';
 import { DEFAULT_SESSION_LIMITS } from '../../src/defaults';
-import { byTest, DemoRig, expectText, messages, shot, signIn, startDemoRig } from './demo-helpers';
+import { byTest, closeClean, DemoRig, expectText, messages, newPage, shot, signIn, startDemoRig } from './demo-helpers';
 
 let rig: DemoRig;
 let tokenAs: (tenantId: string, userId: string) => Promise<string>;
@@ -26,21 +25,12 @@ afterAll(async () => {
   await rig?.close();
 });
 
-const pageErrors = new WeakMap<Page, string[]>();
-
-async function newPage(): Promise<Page> {
-  const page = await (await rig.browser.newContext()).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  pageErrors.set(page, errors);
-  return page;
-}
 
 const memoryOf = async (id: string, token: string) => ok(await gql(rig.server.url, SessionMemoryDocument, { id }, token)).session!;
 const NOTHING_YET = /^Nothing yet: the coach still sees the whole conversation/;
 
 test('the title appears after the first exchange, without a reload; nothing is folded yet', async () => {
-  const page = await newPage();
+  const page = await newPage(rig);
   await signIn(page, rig.demoUrl, 't-ada', 'ada');
   await byTest(page, 'topic-goals').click();
   await byTest(page, 'start').click();
@@ -55,8 +45,7 @@ test('the title appears after the first exchange, without a reload; nothing is f
   const id = (await page.locator('#messages li').first().getAttribute('data-message-id'))!.replace(/:\d+$/, '');
   expect(await memoryOf(id, token)).toMatchObject({ title: 'I want to run a marathon next spring', summary: null });
   await expectText(page, 'memory-summary', NOTHING_YET);
-  expect(pageErrors.get(page)).toEqual([]);
-  await page.close();
+  await closeClean(page);
 });
 
 test('the resume card names the session; the summary appears once older turns are folded; the screenshot', async () => {
@@ -73,7 +62,7 @@ test('the resume card names the session; the summary appears once older turns ar
   await rig.server.app.settled();
   expect(await memoryOf(session.id, token)).toMatchObject({ title: 'My first goal is to finish the certification by June', summary: null });
 
-  const page = await newPage();
+  const page = await newPage(rig);
   await signIn(page, rig.demoUrl, 't-bo', 'bo');
   await byTest(page, 'topic-goals').click();
   await expectText(page, 'check-title', 'Resume session');
@@ -94,6 +83,5 @@ test('the resume card names the session; the summary appears once older turns ar
   await expectText(page, 'memory-summary', memory.summary!);
   expect(await byTest(page, 'memory-summary').getAttribute('class')).not.toContain('empty');
   await shot(page, 'memory', '#panel');
-  expect(pageErrors.get(page)).toEqual([]);
-  await page.close();
+  await closeClean(page);
 });

@@ -10,7 +10,7 @@ import type { Page, WebSocketRoute } from 'playwright-core';
 import { CompleteSessionDocument, SessionDocument } from '../generated/graphql/graphql';
 import { gql, ok } from '../support/server';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { byTest, DemoRig, expectText, messages, shot, signIn, startDemoRig } from './demo-helpers';
+import { byTest, closeClean, DemoRig, expectText, messages, newPage, openChat, shot, signIn, startDemoRig } from './demo-helpers';
 
 let rig: DemoRig;
 
@@ -22,27 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rig?.close();
 });
-
-const pageErrors = new WeakMap<Page, string[]>();
-
-/** No page errors, then closed. */
-async function done(page: Page): Promise<void> {
-  expect(pageErrors.get(page)).toEqual([]);
-  await page.close();
-}
-
-/** Signs in as a fresh user (of a tenant of their own: one live session per tenant and topic) and starts a session of core_values: the chat with the opening message. */
-async function openChat(user: string): Promise<Page> {
-  const page = await (await rig.browser.newContext()).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  pageErrors.set(page, errors);
-  await signIn(page, rig.demoUrl, `t-${user}`, user);
-  await byTest(page, 'topic-core_values').click();
-  await byTest(page, 'start').click();
-  await expectText(page, 'session-status', 'active');
-  return page;
-}
 
 /** Every text the streamed reply bubble showed, recorded in the page by a MutationObserver (window.replyTexts). */
 const recordReplyTexts = (page: Page) =>
@@ -85,7 +64,7 @@ async function countSockets(page: Page, onServerMessage?: (route: WebSocketRoute
 }
 
 test('the reply grows piece by piece, then the stored reply takes its place', async () => {
-  const page = await openChat('stream-alice');
+  const page = await openChat(rig, 'stream-alice');
   await recordReplyTexts(page);
   await byTest(page, 'message-input').fill('I feel most myself when I help a colleague grow.');
   await byTest(page, 'send').click();
@@ -114,11 +93,11 @@ test('the reply grows piece by piece, then the stored reply takes its place', as
   }
   expect(partial[0].length).toBeLessThan(reply.content.length);
   expect(session.messageCount).toBe(3);
-  await done(page);
+  await closeClean(page);
 });
 
 test('a socket that drops mid-stream is resubscribed once: the replay shows the reply, nothing is written twice', async () => {
-  const page = await openChat('stream-bob');
+  const page = await openChat(rig, 'stream-bob');
   // The first socket is cut after the first piece of the reply.
   const count = await countSockets(page, (route, message, n) => {
     if (n === 1 && /"delta":"/.test(message)) void route.close({ code: 4000, reason: 'cut by the test' });
@@ -133,11 +112,11 @@ test('a socket that drops mid-stream is resubscribed once: the replay shows the 
   expect((await messages(page)).map((m) => m.content)).toEqual(stored3.map((m) => m.content));
   expect(stored3.filter((m) => m.role === 'USER')).toHaveLength(1);
   expect(await byTest(page, 'error').isVisible()).toBe(false);
-  await done(page);
+  await closeClean(page);
 });
 
 test('without a WebSocket the turn goes as the sendMessage mutation, and the page says nothing of it', async () => {
-  const page = await openChat('stream-carol');
+  const page = await openChat(rig, 'stream-carol');
   let attempts = 0;
   // Every socket to /graphql is refused (a proxy without WebSocket upgrades).
   await page.routeWebSocket(/\/graphql$/, (route) => {
@@ -153,11 +132,11 @@ test('without a WebSocket the turn goes as the sendMessage mutation, and the pag
   expect(session.messageCount).toBe(3);
   expect((await messages(page)).map((m) => m.content)).toEqual(session.messages.edges.map((e) => e.node.content));
   expect(await byTest(page, 'error').isVisible()).toBe(false);
-  await done(page);
+  await closeClean(page);
 });
 
 test("a stream's error keeps its code, as the mutation shows it", async () => {
-  const page = await openChat('stream-dave');
+  const page = await openChat(rig, 'stream-dave');
   const count = await countSockets(page);
   // Completed in another tab: the page still offers the send box.
   const { token, session } = await stored(page);
@@ -168,11 +147,11 @@ test("a stream's error keeps its code, as the mutation shows it", async () => {
   expect(count.sockets).toBe(1);
   await expectText(page, 'session-status', 'completed');
   expect((await stored(page)).session.messageCount).toBe(1);
-  await done(page);
+  await closeClean(page);
 });
 
 test('a socket that drops again after its resubscription: no third socket, the mutation does the turn', async () => {
-  const page = await openChat('stream-erin');
+  const page = await openChat(rig, 'stream-erin');
   // Both sockets are cut after the first piece of the reply.
   const count = await countSockets(page, (route, message) => {
     if (/"delta":"/.test(message)) void route.close({ code: 4000, reason: 'cut by the test' });
@@ -184,14 +163,11 @@ test('a socket that drops again after its resubscription: no third socket, the m
   expect(session.messageCount).toBe(3);
   expect((await messages(page)).map((m) => m.content)).toEqual(session.messages.edges.map((e) => e.node.content));
   expect(await byTest(page, 'error').isVisible()).toBe(false);
-  await done(page);
+  await closeClean(page);
 });
 
 test("the page is one bundled script, and graphql-ws's createClient speaks the protocol with the token", async () => {
-  const page = await (await rig.browser.newContext()).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  pageErrors.set(page, errors);
+  const page = await newPage(rig);
   const scripts: string[] = [];
   page.on('request', (r) => {
     if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname);
@@ -225,5 +201,5 @@ test("the page is one bundled script, and graphql-ws's createClient speaks the p
     query: expect.stringContaining('sendMessageStream'),
     variables: { sessionId: session.id, content: 'Curiosity keeps me going.', clientMessageId: expect.any(String) },
   });
-  await done(page);
+  await closeClean(page);
 });
