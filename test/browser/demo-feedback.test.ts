@@ -6,11 +6,11 @@
  * and leave the old reply; a paused session offers neither; a socket cut mid-regenerate is
  * resubscribed once and the server's replay makes no second model call.
  */
-import type { Page, WebSocketRoute } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { RegenerateReplyDocument, SessionRatingsDocument, SessionViewDocument } from '../generated/graphql/graphql';
 import { gql, ok } from '../support/server';
 import { SecondTakeCoach } from '../support/second-take-coach';
-import { byTest, closeClean, DemoRig, expectText, messages, openChat, openDemo, shot, startDemoRig } from './demo-helpers';
+import { byTest, closeClean, countSockets, DemoRig, expectText, messages, openChat, openDemo, shot, startDemoRig } from './demo-helpers';
 
 /** A piece every 60 ms: slow enough to see the new reply being written. */
 const coach = new SecondTakeCoach(60);
@@ -66,20 +66,6 @@ const recordRegenTexts = (page: Page) =>
     }).observe(document.querySelector('#messages'), { childList: true, subtree: true, characterData: true });
   }`);
 const regenTexts = (page: Page) => page.evaluate('window.regenTexts') as Promise<string[]>;
-
-/** Counts the page's sockets from now on, passing the server's messages through (and to `onServerMessage`). */
-async function countSockets(page: Page, onServerMessage: (route: WebSocketRoute, message: string, n: number) => void) {
-  const count = { sockets: 0 };
-  await page.routeWebSocket(/\/graphql$/, (route) => {
-    const n = ++count.sockets;
-    const server = route.connectToServer();
-    server.onMessage((m) => {
-      route.send(m);
-      onServerMessage(route, String(m), n);
-    });
-  });
-  return count;
-}
 
 const lastReply = (page: Page) => page.locator('#messages li').nth(2);
 const pressed = (page: Page, reply = lastReply(page)) =>

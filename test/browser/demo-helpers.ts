@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { Coach } from '../../src/coach/port';
 import { baseOf } from '../support/e2e-helpers';
 import { startTestServer, TestServer } from '../support/server';
@@ -145,4 +145,18 @@ export async function openChat(rig: DemoRig, user: string): Promise<Page> {
   await byTest(page, 'start').click();
   await expectText(page, 'session-status', 'active');
   return page;
+}
+
+/** Lets the page's sockets to /graphql through, counting them; `onServerMessage` may act on what the server sends. */
+export async function countSockets(page: Page, onServerMessage?: (route: WebSocketRoute, message: string, n: number) => void) {
+  const count = { sockets: 0 };
+  await page.routeWebSocket(/\/graphql$/, (route) => {
+    const n = ++count.sockets;
+    const server = route.connectToServer();
+    server.onMessage((m) => {
+      route.send(m);
+      onServerMessage?.(route, String(m), n);
+    });
+  });
+  return count;
 }

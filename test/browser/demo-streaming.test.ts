@@ -6,11 +6,11 @@
  * an error of the stream keeps its code. The page is one bundled script, and graphql-ws's
  * createClient speaks the protocol.
  */
-import type { Page, WebSocketRoute } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CompleteSessionDocument, SessionDocument } from '../generated/graphql/graphql';
 import { gql, ok } from '../support/server';
 import { EmbeddedCoach } from '../../src/coach/embedded-coach';
-import { byTest, closeClean, DemoRig, expectText, messages, newPage, openChat, shot, signIn, startDemoRig } from './demo-helpers';
+import { byTest, closeClean, countSockets, DemoRig, expectText, messages, newPage, openChat, shot, signIn, startDemoRig } from './demo-helpers';
 
 let rig: DemoRig;
 
@@ -47,20 +47,6 @@ async function sendAndWaitForReply(page: Page, text: string): Promise<void> {
   await byTest(page, 'send').click();
   await page.locator('#messages li').nth(2).waitFor();
   await expectText(page, 'session-meta', /^3 messages/);
-}
-
-/** Lets the page's sockets to /graphql through, counting them; `onServerMessage` may act on what the server sends. */
-async function countSockets(page: Page, onServerMessage?: (route: WebSocketRoute, message: string, n: number) => void) {
-  const count = { sockets: 0 };
-  await page.routeWebSocket(/\/graphql$/, (route) => {
-    const n = ++count.sockets;
-    const server = route.connectToServer();
-    server.onMessage((m) => {
-      route.send(m);
-      onServerMessage?.(route, String(m), n);
-    });
-  });
-  return count;
 }
 
 test('the reply grows piece by piece, then the stored reply takes its place', async () => {
