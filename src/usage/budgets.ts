@@ -2,6 +2,7 @@ import { budgetExceeded, monthEnd, monthOf, TenantBudget, tokensOf } from '../do
 import type { Clock } from '../domain/clock';
 import type { Viewer } from '../domain/viewer';
 import type { Logger } from '../logger';
+import { Lru } from '../lru';
 import type { TopicSource } from '../topics/catalog';
 import type { UsageRepository } from './repository';
 import { NEAR_CAP } from './near-cap-notice';
@@ -30,9 +31,9 @@ export interface BudgetDeps {
  * overshot by the turns already running plus what the processes spend within that window.
  */
 export class Budgets {
-  private readonly cache = new Map<string, { until: number; value: Promise<unknown> }>();
+  private readonly cache = new Lru<{ until: number; value: Promise<unknown> }>(MAX_CACHED);
   /** Months whose 80% notice this process has seen to (marked here or by another process). */
-  private readonly noticed = new Set<string>();
+  private readonly noticed = new Lru<true>(MAX_CACHED);
 
   constructor(private readonly deps: BudgetDeps) {}
 
@@ -80,9 +81,8 @@ export class Budgets {
   private noticeNearCap(tenantId: string, month: string, used: number, cap: number, now: number): void {
     const notify = this.deps.events?.nearCap;
     const key = `${tenantId}\u0000${month}`;
-    if (used < NEAR_CAP * cap || !notify || this.noticed.has(key)) return;
-    if (this.noticed.size >= MAX_CACHED) this.noticed.clear();
-    this.noticed.add(key);
+    if (used < NEAR_CAP * cap || !notify || this.noticed.get(key)) return;
+    this.noticed.set(key, true);
     this.deps.usage.markNearCap(tenantId, month, now).then(
       (marked) => marked && notify({ tenantId, month, usedTokens: used, budgetTokens: cap }),
       (e) => {
@@ -98,11 +98,10 @@ export class Budgets {
     const value = read();
     // A failed read is not kept: the next check reads again.
     value.catch(() => this.cache.delete(key));
-    if (this.cache.size >= MAX_CACHED) this.cache.clear();
     this.cache.set(key, { until: now + this.deps.cacheMs, value });
     return value;
   }
 }
 
-/** Tenants and users this process remembers at once; past it the cache starts again (a bound, not an eviction policy). */
+/** Tenants and users this process remembers at once; past it the least recently checked go. */
 const MAX_CACHED = 50_000;
